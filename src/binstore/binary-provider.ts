@@ -1,0 +1,51 @@
+import type { Readable } from 'node:stream';
+import type { Checksums } from '../core/digests.js';
+
+export interface BinaryInfo extends Checksums {
+  size: number;
+}
+
+/** Inclusive byte range, as HTTP ranges are written. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * Bytes written to a provider's staging area with their checksums computed on the way.
+ * Nothing is visible in the store until `commit`; `discard` removes the staged bytes.
+ */
+export interface StagedBinary extends BinaryInfo {
+  commit(): Promise<void>;
+  discard(): Promise<void>;
+}
+
+export interface StageOptions {
+  signal?: AbortSignal;
+  /** Refuse (and discard) data longer than this many bytes. */
+  maxSize?: number;
+}
+
+/**
+ * One storage back end for content-addressed binaries, keyed by SHA-1. Every provider runs
+ * the shared suite in `binstore/testing/conformance.ts`.
+ */
+export interface BinaryProvider {
+  readonly type: string;
+  /** Streams `source` into staging while computing MD5, SHA-1 and SHA-256 in the same pass. */
+  stage(source: AsyncIterable<Uint8Array>, options?: StageOptions): Promise<StagedBinary>;
+  exists(sha1: string): Promise<boolean>;
+  /** Stored size of a binary, or undefined when it is absent. */
+  size(sha1: string): Promise<number | undefined>;
+  /** A stream of the whole binary or of one inclusive range; throws ITEM_NOT_FOUND when absent. */
+  read(sha1: string, range?: ByteRange): Promise<Readable>;
+  /** Reads a small binary into memory in one call (for the small-file fast path). */
+  readBuffer(sha1: string): Promise<Buffer>;
+  /** Removes a binary; true when something was removed. */
+  delete(sha1: string): Promise<boolean>;
+  /** Every stored SHA-1 with its modification time, for garbage collection of orphans. */
+  list(): AsyncIterable<{ sha1: string; mtimeMs: number }>;
+  /** Throws when the store cannot be written (used by ping). */
+  check(): Promise<void>;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,124 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { DecryptionError, revealSecret } from '../core/secrets.js';
+import { ConfigError } from './master-key.js';
+import { parseProperties } from './properties.js';
+import type { SystemConfig } from './system-yaml.js';
+
+export interface PgConnection {
+  connectionString?: string;
+  host?: string;
+  port?: number;
+  database?: string;
+  user?: string;
+  password?: string;
+  ssl?: boolean;
+}
+
+export interface DatabaseConfig {
+  type: 'sqlite' | 'postgresql';
+  /** Where the settings came from, for the start-up log. */
+  source: string;
+  sqliteFile?: string;
+  pg?: PgConnection;
+  /** `pool.max.active` (default 98, as the seed's product). */
+  poolMaxActive: number;
+  poolMaxIdle: number;
+  /** The URL without credentials, for logs. */
+  displayUrl: string;
+}
+
+export const DEFAULT_POOL_MAX = 98;
+
+export const DEFAULT_DB_PROPERTIES = `## Arca database settings (the seed's db.properties keys).
+## The embedded default is SQLite in data/arca.db. For PostgreSQL:
+##   type=postgresql
+##   url=jdbc:postgresql://localhost:5432/arca
+##   username=arca
+##   password=...          (plain, or the output of 'arca encrypt')
+##   pool.max.active=98
+type=sqlite
+url=jdbc:sqlite:data/arca.db
+`;
+
+function normalizeType(t: string, file: string): 'sqlite' | 'postgresql' {
+  const v = t.trim().toLowerCase();
+  if (v === 'sqlite' || v === 'derby') return 'sqlite';
+  if (v === 'postgresql' || v === 'postgres') return 'postgresql';
+  if (v === 'mysql' || v === 'mariadb') {
+    throw new ConfigError(`${file}: database type '${t}' is not supported yet; use sqlite or postgresql`);
+  }
+  throw new ConfigError(`${file}: unknown database type '${t}' (type must be sqlite or postgresql)`);
+}
+
+/** Parses `jdbc:postgresql://host:port/db?user=..` or `postgres://user:pw@host:port/db`. */
+export function parsePostgresUrl(url: string, username?: string, password?: string): PgConnection {
+  let u = url.trim();
+  if (u.startsWith('jdbc:')) u = u.slice(5);
+  if (u.startsWith('postgresql:') && !u.startsWith('postgresql://')) throw new ConfigError(`Unsupported PostgreSQL URL '${url}'`);
+  let parsed: URL;
+  try {
+    parsed = new URL(u.replace(/^postgresql:/, 'postgres:'));
+  } catch {
+    throw new ConfigError(`Malformed PostgreSQL URL '${url}'`);
+  }
+  if (parsed.protocol !== 'postgres:') throw new ConfigError(`Not a PostgreSQL URL: '${url}'`);
+  const conn: PgConnection = {
+    host: decodeURIComponent(parsed.hostname) || 'localhost',
+    port: parsed.port ? Number(parsed.port) : 5432,
+    database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres',
+    user: username ?? (parsed.username ? decodeURIComponent(parsed.username) : parsed.searchParams.get('user') ?? undefined),
+    password: password ?? (parsed.password ? decodeURIComponent(parsed.password) : parsed.searchParams.get('password') ?? undefined),
+  };
+  const sslmode = parsed.searchParams.get('sslmode') ?? parsed.searchParams.get('ssl');
+  if (sslmode === 'require' || sslmode === 'true') conn.ssl = true;
+  return conn;
+}
+
+function displayPg(c: PgConnection): string {
+  return `postgresql://${c.user ? `${c.user}@` : ''}${c.host}:${c.port}/${c.database}`;
+}
+
+/**
+ * Resolves the database settings: `shared.database.*` of system.yaml (and its environment
+ * overrides) when it names a type or URL, else `etc/db.properties`, else embedded SQLite.
+ */
+export function resolveDatabaseConfig(opts: { home: string; etcDir: string; system: SystemConfig; masterKey: Buffer }): DatabaseConfig {
+  const file = join(opts.etcDir, 'db.properties');
+  const props = existsSync(file) ? parseProperties(readFileSync(file, 'utf8')) : new Map<string, string>();
+  const sysType = opts.system.string('shared.database.type');
+  const sysUrl = opts.system.string('shared.database.url');
+  const fromYaml = sysType !== undefined || sysUrl !== undefined;
+  const source = fromYaml ? 'system.yaml shared.database' : existsSync(file) ? file : 'default';
+  const get = (yamlKey: string, propKey: string) =>
+    fromYaml ? opts.system.string(`shared.database.${yamlKey}`) : props.get(propKey);
+
+  const url = get('url', 'url');
+  let typeRaw = get('type', 'type');
+  if (!typeRaw && url) typeRaw = /postgres/i.test(url) ? 'postgresql' : 'sqlite';
+  const type = normalizeType(typeRaw ?? 'sqlite', source);
+
+  const reveal = (v: string | undefined, key: string) => {
+    if (v === undefined) return undefined;
+    try {
+      return revealSecret(opts.masterKey, v);
+    } catch (err) {
+      if (err instanceof DecryptionError) throw new ConfigError(`${source}: cannot decrypt ${key}: ${err.message}`);
+      throw err;
+    }
+  };
+  const poolRaw = opts.system.string('shared.database.maxOpenConnections') ?? props.get('pool.max.active');
+  const poolMaxActive = poolRaw === undefined ? DEFAULT_POOL_MAX : Number(poolRaw);
+  if (!Number.isInteger(poolMaxActive) || poolMaxActive < 1) throw new ConfigError(`${source}: pool.max.active must be a positive integer`);
+  const idleRaw = props.get('pool.max.idle');
+  const poolMaxIdle = idleRaw === undefined ? DEFAULT_POOL_MAX : Number(idleRaw);
+
+  if (type === 'sqlite') {
+    let path = (url ?? 'jdbc:sqlite:data/arca.db').replace(/^jdbc:sqlite:/, '').replace(/^sqlite:/, '');
+    if (!isAbsolute(path)) path = join(opts.home, path);
+    return { type, source, sqliteFile: path, poolMaxActive: 1, poolMaxIdle: 1, displayUrl: `sqlite:${path}` };
+  }
+  if (!url) throw new ConfigError(`${source}: url is required for type=postgresql`);
+  const pg = parsePostgresUrl(url, get('username', 'username'), reveal(get('password', 'password'), 'password'));
+  return { type, source, pg, poolMaxActive, poolMaxIdle, displayUrl: displayPg(pg) };
+}

@@ -1,0 +1,70 @@
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DEFAULT_BINARYSTORE_XML } from './binarystore.js';
+import { DEFAULT_DB_PROPERTIES } from './db-config.js';
+import { DEFAULT_SYSTEM_YAML } from './system-yaml.js';
+
+/** The node's home directory, laid out like the seed's `$ARTIFACTORY_HOME`. */
+export interface HomeLayout {
+  home: string;
+  etc: string;
+  security: string;
+  systemYaml: string;
+  dbProperties: string;
+  binarystoreXml: string;
+  masterKey: string;
+  initialAdminPassword: string;
+  data: string;
+  filestore: string;
+  tmp: string;
+  logs: string;
+  backup: string;
+}
+
+export function homeLayout(homeDir: string): HomeLayout {
+  const home = resolve(homeDir);
+  const etc = join(home, 'etc');
+  const security = join(etc, 'security');
+  const data = join(home, 'data');
+  return {
+    home,
+    etc,
+    security,
+    systemYaml: join(etc, 'system.yaml'),
+    dbProperties: join(etc, 'db.properties'),
+    binarystoreXml: join(etc, 'binarystore.xml'),
+    masterKey: join(security, 'master.key'),
+    initialAdminPassword: join(security, 'initial-admin-password'),
+    data,
+    filestore: join(data, 'filestore'),
+    tmp: join(data, 'tmp'),
+    logs: join(home, 'logs'),
+    backup: join(home, 'backup'),
+  };
+}
+
+function writeIfMissing(file: string, content: string, mode = 0o644): boolean {
+  if (existsSync(file)) return false;
+  writeFileSync(file, content, { mode, flag: 'wx' });
+  return true;
+}
+
+/** Creates whatever part of the layout is missing; never overwrites an existing file. */
+export function ensureHome(layout: HomeLayout): string[] {
+  const created: string[] = [];
+  for (const dir of [layout.etc, layout.data, layout.tmp, layout.logs, layout.backup]) {
+    if (!existsSync(dir)) {
+      mkdirSync(dir, { recursive: true });
+      created.push(dir);
+    }
+  }
+  if (!existsSync(layout.security)) {
+    mkdirSync(layout.security, { recursive: true, mode: 0o700 });
+    chmodSync(layout.security, 0o700);
+    created.push(layout.security);
+  }
+  if (writeIfMissing(layout.systemYaml, DEFAULT_SYSTEM_YAML)) created.push(layout.systemYaml);
+  if (writeIfMissing(layout.dbProperties, DEFAULT_DB_PROPERTIES, 0o600)) created.push(layout.dbProperties);
+  if (writeIfMissing(layout.binarystoreXml, DEFAULT_BINARYSTORE_XML)) created.push(layout.binarystoreXml);
+  return created;
+}

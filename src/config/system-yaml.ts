@@ -1,0 +1,125 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import YAML from 'yaml';
+import { ConfigError } from './master-key.js';
+
+type Scalar = string | number | boolean | undefined;
+
+export interface KnownKey {
+  path: string;
+  default: Scalar;
+  /** The seed / JFrog key this mirrors, when there is one. */
+  mirrors?: string;
+  description: string;
+}
+
+/** Every key of `etc/system.yaml` Arca reads. Each may be overridden by `JF_<PATH>` or `ARCA_<PATH>`. */
+export const SYSTEM_YAML_KEYS: KnownKey[] = [
+  { path: 'configVersion', default: 1, mirrors: 'configVersion', description: 'Schema marker of the file.' },
+  { path: 'shared.node.id', default: undefined, mirrors: 'shared.node.id', description: 'Unique node id; defaults to the host name.' },
+  { path: 'shared.node.ip', default: undefined, mirrors: 'shared.node.ip', description: 'Address the node advertises to its peers.' },
+  { path: 'shared.node.haEnabled', default: false, mirrors: 'shared.node.haEnabled', description: 'Run as a member of an HA cluster.' },
+  { path: 'shared.node.taskAffinity', default: 'any', mirrors: 'shared.node.taskAffinity', description: '`any` lets this node run cluster-wide tasks; `none` keeps it out.' },
+  { path: 'shared.node.primary', default: undefined, mirrors: 'shared.node.primary', description: 'Legacy primary flag.' },
+  { path: 'shared.database.type', default: undefined, mirrors: 'shared.database.type', description: '`sqlite` or `postgresql`; when set it wins over db.properties.' },
+  { path: 'shared.database.driver', default: undefined, mirrors: 'shared.database.driver', description: 'Accepted and ignored (JDBC driver class).' },
+  { path: 'shared.database.url', default: undefined, mirrors: 'shared.database.url', description: 'JDBC or native URL of the database.' },
+  { path: 'shared.database.username', default: undefined, mirrors: 'shared.database.username', description: 'Database user.' },
+  { path: 'shared.database.password', default: undefined, mirrors: 'shared.database.password', description: 'Database password; may be encrypted with `arca encrypt`.' },
+  { path: 'shared.database.maxOpenConnections', default: undefined, mirrors: 'shared.database.maxOpenConnections', description: 'Pool size; overrides db.properties `pool.max.active`.' },
+  { path: 'artifactory.port', default: 8081, mirrors: 'artifactory.port', description: 'HTTP port of the node.' },
+  { path: 'arca.host', default: '0.0.0.0', description: 'Address the HTTP server binds to.' },
+  { path: 'arca.workers', default: 0, description: 'Worker processes; 0 means one per CPU.' },
+  { path: 'arca.logLevel', default: 'info', description: 'pino log level.' },
+  { path: 'arca.gc.intervalSecs', default: 14400, mirrors: 'gcConfig cron `0 0 /4 * * ?`', description: 'How often garbage collection of unreferenced binaries runs.' },
+  { path: 'arca.gc.graceSecs', default: 3600, description: 'A binary younger than this is never collected.' },
+  { path: 'arca.shutdownTimeoutSecs', default: 30, description: 'How long SIGTERM waits for in-flight requests.' },
+  { path: 'arca.login.maxFailures', default: 5, description: 'Failed logins before a user is locked for a growing period.' },
+];
+
+export type SystemYaml = Record<string, unknown>;
+
+export function envNamesFor(path: string): string[] {
+  const suffix = path.replace(/\./g, '_').toUpperCase();
+  return [`ARCA_${suffix}`, `JF_${suffix}`];
+}
+
+function parseScalar(v: string): Scalar {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  if (/^-?\d+(\.\d+)?$/.test(v)) return Number(v);
+  return v;
+}
+
+function getPath(obj: unknown, path: string): unknown {
+  let cur: unknown = obj;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+/** Resolved view of system.yaml: file values, then environment overrides, then defaults. */
+export class SystemConfig {
+  constructor(
+    private readonly data: SystemYaml,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  static load(file: string, env: NodeJS.ProcessEnv = process.env): SystemConfig {
+    let data: SystemYaml = {};
+    if (existsSync(file)) {
+      try {
+        data = (YAML.parse(readFileSync(file, 'utf8')) as SystemYaml | null) ?? {};
+      } catch (err) {
+        throw new ConfigError(`Invalid YAML in ${file}: ${(err as Error).message}`);
+      }
+      if (typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`${file} must hold a YAML mapping`);
+    }
+    return new SystemConfig(data, env);
+  }
+
+  get(path: string): Scalar {
+    for (const name of envNamesFor(path)) {
+      const v = this.env[name];
+      if (v !== undefined && v !== '') return parseScalar(v);
+    }
+    const v = getPath(this.data, path);
+    if (v !== undefined && v !== null && typeof v !== 'object') return v as Scalar;
+    return SYSTEM_YAML_KEYS.find((k) => k.path === path)?.default;
+  }
+
+  string(path: string): string | undefined {
+    const v = this.get(path);
+    return v === undefined ? undefined : String(v);
+  }
+
+  number(path: string): number {
+    const v = this.get(path);
+    const n = typeof v === 'number' ? v : Number(v);
+    if (!Number.isFinite(n)) throw new ConfigError(`system.yaml key ${path} must be a number, got '${String(v)}'`);
+    return n;
+  }
+
+  bool(path: string): boolean {
+    const v = this.get(path);
+    return v === true || v === 'true' || v === 1;
+  }
+
+  nodeId(): string {
+    return this.string('shared.node.id') ?? hostname();
+  }
+}
+
+export const DEFAULT_SYSTEM_YAML = `## Arca system configuration. Every key may be overridden by an environment variable
+## JF_<PATH> or ARCA_<PATH>, e.g. JF_SHARED_NODE_ID or ARCA_ARTIFACTORY_PORT.
+## See docs/configuration.md for every key and its default.
+configVersion: 1
+shared:
+  node:
+    ## id: art1            # defaults to the host name
+    taskAffinity: any
+## artifactory:
+##   port: 8081
+`;

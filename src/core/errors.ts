@@ -1,0 +1,63 @@
+/**
+ * The error catalogue. Domain code throws `ArcaError` with a stable code; only the HTTP
+ * layer maps a code to a status (see `http/error-handler.ts`).
+ */
+export const ERROR_CODES = {
+  BAD_REQUEST: 'bad request',
+  INVALID_PATH: 'invalid path',
+  INVALID_CONFIG: 'invalid configuration',
+  NOT_FOUND: 'not found',
+  REPO_NOT_FOUND: 'repository not found',
+  ITEM_NOT_FOUND: 'item not found',
+  CONFLICT: 'conflict',
+  ALREADY_EXISTS: 'already exists',
+  CHECKSUM_MISMATCH: 'checksum mismatch',
+  CHECKSUM_DEPLOY_FAILED: 'checksum deploy failed',
+  UNAUTHORIZED: 'unauthorized',
+  FORBIDDEN: 'forbidden',
+  LOCKED_OUT: 'locked out',
+  RANGE_NOT_SATISFIABLE: 'range not satisfiable',
+  PRECONDITION_FAILED: 'precondition failed',
+  STORAGE_FULL: 'insufficient storage',
+  UPLOAD_ABORTED: 'upload aborted',
+  UNAVAILABLE: 'service unavailable',
+  NOT_IMPLEMENTED: 'not implemented',
+  INTERNAL: 'internal error',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class ArcaError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message?: string, details?: Record<string, unknown>, cause?: unknown) {
+    super(message ?? ERROR_CODES[code], cause === undefined ? undefined : { cause });
+    this.name = 'ArcaError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isArcaError(err: unknown, code?: ErrorCode): err is ArcaError {
+  return err instanceof ArcaError && (code === undefined || err.code === code);
+}
+
+export const badRequest = (message: string, details?: Record<string, unknown>) =>
+  new ArcaError('BAD_REQUEST', message, details);
+export const notFound = (message: string) => new ArcaError('NOT_FOUND', message);
+export const conflict = (message: string) => new ArcaError('CONFLICT', message);
+export const forbidden = (message = 'Forbidden') => new ArcaError('FORBIDDEN', message);
+export const unauthorized = (message = 'Unauthorized') => new ArcaError('UNAUTHORIZED', message);
+
+/** Maps low-level file-system errors to catalogue errors; anything else is returned as is. */
+export function fromSystemError(err: unknown, what: string): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new ArcaError('STORAGE_FULL', `Not enough space to store ${what}`, undefined, err);
+  }
+  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
+    return new ArcaError('UNAVAILABLE', `Storage is not writable while storing ${what}`, undefined, err);
+  }
+  return err;
+}

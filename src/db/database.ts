@@ -1,0 +1,109 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
+import pg from 'pg';
+import type { DatabaseConfig } from '../config/db-config.js';
+import type { Schema } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgresql';
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
+export interface Database {
+  readonly db: Kysely<Schema>;
+  readonly dialect: DialectName;
+  /** Cheap connectivity check used by ping and readiness. */
+  ping(): Promise<void>;
+  poolStats(): PoolStats;
+  close(): Promise<void>;
+}
+
+// int8 (count(*), bigint columns) as numbers: our values stay far below 2^53.
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+
+/** Write transactions take the write lock up front so concurrent processes queue instead of failing. */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly cfg: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(cfg);
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.cfg);
+  }
+}
+
+/** better-sqlite3 with a statement cache: Kysely prepares every query, we prepare each SQL once. */
+function cachedStatements(raw: BetterSqlite3.Database) {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare: (sql: string) => {
+      let stmt = cache.get(sql);
+      if (!stmt) {
+        stmt = raw.prepare(sql);
+        if (cache.size > 2000) cache.clear();
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+  };
+}
+
+export function openSqlite(file: string): Database {
+  const raw = new BetterSqlite3(file);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = NORMAL');
+  raw.pragma('busy_timeout = 10000');
+  raw.pragma('foreign_keys = ON');
+  const db = new Kysely<Schema>({
+    dialect: new ImmediateSqliteDialect({ database: cachedStatements(raw) as unknown as BetterSqlite3.Database }),
+  });
+  return {
+    db,
+    dialect: 'sqlite',
+    async ping() {
+      raw.prepare('select 1').get();
+    },
+    poolStats: () => ({ total: 1, idle: 1, waiting: 0, max: 1 }),
+    close: () => db.destroy(),
+  };
+}
+
+export function openPostgres(config: DatabaseConfig): Database {
+  const pool = new pg.Pool({
+    ...(config.pg ?? {}),
+    max: config.poolMaxActive,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client whose server went away must not crash the process.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgresql',
+    async ping() {
+      await pool.query('select 1');
+    },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: config.poolMaxActive }),
+    close: () => db.destroy(),
+  };
+}
+
+export function openDatabase(config: DatabaseConfig): Database {
+  switch (config.type) {
+    case 'sqlite':
+      return openSqlite(config.sqliteFile!);
+    case 'postgresql':
+      return openPostgres(config);
+  }
+}

@@ -1,0 +1,11 @@
+import type { Kysely } from 'kysely';
+import type { DialectName } from '../database.js';
+import * as m0001 from './0001-initial.js';
+
+export interface NumberedMigration {
+  name: string;
+  up(db: Kysely<any>, dialect: DialectName): Promise<void>;
+}
+
+/** Every migration, in order. A new one is appended here; names never change once released. */
+export const MIGRATIONS: NumberedMigration[] = [{ name: '0001-initial', up: m0001.up }];

@@ -1,0 +1,134 @@
+import type { Generated } from 'kysely';
+
+/** Booleans are stored as 0/1 integers and times as epoch milliseconds, the same on every dialect. */
+export type Bool = number;
+
+export interface BinariesTable {
+  sha1: string;
+  sha256: string;
+  md5: string;
+  size: number;
+  created: number;
+}
+
+export interface ItemsTable {
+  id: Generated<number>;
+  /** sha1 of `repo \0 path \0 name`: one short unique key that every dialect can index. */
+  path_key: string;
+  repo: string;
+  /** Parent folder, relative to the repository root; '' for the root. */
+  path: string;
+  name: string;
+  type: 'file' | 'folder';
+  sha1: string | null;
+  sha256: string | null;
+  md5: string | null;
+  size: number;
+  original_sha1: string | null;
+  original_sha256: string | null;
+  original_md5: string | null;
+  mime_type: string | null;
+  created: number;
+  created_by: string;
+  modified: number;
+  modified_by: string;
+  updated: number;
+}
+
+export interface ItemPropsTable {
+  id: Generated<number>;
+  item_id: number;
+  prop_key: string;
+  prop_value: string;
+}
+
+export interface RepositoriesTable {
+  repo_key: string;
+  rclass: string;
+  package_type: string;
+  position: number;
+  config: string;
+  created: number;
+  modified: number;
+}
+
+export interface UsersTable {
+  name: string;
+  email: string | null;
+  password_hash: string | null;
+  admin: Bool;
+  profile_updatable: Bool;
+  disable_ui_access: Bool;
+  internal_password_disabled: Bool;
+  realm: string;
+  last_logged_in: number | null;
+  failed_logins: number;
+  locked_until: number | null;
+  api_key_enc: string | null;
+  api_key_hash: string | null;
+  created: number;
+  modified: number;
+}
+
+export interface GroupsTable {
+  name: string;
+  description: string | null;
+  auto_join: Bool;
+  admin_privileges: Bool;
+  realm: string;
+  created: number;
+  modified: number;
+}
+
+export interface UserGroupsTable {
+  user_name: string;
+  group_name: string;
+}
+
+export interface PermissionTargetsTable {
+  name: string;
+  /** The v2 JSON of the permission target. */
+  config: string;
+  created: number;
+  modified: number;
+}
+
+export interface AccessTokensTable {
+  token_id: string;
+  subject: string;
+  scope: string;
+  audience: string | null;
+  description: string | null;
+  issued_at: number;
+  expires_at: number | null;
+  refreshable: Bool;
+  refresh_hash: string | null;
+  revoked: Bool;
+  created_by: string;
+}
+
+export interface SystemConfigTable {
+  config_key: string;
+  config_value: string;
+  modified: number;
+}
+
+/** One counter per cache domain; a change bumps it and every process polls it to drop its caches. */
+export interface ConfigVersionsTable {
+  domain: string;
+  version: number;
+}
+
+export interface Schema {
+  binaries: BinariesTable;
+  items: ItemsTable;
+  item_props: ItemPropsTable;
+  repositories: RepositoriesTable;
+  users: UsersTable;
+  security_groups: GroupsTable;
+  user_groups: UserGroupsTable;
+  permission_targets: PermissionTargetsTable;
+  access_tokens: AccessTokensTable;
+  system_config: SystemConfigTable;
+  config_versions: ConfigVersionsTable;
+}

@@ -1,0 +1,51 @@
+import type { Logger } from 'pino';
+import type { ConfigVersions } from '../cluster/config-versions.js';
+import type { ContentStore } from '../content/content-store.js';
+import type { Clock } from '../core/clock.js';
+import type { Database } from '../db/database.js';
+import type { MetricsRegistry, RegistrySnapshot } from '../metrics/registry.js';
+import type { SecurityService } from '../security/security-service.js';
+import type { ArtifactService } from '../services/artifacts.js';
+import type { RepositoryService } from '../services/repositories.js';
+import type { SystemSettings } from '../services/system-settings.js';
+
+export interface VersionInfo {
+  version: string;
+  revision: string;
+  releaseDate: string;
+}
+
+export interface NodeInfo {
+  nodeId: string;
+  home: string;
+  dataDir: string;
+  startTime: number;
+  version: VersionInfo;
+}
+
+/** Lifecycle flags read by readiness and by the drain on SIGTERM. */
+export interface NodeState {
+  ready: boolean;
+  draining: boolean;
+}
+
+/** Everything the HTTP layer uses, built once by the composition root (`node/context.ts`). */
+export interface AppContext {
+  node: NodeInfo;
+  state: NodeState;
+  clock: Clock;
+  log: Logger;
+  database: Database;
+  versions: ConfigVersions;
+  content: ContentStore;
+  repos: RepositoryService;
+  artifacts: ArtifactService;
+  security: SecurityService;
+  settings: SystemSettings;
+  metrics: MetricsRegistry;
+  masterKey: Buffer;
+  /** Metrics of every process of this node (workers ask the primary); defaults to this process. */
+  collectMetrics(): Promise<RegistrySnapshot>;
+  /** Runs garbage collection now (admin endpoint and scheduler). */
+  runGc(): Promise<unknown>;
+}

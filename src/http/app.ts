@@ -1,0 +1,78 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { jfrogError, errorHandler } from './error-handler.js';
+import type { AppContext } from './app-context.js';
+import { registerAuth } from './auth.js';
+import { artifactRoutes } from './routes/artifacts.js';
+import { repositoryRoutes } from './routes/repositories.js';
+import { systemRoutes } from './routes/system.js';
+
+export interface AppOptions {
+  /** Where one line per request goes (`logs/request.log`); none when undefined. */
+  requestLog?: Logger;
+}
+
+/** The route plugins, in registration order. A new API area adds its plugin here. */
+const API_PLUGINS = [systemRoutes, repositoryRoutes];
+
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    startedAt: bigint;
+  }
+}
+
+/** Builds the whole HTTP application from an AppContext; tests use it with `inject()`. */
+export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: ctx.log as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { maxParamLength: 16384 },
+    keepAliveTimeout: 65_000,
+    return503OnClosing: true,
+    bodyLimit: 4 * 1024 * 1024,
+  });
+
+  const requests = ctx.metrics.counter('arca_http_requests_total', 'HTTP requests by method and status');
+  const duration = ctx.metrics.histogram('arca_http_request_duration_seconds', 'HTTP request latency', DURATION_BUCKETS);
+  const bytesIn = ctx.metrics.counter('arca_http_received_bytes_total', 'Request body bytes received');
+  const bytesOut = ctx.metrics.counter('arca_http_sent_bytes_total', 'Response body bytes sent');
+  const nodeId = ctx.node.nodeId;
+
+  app.decorateRequest('startedAt', 0n);
+  app.addHook('onRequest', async (request, reply) => {
+    request.startedAt = process.hrtime.bigint();
+    reply.header('X-Artifactory-Node-Id', nodeId);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
+    const method = request.method;
+    const status = reply.statusCode;
+    requests.inc({ method, status: String(status) });
+    duration.observe(seconds, { method });
+    const inLen = Number(request.headers['content-length'] ?? 0);
+    if (inLen > 0) bytesIn.inc(undefined, inLen);
+    const outLen = Number(reply.getHeader('content-length') ?? 0);
+    if (outLen > 0 && method !== 'HEAD') bytesOut.inc(undefined, outLen);
+    options.requestLog?.info({
+      ip: request.ip,
+      user: request.principal?.name,
+      method,
+      url: request.url,
+      status,
+      ms: Math.round(seconds * 1000 * 100) / 100,
+      bytes: outLen,
+    });
+  });
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(jfrogError(404, `No route for ${request.method} ${request.url.split('?')[0]}`));
+  });
+
+  registerAuth(app, ctx);
+  for (const plugin of API_PLUGINS) await app.register(async (scope) => plugin(scope, ctx));
+  await app.register(async (scope) => artifactRoutes(scope, ctx));
+  return app;
+}

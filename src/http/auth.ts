@@ -1,0 +1,68 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ArcaError } from '../core/errors.js';
+import { ANONYMOUS } from '../security/security-service.js';
+import type { Action, Principal } from '../security/types.js';
+import type { RepoConfig } from '../services/repositories.js';
+import type { AppContext } from './app-context.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** Routes reachable without credentials even when anonymous access is off (ping, health). */
+    public?: boolean;
+  }
+}
+
+/** Authenticates every request once, before its handler; public routes skip it. */
+export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config?.public) {
+      request.principal = ANONYMOUS;
+      return;
+    }
+    const h = request.headers;
+    const apiKey = (h['x-jfrog-art-api'] ?? h['x-api-key']) as string | undefined;
+    const principal = await ctx.security.authenticate({
+      authorization: h.authorization,
+      apiKey,
+      remoteAddress: request.ip,
+    });
+    if (principal.anonymous && !(await ctx.security.anonymousAccessEnabled())) {
+      throw new ArcaError('UNAUTHORIZED', 'Authentication is required');
+    }
+    request.principal = principal;
+  });
+}
+
+/** Denies with 401 for anonymous callers, else 403 (or 404 when hideUnauthorizedResources is on). */
+export async function deny(ctx: AppContext, principal: Principal, what: string): Promise<never> {
+  if (principal.anonymous) throw new ArcaError('UNAUTHORIZED', `Authentication is required to ${what}`);
+  if ((await ctx.settings.get()).hideUnauthorizedResources) throw new ArcaError('NOT_FOUND', 'Not found');
+  throw new ArcaError('FORBIDDEN', `User '${principal.name}' is not permitted to ${what}`);
+}
+
+export async function requireRepoAction(ctx: AppContext, request: FastifyRequest, action: Action, repo: RepoConfig, path: string): Promise<void> {
+  if (await ctx.security.canAccess(request.principal, action, repo, path)) return;
+  await deny(ctx, request.principal, `${action} '${repo.key}/${path}'`);
+}
+
+export async function requireAdmin(ctx: AppContext, request: FastifyRequest): Promise<void> {
+  if (request.principal.admin) return;
+  await deny(ctx, request.principal, 'perform this administrative action');
+}
+
+export function requireAuthenticated(request: FastifyRequest): void {
+  if (request.principal.anonymous) throw new ArcaError('UNAUTHORIZED', 'Authentication is required');
+}
+
+/** `<scheme>://<host>/artifactory`, or the configured custom URL base. */
+export async function baseUrl(ctx: AppContext, request: FastifyRequest): Promise<string> {
+  const custom = (await ctx.settings.get()).urlBase;
+  if (custom) return custom.replace(/\/+$/, '');
+  const proto = (request.headers['x-forwarded-proto'] as string | undefined)?.split(',')[0].trim() || request.protocol;
+  const host = (request.headers['x-forwarded-host'] as string | undefined)?.split(',')[0].trim() || request.headers.host || 'localhost';
+  return `${proto}://${host}/artifactory`;
+}

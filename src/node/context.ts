@@ -1,0 +1,172 @@
+import { existsSync, readFileSync } from 'node:fs';
+import pino, { type Logger } from 'pino';
+import { FileSystemProvider } from '../binstore/file-system-provider.js';
+import { ConfigVersions } from '../cluster/config-versions.js';
+import { loadBinarystoreConfig } from '../config/binarystore.js';
+import { resolveDatabaseConfig, type DatabaseConfig } from '../config/db-config.js';
+import { ensureHome, homeLayout, type HomeLayout } from '../config/home.js';
+import { loadMasterKey } from '../config/master-key.js';
+import { SystemConfig } from '../config/system-yaml.js';
+import { ContentStore } from '../content/content-store.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { binaryTotals } from '../db/binaries.js';
+import { openDatabase } from '../db/database.js';
+import { migrate } from '../db/migrate.js';
+import type { AppContext, VersionInfo } from '../http/app-context.js';
+import { MetricsRegistry, type RegistrySnapshot } from '../metrics/registry.js';
+import { SecurityService } from '../security/security-service.js';
+import { ArtifactService } from '../services/artifacts.js';
+import { RepositoryService } from '../services/repositories.js';
+import { SystemSettings } from '../services/system-settings.js';
+
+export interface NodeOptions {
+  home: string;
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+  /** Run start-up duties: create the home, migrate, create the admin. False in worker processes. */
+  init?: boolean;
+  logger?: Logger;
+  /** Collect metrics of every process (set by the worker supervisor). */
+  collectMetrics?: (local: () => RegistrySnapshot) => Promise<RegistrySnapshot>;
+}
+
+export interface NodeContext extends AppContext {
+  layout: HomeLayout;
+  system: SystemConfig;
+  dbConfig: DatabaseConfig;
+  close(): Promise<void>;
+}
+
+export function readVersionInfo(): VersionInfo {
+  const candidates = [new URL('../build-info.json', import.meta.url), new URL('../../dist/build-info.json', import.meta.url)];
+  for (const c of candidates) {
+    if (existsSync(c)) return JSON.parse(readFileSync(c, 'utf8')) as VersionInfo;
+  }
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return { version: pkg.version, revision: 'dev', releaseDate: new Date(0).toISOString() };
+}
+
+export function createLogger(layout: HomeLayout, level: string): Logger {
+  return pino(
+    { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+    pino.multistream([
+      { level: level as pino.Level, stream: pino.destination({ dest: 1, sync: false }) },
+      { level: level as pino.Level, stream: pino.destination({ dest: `${layout.logs}/arca.log`, append: true, mkdir: true, sync: false }) },
+    ]),
+  );
+}
+
+/** The composition root: builds every service of one node process from its home directory. */
+export async function createNodeContext(options: NodeOptions): Promise<NodeContext> {
+  const env = options.env ?? process.env;
+  const clock = options.clock ?? systemClock;
+  const init = options.init ?? true;
+  const layout = homeLayout(options.home);
+  if (init) ensureHome(layout);
+  const system = SystemConfig.load(layout.systemYaml, env);
+  const { key: masterKey } = loadMasterKey(layout.masterKey, init);
+  const dbConfig = resolveDatabaseConfig({ home: layout.home, etcDir: layout.etc, system, masterKey });
+  const log = options.logger ?? createLogger(layout, String(system.get('arca.logLevel') ?? 'info'));
+  const version = readVersionInfo();
+  const nodeId = system.nodeId();
+
+  const database = openDatabase(dbConfig);
+  try {
+    if (init) {
+      const applied = await migrate(database);
+      if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
+    }
+    const versions = new ConfigVersions(database);
+    await versions.start();
+    const storeConfig = loadBinarystoreConfig(layout.binarystoreXml, layout.data);
+    const provider = await new FileSystemProvider({ fileStoreDir: storeConfig.fileStoreDir, tempDir: storeConfig.tempDir }).init();
+    const content = new ContentStore(database, provider, clock);
+    const settings = new SystemSettings(database, versions, clock);
+    const repos = new RepositoryService(database, versions, clock);
+    const security = new SecurityService(database, settings, versions, clock, { maxFailures: system.number('arca.login.maxFailures') });
+    const artifacts = new ArtifactService(database, content, clock);
+    const metrics = new MetricsRegistry();
+
+    if (init) {
+      const admin = await security.bootstrapAdmin(env.ARCA_ADMIN_PASSWORD, layout.initialAdminPassword);
+      if (admin.generated) log.warn(`Created user 'admin' with a random password written to ${layout.initialAdminPassword}`);
+      else if (admin.created) log.info("Created user 'admin' with the password from ARCA_ADMIN_PASSWORD");
+    }
+
+    const binCount = metrics.gauge('arca_binaries_count', 'Binaries in the store');
+    const binBytes = metrics.gauge('arca_binaries_bytes', 'Bytes of binaries in the store');
+    const pool = metrics.gauge('arca_db_pool_connections', 'Database pool connections by state');
+    metrics.addCollector(async () => {
+      const totals = await binaryTotals(database.db);
+      binCount.set(totals.count);
+      binBytes.set(totals.bytes);
+      const s = database.poolStats();
+      pool.set(s.total - s.idle, { state: 'active' });
+      pool.set(s.idle, { state: 'idle' });
+      pool.set(s.waiting, { state: 'waiting' });
+      pool.set(s.max, { state: 'max' });
+    });
+    const local = () => metrics.snapshot();
+    const graceMs = system.number('arca.gc.graceSecs') * 1000;
+
+    const ctx: NodeContext = {
+      node: { nodeId, home: layout.home, dataDir: layout.data, startTime: clock.now(), version },
+      state: { ready: false, draining: false },
+      clock,
+      log,
+      database,
+      versions,
+      content,
+      repos,
+      artifacts,
+      security,
+      settings,
+      metrics,
+      masterKey,
+      layout,
+      system,
+      dbConfig,
+      async collectMetrics() {
+        await metrics.collect();
+        return options.collectMetrics ? options.collectMetrics(local) : local();
+      },
+      runGc: async () => {
+        const started = clock.now();
+        const result = await content.collectGarbage(graceMs);
+        log.info({ ...result, ms: clock.now() - started }, 'garbage collection finished');
+        return result;
+      },
+      async close() {
+        versions.stop();
+        await database.close();
+      },
+    };
+    return ctx;
+  } catch (err) {
+    await database.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The start-up banner, in the seed's format (`HA Node ID: '<id>'`). */
+export function banner(ctx: NodeContext): string {
+  const v = ctx.node.version;
+  return [
+    '',
+    '    _                      ',
+    '   / \\   _ __ ___ __ _     ',
+    "  / _ \\ | '__/ __/ _` |    ",
+    ' / ___ \\| | | (_| (_| |    ',
+    '/_/   \\_\\_|  \\___\\__,_|    ',
+    '',
+    `Version: ${v.version}`,
+    `Revision: ${v.revision}`,
+    `Release date: ${v.releaseDate}`,
+    `Arca Home: '${ctx.layout.home}'`,
+    `Arca data dir: '${ctx.layout.data}'`,
+    `Arca backup dir: '${ctx.layout.backup}'`,
+    `Database: ${ctx.dbConfig.displayUrl} (from ${ctx.dbConfig.source})`,
+    `HA Node ID: '${ctx.node.nodeId}'`,
+    '',
+  ].join('\n');
+}

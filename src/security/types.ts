@@ -1,0 +1,38 @@
+import type { RepoConfig } from '../services/repositories.js';
+
+/** Permission actions of the v2 permission-target JSON; v1 letters map onto them (r w n d m). */
+export type Action = 'read' | 'write' | 'annotate' | 'delete' | 'manage';
+
+export interface Principal {
+  /** User name; `anonymous` for unauthenticated callers when anonymous access is on. */
+  name: string;
+  admin: boolean;
+  /** Groups the principal acts with (a token's scope may narrow them). */
+  groups: string[];
+  anonymous: boolean;
+  /** How the caller authenticated. */
+  via: 'basic' | 'token' | 'apikey' | 'anonymous';
+  /** Set for access tokens. */
+  tokenId?: string;
+}
+
+/** The request facts authentication needs, independent of the HTTP framework. */
+export interface Credentials {
+  authorization?: string;
+  apiKey?: string;
+  remoteAddress?: string;
+}
+
+/**
+ * What the HTTP layer needs from security: who is calling, and may they do this.
+ * `authenticate` returns the anonymous principal when no credentials are given (whether or
+ * not anonymous access is on; `canAccess` then decides), and throws UNAUTHORIZED for bad
+ * credentials or LOCKED_OUT while a user is locked after failed logins.
+ */
+export interface Security {
+  authenticate(credentials: Credentials): Promise<Principal>;
+  canAccess(principal: Principal, action: Action, repo: RepoConfig, path: string): Promise<boolean>;
+  /** True when the principal may read something in the repository (for listings and searches). */
+  canReadAny(principal: Principal, repo: RepoConfig): Promise<boolean>;
+  anonymousAccessEnabled(): Promise<boolean>;
+}

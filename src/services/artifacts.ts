@@ -1,0 +1,180 @@
+import type { ContentStore } from '../content/content-store.js';
+import type { Clock } from '../core/clock.js';
+import { isChecksum, type Checksums } from '../core/digests.js';
+import { ArcaError } from '../core/errors.js';
+import type { MatrixParams } from '../core/paths.js';
+import { isIncluded } from '../core/glob.js';
+import type { Database } from '../db/database.js';
+import {
+  deleteTree,
+  ensureFolders,
+  FolderConflict,
+  getItem,
+  listChildren,
+  putFile,
+  setProperties,
+  type ItemRow,
+  type PropertyMap,
+} from '../db/items.js';
+import { mimeTypeOf } from './mime-types.js';
+import type { RepoConfig } from './repositories.js';
+
+export interface DeployRequest {
+  repo: RepoConfig;
+  path: string;
+  /** The request path ended in '/': create a folder. */
+  folder: boolean;
+  body: AsyncIterable<Uint8Array>;
+  signal?: AbortSignal;
+  /** Checksums the client declared (X-Checksum-*); a mismatch rejects the upload. */
+  expected: Partial<Checksums>;
+  /** `X-Checksum-Deploy: true`: reference an existing binary instead of uploading. */
+  checksumDeploy: boolean;
+  user: string;
+  /** Matrix parameters to store as properties (already filtered by annotate permission). */
+  properties: MatrixParams;
+  /** Whether the caller may replace an existing file (delete permission). */
+  canOverwrite: boolean;
+}
+
+export interface DeployResult {
+  item: ItemRow;
+  replaced: boolean;
+}
+
+function wrapFolderConflict<T>(p: Promise<T>): Promise<T> {
+  return p.catch((err) => {
+    if (err instanceof FolderConflict) throw new ArcaError('CONFLICT', err.message);
+    throw err;
+  });
+}
+
+/** Deploy, resolve and delete of artifacts in local repositories, format-agnostic. */
+export class ArtifactService {
+  constructor(
+    private readonly database: Database,
+    private readonly content: ContentStore,
+    private readonly clock: Clock,
+  ) {}
+
+  checkDeployable(repo: RepoConfig, path: string): void {
+    if (repo.blackedOut) throw new ArcaError('FORBIDDEN', `Repository '${repo.key}' is blacked out`);
+    if (path !== '' && !isIncluded(path, repo.includesPattern, repo.excludesPattern)) {
+      throw new ArcaError('FORBIDDEN', `Repository '${repo.key}' rejected '${path}': it does not match the include/exclude patterns`);
+    }
+  }
+
+  async deploy(req: DeployRequest): Promise<DeployResult> {
+    const { repo, path } = req;
+    if (req.folder) return this.createFolder(req);
+    if (path === '') throw new ArcaError('BAD_REQUEST', 'A file deploy needs a path below the repository');
+    this.checkDeployable(repo, path);
+    const existing = await getItem(this.database.db, repo.key, path);
+    if (existing?.type === 'folder') throw new ArcaError('CONFLICT', `'${path}' is a folder; a file cannot replace it`);
+    if (existing && !req.canOverwrite) {
+      throw new ArcaError('FORBIDDEN', `Not enough permissions to overwrite '${repo.key}/${path}' (delete permission needed)`);
+    }
+    if (req.checksumDeploy) return this.deployByChecksum(req);
+
+    const staged = await this.content.stage(req.body, { signal: req.signal });
+    for (const alg of ['sha1', 'sha256', 'md5'] as const) {
+      const want = req.expected[alg];
+      if (want !== undefined && want !== staged[alg]) {
+        await staged.discard();
+        throw new ArcaError(
+          'CHECKSUM_MISMATCH',
+          `Checksum mismatch for '${repo.key}/${path}': the client's ${alg} is ${want}, the server computed ${staged[alg]}`,
+        );
+      }
+    }
+    const now = this.clock.now();
+    return wrapFolderConflict(
+      this.content.commit(staged, async (trx) => {
+        await ensureFolders(trx, repo.key, path, req.user, now);
+        const { row, replaced } = await putFile(trx, {
+          repo: repo.key,
+          fullPath: path,
+          binary: staged,
+          original: req.expected,
+          mimeType: mimeTypeOf(path),
+          user: req.user,
+          now,
+        });
+        if (replaced && !req.canOverwrite) throw new ArcaError('FORBIDDEN', `Not enough permissions to overwrite '${repo.key}/${path}'`);
+        await setProperties(trx, row.id, req.properties as PropertyMap);
+        return { item: row, replaced: replaced !== undefined };
+      }),
+    );
+  }
+
+  private async deployByChecksum(req: DeployRequest): Promise<DeployResult> {
+    // Drain whatever body the client sent; the content comes from the existing binary.
+    for await (const _ of req.body) void _;
+    const { sha1, sha256 } = req.expected;
+    const by = sha256 !== undefined ? { sha256 } : sha1 !== undefined ? { sha1 } : undefined;
+    if (!by) throw new ArcaError('CHECKSUM_DEPLOY_FAILED', 'Checksum deploy failed: no X-Checksum-Sha1 or X-Checksum-Sha256 header');
+    if ((by.sha256 !== undefined && !isChecksum('sha256', by.sha256)) || (by.sha1 !== undefined && !isChecksum('sha1', by.sha1))) {
+      throw new ArcaError('CHECKSUM_DEPLOY_FAILED', 'Checksum deploy failed: malformed checksum');
+    }
+    const binary = await this.content.findExisting(by);
+    if (!binary) {
+      const [alg, value] = Object.entries(by)[0];
+      throw new ArcaError('CHECKSUM_DEPLOY_FAILED', `Checksum deploy failed. No existing file with ${alg}: ${value}`);
+    }
+    const now = this.clock.now();
+    return wrapFolderConflict(
+      this.content.reference(binary, async (trx) => {
+        await ensureFolders(trx, req.repo.key, req.path, req.user, now);
+        const { row, replaced } = await putFile(trx, {
+          repo: req.repo.key,
+          fullPath: req.path,
+          binary,
+          original: { sha1: binary.sha1, sha256: binary.sha256, md5: binary.md5 },
+          mimeType: mimeTypeOf(req.path),
+          user: req.user,
+          now,
+        });
+        await setProperties(trx, row.id, req.properties as PropertyMap);
+        return { item: row, replaced: replaced !== undefined };
+      }),
+    );
+  }
+
+  private async createFolder(req: DeployRequest): Promise<DeployResult> {
+    for await (const _ of req.body) void _;
+    if (req.path === '') throw new ArcaError('BAD_REQUEST', 'The repository root always exists');
+    this.checkDeployable(req.repo, req.path);
+    const now = this.clock.now();
+    return wrapFolderConflict(
+      this.database.db.transaction().execute(async (trx) => {
+        const before = await getItem(trx, req.repo.key, req.path);
+        await ensureFolders(trx, req.repo.key, req.path, req.user, now, true);
+        const row = (await getItem(trx, req.repo.key, req.path))!;
+        await setProperties(trx, row.id, req.properties as PropertyMap);
+        return { item: row, replaced: before !== undefined };
+      }),
+    );
+  }
+
+  /** The item at a path; ITEM_NOT_FOUND when absent. The repository root has no row. */
+  async resolve(repo: string, path: string): Promise<ItemRow> {
+    const row = await getItem(this.database.db, repo, path);
+    if (!row) throw new ArcaError('ITEM_NOT_FOUND', `Could not find resource '${repo}/${path}'`);
+    return row;
+  }
+
+  async find(repo: string, path: string): Promise<ItemRow | undefined> {
+    return getItem(this.database.db, repo, path);
+  }
+
+  async children(repo: string, folder: string): Promise<ItemRow[]> {
+    return listChildren(this.database.db, repo, folder);
+  }
+
+  /** Deletes a file or a folder with everything in it; the binaries are left to GC. */
+  async delete(repo: string, path: string): Promise<number> {
+    const rows = await this.database.db.transaction().execute((trx) => deleteTree(trx, repo, path));
+    if (rows.length === 0 && path !== '') throw new ArcaError('ITEM_NOT_FOUND', `Could not locate artifact '${repo}:${path}'`);
+    return rows.length;
+  }
+}

@@ -1,0 +1,216 @@
+import { bumpVersion, type ConfigVersions } from '../cluster/config-versions.js';
+import type { Clock } from '../core/clock.js';
+import { ArcaError } from '../core/errors.js';
+import { REPO_KEY_PATTERN } from '../core/paths.js';
+import type { Database } from '../db/database.js';
+import { deleteTree } from '../db/items.js';
+
+export const PACKAGE_TYPES = [
+  'alpine', 'bower', 'cargo', 'chef', 'cocoapods', 'composer', 'conan', 'conda', 'cran', 'debian', 'docker',
+  'gems', 'generic', 'gitlfs', 'go', 'gradle', 'helm', 'ivy', 'maven', 'npm', 'nuget', 'oci', 'opkg', 'p2',
+  'pub', 'puppet', 'pypi', 'rpm', 'sbt', 'swift', 'terraform', 'vagrant', 'yum',
+] as const;
+
+export type RepoClass = 'local' | 'remote' | 'virtual' | 'federated';
+/** Classes this release can create; the others answer a clear 400. */
+const SUPPORTED_CLASSES: RepoClass[] = ['local'];
+const RESERVED_KEYS = new Set(['api', 'ui', 'webapp', 'list', 'repo', 'auto-trashcan', 'access', 'router']);
+
+/** The JFrog JSON configuration of a repository (unknown fields are kept as given). */
+export interface RepoConfig {
+  key: string;
+  rclass: RepoClass;
+  packageType: string;
+  description: string;
+  notes: string;
+  includesPattern: string;
+  excludesPattern: string;
+  repoLayoutRef: string;
+  checksumPolicyType?: string;
+  handleReleases?: boolean;
+  handleSnapshots?: boolean;
+  maxUniqueSnapshots?: number;
+  blackedOut: boolean;
+  [field: string]: unknown;
+}
+
+const LOCAL_DEFAULTS = {
+  description: '',
+  notes: '',
+  includesPattern: '**/*',
+  excludesPattern: '',
+  repoLayoutRef: 'simple-default',
+  checksumPolicyType: 'client-checksums',
+  handleReleases: true,
+  handleSnapshots: true,
+  maxUniqueSnapshots: 0,
+  snapshotVersionBehavior: 'unique',
+  suppressPomConsistencyChecks: false,
+  blackedOut: false,
+  propertySets: [] as string[],
+  archiveBrowsingEnabled: false,
+  xrayIndex: false,
+  downloadRedirect: false,
+  priorityResolution: false,
+  projectKey: '',
+  environments: [] as string[],
+};
+
+function invalid(field: string, message: string): ArcaError {
+  return new ArcaError('INVALID_CONFIG', `Invalid repository configuration: '${field}' ${message}`, { field });
+}
+
+type Checker = (v: unknown) => boolean;
+const FIELD_TYPES: Record<string, [string, Checker]> = {
+  description: ['a string', (v) => typeof v === 'string'],
+  notes: ['a string', (v) => typeof v === 'string'],
+  includesPattern: ['a string', (v) => typeof v === 'string'],
+  excludesPattern: ['a string', (v) => typeof v === 'string'],
+  repoLayoutRef: ['a string', (v) => typeof v === 'string'],
+  projectKey: ['a string', (v) => typeof v === 'string'],
+  checksumPolicyType: ['client-checksums or server-generated-checksums', (v) => v === 'client-checksums' || v === 'server-generated-checksums'],
+  handleReleases: ['a boolean', (v) => typeof v === 'boolean'],
+  handleSnapshots: ['a boolean', (v) => typeof v === 'boolean'],
+  blackedOut: ['a boolean', (v) => typeof v === 'boolean'],
+  archiveBrowsingEnabled: ['a boolean', (v) => typeof v === 'boolean'],
+  xrayIndex: ['a boolean', (v) => typeof v === 'boolean'],
+  downloadRedirect: ['a boolean', (v) => typeof v === 'boolean'],
+  priorityResolution: ['a boolean', (v) => typeof v === 'boolean'],
+  suppressPomConsistencyChecks: ['a boolean', (v) => typeof v === 'boolean'],
+  maxUniqueSnapshots: ['a non-negative integer', (v) => Number.isInteger(v) && (v as number) >= 0],
+  propertySets: ['an array of strings', (v) => Array.isArray(v) && v.every((s) => typeof s === 'string')],
+  environments: ['an array of strings', (v) => Array.isArray(v) && v.every((s) => typeof s === 'string')],
+};
+
+/** Validates a create (`base` undefined) or a partial update of a repository configuration. */
+export function validateRepoConfig(key: string, input: unknown, base?: RepoConfig): RepoConfig {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new ArcaError('INVALID_CONFIG', 'Invalid repository configuration: the body must be a JSON object');
+  }
+  const body = input as Record<string, unknown>;
+  if (body.key !== undefined && body.key !== key) throw invalid('key', `'${String(body.key)}' does not match the key in the URL '${key}'`);
+  const rclass = (body.rclass ?? base?.rclass) as unknown;
+  if (rclass === undefined) throw invalid('rclass', 'is required (local, remote, virtual or federated)');
+  if (typeof rclass !== 'string' || !['local', 'remote', 'virtual', 'federated'].includes(rclass)) {
+    throw invalid('rclass', `must be local, remote, virtual or federated, got '${String(rclass)}'`);
+  }
+  if (base && rclass !== base.rclass) throw invalid('rclass', `cannot change from '${base.rclass}' to '${rclass}'`);
+  if (!SUPPORTED_CLASSES.includes(rclass as RepoClass)) throw invalid('rclass', `'${rclass}' repositories are not supported by this release`);
+  const packageType = String(body.packageType ?? base?.packageType ?? 'generic').toLowerCase();
+  if (!(PACKAGE_TYPES as readonly string[]).includes(packageType)) throw invalid('packageType', `'${packageType}' is not a known package type`);
+  if (base && packageType !== base.packageType) throw invalid('packageType', `cannot change from '${base.packageType}' to '${packageType}'`);
+  for (const [field, [what, ok]] of Object.entries(FIELD_TYPES)) {
+    if (body[field] !== undefined && !ok(body[field])) throw invalid(field, `must be ${what}`);
+  }
+  return { ...LOCAL_DEFAULTS, ...(base ?? {}), ...body, key, rclass: rclass as RepoClass, packageType } as RepoConfig;
+}
+
+export function validateRepoKey(key: string): void {
+  if (!REPO_KEY_PATTERN.test(key)) {
+    throw invalid('key', 'must start with a letter or digit and hold at most 64 letters, digits, dots, dashes or underscores');
+  }
+  if (RESERVED_KEYS.has(key.toLowerCase())) throw invalid('key', `'${key}' is reserved`);
+}
+
+/** Repository configurations, kept in the database and cached per process. */
+export class RepositoryService {
+  private cache: Map<string, RepoConfig> | undefined;
+  private loading: Promise<Map<string, RepoConfig>> | undefined;
+
+  constructor(
+    private readonly database: Database,
+    private readonly versions: ConfigVersions,
+    private readonly clock: Clock,
+  ) {
+    versions.on('repositories', () => {
+      this.cache = undefined;
+    });
+  }
+
+  private async all(): Promise<Map<string, RepoConfig>> {
+    if (this.cache) return this.cache;
+    this.loading ??= (async () => {
+      const rows = await this.database.db.selectFrom('repositories').selectAll().orderBy('position').orderBy('repo_key').execute();
+      const map = new Map<string, RepoConfig>();
+      for (const r of rows) map.set(r.repo_key, JSON.parse(r.config) as RepoConfig);
+      this.cache = map;
+      return map;
+    })().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  async list(): Promise<RepoConfig[]> {
+    return [...(await this.all()).values()];
+  }
+
+  async get(key: string): Promise<RepoConfig | undefined> {
+    return (await this.all()).get(key);
+  }
+
+  async require(key: string): Promise<RepoConfig> {
+    const repo = await this.get(key);
+    if (!repo) throw new ArcaError('REPO_NOT_FOUND', `Repository '${key}' not found`);
+    return repo;
+  }
+
+  async create(key: string, input: unknown, position?: number): Promise<RepoConfig> {
+    validateRepoKey(key);
+    const config = validateRepoConfig(key, input);
+    const now = this.clock.now();
+    await this.database.db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom('repositories').select('repo_key').where('repo_key', '=', key).executeTakeFirst();
+      if (existing) throw new ArcaError('ALREADY_EXISTS', `Repository '${key}' already exists`);
+      const max = await trx.selectFrom('repositories').select((eb) => eb.fn.max<number>('position').as('m')).executeTakeFirst();
+      await trx
+        .insertInto('repositories')
+        .values({
+          repo_key: key,
+          rclass: config.rclass,
+          package_type: config.packageType,
+          position: position ?? Number(max?.m ?? 0) + 1,
+          config: JSON.stringify(config),
+          created: now,
+          modified: now,
+        })
+        .execute();
+      await bumpVersion(trx, 'repositories');
+    });
+    this.changed();
+    return config;
+  }
+
+  async update(key: string, input: unknown): Promise<RepoConfig> {
+    const base = await this.require(key);
+    const config = validateRepoConfig(key, input, base);
+    await this.database.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('repositories')
+        .set({ config: JSON.stringify(config), modified: this.clock.now() })
+        .where('repo_key', '=', key)
+        .execute();
+      await bumpVersion(trx, 'repositories');
+    });
+    this.changed();
+    return config;
+  }
+
+  /** Deletes the repository and every item in it; the binaries are left to garbage collection. */
+  async delete(key: string): Promise<number> {
+    await this.require(key);
+    const removed = await this.database.db.transaction().execute(async (trx) => {
+      const rows = await deleteTree(trx, key, '');
+      await trx.deleteFrom('repositories').where('repo_key', '=', key).execute();
+      await bumpVersion(trx, 'repositories');
+      return rows.length;
+    });
+    this.changed();
+    return removed;
+  }
+
+  private changed(): void {
+    this.cache = undefined;
+    this.versions.changedLocally('repositories');
+  }
+}
