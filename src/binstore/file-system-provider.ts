@@ -88,7 +88,13 @@ export class FileSystemProvider implements BinaryProvider {
         }
       }
     } catch (err) {
-      out.destroy();
+      // Wait for the stream to close: a destroy during the asynchronous open would
+      // otherwise let the open create the file after it was removed.
+      await new Promise<void>((resolve) => {
+        if (out.closed) return resolve();
+        out.once('close', () => resolve());
+        out.destroy();
+      });
       await rm(tmp, { force: true });
       throw fromSystemError(err, 'the upload');
     }
