@@ -148,10 +148,10 @@ async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
   const base = await baseUrl(ctx, request);
   if (result.item.type === 'folder') {
     const body = deployedFolderJson(base, result.item);
-    return reply.code(201).header('Location', body.uri).type(ITEM_CREATED).send(body);
+    return reply.code(201).header('Location', body.uri).header('Content-Type', ITEM_CREATED).send(Buffer.from(JSON.stringify(body)));
   }
   const body = deployedFileJson(base, result.item, !(header(request, 'user-agent') ?? '').includes('ArtifactoryBuildClient/'));
-  return reply.code(201).header('Location', body.downloadUri).type(ITEM_CREATED).send(body);
+  return reply.code(201).header('Location', body.downloadUri).header('Content-Type', ITEM_CREATED).send(Buffer.from(JSON.stringify(body)));
 }
 
 async function del(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
