@@ -6,6 +6,8 @@ import { registerAuth } from './auth.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { repositoryRoutes } from './routes/repositories.js';
 import { systemRoutes } from './routes/system.js';
+import { searchRoutes } from './routes/search.js';
+import { storageRoutes } from './routes/storage.js';
 
 export interface AppOptions {
   /** Where one line per request goes (`logs/request.log`); none when undefined. */
@@ -13,7 +15,7 @@ export interface AppOptions {
 }
 
 /** The route plugins, in registration order. A new API area adds its plugin here. */
-const API_PLUGINS = [systemRoutes, repositoryRoutes];
+const API_PLUGINS = [systemRoutes, repositoryRoutes, storageRoutes, searchRoutes];
 
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 

@@ -1,0 +1,181 @@
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import type { DialectName } from './database.js';
+import type { Db, ItemRow, PropertyMap } from './items.js';
+import type { Schema } from './schema.js';
+
+/**
+ * Queries over items for the storage API (subtrees, bulk property changes) and the searches.
+ * Every search runs in the database; `*` and `?` wildcards become LIKE (or GLOB) patterns.
+ *
+ * Case rules, the same on every dialect:
+ * - names: case-insensitive for ASCII letters only, exact for everything else. That is what
+ *   SQLite's LIKE does natively; PostgreSQL folds with `translate(…)` over A–Z instead of
+ *   lower(), whose Unicode folding SQLite cannot reproduce without extensions.
+ * - property keys and values, checksums: case-sensitive (`=`; LIKE on PostgreSQL, GLOB on
+ *   SQLite, because SQLite's LIKE ignores ASCII case).
+ */
+
+const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const LOWER = 'abcdefghijklmnopqrstuvwxyz';
+const ID_CHUNK = 500;
+
+type ItemsEb = ExpressionBuilder<Schema, 'items'>;
+
+export function hasWildcard(value: string): boolean {
+  return value.includes('*') || value.includes('?');
+}
+
+/** True for a non-empty value made of wildcards only (`*`, `?*`…), which every search refuses. */
+export function isWildcardOnly(value: string): boolean {
+  return value !== '' && /^[*?]+$/.test(value);
+}
+
+/** `*` → `%`, `?` → `_`, with `\`, `%` and `_` escaped (use with ESCAPE '\'). */
+export function wildcardToLike(value: string): string {
+  return value.replace(/[\\%_]/g, '\\$&').replace(/\*/g, '%').replace(/\?/g, '_');
+}
+
+/** For SQLite's case-sensitive GLOB: `*` and `?` keep their meaning, `[` is made literal. */
+export function wildcardToGlob(value: string): string {
+  return value.replace(/\[/g, '[[]');
+}
+
+function asciiLower(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+/** `column` matches the wildcard `pattern`, ASCII case-insensitively. */
+function matchesInsensitive(dialect: DialectName, column: string, pattern: string): Expression<SqlBool> {
+  const like = wildcardToLike(pattern);
+  if (dialect === 'sqlite') return sql<SqlBool>`${sql.ref(column)} like ${like} escape '\\'`;
+  return sql<SqlBool>`translate(${sql.ref(column)}, ${UPPER}, ${LOWER}) like ${asciiLower(like)} escape '\\'`;
+}
+
+/** `column` equals `value`, or matches it as a wildcard pattern, case-sensitively. */
+function matchesSensitive(dialect: DialectName, column: string, value: string): Expression<SqlBool> {
+  if (!hasWildcard(value)) return sql<SqlBool>`${sql.ref(column)} = ${value}`;
+  if (dialect === 'sqlite') return sql<SqlBool>`${sql.ref(column)} glob ${wildcardToGlob(value)}`;
+  return sql<SqlBool>`${sql.ref(column)} like ${wildcardToLike(value)} escape '\\'`;
+}
+
+/** Rows of `repo` strictly below `folder` ('' = the whole repository). */
+function under(eb: ItemsEb, repo: string, folder: string): Expression<SqlBool> {
+  if (folder === '') return eb('items.repo', '=', repo);
+  const prefix = `${folder}/`;
+  return eb.and([
+    eb('items.repo', '=', repo),
+    eb.or([eb('items.path', '=', folder), eb(sql<string>`substr(${sql.ref('items.path')}, 1, ${prefix.length})`, '=', prefix)]),
+  ]);
+}
+
+/** When the repository was created (the root folder's `created`). */
+export async function repoCreated(db: Db, repo: string): Promise<number | undefined> {
+  const row = await db.selectFrom('repositories').select('created').where('repo_key', '=', repo).executeTakeFirst();
+  return row ? Number(row.created) : undefined;
+}
+
+/** Files strictly below `folder`, newest `modified` first, one page at a time. */
+export async function newestFilesUnder(db: Db, repo: string, folder: string, offset: number, limit: number): Promise<ItemRow[]> {
+  return db
+    .selectFrom('items')
+    .selectAll()
+    .where((eb) => under(eb, repo, folder))
+    .where('type', '=', 'file')
+    .orderBy('modified', 'desc')
+    .orderBy('id')
+    .offset(offset)
+    .limit(limit)
+    .execute();
+}
+
+/** Item ids that carry at least one property, among `ids`. */
+export async function idsWithProperties(db: Db, ids: number[]): Promise<Set<number>> {
+  const out = new Set<number>();
+  for (let i = 0; i < ids.length; i += ID_CHUNK) {
+    const rows = await db
+      .selectFrom('item_props')
+      .select('item_id')
+      .distinct()
+      .where('item_id', 'in', ids.slice(i, i + ID_CHUNK))
+      .execute();
+    for (const r of rows) out.add(Number(r.item_id));
+  }
+  return out;
+}
+
+/** Sets `props` on every item of `ids`: each given key's values replace that key's old values. */
+export async function setPropertiesOn(db: Db, ids: number[], props: PropertyMap): Promise<void> {
+  const keys = Object.keys(props);
+  if (keys.length === 0 || ids.length === 0) return;
+  const perItem = keys.reduce((n, k) => n + props[k].length, 0);
+  const idsPerInsert = Math.max(1, Math.floor(ID_CHUNK / Math.max(1, perItem)));
+  for (let i = 0; i < ids.length; i += ID_CHUNK) {
+    await db.deleteFrom('item_props').where('item_id', 'in', ids.slice(i, i + ID_CHUNK)).where('prop_key', 'in', keys).execute();
+  }
+  if (perItem === 0) return;
+  for (let i = 0; i < ids.length; i += idsPerInsert) {
+    const values = ids
+      .slice(i, i + idsPerInsert)
+      .flatMap((id) => keys.flatMap((k) => props[k].map((v) => ({ item_id: id, prop_key: k, prop_value: v }))));
+    await db.insertInto('item_props').values(values).execute();
+  }
+}
+
+export async function deletePropertiesOn(db: Db, ids: number[], keys: string[]): Promise<void> {
+  if (keys.length === 0) return;
+  for (let i = 0; i < ids.length; i += ID_CHUNK) {
+    await db.deleteFrom('item_props').where('item_id', 'in', ids.slice(i, i + ID_CHUNK)).where('prop_key', 'in', keys).execute();
+  }
+}
+
+/** Records a metadata change (Artifactory's `lastUpdated`); `modified` stays the content time. */
+export async function markUpdated(db: Db, ids: number[], now: number): Promise<void> {
+  for (let i = 0; i < ids.length; i += ID_CHUNK) {
+    await db.updateTable('items').set({ updated: now }).where('id', 'in', ids.slice(i, i + ID_CHUNK)).execute();
+  }
+}
+
+export interface PropertyCriterion {
+  key: string;
+  /** Any of these values (wildcards allowed) matches. */
+  values: string[];
+}
+
+export interface ItemSearch {
+  /** Only these repositories; an empty list finds nothing. */
+  repos: string[];
+  /** Only files (artifact and checksum searches). */
+  filesOnly?: boolean;
+  /** Wildcard pattern on the item name, ASCII case-insensitive. */
+  name?: string;
+  sha1?: string;
+  sha256?: string;
+  md5?: string;
+  /** Every criterion must match (AND); values within one criterion are alternatives (OR). */
+  properties?: PropertyCriterion[];
+  limit: number;
+}
+
+/** The items matching a search, ordered by repository and path, at most `limit` of them. */
+export async function searchItems(db: Db, dialect: DialectName, s: ItemSearch): Promise<ItemRow[]> {
+  if (s.repos.length === 0) return [];
+  let q = db.selectFrom('items').selectAll().where('items.repo', 'in', s.repos);
+  if (s.filesOnly) q = q.where('items.type', '=', 'file');
+  if (s.name !== undefined) {
+    const name = s.name;
+    q = q.where(() => matchesInsensitive(dialect, 'items.name', name));
+  }
+  if (s.sha1 !== undefined) q = q.where('items.sha1', '=', s.sha1);
+  if (s.sha256 !== undefined) q = q.where('items.sha256', '=', s.sha256);
+  if (s.md5 !== undefined) q = q.where('items.md5', '=', s.md5);
+  for (const c of s.properties ?? []) {
+    q = q.where('items.id', 'in', (eb) =>
+      eb
+        .selectFrom('item_props')
+        .select('item_props.item_id')
+        .where('item_props.prop_key', '=', c.key)
+        .where((pe) => pe.or(c.values.map((v) => matchesSensitive(dialect, 'item_props.prop_value', v)))),
+    );
+  }
+  return q.orderBy('items.repo').orderBy('items.path').orderBy('items.name').limit(s.limit).execute();
+}

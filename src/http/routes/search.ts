@@ -1,0 +1,71 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { RepoConfig } from '../../services/repositories.js';
+import {
+  artifactNamePattern,
+  checksumCriteria,
+  parseResultDetail,
+  propertyCriteria,
+  reposParam,
+  SearchService,
+  type SearchScope,
+} from '../../services/search.js';
+import type { AppContext } from '../app-context.js';
+import { baseUrl, requireAuthenticated } from '../auth.js';
+import { formDecode, rawQuery } from './storage-params.js';
+
+const MEDIA = 'application/vnd.org.jfrog.artifactory.search.';
+
+function first(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  return String(Array.isArray(v) ? v[0] : v);
+}
+
+/** The repositories to search: those named in `repos` (unknown keys are skipped) or all, limited to readable ones. */
+async function searchScope(ctx: AppContext, request: FastifyRequest): Promise<SearchScope> {
+  requireAuthenticated(request);
+  const query = (request.query ?? {}) as Record<string, unknown>;
+  const named = reposParam(first(query.repos));
+  const candidates: RepoConfig[] = [];
+  if (named === undefined) candidates.push(...(await ctx.repos.list()));
+  else {
+    for (const key of named) {
+      const repo = await ctx.repos.get(key);
+      if (repo && !candidates.includes(repo)) candidates.push(repo);
+    }
+  }
+  const repos: RepoConfig[] = [];
+  for (const r of candidates) if (await ctx.security.canReadAny(request.principal, r)) repos.push(r);
+  const header = request.headers['x-result-detail'];
+  return {
+    repos,
+    can: (action, repo, path) => ctx.security.canAccess(request.principal, action, repo, path),
+    base: await baseUrl(ctx, request),
+    detail: parseResultDetail(Array.isArray(header) ? header.join(',') : header),
+  };
+}
+
+/** `/artifactory/api/search/{artifact,checksum,prop}` (REST-API.md §4). Authentication required. */
+export async function searchRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const service = new SearchService(ctx.database);
+
+  app.get('/artifactory/api/search/artifact', async (request, reply) => {
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    const scope = await searchScope(ctx, request);
+    const pattern = artifactNamePattern(first(query.name));
+    return reply.type(`${MEDIA}ArtifactSearchResult+json; charset=utf-8`).send(await service.byName(scope, pattern));
+  });
+
+  app.get('/artifactory/api/search/checksum', async (request, reply) => {
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    const scope = await searchScope(ctx, request);
+    const sums = checksumCriteria({ sha1: first(query.sha1), sha256: first(query.sha256), md5: first(query.md5) });
+    return reply.type(`${MEDIA}ChecksumSearchResult+json; charset=utf-8`).send(await service.byChecksum(scope, sums));
+  });
+
+  app.get('/artifactory/api/search/prop', async (request, reply) => {
+    const scope = await searchScope(ctx, request);
+    const params = rawQuery(request.raw.url ?? '').map(([k, v]): [string, string] => [k, v === undefined ? '' : formDecode(v)]);
+    const criteria = propertyCriteria(params);
+    return reply.type(`${MEDIA}MetadataSearchResult+json; charset=utf-8`).send(await service.byProperties(scope, criteria));
+  });
+}
