@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { jfrogError, errorHandler } from './error-handler.js';
 import type { AppContext } from './app-context.js';
@@ -34,6 +34,11 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     keepAliveTimeout: 65_000,
     return503OnClosing: true,
     bodyLimit: 4 * 1024 * 1024,
+    // Errors raised before routing (an undecodable URL, say) get the JFrog error body too.
+    frameworkErrors: (error, _request, reply) => {
+      const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 400;
+      void (reply as unknown as FastifyReply).code(status).send(jfrogError(status, error.message));
+    },
   });
 
   const requests = ctx.metrics.counter('arca_http_requests_total', 'HTTP requests by method and status');

@@ -142,7 +142,11 @@ async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
       canOverwrite,
     });
   } catch (err) {
-    if (abort.signal.aborted) throw new ArcaError('UPLOAD_ABORTED', 'The client aborted the upload; nothing was stored');
+    // A server-side failure (full disk, bad checksum) stops reading the body, which also
+    // closes the request: only an error that is not ours means the client went away.
+    if (abort.signal.aborted && !(err instanceof ArcaError && err.code !== 'UPLOAD_ABORTED')) {
+      throw new ArcaError('UPLOAD_ABORTED', 'The client aborted the upload; nothing was stored');
+    }
     throw err;
   }
   const base = await baseUrl(ctx, request);
