@@ -3,12 +3,23 @@ import type { ConfigVersions } from '../cluster/config-versions.js';
 import type { Clock } from '../core/clock.js';
 import { sha256Hex } from '../core/digests.js';
 import { ArcaError } from '../core/errors.js';
-import { LruCache } from '../content/lru-cache.js';
 import type { Database } from '../db/database.js';
 import type { RepoConfig } from '../services/repositories.js';
 import type { SystemSettings } from '../services/system-settings.js';
-import { hashPassword, randomPassword, verifyPassword } from './passwords.js';
+import { ApiKeyService } from './api-keys.js';
+import { AuthCache } from './auth-cache.js';
+import { Directory } from './directory.js';
+import { decryptPassword, encryptPassword, ENCRYPTED_PASSWORD_PREFIX } from './encrypted-password.js';
+import { PermissionEvaluator } from './evaluator.js';
+import { GroupStore } from './groups.js';
+import { JWT_SHAPE } from './jwt.js';
+import { PasswordLogin } from './password-login.js';
+import { hashPassword, randomPassword } from './passwords.js';
+import { PermissionStore } from './permissions.js';
+import { TokenKeys } from './token-keys.js';
+import { TokenService } from './tokens.js';
 import type { Action, Credentials, Principal, Security } from './types.js';
+import { UserStore } from './users.js';
 
 export const ANONYMOUS: Principal = Object.freeze({ name: 'anonymous', admin: false, groups: [], anonymous: true, via: 'anonymous' as const });
 
@@ -17,31 +28,64 @@ export interface SecurityOptions {
   maxFailures: number;
   /** How long a verified credential is trusted without re-checking it (per process). */
   authCacheMs?: number;
+  /** The master key: encrypts API keys, the token signing key and encrypted passwords. */
+  masterKey?: Buffer;
 }
 
-interface CachedAuth {
-  principal: Principal;
-  expires: number;
-}
-
-/** Authentication (Basic with scrypt-hashed passwords) and authorisation decisions. */
+/**
+ * The security facade: authentication (Basic with a password, an encrypted password, an
+ * access token or an API key; Bearer tokens; `X-JFrog-Art-Api`), authorisation decisions,
+ * and the stores behind the security REST API. Every cache here is per process and is
+ * dropped when the 'security' version changes anywhere in the cluster.
+ */
 export class SecurityService implements Security {
-  private readonly authCache = new LruCache<CachedAuth>(10_000);
+  readonly directory: Directory;
+  readonly users: UserStore;
+  readonly groups: GroupStore;
+  readonly permissions: PermissionStore;
+  readonly tokens: TokenService;
+  readonly apiKeys: ApiKeyService;
+  private readonly tokenKeys: TokenKeys;
+  private readonly evaluator: PermissionEvaluator;
+  private readonly passwords: PasswordLogin;
+  private readonly authCache = new AuthCache(10_000);
   private readonly authCacheMs: number;
+  private masterKey: Buffer | undefined;
 
   constructor(
     private readonly database: Database,
     private readonly settings: SystemSettings,
-    private readonly versions: ConfigVersions,
+    versions: ConfigVersions,
     private readonly clock: Clock,
-    private readonly options: SecurityOptions,
+    options: SecurityOptions,
   ) {
     this.authCacheMs = options.authCacheMs ?? 30_000;
+    this.directory = new Directory(database);
+    this.users = new UserStore(database, versions, clock);
+    this.groups = new GroupStore(database, versions, clock);
+    this.permissions = new PermissionStore(database, versions, clock);
+    this.tokenKeys = new TokenKeys(database, clock);
+    this.tokens = new TokenService(database, versions, clock, this.directory, this.tokenKeys);
+    this.apiKeys = new ApiKeyService(database, versions, clock);
+    this.evaluator = new PermissionEvaluator(() => this.permissions.all());
+    this.passwords = new PasswordLogin(database, this.directory, clock, options.maxFailures, (name) => this.authCache.dropUser(name));
+    this.users.onDeleted = (trx, name) => this.tokens.revokeAllOf(trx, name);
+    if (options.masterKey) this.useMasterKey(options.masterKey);
     versions.on('security', () => this.invalidate());
+  }
+
+  /** Hands over the master key (the HTTP layer does this when the composition root did not). */
+  useMasterKey(key: Buffer): void {
+    this.masterKey = key;
+    this.tokenKeys.setMasterKey(key);
+    this.apiKeys.setMasterKey(key);
   }
 
   invalidate(): void {
     this.authCache.clear();
+    this.directory.invalidate();
+    this.evaluator.invalidate();
+    this.tokens.invalidate();
   }
 
   /** Creates `admin` at first start: password from ARCA_ADMIN_PASSWORD, else a random one written to a 0600 file. */
@@ -82,60 +126,90 @@ export class SecurityService implements Security {
 
   async authenticate(credentials: Credentials): Promise<Principal> {
     const auth = credentials.authorization;
-    if (!auth && !credentials.apiKey) return ANONYMOUS;
-    const cacheKey = sha256Hex(`${auth ?? ''}\u0000${credentials.apiKey ?? ''}`);
-    const hit = this.authCache.get(cacheKey);
+    const apiKey = credentials.apiKey;
+    if (!auth && !apiKey) return ANONYMOUS;
+    const cacheKey = sha256Hex(`${auth ?? ''}\u0000${auth ? '' : (apiKey ?? '')}`);
     const now = this.clock.now();
-    if (hit && hit.expires > now) return hit.principal;
+    const hit = this.authCache.get(cacheKey, now);
+    if (hit) return hit;
     let principal: Principal;
+    let expires = now + this.authCacheMs;
     if (auth && /^basic /i.test(auth)) {
-      principal = await this.basic(auth.slice(6).trim());
-    } else {
+      const r = await this.basic(auth.slice(6).trim());
+      principal = r.principal;
+      if (r.expiresAt !== undefined) expires = Math.min(expires, r.expiresAt);
+    } else if (auth && /^bearer /i.test(auth)) {
+      const r = await this.tokens.verify(auth.slice(7).trim());
+      principal = r.principal;
+      if (r.expiresAt !== undefined) expires = Math.min(expires, r.expiresAt);
+    } else if (auth) {
       throw new ArcaError('UNAUTHORIZED', 'Unsupported authentication scheme');
+    } else {
+      principal = await this.viaApiKey(apiKey!);
     }
-    this.authCache.set(cacheKey, { principal, expires: now + this.authCacheMs });
+    this.authCache.set(cacheKey, principal, expires);
     return principal;
   }
 
-  private async basic(encoded: string): Promise<Principal> {
+  private async viaApiKey(apiKey: string, expectedUser?: string): Promise<Principal> {
+    const owner = await this.apiKeys.owner(apiKey);
+    const facts = owner === undefined || (expectedUser !== undefined && owner !== expectedUser) ? undefined : await this.directory.user(owner);
+    if (!facts) throw new ArcaError('UNAUTHORIZED', 'Bad API key');
+    return this.directory.principalOf(facts, 'apikey');
+  }
+
+  /**
+   * `user:secret` where the secret is an access token, an API key, an encrypted password or
+   * the password. A token or key that does not check out falls through to the password check
+   * (and so counts as a failed login), as a mistyped password would.
+   */
+  private async basic(encoded: string): Promise<{ principal: Principal; expiresAt?: number }> {
     const decoded = Buffer.from(encoded, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) throw new ArcaError('UNAUTHORIZED', 'Malformed Basic credentials');
-    return this.login(decoded.slice(0, colon), decoded.slice(colon + 1));
+    const name = decoded.slice(0, colon);
+    let secret = decoded.slice(colon + 1);
+    if (JWT_SHAPE.test(secret)) {
+      const r = await this.tokens.verify(secret).catch(() => undefined);
+      if (r && r.principal.name === name) return r;
+    } else if (secret.startsWith('AKC')) {
+      const p = await this.viaApiKey(secret, name).catch(() => undefined);
+      if (p) return { principal: p };
+    } else if (secret.startsWith(ENCRYPTED_PASSWORD_PREFIX) && this.masterKey) {
+      secret = decryptPassword(this.masterKey, name, secret) ?? secret;
+    }
+    return { principal: await this.passwords.login(name, secret) };
   }
 
   /** Checks a user name and password, applying the failed-login lockout. */
   async login(name: string, password: string): Promise<Principal> {
-    const db = this.database.db;
-    const user = await db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
-    const now = this.clock.now();
-    if (user?.locked_until && user.locked_until > now) {
-      const secs = Math.ceil((user.locked_until - now) / 1000);
-      throw new ArcaError('LOCKED_OUT', `User '${name}' is locked after repeated failed logins; retry in ${secs} s`, { retryAfter: secs });
-    }
-    const ok = user && user.internal_password_disabled === 0 && (await verifyPassword(password, user.password_hash));
-    if (!user || !ok) {
-      if (user) {
-        const failures = user.failed_logins + 1;
-        const over = failures - this.options.maxFailures;
-        const lockedUntil = over >= 0 ? now + Math.min(2 ** over, 300) * 1000 : null;
-        await db.updateTable('users').set({ failed_logins: failures, locked_until: lockedUntil }).where('name', '=', name).execute();
-      }
-      throw new ArcaError('UNAUTHORIZED', 'Bad credentials');
-    }
-    if (user.failed_logins > 0 || user.locked_until !== null || (user.last_logged_in ?? 0) < now - 60_000) {
-      await db.updateTable('users').set({ failed_logins: 0, locked_until: null, last_logged_in: now }).where('name', '=', name).execute();
-    }
-    const groups = await db.selectFrom('user_groups').select('group_name').where('user_name', '=', name).execute();
-    return { name, admin: user.admin === 1, groups: groups.map((g) => g.group_name), anonymous: false, via: 'basic' };
+    return this.passwords.login(name, password);
   }
 
-  async canAccess(principal: Principal, _action: Action, _repo: RepoConfig, _path: string): Promise<boolean> {
+  /** The encrypted form of the password the caller logged in with (see encrypted-password.ts). */
+  encryptedPasswordFor(principal: Principal, authorization: string | undefined): string {
+    if (principal.via !== 'basic' || !authorization || !/^basic /i.test(authorization)) {
+      throw new ArcaError('FORBIDDEN', 'An encrypted password can only be made for a caller that logged in with a user name and password');
+    }
+    if (!this.masterKey) throw new ArcaError('UNAVAILABLE', 'Encrypted passwords are unavailable: the master key is not configured');
+    const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const name = decoded.slice(0, colon);
+    let password = decoded.slice(colon + 1);
+    if (name !== principal.name) throw new ArcaError('UNAUTHORIZED', 'Bad credentials');
+    password = decryptPassword(this.masterKey, name, password) ?? password;
+    return encryptPassword(this.masterKey, name, password);
+  }
+
+  async canAccess(principal: Principal, action: Action, repo: RepoConfig, path: string): Promise<boolean> {
     if (principal.admin) return true;
-    return false;
+    if (principal.anonymous && !(await this.anonymousAccessEnabled())) return false;
+    return this.evaluator.allows(principal, action, repo, path);
   }
 
-  async canReadAny(principal: Principal, _repo: RepoConfig): Promise<boolean> {
-    return principal.admin;
+  async canReadAny(principal: Principal, repo: RepoConfig): Promise<boolean> {
+    if (principal.admin) return true;
+    if (principal.anonymous && !(await this.anonymousAccessEnabled())) return false;
+    return this.evaluator.readsAny(principal, repo);
   }
 }

@@ -14,6 +14,11 @@ export interface Principal {
   via: 'basic' | 'token' | 'apikey' | 'anonymous';
   /** Set for access tokens. */
   tokenId?: string;
+  /**
+   * True for a token scoped to `applied-permissions/groups:…`: the caller acts with `groups`
+   * only, and grants given to the user name itself do not apply.
+   */
+  groupsOnly?: boolean;
 }
 
 /** The request facts authentication needs, independent of the HTTP framework. */

@@ -1,0 +1,177 @@
+import { LruCache } from '../content/lru-cache.js';
+import { compilePatterns } from '../core/glob.js';
+import type { RepoConfig } from '../services/repositories.js';
+import { SECTIONS, type PermissionSection, type PermissionTarget, type V2Action } from './permission-model.js';
+import type { Action, Principal } from './types.js';
+
+/** One bit per action; `manage` implies every other action. */
+export const ACTION_BITS: Record<Action, number> = { read: 1, write: 2, annotate: 4, delete: 8, manage: 16 };
+const ALL = 31;
+
+function maskOf(actions: V2Action[]): number {
+  let m = 0;
+  for (const a of actions) {
+    const bit = (ACTION_BITS as Record<string, number | undefined>)[a];
+    if (bit !== undefined) m |= bit;
+  }
+  return m & ACTION_BITS.manage ? ALL : m;
+}
+
+/** A permission section compiled for fast matching. */
+interface CompiledSection {
+  target: string;
+  repos: Set<string>;
+  any: boolean;
+  anyLocal: boolean;
+  anyRemote: boolean;
+  include: RegExp | undefined;
+  exclude: RegExp | undefined;
+  /** Include matches every path and nothing is excluded: no regex test needed. */
+  everyPath: boolean;
+  users: Map<string, number>;
+  groups: Map<string, number>;
+}
+
+function compileSection(target: string, s: PermissionSection): CompiledSection {
+  const include = compilePatterns(s['include-patterns'].join(','));
+  const exclude = compilePatterns(s['exclude-patterns'].join(','));
+  const toMasks = (m: Record<string, V2Action[]>) => new Map(Object.entries(m).map(([k, v]) => [k, maskOf(v)] as const));
+  return {
+    target,
+    repos: new Set(s.repositories),
+    any: s.repositories.includes('ANY'),
+    anyLocal: s.repositories.includes('ANY LOCAL'),
+    anyRemote: s.repositories.includes('ANY REMOTE'),
+    include,
+    exclude,
+    everyPath: include !== undefined && exclude === undefined && include.test('') && include.test('a/b/c.d'),
+    users: toMasks(s.actions.users),
+    groups: toMasks(s.actions.groups),
+  };
+}
+
+function appliesTo(s: CompiledSection, repo: RepoConfig): boolean {
+  if (s.any || s.repos.has(repo.key)) return true;
+  if (s.anyLocal && (repo.rclass === 'local' || repo.rclass === 'federated')) return true;
+  return s.anyRemote && repo.rclass === 'remote';
+}
+
+interface Grant {
+  section: CompiledSection;
+  mask: number;
+}
+
+/** The grants of one principal, with a per-repository shortlist built on first use. */
+export class PrincipalGrants {
+  private readonly byRepo = new Map<string, Grant[]>();
+
+  constructor(private readonly grants: Grant[]) {}
+
+  private forRepo(repo: RepoConfig): Grant[] {
+    const key = `${repo.rclass}\u0000${repo.key}`;
+    let list = this.byRepo.get(key);
+    if (!list) {
+      list = this.grants.filter((g) => appliesTo(g.section, repo));
+      if (this.byRepo.size > 1000) this.byRepo.clear();
+      this.byRepo.set(key, list);
+    }
+    return list;
+  }
+
+  allows(action: Action, repo: RepoConfig, path: string): boolean {
+    const bit = ACTION_BITS[action];
+    for (const g of this.forRepo(repo)) {
+      if ((g.mask & bit) === 0) continue;
+      const s = g.section;
+      if (s.everyPath) return true;
+      if (s.include?.test(path) && !s.exclude?.test(path)) return true;
+    }
+    return false;
+  }
+
+  /** True when some path of the repository may be read. */
+  readsAny(repo: RepoConfig): boolean {
+    return this.forRepo(repo).some((g) => (g.mask & ACTION_BITS.read) !== 0);
+  }
+}
+
+/** Every permission target compiled once; builds principals' grants from it. */
+export class PermissionIndex {
+  private readonly sections: CompiledSection[];
+
+  constructor(targets: PermissionTarget[]) {
+    this.sections = [];
+    for (const t of targets) for (const name of SECTIONS) if (t[name]) this.sections.push(compileSection(t.name, t[name]!));
+  }
+
+  grantsFor(principal: Principal): PrincipalGrants {
+    const grants: Grant[] = [];
+    const userName = principal.anonymous ? 'anonymous' : principal.name;
+    for (const s of this.sections) {
+      let mask = principal.groupsOnly ? 0 : (s.users.get(userName) ?? 0);
+      for (const g of principal.groups) mask |= s.groups.get(g) ?? 0;
+      if (mask !== 0) grants.push({ section: s, mask });
+    }
+    return new PrincipalGrants(grants);
+  }
+}
+
+function principalKey(p: Principal): string {
+  return `${p.anonymous ? 'A' : 'U'}${p.groupsOnly ? 'G' : '-'}${p.name}\u0000${p.groups.join('\u0000')}`;
+}
+
+/**
+ * Authorisation decisions without a database query once warm: the permission targets are
+ * loaded and compiled once per process, each principal's grants are compiled on first use,
+ * and both are dropped when the 'security' version changes.
+ */
+export class PermissionEvaluator {
+  private index: PermissionIndex | undefined;
+  private loading: Promise<PermissionIndex> | undefined;
+  private readonly grants = new LruCache<PrincipalGrants>(10_000);
+  private generation = 0;
+
+  constructor(private readonly load: () => Promise<PermissionTarget[]>) {}
+
+  invalidate(): void {
+    this.generation++;
+    this.index = undefined;
+    this.loading = undefined;
+    this.grants.clear();
+  }
+
+  private async currentIndex(): Promise<PermissionIndex> {
+    if (this.index) return this.index;
+    if (!this.loading) {
+      const gen = this.generation;
+      const loading = this.load().then((targets) => {
+        const index = new PermissionIndex(targets);
+        if (gen === this.generation) this.index = index;
+        return index;
+      });
+      loading.catch(() => undefined).finally(() => {
+        if (this.loading === loading) this.loading = undefined;
+      });
+      this.loading = loading;
+    }
+    return this.loading;
+  }
+
+  async grantsFor(principal: Principal): Promise<PrincipalGrants> {
+    const key = principalKey(principal);
+    const hit = this.grants.get(key);
+    if (hit) return hit;
+    const gen = this.generation;
+    const grants = (await this.currentIndex()).grantsFor(principal);
+    if (gen === this.generation) this.grants.set(key, grants);
+    return grants;
+  }
+
+  async allows(principal: Principal, action: Action, repo: RepoConfig, path: string): Promise<boolean> {
+    return (await this.grantsFor(principal)).allows(action, repo, path);
+  }
+
+  async readsAny(principal: Principal, repo: RepoConfig): Promise<boolean> {
+    return (await this.grantsFor(principal)).readsAny(repo);
+  }
+}
