@@ -44,7 +44,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const system = SystemConfig.load(homeLayout(home).systemYaml, env);
       const port = intOption('port', values.port) ?? intOption('port', env.ARCA_PORT) ?? system.number('artifactory.port');
       const host = values.host ?? env.ARCA_HOST ?? String(system.get('arca.host'));
-      const configured = intOption('workers', values.workers) ?? system.number('arca.workers');
+      const configured = intOption('workers', values.workers) ?? intOption('workers', env.ARCA_WORKERS) ?? system.number('arca.workers');
       const workers = configured > 0 ? configured : availableParallelism();
       await start({ home, port, host, workers, env });
       return;
