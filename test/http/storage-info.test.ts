@@ -226,6 +226,13 @@ describe.each(DIALECTS)('storage API: item info and lists on %s', (dialect) => {
     });
   });
 
+  it('answers 501 for the storage queries it does not offer', async () => {
+    for (const q of ['stats', 'propertiesXml']) {
+      const res = await get(`/artifactory/api/storage/info-local/top.txt?${q}`);
+      expect(res.statusCode, q).toBe(501);
+    }
+  });
+
   it('uses the forwarded host and protocol in URIs', async () => {
     const res = await get('/artifactory/api/storage/info-local/top.txt', { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'repo.example.com' });
     expect(res.json().uri).toBe('https://repo.example.com/artifactory/api/storage/info-local/top.txt');

@@ -60,7 +60,10 @@ async function requireRead(ctx: AppContext, request: FastifyRequest, t: Target):
   await requireRepoAction(ctx, request, 'read', t.repo, t.path);
 }
 
-/** Annotate access to the target; on the root, to the root path itself. */
+/**
+ * Annotate access to the target itself (for the root, to the path ''); a recursive change
+ * then skips whatever below it the caller may not annotate.
+ */
 async function requireAnnotate(ctx: AppContext, request: FastifyRequest, t: Target): Promise<void> {
   await requireRepoAction(ctx, request, 'annotate', t.repo, t.path);
 }
@@ -107,6 +110,10 @@ async function get(ctx: AppContext, service: StorageApiService, request: Fastify
     return reply.type(TYPES.properties).send(await service.properties(base, t.repo, t.path, keys));
   }
   if ('lastModified' in q) return reply.type(TYPES.lastModified).send(await service.lastModified(base, t.repo, t.path, can));
+  for (const flag of ['stats', 'propertiesXml']) {
+    // Download statistics are not tracked and XML properties are not offered: say so rather than answer item info.
+    if (flag in q) throw new ArcaError('NOT_IMPLEMENTED', `The '${flag}' storage query is not supported`);
+  }
   if ('permissions' in q) {
     requireAuthenticated(request);
     await service.locate(t.repo, t.path);
