@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import type { RepoConfig } from '../services/repositories.js';
+import { PermissionEvaluator, PermissionIndex } from './evaluator.js';
+import type { PermissionSection, PermissionTarget } from './permission-model.js';
+import type { Principal } from './types.js';
+
+const repo = (key: string, rclass: RepoConfig['rclass'] = 'local') => ({ key, rclass }) as RepoConfig;
+const LIBS = repo('libs');
+const OTHER = repo('other');
+const REMOTE = repo('ext', 'remote');
+
+const user = (name: string, groups: string[] = [], extra: Partial<Principal> = {}): Principal => ({
+  name,
+  admin: false,
+  groups,
+  anonymous: false,
+  via: 'basic',
+  ...extra,
+});
+const ANON: Principal = { name: 'anonymous', admin: false, groups: [], anonymous: true, via: 'anonymous' };
+
+function section(repositories: string[], users: Record<string, string[]>, groups: Record<string, string[]> = {}, include = ['**'], exclude: string[] = []) {
+  return { 'include-patterns': include, 'exclude-patterns': exclude, repositories, actions: { users, groups } } as PermissionSection;
+}
+
+describe('PermissionIndex', () => {
+  const targets: PermissionTarget[] = [
+    { name: 'libs-readers', repo: section(['libs'], { alice: ['read'] }, { devs: ['read', 'write'] }) },
+    { name: 'org-only', repo: section(['other'], { bob: ['read', 'delete'] }, {}, ['org/**'], ['org/secret/**', '**/*.key']) },
+    { name: 'any-local', repo: section(['ANY LOCAL'], { carol: ['annotate'] }) },
+    { name: 'any-remote', repo: section(['ANY REMOTE'], { dave: ['read'] }) },
+    { name: 'any', repo: section(['ANY'], { erin: ['manage'] }) },
+    { name: 'anon', repo: section(['libs'], { anonymous: ['read'] }, {}, ['public/**']) },
+    { name: 'builds', build: section(['artifactory-build-info'], { alice: ['read'] }) },
+  ];
+  const index = new PermissionIndex(targets);
+
+  it('grants an action given to the user on a listed repository, and nothing else', () => {
+    const g = index.grantsFor(user('alice'));
+    expect(g.allows('read', LIBS, 'a/b.jar')).toBe(true);
+    expect(g.allows('read', LIBS, '')).toBe(true);
+    expect(g.allows('write', LIBS, 'a/b.jar')).toBe(false);
+    expect(g.allows('read', OTHER, 'org/x')).toBe(false);
+    expect(g.allows('read', repo('artifactory-build-info'), 'b/1')).toBe(true);
+  });
+
+  it('grants through groups, and ignores groups the principal does not act with', () => {
+    expect(index.grantsFor(user('zed', ['devs'])).allows('write', LIBS, 'x')).toBe(true);
+    expect(index.grantsFor(user('zed', ['ops'])).allows('read', LIBS, 'x')).toBe(false);
+  });
+
+  it('applies include and exclude patterns, with the repository root outside org/**', () => {
+    const g = index.grantsFor(user('bob'));
+    expect(g.allows('read', OTHER, 'org')).toBe(true);
+    expect(g.allows('read', OTHER, 'org/acme/a.jar')).toBe(true);
+    expect(g.allows('delete', OTHER, 'org/acme/a.jar')).toBe(true);
+    expect(g.allows('read', OTHER, '')).toBe(false);
+    expect(g.allows('read', OTHER, 'com/acme/a.jar')).toBe(false);
+    expect(g.allows('read', OTHER, 'org/secret/a.jar')).toBe(false);
+    expect(g.allows('read', OTHER, 'org/acme/id.key')).toBe(false);
+    expect(g.readsAny(OTHER)).toBe(true);
+    expect(g.readsAny(LIBS)).toBe(false);
+  });
+
+  it('understands the pseudo-repositories ANY, ANY LOCAL and ANY REMOTE', () => {
+    expect(index.grantsFor(user('carol')).allows('annotate', LIBS, 'x')).toBe(true);
+    expect(index.grantsFor(user('carol')).allows('annotate', REMOTE, 'x')).toBe(false);
+    expect(index.grantsFor(user('carol')).allows('annotate', repo('fed', 'federated'), 'x')).toBe(true);
+    expect(index.grantsFor(user('dave')).allows('read', REMOTE, 'x')).toBe(true);
+    expect(index.grantsFor(user('dave')).allows('read', LIBS, 'x')).toBe(false);
+    expect(index.grantsFor(user('erin')).allows('read', REMOTE, 'x')).toBe(true);
+    expect(index.grantsFor(user('erin')).allows('write', repo('virt', 'virtual'), 'x')).toBe(true);
+  });
+
+  it('lets manage imply every action', () => {
+    const g = index.grantsFor(user('erin'));
+    for (const a of ['read', 'write', 'annotate', 'delete', 'manage'] as const) expect(g.allows(a, LIBS, 'x/y')).toBe(true);
+  });
+
+  it("gives the anonymous principal only what is granted to 'anonymous'", () => {
+    const g = index.grantsFor(ANON);
+    expect(g.allows('read', LIBS, 'public/a.txt')).toBe(true);
+    expect(g.allows('read', LIBS, 'private/a.txt')).toBe(false);
+    expect(index.grantsFor(user('anonymous-lookalike')).allows('read', LIBS, 'public/a.txt')).toBe(false);
+  });
+
+  it('ignores grants to the user name for a group-scoped principal', () => {
+    expect(index.grantsFor(user('alice', [], { groupsOnly: true })).allows('read', LIBS, 'x')).toBe(false);
+    expect(index.grantsFor(user('alice', ['devs'], { groupsOnly: true })).allows('write', LIBS, 'x')).toBe(true);
+  });
+});
+
+describe('PermissionEvaluator', () => {
+  it('loads the targets once, caches per principal, and reloads after invalidate()', async () => {
+    let loads = 0;
+    let targets: PermissionTarget[] = [{ name: 't', repo: section(['libs'], { alice: ['read'] }) }];
+    const ev = new PermissionEvaluator(async () => {
+      loads++;
+      return targets;
+    });
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => ev.allows(user(i % 2 ? 'alice' : 'bob'), 'read', LIBS, `f${i}`)));
+    expect(results.filter(Boolean)).toHaveLength(25);
+    expect(loads).toBe(1);
+    for (let i = 0; i < 1000; i++) await ev.allows(user('alice'), 'read', LIBS, `p/${i}`);
+    expect(loads).toBe(1);
+    targets = [{ name: 't', repo: section(['libs'], { bob: ['read'] }) }];
+    expect(await ev.allows(user('bob'), 'read', LIBS, 'x')).toBe(false);
+    ev.invalidate();
+    expect(await ev.allows(user('bob'), 'read', LIBS, 'x')).toBe(true);
+    expect(await ev.allows(user('alice'), 'read', LIBS, 'x')).toBe(false);
+    expect(loads).toBe(2);
+  });
+
+  it('does not keep a load that raced with an invalidation', async () => {
+    let release!: () => void;
+    let targets: PermissionTarget[] = [{ name: 't', repo: section(['libs'], { alice: ['read'] }) }];
+    const ev = new PermissionEvaluator(async () => {
+      const snapshot = targets;
+      await new Promise<void>((r) => (release = r));
+      return snapshot;
+    });
+    const first = ev.allows(user('alice'), 'read', LIBS, 'x');
+    await new Promise((r) => setImmediate(r));
+    targets = [];
+    ev.invalidate();
+    release();
+    expect(await first).toBe(true);
+    const second = ev.allows(user('alice'), 'read', LIBS, 'x');
+    await new Promise((r) => setImmediate(r));
+    release();
+    expect(await second).toBe(false);
+  });
+});
