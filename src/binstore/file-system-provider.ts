@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
-import { DigestSet } from '../core/digests.js';
 import { ArcaError, fromSystemError } from '../core/errors.js';
-import type { BinaryProvider, ByteRange, StagedBinary, StageOptions } from './binary-provider.js';
+import type { BinaryInfo, BinaryProvider, ByteRange, StagedBinary, StageOptions } from './binary-provider.js';
+import { BatchWriter } from './batch-writer.js';
 
 export interface FileSystemProviderOptions {
   /** `<fileStoreDir>`: binaries live at `<fileStoreDir>/<sha1[0..2]>/<sha1>`. */
@@ -18,7 +17,7 @@ export interface FileSystemProviderOptions {
 }
 
 const SHA1 = /^[0-9a-f]{40}$/;
-const WRITE_CHUNK = 1 << 20;
+const READ_CHUNK = 1 << 20;
 
 function checkSha1(sha1: string): void {
   if (!SHA1.test(sha1)) throw new ArcaError('BAD_REQUEST', `Not a SHA-1 checksum: '${sha1}'`);
@@ -46,59 +45,24 @@ export class FileSystemProvider implements BinaryProvider {
 
   async stage(source: AsyncIterable<Uint8Array>, options: StageOptions = {}): Promise<StagedBinary> {
     const tmp = join(this.opts.tempDir, `upload-${randomUUID()}.tmp`);
-    const digests = new DigestSet();
-    const out = createWriteStream(tmp, { flags: 'wx', highWaterMark: WRITE_CHUNK });
-    let outError: unknown;
-    out.on('error', (err) => {
-      outError = err;
-    });
+    let writer: BatchWriter | undefined;
+    let info: BinaryInfo;
     try {
+      writer = new BatchWriter(await open(tmp, 'wx'), this.fsync);
       for await (const chunk of source) {
         if (options.signal?.aborted) throw new ArcaError('UPLOAD_ABORTED', 'Upload aborted by the client');
-        if (outError) throw outError;
-        digests.update(chunk);
-        if (options.maxSize !== undefined && digests.size > options.maxSize) {
+        if (options.maxSize !== undefined && writer.size + chunk.length > options.maxSize) {
           throw new ArcaError('BAD_REQUEST', `Upload larger than the limit of ${options.maxSize} bytes`);
         }
-        if (!out.write(chunk)) {
-          await new Promise<void>((resolve, reject) => {
-            const onDrain = () => {
-              out.off('error', onError);
-              resolve();
-            };
-            const onError = (err: unknown) => {
-              out.off('drain', onDrain);
-              reject(err);
-            };
-            out.once('drain', onDrain);
-            out.once('error', onError);
-          });
-        }
+        await writer.add(chunk);
       }
       if (options.signal?.aborted) throw new ArcaError('UPLOAD_ABORTED', 'Upload aborted by the client');
-      out.end();
-      await finished(out);
-      if (outError) throw outError;
-      if (this.fsync) {
-        const fh = await open(tmp, 'r');
-        try {
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-      }
+      info = await writer.finish();
     } catch (err) {
-      // Wait for the stream to close: a destroy during the asynchronous open would
-      // otherwise let the open create the file after it was removed.
-      await new Promise<void>((resolve) => {
-        if (out.closed) return resolve();
-        out.once('close', () => resolve());
-        out.destroy();
-      });
+      await writer?.abandon();
       await rm(tmp, { force: true });
       throw fromSystemError(err, 'the upload');
     }
-    const info = digests.digest();
     let done = false;
     return {
       ...info,
@@ -154,7 +118,7 @@ export class FileSystemProvider implements BinaryProvider {
       if (err.code === 'ENOENT') throw new ArcaError('ITEM_NOT_FOUND', `Binary ${sha1} is missing from the file store`);
       throw err;
     });
-    return createReadStream('', { fd: fh, start: range?.start, end: range?.end, highWaterMark: WRITE_CHUNK });
+    return createReadStream('', { fd: fh, start: range?.start, end: range?.end, highWaterMark: READ_CHUNK });
   }
 
   async readBuffer(sha1: string): Promise<Buffer> {

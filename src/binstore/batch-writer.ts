@@ -1,0 +1,116 @@
+import type { FileHandle } from 'node:fs/promises';
+import { DigestSet } from '../core/digests.js';
+import { ParallelDigest } from '../core/parallel-digest.js';
+import type { BinaryInfo } from './binary-provider.js';
+
+const BATCH_BYTES = 1 << 20;
+const BATCHES = 4;
+/** Start writing back every this many bytes, so the final fsync has little left to flush. */
+const SYNC_EVERY = 64 << 20;
+
+interface Batch {
+  sab: SharedArrayBuffer;
+  view: Buffer;
+  busy: Promise<void>;
+}
+
+/**
+ * Writes a stream to a file in 1 MiB batches while its checksums are computed in the same
+ * pass. Data that fits one batch is hashed inline; beyond that, each full batch goes to the
+ * digest threads and to a positional write at the same time, and at most four batches are in
+ * flight (so memory stays bounded and a slow disk or hash slows the reader down).
+ */
+export class BatchWriter {
+  private readonly batches: Batch[] = [];
+  private current = 0;
+  private fill = 0;
+  private position = 0;
+  private lastSync = 0;
+  private syncing: Promise<void> = Promise.resolve();
+  private parallel: ParallelDigest | undefined;
+  private failure: unknown;
+  size = 0;
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly fsync: boolean,
+  ) {}
+
+  private batch(i: number): Batch {
+    let b = this.batches[i];
+    if (!b) {
+      const sab = new SharedArrayBuffer(BATCH_BYTES);
+      b = this.batches[i] = { sab, view: Buffer.from(sab), busy: Promise.resolve() };
+    }
+    return b;
+  }
+
+  async add(chunk: Uint8Array): Promise<void> {
+    if (this.failure) throw this.failure;
+    let off = 0;
+    while (off < chunk.length) {
+      const b = this.batch(this.current);
+      const n = Math.min(BATCH_BYTES - this.fill, chunk.length - off);
+      b.view.set(chunk.subarray(off, off + n), this.fill);
+      this.fill += n;
+      off += n;
+      this.size += n;
+      if (this.fill === BATCH_BYTES) {
+        this.flush(b, this.fill);
+        this.current = (this.current + 1) % BATCHES;
+        this.fill = 0;
+        await this.batch(this.current).busy;
+        if (this.failure) throw this.failure;
+      }
+    }
+  }
+
+  private flush(b: Batch, len: number): void {
+    this.parallel ??= new ParallelDigest();
+    const at = this.position;
+    this.position += len;
+    b.busy = Promise.all([this.parallel.update(b.sab, len), this.fh.write(b.view, 0, len, at)]).then(
+      () => undefined,
+      (err: unknown) => {
+        this.failure ??= err;
+      },
+    );
+    if (this.fsync && this.position - this.lastSync >= SYNC_EVERY) {
+      this.lastSync = this.position;
+      const prev = this.syncing;
+      this.syncing = prev.then(() => this.fh.datasync()).catch((err: unknown) => {
+        this.failure ??= err;
+      });
+    }
+  }
+
+  /** Writes what is left, waits for every batch, fsyncs and closes; returns the checksums. */
+  async finish(): Promise<BinaryInfo> {
+    let info: BinaryInfo;
+    if (!this.parallel) {
+      const d = new DigestSet();
+      const tail = this.batch(this.current).view.subarray(0, this.fill);
+      d.update(tail);
+      if (this.fill > 0) await this.fh.write(tail, 0, this.fill, 0);
+      info = d.digest();
+    } else {
+      if (this.fill > 0) this.flush(this.batch(this.current), this.fill);
+      await Promise.all(this.batches.map((b) => b.busy));
+      if (this.failure) throw this.failure;
+      info = await this.parallel.digest();
+    }
+    await this.syncing;
+    if (this.failure) throw this.failure;
+    if (this.fsync) await this.fh.sync();
+    await this.fh.close();
+    return info;
+  }
+
+  /** Waits for in-flight writes so the file can be removed, and closes it. */
+  async abandon(): Promise<void> {
+    await Promise.all(this.batches.map((b) => b.busy));
+    await this.syncing;
+    this.parallel?.drop();
+    await this.fh.close().catch(() => undefined);
+  }
+}
