@@ -148,7 +148,8 @@ export class TokenService {
           scope: t.scope,
           audience: t.audience,
           description: t.description,
-          issued_at: now,
+          // Whole seconds, as in the JWT, so expiry minus issue time is the exact lifetime.
+          issued_at: iat * 1000,
           expires_at: claims.exp === undefined ? null : claims.exp * 1000,
           refreshable: t.refreshable ? 1 : 0,
           refresh_hash: refreshToken ? sha256Hex(refreshToken) : null,
