@@ -131,3 +131,22 @@ describe('PermissionEvaluator', () => {
     expect(await second).toBe(false);
   });
 });
+
+describe('PrincipalGrants decision cache', () => {
+  it('gives the same answers with many grants on one repository (cached) as with few (not cached)', () => {
+    const many: PermissionTarget[] = Array.from({ length: 30 }, (_, i) => ({
+      name: `t${i}`,
+      repo: section(['libs'], { bob: i % 2 ? ['read'] : ['write'] }, {}, [`team${i}/**`], ['**/*.tmp']),
+    }));
+    const g = new PermissionIndex(many).grantsFor(user('bob'));
+    for (let round = 0; round < 2; round++) {
+      expect(g.allows('read', LIBS, 'team1/a.jar')).toBe(true);
+      expect(g.allows('write', LIBS, 'team1/a.jar')).toBe(false);
+      expect(g.allows('write', LIBS, 'team2/a.jar')).toBe(true);
+      expect(g.allows('read', LIBS, 'team1/a.tmp')).toBe(false);
+      expect(g.allows('read', LIBS, 'team99/a.jar')).toBe(false);
+      expect(g.allows('read', OTHER, 'team1/a.jar')).toBe(false);
+    }
+    for (let i = 0; i < 10_000; i++) expect(g.allows('read', LIBS, `team${i % 40}/${i}`)).toBe(i % 40 < 30 && (i % 40) % 2 === 1);
+  });
+});

@@ -61,38 +61,65 @@ interface Grant {
   mask: number;
 }
 
-/** The grants of one principal, with a per-repository shortlist built on first use. */
+/** Above this many grants on one repository, decisions are remembered instead of re-evaluated. */
+const CACHE_DECISIONS_ABOVE = 8;
+const MAX_DECISIONS = 4096;
+
+interface RepoGrants {
+  grants: Grant[];
+  /** `<bit>:<path>` -> decision; only for long shortlists. */
+  decisions?: Map<string, boolean>;
+}
+
+/**
+ * The grants of one principal, with a per-repository shortlist built on first use. Where a
+ * shortlist is long, each (action, path) decision is cached too (bounded).
+ */
 export class PrincipalGrants {
-  private readonly byRepo = new Map<string, Grant[]>();
+  private readonly byRepo = new Map<string, RepoGrants>();
 
   constructor(private readonly grants: Grant[]) {}
 
-  private forRepo(repo: RepoConfig): Grant[] {
+  private forRepo(repo: RepoConfig): RepoGrants {
     const key = `${repo.rclass}\u0000${repo.key}`;
-    let list = this.byRepo.get(key);
-    if (!list) {
-      list = this.grants.filter((g) => appliesTo(g.section, repo));
+    let entry = this.byRepo.get(key);
+    if (!entry) {
+      const grants = this.grants.filter((g) => appliesTo(g.section, repo));
+      entry = grants.length > CACHE_DECISIONS_ABOVE ? { grants, decisions: new Map() } : { grants };
       if (this.byRepo.size > 1000) this.byRepo.clear();
-      this.byRepo.set(key, list);
+      this.byRepo.set(key, entry);
     }
-    return list;
+    return entry;
   }
 
   allows(action: Action, repo: RepoConfig, path: string): boolean {
     const bit = ACTION_BITS[action];
-    for (const g of this.forRepo(repo)) {
-      if ((g.mask & bit) === 0) continue;
-      const s = g.section;
-      if (s.everyPath) return true;
-      if (s.include?.test(path) && !s.exclude?.test(path)) return true;
+    const entry = this.forRepo(repo);
+    if (!entry.decisions) return decide(entry.grants, bit, path);
+    const key = `${bit}:${path}`;
+    let d = entry.decisions.get(key);
+    if (d === undefined) {
+      d = decide(entry.grants, bit, path);
+      if (entry.decisions.size >= MAX_DECISIONS) entry.decisions.clear();
+      entry.decisions.set(key, d);
     }
-    return false;
+    return d;
   }
 
   /** True when some path of the repository may be read. */
   readsAny(repo: RepoConfig): boolean {
-    return this.forRepo(repo).some((g) => (g.mask & ACTION_BITS.read) !== 0);
+    return this.forRepo(repo).grants.some((g) => (g.mask & ACTION_BITS.read) !== 0);
   }
+}
+
+function decide(grants: Grant[], bit: number, path: string): boolean {
+  for (const g of grants) {
+    if ((g.mask & bit) === 0) continue;
+    const s = g.section;
+    if (s.everyPath) return true;
+    if (s.include?.test(path) && !s.exclude?.test(path)) return true;
+  }
+  return false;
 }
 
 /** Every permission target compiled once; builds principals' grants from it. */
