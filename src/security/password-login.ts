@@ -16,7 +16,9 @@ export const MAX_LOCK_SECS = 300;
  *
  * The lock guards the password only: access tokens and API keys (long random secrets that
  * cannot be guessed) keep working while a user is locked, so someone guessing passwords
- * cannot take a user's CI jobs down, and failed token or key attempts never count.
+ * cannot take a user's CI jobs down. A bad Bearer token or `X-JFrog-Art-Api` key never
+ * counts (it names no user); a token or key given as the Basic password that does not check
+ * out is tried as a password, and so counts like any wrong password of that user.
  */
 export class PasswordLogin {
   constructor(

@@ -88,6 +88,20 @@ describe.each(DIALECTS)('permission targets API on %s', (dialect) => {
     expect((await node.request({ method: 'GET', url: `${V2}/bad-target` })).statusCode).toBe(404);
   });
 
+  it('accepts a vendor +json content type', async () => {
+    const res = await node.request({
+      method: 'PUT',
+      url: `${V2}/vendor`,
+      headers: { 'content-type': 'application/vnd.org.jfrog.artifactory.security.PermissionTargetV2+json; charset=utf-8' },
+      payload: JSON.stringify(target('vendor')),
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    expect((await node.request({ method: 'GET', url: `${V2}/vendor` })).json()).toEqual(target('vendor'));
+    const broken = await node.request({ method: 'PUT', url: `${V2}/vendor`, headers: { 'content-type': 'application/x+json' }, payload: '{"repo":' });
+    expect(broken.statusCode).toBe(400);
+    expect((await node.request({ method: 'DELETE', url: `${V2}/vendor` })).statusCode).toBe(200);
+  });
+
   it('is for administrators only', async () => {
     const alice = { authorization: basic('alice', 'Alice-Pw1') };
     expect((await node.request({ method: 'GET', url: V2, headers: alice })).statusCode).toBe(403);

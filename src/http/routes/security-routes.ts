@@ -27,7 +27,7 @@ export async function securityRoutes(app: FastifyInstance, ctx: AppContext): Pro
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
-  app.addContentTypeParser(/^application\/[\w.+-]*\+json$/, { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser(/^application\/[\w.+-]+\+json(?:\s*;|$)/i, { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, parseJson(body as string));
     } catch (err) {
