@@ -147,3 +147,12 @@ describe('binarystore.xml', () => {
     expect(() => loadBinarystoreConfig(file, '/data')).toThrow(/template="no-such"/);
   });
 });
+
+describe('environment names of arca.* keys', () => {
+  it('drop the doubled prefix', () => {
+    const cfg = SystemConfig.load(join(dir, 'none.yaml'), { ARCA_GC_GRACESECS: '12', ARCA_LOGIN_MAXFAILURES: '3' });
+    expect(cfg.number('arca.gc.graceSecs')).toBe(12);
+    expect(cfg.number('arca.login.maxFailures')).toBe(3);
+    expect(cfg.number('arca.gc.intervalSecs')).toBe(14400);
+  });
+});

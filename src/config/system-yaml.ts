@@ -13,7 +13,7 @@ export interface KnownKey {
   description: string;
 }
 
-/** Every key of `etc/system.yaml` Arca reads. Each may be overridden by `JF_<PATH>` or `ARCA_<PATH>`. */
+/** Every key of `etc/system.yaml` Arca reads; each may be overridden from the environment (see envNamesFor). */
 export const SYSTEM_YAML_KEYS: KnownKey[] = [
   { path: 'configVersion', default: 1, mirrors: 'configVersion', description: 'Schema marker of the file.' },
   { path: 'shared.node.id', default: undefined, mirrors: 'shared.node.id', description: 'Unique node id; defaults to the host name.' },
@@ -39,9 +39,11 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
 
 export type SystemYaml = Record<string, unknown>;
 
+/** `shared.node.id` → ARCA_SHARED_NODE_ID, JF_SHARED_NODE_ID; `arca.gc.graceSecs` → ARCA_GC_GRACESECS. */
 export function envNamesFor(path: string): string[] {
-  const suffix = path.replace(/\./g, '_').toUpperCase();
-  return [`ARCA_${suffix}`, `JF_${suffix}`];
+  const upper = (p: string) => p.replace(/\./g, '_').toUpperCase();
+  if (path.startsWith('arca.')) return [`ARCA_${upper(path.slice(5))}`];
+  return [`ARCA_${upper(path)}`, `JF_${upper(path)}`];
 }
 
 function parseScalar(v: string): Scalar {

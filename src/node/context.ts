@@ -83,7 +83,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
     const content = new ContentStore(database, provider, clock);
     const settings = new SystemSettings(database, versions, clock);
     const repos = new RepositoryService(database, versions, clock);
-    const security = new SecurityService(database, settings, versions, clock, { maxFailures: system.number('arca.login.maxFailures') });
+    const security = new SecurityService(database, settings, versions, clock, { maxFailures: system.number('arca.login.maxFailures'), masterKey });
     const artifacts = new ArtifactService(database, content, clock);
     const metrics = new MetricsRegistry();
 

@@ -24,7 +24,7 @@ async function startClockedNode(dialect: DialectName, clock: FakeClock) {
   const ctx: NodeContext = await createNodeContext({
     home,
     clock,
-    env: { ARCA_ADMIN_PASSWORD: ADMIN_PASSWORD, ARCA_SHARED_NODE_ID: 'clocked', ARCA_ARCA_LOGIN_MAXFAILURES: String(MAX_FAILURES) },
+    env: { ARCA_ADMIN_PASSWORD: ADMIN_PASSWORD, ARCA_SHARED_NODE_ID: 'clocked', ARCA_LOGIN_MAXFAILURES: String(MAX_FAILURES) },
     logger: pino({ level: 'silent' }),
   });
   const app: FastifyInstance = await buildApp(ctx);

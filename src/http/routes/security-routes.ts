@@ -21,8 +21,6 @@ function parseJson(body: string): unknown {
  * access tokens (legacy and 7.x Access), API keys and encrypted passwords.
  */
 export async function securityRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  // The composition root builds SecurityService before the master key reaches it.
-  ctx.security.useMasterKey(ctx.masterKey);
   // Token requests are form-encoded; JFrog clients also send vendor JSON types.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
