@@ -81,6 +81,7 @@ export function run(cmd: string, args: string[], opts: RunOptions): Promise<RunR
     let stderr = '';
     let ms = 0;
     let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
     child.stdout!.on('data', (d: Buffer) => {
       if (stdout.length < MAX_CAPTURE) stdout += d.toString();
     });
@@ -94,7 +95,7 @@ export function run(cmd: string, args: string[], opts: RunOptions): Promise<RunR
     });
     if (child.pid === undefined) return; // 'error' follows
     const pgid = register(child);
-    const timer = setTimeout(() => {
+    timer = setTimeout(() => {
       timedOut = true;
       killGroup(pgid, 'SIGKILL');
     }, opts.timeoutMs);
