@@ -1,8 +1,8 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type Selectable } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/db-config.js';
-import type { Schema } from './schema.js';
+import type { ItemsTable, Schema } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgresql';
 
@@ -16,6 +16,11 @@ export interface PoolStats {
 export interface Database {
   readonly db: Kysely<Schema>;
   readonly dialect: DialectName;
+  /**
+   * The item with this `path_key`, read outside any transaction. The one query on the path of
+   * every download, so it skips the query builder: a prepared statement on each dialect.
+   */
+  itemByKey(pathKey: string): Promise<Selectable<ItemsTable> | undefined>;
   /** Cheap connectivity check used by ping and readiness. */
   ping(): Promise<void>;
   poolStats(): PoolStats;
@@ -67,9 +72,12 @@ export function openSqlite(file: string): Database {
   const db = new Kysely<Schema>({
     dialect: new ImmediateSqliteDialect({ database: cachedStatements(raw) as unknown as BetterSqlite3.Database }),
   });
+  let byKey: BetterSqlite3.Statement | undefined;
   return {
     db,
     dialect: 'sqlite',
+    // Prepared on first use: the table exists only once migrations have run.
+    itemByKey: async (key) => (byKey ??= raw.prepare('select * from items where path_key = ?')).get(key) as Selectable<ItemsTable> | undefined,
     async ping() {
       raw.prepare('select 1').get();
     },
@@ -91,6 +99,10 @@ export function openPostgres(config: DatabaseConfig): Database {
   return {
     db,
     dialect: 'postgresql',
+    async itemByKey(key) {
+      const res = await pool.query<Selectable<ItemsTable>>({ name: 'arca_item_by_key', text: 'select * from items where path_key = $1', values: [key] });
+      return res.rows[0];
+    },
     async ping() {
       await pool.query('select 1');
     },

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { sha1Hex } from '../core/digests.js';
 import { ancestorsOf, nameOf, parentOf } from '../core/paths.js';
+import type { Database } from './database.js';
 import type { BinariesTable, ItemsTable, Schema } from './schema.js';
 
 export type ItemRow = Selectable<ItemsTable>;
@@ -19,6 +20,11 @@ export function fullPathOf(row: Pick<ItemRow, 'path' | 'name'>): string {
 
 export async function getItem(db: Db, repo: string, fullPath: string): Promise<ItemRow | undefined> {
   return db.selectFrom('items').selectAll().where('path_key', '=', pathKey(repo, fullPath)).executeTakeFirst();
+}
+
+/** The same lookup outside a transaction, on the dialect's prepared statement (hot path). */
+export function findItem(database: Database, repo: string, fullPath: string): Promise<ItemRow | undefined> {
+  return database.itemByKey(pathKey(repo, fullPath));
 }
 
 export async function listChildren(db: Db, repo: string, folder: string): Promise<ItemRow[]> {

@@ -1,8 +1,8 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import type { Logger } from 'pino';
 import { jfrogError, errorHandler } from './error-handler.js';
 import type { AppContext } from './app-context.js';
 import { registerAuth } from './auth.js';
+import type { RequestLog } from './request-log.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { repositoryRoutes } from './routes/repositories.js';
 import { securityRoutes } from './routes/security-routes.js';
@@ -12,7 +12,7 @@ import { storageRoutes } from './routes/storage.js';
 
 export interface AppOptions {
   /** Where one line per request goes (`logs/request.log`); none when undefined. */
-  requestLog?: Logger;
+  requestLog?: RequestLog;
 }
 
 /** The route plugins, in registration order. A new API area adds its plugin here. */
@@ -47,6 +47,13 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   const bytesIn = ctx.metrics.counter('arca_http_received_bytes_total', 'Request body bytes received');
   const bytesOut = ctx.metrics.counter('arca_http_sent_bytes_total', 'Response body bytes sent');
   const nodeId = ctx.node.nodeId;
+  const labelCache = new Map<string, Readonly<Record<string, string>>>();
+  const labelsFor = (method: string, status: number) => {
+    const k = `${method} ${status}`;
+    let l = labelCache.get(k);
+    if (!l) labelCache.set(k, (l = Object.freeze<Record<string, string>>(status === 0 ? { method } : { method, status: String(status) })));
+    return l;
+  };
 
   app.decorateRequest('startedAt', 0n);
   app.addHook('onRequest', async (request, reply) => {
@@ -57,19 +64,19 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
     const method = request.method;
     const status = reply.statusCode;
-    requests.inc({ method, status: String(status) });
-    duration.observe(seconds, { method });
+    requests.inc(labelsFor(method, status));
+    duration.observe(seconds, labelsFor(method, 0));
     const inLen = Number(request.headers['content-length'] ?? 0);
     if (inLen > 0) bytesIn.inc(undefined, inLen);
     const outLen = Number(reply.getHeader('content-length') ?? 0);
     if (outLen > 0 && method !== 'HEAD') bytesOut.inc(undefined, outLen);
-    options.requestLog?.info({
+    options.requestLog?.write({
       ip: request.ip,
       user: request.principal?.name,
       method,
       url: request.url,
       status,
-      ms: Math.round(seconds * 1000 * 100) / 100,
+      ms: Math.round(seconds * 100_000) / 100,
       bytes: outLen,
     });
   });

@@ -20,10 +20,17 @@ interface HistogramState {
 export type MetricState = CounterState | HistogramState;
 export type RegistrySnapshot = Record<string, MetricState>;
 
+const labelKeys = new WeakMap<Labels, string>();
+
+/** Callers on hot paths pass the same (frozen) label objects again; their keys are memoised. */
 function labelKey(labels?: Labels): string {
   if (!labels) return '';
+  const known = labelKeys.get(labels);
+  if (known !== undefined) return known;
   const keys = Object.keys(labels).sort();
-  return keys.map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',');
+  const key = keys.map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',');
+  if (Object.isFrozen(labels)) labelKeys.set(labels, key);
+  return key;
 }
 
 export class Counter {

@@ -1,6 +1,6 @@
-import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../http/app.js';
+import { RequestLog } from '../http/request-log.js';
 import { banner, createNodeContext, type NodeContext, type NodeOptions } from './context.js';
 
 export interface ServeOptions extends NodeOptions {
@@ -44,10 +44,7 @@ function startSingletons(ctx: NodeContext): () => void {
 export async function serve(options: ServeOptions): Promise<RunningNode> {
   const ctx = await createNodeContext(options);
   if (options.printBanner !== false) ctx.log.info(banner(ctx));
-  const requestLog = pino(
-    { base: undefined, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ dest: `${ctx.layout.logs}/request.log`, append: true, mkdir: true, sync: false, minLength: 8192 }),
-  );
+  const requestLog = new RequestLog(`${ctx.layout.logs}/request.log`);
   const app = await buildApp(ctx, { requestLog });
   let address: string;
   try {

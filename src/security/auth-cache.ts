@@ -17,13 +17,18 @@ export class AuthCache {
   constructor(private readonly max: number) {}
 
   get(key: string, now: number): Principal | undefined {
+    return this.entry(key, now)?.principal;
+  }
+
+  /** The live entry with its expiry (so a caller can refresh it before it lapses). */
+  entry(key: string, now: number): Entry | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
     if (e.expires <= now) {
       this.delete(key);
       return undefined;
     }
-    return e.principal;
+    return e;
   }
 
   set(key: string, principal: Principal, expires: number): void {

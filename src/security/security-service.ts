@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { ConfigVersions } from '../cluster/config-versions.js';
 import type { Clock } from '../core/clock.js';
-import { sha256Hex } from '../core/digests.js';
 import { ArcaError } from '../core/errors.js';
 import type { Database } from '../db/database.js';
 import type { RepoConfig } from '../services/repositories.js';
@@ -49,6 +48,7 @@ export class SecurityService implements Security {
   private readonly evaluator: PermissionEvaluator;
   private readonly passwords: PasswordLogin;
   private readonly authCache = new AuthCache(10_000);
+  private readonly verifying = new Map<string, Promise<Principal>>();
   private readonly authCacheMs: number;
   private masterKey: Buffer | undefined;
 
@@ -128,10 +128,31 @@ export class SecurityService implements Security {
     const auth = credentials.authorization;
     const apiKey = credentials.apiKey;
     if (!auth && !apiKey) return ANONYMOUS;
-    const cacheKey = sha256Hex(`${auth ?? ''}\u0000${auth ? '' : (apiKey ?? '')}`);
+    // The credentials themselves are the key: they are in this process's memory anyway, and
+    // hashing them on every request costs more than the lookup.
+    const cacheKey = auth ? `a:${auth}` : `k:${apiKey}`;
     const now = this.clock.now();
-    const hit = this.authCache.get(cacheKey, now);
-    if (hit) return hit;
+    const hit = this.authCache.entry(cacheKey, now);
+    if (hit) {
+      // Re-verify in the background shortly before the entry lapses, so a busy client never
+      // waits for a password hash once its credentials are cached.
+      if (hit.expires - now < this.authCacheMs / 5 && !this.verifying.has(cacheKey)) {
+        this.verifyOnce(auth, apiKey, cacheKey, now).catch(() => undefined);
+      }
+      return hit.principal;
+    }
+    // Concurrent requests with the same credentials share one verification (one scrypt),
+    // instead of a burst of identical ones when a client opens many connections at once.
+    return this.verifying.get(cacheKey) ?? this.verifyOnce(auth, apiKey, cacheKey, now);
+  }
+
+  private verifyOnce(auth: string | undefined, apiKey: string | undefined, cacheKey: string, now: number): Promise<Principal> {
+    const verification = this.verify(auth, apiKey, cacheKey, now).finally(() => this.verifying.delete(cacheKey));
+    this.verifying.set(cacheKey, verification);
+    return verification;
+  }
+
+  private async verify(auth: string | undefined, apiKey: string | undefined, cacheKey: string, now: number): Promise<Principal> {
     let principal: Principal;
     let expires = now + this.authCacheMs;
     if (auth && /^basic /i.test(auth)) {

@@ -8,6 +8,7 @@ import type { Database } from '../db/database.js';
 import {
   deleteTree,
   ensureFolders,
+  findItem,
   FolderConflict,
   getItem,
   listChildren,
@@ -158,13 +159,13 @@ export class ArtifactService {
 
   /** The item at a path; ITEM_NOT_FOUND when absent. The repository root has no row. */
   async resolve(repo: string, path: string): Promise<ItemRow> {
-    const row = await getItem(this.database.db, repo, path);
+    const row = await findItem(this.database, repo, path);
     if (!row) throw new ArcaError('ITEM_NOT_FOUND', `Could not find resource '${repo}/${path}'`);
     return row;
   }
 
   async find(repo: string, path: string): Promise<ItemRow | undefined> {
-    return getItem(this.database.db, repo, path);
+    return findItem(this.database, repo, path);
   }
 
   async children(repo: string, folder: string): Promise<ItemRow[]> {
