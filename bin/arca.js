@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+import { main } from '../dist/arca.mjs';
 
 main(process.argv.slice(2)).then(
   (code) => {
@@ -7,6 +7,7 @@ main(process.argv.slice(2)).then(
   },
   (err) => {
     console.error(`arca: ${err && err.message ? err.message : err}`);
-    process.exitCode = 1;
+    // A worker keeps its IPC channel open: exit explicitly.
+    process.exit(1);
   },
 );

@@ -1,3 +1,4 @@
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Checksums } from '../core/digests.js';
 
@@ -41,6 +42,11 @@ export interface BinaryProvider {
   read(sha1: string, range?: ByteRange): Promise<Readable>;
   /** Reads a small binary into memory in one call (for the small-file fast path). */
   readBuffer(sha1: string): Promise<Buffer>;
+  /**
+   * Optional: an open handle on a locally stored binary, so large downloads can be sent with
+   * reused buffers. Throws ITEM_NOT_FOUND when absent. Providers without local files omit it.
+   */
+  openFile?(sha1: string): Promise<FileHandle>;
   /** Removes a binary; true when something was removed. */
   delete(sha1: string): Promise<boolean>;
   /** Every stored SHA-1 with its modification time, for garbage collection of orphans. */

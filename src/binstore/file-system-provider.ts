@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ArcaError, fromSystemError } from '../core/errors.js';
@@ -110,14 +110,17 @@ export class FileSystemProvider implements BinaryProvider {
     }
   }
 
-  async read(sha1: string, range?: ByteRange): Promise<Readable> {
+  async openFile(sha1: string): Promise<FileHandle> {
     checkSha1(sha1);
-    const file = this.pathOf(sha1);
-    // Open first so a missing binary is reported before any byte is sent.
-    const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
+    return open(this.pathOf(sha1), 'r').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') throw new ArcaError('ITEM_NOT_FOUND', `Binary ${sha1} is missing from the file store`);
       throw err;
     });
+  }
+
+  async read(sha1: string, range?: ByteRange): Promise<Readable> {
+    // Open first so a missing binary is reported before any byte is sent.
+    const fh = await this.openFile(sha1);
     return createReadStream('', { fd: fh, start: range?.start, end: range?.end, highWaterMark: READ_CHUNK });
   }
 

@@ -4,7 +4,7 @@ import { homeLayout, ensureHome } from '../config/home.js';
 import { loadMasterKey } from '../config/master-key.js';
 import { SystemConfig } from '../config/system-yaml.js';
 import { encryptSecret } from '../core/secrets.js';
-import { readVersionInfo } from '../node/context.js';
+import { readVersionInfo } from '../node/version.js';
 import { start } from '../node/supervisor.js';
 
 const USAGE = `Usage: arca <command> [options]

@@ -1,3 +1,4 @@
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Transaction } from 'kysely';
 import type { BinaryProvider, ByteRange, StagedBinary, StageOptions } from '../binstore/binary-provider.js';
@@ -83,6 +84,11 @@ export class ContentStore {
 
   async read(sha1: string, range?: ByteRange): Promise<Readable> {
     return this.provider.read(sha1, range);
+  }
+
+  /** An open file for the binary when the provider stores it locally, else undefined. */
+  async openFile(sha1: string): Promise<FileHandle | undefined> {
+    return this.provider.openFile?.(sha1);
   }
 
   /** Reads a small binary, served from memory when it was read before. */

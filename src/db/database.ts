@@ -1,6 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type Selectable } from 'kysely';
-import pg from 'pg';
+import type { Pool } from 'pg';
 import type { DatabaseConfig } from '../config/db-config.js';
 import type { ItemsTable, Schema } from './schema.js';
 
@@ -27,8 +27,6 @@ export interface Database {
   close(): Promise<void>;
 }
 
-// int8 (count(*), bigint columns) as numbers: our values stay far below 2^53.
-pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 
 /** Write transactions take the write lock up front so concurrent processes queue instead of failing. */
 class ImmediateSqliteDriver extends SqliteDriver {
@@ -86,8 +84,12 @@ export function openSqlite(file: string): Database {
   };
 }
 
-export function openPostgres(config: DatabaseConfig): Database {
-  const pool = new pg.Pool({
+/** PostgreSQL; the driver is loaded only when a node uses it (it costs start-up time). */
+export async function openPostgres(config: DatabaseConfig): Promise<Database> {
+  const { default: pg } = await import('pg');
+  // int8 (count(*), bigint columns) as numbers: our values stay far below 2^53.
+  pg.types.setTypeParser(20, (v: string) => Number.parseInt(v, 10));
+  const pool: Pool = new pg.Pool({
     ...(config.pg ?? {}),
     max: config.poolMaxActive,
     idleTimeoutMillis: 30_000,
@@ -111,7 +113,7 @@ export function openPostgres(config: DatabaseConfig): Database {
   };
 }
 
-export function openDatabase(config: DatabaseConfig): Database {
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   switch (config.type) {
     case 'sqlite':
       return openSqlite(config.sqliteFile!);

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { FileSystemProvider } from '../binstore/file-system-provider.js';
 import { ConfigVersions } from '../cluster/config-versions.js';
@@ -12,7 +11,8 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { binaryTotals } from '../db/binaries.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
-import type { AppContext, VersionInfo } from '../http/app-context.js';
+import type { AppContext } from '../http/app-context.js';
+import { readVersionInfo } from './version.js';
 import { MetricsRegistry, type RegistrySnapshot } from '../metrics/registry.js';
 import { SecurityService } from '../security/security-service.js';
 import { ArtifactService } from '../services/artifacts.js';
@@ -35,15 +35,6 @@ export interface NodeContext extends AppContext {
   system: SystemConfig;
   dbConfig: DatabaseConfig;
   close(): Promise<void>;
-}
-
-export function readVersionInfo(): VersionInfo {
-  const candidates = [new URL('../build-info.json', import.meta.url), new URL('../../dist/build-info.json', import.meta.url)];
-  for (const c of candidates) {
-    if (existsSync(c)) return JSON.parse(readFileSync(c, 'utf8')) as VersionInfo;
-  }
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return { version: pkg.version, revision: 'dev', releaseDate: new Date(0).toISOString() };
 }
 
 export function createLogger(layout: HomeLayout, level: string): Logger {
@@ -70,7 +61,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
   const version = readVersionInfo();
   const nodeId = system.nodeId();
 
-  const database = openDatabase(dbConfig);
+  const database = await openDatabase(dbConfig);
   try {
     if (init) {
       const applied = await migrate(database);

@@ -10,6 +10,8 @@ export interface ServeOptions extends NodeOptions {
   singletons?: boolean;
   /** Print the banner (the supervisor prints it once for all workers). */
   printBanner?: boolean;
+  /** Called once the node's context is built (start-up duties done), before listening. */
+  onInitialised?: () => void;
   /** Called once the HTTP server listens. */
   onListening?: (address: string) => void;
 }
@@ -43,6 +45,7 @@ function startSingletons(ctx: NodeContext): () => void {
 /** Builds the context and the HTTP app of one process and starts listening. */
 export async function serve(options: ServeOptions): Promise<RunningNode> {
   const ctx = await createNodeContext(options);
+  options.onInitialised?.();
   if (options.printBanner !== false) ctx.log.info(banner(ctx));
   const requestLog = new RequestLog(`${ctx.layout.logs}/request.log`);
   const app = await buildApp(ctx, { requestLog });

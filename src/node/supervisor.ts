@@ -1,7 +1,14 @@
 import cluster, { type Worker } from 'node:cluster';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { mergeSnapshots, type RegistrySnapshot } from '../metrics/registry.js';
-import { banner, createNodeContext } from './context.js';
-import { serve, type RunningNode, type ServeOptions } from './server.js';
+import type { RunningNode, ServeOptions } from './server.js';
+
+/**
+ * Everything that serves requests (Fastify, the services, the database drivers) is loaded
+ * only by processes that serve; the primary of a multi-worker node stays a small supervisor.
+ */
+const loadServer = () => import('./server.js');
 
 /** Gauges that read shared state (the database); summing them across workers would be wrong. */
 const SHARED_GAUGES = new Set(['arca_binaries_count', 'arca_binaries_bytes']);
@@ -11,7 +18,10 @@ type Msg =
   | { t: 'metrics-collect'; id: number }
   | { t: 'metrics-snapshot'; id: number; snapshot: RegistrySnapshot }
   | { t: 'metrics-result'; id: number; snapshot: RegistrySnapshot }
-  | { t: 'ready'; address: string };
+  | { t: 'initialised' }
+  | { t: 'ready'; address: string }
+  | { t: 'hello' }
+  | { t: 'go' };
 
 export interface StartOptions extends Omit<ServeOptions, 'init' | 'singletons' | 'collectMetrics'> {
   workers: number;
@@ -28,32 +38,64 @@ function installSignals(stop: (reason: string) => Promise<void>): void {
   }
 }
 
+/** The supervisor's few log lines, in the same JSON shape as the workers' (stdout and arca.log). */
+function supervisorLog(home: string) {
+  const dir = join(resolve(home), 'logs');
+  return (level: 'info' | 'warn' | 'error', msg: string, extra: Record<string, unknown> = {}) => {
+    const line = JSON.stringify({ level: { info: 30, warn: 40, error: 50 }[level], time: new Date().toISOString(), pid: process.pid, ...extra, msg }) + '\n';
+    process.stdout.write(line);
+    try {
+      mkdirSync(dir, { recursive: true });
+      appendFileSync(join(dir, 'arca.log'), line);
+    } catch {
+      // the home may not exist yet when the first worker fails before creating it
+    }
+  };
+}
+
 /** Runs one node in this process (no workers). */
 async function runSingle(options: StartOptions): Promise<void> {
+  const { serve } = await loadServer();
   const node = await serve({ ...options, init: true, singletons: true });
   node.ctx.log.info(`Arca is up at ${node.address}/artifactory (1 process)`);
   installSignals((reason) => node.stop(reason));
 }
 
-/** Primary: start-up duties once, then one worker per core sharing the port. */
+/**
+ * Primary of a multi-worker node. Worker 0 does the start-up duties (home layout, master key,
+ * migrations, first admin, banner) and runs the node's singletons; the other workers load
+ * their code meanwhile and open the database once worker 0 says it is initialised.
+ */
 async function runPrimary(options: StartOptions): Promise<void> {
-  const ctx = await createNodeContext({ ...options, init: true });
-  ctx.log.info(banner(ctx));
-  const log = ctx.log;
-  await ctx.close();
-
+  const log = supervisorLog(options.home);
   const workers = new Map<number, { worker: Worker; index: number }>();
+  const pending = new Map<number, { requester: Worker; want: number; got: RegistrySnapshot[] }>();
+  let initialised = false;
   let stopping = false;
   let readyCount = 0;
-  const pending = new Map<number, { requester: Worker; want: number; got: RegistrySnapshot[] }>();
+
+  const broadcast = (msg: Msg) => {
+    for (const { worker } of workers.values()) if (worker.isConnected()) worker.send(msg);
+  };
+  const finish = (id: number) => {
+    const p = pending.get(id);
+    if (!p) return;
+    pending.delete(id);
+    if (p.requester.isConnected()) p.requester.send({ t: 'metrics-result', id, snapshot: mergeSnapshots(p.got, SHARED_GAUGES) } satisfies Msg);
+  };
 
   const fork = (index: number) => {
-    const worker = cluster.fork({ ARCA_WORKER_INDEX: String(index), ARCA_WORKER_SINGLETONS: index === 0 ? '1' : '0' });
+    const worker = cluster.fork({ ARCA_WORKER_INDEX: String(index), ARCA_WORKER_INIT: index === 0 ? '1' : '0' });
     workers.set(worker.id, { worker, index });
     worker.on('message', (msg: Msg) => {
-      if (msg.t === 'ready') {
+      if (msg.t === 'hello') {
+        if (initialised) worker.send({ t: 'go' } satisfies Msg);
+      } else if (msg.t === 'initialised') {
+        initialised = true;
+        broadcast({ t: 'go' });
+      } else if (msg.t === 'ready') {
         readyCount++;
-        if (readyCount === options.workers) log.info(`Arca is up at ${msg.address}/artifactory (${options.workers} workers)`);
+        if (readyCount === options.workers) log('info', `Arca is up at ${msg.address}/artifactory (${options.workers} workers)`);
       } else if (msg.t === 'metrics-request') {
         const live = [...workers.values()].filter((w) => w.worker.isConnected());
         pending.set(msg.id, { requester: worker, want: live.length, got: [] });
@@ -69,45 +111,49 @@ async function runPrimary(options: StartOptions): Promise<void> {
     worker.on('exit', (code, signal) => {
       workers.delete(worker.id);
       if (stopping) return;
-      log.error({ code, signal, index }, 'worker exited unexpectedly; starting a new one');
+      if (!initialised) {
+        // Start-up failed (the worker printed why): stop the node instead of retrying forever.
+        stopping = true;
+        for (const { worker: w } of workers.values()) w.process.kill('SIGKILL');
+        process.exitCode = code || 1;
+        return;
+      }
+      log('error', 'worker exited unexpectedly; starting a new one', { code, signal, index });
       setTimeout(() => {
         if (!stopping) fork(index);
       }, 500);
     });
-  };
-  const finish = (id: number) => {
-    const p = pending.get(id);
-    if (!p) return;
-    pending.delete(id);
-    if (p.requester.isConnected()) p.requester.send({ t: 'metrics-result', id, snapshot: mergeSnapshots(p.got, SHARED_GAUGES) } satisfies Msg);
   };
 
   for (let i = 0; i < options.workers; i++) fork(i);
 
   installSignals(async (reason) => {
     stopping = true;
-    log.info({ reason }, 'stopping workers');
+    log('info', 'stopping workers', { reason });
     const exits = [...workers.values()].map(
       ({ worker }) =>
-        new Promise<void>((resolve) => {
-          if (worker.isDead()) return resolve();
-          worker.once('exit', () => resolve());
+        new Promise<void>((resolveExit) => {
+          if (worker.isDead()) return resolveExit();
+          worker.once('exit', () => resolveExit());
           worker.process.kill('SIGTERM');
         }),
     );
     await Promise.all(exits);
-    log.info('all workers stopped');
-    log.flush();
+    log('info', 'all workers stopped');
   });
 }
 
-/** Worker: serves HTTP; worker 0 also runs the node's singletons. */
+/** Worker: serves HTTP; worker 0 also does the start-up duties and runs the singletons. */
 async function runWorker(options: StartOptions): Promise<void> {
+  const initWorker = process.env.ARCA_WORKER_INIT === '1';
   let nextId = 1;
   const waiting = new Map<number, (s: RegistrySnapshot) => void>();
   let node: RunningNode | undefined;
+  let go!: () => void;
+  const told = new Promise<void>((r) => (go = r));
   process.on('message', (msg: Msg) => {
-    if (msg.t === 'metrics-collect' && node) {
+    if (msg.t === 'go') go();
+    else if (msg.t === 'metrics-collect' && node) {
       const n = node;
       n.ctx.metrics
         .collect()
@@ -118,21 +164,29 @@ async function runWorker(options: StartOptions): Promise<void> {
       waiting.delete(msg.id);
     }
   });
+  const { serve } = await loadServer();
+  if (!initWorker) {
+    process.send?.({ t: 'hello' } satisfies Msg);
+    await told;
+  }
   node = await serve({
     ...options,
-    init: false,
-    printBanner: false,
-    singletons: process.env.ARCA_WORKER_SINGLETONS === '1',
+    init: initWorker,
+    printBanner: initWorker,
+    singletons: initWorker,
+    onInitialised: () => {
+      if (initWorker) process.send?.({ t: 'initialised' } satisfies Msg);
+    },
     collectMetrics: (local) =>
-      new Promise((resolve) => {
+      new Promise((resolveMetrics) => {
         const id = nextId++;
         const timer = setTimeout(() => {
           waiting.delete(id);
-          resolve(local());
+          resolveMetrics(local());
         }, 3000);
         waiting.set(id, (s) => {
           clearTimeout(timer);
-          resolve(s);
+          resolveMetrics(s);
         });
         process.send?.({ t: 'metrics-request', id } satisfies Msg);
       }),

@@ -51,7 +51,7 @@ export async function freshDatabaseConfig(dialect: DialectName): Promise<{ confi
 /** A fresh migrated database of the given dialect. */
 export async function openTestDatabase(dialect: DialectName): Promise<TestDatabase> {
   const fresh = await freshDatabaseConfig(dialect);
-  const database = openDatabase(fresh.config);
+  const database = await openDatabase(fresh.config);
   await migrate(database);
   return {
     ...fresh,

@@ -7,6 +7,8 @@ import { deployedFileJson, deployedFolderJson } from '../../services/item-info.j
 import type { AppContext } from '../app-context.js';
 import { baseUrl, requireRepoAction } from '../auth.js';
 import { multipartRanges, parseRange } from '../ranges.js';
+import { sendFileRange } from '../send-file.js';
+import type { ByteRange } from '../../binstore/binary-provider.js';
 import { folderListingHtml } from './folder-listing.js';
 
 const PREFIX = '/artifactory/';
@@ -83,7 +85,7 @@ async function serveFile(ctx: AppContext, request: FastifyRequest, reply: Fastif
     reply.code(206).header('Content-Range', `bytes ${r.start}-${r.end}/${size}`).header('Content-Type', type);
     if (small) return reply.send((await ctx.content.readSmall(sha1)).subarray(r.start, r.end + 1));
     reply.header('Content-Length', String(r.end - r.start + 1));
-    return reply.send(await ctx.content.read(sha1, r));
+    return sendLarge(ctx, reply, sha1, r, 206);
   }
   if (range.kind === 'ranges') {
     const mp = multipartRanges(range.ranges, size, type, (r) => ctx.content.read(sha1, r));
@@ -93,7 +95,13 @@ async function serveFile(ctx: AppContext, request: FastifyRequest, reply: Fastif
   reply.code(200).header('Content-Type', type);
   if (small) return reply.send(await ctx.content.readSmall(sha1));
   reply.header('Content-Length', String(size));
-  return reply.send(await ctx.content.read(sha1));
+  return sendLarge(ctx, reply, sha1, { start: 0, end: size - 1 }, 200);
+}
+
+async function sendLarge(ctx: AppContext, reply: FastifyReply, sha1: string, range: ByteRange, status: number) {
+  const fh = await ctx.content.openFile(sha1);
+  if (fh) return sendFileRange(reply, fh, range, status);
+  return reply.code(status).send(await ctx.content.read(sha1, range));
 }
 
 async function get(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, head: boolean) {
