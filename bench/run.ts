@@ -121,7 +121,7 @@ function preflight(): Tools {
     }
     return m;
   };
-  if (newest(join(REPO_ROOT, 'src'), '.ts') > newest(join(REPO_ROOT, 'dist'), '.js')) {
+  if (newest(join(REPO_ROOT, 'src'), '.ts') > newest(join(REPO_ROOT, 'dist'), '.mjs')) {
     log("warning: src/ is newer than dist/; the benchmark runs dist/ (run 'npm run build' to measure the current source)");
   }
   return tools;

@@ -7,7 +7,7 @@ import { sleep, startDaemon, tail, type Daemon } from './proc.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const ARCA_BIN = join(REPO_ROOT, 'bin', 'arca.js');
-export const ARCA_ENTRY = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+export const ARCA_ENTRY = join(REPO_ROOT, 'dist', 'arca.mjs');
 
 export const ADMIN_USER = 'admin';
 export const ADMIN_PASSWORD = 'bench-admin-password';
