@@ -56,11 +56,12 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   };
 
   app.decorateRequest('startedAt', 0n);
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     request.startedAt = process.hrtime.bigint();
     reply.header('X-Artifactory-Node-Id', nodeId);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
     const method = request.method;
     const status = reply.statusCode;
@@ -79,6 +80,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
       ms: Math.round(seconds * 100_000) / 100,
       bytes: outLen,
     });
+    done();
   });
 
   app.setErrorHandler(errorHandler);

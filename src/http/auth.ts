@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ArcaError } from '../core/errors.js';
 import { ANONYMOUS } from '../security/security-service.js';
-import type { Action, Principal } from '../security/types.js';
+import type { Action, Credentials, Principal } from '../security/types.js';
 import type { RepoConfig } from '../services/repositories.js';
 import type { AppContext } from './app-context.js';
 
@@ -18,22 +18,31 @@ declare module 'fastify' {
 /** Authenticates every request once, before its handler; public routes skip it. */
 export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
   app.decorateRequest('principal', null as unknown as Principal);
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config?.public) {
-      request.principal = ANONYMOUS;
-      return;
-    }
-    const h = request.headers;
-    const apiKey = (h['x-jfrog-art-api'] ?? h['x-api-key']) as string | undefined;
-    const principal = await ctx.security.authenticate({
-      authorization: h.authorization,
-      apiKey,
-      remoteAddress: request.ip,
-    });
+  const slow = async (request: FastifyRequest, credentials: Credentials) => {
+    const principal = await ctx.security.authenticate(credentials);
     if (principal.anonymous && !(await ctx.security.anonymousAccessEnabled())) {
       throw new ArcaError('UNAUTHORIZED', 'Authentication is required');
     }
     request.principal = principal;
+  };
+  // Callback style: a client whose credentials are cached passes without a promise.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.config?.public) {
+      request.principal = ANONYMOUS;
+      return done();
+    }
+    const h = request.headers;
+    const credentials: Credentials = {
+      authorization: h.authorization,
+      apiKey: (h['x-jfrog-art-api'] ?? h['x-api-key']) as string | undefined,
+      remoteAddress: request.ip,
+    };
+    const cached = ctx.security.cachedPrincipal(credentials);
+    if (cached && !cached.anonymous) {
+      request.principal = cached;
+      return done();
+    }
+    slow(request, credentials).then(() => done(), done);
   });
 }
 

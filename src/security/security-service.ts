@@ -124,26 +124,35 @@ export class SecurityService implements Security {
     return (await this.settings.get()).anonAccessEnabled;
   }
 
-  async authenticate(credentials: Credentials): Promise<Principal> {
-    const auth = credentials.authorization;
-    const apiKey = credentials.apiKey;
+  /**
+   * The principal for credentials verified recently, without waiting: the common case of
+   * every request after a client's first. Undefined when they must be verified.
+   */
+  cachedPrincipal(credentials: Credentials): Principal | undefined {
+    const { authorization: auth, apiKey } = credentials;
     if (!auth && !apiKey) return ANONYMOUS;
     // The credentials themselves are the key: they are in this process's memory anyway, and
     // hashing them on every request costs more than the lookup.
     const cacheKey = auth ? `a:${auth}` : `k:${apiKey}`;
     const now = this.clock.now();
     const hit = this.authCache.entry(cacheKey, now);
-    if (hit) {
-      // Re-verify in the background shortly before the entry lapses, so a busy client never
-      // waits for a password hash once its credentials are cached.
-      if (hit.expires - now < this.authCacheMs / 5 && !this.verifying.has(cacheKey)) {
-        this.verifyOnce(auth, apiKey, cacheKey, now).catch(() => undefined);
-      }
-      return hit.principal;
+    if (!hit) return undefined;
+    // Re-verify in the background shortly before the entry lapses, so a busy client never
+    // waits for a password hash once its credentials are cached.
+    if (hit.expires - now < this.authCacheMs / 5 && !this.verifying.has(cacheKey)) {
+      this.verifyOnce(auth, apiKey, cacheKey, now).catch(() => undefined);
     }
+    return hit.principal;
+  }
+
+  async authenticate(credentials: Credentials): Promise<Principal> {
+    const cached = this.cachedPrincipal(credentials);
+    if (cached) return cached;
+    const { authorization: auth, apiKey } = credentials;
+    const cacheKey = auth ? `a:${auth}` : `k:${apiKey}`;
     // Concurrent requests with the same credentials share one verification (one scrypt),
     // instead of a burst of identical ones when a client opens many connections at once.
-    return this.verifying.get(cacheKey) ?? this.verifyOnce(auth, apiKey, cacheKey, now);
+    return this.verifying.get(cacheKey) ?? this.verifyOnce(auth, apiKey, cacheKey, this.clock.now());
   }
 
   private verifyOnce(auth: string | undefined, apiKey: string | undefined, cacheKey: string, now: number): Promise<Principal> {
