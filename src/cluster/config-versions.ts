@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { Db } from '../db/items.js';
+import type { Schema } from '../db/schema.js';
 
 export type ConfigDomain = 'repositories' | 'security' | 'system';
 
@@ -32,6 +33,20 @@ export class ConfigVersions {
     let set = this.listeners.get(domain);
     if (!set) this.listeners.set(domain, (set = new Set()));
     set.add(listener);
+  }
+
+  /**
+   * Runs `fn` in one transaction that also bumps the domain's version, then drops this
+   * process's caches at once (the others follow on their next poll).
+   */
+  async change<T>(domain: ConfigDomain, fn: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+    const out = await this.database.db.transaction().execute(async (trx) => {
+      const r = await fn(trx);
+      await bumpVersion(trx, domain);
+      return r;
+    });
+    this.changedLocally(domain);
+    return out;
   }
 
   /** Fires listeners locally at once (the change was made by this process). */

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { bumpVersion, type ConfigVersions } from '../cluster/config-versions.js';
+import type { ConfigVersions } from '../cluster/config-versions.js';
 import type { Clock } from '../core/clock.js';
 import { sha256Hex } from '../core/digests.js';
 import { ArcaError } from '../core/errors.js';
 import { decryptSecret, encryptSecret } from '../core/secrets.js';
 import type { Database } from '../db/database.js';
-import type { Db } from '../db/items.js';
 
 /** API keys start like JFrog's (`AKC`), which is how Basic auth tells one from a password. */
 export const API_KEY_PREFIX = 'AKC';
@@ -55,7 +54,7 @@ export class ApiKeyService {
   async create(user: string, mode: 'create' | 'regenerate'): Promise<string> {
     const value = newApiKey();
     const enc = encryptSecret(this.key(), value);
-    await this.change(async (trx) => {
+    await this.versions.change('security', async (trx) => {
       const row = await trx.selectFrom('users').select('api_key_hash').where('name', '=', user).executeTakeFirst();
       if (!row) throw new ArcaError('NOT_FOUND', `User '${user}' does not exist`);
       if (row.api_key_hash && mode === 'create') throw new ArcaError('ALREADY_EXISTS', `User '${user}' already has an API key; use PUT to regenerate it`);
@@ -66,14 +65,14 @@ export class ApiKeyService {
 
   /** Returns false when the user had no key. */
   async revoke(user: string): Promise<boolean> {
-    return this.change(async (trx) => {
+    return this.versions.change('security', async (trx) => {
       const res = await trx.updateTable('users').set({ api_key_enc: null, api_key_hash: null }).where('name', '=', user).where('api_key_hash', 'is not', null).executeTakeFirst();
       return Number(res.numUpdatedRows) > 0;
     });
   }
 
   async revokeAll(): Promise<number> {
-    return this.change(async (trx) => {
+    return this.versions.change('security', async (trx) => {
       const res = await trx.updateTable('users').set({ api_key_enc: null, api_key_hash: null }).where('api_key_hash', 'is not', null).executeTakeFirst();
       return Number(res.numUpdatedRows);
     });
@@ -86,14 +85,4 @@ export class ApiKeyService {
     return row?.name;
   }
 
-  /** Key changes bump the 'security' version: a revoked key may sit in every process's auth cache. */
-  private async change<T>(fn: (trx: Db) => Promise<T>): Promise<T> {
-    const out = await this.database.db.transaction().execute(async (trx) => {
-      const r = await fn(trx);
-      await bumpVersion(trx, 'security');
-      return r;
-    });
-    this.versions.changedLocally('security');
-    return out;
-  }
 }

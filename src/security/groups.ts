@@ -1,4 +1,4 @@
-import { bumpVersion, type ConfigVersions } from '../cluster/config-versions.js';
+import type { ConfigVersions } from '../cluster/config-versions.js';
 import type { Clock } from '../core/clock.js';
 import { ArcaError } from '../core/errors.js';
 import type { Database } from '../db/database.js';
@@ -85,7 +85,7 @@ export class GroupStore {
       modified: now,
     };
     checkFlags(values.auto_join, values.admin_privileges);
-    return this.change(async (trx) => {
+    return this.versions.change('security', async (trx) => {
       const existing = await trx.selectFrom('security_groups').select('name').where('name', '=', name).executeTakeFirst();
       if (existing) await trx.updateTable('security_groups').set(values).where('name', '=', name).execute();
       else await trx.insertInto('security_groups').values({ name, ...values, created: now }).execute();
@@ -97,7 +97,7 @@ export class GroupStore {
   /** POST: changes only the fields given. */
   async update(name: string, body: unknown): Promise<void> {
     const input = parseInput(body, name);
-    await this.change(async (trx) => {
+    await this.versions.change('security', async (trx) => {
       const row = await trx.selectFrom('security_groups').selectAll().where('name', '=', name).executeTakeFirst();
       if (!row) throw new ArcaError('NOT_FOUND', `Group '${name}' does not exist`);
       const set: Partial<GroupsTable> = { modified: this.clock.now() };
@@ -112,7 +112,7 @@ export class GroupStore {
   }
 
   async delete(name: string): Promise<void> {
-    await this.change(async (trx) => {
+    await this.versions.change('security', async (trx) => {
       await trx.deleteFrom('user_groups').where('group_name', '=', name).execute();
       const res = await trx.deleteFrom('security_groups').where('name', '=', name).executeTakeFirst();
       if (Number(res.numDeletedRows) === 0) throw new ArcaError('NOT_FOUND', `Group '${name}' does not exist`);
@@ -127,15 +127,5 @@ export class GroupStore {
     }
     await trx.deleteFrom('user_groups').where('group_name', '=', name).execute();
     if (users.length > 0) await trx.insertInto('user_groups').values(users.map((u) => ({ user_name: u, group_name: name }))).execute();
-  }
-
-  private async change<T>(fn: (trx: Db) => Promise<T>): Promise<T> {
-    const out = await this.database.db.transaction().execute(async (trx) => {
-      const r = await fn(trx);
-      await bumpVersion(trx, 'security');
-      return r;
-    });
-    this.versions.changedLocally('security');
-    return out;
   }
 }

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import { bumpVersion, type ConfigVersions } from '../cluster/config-versions.js';
+import type { ConfigVersions } from '../cluster/config-versions.js';
 import { isoDate, type Clock } from '../core/clock.js';
 import { ArcaError } from '../core/errors.js';
 import type { Database } from '../db/database.js';
@@ -198,7 +198,7 @@ export class UserStore {
    */
   private async change<T>(fn: (trx: Db) => Promise<T>): Promise<T> {
     const pg = this.database.dialect === 'postgresql';
-    const result = await this.database.db.transaction().execute(async (trx) => {
+    return this.versions.change('security', async (trx) => {
       // Lock the admin rows (PostgreSQL) so two concurrent demotions cannot both pass the check.
       let admins = trx.selectFrom('users').select('name').where('admin', '=', 1);
       if (pg) admins = admins.forUpdate();
@@ -208,10 +208,7 @@ export class UserStore {
       if (before > 0 && Number(after.n) === 0) {
         throw new ArcaError('CONFLICT', 'The last administrator cannot be deleted or lose admin rights');
       }
-      await bumpVersion(trx, 'security');
       return out;
     });
-    this.versions.changedLocally('security');
-    return result;
   }
 }

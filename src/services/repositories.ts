@@ -1,4 +1,4 @@
-import { bumpVersion, type ConfigVersions } from '../cluster/config-versions.js';
+import type { ConfigVersions } from '../cluster/config-versions.js';
 import type { Clock } from '../core/clock.js';
 import { ArcaError } from '../core/errors.js';
 import { REPO_KEY_PATTERN } from '../core/paths.js';
@@ -159,7 +159,7 @@ export class RepositoryService {
     validateRepoKey(key);
     const config = validateRepoConfig(key, input);
     const now = this.clock.now();
-    await this.database.db.transaction().execute(async (trx) => {
+    await this.versions.change('repositories', async (trx) => {
       const existing = await trx.selectFrom('repositories').select('repo_key').where('repo_key', '=', key).executeTakeFirst();
       if (existing) throw new ArcaError('ALREADY_EXISTS', `Repository '${key}' already exists`);
       const max = await trx.selectFrom('repositories').select((eb) => eb.fn.max<number>('position').as('m')).executeTakeFirst();
@@ -175,42 +175,30 @@ export class RepositoryService {
           modified: now,
         })
         .execute();
-      await bumpVersion(trx, 'repositories');
     });
-    this.changed();
+    this.cache = undefined;
     return config;
   }
 
   async update(key: string, input: unknown): Promise<RepoConfig> {
     const base = await this.require(key);
     const config = validateRepoConfig(key, input, base);
-    await this.database.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('repositories')
-        .set({ config: JSON.stringify(config), modified: this.clock.now() })
-        .where('repo_key', '=', key)
-        .execute();
-      await bumpVersion(trx, 'repositories');
-    });
-    this.changed();
+    await this.versions.change('repositories', (trx) =>
+      trx.updateTable('repositories').set({ config: JSON.stringify(config), modified: this.clock.now() }).where('repo_key', '=', key).execute(),
+    );
+    this.cache = undefined;
     return config;
   }
 
   /** Deletes the repository and every item in it; the binaries are left to garbage collection. */
   async delete(key: string): Promise<number> {
     await this.require(key);
-    const removed = await this.database.db.transaction().execute(async (trx) => {
+    const removed = await this.versions.change('repositories', async (trx) => {
       const rows = await deleteTree(trx, key, '');
       await trx.deleteFrom('repositories').where('repo_key', '=', key).execute();
-      await bumpVersion(trx, 'repositories');
       return rows.length;
     });
-    this.changed();
-    return removed;
-  }
-
-  private changed(): void {
     this.cache = undefined;
-    this.versions.changedLocally('repositories');
+    return removed;
   }
 }

@@ -1,4 +1,4 @@
-import { bumpVersion, type ConfigVersions } from '../cluster/config-versions.js';
+import type { ConfigVersions } from '../cluster/config-versions.js';
 import type { Clock } from '../core/clock.js';
 import type { Database } from '../db/database.js';
 
@@ -40,7 +40,7 @@ export class SystemSettings {
 
   async update(patch: Partial<Settings>): Promise<Settings> {
     const now = this.clock.now();
-    await this.database.db.transaction().execute(async (trx) => {
+    await this.versions.change('system', async (trx) => {
       for (const [k, v] of Object.entries(patch)) {
         if (!(k in DEFAULT_SETTINGS) || v === undefined) continue;
         await trx
@@ -49,10 +49,8 @@ export class SystemSettings {
           .onConflict((oc) => oc.column('config_key').doUpdateSet({ config_value: JSON.stringify(v), modified: now }))
           .execute();
       }
-      await bumpVersion(trx, 'system');
     });
     this.cache = undefined;
-    this.versions.changedLocally('system');
     return this.get();
   }
 }

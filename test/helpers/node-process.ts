@@ -1,23 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ADMIN_PASSWORD } from './node-context.js';
+import { freePort } from './ports.js';
+
+export { freePort };
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const ARCA_BIN = join(REPO_ROOT, 'bin', 'arca.js');
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
 
 export interface NodeProcess {
   url: string;
