@@ -3,11 +3,13 @@ import type { FastifyReply } from 'fastify';
 import type { ByteRange } from '../binstore/binary-provider.js';
 
 const CHUNK = 2 << 20;
+/** Buffers per download: the reads can run up to two writes ahead of the socket. */
+const BUFFERS = 3;
 
 /**
- * Sends a byte range of an open file with two reused 1 MiB buffers: the next read overlaps
- * the previous socket write, and a buffer is refilled only after its write has been handed
- * to the kernel. A stream would allocate a new buffer per chunk, which for large downloads
+ * Sends a byte range of an open file with a few reused 2 MiB buffers: reads overlap the
+ * socket writes, and a buffer is refilled only after its write has been handed to the
+ * kernel. A stream would allocate a new buffer per chunk, which for large downloads
  * keeps the garbage collector busy. Headers already set on the reply are sent as they are.
  */
 export async function sendFileRange(reply: FastifyReply, fh: FileHandle, range: ByteRange, status: number): Promise<void> {
@@ -15,24 +17,26 @@ export async function sendFileRange(reply: FastifyReply, fh: FileHandle, range: 
   reply.hijack();
   const headers = reply.getHeaders();
   res.writeHead(status, headers as Record<string, string>);
-  const buffers = [Buffer.allocUnsafeSlow(CHUNK), Buffer.allocUnsafeSlow(CHUNK)];
-  let pending: Promise<void> = Promise.resolve();
+  const buffers = Array.from({ length: BUFFERS }, () => Buffer.allocUnsafeSlow(CHUNK));
+  const writes: Promise<void>[] = buffers.map(() => Promise.resolve());
   let turn = 0;
   let position = range.start;
   try {
     while (position <= range.end && !res.destroyed) {
+      // A buffer is refilled only once the write that last used it has completed.
+      await writes[turn];
       const buf = buffers[turn];
-      turn ^= 1;
       const want = Math.min(CHUNK, range.end - position + 1);
       const { bytesRead } = await fh.read(buf, 0, want, position);
       if (bytesRead === 0) throw new Error('file shorter than its recorded size');
-      await pending;
-      pending = new Promise<void>((resolve, reject) => {
+      writes[turn] = new Promise<void>((resolve, reject) => {
         res.write(buf.subarray(0, bytesRead), (err) => (err ? reject(err) : resolve()));
       });
+      writes[turn].catch(() => undefined);
       position += bytesRead;
+      turn = (turn + 1) % BUFFERS;
     }
-    await pending;
+    await Promise.all(writes);
     res.end();
   } catch {
     // The client went away or the file failed mid-transfer: the length already sent cannot
