@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encryptSecret } from '../core/secrets.js';
 import { loadBinarystoreConfig } from './binarystore.js';
-import { parsePostgresUrl, resolveDatabaseConfig } from './db-config.js';
+import { parseMysqlUrl, parsePostgresUrl, resolveDatabaseConfig } from './db-config.js';
 import { ensureHome, homeLayout } from './home.js';
 import { ConfigError, loadMasterKey } from './master-key.js';
 import { SystemConfig } from './system-yaml.js';
@@ -154,5 +154,23 @@ describe('environment names of arca.* keys', () => {
     expect(cfg.number('arca.gc.graceSecs')).toBe(12);
     expect(cfg.number('arca.login.maxFailures')).toBe(3);
     expect(cfg.number('arca.gc.intervalSecs')).toBe(14400);
+  });
+});
+
+describe('MySQL/MariaDB settings', () => {
+  it('parses JDBC and native URLs', () => {
+    expect(parseMysqlUrl('jdbc:mysql://db:3307/artdb?useSSL=true&user=a&password=b')).toEqual({ host: 'db', port: 3307, database: 'artdb', user: 'a', password: 'b', ssl: true });
+    expect(parseMysqlUrl('jdbc:mariadb://localhost/art', 'u', 'p')).toEqual({ host: 'localhost', port: 3306, database: 'art', user: 'u', password: 'p' });
+    expect(parseMysqlUrl('mysql://x:y@h/d')).toMatchObject({ host: 'h', user: 'x', password: 'y', database: 'd' });
+    expect(() => parseMysqlUrl('jdbc:mysql://h:3306/')).toThrow(/names no database/);
+    expect(() => parseMysqlUrl('postgres://h/d')).toThrow(/Not a MySQL/);
+  });
+
+  it('reads type=mariadb from db.properties', () => {
+    mkdirSync(join(dir, 'etc'));
+    writeFileSync(join(dir, 'etc', 'db.properties'), 'type=mariadb\nurl=jdbc:mariadb://m:3306/arca\nusername=arca\npassword=pw\npool.max.active=20\n');
+    const cfg = resolveDatabaseConfig({ home: dir, etcDir: join(dir, 'etc'), system: SystemConfig.load(join(dir, 'etc', 'system.yaml'), {}), masterKey: Buffer.alloc(16) });
+    expect(cfg).toMatchObject({ type: 'mysql', poolMaxActive: 20, mysql: { host: 'm', database: 'arca', user: 'arca', password: 'pw' } });
+    expect(cfg.displayUrl).toBe('mysql://arca@m:3306/arca');
   });
 });

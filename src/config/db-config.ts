@@ -15,12 +15,22 @@ export interface PgConnection {
   ssl?: boolean;
 }
 
+export interface MysqlConnection {
+  host: string;
+  port: number;
+  database: string;
+  user?: string;
+  password?: string;
+  ssl?: boolean;
+}
+
 export interface DatabaseConfig {
-  type: 'sqlite' | 'postgresql';
+  type: 'sqlite' | 'postgresql' | 'mysql';
   /** Where the settings came from, for the start-up log. */
   source: string;
   sqliteFile?: string;
   pg?: PgConnection;
+  mysql?: MysqlConnection;
   /** `pool.max.active` (default 98, as the seed's product). */
   poolMaxActive: number;
   poolMaxIdle: number;
@@ -41,14 +51,35 @@ type=sqlite
 url=jdbc:sqlite:data/arca.db
 `;
 
-function normalizeType(t: string, file: string): 'sqlite' | 'postgresql' {
+function normalizeType(t: string, file: string): DatabaseConfig['type'] {
   const v = t.trim().toLowerCase();
   if (v === 'sqlite' || v === 'derby') return 'sqlite';
   if (v === 'postgresql' || v === 'postgres') return 'postgresql';
-  if (v === 'mysql' || v === 'mariadb') {
-    throw new ConfigError(`${file}: database type '${t}' is not supported yet; use sqlite or postgresql`);
+  if (v === 'mysql' || v === 'mariadb') return 'mysql';
+  throw new ConfigError(`${file}: unknown database type '${t}' (type must be sqlite, postgresql, mysql or mariadb)`);
+}
+
+/** Parses `jdbc:mysql://host:port/db?user=..`, `jdbc:mariadb://…`, `mysql://user:pw@host/db` or `mariadb://…`. */
+export function parseMysqlUrl(url: string, username?: string, password?: string): MysqlConnection {
+  const u = url.trim().replace(/^jdbc:/, '');
+  let parsed: URL;
+  try {
+    parsed = new URL(u);
+  } catch {
+    throw new ConfigError(`Malformed MySQL/MariaDB URL '${url}'`);
   }
-  throw new ConfigError(`${file}: unknown database type '${t}' (type must be sqlite or postgresql)`);
+  if (parsed.protocol !== 'mysql:' && parsed.protocol !== 'mariadb:') throw new ConfigError(`Not a MySQL/MariaDB URL: '${url}'`);
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  if (!database) throw new ConfigError(`The MySQL/MariaDB URL '${url}' names no database`);
+  const ssl = parsed.searchParams.get('useSSL') ?? parsed.searchParams.get('sslMode') ?? parsed.searchParams.get('ssl');
+  return {
+    host: decodeURIComponent(parsed.hostname) || 'localhost',
+    port: parsed.port ? Number(parsed.port) : 3306,
+    database,
+    user: username ?? (parsed.username ? decodeURIComponent(parsed.username) : parsed.searchParams.get('user') ?? undefined),
+    password: password ?? (parsed.password ? decodeURIComponent(parsed.password) : parsed.searchParams.get('password') ?? undefined),
+    ...(ssl === 'true' || ssl === 'REQUIRED' || ssl === 'required' ? { ssl: true } : {}),
+  };
 }
 
 /** Parses `jdbc:postgresql://host:port/db?user=..` or `postgres://user:pw@host:port/db`. */
@@ -95,7 +126,7 @@ export function resolveDatabaseConfig(opts: { home: string; etcDir: string; syst
 
   const url = get('url', 'url');
   let typeRaw = get('type', 'type');
-  if (!typeRaw && url) typeRaw = /postgres/i.test(url) ? 'postgresql' : 'sqlite';
+  if (!typeRaw && url) typeRaw = /postgres/i.test(url) ? 'postgresql' : /mysql|mariadb/i.test(url) ? 'mysql' : 'sqlite';
   const type = normalizeType(typeRaw ?? 'sqlite', source);
 
   const reveal = (v: string | undefined, key: string) => {
@@ -118,7 +149,14 @@ export function resolveDatabaseConfig(opts: { home: string; etcDir: string; syst
     if (!isAbsolute(path)) path = join(opts.home, path);
     return { type, source, sqliteFile: path, poolMaxActive: 1, poolMaxIdle: 1, displayUrl: `sqlite:${path}` };
   }
-  if (!url) throw new ConfigError(`${source}: url is required for type=postgresql`);
-  const pg = parsePostgresUrl(url, get('username', 'username'), reveal(get('password', 'password'), 'password'));
+  if (!url) throw new ConfigError(`${source}: url is required for type=${type}`);
+  const username = get('username', 'username');
+  const password = reveal(get('password', 'password'), 'password');
+  if (type === 'mysql') {
+    const mysql = parseMysqlUrl(url, username, password);
+    const displayUrl = `mysql://${mysql.user ? `${mysql.user}@` : ''}${mysql.host}:${mysql.port}/${mysql.database}`;
+    return { type, source, mysql, poolMaxActive, poolMaxIdle, displayUrl };
+  }
+  const pg = parsePostgresUrl(url, username, password);
   return { type, source, pg, poolMaxActive, poolMaxIdle, displayUrl: displayPg(pg) };
 }

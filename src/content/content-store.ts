@@ -9,6 +9,7 @@ import type { Database } from '../db/database.js';
 import type { BinaryRow } from '../db/items.js';
 import type { Schema } from '../db/schema.js';
 import { LruCache } from './lru-cache.js';
+import { orIgnore } from '../db/dialect.js';
 
 export interface GcResult {
   binariesRemoved: number;
@@ -134,10 +135,7 @@ export class ContentStore {
       const removed = await this.database.db.transaction().execute(async (trx) => {
         // A tombstone row holds the lock while the orphan file goes; uploads of the same
         // binary wait for it and then write a fresh copy.
-        const ins = await trx
-          .insertInto('binaries')
-          .values({ sha1: file.sha1, sha256: '', md5: '', size: -1, created: 0 })
-          .onConflict((oc) => oc.column('sha1').doNothing())
+        const ins = await orIgnore(trx, trx.insertInto('binaries').values({ sha1: file.sha1, sha256: '', md5: '', size: -1, created: 0 }), 'sha1')
           .executeTakeFirst();
         if (Number(ins.numInsertedOrUpdatedRows ?? 0) === 0) return false;
         await this.provider.delete(file.sha1);

@@ -1,4 +1,5 @@
 import type { BinaryRow, Db } from './items.js';
+import { orUpdate } from './dialect.js';
 
 /**
  * The binaries row is the mutex for its file: a transaction that will reference a binary
@@ -6,11 +7,13 @@ import type { BinaryRow, Db } from './items.js';
  * holds the same row. SQLite serialises write transactions as a whole (BEGIN IMMEDIATE).
  */
 export async function lockBinary(db: Db, b: { sha1: string; sha256: string; md5: string; size: number }, now: number): Promise<void> {
-  await db
-    .insertInto('binaries')
-    .values({ sha1: b.sha1, sha256: b.sha256, md5: b.md5, size: b.size, created: now })
-    .onConflict((oc) => oc.column('sha1').doUpdateSet((eb) => ({ sha1: eb.ref('excluded.sha1') })))
-    .execute();
+  // A no-op update of the key: it takes the row lock on every dialect.
+  await orUpdate(
+    db,
+    db.insertInto('binaries').values({ sha1: b.sha1, sha256: b.sha256, md5: b.md5, size: b.size, created: now }),
+    'sha1',
+    { sha1: (eb) => eb.ref('binaries.sha1') },
+  ).execute();
 }
 
 export async function findBinary(db: Db, by: { sha1?: string; sha256?: string; md5?: string }): Promise<BinaryRow | undefined> {

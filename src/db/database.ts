@@ -1,10 +1,10 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type Selectable } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type Selectable } from 'kysely';
 import type { Pool } from 'pg';
 import type { DatabaseConfig } from '../config/db-config.js';
 import type { ItemsTable, Schema } from './schema.js';
 
-export type DialectName = 'sqlite' | 'postgresql';
+export type DialectName = 'sqlite' | 'postgresql' | 'mysql';
 
 export interface PoolStats {
   total: number;
@@ -113,11 +113,63 @@ export async function openPostgres(config: DatabaseConfig): Promise<Database> {
   };
 }
 
+/** MySQL or MariaDB through mysql2, loaded only when a node uses it. */
+export async function openMysql(config: DatabaseConfig): Promise<Database> {
+  // Bundled, a CommonJS module comes back as the default export of its namespace.
+  const mod = (await import('mysql2')) as typeof import('mysql2') & { default?: typeof import('mysql2') };
+  const mysql = mod.default ?? mod;
+  const c = config.mysql!;
+  const pool = mysql.createPool({
+    host: c.host,
+    port: c.port,
+    user: c.user,
+    password: c.password,
+    database: c.database,
+    connectionLimit: config.poolMaxActive,
+    maxIdle: Math.min(config.poolMaxIdle, config.poolMaxActive),
+    idleTimeout: 30_000,
+    connectTimeout: 10_000,
+    charset: 'UTF8MB4_BIN',
+    // Big integers and sums as numbers: our values stay far below 2^53.
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    decimalNumbers: true,
+    ...(c.ssl ? { ssl: {} } : {}),
+  });
+  pool.on('connection', (conn) => {
+    // Strict mode: an over-long value is an error, never silently truncated.
+    conn.query("set session sql_mode = concat(@@sql_mode, ',STRICT_ALL_TABLES')");
+  });
+  const promisePool = pool.promise();
+  const db = new Kysely<Schema>({ dialect: new MysqlDialect({ pool }) });
+  const internals = pool as unknown as { _allConnections?: { length: number }; _freeConnections?: { length: number }; _connectionQueue?: { length: number } };
+  return {
+    db,
+    dialect: 'mysql',
+    async itemByKey(key) {
+      const [rows] = await promisePool.execute('select * from items where path_key = ?', [key]);
+      return (rows as Selectable<ItemsTable>[])[0];
+    },
+    async ping() {
+      await promisePool.query('select 1');
+    },
+    poolStats: () => ({
+      total: internals._allConnections?.length ?? 0,
+      idle: internals._freeConnections?.length ?? 0,
+      waiting: internals._connectionQueue?.length ?? 0,
+      max: config.poolMaxActive,
+    }),
+    close: () => db.destroy(),
+  };
+}
+
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   switch (config.type) {
     case 'sqlite':
       return openSqlite(config.sqliteFile!);
     case 'postgresql':
       return openPostgres(config);
+    case 'mysql':
+      return openMysql(config);
   }
 }

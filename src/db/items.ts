@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { sha1Hex } from '../core/digests.js';
 import { ancestorsOf, nameOf, parentOf } from '../core/paths.js';
 import type { Database } from './database.js';
+import { orIgnore } from './dialect.js';
 import type { BinariesTable, ItemsTable, Schema } from './schema.js';
 
 export type ItemRow = Selectable<ItemsTable>;
@@ -55,7 +56,7 @@ export async function ensureFolders(db: Db, repo: string, fullPath: string, user
     const type = byKey.get(keys[i]);
     if (type === 'file') return Promise.reject(new FolderConflict(folders[i]));
     if (type === 'folder') continue;
-    await db
+    const insert = db
       .insertInto('items')
       .values({
         path_key: keys[i],
@@ -69,9 +70,8 @@ export async function ensureFolders(db: Db, repo: string, fullPath: string, user
         modified: now,
         modified_by: user,
         updated: now,
-      })
-      .onConflict((oc) => oc.column('path_key').doNothing())
-      .execute();
+      });
+    await orIgnore(db, insert, 'path_key').execute();
   }
 }
 

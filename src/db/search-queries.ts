@@ -44,10 +44,22 @@ function asciiLower(s: string): string {
   return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
+/**
+ * MySQL/MariaDB has no translate(); nested replace() folds A–Z and nothing else (lower()
+ * would fold all of Unicode). Its LIKE escapes with a backslash by default, and its string
+ * literals read `\\` as an escape, so no ESCAPE clause is written there.
+ */
+function mysqlAsciiLower(column: string): Expression<string> {
+  let expr = sql<string>`${sql.ref(column)}`;
+  for (let i = 0; i < UPPER.length; i++) expr = sql<string>`replace(${expr}, ${UPPER[i]}, ${LOWER[i]})`;
+  return expr;
+}
+
 /** `column` matches the wildcard `pattern`, ASCII case-insensitively. */
 function matchesInsensitive(dialect: DialectName, column: string, pattern: string): Expression<SqlBool> {
   const like = wildcardToLike(pattern);
   if (dialect === 'sqlite') return sql<SqlBool>`${sql.ref(column)} like ${like} escape '\\'`;
+  if (dialect === 'mysql') return sql<SqlBool>`${mysqlAsciiLower(column)} like ${asciiLower(like)}`;
   return sql<SqlBool>`translate(${sql.ref(column)}, ${UPPER}, ${LOWER}) like ${asciiLower(like)} escape '\\'`;
 }
 
@@ -55,6 +67,7 @@ function matchesInsensitive(dialect: DialectName, column: string, pattern: strin
 function matchesSensitive(dialect: DialectName, column: string, value: string): Expression<SqlBool> {
   if (!hasWildcard(value)) return sql<SqlBool>`${sql.ref(column)} = ${value}`;
   if (dialect === 'sqlite') return sql<SqlBool>`${sql.ref(column)} glob ${wildcardToGlob(value)}`;
+  if (dialect === 'mysql') return sql<SqlBool>`${sql.ref(column)} like ${wildcardToLike(value)}`;
   return sql<SqlBool>`${sql.ref(column)} like ${wildcardToLike(value)} escape '\\'`;
 }
 

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { ArcaError } from '../core/errors.js';
 import type { Database } from '../db/database.js';
 import { fromStored, type PermissionTarget } from './permission-model.js';
+import { orIgnore } from '../db/dialect.js';
 
 /** Permission targets in the database, always as the canonical (v2) JSON. */
 export class PermissionStore {
@@ -51,10 +52,11 @@ export class PermissionStore {
         const value = merge ? merge(target, fromStored(row.name, row.config)) : target;
         await trx.updateTable('permission_targets').set({ config: JSON.stringify(value), modified: now }).where('name', '=', target.name).execute();
       } else {
-        const inserted = await trx
-          .insertInto('permission_targets')
-          .values({ name: target.name, config: JSON.stringify(target), created: now, modified: now })
-          .onConflict((oc) => oc.column('name').doNothing())
+        const inserted = await orIgnore(
+          trx,
+          trx.insertInto('permission_targets').values({ name: target.name, config: JSON.stringify(target), created: now, modified: now }),
+          'name',
+        )
           .executeTakeFirst();
         if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
           throw new ArcaError('ALREADY_EXISTS', `Permission target '${target.name}' already exists`);

@@ -19,6 +19,7 @@ import { TokenKeys } from './token-keys.js';
 import { TokenService } from './tokens.js';
 import type { Action, Credentials, Principal, Security } from './types.js';
 import { UserStore } from './users.js';
+import { orIgnore } from '../db/dialect.js';
 
 export const ANONYMOUS: Principal = Object.freeze({ name: 'anonymous', admin: false, groups: [], anonymous: true, via: 'anonymous' as const });
 
@@ -94,7 +95,8 @@ export class SecurityService implements Security {
     if (existing) return { created: false, generated: false };
     const password = adminPassword && adminPassword !== '' ? adminPassword : randomPassword();
     const now = this.clock.now();
-    await this.database.db
+    const db = this.database.db;
+    const insert = db
       .insertInto('users')
       .values({
         name: 'admin',
@@ -112,9 +114,8 @@ export class SecurityService implements Security {
         api_key_hash: null,
         created: now,
         modified: now,
-      })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .execute();
+      });
+    await orIgnore(db, insert, 'name').execute();
     const generated = !adminPassword;
     if (generated) writeFileSync(passwordFile, password + '\n', { mode: 0o600 });
     return { created: true, generated };

@@ -4,6 +4,7 @@ import { ArcaError } from '../core/errors.js';
 import { decryptSecret, encryptSecret } from '../core/secrets.js';
 import type { Database } from '../db/database.js';
 import type { Db } from '../db/items.js';
+import { orIgnore } from '../db/dialect.js';
 
 const SIGNING_KEY = 'security.accessTokens.signingKey';
 const SERVICE_ID = 'security.accessTokens.serviceId';
@@ -52,10 +53,7 @@ export class TokenKeys {
       [SIGNING_KEY, () => encryptSecret(masterKey, randomBytes(32).toString('base64url'))],
       [SERVICE_ID, serviceId],
     ] as const) {
-      await db
-        .insertInto('system_config')
-        .values({ config_key: k, config_value: make(), modified: now })
-        .onConflict((oc) => oc.column('config_key').doNothing())
+      await orIgnore(db, db.insertInto('system_config').values({ config_key: k, config_value: make(), modified: now }), 'config_key')
         .execute();
     }
     const rows = await db.selectFrom('system_config').select(['config_key', 'config_value']).where('config_key', 'in', [SIGNING_KEY, SERVICE_ID]).execute();

@@ -197,11 +197,11 @@ export class UserStore {
    * administrator (409), and bumps the 'security' version so every process drops its caches.
    */
   private async change<T>(fn: (trx: Db) => Promise<T>): Promise<T> {
-    const pg = this.database.dialect === 'postgresql';
+    const lockable = this.database.dialect !== 'sqlite';
     return this.versions.change('security', async (trx) => {
       // Lock the admin rows (PostgreSQL) so two concurrent demotions cannot both pass the check.
       let admins = trx.selectFrom('users').select('name').where('admin', '=', 1);
-      if (pg) admins = admins.forUpdate();
+      if (lockable) admins = admins.forUpdate();
       const before = (await admins.execute()).length;
       const out = await fn(trx);
       const after = await trx.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('admin', '=', 1).executeTakeFirstOrThrow();

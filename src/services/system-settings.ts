@@ -1,6 +1,7 @@
 import type { ConfigVersions } from '../cluster/config-versions.js';
 import type { Clock } from '../core/clock.js';
 import type { Database } from '../db/database.js';
+import { orUpdate } from '../db/dialect.js';
 
 /** Cluster-wide settings kept in the database (the seed's config descriptor, in part). */
 export interface Settings {
@@ -43,10 +44,12 @@ export class SystemSettings {
     await this.versions.change('system', async (trx) => {
       for (const [k, v] of Object.entries(patch)) {
         if (!(k in DEFAULT_SETTINGS) || v === undefined) continue;
-        await trx
-          .insertInto('system_config')
-          .values({ config_key: k, config_value: JSON.stringify(v), modified: now })
-          .onConflict((oc) => oc.column('config_key').doUpdateSet({ config_value: JSON.stringify(v), modified: now }))
+        await orUpdate(
+          trx,
+          trx.insertInto('system_config').values({ config_key: k, config_value: JSON.stringify(v), modified: now }),
+          'config_key',
+          { config_value: JSON.stringify(v), modified: now },
+        )
           .execute();
       }
     });

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { parsePostgresUrl, type DatabaseConfig } from '../../src/config/db-config.js';
+import { parseMysqlUrl, parsePostgresUrl, type DatabaseConfig } from '../../src/config/db-config.js';
 import { openDatabase, type Database, type DialectName } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 
-export const DIALECTS: DialectName[] = ['sqlite', 'postgresql'];
+/** Every dialect a suite runs on; MySQL/MariaDB only when global setup found a server. */
+export const DIALECTS: DialectName[] = inject('mysqlUrl') ? ['sqlite', 'postgresql', 'mysql'] : ['sqlite', 'postgresql'];
 
 export interface TestDatabase {
   config: DatabaseConfig;
@@ -29,6 +30,7 @@ export async function freshDatabaseConfig(dialect: DialectName): Promise<{ confi
       drop: async () => rmSync(dir, { recursive: true, force: true }),
     };
   }
+  if (dialect === 'mysql') return freshMysql();
   const adminUrl = inject('pgUrl');
   const name = `arca_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -59,6 +61,25 @@ export async function openTestDatabase(dialect: DialectName): Promise<TestDataba
     drop: async () => {
       await database.close().catch(() => undefined);
       await fresh.drop();
+    },
+  };
+}
+
+async function freshMysql(): Promise<{ config: DatabaseConfig; url: string; drop(): Promise<void> }> {
+  const mysql = await import('mysql2/promise');
+  const adminUrl = inject('mysqlUrl').replace(/^jdbc:/, '').replace(/^mariadb:/, 'mysql:');
+  const name = `arca_test_${randomBytes(6).toString('hex')}`;
+  const admin = await mysql.createConnection({ uri: adminUrl });
+  await admin.query(`create database ${name} character set utf8mb4 collate utf8mb4_bin`);
+  await admin.end();
+  const url = adminUrl.replace(/\/[^/?]*(\?|$)/, `/${name}$1`);
+  return {
+    config: { type: 'mysql', source: 'test', mysql: parseMysqlUrl(url), poolMaxActive: 10, poolMaxIdle: 10, displayUrl: url },
+    url,
+    drop: async () => {
+      const c = await mysql.createConnection({ uri: adminUrl });
+      await c.query(`drop database if exists ${name}`);
+      await c.end();
     },
   };
 }

@@ -32,7 +32,7 @@ export async function startTestNode(dialect: DialectName = 'sqlite', env: Record
   const home = mkdtempSync(join(tmpdir(), 'arca-test-home-'));
   const fresh = await freshDatabaseConfig(dialect);
   mkdirSync(join(home, 'etc'), { recursive: true });
-  if (dialect === 'postgresql') writeFileSync(join(home, 'etc', 'db.properties'), `type=postgresql\nurl=${fresh.url}\n`);
+  if (dialect !== 'sqlite') writeFileSync(join(home, 'etc', 'db.properties'), `type=${dialect}\nurl=${fresh.url}\n`);
   const ctx = await createNodeContext({
     home,
     env: { ARCA_ADMIN_PASSWORD: ADMIN_PASSWORD, ARCA_SHARED_NODE_ID: 'test-node', ...env },

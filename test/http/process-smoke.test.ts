@@ -25,7 +25,7 @@ describe.each(DIALECTS)('real process on %s', (dialect) => {
     drop = fresh.drop;
     const home = mkdtempSync(join(tmpdir(), 'arca-smoke-'));
     mkdirSync(join(home, 'etc'), { recursive: true });
-    if (dialect === 'postgresql') writeFileSync(join(home, 'etc', 'db.properties'), `type=postgresql\nurl=${fresh.url}\npool.max.active=10\n`);
+    if (dialect !== 'sqlite') writeFileSync(join(home, 'etc', 'db.properties'), `type=${dialect}\nurl=${fresh.url}\npool.max.active=10\n`);
     node = await startNodeProcess({ home, workers: 2 });
     expect((await call({ method: 'PUT', path: '/artifactory/api/repositories/libs-local', ...json({ rclass: 'local', packageType: 'generic' }) })).status).toBe(200);
   });
