@@ -21,6 +21,9 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
   { path: 'shared.node.haEnabled', default: false, mirrors: 'shared.node.haEnabled', description: 'Run as a member of an HA cluster.' },
   { path: 'shared.node.taskAffinity', default: 'any', mirrors: 'shared.node.taskAffinity', description: '`any` lets this node run cluster-wide tasks; `none` keeps it out.' },
   { path: 'shared.node.primary', default: undefined, mirrors: 'shared.node.primary', description: 'Legacy primary flag.' },
+  { path: 'shared.node.contextUrl', default: undefined, mirrors: 'context.url (ha-node.properties)', description: 'URL peers use to reach this node, when there is no ha-node.properties.' },
+  { path: 'artifactory.node.haDataDir', default: undefined, mirrors: 'artifactory.node.haDataDir / artifactory.ha.data.dir', description: 'Shared binary store directory.' },
+  { path: 'artifactory.node.haBackupDir', default: undefined, mirrors: 'artifactory.node.haBackupDir / artifactory.ha.backup.dir', description: 'Shared backup directory.' },
   { path: 'shared.database.type', default: undefined, mirrors: 'shared.database.type', description: '`sqlite` or `postgresql`; when set it wins over db.properties.' },
   { path: 'shared.database.driver', default: undefined, mirrors: 'shared.database.driver', description: 'Accepted and ignored (JDBC driver class).' },
   { path: 'shared.database.url', default: undefined, mirrors: 'shared.database.url', description: 'JDBC or native URL of the database.' },
@@ -35,6 +38,7 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
   { path: 'arca.gc.graceSecs', default: 3600, description: 'A binary younger than this is never collected.' },
   { path: 'arca.shutdownTimeoutSecs', default: 30, description: 'How long SIGTERM waits for in-flight requests.' },
   { path: 'arca.login.maxFailures', default: 5, description: 'Failed logins before a user is locked for a growing period.' },
+  { path: 'arca.ha.heartbeatStaleSecs', default: 30, mirrors: 'artifactory.ha.heartbeat.staleSecs', description: 'A RUNNING node whose heartbeat is older shows as UNAVAILABLE.' },
 ];
 
 export type SystemYaml = Record<string, unknown>;

@@ -119,6 +119,25 @@ export interface ConfigVersionsTable {
   version: number;
 }
 
+export interface ClusterNodesTable {
+  server_id: string;
+  /** Random per start of a node (shared by its workers): tells a restart from a twin. */
+  instance_id: string;
+  start_time: number;
+  context_url: string | null;
+  membership_port: number;
+  server_state: string;
+  server_role: string;
+  last_heartbeat: number;
+  version: string;
+  revision: string;
+  release_date: number;
+  task_affinity: string;
+  host: string;
+  pid: number;
+  advertised_ip: string | null;
+}
+
 export interface Schema {
   binaries: BinariesTable;
   items: ItemsTable;
@@ -131,4 +150,5 @@ export interface Schema {
   access_tokens: AccessTokensTable;
   system_config: SystemConfigTable;
   config_versions: ConfigVersionsTable;
+  cluster_nodes: ClusterNodesTable;
 }

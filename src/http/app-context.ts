@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ConfigVersions } from '../cluster/config-versions.js';
+import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { ContentStore } from '../content/content-store.js';
 import type { Clock } from '../core/clock.js';
 import type { Database } from '../db/database.js';
@@ -43,6 +44,7 @@ export interface AppContext {
   security: SecurityService;
   settings: SystemSettings;
   metrics: MetricsRegistry;
+  registry: NodeRegistry;
   masterKey: Buffer;
   /** Metrics of every process of this node (workers ask the primary); defaults to this process. */
   collectMetrics(): Promise<RegistrySnapshot>;

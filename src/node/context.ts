@@ -4,7 +4,10 @@ import { ConfigVersions } from '../cluster/config-versions.js';
 import { loadBinarystoreConfig } from '../config/binarystore.js';
 import { resolveDatabaseConfig, type DatabaseConfig } from '../config/db-config.js';
 import { ensureHome, homeLayout, type HomeLayout } from '../config/home.js';
-import { loadMasterKey } from '../config/master-key.js';
+import { ConfigError, loadMasterKey } from '../config/master-key.js';
+import { resolveNodeIdentity, type NodeIdentity } from '../config/node-identity.js';
+import { NodeRegistry } from '../cluster/node-registry.js';
+import { randomUUID } from 'node:crypto';
 import { SystemConfig } from '../config/system-yaml.js';
 import { ContentStore } from '../content/content-store.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -34,6 +37,7 @@ export interface NodeContext extends AppContext {
   layout: HomeLayout;
   system: SystemConfig;
   dbConfig: DatabaseConfig;
+  identity: NodeIdentity;
   close(): Promise<void>;
 }
 
@@ -59,7 +63,14 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
   const dbConfig = resolveDatabaseConfig({ home: layout.home, etcDir: layout.etc, system, masterKey });
   const log = options.logger ?? createLogger(layout, String(system.get('arca.logLevel') ?? 'info'));
   const version = readVersionInfo();
-  const nodeId = system.nodeId();
+  const identity = resolveNodeIdentity(layout, system);
+  if (init) for (const w of identity.warnings) log.warn(w);
+  if (identity.haEnabled && dbConfig.type === 'sqlite') {
+    throw new ConfigError(
+      `This node is configured for HA (${identity.source}) but its database is the embedded SQLite, which serves one node only: configure PostgreSQL or MySQL/MariaDB in etc/db.properties`,
+    );
+  }
+  const nodeId = identity.nodeId;
 
   const database = await openDatabase(dbConfig);
   try {
@@ -69,13 +80,19 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
     }
     const versions = new ConfigVersions(database);
     await versions.start();
-    const storeConfig = loadBinarystoreConfig(layout.binarystoreXml, layout.data);
+    // artifactory.ha.data.dir: the binaries live in the shared directory (the seed's NFS option).
+    const storeConfig = loadBinarystoreConfig(layout.binarystoreXml, identity.haDataDir ?? layout.data);
     const provider = await new FileSystemProvider({ fileStoreDir: storeConfig.fileStoreDir, tempDir: storeConfig.tempDir }).init();
     const content = new ContentStore(database, provider, clock);
     const settings = new SystemSettings(database, versions, clock);
     const repos = new RepositoryService(database, versions, clock);
     const security = new SecurityService(database, settings, versions, clock, { maxFailures: system.number('arca.login.maxFailures'), masterKey });
     const artifacts = new ArtifactService(database, content, clock);
+    const registry = new NodeRegistry(database, clock, identity, version, {
+      instanceId: env.ARCA_NODE_INSTANCE ?? randomUUID(),
+      staleMs: system.number('arca.ha.heartbeatStaleSecs') * 1000,
+    });
+    if (init) await registry.register();
     const metrics = new MetricsRegistry();
 
     if (init) {
@@ -117,6 +134,8 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       layout,
       system,
       dbConfig,
+      identity,
+      registry,
       async collectMetrics() {
         await metrics.collect();
         return options.collectMetrics ? options.collectMetrics(local) : local();
@@ -157,6 +176,7 @@ export function banner(ctx: NodeContext): string {
     `Arca data dir: '${ctx.layout.data}'`,
     `Arca backup dir: '${ctx.layout.backup}'`,
     `Database: ${ctx.dbConfig.displayUrl} (from ${ctx.dbConfig.source})`,
+    `Node: ${ctx.identity.haEnabled ? `HA, role ${ctx.registry.role}` : 'standalone'}, task affinity ${ctx.identity.taskAffinity}${ctx.identity.contextUrl ? `, context URL ${ctx.identity.contextUrl}` : ''}`,
     `HA Node ID: '${ctx.node.nodeId}'`,
     '',
   ].join('\n');

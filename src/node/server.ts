@@ -57,6 +57,11 @@ export async function serve(options: ServeOptions): Promise<RunningNode> {
     throw err;
   }
   ctx.state.ready = true;
+  const registering = options.init !== false;
+  if (registering) {
+    await ctx.registry.setState('RUNNING');
+    if (options.singletons !== false) ctx.registry.startHeartbeat((err) => ctx.log.warn({ err }, 'heartbeat failed'));
+  }
   const stopSingletons = options.singletons === false ? () => undefined : startSingletons(ctx);
   options.onListening?.(address);
   let stopping: Promise<void> | undefined;
@@ -65,6 +70,10 @@ export async function serve(options: ServeOptions): Promise<RunningNode> {
       ctx.state.draining = true;
       ctx.log.info({ reason }, 'stopping: no new connections, finishing in-flight requests');
       stopSingletons();
+      if (registering) {
+        ctx.registry.stopHeartbeat();
+        await ctx.registry.setState('STOPPING').catch(() => undefined);
+      }
       const timeoutMs = ctx.system.number('arca.shutdownTimeoutSecs') * 1000;
       const timer = setTimeout(() => {
         ctx.log.warn({ timeoutMs }, 'in-flight requests did not finish in time; closing their connections');
@@ -73,6 +82,7 @@ export async function serve(options: ServeOptions): Promise<RunningNode> {
       timer.unref();
       await app.close();
       clearTimeout(timer);
+      if (registering) await ctx.registry.setState('STOPPED').catch(() => undefined);
       await ctx.close();
       requestLog.flush();
       ctx.log.info('stopped');

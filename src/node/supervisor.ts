@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { mergeSnapshots, type RegistrySnapshot } from '../metrics/registry.js';
@@ -73,6 +74,8 @@ async function runPrimary(options: StartOptions): Promise<void> {
   let initialised = false;
   let stopping = false;
   let readyCount = 0;
+  // One id for this start of the node: a replaced worker 0 re-registers as the same node.
+  const instance = randomUUID();
 
   const broadcast = (msg: Msg) => {
     for (const { worker } of workers.values()) if (worker.isConnected()) worker.send(msg);
@@ -85,7 +88,7 @@ async function runPrimary(options: StartOptions): Promise<void> {
   };
 
   const fork = (index: number) => {
-    const worker = cluster.fork({ ARCA_WORKER_INDEX: String(index), ARCA_WORKER_INIT: index === 0 ? '1' : '0' });
+    const worker = cluster.fork({ ARCA_WORKER_INDEX: String(index), ARCA_WORKER_INIT: index === 0 ? '1' : '0', ARCA_NODE_INSTANCE: instance });
     workers.set(worker.id, { worker, index });
     worker.on('message', (msg: Msg) => {
       if (msg.t === 'hello') {

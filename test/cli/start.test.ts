@@ -9,6 +9,7 @@ import { parseMasterKey } from '../../src/config/master-key.js';
 import { decryptSecret } from '../../src/core/secrets.js';
 import { ARCA_BIN, freePort, startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
 import { raw, streamingUpload } from '../helpers/raw-http.js';
+import { freshDatabaseConfig } from '../helpers/databases.js';
 
 const run = promisify(execFile);
 const homes: string[] = [];
@@ -113,6 +114,52 @@ describe('arca start', () => {
     expect(res.json().size).toBe(String(data.length));
     expect(await exit).toBe(0);
     expect(node.output()).toContain('stopping');
+  });
+});
+
+describe('arca start in HA mode', () => {
+  it('refuses the embedded SQLite database', async () => {
+    const home = tempHome();
+    mkdirSync(join(home, 'etc'), { recursive: true });
+    writeFileSync(join(home, 'etc', 'ha-node.properties'), 'node.id=art1\ncontext.url=http://127.0.0.1:1/artifactory\n', { mode: 0o644 });
+    const port = await freePort();
+    const res = await run(process.execPath, [ARCA_BIN, 'start', '--home', home, '--port', String(port), '--host', '127.0.0.1', '--workers', '2']).catch((e) => e);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/configured for HA .* embedded SQLite, which serves one node only/);
+  });
+
+  it('refuses a second node with the id of a RUNNING one, and shows both nodes of a cluster', async () => {
+    const fresh = await freshDatabaseConfig('postgresql');
+    try {
+      const homeFor = (id: string, port: number) => {
+        const home = tempHome();
+        mkdirSync(join(home, 'etc', 'security'), { recursive: true });
+        writeFileSync(join(home, 'etc', 'db.properties'), `type=postgresql\nurl=${fresh.url}\n`);
+        writeFileSync(join(home, 'etc', 'ha-node.properties'), `node.id=${id}\ncontext.url=http://127.0.0.1:${port}/artifactory/\nprimary=${id === 'art1'}\n`, { mode: 0o644 });
+        writeFileSync(join(home, 'etc', 'security', 'master.key'), 'ab'.repeat(16) + '\n', { mode: 0o600 });
+        return home;
+      };
+      const first = await startNodeProcess({ home: homeFor('art1', 0), workers: 2 });
+      nodes.push(first);
+      expect(first.output()).toContain("HA Node ID: 'art1'");
+      const twinPort = await freePort();
+      const twin = await run(process.execPath, [ARCA_BIN, 'start', '--home', homeFor('art1', twinPort), '--port', String(twinPort), '--host', '127.0.0.1', '--workers', '1']).catch((e) => e);
+      expect(twin.code).toBe(1);
+      expect(twin.stderr).toMatch(/Node id 'art1' is already RUNNING/);
+      const second = await startNodeProcess({ home: homeFor('art2', 0), workers: 1 });
+      nodes.push(second);
+      const status = await raw(first.url, { path: '/artifactory/api/system/status' });
+      expect(status.json().nodes.map((n: { id: string; state: string; role: string }) => [n.id, n.state, n.role])).toEqual([
+        ['art1', 'RUNNING', 'PRIMARY'],
+        ['art2', 'RUNNING', 'MEMBER'],
+      ]);
+      expect(await second.stop()).toBe(0);
+      const after = await raw(first.url, { path: '/artifactory/api/system/status' });
+      expect(after.json().nodes.find((n: { id: string }) => n.id === 'art2').state).toBe('STOPPED');
+    } finally {
+      for (const n of nodes.splice(0)) await n.cleanup();
+      await fresh.drop();
+    }
   });
 });
 

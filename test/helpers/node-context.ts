@@ -41,6 +41,7 @@ export async function startTestNode(dialect: DialectName = 'sqlite', env: Record
   const app = await buildApp(ctx);
   await app.ready();
   ctx.state.ready = true;
+  await ctx.registry.setState('RUNNING');
   return {
     ctx,
     app,

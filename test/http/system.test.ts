@@ -38,6 +38,27 @@ describe.each(DIALECTS)('system endpoints on %s', (dialect) => {
     node.ctx.state.draining = false;
   });
 
+  it('lists the node registry at /api/system/status (admin)', async () => {
+    const res = await node.request({ method: 'GET', url: '/artifactory/api/system/status' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().nodes).toEqual([
+      {
+        id: 'test-node',
+        state: 'RUNNING',
+        role: 'STANDALONE',
+        url: null,
+        startTime: expect.any(String),
+        lastHeartbeat: expect.any(String),
+        version: node.ctx.node.version.version,
+        revision: expect.any(String),
+        releaseDate: expect.any(String),
+        membershipPort: 0,
+        taskAffinity: 'any',
+      },
+    ]);
+    expect((await node.request({ method: 'GET', url: '/artifactory/api/system/status', headers: { authorization: '' } })).statusCode).toBe(401);
+  });
+
   it('exposes Prometheus metrics to admins only', async () => {
     await node.request({ method: 'PUT', url: '/artifactory/api/repositories/m-local', payload: { rclass: 'local' } });
     await node.request({ method: 'PUT', url: '/artifactory/m-local/a.bin', payload: Buffer.alloc(1234, 1) });

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DialectName } from '../database.js';
 import * as m0001 from './0001-initial.js';
+import * as m0002 from './0002-cluster-nodes.js';
 
 export interface NumberedMigration {
   name: string;
@@ -8,4 +9,7 @@ export interface NumberedMigration {
 }
 
 /** Every migration, in order. A new one is appended here; names never change once released. */
-export const MIGRATIONS: NumberedMigration[] = [{ name: '0001-initial', up: m0001.up }];
+export const MIGRATIONS: NumberedMigration[] = [
+  { name: '0001-initial', up: m0001.up },
+  { name: '0002-cluster-nodes', up: m0002.up },
+];

@@ -122,6 +122,11 @@ export async function systemRoutes(app: FastifyInstance, ctx: AppContext): Promi
     return reply.type('text/plain').send(`URL base has been updated successfully to '${url}'`);
   });
 
+  app.get('/artifactory/api/system/status', async (request) => {
+    await requireAdmin(ctx, request);
+    return { nodes: await ctx.registry.list() };
+  });
+
   app.post('/artifactory/api/system/storage/gc', async (request) => {
     await requireAdmin(ctx, request);
     return ctx.runGc();
