@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { DecryptionError, revealSecret } from '../core/secrets.js';
+import { DecryptionError, isEncrypted, revealSecret } from '../core/secrets.js';
 import { ConfigError } from './master-key.js';
 import { parseProperties } from './properties.js';
 import type { SystemConfig } from './system-yaml.js';
@@ -114,7 +114,8 @@ function displayPg(c: PgConnection): string {
  * Resolves the database settings: `shared.database.*` of system.yaml (and its environment
  * overrides) when it names a type or URL, else `etc/db.properties`, else embedded SQLite.
  */
-export function resolveDatabaseConfig(opts: { home: string; etcDir: string; system: SystemConfig; masterKey: Buffer }): DatabaseConfig {
+/** `masterKey` is undefined while an HA node has none yet (an encrypted password then cannot be read). */
+export function resolveDatabaseConfig(opts: { home: string; etcDir: string; system: SystemConfig; masterKey: Buffer | undefined }): DatabaseConfig {
   const file = join(opts.etcDir, 'db.properties');
   const props = existsSync(file) ? parseProperties(readFileSync(file, 'utf8')) : new Map<string, string>();
   const sysType = opts.system.string('shared.database.type');
@@ -132,6 +133,10 @@ export function resolveDatabaseConfig(opts: { home: string; etcDir: string; syst
   const reveal = (v: string | undefined, key: string) => {
     if (v === undefined) return undefined;
     try {
+      if (!opts.masterKey) {
+        if (isEncrypted(v)) throw new ConfigError(`${source}: ${key} is encrypted but etc/security/master.key is missing: copy it from an existing node`);
+        return v;
+      }
       return revealSecret(opts.masterKey, v);
     } catch (err) {
       if (err instanceof DecryptionError) throw new ConfigError(`${source}: cannot decrypt ${key}: ${err.message}`);

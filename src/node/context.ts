@@ -8,6 +8,9 @@ import { ConfigError, loadMasterKey } from '../config/master-key.js';
 import { resolveNodeIdentity, type NodeIdentity } from '../config/node-identity.js';
 import { NodeRegistry } from '../cluster/node-registry.js';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { checkMasterKey, recordedMasterKey } from '../cluster/master-key-check.js';
+import { masterKeyFingerprint } from '../core/secrets.js';
 import { SystemConfig } from '../config/system-yaml.js';
 import { ContentStore } from '../content/content-store.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -59,11 +62,13 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
   const layout = homeLayout(options.home);
   if (init) ensureHome(layout);
   const system = SystemConfig.load(layout.systemYaml, env);
-  const { key: masterKey } = loadMasterKey(layout.masterKey, init);
+  const identity = resolveNodeIdentity(layout, system);
+  // An HA node without a master key may create one only if the cluster has none yet, which
+  // the database tells; a standalone node creates its key at first start.
+  let masterKey = existsSync(layout.masterKey) || !identity.haEnabled ? loadMasterKey(layout.masterKey, init).key : undefined;
   const dbConfig = resolveDatabaseConfig({ home: layout.home, etcDir: layout.etc, system, masterKey });
   const log = options.logger ?? createLogger(layout, String(system.get('arca.logLevel') ?? 'info'));
   const version = readVersionInfo();
-  const identity = resolveNodeIdentity(layout, system);
   if (init) for (const w of identity.warnings) log.warn(w);
   if (identity.haEnabled && dbConfig.type === 'sqlite') {
     throw new ConfigError(
@@ -78,6 +83,18 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       const applied = await migrate(database);
       if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
     }
+    if (!masterKey) {
+      const recorded = await recordedMasterKey(database);
+      if (recorded || !init) {
+        throw new ConfigError(
+          `Master key file ${layout.masterKey} is missing and this cluster already has a master key` +
+            `${recorded ? ` (recorded by node '${recorded.setByNodeId}')` : ''}: copy etc/security/master.key from the primary (or any existing node) before starting this node`,
+        );
+      }
+      masterKey = loadMasterKey(layout.masterKey, true).key;
+      log.info(`Created the cluster's master key at ${layout.masterKey}; copy it to every other node`);
+    }
+    if (init) await checkMasterKey(database, { kid: masterKeyFingerprint(masterKey), nodeId, keyFile: layout.masterKey, clock });
     const versions = new ConfigVersions(database);
     await versions.start();
     // artifactory.ha.data.dir: the binaries live in the shared directory (the seed's NFS option).

@@ -56,6 +56,7 @@ describe.each(DIALECTS)('system endpoints on %s', (dialect) => {
         taskAffinity: 'any',
       },
     ]);
+    expect(res.json().masterKeyFingerprint).toMatch(/^[0-9a-f]{32}$/);
     expect((await node.request({ method: 'GET', url: '/artifactory/api/system/status', headers: { authorization: '' } })).statusCode).toBe(401);
   });
 

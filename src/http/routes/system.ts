@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import YAML from 'yaml';
 import { ArcaError } from '../../core/errors.js';
 import { exposition } from '../../metrics/registry.js';
+import { masterKeyFingerprint } from '../../core/secrets.js';
 import type { Settings } from '../../services/system-settings.js';
 import type { AppContext } from '../app-context.js';
 import { requireAdmin } from '../auth.js';
@@ -124,7 +125,7 @@ export async function systemRoutes(app: FastifyInstance, ctx: AppContext): Promi
 
   app.get('/artifactory/api/system/status', async (request) => {
     await requireAdmin(ctx, request);
-    return { nodes: await ctx.registry.list() };
+    return { nodes: await ctx.registry.list(), masterKeyFingerprint: masterKeyFingerprint(ctx.masterKey) };
   });
 
   app.post('/artifactory/api/system/storage/gc', async (request) => {
