@@ -17,6 +17,12 @@ Commands:
       --workers N       Worker processes sharing the port (default: one per CPU)
   encrypt <secret>      Print <secret> encrypted with the home's master key (for db.properties)
       --home DIR
+  lb nginx|haproxy      Print a load-balancer configuration for the cluster's nodes
+      --home DIR | --nodes URL,URL…   (arca lb --help for the options)
+  ha init               Write the node homes of a new cluster and its balancer configurations
+      --db URL --dir DIR [--nodes 3] [--base-port 8081] [--host 127.0.0.1]
+  ha verify             Check a running cluster through its balancer
+      --url LB_URL [--user admin] [--password PW] [--set-url-base]
   version               Print the version
   help                  Print this help
 `;
@@ -60,6 +66,36 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const { key } = loadMasterKey(layout.masterKey, true);
       process.stdout.write(encryptSecret(key, positionals[0]) + '\n');
       return 0;
+    }
+    case 'lb': {
+      // Loaded on demand: `arca start` and the other commands stay quick to load.
+      const { runLb, LB_USAGE } = await import('./lb.js');
+      if (rest[0] === undefined || rest[0] === '--help' || rest[0] === 'help') {
+        process.stdout.write(LB_USAGE);
+        return rest[0] === undefined ? 2 : 0;
+      }
+      return runLb(rest, env);
+    }
+    case 'ha': {
+      const [sub, ...subArgs] = rest;
+      if (sub === 'init') {
+        const { runHaInit, HA_INIT_USAGE } = await import('./ha-init.js');
+        if (subArgs.includes('--help')) {
+          process.stdout.write(HA_INIT_USAGE);
+          return 0;
+        }
+        return runHaInit(subArgs);
+      }
+      if (sub === 'verify') {
+        const { runHaVerify, HA_VERIFY_USAGE } = await import('./ha-verify.js');
+        if (subArgs.includes('--help')) {
+          process.stdout.write(HA_VERIFY_USAGE);
+          return 0;
+        }
+        return runHaVerify(subArgs, env);
+      }
+      process.stderr.write('Usage: arca ha init|verify [options] (arca ha init --help, arca ha verify --help)\n');
+      return 2;
     }
     case 'version':
     case '--version': {

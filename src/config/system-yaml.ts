@@ -37,6 +37,11 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
   { path: 'arca.gc.intervalSecs', default: 14400, mirrors: 'gcConfig cron `0 0 /4 * * ?`', description: 'How often garbage collection of unreferenced binaries runs.' },
   { path: 'arca.gc.graceSecs', default: 3600, description: 'A binary younger than this is never collected.' },
   { path: 'arca.shutdownTimeoutSecs', default: 30, description: 'How long SIGTERM waits for in-flight requests.' },
+  {
+    path: 'arca.shutdownDrainSecs',
+    default: undefined,
+    description: 'On SIGTERM, how long readiness answers 503 while the node still serves, before it stops listening; unset: 5 on an HA node, 0 standalone.',
+  },
   { path: 'arca.login.maxFailures', default: 5, description: 'Failed logins before a user is locked for a growing period.' },
   { path: 'arca.ha.heartbeatStaleSecs', default: 30, mirrors: 'artifactory.ha.heartbeat.staleSecs', description: 'A RUNNING node whose heartbeat is older shows as UNAVAILABLE.' },
 ];
