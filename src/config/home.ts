@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_BINARYSTORE_XML } from './binarystore.js';
 import { DEFAULT_DB_PROPERTIES } from './db-config.js';
 import { DEFAULT_SYSTEM_YAML } from './system-yaml.js';
+import { defaultSystemProperties, systemPropertiesPath } from './system-properties.js';
 
 /** The node's home directory, laid out like the seed's `$ARTIFACTORY_HOME`. */
 export interface HomeLayout {
@@ -12,6 +13,8 @@ export interface HomeLayout {
   systemYaml: string;
   dbProperties: string;
   binarystoreXml: string;
+  /** `etc/artifactory.system.properties` (the seed's name). */
+  systemProperties: string;
   masterKey: string;
   initialAdminPassword: string;
   data: string;
@@ -33,6 +36,7 @@ export function homeLayout(homeDir: string): HomeLayout {
     systemYaml: join(etc, 'system.yaml'),
     dbProperties: join(etc, 'db.properties'),
     binarystoreXml: join(etc, 'binarystore.xml'),
+    systemProperties: systemPropertiesPath(etc),
     masterKey: join(security, 'master.key'),
     initialAdminPassword: join(security, 'initial-admin-password'),
     data,
@@ -66,5 +70,6 @@ export function ensureHome(layout: HomeLayout): string[] {
   if (writeIfMissing(layout.systemYaml, DEFAULT_SYSTEM_YAML)) created.push(layout.systemYaml);
   if (writeIfMissing(layout.dbProperties, DEFAULT_DB_PROPERTIES, 0o600)) created.push(layout.dbProperties);
   if (writeIfMissing(layout.binarystoreXml, DEFAULT_BINARYSTORE_XML)) created.push(layout.binarystoreXml);
+  if (writeIfMissing(layout.systemProperties, defaultSystemProperties())) created.push(layout.systemProperties);
   return created;
 }

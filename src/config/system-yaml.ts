@@ -44,6 +44,7 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
   },
   { path: 'arca.login.maxFailures', default: 5, description: 'Failed logins before a user is locked for a growing period.' },
   { path: 'arca.ha.heartbeatStaleSecs', default: 30, mirrors: 'artifactory.ha.heartbeat.staleSecs', description: 'A RUNNING node whose heartbeat is older shows as UNAVAILABLE.' },
+  { path: 'arca.propagation.pollIntervalMs', default: 1000, description: 'How often each process reads the configuration version table (the fallback of PostgreSQL LISTEN/NOTIFY).' },
 ];
 
 export type SystemYaml = Record<string, unknown>;

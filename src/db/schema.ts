@@ -138,6 +138,33 @@ export interface ClusterNodesTable {
   advertised_ip: string | null;
 }
 
+/** A configuration file mirrored from the primary to every node's `etc/`. */
+export interface ConfigFilesTable {
+  name: string;
+  content: string;
+  sha256: string;
+  updated_by: string;
+  updated: number;
+}
+
+/** Which copy of each mirrored file a node loaded at its last start ('' = none). */
+export interface ConfigFileLoadsTable {
+  node_id: string;
+  name: string;
+  sha256: string;
+  loaded: number;
+}
+
+/** A UI login session (`artifactory.map.provider.type=db`); the cookie itself is never stored. */
+export interface UiSessionsTable {
+  id_hash: string;
+  user_name: string;
+  node_id: string;
+  created: number;
+  last_access: number;
+  expires: number;
+}
+
 export interface Schema {
   binaries: BinariesTable;
   items: ItemsTable;
@@ -151,4 +178,7 @@ export interface Schema {
   system_config: SystemConfigTable;
   config_versions: ConfigVersionsTable;
   cluster_nodes: ClusterNodesTable;
+  config_files: ConfigFilesTable;
+  config_file_loads: ConfigFileLoadsTable;
+  ui_sessions: UiSessionsTable;
 }

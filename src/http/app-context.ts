@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ConfigFiles } from '../cluster/config-files.js';
 import type { ConfigVersions } from '../cluster/config-versions.js';
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { ContentStore } from '../content/content-store.js';
@@ -45,6 +46,8 @@ export interface AppContext {
   settings: SystemSettings;
   metrics: MetricsRegistry;
   registry: NodeRegistry;
+  /** Mirrored configuration files (binarystore.xml, system properties) and who runs which copy. */
+  configFiles: ConfigFiles;
   masterKey: Buffer;
   /** Metrics of every process of this node (workers ask the primary); defaults to this process. */
   collectMetrics(): Promise<RegistrySnapshot>;

@@ -7,6 +7,8 @@ import { artifactRoutes } from './routes/artifacts.js';
 import { repositoryRoutes } from './routes/repositories.js';
 import { securityRoutes } from './routes/security-routes.js';
 import { systemRoutes } from './routes/system.js';
+import { configFileRoutes } from './routes/config-files.js';
+import { uiAuthRoutes } from './routes/ui-auth.js';
 import { searchRoutes } from './routes/search.js';
 import { storageRoutes } from './routes/storage.js';
 
@@ -16,7 +18,7 @@ export interface AppOptions {
 }
 
 /** The route plugins, in registration order. A new API area adds its plugin here. */
-const API_PLUGINS = [systemRoutes, repositoryRoutes, storageRoutes, searchRoutes, securityRoutes];
+const API_PLUGINS = [systemRoutes, repositoryRoutes, storageRoutes, searchRoutes, securityRoutes, configFileRoutes, uiAuthRoutes];
 
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 

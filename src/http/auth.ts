@@ -4,6 +4,7 @@ import { ANONYMOUS } from '../security/security-service.js';
 import type { Action, Credentials, Principal } from '../security/types.js';
 import type { RepoConfig } from '../services/repositories.js';
 import type { AppContext } from './app-context.js';
+import { crossSiteRequest, sessionFromCookie } from './session-cookie.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,6 +24,9 @@ export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
     if (principal.anonymous && !(await ctx.security.anonymousAccessEnabled())) {
       throw new ArcaError('UNAUTHORIZED', 'Authentication is required');
     }
+    if (principal.via === 'session' && crossSiteRequest(request)) {
+      throw new ArcaError('FORBIDDEN', 'A request authenticated by the session cookie must come from this site (Origin mismatch)');
+    }
     request.principal = principal;
   };
   // Callback style: a client whose credentials are cached passes without a promise.
@@ -35,6 +39,7 @@ export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
     const credentials: Credentials = {
       authorization: h.authorization,
       apiKey: (h['x-jfrog-art-api'] ?? h['x-api-key']) as string | undefined,
+      session: h.cookie === undefined ? undefined : sessionFromCookie(h.cookie),
       remoteAddress: request.ip,
     };
     const cached = ctx.security.cachedPrincipal(credentials);

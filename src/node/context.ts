@@ -1,6 +1,8 @@
 import pino, { type Logger } from 'pino';
 import { FileSystemProvider } from '../binstore/file-system-provider.js';
+import { ConfigFiles } from '../cluster/config-files.js';
 import { ConfigVersions } from '../cluster/config-versions.js';
+import { PgChangeListener } from '../cluster/pg-change-listener.js';
 import { loadBinarystoreConfig } from '../config/binarystore.js';
 import { resolveDatabaseConfig, type DatabaseConfig } from '../config/db-config.js';
 import { ensureHome, homeLayout, type HomeLayout } from '../config/home.js';
@@ -12,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { checkMasterKey, recordedMasterKey } from '../cluster/master-key-check.js';
 import { masterKeyFingerprint } from '../core/secrets.js';
 import { SystemConfig } from '../config/system-yaml.js';
+import { SystemProperties } from '../config/system-properties.js';
 import { ContentStore } from '../content/content-store.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { binaryTotals } from '../db/binaries.js';
@@ -21,6 +24,8 @@ import type { AppContext } from '../http/app-context.js';
 import { readVersionInfo } from './version.js';
 import { MetricsRegistry, type RegistrySnapshot } from '../metrics/registry.js';
 import { SecurityService } from '../security/security-service.js';
+import { openSessionStore } from '../security/session-setup.js';
+import { SessionService } from '../security/sessions.js';
 import { ArtifactService } from '../services/artifacts.js';
 import { RepositoryService } from '../services/repositories.js';
 import { SystemSettings } from '../services/system-settings.js';
@@ -78,6 +83,20 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
   const nodeId = identity.nodeId;
 
   const database = await openDatabase(dbConfig);
+  const versions = new ConfigVersions(database, {
+    intervalMs: system.number('arca.propagation.pollIntervalMs'),
+    notifications:
+      dbConfig.type === 'postgresql'
+        ? (hooks) =>
+            new PgChangeListener(dbConfig.pg!, {
+              ...hooks,
+              onEvent: (e) => {
+                if (e.type === 'lost') log.warn({ err: e.error, retryMs: e.retryMs }, 'configuration change listener lost its connection; reconnecting');
+                else if (e.reconnect) log.info('configuration change listener reconnected');
+              },
+            })
+        : undefined,
+  });
   try {
     if (init) {
       const applied = await migrate(database);
@@ -95,8 +114,20 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       log.info(`Created the cluster's master key at ${layout.masterKey}; copy it to every other node`);
     }
     if (init) await checkMasterKey(database, { kid: masterKeyFingerprint(masterKey), nodeId, keyFile: layout.masterKey, clock });
-    const versions = new ConfigVersions(database);
     await versions.start();
+    const registry = new NodeRegistry(database, clock, identity, version, {
+      instanceId: env.ARCA_NODE_INSTANCE ?? randomUUID(),
+      staleMs: system.number('arca.ha.heartbeatStaleSecs') * 1000,
+    });
+    if (init) await registry.register();
+    // binarystore.xml and the system properties: the primary's copies, mirrored before they are read.
+    const configFiles = new ConfigFiles(database, clock, layout.etc, nodeId);
+    const synced = init ? await configFiles.sync(registry.role === 'PRIMARY') : [];
+    for (const r of synced) {
+      if (r.action === 'mirrored') log.warn({ file: r.name, from: r.source, backup: r.backup }, `etc/${r.name} replaced by the copy of node '${r.source}' (changes take effect at restart)`);
+      else if (r.action === 'stored') log.info({ file: r.name, sha256: r.sha256 }, `etc/${r.name} stored in the database for the other nodes`);
+    }
+    const sysProps = SystemProperties.load(layout.systemProperties);
     // artifactory.ha.data.dir: the binaries live in the shared directory (the seed's NFS option).
     const storeConfig = loadBinarystoreConfig(layout.binarystoreXml, identity.haDataDir ?? layout.data);
     const provider = await new FileSystemProvider({ fileStoreDir: storeConfig.fileStoreDir, tempDir: storeConfig.tempDir }).init();
@@ -105,11 +136,13 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
     const repos = new RepositoryService(database, versions, clock);
     const security = new SecurityService(database, settings, versions, clock, { maxFailures: system.number('arca.login.maxFailures'), masterKey });
     const artifacts = new ArtifactService(database, content, clock);
-    const registry = new NodeRegistry(database, clock, identity, version, {
-      instanceId: env.ARCA_NODE_INSTANCE ?? randomUUID(),
-      staleMs: system.number('arca.ha.heartbeatStaleSecs') * 1000,
-    });
-    if (init) await registry.register();
+    if (init) await configFiles.recordLoaded(synced);
+    const sessionStore = await openSessionStore(sysProps, database, (err) => log.warn({ err: err.message }, 'session store (Redis) error'));
+    const sessions = new SessionService(sessionStore, security, database, clock, { nodeId, idleMs: sysProps.sessionTimeoutMs });
+    security.useSessions(sessions);
+    if (init && sysProps.sessionProvider === 'jvm' && env.ARCA_WORKER_INDEX !== undefined) {
+      log.warn('artifactory.map.provider.type=jvm keeps UI sessions in one process: with several workers a login works only on the worker that made it; use db or distributed, or --workers 1 behind sticky sessions');
+    }
     const metrics = new MetricsRegistry();
 
     if (init) {
@@ -153,6 +186,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       dbConfig,
       identity,
       registry,
+      configFiles,
       async collectMetrics() {
         await metrics.collect();
         return options.collectMetrics ? options.collectMetrics(local) : local();
@@ -164,12 +198,14 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
         return result;
       },
       async close() {
-        versions.stop();
+        await versions.stop();
+        await sessions.close().catch(() => undefined);
         await database.close();
       },
     };
     return ctx;
   } catch (err) {
+    await versions.stop().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw err;
   }

@@ -13,6 +13,7 @@ import { PermissionEvaluator } from './evaluator.js';
 import { GroupStore } from './groups.js';
 import { JWT_SHAPE } from './jwt.js';
 import { PasswordLogin } from './password-login.js';
+import type { SessionService } from './sessions.js';
 import { hashPassword, randomPassword } from './passwords.js';
 import { PermissionStore } from './permissions.js';
 import { TokenKeys } from './token-keys.js';
@@ -52,6 +53,8 @@ export class SecurityService implements Security {
   private readonly verifying = new Map<string, Promise<Principal>>();
   private readonly authCacheMs: number;
   private masterKey: Buffer | undefined;
+  /** UI login sessions (cookie authentication); absent until the composition root sets them. */
+  sessions: SessionService | undefined;
 
   constructor(
     private readonly database: Database,
@@ -80,6 +83,11 @@ export class SecurityService implements Security {
     this.masterKey = key;
     this.tokenKeys.setMasterKey(key);
     this.apiKeys.setMasterKey(key);
+  }
+
+  /** Hands over the UI session service (built from the system properties). */
+  useSessions(sessions: SessionService): void {
+    this.sessions = sessions;
   }
 
   invalidate(): void {
@@ -131,7 +139,8 @@ export class SecurityService implements Security {
    */
   cachedPrincipal(credentials: Credentials): Principal | undefined {
     const { authorization: auth, apiKey } = credentials;
-    if (!auth && !apiKey) return ANONYMOUS;
+    // A session cookie is read from its store on every request (logout must end it at once).
+    if (!auth && !apiKey) return credentials.session ? undefined : ANONYMOUS;
     // The credentials themselves are the key: they are in this process's memory anyway, and
     // hashing them on every request costs more than the lookup.
     const cacheKey = auth ? `a:${auth}` : `k:${apiKey}`;
@@ -150,6 +159,7 @@ export class SecurityService implements Security {
     const cached = this.cachedPrincipal(credentials);
     if (cached) return cached;
     const { authorization: auth, apiKey } = credentials;
+    if (!auth && !apiKey) return (this.sessions && (await this.sessions.principal(credentials.session!))) || ANONYMOUS;
     const cacheKey = auth ? `a:${auth}` : `k:${apiKey}`;
     // Concurrent requests with the same credentials share one verification (one scrypt),
     // instead of a burst of identical ones when a client opens many connections at once.

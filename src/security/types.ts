@@ -11,7 +11,7 @@ export interface Principal {
   groups: string[];
   anonymous: boolean;
   /** How the caller authenticated. */
-  via: 'basic' | 'token' | 'apikey' | 'anonymous';
+  via: 'basic' | 'token' | 'apikey' | 'session' | 'anonymous';
   /** Set for access tokens. */
   tokenId?: string;
   /**
@@ -25,6 +25,8 @@ export interface Principal {
 export interface Credentials {
   authorization?: string;
   apiKey?: string;
+  /** The UI session cookie's value; used only when no other credentials are given. */
+  session?: string;
   remoteAddress?: string;
 }
 
