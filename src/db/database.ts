@@ -95,8 +95,13 @@ export async function openPostgres(config: DatabaseConfig): Promise<Database> {
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
   });
-  // An idle client whose server went away must not crash the process.
+  // A client whose server went away must not crash the process: idle clients report through
+  // the pool, checked-out ones (say, inside a transaction between two statements) through
+  // their own 'error' event; their next query fails and the request gets an error answer.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
@@ -137,6 +142,8 @@ export async function openMysql(config: DatabaseConfig): Promise<Database> {
     ...(c.ssl ? { ssl: {} } : {}),
   });
   pool.on('connection', (conn) => {
+    // A connection lost between statements must not crash the process (see openPostgres).
+    conn.on('error', () => undefined);
     // Strict mode: an over-long value is an error, never silently truncated.
     conn.query("set session sql_mode = concat(@@sql_mode, ',STRICT_ALL_TABLES')");
   });

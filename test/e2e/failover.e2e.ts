@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_AUTH } from '../helpers/node-context.js';
+import { NGINX, TestCluster } from './harness/cluster.js';
+import { startDedicatedPostgres } from './harness/dedicated-pg.js';
+import { deployMany, readLoop, verifyOn, type Deployed } from './harness/load.js';
+
+const REPO = 'ha-local';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function nodeStates(base: string): Promise<Record<string, string>> {
+  const res = await fetch(`${base}/artifactory/api/system/status`, { headers: { authorization: ADMIN_AUTH } });
+  const body = (await res.json()) as { nodes: { id: string; state: string }[] };
+  return Object.fromEntries(body.nodes.map((n) => [n.id, n.state]));
+}
+
+if (!NGINX) console.warn('[skip] failover e2e: nginx is not installed (apt-get install nginx)');
+
+/**
+ * Three node processes on a real PostgreSQL with nginx in front: deploys keep going while a
+ * node is killed with SIGKILL and restarted, and while PostgreSQL is stopped for 5 s.
+ */
+describe.skipIf(!NGINX)('HA failover on PostgreSQL behind nginx', () => {
+  let pg: Awaited<ReturnType<typeof startDedicatedPostgres>>;
+  let cluster: TestCluster;
+  const deployed: Deployed[] = [];
+
+  beforeAll(async () => {
+    pg = await startDedicatedPostgres();
+    cluster = new TestCluster({ type: 'postgresql', url: pg.url });
+    await cluster.create();
+    await cluster.startAll();
+    await cluster.startNginx();
+    const res = await fetch(`${cluster.lbUrl}/artifactory/api/repositories/${REPO}`, {
+      method: 'PUT',
+      headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify({ rclass: 'local', packageType: 'generic' }),
+    });
+    expect(res.status).toBe(200);
+  }, 180_000);
+
+  afterAll(async () => {
+    await cluster?.destroy();
+    await pg?.destroy();
+  }, 60_000);
+
+  it('loses no acknowledged deploy and fails no GET while a node is killed and restarted', async () => {
+    expect(Object.values(await nodeStates(cluster.lbUrl))).toEqual(['RUNNING', 'RUNNING', 'RUNNING']);
+    const reads = readLoop(cluster.lbUrl, REPO, deployed);
+    const victim = cluster.nodes[1];
+    let killedAt = 0;
+    const result = await deployMany(cluster.lbUrl, REPO, 1000, 16, {
+      sink: deployed,
+      onProgress: (done) => {
+        if (done === 300 && killedAt === 0) {
+          killedAt = Date.now();
+          void cluster.kill(victim, 'SIGKILL');
+        }
+      },
+    });
+    expect(killedAt).toBeGreaterThan(0);
+    expect(result.ok.length).toBeGreaterThanOrEqual(900);
+
+    // The killed node shows UNAVAILABLE within 35 s of the kill…
+    let unavailableAfter = -1;
+    while (Date.now() - killedAt < 40_000) {
+      if ((await nodeStates(cluster.lbUrl))[victim.id] === 'UNAVAILABLE') {
+        unavailableAfter = Date.now() - killedAt;
+        break;
+      }
+      await sleep(500);
+    }
+    expect(unavailableAfter).toBeGreaterThan(0);
+    expect(unavailableAfter).toBeLessThanOrEqual(35_000);
+
+    // …and RUNNING again once restarted.
+    await cluster.startNode(victim);
+    expect((await nodeStates(cluster.lbUrl))[victim.id]).toBe('RUNNING');
+
+    const reads2 = await reads.stop();
+    expect(reads2.failed, reads2.errors.join('; ')).toBe(0);
+    expect(reads2.wrong).toBe(0);
+    expect(reads2.ok).toBeGreaterThan(100);
+
+    for (const node of cluster.nodes) expect(await verifyOn(node.url, REPO, deployed), node.id).toEqual([]);
+  }, 240_000);
+
+  it('recovers from a 5 s PostgreSQL outage under load without a restart, losing nothing', async () => {
+    const during = deployMany(cluster.lbUrl, REPO, 400, 8, { sink: deployed, prefix: 'outage' });
+    await sleep(500);
+    await pg.stop();
+    await sleep(5000);
+    await pg.start();
+    await during;
+
+    // Every node answers ping again without being restarted.
+    const deadline = Date.now() + 30_000;
+    for (const node of cluster.nodes) {
+      let ok = false;
+      let last = '';
+      while (!ok && Date.now() < deadline) {
+        const r = await fetch(`${node.url}/artifactory/api/system/ping`).catch((e: Error) => e);
+        last = r instanceof Error ? r.message : `${r.status} ${await r.text()}`;
+        ok = last === '200 OK';
+        if (!ok) await sleep(250);
+      }
+      expect(ok, `${node.id} ping after the outage: ${last}\n${node.output.slice(-1500)}`).toBe(true);
+      expect(node.child?.exitCode).toBeNull();
+    }
+    const after = await deployMany(cluster.lbUrl, REPO, 50, 4, { sink: deployed, prefix: 'after' });
+    expect(after.failed).toBe(0);
+    for (const node of cluster.nodes) expect(await verifyOn(node.url, REPO, deployed), node.id).toEqual([]);
+  }, 180_000);
+});

@@ -1,0 +1,163 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ADMIN_PASSWORD } from '../../helpers/node-context.js';
+import { ARCA_BIN } from '../../helpers/node-process.js';
+import { freePort } from '../../helpers/ports.js';
+
+export const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
+
+export interface ClusterNode {
+  id: string;
+  port: number;
+  home: string;
+  url: string;
+  child?: ChildProcess;
+  output: string;
+}
+
+async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+/**
+ * N Arca nodes (one process each) sharing one database, one master key and one binary
+ * directory (the seed's "filesystem storage with NFS" option), with nginx in front.
+ */
+export class TestCluster {
+  readonly dir = mkdtempSync(join(tmpdir(), 'arca-e2e-cluster-'));
+  readonly nodes: ClusterNode[] = [];
+  lbPort = 0;
+  private nginx: ChildProcess | undefined;
+
+  constructor(
+    private readonly db: { type: 'postgresql' | 'mysql'; url: string },
+    private readonly size = 3,
+  ) {}
+
+  get lbUrl(): string {
+    return `http://127.0.0.1:${this.lbPort}`;
+  }
+
+  async create(): Promise<void> {
+    const shared = join(this.dir, 'shared');
+    mkdirSync(join(shared, 'data'), { recursive: true });
+    mkdirSync(join(shared, 'backup'), { recursive: true });
+    const key = randomBytes(16).toString('hex');
+    for (let i = 1; i <= this.size; i++) {
+      const id = `art${i}`;
+      const port = await freePort();
+      const home = join(this.dir, id);
+      mkdirSync(join(home, 'etc', 'security'), { recursive: true });
+      writeFileSync(join(home, 'etc', 'db.properties'), `type=${this.db.type}\nurl=${this.db.url}\npool.max.active=10\n`);
+      writeFileSync(join(home, 'etc', 'security', 'master.key'), key + '\n', { mode: 0o600 });
+      writeFileSync(
+        join(home, 'etc', 'ha-node.properties'),
+        `node.id=${id}\ncontext.url=http://127.0.0.1:${port}/artifactory\nmembership.port=0\nprimary=${i === 1}\n` +
+          `artifactory.ha.data.dir=${join(shared, 'data')}\nartifactory.ha.backup.dir=${join(shared, 'backup')}\n`,
+        { mode: 0o644 },
+      );
+      this.nodes.push({ id, port, home, url: `http://127.0.0.1:${port}`, output: '' });
+    }
+  }
+
+  async startNode(node: ClusterNode): Promise<void> {
+    node.output = '';
+    const child = spawn(process.execPath, [ARCA_BIN, 'start', '--home', node.home, '--port', String(node.port), '--host', '127.0.0.1', '--workers', '1'], {
+      env: { ...process.env, ARCA_ADMIN_PASSWORD: ADMIN_PASSWORD, ARCA_LOGLEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (d) => (node.output += d));
+    child.stderr!.on('data', (d) => (node.output += d));
+    node.child = child;
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${node.id} exited with ${child.exitCode}:\n${node.output}`);
+        return (await fetch(`${node.url}/artifactory/api/system/ping`)).status === 200;
+      },
+      30_000,
+      `${node.id} to answer ping`,
+    );
+  }
+
+  /** Starts the nodes one at a time, as the seed advises. */
+  async startAll(): Promise<void> {
+    for (const n of this.nodes) await this.startNode(n);
+  }
+
+  kill(node: ClusterNode, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = node.child;
+    if (!child || child.exitCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  }
+
+  /** nginx in front of every node: passive health checks, idempotent requests retried on the next node. */
+  async startNginx(): Promise<void> {
+    if (!NGINX) throw new Error('nginx is not installed (apt-get install nginx)');
+    this.lbPort = await freePort();
+    const prefix = join(this.dir, 'nginx');
+    mkdirSync(join(prefix, 'logs'), { recursive: true });
+    const user = process.getuid?.() === 0 ? 'user root;\n' : '';
+    const conf = `${user}daemon off;
+worker_processes 2;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/client_body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+  upstream arca {
+${this.nodes.map((n) => `    server 127.0.0.1:${n.port} max_fails=1 fail_timeout=10s;`).join('\n')}
+    keepalive 32;
+  }
+  server {
+    listen 127.0.0.1:${this.lbPort};
+    client_max_body_size 0;
+    proxy_request_buffering off;
+    proxy_buffering off;
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header Host $http_host;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_set_header X-Forwarded-Proto $scheme;
+    proxy_connect_timeout 2s;
+    proxy_read_timeout 120s;
+    proxy_next_upstream error timeout http_502 http_503 http_504;
+    proxy_next_upstream_tries 3;
+    location / { proxy_pass http://arca; }
+  }
+}
+`;
+    const file = join(prefix, 'nginx.conf');
+    writeFileSync(file, conf);
+    const check = spawnSync(NGINX, ['-t', '-p', prefix, '-c', file], { encoding: 'utf8' });
+    if (check.status !== 0) throw new Error(`nginx -t failed: ${check.stderr}`);
+    this.nginx = spawn(NGINX, ['-p', prefix, '-c', file], { stdio: 'ignore' });
+    await waitFor(async () => (await fetch(`${this.lbUrl}/artifactory/api/system/ping`)).status === 200, 15_000, 'nginx');
+  }
+
+  async destroy(): Promise<void> {
+    for (const n of this.nodes) await this.kill(n);
+    if (this.nginx && this.nginx.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        this.nginx!.once('exit', () => resolve());
+        this.nginx!.kill('SIGQUIT');
+      });
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
