@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freshDatabaseConfig } from '../helpers/databases.js';
+import { TcpProxy } from './harness/tcp-proxy.js';
 import { ADMIN_AUTH } from '../helpers/node-context.js';
 import { NGINX, TestCluster } from './harness/cluster.js';
 import { startDedicatedPostgres } from './harness/dedicated-pg.js';
@@ -110,4 +112,81 @@ describe.skipIf(!NGINX)('HA failover on PostgreSQL behind nginx', () => {
     expect(after.failed).toBe(0);
     for (const node of cluster.nodes) expect(await verifyOn(node.url, REPO, deployed), node.id).toEqual([]);
   }, 180_000);
+});
+
+const MYSQL = inject('mysqlUrl');
+if (!MYSQL) console.warn('[skip] MariaDB failover e2e: no MySQL/MariaDB server (set ARCA_TEST_MYSQL_URL)');
+
+/**
+ * The same cluster on MariaDB. The database outage is a TCP proxy between the nodes and the
+ * server that drops every connection and refuses new ones for 5 s (the shared server itself
+ * keeps running for the other suites).
+ */
+describe.skipIf(!NGINX || !MYSQL)('HA failover on MariaDB behind nginx', () => {
+  let fresh: Awaited<ReturnType<typeof freshDatabaseConfig>>;
+  let proxy: TcpProxy;
+  let cluster: TestCluster;
+  const deployed: Deployed[] = [];
+
+  beforeAll(async () => {
+    fresh = await freshDatabaseConfig('mysql');
+    const target = new URL(fresh.url);
+    proxy = new TcpProxy(target.hostname, Number(target.port || 3306));
+    const port = await proxy.start();
+    target.host = `127.0.0.1:${port}`;
+    cluster = new TestCluster({ type: 'mysql', url: target.toString() });
+    await cluster.create();
+    await cluster.startAll();
+    await cluster.startNginx();
+    const res = await fetch(`${cluster.lbUrl}/artifactory/api/repositories/${REPO}`, {
+      method: 'PUT',
+      headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify({ rclass: 'local', packageType: 'generic' }),
+    });
+    expect(res.status).toBe(200);
+  }, 180_000);
+
+  afterAll(async () => {
+    await cluster?.destroy();
+    await proxy?.stop();
+    await fresh?.drop();
+  }, 60_000);
+
+  it('keeps every acknowledged deploy through a node kill and a 5 s database outage', async () => {
+    const reads = readLoop(cluster.lbUrl, REPO, deployed);
+    const victim = cluster.nodes[2];
+    let killed = false;
+    await deployMany(cluster.lbUrl, REPO, 400, 16, {
+      sink: deployed,
+      onProgress: (done) => {
+        if (done === 150 && !killed) {
+          killed = true;
+          void cluster.kill(victim, 'SIGKILL');
+        }
+      },
+    });
+    const r = await reads.stop();
+    expect(r.failed, r.errors.join('; ')).toBe(0);
+    await cluster.startNode(victim);
+
+    const during = deployMany(cluster.lbUrl, REPO, 300, 8, { sink: deployed, prefix: 'outage' });
+    await sleep(300);
+    await proxy.cut();
+    await sleep(5000);
+    await proxy.restore();
+    await during;
+    for (const node of cluster.nodes) {
+      let ok = false;
+      const deadline = Date.now() + 30_000;
+      while (!ok && Date.now() < deadline) {
+        ok = await fetch(`${node.url}/artifactory/api/system/ping`).then((res) => res.status === 200, () => false);
+        if (!ok) await sleep(250);
+      }
+      expect(ok, `${node.id} ping after the outage\n${node.output.slice(-1500)}`).toBe(true);
+      expect(node.child?.exitCode).toBeNull();
+    }
+    const after = await deployMany(cluster.lbUrl, REPO, 30, 4, { sink: deployed, prefix: 'after' });
+    expect(after.failed).toBe(0);
+    for (const node of cluster.nodes) expect(await verifyOn(node.url, REPO, deployed), node.id).toEqual([]);
+  }, 240_000);
 });
