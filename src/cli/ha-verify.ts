@@ -65,10 +65,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class Verifier {
   readonly checks: Check[] = [];
-  constructor(private readonly o: Options) {}
+  constructor(
+    private readonly o: Options,
+    private readonly report: (c: Check) => void,
+  ) {}
 
   private add(status: CheckStatus, name: string, detail: string): void {
-    this.checks.push({ status, name, detail });
+    const c = { status, name, detail };
+    this.checks.push(c);
+    this.report(c);
   }
 
   private async call(url: string, init: { method?: string; body?: string | Buffer; headers?: Record<string, string>; anonymous?: boolean } = {}): Promise<Reply> {
@@ -92,6 +97,14 @@ class Verifier {
   }
 
   async run(): Promise<void> {
+    try {
+      await this.steps();
+    } catch (err) {
+      this.add('FAIL', 'verification', `stopped by an unexpected error: ${(err as Error).stack ?? String(err)}`);
+    }
+  }
+
+  private async steps(): Promise<void> {
     const lb = `${this.o.root}/artifactory`;
     const ping = await this.tryCall(`${lb}/api/system/ping`, { anonymous: true });
     if (ping.status !== 200) {
@@ -266,16 +279,16 @@ class Verifier {
   }
 }
 
-export function formatChecklist(root: string, checks: Check[]): string {
-  const lines = [`Arca HA verification through ${root}`];
-  for (const c of checks) lines.push(`  ${c.status.padEnd(4)}  ${c.name}: ${c.detail}`);
+export const formatCheck = (c: Check) => `  ${c.status.padEnd(4)}  ${c.name}: ${c.detail}\n`;
+
+export function formatTotals(checks: Check[]): string {
   const count = (s: CheckStatus) => checks.filter((c) => c.status === s).length;
-  lines.push(`${count('PASS')} passed, ${count('FAIL')} failed${count('WARN') ? `, ${count('WARN')} warnings` : ''}`);
-  return lines.join('\n') + '\n';
+  return `${count('PASS')} passed, ${count('FAIL')} failed${count('WARN') ? `, ${count('WARN')} warnings` : ''}\n`;
 }
 
-export async function verifyCluster(o: Options): Promise<Check[]> {
-  const v = new Verifier(o);
+/** Runs every check; `report` sees each one as it completes. */
+export async function verifyCluster(o: Options, report: (c: Check) => void = () => undefined): Promise<Check[]> {
+  const v = new Verifier(o, report);
   await v.run();
   return v.checks;
 }
@@ -317,6 +330,7 @@ export async function runHaVerify(args: string[], env: NodeJS.ProcessEnv): Promi
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
     return n;
   };
+  process.stdout.write(`Arca HA verification through ${root}\n`);
   const checks = await verifyCluster({
     root,
     auth: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
@@ -324,7 +338,7 @@ export async function runHaVerify(args: string[], env: NodeJS.ProcessEnv): Promi
     repo: values.repo,
     requests: num(values.requests, 'requests'),
     timeoutMs: (num(values.timeout, 'timeout') ?? 10) * 1000,
-  });
-  process.stdout.write(formatChecklist(root, checks));
+  }, (c) => process.stdout.write(formatCheck(c)));
+  process.stdout.write(formatTotals(checks));
   return checks.some((c) => c.status === 'FAIL') ? 1 : 0;
 }
