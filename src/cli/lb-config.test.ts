@@ -63,6 +63,10 @@ describe('nginx configuration', () => {
     expect(text).toMatch(/^\s*proxy_next_upstream error timeout http_502 http_503 http_504;$/m);
     expect(text).not.toMatch(/^\s*proxy_next_upstream .*non_idempotent/m);
     expect(text).toContain('proxy_next_upstream_tries 3;');
+    // GET and HEAD are buffered (nothing to buffer) so nginx may resend them; the rest streams.
+    expect(text).toMatch(/location \/ \{\n\s+error_page 418 = @stream;\n\s+if \(\$request_method !~ \^\(GET\|HEAD\)\$\) \{\n\s+return 418;/);
+    expect(text).toMatch(/proxy_request_buffering on;\n\s+proxy_pass http:\/\/arca_nodes;/);
+    expect(text).toMatch(/location @stream \{\n\s+proxy_pass http:\/\/arca_nodes;/);
   });
 
   it('makes a complete configuration whose paths stay in the prefix', () => {

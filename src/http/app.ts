@@ -35,7 +35,9 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 16384 },
     keepAliveTimeout: 65_000,
-    return503OnClosing: true,
+    // A request already accepted when the server stops listening is served, not refused: the
+    // drain on SIGTERM finishes it (and its response closes the connection; see node/server.ts).
+    return503OnClosing: false,
     bodyLimit: 4 * 1024 * 1024,
     // Errors raised before routing (an undecodable URL, say) get the JFrog error body too.
     frameworkErrors: (error, _request, reply) => {

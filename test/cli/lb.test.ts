@@ -96,7 +96,7 @@ describe.skipIf(!HAPROXY)('arca lb haproxy: haproxy accepts the configuration', 
 
 describe.skipIf(!NGINX && !HAPROXY)('a balancer in front of two real nodes', () => {
   const nodes: NodeProcess[] = [];
-  const balancers: Balancer[] = [];
+  const balancers: (Balancer & { url: string })[] = [];
   beforeAll(async () => {
     for (const id of ['lb-a', 'lb-b']) nodes.push(await startNodeProcess({ env: { ARCA_SHARED_NODE_ID: id } }));
   });
@@ -112,8 +112,8 @@ describe.skipIf(!NGINX && !HAPROXY)('a balancer in front of two real nodes', () 
     const list = nodes.map((n) => n.base).join(',');
     await run(process.execPath, [ARCA_BIN, 'lb', kind, '--nodes', list, '--listen', `127.0.0.1:${port}`, '--output', file]);
     const b = kind === 'nginx' ? await startNginx(dir, file, port) : await startHaproxy(file, port);
-    balancers.push(b);
     const lb = `http://127.0.0.1:${port}`;
+    balancers.push(Object.assign(b, { url: lb }));
     // haproxy sends traffic once its first readiness check passed.
     const deadline = Date.now() + 10_000;
     while ((await raw(lb, { path: '/artifactory/api/system/ping', anonymous: true }).catch(() => ({ status: 0 }))).status !== 200) {
@@ -158,5 +158,18 @@ describe.skipIf(!NGINX && !HAPROXY)('a balancer in front of two real nodes', () 
 
   it.skipIf(!HAPROXY)('haproxy passes requests to both nodes once their readiness check passes', async () => {
     await throughBalancer('haproxy');
+  });
+
+  it('GETs through the balancers survive a node killed with SIGKILL', async () => {
+    const lbs = balancers.map((b) => b.url);
+    expect(lbs.length).toBeGreaterThan(0);
+    await nodes[1].stop('SIGKILL');
+    for (const lb of lbs) {
+      for (let i = 0; i < 12; i++) {
+        const res = await raw(lb, { path: '/artifactory/api/system/version' });
+        expect(res.status, lb).toBe(200);
+        expect(res.headers['x-artifactory-node-id']).toBe('lb-a');
+      }
+    }
   });
 });
