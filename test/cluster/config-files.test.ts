@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FileSystemProvider } from '../../src/binstore/file-system-provider.js';
 import type { ConfigFileStatus } from '../../src/cluster/config-files.js';
 import { DIALECTS } from '../helpers/databases.js';
 import { startCluster, type TestCluster } from '../helpers/cluster-nodes.js';
@@ -57,7 +58,7 @@ describe.each(DIALECTS)('configuration files mirrored through the database on %s
     expect(readFileSync(etc(1, 'binarystore.xml'), 'utf8')).toBe(storeXml(customStore));
     // What the node runs is the mirrored copy, read after mirroring.
     expect(cluster.nodes[1].ctx.security.sessions?.idleMs).toBe(45 * 60_000);
-    expect(cluster.nodes[1].ctx.content.provider.pathOf('ab12').startsWith(customStore)).toBe(true);
+    expect((cluster.nodes[1].ctx.content.provider as FileSystemProvider).pathOf('ab12').startsWith(customStore)).toBe(true);
     const s = await status(cluster, 1);
     expect(s.files.map((f) => [f.name, f.updatedBy])).toEqual([
       [PROPS, 'node-1'],
@@ -124,7 +125,7 @@ describe.each(DIALECTS.filter((d) => d !== 'sqlite'))('the primary copy on %s', 
     // node-1 (a member) starts first and seeds the database; node-2 is the primary.
     cluster = await startCluster(dialect, 2, {
       env: { ARCA_SHARED_NODE_HAENABLED: 'true' },
-      nodeEnv: (i) => (i === 1 ? { ARCA_SHARED_NODE_PRIMARY: 'true' } : {}),
+      nodeEnv: (i): Record<string, string> => (i === 1 ? { ARCA_SHARED_NODE_PRIMARY: 'true' } : {}),
       prepare: (i, home) => writeFileSync(join(home, 'etc', PROPS), props(i === 0 ? 20 : 25)),
     });
   });
