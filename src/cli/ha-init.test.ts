@@ -50,6 +50,7 @@ describe('planCluster', () => {
     expect(plan.nodes.map((n) => n.contextUrl)).toEqual(['http://10.0.0.5:8081/artifactory', 'http://[fd00::6]:8081/artifactory']);
     expect(plan.dataDir).toBe('/mnt/nfs/arca/data');
     expect(plan.lbUrl).toBe('http://10.0.0.1:80');
+    expect(planCluster({ db, dir: '/x', nodes: '2', host: 'a,b' }).lbUrl).toBe('http://BALANCER_HOST:8080');
   });
 
   it('refuses missing or inconsistent options', () => {

@@ -121,7 +121,8 @@ export function planCluster(values: Record<string, string | boolean | undefined>
   }
   const lbListen = str('lb-listen') ?? '8080';
   const listen = parseListen(lbListen);
-  const lbHost = listen.address && listen.address !== '0.0.0.0' && listen.address !== '*' ? listen.address : oneHost ? nodes[0].host : '127.0.0.1';
+  // The balancer's URL for the printed commands: its listen address, else the nodes' one host.
+  const lbHost = listen.address && listen.address !== '0.0.0.0' && listen.address !== '*' ? listen.address : oneHost ? nodes[0].host : 'BALANCER_HOST';
   const lbUrlHost = isIP(lbHost) === 6 ? `[${lbHost}]` : lbHost;
   return {
     dir,

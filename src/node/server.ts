@@ -59,6 +59,8 @@ export async function serve(options: ServeOptions): Promise<RunningNode> {
   const ctx = await createNodeContext(options);
   options.onInitialised?.();
   if (options.printBanner !== false) ctx.log.info(banner(ctx));
+  // Read before listening, so a bad value stops start-up rather than the shutdown.
+  const drainMs = drainDelayMs(ctx);
   const requestLog = new RequestLog(`${ctx.layout.logs}/request.log`);
   const app = await buildApp(ctx, { requestLog });
   // While draining, each response closes its connection: keep-alive clients and balancers
@@ -87,7 +89,6 @@ export async function serve(options: ServeOptions): Promise<RunningNode> {
       // Readiness first: the balancer's health check sees 503 and moves traffic away while
       // this node still serves, for the drain delay; only then does it stop listening.
       ctx.state.draining = true;
-      const drainMs = drainDelayMs(ctx);
       ctx.log.info({ reason, drainMs }, 'stopping: readiness answers 503; serving on for the drain delay');
       stopSingletons();
       if (registering) {
