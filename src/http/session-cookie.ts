@@ -52,6 +52,7 @@ export function crossSiteRequest(request: FastifyRequest): boolean {
   } catch {
     return true;
   }
-  const host = (request.headers['x-forwarded-host'] as string | undefined)?.split(',')[0].trim() || request.headers.host;
-  return originHost !== host;
+  const host = (request.headers['x-forwarded-host'] as string | undefined)?.split(',')[0].trim() || request.headers.host || '';
+  // `new URL` drops a default port from the origin; a Host header may still carry it.
+  return originHost !== host.toLowerCase().replace(/:(80|443)$/, '');
 }
