@@ -136,6 +136,48 @@ export interface ClusterNodesTable {
   host: string;
   pid: number;
   advertised_ip: string | null;
+  /** 1 when the node's taskAffinity was set explicitly, 0 when it is the default (legacy rule). */
+  task_affinity_set: Generated<number>;
+}
+
+/** A cluster lock: the row stays forever so `token` (the fencing token) only grows. */
+export interface ClusterLocksTable {
+  lock_name: string;
+  owner: string | null;
+  token: number;
+  acquired_at: number;
+  expires_at: number;
+}
+
+/** One run of a cluster-wide task (queued, running or finished). */
+export interface TaskRunsTable {
+  run_id: string;
+  task_name: string;
+  /** 'schedule' or 'manual'. */
+  trigger_type: string;
+  /** The scheduled time this run serves (schedule runs). */
+  slot: number | null;
+  attempt: number;
+  /** QUEUED, RUNNING, SUCCEEDED, FAILED or ABANDONED. */
+  status: string;
+  node_id: string | null;
+  fencing_token: number | null;
+  queued_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  requested_by: string | null;
+  params: string | null;
+  result: string | null;
+  counts: string | null;
+  error: string | null;
+}
+
+/** When each scheduled task is next due, shared by every node. */
+export interface TaskSchedulesTable {
+  task_name: string;
+  schedule: string;
+  next_run_at: number;
+  modified: number;
 }
 
 /** A configuration file mirrored from the primary to every node's `etc/`. */
@@ -178,6 +220,9 @@ export interface Schema {
   system_config: SystemConfigTable;
   config_versions: ConfigVersionsTable;
   cluster_nodes: ClusterNodesTable;
+  cluster_locks: ClusterLocksTable;
+  task_runs: TaskRunsTable;
+  task_schedules: TaskSchedulesTable;
   config_files: ConfigFilesTable;
   config_file_loads: ConfigFileLoadsTable;
   ui_sessions: UiSessionsTable;

@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import type { DialectName } from '../database.js';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-cluster-nodes.js';
+import * as m0003 from './0003-locks.js';
+import * as m0004 from './0004-task-runs.js';
 import * as m0005 from './0005-config-files.js';
 import * as m0006 from './0006-sessions.js';
 
@@ -14,6 +16,8 @@ export interface NumberedMigration {
 export const MIGRATIONS: NumberedMigration[] = [
   { name: '0001-initial', up: m0001.up },
   { name: '0002-cluster-nodes', up: m0002.up },
+  { name: '0003-locks', up: m0003.up },
+  { name: '0004-task-runs', up: m0004.up },
   { name: '0005-config-files', up: m0005.up },
   { name: '0006-sessions', up: m0006.up },
 ];
