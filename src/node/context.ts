@@ -46,6 +46,8 @@ export interface NodeContext extends AppContext {
   system: SystemConfig;
   dbConfig: DatabaseConfig;
   identity: NodeIdentity;
+  /** `etc/artifactory.system.properties` as this node loaded it (after mirroring). */
+  systemProperties: SystemProperties;
   close(): Promise<void>;
 }
 
@@ -187,6 +189,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       identity,
       registry,
       configFiles,
+      systemProperties: sysProps,
       async collectMetrics() {
         await metrics.collect();
         return options.collectMetrics ? options.collectMetrics(local) : local();

@@ -40,3 +40,12 @@ export async function sessionCleanupCron(props: SystemProperties, database: Data
   const row = await db.selectFrom('system_config').select('config_value').where('config_key', '=', MINUTE_KEY).executeTakeFirstOrThrow();
   return `0 ${Number(row.config_value)} * * * ?`;
 }
+
+/**
+ * The cron of the cluster task that removes expired db sessions, or undefined when sessions
+ * are not in the database (Redis expires its keys; jvm sessions are swept by their process).
+ * The task itself is `SessionService.cleanup()`: idempotent, so any node may run it.
+ */
+export async function sessionCleanupSchedule(props: SystemProperties, database: Database): Promise<string | undefined> {
+  return props.sessionProvider === 'db' ? sessionCleanupCron(props, database) : undefined;
+}

@@ -43,6 +43,7 @@ export interface LoginResult {
 export class SessionService {
   /** Sliding the idle timeout writes at most once per this period per session. */
   private readonly touchMs: number;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     readonly store: SessionStore,
@@ -52,6 +53,12 @@ export class SessionService {
     private readonly options: SessionOptions,
   ) {
     this.touchMs = Math.min(60_000, Math.max(1, Math.floor(options.idleMs / 10)));
+    // Process-local sessions are nobody else's to clean: sweep them here once a minute. (db
+    // sessions are cleaned by the cluster task; Redis expires its keys itself.)
+    if (store.kind === 'jvm') {
+      this.sweeper = setInterval(() => void this.cleanup().catch(() => undefined), 60_000);
+      this.sweeper.unref();
+    }
   }
 
   get kind(): SessionStore['kind'] {
@@ -108,6 +115,7 @@ export class SessionService {
   }
 
   close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
     return this.store.close();
   }
 

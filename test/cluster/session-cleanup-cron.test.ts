@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SystemProperties } from '../../src/config/system-properties.js';
-import { sessionCleanupCron } from '../../src/security/session-setup.js';
+import { sessionCleanupCron, sessionCleanupSchedule } from '../../src/security/session-setup.js';
 import { DIALECTS, openTestDatabase, type TestDatabase } from '../helpers/databases.js';
 
 describe.each(DIALECTS)('session cleanup schedule on %s', (dialect) => {
@@ -20,5 +20,11 @@ describe.each(DIALECTS)('session cleanup schedule on %s', (dialect) => {
     expect(first).toMatch(/^0 ([0-9]|[1-5][0-9]) \* \* \* \?$/);
     const again = await Promise.all([sessionCleanupCron(none, t.database), sessionCleanupCron(none, t.database)]);
     expect(again).toEqual([first, first]);
+  });
+
+  it('schedules the cleanup task only for db sessions', async () => {
+    expect(await sessionCleanupSchedule(SystemProperties.parse('artifactory.db.session.cleanup.cron=0 9 * * * ?', 'f'), t.database)).toBe('0 9 * * * ?');
+    expect(await sessionCleanupSchedule(SystemProperties.parse('artifactory.map.provider.type=distributed', 'f'), t.database)).toBeUndefined();
+    expect(await sessionCleanupSchedule(SystemProperties.parse('artifactory.map.provider.type=jvm', 'f'), t.database)).toBeUndefined();
   });
 });
