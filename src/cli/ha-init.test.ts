@@ -1,5 +1,13 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { databaseSettings, HaInitError, planCluster } from './ha-init.js';
+import { loadHaNodeProperties } from '../config/ha-node.js';
+import { parseMasterKey } from '../config/master-key.js';
+import { parseProperties } from '../config/properties.js';
+import { SystemConfig } from '../config/system-yaml.js';
+import { decryptSecret, masterKeyFingerprint } from '../core/secrets.js';
+import { databaseSettings, HaInitError, planCluster, writeCluster } from './ha-init.js';
 import { balancerRoot, urlBaseFromXml } from './ha-verify.js';
 
 describe('databaseSettings', () => {
@@ -70,5 +78,48 @@ describe('ha verify helpers', () => {
     expect(urlBaseFromXml('<config><urlBase>http://lb/artifactory?a=1&amp;b=2</urlBase></config>')).toBe('http://lb/artifactory?a=1&b=2');
     expect(urlBaseFromXml('<config><urlBase></urlBase></config>')).toBe('');
     expect(urlBaseFromXml('<config/>')).toBeUndefined();
+  });
+});
+
+describe('writeCluster', () => {
+  it('writes homes the node configuration readers accept, with the legacy primary layout on request', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'arca-ha-init-'));
+    try {
+      const plan = planCluster({ db: 'jdbc:mariadb://db:3306/arca?user=arca&password=pw', dir, nodes: '2', host: 'node-a.example,node-b.example', workers: '2', 'legacy-primary': true });
+      const { fingerprint } = writeCluster(plan, new Date(0));
+      const key = parseMasterKey(readFileSync(join(dir, 'node1/etc/security/master.key'), 'utf8'), 'master.key');
+      expect(masterKeyFingerprint(key)).toBe(fingerprint);
+      for (const [i, host] of [[1, 'node-a.example'], [2, 'node-b.example']] as const) {
+        const etc = join(dir, `node${i}`, 'etc');
+        expect(statSync(join(etc, 'security')).mode & 0o777).toBe(0o700);
+        expect(statSync(join(etc, 'db.properties')).mode & 0o777).toBe(0o600);
+        const ha = loadHaNodeProperties(join(etc, 'ha-node.properties'))!;
+        expect(ha.warnings).toEqual([]);
+        expect(ha.props).toEqual({
+          nodeId: `node${i}`,
+          contextUrl: `http://${host}:8081/artifactory`,
+          membershipPort: 0,
+          primary: i === 1,
+          haDataDir: join(dir, 'shared/data'),
+          haBackupDir: join(dir, 'shared/backup'),
+          hazelcastInterface: undefined,
+        });
+        const system = SystemConfig.load(join(etc, 'system.yaml'), {});
+        expect(system.get('shared.node.taskAffinity')).toBe(i === 1 ? 'any' : 'none');
+        expect(system.get('artifactory.port')).toBe(8081);
+        expect(system.get('arca.workers')).toBe(2);
+        expect(system.get('arca.host')).toBe('0.0.0.0'); // a host name: bind to every address
+        const db = parseProperties(readFileSync(join(etc, 'db.properties'), 'utf8'));
+        expect(db.get('type')).toBe('mysql');
+        expect(db.get('url')).toBe('jdbc:mariadb://db:3306/arca');
+        expect(db.get('username')).toBe('arca');
+        expect(decryptSecret(key, db.get('password')!)).toBe('pw');
+      }
+      expect(readFileSync(join(dir, 'nginx/nginx.conf'), 'utf8')).toContain('server node-b.example:8081 max_fails=2');
+      expect(readFileSync(join(dir, 'haproxy/haproxy.cfg'), 'utf8')).toContain('server node2 node-b.example:8081 check');
+      expect(() => writeCluster(plan)).toThrow(/Refusing to overwrite: .*node1, .*node2, .*nginx.conf, .*haproxy.cfg already exist/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

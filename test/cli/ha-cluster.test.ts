@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freshDatabaseConfig } from '../helpers/databases.js';
 import { ADMIN_PASSWORD } from '../helpers/node-context.js';
 import { ARCA_BIN } from '../helpers/node-process.js';
@@ -199,4 +199,39 @@ describe.skipIf(!NGINX)('arca ha init + three nodes on PostgreSQL + nginx + arca
     expect(after.code).toBe(1);
     expect(after.stdout, after.stderr).toMatch(/FAIL {2}every node RUNNING: .*node3 STOPPED/);
   }, 120_000);
+});
+
+describe.skipIf(!NGINX || !inject('mysqlUrl'))('arca ha init on MariaDB/MySQL: two nodes + nginx + arca ha verify', () => {
+  const processes: HomeProcess[] = [];
+  let nginx: Balancer | undefined;
+  let dir = '';
+  let dropDb: (() => Promise<void>) | undefined;
+
+  afterAll(async () => {
+    await nginx?.stop();
+    for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await Promise.all(processes.map((p) => p.exited));
+    await dropDb?.();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('verifies a cluster whose homes name a MariaDB/MySQL database', async () => {
+    const db = await freshDatabaseConfig('mysql');
+    dropDb = db.drop;
+    dir = mkdtempSync(join(tmpdir(), 'arca-ha-my-'));
+    chmodSync(dir, 0o755);
+    const basePort = await freePortRange(2);
+    const lbPort = await freePort();
+    const init = await arca('ha', 'init', '--nodes', '2', '--db', db.url, '--dir', dir, '--base-port', String(basePort), '--lb-listen', `127.0.0.1:${lbPort}`, '--workers', '1');
+    expect(init.code ?? 0, init.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'node2/etc/db.properties'), 'utf8')).toContain('type=mysql');
+    const url = (i: number) => `http://127.0.0.1:${basePort + i - 1}/artifactory`;
+    processes.push(await startHome('node1', join(dir, 'node1'), url(1), {}));
+    processes.push(await startHome('node2', join(dir, 'node2'), url(2), {}));
+    nginx = await startNginx(join(dir, 'nginx'), 'nginx.conf', lbPort);
+    const verify = await arca('ha', 'verify', '--url', `http://127.0.0.1:${lbPort}/artifactory`, '--password', ADMIN_PASSWORD, '--set-url-base');
+    expect(verify.code ?? 0, `${verify.stdout}${verify.stderr}`).toBe(0);
+    expect(verify.stdout).toMatch(/PASS {2}every node RUNNING: 2 nodes: node1 RUNNING, node2 RUNNING/);
+    expect(verify.stdout).toMatch(/^8 passed, 0 failed$/m);
+  }, 90_000);
 });
