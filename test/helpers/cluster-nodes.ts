@@ -27,6 +27,8 @@ export interface ClusterOptions {
   /** Writes files into node i's home before its first start (its `etc/` exists by then). */
   prepare?: (i: number, home: string) => void;
   clock?: Clock;
+  /** A PostgreSQL database of the test's own (say, one it can stop) instead of a fresh one. */
+  pgUrl?: string;
 }
 
 export interface TestCluster {
@@ -45,12 +47,12 @@ export interface TestCluster {
  * the first node's master key is copied to the others. Node ids are node-1, node-2, …
  */
 export async function startCluster(dialect: DialectName, count: number, options: ClusterOptions = {}): Promise<TestCluster> {
-  const fresh = await freshDatabaseConfig(dialect);
+  const fresh = options.pgUrl ? { config: undefined, url: options.pgUrl, drop: async () => undefined } : await freshDatabaseConfig(dialect);
   const homes: string[] = [];
   const nodes: ClusterNode[] = [];
   // One binary store for all nodes: the seed's shared (NFS) `artifactory.ha.data.dir`.
   const shared = mkdtempSync(join(tmpdir(), 'arca-cluster-data-'));
-  const dbProperties = dialect === 'sqlite' ? `type=sqlite\nurl=jdbc:sqlite:${fresh.config.sqliteFile}\n` : `type=${dialect}\nurl=${fresh.url}\npool.max.active=5\n`;
+  const dbProperties = dialect === 'sqlite' ? `type=sqlite\nurl=jdbc:sqlite:${fresh.config?.sqliteFile}\n` : `type=${dialect}\nurl=${fresh.url}\npool.max.active=5\n`;
 
   const boot = async (i: number): Promise<ClusterNode> => {
     const home = homes[i];
