@@ -29,8 +29,14 @@ export interface StartOptions extends Omit<ServeOptions, 'init' | 'singletons' |
 }
 
 function installSignals(stop: (reason: string) => Promise<void>): void {
+  let stopping = false;
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(sig, () => {
+    // Later signals are ignored, so the drain runs to its end: under systemd (KillMode
+    // control-group) or a terminal's Ctrl-C a worker gets the signal both directly and from its
+    // supervisor. SIGKILL still stops a node at once.
+    process.on(sig, () => {
+      if (stopping) return;
+      stopping = true;
       stop(sig).then(
         () => process.exit(0),
         () => process.exit(1),

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
 import { raw, streamingUpload } from '../helpers/raw-http.js';
@@ -66,6 +67,24 @@ describe('SIGTERM: readiness first, then drain, then stop', () => {
     expect(done.status).toBe(201);
     expect(await exited).toBe(0);
     expect(node.output()).toContain('readiness answers 503');
+  }, 30_000);
+
+  it('drains a multi-worker node even when each worker also gets the signal directly (systemd, Ctrl-C)', async () => {
+    const node = await startNodeProcess({ workers: 2, env: { ARCA_SHUTDOWNDRAINSECS: '2' } });
+    nodes.push(node);
+    const workers = execFileSync('pgrep', ['-P', String(node.child.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    expect(workers).toHaveLength(2);
+    const exited = new Promise<number | null>((r) => node.child.once('exit', (code) => r(code)));
+    const t0 = Date.now();
+    // As a service manager signalling the whole control group: the supervisor and every worker.
+    for (const pid of [node.child.pid!, ...workers]) process.kill(pid, 'SIGTERM');
+    await sleep(1000);
+    for (let i = 0; i < 4; i++) {
+      expect((await raw(node.url, { path: '/artifactory/api/v1/system/readiness', anonymous: true })).status).toBe(503);
+      expect((await raw(node.url, { path: '/artifactory/api/system/ping', anonymous: true })).status).toBe(200);
+    }
+    expect(await exited).toBe(0);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
   }, 30_000);
 
   it('stops at once on a standalone node without a drain delay', async () => {
