@@ -133,6 +133,7 @@ export class NodeRegistry {
         revision: this.version.revision,
         release_date: Date.parse(this.version.releaseDate) || 0,
         task_affinity: this.identity.taskAffinity,
+        task_affinity_set: this.identity.taskAffinityExplicit === false ? 0 : 1,
         host: hostname(),
         pid: process.pid,
         advertised_ip: this.identity.advertisedIp ?? null,

@@ -17,6 +17,11 @@ export interface NodeIdentity {
   /** Legacy primary flag (ha-node.properties `primary` or `shared.node.primary`). */
   primary: boolean;
   taskAffinity: TaskAffinity;
+  /**
+   * taskAffinity was set (system.yaml or the environment) rather than defaulted; false only
+   * matters for the legacy primary-only rule of the task scheduler (undefined counts as set).
+   */
+  taskAffinityExplicit?: boolean;
   /** Address advertised to peers: `hazelcast.interface` match or `shared.node.ip`. */
   advertisedIp?: string;
   /** `artifactory.ha.data.dir`: the shared binary store directory. */
@@ -40,6 +45,7 @@ export function resolveNodeIdentity(layout: HomeLayout, system: SystemConfig): N
     throw new ConfigError(`system.yaml: shared.node.taskAffinity must be 'any' or 'none', got '${affinityRaw}'`);
   }
   const taskAffinity = affinityRaw as TaskAffinity;
+  const taskAffinityExplicit = system.isSet('shared.node.taskAffinity');
   if (loaded) {
     const p = loaded.props;
     let advertisedIp = system.string('shared.node.ip');
@@ -55,6 +61,7 @@ export function resolveNodeIdentity(layout: HomeLayout, system: SystemConfig): N
       membershipPort: p.membershipPort,
       primary: p.primary || system.bool('shared.node.primary'),
       taskAffinity,
+      taskAffinityExplicit,
       advertisedIp,
       haDataDir: p.haDataDir,
       haBackupDir: p.haBackupDir,
@@ -69,6 +76,7 @@ export function resolveNodeIdentity(layout: HomeLayout, system: SystemConfig): N
     membershipPort: 0,
     primary: system.bool('shared.node.primary'),
     taskAffinity,
+    taskAffinityExplicit,
     advertisedIp: system.string('shared.node.ip'),
     haDataDir: system.string('artifactory.node.haDataDir'),
     haBackupDir: system.string('artifactory.node.haBackupDir'),

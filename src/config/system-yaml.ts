@@ -102,6 +102,13 @@ export class SystemConfig {
     return SYSTEM_YAML_KEYS.find((k) => k.path === path)?.default;
   }
 
+  /** Whether the file or the environment sets `path` (its default does not count). */
+  isSet(path: string): boolean {
+    if (envNamesFor(path).some((name) => this.env[name] !== undefined && this.env[name] !== '')) return true;
+    const v = getPath(this.data, path);
+    return v !== undefined && v !== null && typeof v !== 'object';
+  }
+
   string(path: string): string | undefined {
     const v = this.get(path);
     return v === undefined ? undefined : String(v);
