@@ -1,13 +1,15 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nginxConfig } from '../../../src/cli/lb-config.js';
+import { NGINX, nginxTest, startNginx, type Balancer } from '../../helpers/balancers.js';
 import { ADMIN_PASSWORD } from '../../helpers/node-context.js';
 import { ARCA_BIN } from '../../helpers/node-process.js';
 import { freePort } from '../../helpers/ports.js';
 
-export const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
+export { NGINX };
 
 export interface ClusterNode {
   id: string;
@@ -35,7 +37,7 @@ export class TestCluster {
   readonly dir = mkdtempSync(join(tmpdir(), 'arca-e2e-cluster-'));
   readonly nodes: ClusterNode[] = [];
   lbPort = 0;
-  private nginx: ChildProcess | undefined;
+  private nginx: Balancer | undefined;
 
   constructor(
     private readonly db: { type: 'postgresql' | 'mysql'; url: string },
@@ -101,63 +103,29 @@ export class TestCluster {
     });
   }
 
-  /** nginx in front of every node: passive health checks, idempotent requests retried on the next node. */
+  /** nginx in front of every node, with the configuration `arca lb nginx` generates. */
   async startNginx(): Promise<void> {
     if (!NGINX) throw new Error('nginx is not installed (apt-get install nginx)');
     this.lbPort = await freePort();
     const prefix = join(this.dir, 'nginx');
-    mkdirSync(join(prefix, 'logs'), { recursive: true });
-    const user = process.getuid?.() === 0 ? 'user root;\n' : '';
-    const conf = `${user}daemon off;
-worker_processes 2;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/client_body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  upstream arca {
-${this.nodes.map((n) => `    server 127.0.0.1:${n.port} max_fails=1 fail_timeout=10s;`).join('\n')}
-    keepalive 32;
-  }
-  server {
-    listen 127.0.0.1:${this.lbPort};
-    client_max_body_size 0;
-    proxy_request_buffering off;
-    proxy_buffering off;
-    proxy_http_version 1.1;
-    proxy_set_header Connection "";
-    proxy_set_header Host $http_host;
-    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-    proxy_set_header X-Forwarded-Proto $scheme;
-    proxy_connect_timeout 2s;
-    proxy_read_timeout 120s;
-    proxy_next_upstream error timeout http_502 http_503 http_504;
-    proxy_next_upstream_tries 3;
-    location / { proxy_pass http://arca; }
-  }
-}
-`;
+    mkdirSync(prefix, { recursive: true });
     const file = join(prefix, 'nginx.conf');
-    writeFileSync(file, conf);
-    const check = spawnSync(NGINX, ['-t', '-p', prefix, '-c', file], { encoding: 'utf8' });
-    if (check.status !== 0) throw new Error(`nginx -t failed: ${check.stderr}`);
-    this.nginx = spawn(NGINX, ['-p', prefix, '-c', file], { stdio: 'ignore' });
+    const conf = nginxConfig({
+      nodes: this.nodes.map((n) => ({ id: n.id, contextUrl: `${n.url}/artifactory` })),
+      listen: `127.0.0.1:${this.lbPort}`,
+      source: 'e2e harness',
+    });
+    // Workers run as root here so they can use the temp directories the master created.
+    writeFileSync(file, (process.getuid?.() === 0 ? 'user root;\n' : '') + conf);
+    const check = nginxTest(prefix, file);
+    if (!check.ok) throw new Error(`nginx -t failed: ${check.output}`);
+    this.nginx = await startNginx(prefix, file, this.lbPort);
     await waitFor(async () => (await fetch(`${this.lbUrl}/artifactory/api/system/ping`)).status === 200, 15_000, 'nginx');
   }
 
   async destroy(): Promise<void> {
     for (const n of this.nodes) await this.kill(n);
-    if (this.nginx && this.nginx.exitCode === null) {
-      await new Promise<void>((resolve) => {
-        this.nginx!.once('exit', () => resolve());
-        this.nginx!.kill('SIGQUIT');
-      });
-    }
+    await this.nginx?.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
