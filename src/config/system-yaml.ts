@@ -45,6 +45,13 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
   { path: 'arca.login.maxFailures', default: 5, description: 'Failed logins before a user is locked for a growing period.' },
   { path: 'arca.ha.heartbeatStaleSecs', default: 30, mirrors: 'artifactory.ha.heartbeat.staleSecs', description: 'A RUNNING node whose heartbeat is older shows as UNAVAILABLE.' },
   { path: 'arca.propagation.pollIntervalMs', default: 1000, description: 'How often each process reads the configuration version table (the fallback of PostgreSQL LISTEN/NOTIFY).' },
+  { path: 'arca.locks.poolMaxActive', default: 0, mirrors: 'the locking pool (defaults to pool.max.active)', description: 'Connections of the database-lock pool of each process; 0 means pool.max.active.' },
+  { path: 'arca.tasks.tickSecs', default: 5, description: 'How often each node looks for cluster tasks that are due, queued or left by a dead node.' },
+  { path: 'arca.tasks.leaseSecs', default: 30, description: 'Lease of a running cluster task, renewed every third; another node takes the task over this long after its node died.' },
+  { path: 'arca.tasks.maxAttempts', default: 3, description: 'Runs of one scheduled slot or request, counting takeovers and hand-overs.' },
+  { path: 'arca.tasks.runRetentionDays', default: 30, description: 'Finished task runs older than this are deleted.' },
+  { path: 'arca.backup.cron', default: '0 0 2 * * ?', mirrors: 'backups cronExp', description: 'When the backup runs (UTC); empty disables the schedule.' },
+  { path: 'arca.backup.retentionCount', default: 7, mirrors: 'backups retentionPeriodHours', description: 'Complete backups kept in the backup directory; 0 keeps all.' },
 ];
 
 export type SystemYaml = Record<string, unknown>;

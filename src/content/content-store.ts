@@ -103,9 +103,10 @@ export class ContentStore {
 
   /**
    * Deletes binaries that no item references and that are older than `graceMs`, then files
-   * that have no binaries row at all (left by a crash between rename and commit).
+   * that have no binaries row at all (left by a crash between rename and commit). Stops
+   * between binaries when `signal` aborts; what it did so far stays done.
    */
-  async collectGarbage(graceMs: number): Promise<GcResult> {
+  async collectGarbage(graceMs: number, signal?: AbortSignal): Promise<GcResult> {
     const result: GcResult = { binariesRemoved: 0, bytesRemoved: 0, orphanFilesRemoved: 0, tempFilesRemoved: 0 };
     const before = this.clock.now() - graceMs;
     for (;;) {
@@ -113,6 +114,7 @@ export class ContentStore {
       if (candidates.length === 0) break;
       let progressed = false;
       for (const c of candidates) {
+        signal?.throwIfAborted();
         const removed = await this.database.db.transaction().execute(async (trx) => {
           // Lock the row, then re-check under the lock: an upload may have referenced it meanwhile.
           await lockBinary(trx, c, c.created);
@@ -131,6 +133,7 @@ export class ContentStore {
       if (!progressed) break;
     }
     for await (const file of this.provider.list()) {
+      signal?.throwIfAborted();
       if (file.mtimeMs > before) continue;
       const removed = await this.database.db.transaction().execute(async (trx) => {
         // A tombstone row holds the lock while the orphan file goes; uploads of the same

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ConfigFiles } from '../cluster/config-files.js';
 import type { ConfigVersions } from '../cluster/config-versions.js';
 import type { NodeRegistry } from '../cluster/node-registry.js';
+import type { TaskService } from '../cluster/tasks/task-service.js';
 import type { ContentStore } from '../content/content-store.js';
 import type { Clock } from '../core/clock.js';
 import type { Database } from '../db/database.js';
@@ -49,8 +50,10 @@ export interface AppContext {
   /** Mirrored configuration files (binarystore.xml, system properties) and who runs which copy. */
   configFiles: ConfigFiles;
   masterKey: Buffer;
+  /** Cluster-wide tasks (GC, backup, import…): their runs, and runs on demand. */
+  tasks: TaskService;
   /** Metrics of every process of this node (workers ask the primary); defaults to this process. */
   collectMetrics(): Promise<RegistrySnapshot>;
-  /** Runs garbage collection now (admin endpoint and scheduler). */
+  /** Runs garbage collection now, as a cluster task run (waits for it; returns its counts). */
   runGc(): Promise<unknown>;
 }

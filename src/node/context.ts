@@ -3,6 +3,12 @@ import { FileSystemProvider } from '../binstore/file-system-provider.js';
 import { ConfigFiles } from '../cluster/config-files.js';
 import { ConfigVersions } from '../cluster/config-versions.js';
 import { PgChangeListener } from '../cluster/pg-change-listener.js';
+import type { LockManager } from '../cluster/locks/lock-manager.js';
+import { openLockManager } from '../cluster/locks/open-lock-manager.js';
+import { TaskRunner } from '../cluster/tasks/task-runner.js';
+import { TaskScheduler } from '../cluster/tasks/task-scheduler.js';
+import { TaskService } from '../cluster/tasks/task-service.js';
+import { clusterTasks } from './cluster-tasks.js';
 import { loadBinarystoreConfig } from '../config/binarystore.js';
 import { resolveDatabaseConfig, type DatabaseConfig } from '../config/db-config.js';
 import { ensureHome, homeLayout, type HomeLayout } from '../config/home.js';
@@ -48,6 +54,8 @@ export interface NodeContext extends AppContext {
   identity: NodeIdentity;
   /** `etc/artifactory.system.properties` as this node loaded it (after mirroring). */
   systemProperties: SystemProperties;
+  /** Cluster locks on their own connections (the seed's locking pool), for cross-node critical sections. */
+  locks: LockManager;
   close(): Promise<void>;
 }
 
@@ -167,7 +175,29 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       pool.set(s.max, { state: 'max' });
     });
     const local = () => metrics.snapshot();
-    const graceMs = system.number('arca.gc.graceSecs') * 1000;
+
+    // Cluster-wide tasks: every process can run one on demand; the scheduler is started only
+    // in the process that runs the node's singletons (server.ts).
+    const tasks = await clusterTasks({ database, content, versions, clock, system, identity, layout, version, masterKey });
+    const locks = await openLockManager(dbConfig, clock, { poolMaxActive: system.number('arca.locks.poolMaxActive') });
+    const maxAttempts = system.number('arca.tasks.maxAttempts');
+    const taskLog = log.child({ component: 'tasks' });
+    const runner = new TaskRunner(database, locks, clock, new Map(tasks.map((t) => [t.name, t])), {
+      nodeId,
+      leaseMs: system.number('arca.tasks.leaseSecs') * 1000,
+      maxAttempts,
+      retentionMs: system.number('arca.tasks.runRetentionDays') * 86_400_000,
+      timers: true,
+      log: taskLog,
+    });
+    const scheduler = new TaskScheduler(database, locks, clock, tasks, runner, {
+      self: { nodeId, taskAffinity: identity.taskAffinity, explicit: identity.taskAffinityExplicit !== false, primary: identity.primary },
+      tickMs: system.number('arca.tasks.tickSecs') * 1000,
+      maxAttempts,
+      log: taskLog,
+    });
+    const taskService = new TaskService(database, clock, tasks, scheduler);
+    const handOverMs = system.number('arca.shutdownTimeoutSecs') * 1000;
 
     const ctx: NodeContext = {
       node: { nodeId, home: layout.home, dataDir: layout.data, startTime: clock.now(), version },
@@ -190,17 +220,19 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       registry,
       configFiles,
       systemProperties: sysProps,
+      locks,
+      tasks: taskService,
       async collectMetrics() {
         await metrics.collect();
         return options.collectMetrics ? options.collectMetrics(local) : local();
       },
       runGc: async () => {
-        const started = clock.now();
-        const result = await content.collectGarbage(graceMs);
-        log.info({ ...result, ms: clock.now() - started }, 'garbage collection finished');
-        return result;
+        const run = await taskService.wait(await taskService.request('gc', undefined, null), 3_600_000);
+        return { ...run.counts, runId: run.id, status: run.status, nodeId: run.nodeId };
       },
       async close() {
+        await scheduler.stop(handOverMs);
+        await locks.close();
         await versions.stop();
         await sessions.close().catch(() => undefined);
         await database.close();

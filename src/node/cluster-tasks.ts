@@ -1,0 +1,139 @@
+import { isAbsolute } from 'node:path';
+import type { ConfigVersions } from '../cluster/config-versions.js';
+import { CronError } from '../cluster/tasks/cron.js';
+import { cron, everyMs, type Schedule } from '../cluster/tasks/schedule.js';
+import { ConfigError } from '../config/master-key.js';
+import type { ClusterTask } from '../cluster/tasks/types.js';
+import type { HomeLayout } from '../config/home.js';
+import type { NodeIdentity } from '../config/node-identity.js';
+import type { SystemConfig } from '../config/system-yaml.js';
+import type { ContentStore } from '../content/content-store.js';
+import type { Clock } from '../core/clock.js';
+import { ArcaError } from '../core/errors.js';
+import { masterKeyFingerprint } from '../core/secrets.js';
+import type { Database } from '../db/database.js';
+import type { VersionInfo } from '../http/app-context.js';
+import { exportBackup } from '../services/backup/backup-export.js';
+import { importBackup } from '../services/backup/backup-import.js';
+import { backupDirWarning } from '../services/backup/storage-location.js';
+
+/** What the cluster tasks of a node may use (built by the composition root). */
+export interface TaskDeps {
+  database: Database;
+  content: ContentStore;
+  versions: ConfigVersions;
+  clock: Clock;
+  system: SystemConfig;
+  identity: NodeIdentity;
+  layout: HomeLayout;
+  version: VersionInfo;
+  masterKey: Buffer;
+}
+
+/** GC, backup and import never overlap anywhere in the cluster (GC must not free what they copy). */
+const STORAGE = 'storage';
+
+/** `artifactory.ha.backup.dir` (or `artifactory.node.haBackupDir`), else the home's backup/ directory. */
+export function backupDir(deps: Pick<TaskDeps, 'identity' | 'layout'>): string {
+  return deps.identity.haBackupDir ?? deps.layout.backup;
+}
+
+function objectBody(raw: unknown): Record<string, unknown> {
+  if (raw === undefined || raw === null || raw === '') return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ArcaError('BAD_REQUEST', 'Send the task parameters as a JSON object');
+  return raw as Record<string, unknown>;
+}
+
+function optionalPath(body: Record<string, unknown>, field: string): string | undefined {
+  const v = body[field];
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string' || !isAbsolute(v)) throw new ArcaError('BAD_REQUEST', `'${field}' must be an absolute path`);
+  return v;
+}
+
+export function gcTask(deps: TaskDeps): ClusterTask {
+  const intervalSecs = deps.system.number('arca.gc.intervalSecs');
+  const graceMs = deps.system.number('arca.gc.graceSecs') * 1000;
+  return {
+    name: 'gc',
+    description: 'Garbage collection: removes binaries no item references (older than arca.gc.graceSecs), orphan files and stale uploads',
+    group: STORAGE,
+    schedule: intervalSecs > 0 ? everyMs(intervalSecs * 1000) : undefined,
+    async run(ctx) {
+      const result = await deps.content.collectGarbage(graceMs, ctx.signal);
+      return { counts: { ...result } };
+    },
+  };
+}
+
+function cronKey(deps: TaskDeps, key: string): Schedule | undefined {
+  const expression = deps.system.string(key) ?? '';
+  if (expression.trim() === '') return undefined;
+  try {
+    return cron(expression);
+  } catch (err) {
+    if (err instanceof CronError) throw new ConfigError(`system.yaml: ${key}: ${err.message}`);
+    throw err;
+  }
+}
+
+export function backupTask(deps: TaskDeps): ClusterTask<{ dir?: string }> {
+  const schedule = cronKey(deps, 'arca.backup.cron');
+  const retain = deps.system.number('arca.backup.retentionCount');
+  return {
+    name: 'backup',
+    description: 'Backup: configuration, security, metadata and binaries to the backup directory (artifactory.ha.backup.dir); on demand also to {"dir": "/path"}',
+    group: STORAGE,
+    schedule,
+    params: (raw) => ({ dir: optionalPath(objectBody(raw), 'dir') }),
+    async run(ctx, params) {
+      const dir = params?.dir ?? backupDir(deps);
+      const warning = backupDirWarning({ haEnabled: deps.identity.haEnabled, configured: params?.dir ?? deps.identity.haBackupDir, dir });
+      if (warning) ctx.log.warn(warning);
+      const out = await exportBackup(deps, {
+        dir,
+        runId: ctx.runId,
+        nodeId: ctx.nodeId,
+        arcaVersion: deps.version.version,
+        masterKeyFingerprint: masterKeyFingerprint(deps.masterKey),
+        // Retention applies to the backup directory, never to a directory named for one export.
+        retain: params?.dir ? 0 : retain,
+        signal: ctx.signal,
+      });
+      return { counts: { ...out.counts }, result: { name: out.name, path: out.path, removed: out.removed, ...(warning ? { warning } : {}) } };
+    },
+  };
+}
+
+export function importTask(deps: TaskDeps): ClusterTask<{ path: string }> {
+  return {
+    name: 'import',
+    description: 'Import: restores a backup ({"path": "<dir>" | "<name in the backup directory>" | "latest"}), replacing configuration, security and metadata; all or nothing',
+    group: STORAGE,
+    params: (raw) => {
+      const path = objectBody(raw).path;
+      if (typeof path !== 'string' || path.trim() === '') throw new ArcaError('BAD_REQUEST', "Name the backup to import: {\"path\": \"<backup directory>\"}, a backup's name, or \"latest\"");
+      if (!isAbsolute(path) && /[\\/]|^\.\.?$/.test(path)) throw new ArcaError('BAD_REQUEST', "'path' is an absolute path or the name of a backup in the backup directory");
+      return { path };
+    },
+    async run(ctx, params) {
+      const out = await importBackup(deps, {
+        path: params.path,
+        backupDir: backupDir(deps),
+        masterKeyFingerprint: masterKeyFingerprint(deps.masterKey),
+        signal: ctx.signal,
+        fence: ctx.fence,
+      });
+      return { counts: { ...out.counts }, result: { name: out.name, path: out.path } };
+    },
+  };
+}
+
+/**
+ * The cluster-wide tasks of a node, in one typed list: the registration point. A subsystem
+ * adds its task here (e.g. the UI session cleanup of `artifactory.map.provider.type=db`,
+ * whose cron comes from the database, hence async), and what it needs to TaskDeps.
+ */
+export async function clusterTasks(deps: TaskDeps): Promise<ClusterTask[]> {
+  return [gcTask(deps), backupTask(deps), importTask(deps)] as ClusterTask[];
+}

@@ -1,0 +1,196 @@
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Insertable, Transaction } from 'kysely';
+import type { StagedBinary } from '../../binstore/binary-provider.js';
+import { bumpVersion, type ConfigDomain, type ConfigVersions } from '../../cluster/config-versions.js';
+import { ArcaError } from '../../core/errors.js';
+import { lockBinary } from '../../db/binaries.js';
+import { pathKey } from '../../db/items.js';
+import type { Schema } from '../../db/schema.js';
+import type { BackupDeps } from './backup-export.js';
+import {
+  BACKUP_FORMAT, BACKUP_FORMAT_VERSION, binaryPath, CLUSTER_LOCAL_PREFIX, FILES, listBackups, sha256File,
+  type BackupCounts, type BinaryRecord, type ItemRecord, type Manifest,
+} from './backup-format.js';
+
+export interface ImportOptions {
+  /** A backup directory, the name of one in `backupDir`, or `latest`. */
+  path: string;
+  backupDir: string;
+  masterKeyFingerprint: string | null;
+  signal?: AbortSignal;
+  /** Called inside the import's transaction (the task's fence). */
+  fence?: (trx: Transaction<Schema>) => Promise<void>;
+}
+
+export interface ImportResult {
+  path: string;
+  name: string;
+  counts: BackupCounts;
+}
+
+const CHUNK = 200;
+const DOMAINS: ConfigDomain[] = ['repositories', 'security', 'system'];
+
+const invalid = (path: string, why: string) => new ArcaError('BAD_REQUEST', `Not a usable backup at ${path}: ${why}`);
+
+export async function resolveBackupPath(path: string, backupDir: string): Promise<string> {
+  if (path === 'latest') {
+    const newest = (await listBackups(backupDir)).pop();
+    if (!newest) throw new ArcaError('NOT_FOUND', `No complete backup in ${backupDir}`);
+    return join(backupDir, newest);
+  }
+  return isAbsolute(path) ? path : join(backupDir, path);
+}
+
+async function* lines<T>(file: string): AsyncIterable<T> {
+  const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const line of rl) if (line.trim() !== '') yield JSON.parse(line) as T;
+}
+
+/** Checks the manifest, the master key and the size and SHA-256 of every listed file. */
+async function verify(root: string, fingerprint: string | null): Promise<Manifest> {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(await readFile(join(root, FILES.manifest), 'utf8')) as Manifest;
+  } catch (err) {
+    throw invalid(root, `cannot read ${FILES.manifest} (${(err as Error).message})`);
+  }
+  if (manifest.format !== BACKUP_FORMAT) throw invalid(root, `format is '${String(manifest.format)}', not '${BACKUP_FORMAT}'`);
+  if (manifest.formatVersion > BACKUP_FORMAT_VERSION) throw invalid(root, `format version ${manifest.formatVersion} is newer than this Arca reads (${BACKUP_FORMAT_VERSION})`);
+  if (manifest.masterKeyFingerprint && fingerprint && manifest.masterKeyFingerprint !== fingerprint) {
+    throw new ArcaError(
+      'CONFLICT',
+      `The backup ${manifest.name} was made with another master key (fingerprint ${manifest.masterKeyFingerprint}; this cluster's is ${fingerprint}); ` +
+        `its encrypted secrets would not decrypt. Import it into a cluster using that key (etc/security/master.key of its origin)`,
+    );
+  }
+  for (const required of [FILES.settings, FILES.repositories, FILES.security, FILES.items, FILES.binaries]) {
+    if (!manifest.files.some((f) => f.path === required)) throw invalid(root, `the manifest does not list ${required}`);
+  }
+  for (const f of manifest.files) {
+    const got = await sha256File(join(root, f.path)).catch(() => undefined);
+    if (!got) throw invalid(root, `${f.path} is missing`);
+    if (got.size !== f.size || got.sha256 !== f.sha256) throw invalid(root, `${f.path} does not match its checksum (sha256 ${got.sha256}, expected ${f.sha256})`);
+  }
+  return manifest;
+}
+
+/** Copies every binary into the store's staging area, checking all three checksums. */
+async function stageBinaries(deps: BackupDeps, root: string, staged: StagedBinary[], signal?: AbortSignal): Promise<BinaryRecord[]> {
+  const records: BinaryRecord[] = [];
+  for await (const b of lines<BinaryRecord>(join(root, FILES.binaries))) {
+    signal?.throwIfAborted();
+    const file = join(root, binaryPath(b.sha1));
+    if (!(await stat(file).catch(() => undefined))) throw invalid(root, `${binaryPath(b.sha1)} is missing`);
+    const s = await deps.content.stage(createReadStream(file));
+    staged.push(s);
+    if (s.sha1 !== b.sha1 || s.sha256 !== b.sha256 || s.md5 !== b.md5 || s.size !== b.size) {
+      throw invalid(root, `${binaryPath(b.sha1)} does not match its checksums (sha1 ${s.sha1}, sha256 ${s.sha256}, ${s.size} bytes)`);
+    }
+    records.push(b);
+  }
+  return records;
+}
+
+async function insertChunks<T extends keyof Schema & string>(trx: Transaction<Schema>, table: T, rows: Insertable<Schema[T]>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) await trx.insertInto(table).values(rows.slice(i, i + CHUNK) as never).execute();
+}
+
+/** Replaces the configuration and the metadata with the backup's, inside the caller's transaction. */
+async function replaceAll(trx: Transaction<Schema>, root: string, counts: BackupCounts): Promise<void> {
+  const settings = JSON.parse(await readFile(join(root, FILES.settings), 'utf8')) as Insertable<Schema['system_config']>[];
+  const repositories = JSON.parse(await readFile(join(root, FILES.repositories), 'utf8')) as Insertable<Schema['repositories']>[];
+  const security = JSON.parse(await readFile(join(root, FILES.security), 'utf8')) as {
+    users: Insertable<Schema['users']>[];
+    groups: Insertable<Schema['security_groups']>[];
+    memberships: Insertable<Schema['user_groups']>[];
+    permissionTargets: Insertable<Schema['permission_targets']>[];
+    accessTokens: Insertable<Schema['access_tokens']>[];
+  };
+  await trx.deleteFrom('item_props').execute();
+  await trx.deleteFrom('items').execute();
+  await trx.deleteFrom('user_groups').execute();
+  for (const t of ['users', 'security_groups', 'permission_targets', 'access_tokens', 'repositories'] as const) await trx.deleteFrom(t).execute();
+  await trx.deleteFrom('system_config').where('config_key', 'not like', `${CLUSTER_LOCAL_PREFIX}%`).execute();
+
+  await insertChunks(trx, 'system_config', settings.filter((s) => !String(s.config_key).startsWith(CLUSTER_LOCAL_PREFIX)));
+  await insertChunks(trx, 'repositories', repositories);
+  await insertChunks(trx, 'users', security.users);
+  await insertChunks(trx, 'security_groups', security.groups);
+  await insertChunks(trx, 'user_groups', security.memberships);
+  await insertChunks(trx, 'permission_targets', security.permissionTargets);
+  await insertChunks(trx, 'access_tokens', security.accessTokens);
+  Object.assign(counts, {
+    settings: settings.length,
+    repositories: repositories.length,
+    users: security.users.length,
+    groups: security.groups.length,
+    permissionTargets: security.permissionTargets.length,
+    accessTokens: security.accessTokens.length,
+  });
+
+  let batch: ItemRecord[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const keyed = batch.map((it) => ({ it, key: pathKey(it.repo, it.path === '' ? it.name : `${it.path}/${it.name}`) }));
+    await trx.insertInto('items').values(keyed.map(({ it: { properties: _p, ...row }, key }) => ({ ...row, path_key: key }))).execute();
+    const ids = await trx.selectFrom('items').select(['id', 'path_key']).where('path_key', 'in', keyed.map((k) => k.key)).execute();
+    const idOf = new Map(ids.map((r) => [r.path_key, Number(r.id)]));
+    const props = keyed.flatMap(({ it, key }) =>
+      Object.entries(it.properties).flatMap(([k, vs]) => vs.map((v) => ({ item_id: idOf.get(key)!, prop_key: k, prop_value: v }))),
+    );
+    await insertChunks(trx, 'item_props', props);
+    counts.properties += props.length;
+    batch = [];
+  };
+  for await (const it of lines<ItemRecord>(join(root, FILES.items))) {
+    if (typeof it.repo !== 'string' || typeof it.name !== 'string' || (it.type !== 'file' && it.type !== 'folder')) {
+      throw invalid(root, `an item in ${FILES.items} is malformed`);
+    }
+    batch.push(it);
+    counts.items++;
+    if (it.type === 'file') counts.files++;
+    else counts.folders++;
+    if (batch.length >= CHUNK) await flush();
+  }
+  await flush();
+}
+
+/**
+ * Restores a backup: checks the manifest, the master key and every checksum, stages every
+ * binary (checking its checksums again), then in ONE transaction replaces the configuration
+ * and the metadata and makes the binaries visible. Any failure leaves the node as it was:
+ * nothing is half-imported (binaries committed before a failed transaction have no database
+ * row and are removed by garbage collection).
+ */
+export async function importBackup(deps: BackupDeps & { versions: ConfigVersions }, opts: ImportOptions): Promise<ImportResult> {
+  const root = await resolveBackupPath(opts.path, opts.backupDir);
+  const manifest = await verify(root, opts.masterKeyFingerprint);
+  const counts: BackupCounts = { ...manifest.counts, items: 0, files: 0, folders: 0, properties: 0, binaries: 0, bytes: 0 };
+  const staged: StagedBinary[] = [];
+  try {
+    const binaries = await stageBinaries(deps, root, staged, opts.signal);
+    opts.signal?.throwIfAborted();
+    await deps.database.db.transaction().execute(async (trx) => {
+      await opts.fence?.(trx);
+      const now = deps.clock.now();
+      for (let i = 0; i < binaries.length; i++) {
+        await lockBinary(trx, binaries[i], now);
+        await staged[i].commit();
+        counts.binaries++;
+        counts.bytes += binaries[i].size;
+      }
+      await replaceAll(trx, root, counts);
+      for (const d of DOMAINS) await bumpVersion(trx, d);
+      // Again at the end: a long import keeps its lease, and a takeover meanwhile rolls it back.
+      await opts.fence?.(trx);
+    });
+  } finally {
+    await Promise.all(staged.map((s) => s.discard()));
+  }
+  for (const d of DOMAINS) deps.versions.changedLocally(d);
+  return { path: root, name: manifest.name, counts };
+}
