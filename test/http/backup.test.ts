@@ -202,6 +202,9 @@ describe.each(DIALECTS)('backup and import on %s', (dialect) => {
       const imported = await node.request({ method: 'POST', url: '/artifactory/api/import/system', payload: { importPath: join(target, name) } });
       expect(imported.statusCode, imported.body).toBe(200);
       expect(await dump(node)).toEqual(before);
+      expect((await node.request({ method: 'POST', url: '/artifactory/api/export/system', payload: { exportPath: 'relative/dir' } })).json().errors[0].message).toBe(
+        "'exportPath' must be an absolute path",
+      );
       const failed = await node.request({ method: 'POST', url: '/artifactory/api/import/system', payload: { importPath: join(target, 'none') } });
       expect(failed.statusCode).toBe(409);
       expect(failed.json().errors[0].message).toMatch(/^Import failed \(run .*\): Not a usable backup/);

@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TaskRun } from '../../cluster/tasks/types.js';
 import { ArcaError } from '../../core/errors.js';
@@ -69,6 +70,7 @@ export async function taskRoutes(app: FastifyInstance, ctx: AppContext): Promise
       if (typeof body !== 'object' || Array.isArray(body)) throw new ArcaError('BAD_REQUEST', `Send a JSON object with '${field}'`);
       const path = body[field];
       if (task === 'import' && (typeof path !== 'string' || path === '')) throw new ArcaError('BAD_REQUEST', `'${field}' is required`);
+      if (path !== undefined && (typeof path !== 'string' || !isAbsolute(path))) throw new ArcaError('BAD_REQUEST', `'${field}' must be an absolute path`);
       const params = task === 'backup' ? { dir: path } : { path };
       const run = await requestAndWait(ctx, request, task, params, seconds(request.query.wait, SYNC_WAIT_SECS));
       if (!FINAL.has(run.status)) return sendRun(reply, run);
