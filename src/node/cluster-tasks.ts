@@ -16,6 +16,9 @@ import type { VersionInfo } from '../http/app-context.js';
 import { exportBackup } from '../services/backup/backup-export.js';
 import { importBackup } from '../services/backup/backup-import.js';
 import { backupDirWarning } from '../services/backup/storage-location.js';
+import type { SystemProperties } from '../config/system-properties.js';
+import { sessionCleanupTask } from '../security/session-cleanup-task.js';
+import type { SessionService } from '../security/sessions.js';
 
 /** What the cluster tasks of a node may use (built by the composition root). */
 export interface TaskDeps {
@@ -28,6 +31,9 @@ export interface TaskDeps {
   layout: HomeLayout;
   version: VersionInfo;
   masterKey: Buffer;
+  /** `etc/artifactory.system.properties` (the session cleanup's cron). */
+  systemProperties: SystemProperties;
+  sessions: SessionService;
 }
 
 /** GC, backup and import never overlap anywhere in the cluster (GC must not free what they copy). */
@@ -135,5 +141,7 @@ export function importTask(deps: TaskDeps): ClusterTask<{ path: string }> {
  * whose cron comes from the database, hence async), and what it needs to TaskDeps.
  */
 export async function clusterTasks(deps: TaskDeps): Promise<ClusterTask[]> {
-  return [gcTask(deps), backupTask(deps), importTask(deps)] as ClusterTask[];
+  // Only with artifactory.map.provider.type=db: other session stores need no cluster task.
+  const sessionCleanup = await sessionCleanupTask(deps.systemProperties, deps.database, deps.sessions);
+  return [gcTask(deps), backupTask(deps), importTask(deps), ...(sessionCleanup ? [sessionCleanup] : [])] as ClusterTask[];
 }

@@ -178,7 +178,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
 
     // Cluster-wide tasks: every process can run one on demand; the scheduler is started only
     // in the process that runs the node's singletons (server.ts).
-    const tasks = await clusterTasks({ database, content, versions, clock, system, identity, layout, version, masterKey });
+    const tasks = await clusterTasks({ database, content, versions, clock, system, identity, layout, version, masterKey, systemProperties: sysProps, sessions });
     const locks = await openLockManager(dbConfig, clock, { poolMaxActive: system.number('arca.locks.poolMaxActive') });
     const maxAttempts = system.number('arca.tasks.maxAttempts');
     const taskLog = log.child({ component: 'tasks' });

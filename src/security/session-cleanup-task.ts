@@ -1,5 +1,7 @@
-import { cron } from '../cluster/tasks/schedule.js';
+import { CronError } from '../cluster/tasks/cron.js';
+import { cron, type Schedule } from '../cluster/tasks/schedule.js';
 import type { ClusterTask } from '../cluster/tasks/types.js';
+import { ConfigError } from '../config/master-key.js';
 import type { SystemProperties } from '../config/system-properties.js';
 import type { Database } from '../db/database.js';
 import { sessionCleanupSchedule } from './session-setup.js';
@@ -16,10 +18,17 @@ export const SESSION_CLEANUP_TASK = 'session-cleanup';
 export async function sessionCleanupTask(props: SystemProperties, database: Database, sessions: SessionService): Promise<ClusterTask<void> | undefined> {
   const expression = await sessionCleanupSchedule(props, database);
   if (expression === undefined) return undefined;
+  let schedule: Schedule;
+  try {
+    schedule = cron(expression);
+  } catch (err) {
+    if (err instanceof CronError) throw new ConfigError(`${props.source}: artifactory.db.session.cleanup.cron: ${err.message}`);
+    throw err;
+  }
   return {
     name: SESSION_CLEANUP_TASK,
     description: 'Removes UI sessions (artifactory.map.provider.type=db) whose idle timeout has passed',
-    schedule: cron(expression),
+    schedule,
     async run() {
       const removed = await sessions.cleanup();
       return { counts: { removed } };

@@ -23,6 +23,9 @@ describe.each(DIALECTS)('the session cleanup cluster task on %s', (dialect) => {
     for (const type of ['distributed', 'jvm']) {
       expect(await sessionCleanupTask(SystemProperties.parse(`artifactory.map.provider.type=${type}`, 'f'), database, sessions)).toBeUndefined();
     }
+    await expect(sessionCleanupTask(SystemProperties.parse('artifactory.db.session.cleanup.cron=0 99 * * * ?', 'etc/p'), database, sessions)).rejects.toThrow(
+      /etc\/p: artifactory.db.session.cleanup.cron/,
+    );
   });
 
   it('runs once per scheduled minute across the cluster and removes only expired sessions', async () => {

@@ -98,6 +98,16 @@ describe.each(DIALECTS)('UI login sessions in the database on %s', (dialect) => 
     expect(await a.ctx.security.sessions!.cleanup()).toBe(1);
   });
 
+  it('registers the cleanup as the cluster task session-cleanup, runnable on demand', async () => {
+    const listed = (await a.request({ url: '/artifactory/api/system/tasks' })).json() as { tasks: { name: string }[] };
+    expect(listed.tasks.map((t) => t.name)).toContain('session-cleanup');
+    await a.ctx.database.db.deleteFrom('ui_sessions').execute();
+    sessionToken(await uiLogin(a, 'dev', 'Dev-passw0rd!'));
+    clock.advance(31 * MINUTE);
+    const run = await b.request({ method: 'POST', url: '/artifactory/api/system/tasks/session-cleanup/run?wait=30' });
+    expect(run.json()).toMatchObject({ task: 'session-cleanup', status: 'SUCCEEDED', counts: { removed: 1 } });
+  });
+
   it('lets other credentials win over the cookie', async () => {
     const token = sessionToken(await uiLogin(a, 'admin', ADMIN_PASSWORD));
     const r = await withCookie(b, token, CURRENT_URL, { headers: { authorization: basic('dev', 'Dev-passw0rd!') } });
