@@ -25,6 +25,8 @@ import { runWrk, wrkProblem, type WrkResult } from './lib/wrk.js';
 const USAGE = `Usage: npm run bench [-- options]
 
   --quick          shorter run: one repetition, 5 s wrk runs (about 1 minute)
+  --ha             the cluster benchmark instead: 1, 2 and 3 nodes on PostgreSQL behind nginx
+                   (GETs and deploys through the balancer, CPU per request, failover window)
   --workers N      start Arca with --workers N (default: Arca's default, one per CPU)
   --tmpdir DIR     where the temp dir goes (default: the OS temp dir); Arca's home, nginx's
                    root and the cp target all live there, so it picks the disk under test
@@ -83,6 +85,7 @@ function parseOptions() {
         tmpdir: { type: 'string' },
         'keep-tmp': { type: 'boolean', default: false },
         strict: { type: 'boolean', default: false },
+        ha: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     });
@@ -100,7 +103,7 @@ function parseOptions() {
     workers = Number(v.workers);
     if (!Number.isInteger(workers) || workers < 1 || workers > 64) fail(`--workers must be an integer from 1 to 64, got '${v.workers}'`);
   }
-  return { mode: MODES[v.quick ? 'quick' : 'full'], workers, tmpdir: v.tmpdir, keepTmp: v['keep-tmp'], strict: v.strict };
+  return { mode: MODES[v.quick ? 'quick' : 'full'], workers, tmpdir: v.tmpdir, keepTmp: v['keep-tmp'], strict: v.strict, ha: v.ha, quick: v.quick };
 }
 
 function preflight(): Tools {
@@ -230,6 +233,7 @@ async function section<T>(name: string, fn: () => Promise<T>): Promise<Section<T
 
 async function main(): Promise<number> {
   const opts = parseOptions();
+  if (opts.ha) return (await import('./ha.js')).runHa(opts.quick);
   const tools = preflight();
   const mode = opts.mode;
   const t0 = performance.now();

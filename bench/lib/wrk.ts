@@ -55,11 +55,14 @@ export interface WrkOptions {
   threads: number;
   connections: number;
   durationS: number;
+  /** A Lua script (-s) that builds the requests. */
+  script?: string;
 }
 
 export async function runWrk(o: WrkOptions): Promise<WrkResult> {
   const args = ['-t', String(o.threads), '-c', String(o.connections), '-d', `${o.durationS}s`, '--latency'];
   for (const [k, v] of Object.entries(o.headers)) args.push('-H', `${k}: ${v}`);
+  if (o.script) args.push('-s', o.script);
   args.push(o.url);
   const r = check(await run(o.wrk, args, { timeoutMs: (o.durationS + 30) * 1000 }), `wrk ${o.url}`);
   return parseWrk(r.stdout);

@@ -8,12 +8,9 @@ import { buildApp } from '../../src/http/app.js';
 import { createNodeContext, type NodeContext } from '../../src/node/context.js';
 import { freshDatabaseConfig } from './databases.js';
 
-export const ADMIN_PASSWORD = 'admin-Passw0rd!';
-export const ADMIN_AUTH = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
+import { ADMIN_AUTH, ADMIN_PASSWORD } from './credentials.js';
 
-export function basic(user: string, password: string): string {
-  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-}
+export { ADMIN_AUTH, ADMIN_PASSWORD, basic } from './credentials.js';
 
 export interface TestNode {
   ctx: NodeContext;

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ADMIN_PASSWORD } from './node-context.js';
+import { ADMIN_PASSWORD } from './credentials.js';
 import { freePort } from './ports.js';
 
 export { freePort };

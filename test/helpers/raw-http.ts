@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { ADMIN_AUTH } from './node-context.js';
+import { ADMIN_AUTH } from './credentials.js';
 
 export interface RawResponse {
   status: number;

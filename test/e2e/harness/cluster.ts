@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nginxConfig } from '../../../src/cli/lb-config.js';
 import { NGINX, nginxTest, startNginx, type Balancer } from '../../helpers/balancers.js';
-import { ADMIN_PASSWORD } from '../../helpers/node-context.js';
+import { ADMIN_PASSWORD } from '../../helpers/credentials.js';
 import { ARCA_BIN } from '../../helpers/node-process.js';
 import { freePort } from '../../helpers/ports.js';
 
@@ -96,31 +96,47 @@ export class TestCluster {
 
   kill(node: ClusterNode, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = node.child;
-    if (!child || child.exitCode !== null) return Promise.resolve();
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
     return new Promise((resolve) => {
       child.once('exit', () => resolve());
       child.kill(signal);
     });
   }
 
-  /** nginx in front of every node, with the configuration `arca lb nginx` generates. */
-  async startNginx(): Promise<void> {
+  get nginxPrefix(): string {
+    return join(this.dir, 'nginx');
+  }
+
+  /**
+   * nginx in front of the nodes (all by default), with the configuration `arca lb nginx`
+   * generates. With `upstreamLog`, access.log records `$msec $status $upstream_addr` so a
+   * benchmark can tell when the balancer stopped sending requests to a node.
+   */
+  async startNginx(opts: { nodes?: ClusterNode[]; upstreamLog?: boolean } = {}): Promise<void> {
     if (!NGINX) throw new Error('nginx is not installed (apt-get install nginx)');
-    this.lbPort = await freePort();
-    const prefix = join(this.dir, 'nginx');
+    this.lbPort ||= await freePort();
+    const prefix = this.nginxPrefix;
     mkdirSync(prefix, { recursive: true });
     const file = join(prefix, 'nginx.conf');
-    const conf = nginxConfig({
-      nodes: this.nodes.map((n) => ({ id: n.id, contextUrl: `${n.url}/artifactory` })),
+    let conf = nginxConfig({
+      nodes: (opts.nodes ?? this.nodes).map((n) => ({ id: n.id, contextUrl: `${n.url}/artifactory` })),
       listen: `127.0.0.1:${this.lbPort}`,
       source: 'e2e harness',
     });
+    if (opts.upstreamLog) {
+      conf = conf.replace('access_log access.log;', "log_format arca_upstream '$msec $status $upstream_addr';\n    access_log access.log arca_upstream;");
+    }
     // Workers run as root here so they can use the temp directories the master created.
     writeFileSync(file, (process.getuid?.() === 0 ? 'user root;\n' : '') + conf);
     const check = nginxTest(prefix, file);
     if (!check.ok) throw new Error(`nginx -t failed: ${check.output}`);
     this.nginx = await startNginx(prefix, file, this.lbPort);
     await waitFor(async () => (await fetch(`${this.lbUrl}/artifactory/api/system/ping`)).status === 200, 15_000, 'nginx');
+  }
+
+  async stopNginx(): Promise<void> {
+    await this.nginx?.stop();
+    this.nginx = undefined;
   }
 
   async destroy(): Promise<void> {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { ADMIN_AUTH } from '../../helpers/node-context.js';
+import { ADMIN_AUTH } from '../../helpers/credentials.js';
 
 export interface Deployed {
   path: string;
