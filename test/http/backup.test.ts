@@ -179,8 +179,8 @@ describe.each(DIALECTS)('backup and import on %s', (dialect) => {
 
     const tasks = (await node.request({ method: 'GET', url: '/artifactory/api/system/tasks' })).json();
     expect(tasks.node).toMatchObject({ id: 'test-node', eligible: true, mode: 'affinity' });
-    expect(tasks.tasks.map((t: { name: string }) => t.name)).toEqual(['gc', 'backup', 'import']);
-    expect(tasks.tasks[1]).toMatchObject({ group: 'storage', schedule: 'cron 0 0 2 * * ?', lastRun: { status: 'SUCCEEDED' } });
+    expect(tasks.tasks.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(['gc', 'backup', 'import']));
+    expect(tasks.tasks.find((t: { name: string }) => t.name === 'backup')).toMatchObject({ group: 'storage', schedule: 'cron 0 0 2 * * ?', lastRun: { status: 'SUCCEEDED' } });
     const runs = (await node.request({ method: 'GET', url: '/artifactory/api/system/tasks/runs?task=backup' })).json().runs;
     expect(runs.map((r: { result: { name: string } }) => r.result.name)).toEqual([...names].reverse());
     expect((await node.request({ method: 'GET', url: `/artifactory/api/system/tasks/runs/${runs[0].id}` })).json()).toEqual(runs[0]);
