@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freshDatabaseConfig } from '../helpers/databases.js';
 import { TcpProxy } from './harness/tcp-proxy.js';
@@ -28,7 +29,8 @@ describe.skipIf(!NGINX)('HA failover on PostgreSQL behind nginx', () => {
 
   beforeAll(async () => {
     pg = await startDedicatedPostgres();
-    cluster = new TestCluster({ type: 'postgresql', url: pg.url });
+    // Short task leases, so a task of a killed node is taken over within seconds.
+    cluster = new TestCluster({ type: 'postgresql', url: pg.url }, 3, { ARCA_TASKS_LEASESECS: '6', ARCA_TASKS_TICKSECS: '1' });
     await cluster.create();
     await cluster.startAll();
     await cluster.startNginx();
@@ -111,6 +113,42 @@ describe.skipIf(!NGINX)('HA failover on PostgreSQL behind nginx', () => {
     const after = await deployMany(cluster.lbUrl, REPO, 50, 4, { sink: deployed, prefix: 'after' });
     expect(after.failed).toBe(0);
     for (const node of cluster.nodes) expect(await verifyOn(node.url, REPO, deployed), node.id).toEqual([]);
+  }, 180_000);
+
+  it('completes on another node a backup that was running on a node killed with SIGKILL', async () => {
+    // Enough bytes that the backup is still running when its node dies.
+    for (let i = 0; i < 40; i++) {
+      const res = await fetch(`${cluster.lbUrl}/artifactory/${REPO}/big/blob-${i}.bin`, { method: 'PUT', headers: { authorization: ADMIN_AUTH }, body: randomBytes(4 << 20) });
+      expect(res.status).toBe(201);
+    }
+    const victim = cluster.nodes[2];
+    const json = { authorization: ADMIN_AUTH, 'content-type': 'application/json' };
+    const started = await fetch(`${victim.url}/artifactory/api/system/tasks/backup/run`, { method: 'POST', headers: json, body: '{}' });
+    const run = (await started.json()) as { id: string; status: string; nodeId: string | null };
+    let state = run;
+    const until = Date.now() + 15_000;
+    while (state.status !== 'RUNNING' && Date.now() < until) {
+      await sleep(20);
+      state = (await (await fetch(`${victim.url}/artifactory/api/system/tasks/runs/${run.id}`, { headers: json })).json()) as typeof run;
+    }
+    expect(state).toMatchObject({ status: 'RUNNING', nodeId: victim.id });
+    await cluster.kill(victim, 'SIGKILL');
+
+    type Run = { id: string; status: string; nodeId: string; attempt: number; trigger: string; error: string | null };
+    let finished: Run | undefined;
+    let original: Run | undefined;
+    const deadline = Date.now() + 90_000;
+    while (!finished && Date.now() < deadline) {
+      await sleep(500);
+      const runs = ((await (await fetch(`${cluster.lbUrl}/artifactory/api/system/tasks/runs?task=backup`, { headers: json })).json()) as { runs: Run[] }).runs;
+      original = runs.find((r) => r.id === run.id);
+      finished = runs.find((r) => r.id !== run.id && r.attempt === 2 && r.status === 'SUCCEEDED');
+    }
+    expect(original).toMatchObject({ status: 'ABANDONED', nodeId: victim.id });
+    expect(original?.error).toMatch(/expired before the run ended; taken over by node/);
+    expect(finished).toBeDefined();
+    expect(finished!.nodeId).not.toBe(victim.id);
+    await cluster.startNode(victim);
   }, 180_000);
 });
 

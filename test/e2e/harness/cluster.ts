@@ -42,6 +42,8 @@ export class TestCluster {
   constructor(
     private readonly db: { type: 'postgresql' | 'mysql'; url: string },
     private readonly size = 3,
+    /** Extra environment for every node (e.g. short task leases). */
+    private readonly nodeEnv: Record<string, string> = {},
   ) {}
 
   get lbUrl(): string {
@@ -73,7 +75,7 @@ export class TestCluster {
   async startNode(node: ClusterNode): Promise<void> {
     node.output = '';
     const child = spawn(process.execPath, [ARCA_BIN, 'start', '--home', node.home, '--port', String(node.port), '--host', '127.0.0.1', '--workers', '1'], {
-      env: { ...process.env, ARCA_ADMIN_PASSWORD: ADMIN_PASSWORD, ARCA_LOGLEVEL: 'warn' },
+      env: { ...process.env, ARCA_ADMIN_PASSWORD: ADMIN_PASSWORD, ARCA_LOGLEVEL: 'warn', ...this.nodeEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (d) => (node.output += d));
