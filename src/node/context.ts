@@ -5,6 +5,7 @@ import { ConfigVersions } from '../cluster/config-versions.js';
 import { PgChangeListener } from '../cluster/pg-change-listener.js';
 import type { LockManager } from '../cluster/locks/lock-manager.js';
 import { openLockManager } from '../cluster/locks/open-lock-manager.js';
+import { createLockTable } from '../db/migrations/0003-locks.js';
 import { TaskRunner } from '../cluster/tasks/task-runner.js';
 import { TaskScheduler } from '../cluster/tasks/task-scheduler.js';
 import { TaskService } from '../cluster/tasks/task-service.js';
@@ -107,10 +108,21 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
             })
         : undefined,
   });
+  let locks: LockManager | undefined;
   try {
+    // Cluster locks on their own connections (the seed's locking pool). Migrations run under
+    // one, so nodes starting together migrate once, one after the other.
+    await createLockTable(database.db, database.dialect);
+    const lockManager = await openLockManager(dbConfig, clock, { poolMaxActive: system.number('arca.locks.poolMaxActive') });
+    locks = lockManager;
     if (init) {
-      const applied = await migrate(database);
-      if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
+      const lease = await lockManager.acquire('arca:migrations', `${nodeId}/${process.pid}`, 15 * 60_000, { timeoutMs: 15 * 60_000, pollMs: 500 });
+      try {
+        const applied = await migrate(database);
+        if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
+      } finally {
+        await lockManager.release(lease);
+      }
     }
     if (!masterKey) {
       const recorded = await recordedMasterKey(database);
@@ -179,10 +191,9 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
     // Cluster-wide tasks: every process can run one on demand; the scheduler is started only
     // in the process that runs the node's singletons (server.ts).
     const tasks = await clusterTasks({ database, content, versions, clock, system, identity, layout, version, masterKey, systemProperties: sysProps, sessions });
-    const locks = await openLockManager(dbConfig, clock, { poolMaxActive: system.number('arca.locks.poolMaxActive') });
     const maxAttempts = system.number('arca.tasks.maxAttempts');
     const taskLog = log.child({ component: 'tasks' });
-    const runner = new TaskRunner(database, locks, clock, new Map(tasks.map((t) => [t.name, t])), {
+    const runner = new TaskRunner(database, lockManager, clock, new Map(tasks.map((t) => [t.name, t])), {
       nodeId,
       leaseMs: system.number('arca.tasks.leaseSecs') * 1000,
       maxAttempts,
@@ -220,7 +231,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       registry,
       configFiles,
       systemProperties: sysProps,
-      locks,
+      locks: lockManager,
       tasks: taskService,
       async collectMetrics() {
         await metrics.collect();
@@ -232,7 +243,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       },
       async close() {
         await scheduler.stop(handOverMs);
-        await locks.close();
+        await lockManager.close();
         await versions.stop();
         await sessions.close().catch(() => undefined);
         await database.close();
@@ -241,6 +252,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
     return ctx;
   } catch (err) {
     await versions.stop().catch(() => undefined);
+    await locks?.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw err;
   }
