@@ -10,6 +10,15 @@ import { deployMany, readLoop, verifyOn, type Deployed } from './harness/load.js
 const REPO = 'ha-local';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+async function createRepo(base: string): Promise<number> {
+  const res = await fetch(`${base}/artifactory/api/repositories/${REPO}`, {
+    method: 'PUT',
+    headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json' },
+    body: JSON.stringify({ rclass: 'local', packageType: 'generic' }),
+  });
+  return res.status;
+}
+
 async function nodeStates(base: string): Promise<Record<string, string>> {
   const res = await fetch(`${base}/artifactory/api/system/status`, { headers: { authorization: ADMIN_AUTH } });
   const body = (await res.json()) as { nodes: { id: string; state: string }[] };
@@ -34,12 +43,7 @@ describe.skipIf(!NGINX)('HA failover on PostgreSQL behind nginx', () => {
     await cluster.create();
     await cluster.startAll();
     await cluster.startNginx();
-    const res = await fetch(`${cluster.lbUrl}/artifactory/api/repositories/${REPO}`, {
-      method: 'PUT',
-      headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json' },
-      body: JSON.stringify({ rclass: 'local', packageType: 'generic' }),
-    });
-    expect(res.status).toBe(200);
+    expect(await createRepo(cluster.lbUrl)).toBe(200);
   }, 180_000);
 
   afterAll(async () => {
@@ -176,12 +180,7 @@ describe.skipIf(!NGINX || !MYSQL)('HA failover on MariaDB behind nginx', () => {
     await cluster.create();
     await cluster.startAll();
     await cluster.startNginx();
-    const res = await fetch(`${cluster.lbUrl}/artifactory/api/repositories/${REPO}`, {
-      method: 'PUT',
-      headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json' },
-      body: JSON.stringify({ rclass: 'local', packageType: 'generic' }),
-    });
-    expect(res.status).toBe(200);
+    expect(await createRepo(cluster.lbUrl)).toBe(200);
   }, 180_000);
 
   afterAll(async () => {
