@@ -31,7 +31,7 @@ export interface StageOptions {
  * One storage back end for content-addressed binaries, keyed by SHA-1. Every provider runs
  * the shared suite in `binstore/testing/conformance.ts`.
  */
-export interface BinaryProvider {
+export interface BinaryProvider extends ProviderMaintenance {
   readonly type: string;
   /** Streams `source` into staging while computing MD5, SHA-1 and SHA-256 in the same pass. */
   stage(source: AsyncIterable<Uint8Array>, options?: StageOptions): Promise<StagedBinary>;
@@ -47,6 +47,12 @@ export interface BinaryProvider {
    * reused buffers. Throws ITEM_NOT_FOUND when absent. Providers without local files omit it.
    */
   openFile?(sha1: string): Promise<FileHandle>;
+  /**
+   * Optional: a time-limited URL from which a client can download the whole binary directly
+   * (a presigned object-store URL), or undefined when this binary should be served through
+   * the node (presigning off, or `size` below the provider's redirect threshold).
+   */
+  downloadUrl?(sha1: string, size?: number): Promise<string | undefined>;
   /** Removes a binary; true when something was removed. */
   delete(sha1: string): Promise<boolean>;
   /** Every stored SHA-1 with its modification time, for garbage collection of orphans. */
@@ -54,4 +60,15 @@ export interface BinaryProvider {
   /** Throws when the store cannot be written (used by ping). */
   check(): Promise<void>;
   close?(): Promise<void>;
+}
+
+/**
+ * Optional maintenance hooks of composite providers (sharding, eventual, cache). Wrappers
+ * delegate them to their child; the scrub and balancing cluster tasks call them on the root.
+ */
+export interface ProviderMaintenance {
+  /** Restores redundancy (copies missing copies, removes surplus ones) and drains queues. */
+  balance?(signal?: AbortSignal): Promise<import('./chain/types.js').MaintenanceResult>;
+  /** Verifies every stored copy's SHA-1 and repairs a corrupt or missing copy from a good one. */
+  scrub?(signal?: AbortSignal): Promise<import('./chain/types.js').MaintenanceResult>;
 }

@@ -18,6 +18,8 @@ binaryProviderConformance('file-system', async () => {
   return {
     provider,
     stagingEntries: async () => readdirSync(tempDir).filter((n) => !n.startsWith('.probe')),
+    corrupt: async (sha1, bytes) => writeFileSync(provider.pathOf(sha1), bytes),
+    bigObjectBytes: 3 * 2 ** 30,
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
 });

@@ -3,9 +3,13 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { storePath } from '../config/binarystore.js';
+import { ConfigError } from '../config/master-key.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { ArcaError, fromSystemError } from '../core/errors.js';
-import type { BinaryInfo, BinaryProvider, ByteRange, StagedBinary, StageOptions } from './binary-provider.js';
-import { BatchWriter } from './batch-writer.js';
+import type { BinaryProvider, ByteRange, StagedBinary, StageOptions } from './binary-provider.js';
+import type { BuildContext, ProviderNode, ProviderType } from './chain/types.js';
+import { cleanStaleFiles, stageToFile } from './wrappers/staging-file.js';
 
 export interface FileSystemProviderOptions {
   /** `<fileStoreDir>`: binaries live at `<fileStoreDir>/<sha1[0..2]>/<sha1>`. */
@@ -14,6 +18,15 @@ export interface FileSystemProviderOptions {
   tempDir: string;
   /** fsync staged data before it becomes visible (default true). */
   fsync?: boolean;
+  /** The type name reported (`file-system`, or `state-aware` for a shard). */
+  type?: 'file-system' | 'state-aware';
+  /** state-aware `writeEnabled`: false makes the store read-only (reads and deletes only). */
+  writeEnabled?: boolean;
+  /** state-aware `zone` (local or remote), read by cross-network sharding strategies. */
+  zone?: string;
+  /** state-aware `checkPeriod`: how long an availability result is reused, in ms (default 15000). */
+  checkPeriodMs?: number;
+  clock?: Clock;
 }
 
 const SHA1 = /^[0-9a-f]{40}$/;
@@ -23,46 +36,64 @@ function checkSha1(sha1: string): void {
   if (!SHA1.test(sha1)) throw new ArcaError('BAD_REQUEST', `Not a SHA-1 checksum: '${sha1}'`);
 }
 
-/** The seed's `file-system` provider: one file per binary under a two-hex-character shard folder. */
+/**
+ * The seed's `file-system` provider: one file per binary under a two-hex-character shard
+ * folder. Also the `state-aware` shard of sharding providers (read-only when writeEnabled is
+ * false, with a zone and a periodic availability check).
+ *
+ * Nothing here remembers that a binary is absent: every lookup asks the file system, so a
+ * binary written by another node on a shared mount (NFS) is visible at once. The only
+ * memory is of shard folders that exist, and a folder removed behind our back is recreated.
+ */
 export class FileSystemProvider implements BinaryProvider {
-  readonly type = 'file-system';
+  readonly type: 'file-system' | 'state-aware';
+  readonly writeEnabled: boolean;
+  readonly zone?: string;
   private readonly knownDirs = new Set<string>();
   private readonly fsync: boolean;
+  private readonly clock: Clock;
+  private lastCheck?: { at: number; ok: boolean };
 
   constructor(private readonly opts: FileSystemProviderOptions) {
     this.fsync = opts.fsync ?? true;
+    this.type = opts.type ?? 'file-system';
+    this.writeEnabled = opts.writeEnabled ?? true;
+    this.zone = opts.zone;
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  get fileStoreDir(): string {
+    return this.opts.fileStoreDir;
+  }
+
+  get tempDir(): string {
+    return this.opts.tempDir;
   }
 
   pathOf(sha1: string): string {
     return join(this.opts.fileStoreDir, sha1.slice(0, 2), sha1);
   }
 
+  /**
+   * Creates both directories and checks they are on one file system: a staged binary becomes
+   * visible by rename, which cannot cross file systems (EXDEV).
+   */
   async init(): Promise<this> {
     await mkdir(this.opts.fileStoreDir, { recursive: true });
     await mkdir(this.opts.tempDir, { recursive: true });
+    const [store, temp] = await Promise.all([stat(this.opts.fileStoreDir), stat(this.opts.tempDir)]);
+    if (store.dev !== temp.dev) {
+      throw new ConfigError(
+        `${this.type}: tempDir ${this.opts.tempDir} and fileStoreDir ${this.opts.fileStoreDir} are on different file systems; ` +
+          'staged binaries are made visible by rename, so tempDir must be on the file system of fileStoreDir',
+      );
+    }
     return this;
   }
 
   async stage(source: AsyncIterable<Uint8Array>, options: StageOptions = {}): Promise<StagedBinary> {
-    const tmp = join(this.opts.tempDir, `upload-${randomUUID()}.tmp`);
-    let writer: BatchWriter | undefined;
-    let info: BinaryInfo;
-    try {
-      writer = new BatchWriter(await open(tmp, 'wx'), this.fsync);
-      for await (const chunk of source) {
-        if (options.signal?.aborted) throw new ArcaError('UPLOAD_ABORTED', 'Upload aborted by the client');
-        if (options.maxSize !== undefined && writer.size + chunk.length > options.maxSize) {
-          throw new ArcaError('BAD_REQUEST', `Upload larger than the limit of ${options.maxSize} bytes`);
-        }
-        await writer.add(chunk);
-      }
-      if (options.signal?.aborted) throw new ArcaError('UPLOAD_ABORTED', 'Upload aborted by the client');
-      info = await writer.finish();
-    } catch (err) {
-      await writer?.abandon();
-      await rm(tmp, { force: true });
-      throw fromSystemError(err, 'the upload');
-    }
+    if (!this.writeEnabled) throw new ArcaError('UNAVAILABLE', `The ${this.type} store at ${this.opts.fileStoreDir} is read-only (writeEnabled=false)`);
+    const { path: tmp, ...info } = await stageToFile(source, this.opts.tempDir, options, this.fsync);
     let done = false;
     return {
       ...info,
@@ -75,7 +106,13 @@ export class FileSystemProvider implements BinaryProvider {
             await unlink(tmp);
           } else {
             await this.ensureDir(info.sha1);
-            await rename(tmp, target);
+            await rename(tmp, target).catch(async (err: NodeJS.ErrnoException) => {
+              // The shard folder was removed behind our back (another node, a cleanup): recreate it once.
+              if (err.code !== 'ENOENT') throw err;
+              this.knownDirs.delete(info.sha1.slice(0, 2));
+              await this.ensureDir(info.sha1);
+              await rename(tmp, target);
+            });
           }
           done = true;
         } catch (err) {
@@ -164,23 +201,69 @@ export class FileSystemProvider implements BinaryProvider {
   }
 
   async check(): Promise<void> {
-    const probe = join(this.opts.tempDir, `.probe-${process.pid}`);
+    const probe = join(this.opts.tempDir, `.probe-${process.pid}-${randomUUID()}`);
     await writeFile(probe, 'ok');
     await unlink(probe);
   }
 
+  /**
+   * Whether the store can be written, from a check at most `checkPeriod` old (state-aware
+   * shards are skipped by sharding providers while unavailable).
+   */
+  async available(): Promise<boolean> {
+    const now = this.clock.now();
+    if (this.lastCheck && now - this.lastCheck.at < (this.opts.checkPeriodMs ?? 15_000)) return this.lastCheck.ok;
+    const ok = await this.check().then(
+      () => true,
+      () => false,
+    );
+    this.lastCheck = { at: now, ok };
+    return ok;
+  }
+
   /** Removes staging files left behind by a crash (older than `olderThanMs`). */
   async cleanTemp(olderThanMs: number, now = Date.now()): Promise<number> {
-    let removed = 0;
-    for (const name of await readdir(this.opts.tempDir).catch(() => [] as string[])) {
-      if (!name.startsWith('upload-')) continue;
-      const file = join(this.opts.tempDir, name);
-      const st = await stat(file).catch(() => undefined);
-      if (st && now - st.mtimeMs > olderThanMs) {
-        await rm(file, { force: true });
-        removed++;
-      }
-    }
-    return removed;
+    return cleanStaleFiles(this.opts.tempDir, olderThanMs, now);
   }
 }
+
+function bool(value: string | undefined, fallback: boolean): boolean {
+  return value === undefined || value === '' ? fallback : value.trim().toLowerCase() === 'true';
+}
+
+/** fileStoreDir and tempDir of a file-system or state-aware node, relative to baseDataDir. */
+export function fileSystemPaths(node: ProviderNode, ctx: Pick<BuildContext, 'dataDir'>): { baseDataDir: string; fileStoreDir: string; tempDir: string } {
+  const baseDataDir = node.params.baseDataDir ? storePath(ctx.dataDir, node.params.baseDataDir) : ctx.dataDir;
+  return {
+    baseDataDir,
+    fileStoreDir: storePath(baseDataDir, node.params.fileStoreDir || 'filestore'),
+    tempDir: storePath(baseDataDir, node.params.tempDir || 'tmp'),
+  };
+}
+
+/** `file-system` in binarystore.xml. */
+export const fileSystemProviderType: ProviderType = {
+  type: 'file-system',
+  async create({ node, ctx }) {
+    const { fileStoreDir, tempDir } = fileSystemPaths(node, ctx);
+    return new FileSystemProvider({ fileStoreDir, tempDir, clock: ctx.clock }).init();
+  },
+};
+
+/** `state-aware` in binarystore.xml: the local shard of sharding and sharding-cluster providers. */
+export const stateAwareProviderType: ProviderType = {
+  type: 'state-aware',
+  async create({ node, ctx }) {
+    const { fileStoreDir, tempDir } = fileSystemPaths(node, ctx);
+    const checkPeriodMs = Number(node.params.checkPeriod || 15_000);
+    return new FileSystemProvider({
+      type: 'state-aware',
+      fileStoreDir,
+      tempDir,
+      writeEnabled: bool(node.params.writeEnabled, true),
+      zone: node.params.zone || undefined,
+      checkPeriodMs: Number.isFinite(checkPeriodMs) ? checkPeriodMs : 15_000,
+      clock: ctx.clock,
+    }).init();
+  },
+};

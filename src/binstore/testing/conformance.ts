@@ -1,15 +1,35 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, type TestContext } from 'vitest';
 import { ArcaError } from '../../core/errors.js';
-import type { BinaryProvider } from '../binary-provider.js';
+import type { BinaryProvider, StagedBinary } from '../binary-provider.js';
+import { verifyBinary } from '../verify.js';
 
 export interface ProviderHarness {
   provider: BinaryProvider;
   /** Files currently in the provider's staging area (to prove aborted uploads leave nothing). */
   stagingEntries(): Promise<string[]>;
   cleanup(): Promise<void>;
+  /**
+   * Optional: replaces the stored bytes of a committed binary with `bytes` behind the
+   * provider's back (as disk or bucket corruption would). Without it the corruption case is
+   * skipped with a printed reason.
+   */
+  corrupt?(sha1: string, bytes: Buffer): Promise<void>;
+  /**
+   * Optional: makes the store unreachable (`stop`) and brings it back on the same address and
+   * data (`start`). Without it the outage case is skipped with a printed reason.
+   */
+  outage?: { stop(): Promise<void>; start(): Promise<void> };
+  /**
+   * Optional: size of the multi-GiB streaming round trip (the file-system harness uses 3 GiB;
+   * emulator-backed harnesses may use less and say why). Absent = skipped with a reason.
+   */
+  bigObjectBytes?: number;
 }
+
+/** How long a write or read may take to fail while the store is down (no hangs). */
+const OUTAGE_FAIL_WITHIN_MS = 45_000;
 
 async function collect(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -170,5 +190,104 @@ export function binaryProviderConformance(name: string, factory: () => Promise<P
     it('passes its write check', async () => {
       await expect(h.provider.check()).resolves.toBeUndefined();
     });
+
+    /** Skips the running case with a reason that is printed, not only recorded. */
+    function skipWithout(ctx: TestContext, missing: boolean, reason: string): void {
+      if (!missing) return;
+      console.info(`[conformance ${name}] skipped: ${reason}`);
+      ctx.skip(reason);
+    }
+
+    it('returns the stored bytes of a corrupt binary; verifyBinary detects the corruption', async (ctx) => {
+      skipWithout(ctx, !h.corrupt, 'the harness has no corrupt() (it cannot reach the stored bytes)');
+      const data = randomBytes(100_000);
+      const staged = await h.provider.stage(chunksOf(data));
+      await staged.commit();
+      expect(await verifyBinary(h.provider, staged.sha1)).toEqual({ sha1: staged.sha1, status: 'ok', size: data.length });
+      const bad = Buffer.from(data);
+      for (let i = 0; i < bad.length; i += 4096) bad[i] ^= 0xff;
+      await h.corrupt!(staged.sha1, bad);
+      // The contract: reads hand back what is stored, unchecked (hashing every read is the
+      // job of verification and scrub, not of the read path).
+      expect((await collect(await h.provider.read(staged.sha1))).equals(bad)).toBe(true);
+      expect((await h.provider.readBuffer(staged.sha1)).equals(bad)).toBe(true);
+      expect((await collect(await h.provider.read(staged.sha1, { start: 0, end: 9 }))).equals(bad.subarray(0, 10))).toBe(true);
+      expect(await verifyBinary(h.provider, staged.sha1)).toEqual({ sha1: staged.sha1, status: 'corrupt', size: bad.length, actualSha1: hex('sha1', bad) });
+      expect(await verifyBinary(h.provider, 'b'.repeat(40))).toEqual({ sha1: 'b'.repeat(40), status: 'missing' });
+    });
+
+    it('fails fast with UNAVAILABLE during an outage and keeps every committed binary', async (ctx) => {
+      skipWithout(ctx, !h.outage, 'the harness has no outage (the store cannot be stopped and restarted)');
+      const before = randomBytes(50_000);
+      const kept = await h.provider.stage(chunksOf(before));
+      await kept.commit();
+      await h.outage!.stop();
+      try {
+        const unavailable = { name: 'ArcaError', code: 'UNAVAILABLE' };
+        let t0 = Date.now();
+        let staged: StagedBinary | undefined;
+        const write = (async () => {
+          staged = await h.provider.stage(chunksOf(randomBytes(20_000)));
+          await staged.commit();
+        })();
+        await expect(write).rejects.toMatchObject(unavailable);
+        expect(Date.now() - t0).toBeLessThan(OUTAGE_FAIL_WITHIN_MS);
+        await staged?.discard();
+        expect(await h.stagingEntries()).toEqual([]);
+        t0 = Date.now();
+        await expect(h.provider.read(kept.sha1)).rejects.toMatchObject(unavailable);
+        // Down is not absent: exists must not answer false for a binary it cannot see.
+        await expect(h.provider.exists(kept.sha1)).rejects.toMatchObject(unavailable);
+        expect(Date.now() - t0).toBeLessThan(OUTAGE_FAIL_WITHIN_MS);
+      } finally {
+        await h.outage!.start();
+      }
+      expect((await h.provider.readBuffer(kept.sha1)).equals(before)).toBe(true);
+      const after = randomBytes(30_000);
+      const fresh = await h.provider.stage(chunksOf(after));
+      await fresh.commit();
+      expect((await h.provider.readBuffer(fresh.sha1)).equals(after)).toBe(true);
+      expect(await h.stagingEntries()).toEqual([]);
+    }, 180_000);
+
+    it('streams a multi-GiB binary in and out with bounded memory', async (ctx) => {
+      skipWithout(ctx, !h.bigObjectBytes, 'the harness sets no bigObjectBytes');
+      const total = h.bigObjectBytes!;
+      const CHUNK = 1 << 20;
+      const base = randomBytes(CHUNK);
+      const rss0 = process.memoryUsage().rss;
+      let peak = rss0;
+      const sample = () => {
+        peak = Math.max(peak, process.memoryUsage().rss);
+      };
+      const timer = setInterval(sample, 100);
+      ctx.onTestFinished(() => clearInterval(timer));
+      const want = createHash('sha1');
+      const source = (async function* () {
+        for (let sent = 0, i = 0; sent < total; i++) {
+          const n = Math.min(CHUNK, total - sent);
+          const chunk = Buffer.allocUnsafe(n);
+          base.copy(chunk, 0, 0, n);
+          chunk.writeUInt32BE(i, 0);
+          want.update(chunk);
+          sent += n;
+          yield chunk;
+        }
+      })();
+      const staged = await h.provider.stage(source);
+      expect(staged.size).toBe(total);
+      expect(staged.sha1).toBe(want.digest('hex'));
+      await staged.commit();
+      expect(await h.provider.size(staged.sha1)).toBe(total);
+      const back = await verifyBinary(h.provider, staged.sha1);
+      sample();
+      expect(back).toEqual({ sha1: staged.sha1, status: 'ok', size: total });
+      const lastMiB = await collect(await h.provider.read(staged.sha1, { start: total - CHUNK, end: total - 1 }));
+      expect(lastMiB.length).toBe(CHUNK);
+      expect(await h.stagingEntries()).toEqual([]);
+      // Never the whole binary in memory: the growth stays far below its size.
+      expect(peak - rss0).toBeLessThan(Math.min(512 << 20, total / 2));
+      await h.provider.delete(staged.sha1);
+    }, 45 * 60_000);
   });
 }

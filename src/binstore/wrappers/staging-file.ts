@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { open, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ArcaError, fromSystemError } from '../../core/errors.js';
+import type { BinaryInfo, StageOptions } from '../binary-provider.js';
+import { BatchWriter } from '../batch-writer.js';
+
+export interface StagedFile extends BinaryInfo {
+  /** The temp file holding the bytes (fsynced when asked). */
+  path: string;
+}
+
+/**
+ * Streams `source` into a new temp file under `dir` while computing its checksums, honouring
+ * the abort signal and size limit of `options`. On any failure the temp file is removed and
+ * the error (mapped from the file system where it means "full" or "not writable") is thrown.
+ */
+export async function stageToFile(
+  source: AsyncIterable<Uint8Array>,
+  dir: string,
+  options: StageOptions = {},
+  fsync = true,
+  prefix = 'upload-',
+): Promise<StagedFile> {
+  const path = join(dir, `${prefix}${randomUUID()}.tmp`);
+  let writer: BatchWriter | undefined;
+  try {
+    writer = new BatchWriter(await open(path, 'wx'), fsync);
+    for await (const chunk of source) {
+      if (options.signal?.aborted) throw new ArcaError('UPLOAD_ABORTED', 'Upload aborted by the client');
+      if (options.maxSize !== undefined && writer.size + chunk.length > options.maxSize) {
+        throw new ArcaError('BAD_REQUEST', `Upload larger than the limit of ${options.maxSize} bytes`);
+      }
+      await writer.add(chunk);
+    }
+    if (options.signal?.aborted) throw new ArcaError('UPLOAD_ABORTED', 'Upload aborted by the client');
+    const info = await writer.finish();
+    return { ...info, path };
+  } catch (err) {
+    await writer?.abandon();
+    await rm(path, { force: true });
+    throw fromSystemError(err, 'the upload');
+  }
+}
+
+/** Removes the `prefix`ed files under `dir` older than `olderThanMs` (left behind by a crash). */
+export async function cleanStaleFiles(dir: string, olderThanMs: number, now = Date.now(), prefix = 'upload-'): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.startsWith(prefix)) continue;
+    const file = join(dir, name);
+    const st = await stat(file).catch(() => undefined);
+    if (st && now - st.mtimeMs > olderThanMs) {
+      await rm(file, { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
