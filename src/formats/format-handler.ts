@@ -1,0 +1,135 @@
+/**
+ * The contract every package format implements (one handler per `src/formats/<name>/`).
+ *
+ * A handler is pure format knowledge: it parses paths and metadata and decides what a deploy
+ * means for the format. It never imports the database, the content store or HTTP; the
+ * services give it a `RepoStore` (a narrow view of one repository) when it needs to read or
+ * write files, and turn its `ArcaError`s into each client's wire format.
+ */
+
+/** The configuration fields of a repository a handler may read (a `RepoConfig` fits). */
+export interface RepoSettings {
+  key: string;
+  rclass: string;
+  packageType: string;
+  [field: string]: unknown;
+}
+
+/**
+ * What a path holds, for caching and merging:
+ * - `artifact`: immutable content (a jar, a tarball, a wheel); a remote's cached copy never expires;
+ * - `metadata`: content that changes as versions are published (maven-metadata.xml, an npm
+ *   packument, a PyPI simple page); a remote re-checks it after `retrievalCachePeriodSecs`,
+ *   and a virtual repository merges it across members through `mergeMetadata`;
+ * - `checksum`: a checksum file of another path (`x.jar.sha1`); see `checksumTarget`.
+ */
+export type PathKind = 'artifact' | 'metadata' | 'checksum';
+
+/** Checksum algorithms a checksum file can carry. */
+export type ChecksumFileAlgorithm = 'md5' | 'sha1' | 'sha256' | 'sha512';
+
+/** A child of a folder, as a handler sees it. */
+export interface StoreEntry {
+  name: string;
+  folder: boolean;
+  /** Last modification (epoch ms). */
+  modified: number;
+  size: number;
+  sha1?: string;
+}
+
+/**
+ * One repository's files as a handler may use them (implemented by the services over the
+ * content store). Writes made here are the format's own bookkeeping (metadata files) and
+ * skip the format's deploy hooks.
+ */
+export interface RepoStore {
+  readonly repo: RepoSettings;
+  /** The whole content of a file, or undefined when there is none (or it is a folder). */
+  read(path: string): Promise<Buffer | undefined>;
+  exists(path: string): Promise<boolean>;
+  /** A stored file's checksums and size, or undefined when there is no file. */
+  stat(path: string): Promise<{ sha1: string; md5: string; sha256: string; size: number; modified: number } | undefined>;
+  /** Children of a folder ('' = root), sorted by name; [] when absent. */
+  list(folder: string): Promise<StoreEntry[]>;
+  /** Stores (or replaces) a file the format generates, such as maven-metadata.xml. */
+  write(path: string, data: Buffer, mimeType?: string): Promise<void>;
+  /** Deletes a file or a folder with everything below it; false when nothing was there. */
+  delete(path: string): Promise<boolean>;
+  /** Sets the checksums a client declared for a stored file (its "original checksums"). */
+  setOriginalChecksums?(path: string, checksums: { sha1?: string; md5?: string; sha256?: string }): Promise<void>;
+}
+
+/** A file about to be deployed, before anything is stored. */
+export interface DeployCheck {
+  repo: RepoSettings;
+  path: string;
+  /** The whole body, when `inspectLimit(path)` asked for it; undefined for streamed files. */
+  content?: Buffer;
+  store: RepoStore;
+}
+
+/** A file that has just been stored by a deploy. */
+export interface DeployedFile {
+  repo: RepoSettings;
+  path: string;
+  sha1: string;
+  size: number;
+  user: string;
+  store: RepoStore;
+}
+
+/** What a handler asks the deploy service to do instead of storing a file as it is. */
+export type DeployDecision =
+  /** Store the file normally (the default). */
+  | { action: 'store' }
+  /** Do not store anything and answer success (e.g. a checksum file recorded on its target). */
+  | { action: 'absorb'; status?: number };
+
+/** One copy of a metadata file found in a member of a virtual repository. */
+export interface MetadataCopy {
+  repoKey: string;
+  data: Buffer;
+  /** Last modification of this copy (epoch ms). */
+  modified: number;
+}
+
+export interface FormatHandler {
+  /** Package types this handler serves (`RepoConfig.packageType`, lower case). */
+  readonly packageTypes: readonly string[];
+
+  /** Classifies a repository-relative path (see `PathKind`). */
+  classify(path: string): PathKind;
+
+  /**
+   * For a checksum file, the path it describes and its algorithm (`a.jar.sha1` → `a.jar`,
+   * sha1); undefined for other paths. A handler that returns a target here gets checksum
+   * files served for every file, stored or not.
+   */
+  checksumTarget?(path: string): { target: string; algorithm: ChecksumFileAlgorithm } | undefined;
+
+  /**
+   * Bytes to read into memory before a deploy of `path` is validated (small metadata such
+   * as a POM); undefined streams the body straight into the store. Larger bodies are refused.
+   */
+  inspectLimit?(path: string): number | undefined;
+
+  /**
+   * Validates a deploy before anything is stored (layout, POM consistency, snapshot and
+   * release policies, checksum policy); throws an `ArcaError` to refuse it. May decide that
+   * the file is absorbed rather than stored.
+   */
+  beforeDeploy?(check: DeployCheck): Promise<DeployDecision | void>;
+
+  /** After a file is stored: regenerates metadata, cleans up old snapshots. */
+  afterDeploy?(file: DeployedFile): Promise<void>;
+
+  /** After a file or folder is deleted: regenerates the metadata that listed it. */
+  afterDelete?(repo: RepoSettings, path: string, store: RepoStore): Promise<void>;
+
+  /**
+   * Merges the copies of a metadata file found in the members of a virtual repository
+   * (in resolution order). Undefined: the first copy wins.
+   */
+  mergeMetadata?(path: string, copies: MetadataCopy[]): Buffer;
+}

@@ -1,0 +1,140 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ArcaError } from '../../core/errors.js';
+import { checkSegment } from '../../core/paths.js';
+import { isNormalizedProjectName, isValidProjectName, normalizeProjectName } from '../../formats/pypi/names.js';
+import { ACCEPTED_TYPES, negotiate, representationOf, type Representation } from '../../formats/pypi/negotiate.js';
+import { projectHtml, projectJson, rootHtml, rootJson } from '../../formats/pypi/simple-index.js';
+import { packageServices } from '../../services/remote/package-services.js';
+import type { RepoConfig } from '../../services/repositories.js';
+import type { AppContext } from '../app-context.js';
+import { deny, requireRepoAction } from '../auth.js';
+import { formatErrorStatus } from '../format-error-status.js';
+import { addressRepo } from './artifacts-locate.js';
+import { header, serveFile } from './artifacts-serve.js';
+import { packageFile, projectNames, projectPage, type PageContext } from './pypi-pages.js';
+import { pypiUpload } from './pypi-upload.js';
+
+/**
+ * The PyPI API of every PyPI repository (local, remote, virtual), under
+ * `/artifactory/api/pypi/{repoKey}`:
+ * - `simple/` and `simple/{project}/`: PEP 503 HTML or PEP 691 JSON by content negotiation
+ *   (`Accept` with q-values, or `?format=`; 406 when neither is acceptable), names that are
+ *   not normalised redirected to the normalised URL;
+ * - `packages/{project}/{version}/{file}` (and `{file}.metadata`, PEP 658): the files;
+ * - `POST` to the repository URL: the legacy upload API (see pypi-upload.ts).
+ * Errors are plain text, with the message also as the status line's reason phrase, which is
+ * what pip and twine print.
+ */
+
+const PREFIX = '/artifactory/api/pypi/:repoKey';
+
+interface RepoParams {
+  repoKey: string;
+}
+
+async function pypiRepo(ctx: AppContext, key: string): Promise<{ repo: RepoConfig; cacheOnly: boolean }> {
+  const addressed = await addressRepo(ctx, key);
+  if (addressed.repo.packageType !== 'pypi') {
+    throw new ArcaError('BAD_REQUEST', `Repository '${addressed.repo.key}' is a ${addressed.repo.packageType} repository, not a PyPI repository`);
+  }
+  return addressed;
+}
+
+async function pageContext(ctx: AppContext, request: FastifyRequest, repo: RepoConfig, cacheOnly: boolean): Promise<PageContext> {
+  const principal = request.principal;
+  if (!(await ctx.security.canReadAny(principal, repo))) await deny(ctx, principal, `read '${repo.key}'`);
+  return { ctx, svc: packageServices(ctx), can: (action, r, p) => ctx.security.canAccess(principal, action, r, p), user: principal.name, cacheOnly };
+}
+
+/** The representation the client asked for, or a 406 answer (then undefined). */
+function choose(request: FastifyRequest, reply: FastifyReply): Representation | undefined {
+  const format = (request.query as Record<string, unknown>).format;
+  const rep = typeof format === 'string' ? representationOf(format) : negotiate(header(request, 'accept'));
+  if (rep) return rep;
+  void reply
+    .code(406)
+    .type('text/plain; charset=utf-8')
+    .send(`None of the requested content types is available; this index serves: ${ACCEPTED_TYPES.join(', ')}\n`);
+  return undefined;
+}
+
+function sendPage(reply: FastifyReply, rep: Representation, body: string, head: boolean) {
+  reply.code(200).header('Vary', 'Accept').type(rep.format === 'html' ? `${rep.contentType}; charset=utf-8` : rep.contentType);
+  if (head) return reply.header('Content-Length', String(Buffer.byteLength(body))).send();
+  // A Buffer, so the JSON type goes out as it is (Fastify adds a charset to strings).
+  return reply.send(Buffer.from(body));
+}
+
+async function rootIndex(ctx: AppContext, request: FastifyRequest<{ Params: RepoParams }>, reply: FastifyReply, head: boolean) {
+  const { repo, cacheOnly } = await pypiRepo(ctx, request.params.repoKey);
+  const pc = await pageContext(ctx, request, repo, cacheOnly);
+  const rep = choose(request, reply);
+  if (!rep) return reply;
+  const names = await projectNames(pc, repo);
+  return sendPage(reply, rep, rep.format === 'json' ? rootJson(names) : rootHtml(names), head);
+}
+
+async function project(ctx: AppContext, request: FastifyRequest<{ Params: RepoParams & { project: string } }>, reply: FastifyReply, head: boolean) {
+  const { repo, cacheOnly } = await pypiRepo(ctx, request.params.repoKey);
+  const name = request.params.project;
+  if (!isValidProjectName(name)) throw new ArcaError('NOT_FOUND', `'${name}' is not a valid project name`);
+  const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+  const slash = request.url.split('?')[0].endsWith('/');
+  if (!slash || !isNormalizedProjectName(name)) {
+    // Relative, so it stays right behind proxies: `Foo_Bar/` → `../foo-bar/`, `Foo_Bar` → `foo-bar/`.
+    const target = `${slash ? '../' : ''}${normalizeProjectName(name)}/${query}`;
+    return reply.redirect(target, 301);
+  }
+  const pc = await pageContext(ctx, request, repo, cacheOnly);
+  const rep = choose(request, reply);
+  if (!rep) return reply;
+  const page = await projectPage(pc, repo, name);
+  if (!page) throw new ArcaError('NOT_FOUND', `No project '${name}' in repository '${repo.key}'`);
+  return sendPage(reply, rep, rep.format === 'json' ? projectJson(page) : projectHtml(page), head);
+}
+
+async function download(ctx: AppContext, request: FastifyRequest<{ Params: RepoParams & { '*': string } }>, reply: FastifyReply, head: boolean) {
+  const { repo, cacheOnly } = await pypiRepo(ctx, request.params.repoKey);
+  const path = request.params['*'].split('/').filter((s) => s !== '');
+  for (const segment of path) checkSegment(segment);
+  // `.pypi/` holds a remote's page cache, never a package.
+  if (path.length === 0 || path[0] === '.pypi') throw new ArcaError('NOT_FOUND', 'Not found');
+  const full = path.join('/');
+  await requireRepoAction(ctx, request, 'read', repo, full);
+  const pc = await pageContext(ctx, request, repo, cacheOnly);
+  const item = await packageFile(pc, repo, full);
+  if (!item) throw new ArcaError('ITEM_NOT_FOUND', `Could not find '${full}' in repository '${repo.key}'`);
+  return serveFile(ctx, request, reply, item, head);
+}
+
+/** Plain-text errors whose message is also the reason phrase (what pip and twine show). */
+function pypiErrorHandler(err: FastifyError | ArcaError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  const out = formatErrorStatus(err, request, reply, 'request failed');
+  if (!out) return;
+  reply.raw.statusMessage = out.message.replace(/[^\x20-\x7e]/g, ' ').slice(0, 300);
+  reply.code(out.status).type('text/plain; charset=utf-8').send(`${out.message}\n`);
+}
+
+export async function pypiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.setErrorHandler(pypiErrorHandler);
+  // Upload bodies are read as a stream by the upload handler, whatever their type.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+  const upload = async (request: FastifyRequest<{ Params: RepoParams }>, reply: FastifyReply) => {
+    const { repo, cacheOnly } = await pypiRepo(ctx, request.params.repoKey);
+    return pypiUpload(ctx, request, reply, repo, cacheOnly);
+  };
+  app.post(PREFIX, upload);
+  app.post(`${PREFIX}/`, upload);
+
+  for (const head of [true, false]) {
+    // HEAD first, so Fastify does not derive HEAD routes from the GET handlers.
+    const method = head ? app.head.bind(app) : app.get.bind(app);
+    method(`${PREFIX}/simple`, (_request, reply) => reply.redirect('simple/', 301));
+    method<{ Params: RepoParams }>(`${PREFIX}/simple/`, (request, reply) => rootIndex(ctx, request, reply, head));
+    method<{ Params: RepoParams & { project: string } }>(`${PREFIX}/simple/:project`, (request, reply) => project(ctx, request, reply, head));
+    method<{ Params: RepoParams & { project: string } }>(`${PREFIX}/simple/:project/`, (request, reply) => project(ctx, request, reply, head));
+    method<{ Params: RepoParams & { '*': string } }>(`${PREFIX}/packages/*`, (request, reply) => download(ctx, request, reply, head));
+  }
+}

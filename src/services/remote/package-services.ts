@@ -1,0 +1,56 @@
+import type { LockManager } from '../../cluster/locks/lock-manager.js';
+import type { ContentStore } from '../../content/content-store.js';
+import type { Clock } from '../../core/clock.js';
+import type { Database } from '../../db/database.js';
+import type { ArtifactService } from '../artifacts.js';
+import { FormatDeployService } from '../format-deploy.js';
+import { RemoteFetchService } from '../remote-fetch.js';
+import type { RepositoryService } from '../repositories.js';
+import { VirtualResolver } from '../virtual-resolve.js';
+
+/** What the package services are built from; the node's AppContext provides all of it. */
+export interface PackageServiceDeps {
+  database: Database;
+  content: ContentStore;
+  clock: Clock;
+  repos: RepositoryService;
+  artifacts: ArtifactService;
+  masterKey: Buffer;
+  node: { nodeId: string };
+  /** Cluster locks (a node context has them): metadata updates then run one node at a time. */
+  locks?: LockManager;
+}
+
+/** The services every format's routes share: proxying, virtual resolution, deploy with format hooks. */
+export interface PackageServices {
+  remote: RemoteFetchService;
+  virtual: VirtualResolver;
+  deploy: FormatDeployService;
+}
+
+const built = new WeakMap<PackageServiceDeps, PackageServices>();
+
+/**
+ * The package services of one node context, built on first use and then shared by every
+ * route plugin (so the in-process deduplication of upstream fetches spans all formats).
+ * Built here rather than in the composition root so the formats do not widen AppContext.
+ */
+export function packageServices(deps: PackageServiceDeps): PackageServices {
+  let s = built.get(deps);
+  if (!s) {
+    deps.repos.useMasterKey(deps.masterKey);
+    const remote = new RemoteFetchService({ database: deps.database, content: deps.content, clock: deps.clock, masterKey: deps.masterKey });
+    s = {
+      remote,
+      virtual: new VirtualResolver(deps.repos, deps.artifacts, remote),
+      deploy: new FormatDeployService(
+        deps.database,
+        deps.content,
+        deps.artifacts,
+        deps.locks ? { locks: deps.locks, owner: `${deps.node.nodeId}/${process.pid}` } : undefined,
+      ),
+    };
+    built.set(deps, s);
+  }
+  return s;
+}
