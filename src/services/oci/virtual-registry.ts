@@ -1,0 +1,145 @@
+/**
+ * Virtual docker/oci repositories: one registry name over several repositories. Reads
+ * resolve in the order of the shared VirtualResolver (local members, then remote members,
+ * each group in the configured order, nested virtual repositories expanded), skipping
+ * members the caller may not read and remotes whose upstream fails; tags and referrers are
+ * merged over every member. Pushes (uploads, manifests, deletes) go to the virtual
+ * repository's `defaultDeploymentRepo` (the routes hand them to the local repository's
+ * handlers). A blob HEAD, which push clients send to learn whether an upload can be
+ * skipped, is answered from the deployment repository alone (every local member when none
+ * is set): a blob that only another member has would let a client skip an upload its
+ * manifest then needs.
+ */
+import { isArcaError } from '../../core/errors.js';
+import type { ItemRow } from '../../db/items.js';
+import { tagFolder, digestFolder } from '../../formats/docker/layout.js';
+import type { Digest, ManifestReference } from '../../formats/docker/reference.js';
+import type { ReferrerDescriptor, ReferrersIndex } from '../../formats/docker/referrers.js';
+import { OCI_INDEX } from '../../formats/docker/media-types.js';
+import { packageServices, type PackageServiceDeps } from '../remote/package-services.js';
+import type { RepoConfig } from '../repositories.js';
+import type { AccessCheck } from '../storage-api.js';
+import type { VirtualResolver } from '../virtual-resolve.js';
+import type { StoredManifest } from './manifests.js';
+import { ociRegistry, type OciDeps, type OciRegistry } from './oci-registry.js';
+import { OciRemote } from './remote-registry.js';
+
+const REGISTRY_TYPES = ['docker', 'oci'];
+const ascii = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** A member's answer. */
+export interface MemberHit<T> {
+  repo: RepoConfig;
+  value: T;
+}
+
+export class OciVirtual {
+  constructor(
+    private readonly reg: OciRegistry,
+    private readonly remote: OciRemote,
+    private readonly resolver: VirtualResolver,
+  ) {}
+
+  /** The members the caller may read at `path`, in resolution order. */
+  async members(virtual: RepoConfig, path: string, can: AccessCheck): Promise<RepoConfig[]> {
+    const out: RepoConfig[] = [];
+    for (const m of await this.resolver.members(virtual)) {
+      if (m.blackedOut || !REGISTRY_TYPES.includes(m.packageType)) continue;
+      if (await can('read', m, path)) out.push(m);
+    }
+    return out;
+  }
+
+  /** Asks each member in order; a remote whose upstream fails is skipped. */
+  private async first<T>(members: RepoConfig[], ask: (m: RepoConfig) => Promise<T | undefined>): Promise<MemberHit<T> | undefined> {
+    for (const repo of members) {
+      try {
+        const value = await ask(repo);
+        if (value !== undefined) return { repo, value };
+      } catch (err) {
+        if (repo.rclass === 'remote' && isArcaError(err, 'UPSTREAM_FAILED')) continue;
+        throw err;
+      }
+    }
+    return undefined;
+  }
+
+  async manifest(virtual: RepoConfig, image: string, ref: ManifestReference, can: AccessCheck, user: string): Promise<MemberHit<StoredManifest> | undefined> {
+    const path = ref.kind === 'tag' ? tagFolder(image, ref.tag) : digestFolder(image, ref.digest);
+    return this.first(await this.members(virtual, path, can), (m) =>
+      m.rclass === 'remote' ? this.remote.manifest(m, image, ref, user) : this.reg.manifests.resolve(m.key, image, ref),
+    );
+  }
+
+  /** A blob for a GET (every member), or for a HEAD (`forPush`: see the file comment). */
+  async blob(virtual: RepoConfig, image: string, d: Digest, can: AccessCheck, user: string, forPush = false): Promise<MemberHit<ItemRow> | undefined> {
+    let members = await this.members(virtual, image, can);
+    if (forPush) {
+      const target = typeof virtual.defaultDeploymentRepo === 'string' ? virtual.defaultDeploymentRepo : '';
+      members = members.filter((m) => (target ? m.key === target : m.rclass === 'local'));
+    }
+    return this.first(members, (m) => (m.rclass === 'remote' ? this.remote.blob(m, image, d, user) : this.reg.blobs.find(m.key, image, d)));
+  }
+
+  /** Tags of every member, merged; undefined when no member knows the image. */
+  async tags(virtual: RepoConfig, image: string, can: AccessCheck): Promise<string[] | undefined> {
+    let all: Set<string> | undefined;
+    for (const m of await this.members(virtual, image, can)) {
+      let tags: string[] | undefined;
+      try {
+        tags = m.rclass === 'remote' ? await this.remote.tags(m, image) : await this.reg.discovery.tags(m.key, image);
+      } catch (err) {
+        if (m.rclass === 'remote' && isArcaError(err, 'UPSTREAM_FAILED')) continue;
+        throw err;
+      }
+      if (tags === undefined) continue;
+      all ??= new Set();
+      for (const t of tags) all.add(t);
+    }
+    return all && [...all].sort(ascii);
+  }
+
+  /** Referrers of `subject` in every member, each digest once (the first member's descriptor). */
+  async referrers(virtual: RepoConfig, image: string, subject: Digest, can: AccessCheck, artifactType?: string): Promise<ReferrersIndex> {
+    const byDigest = new Map<string, ReferrerDescriptor>();
+    for (const m of await this.members(virtual, image, can)) {
+      let index: ReferrersIndex;
+      try {
+        index = m.rclass === 'remote' ? await this.remote.referrers(m, image, subject, artifactType) : await this.reg.discovery.referrers(m.key, image, subject, artifactType);
+      } catch (err) {
+        if (m.rclass === 'remote' && isArcaError(err, 'UPSTREAM_FAILED')) continue;
+        throw err;
+      }
+      for (const d of index.manifests) if (!byDigest.has(d.digest)) byDigest.set(d.digest, d);
+    }
+    const manifests = [...byDigest.values()].sort((a, b) => ascii(a.digest, b.digest));
+    return { schemaVersion: 2, mediaType: OCI_INDEX, manifests };
+  }
+
+  /** Where pushes to the virtual repository go (METHOD_NOT_ALLOWED when it has none). */
+  deploymentRepo(virtual: RepoConfig): Promise<RepoConfig> {
+    return this.resolver.deploymentRepo(virtual);
+  }
+}
+
+/** The remote and virtual registry services of one node context. */
+export interface OciProxies {
+  reg: OciRegistry;
+  remote: OciRemote;
+  virtual: OciVirtual;
+}
+
+const built = new WeakMap<object, OciProxies>();
+
+/** Built on first use and shared, so upstream fetches and tokens are shared by every request of the node. */
+export function ociProxies(deps: PackageServiceDeps & OciDeps): OciProxies {
+  let p = built.get(deps);
+  if (!p) {
+    const reg = ociRegistry(deps);
+    const services = packageServices(deps);
+    const remote = new OciRemote({ reg, clock: deps.clock, settings: (r) => services.remote.settings(r) });
+    p = { reg, remote, virtual: new OciVirtual(reg, remote, services.virtual) };
+    built.set(deps, p);
+  }
+  return p;
+}
