@@ -1,0 +1,85 @@
+import { useCallback, useState } from 'react';
+import { api } from '../api';
+import { ErrorBox, Loading, Page } from '../components/common';
+import { loadFresh, useAsync } from '../components/hooks';
+import { ItemDetails } from '../components/item-details';
+import { SetupSnippets, type RepoSummary } from '../components/setup-snippets';
+import { browseHref, RepoTree } from '../components/tree';
+import { Link } from '../router';
+import type { PageProps } from '../routes';
+import { useUser } from '../session';
+
+/** `/browse/{repo}/{path…}` → the repository key and the path inside it. */
+export function selectionOf(routePath: string): { repo: string; path: string } {
+  const rest = routePath.replace(/^\/(browse\/?)?/, '');
+  const segs = rest.split('/').filter(Boolean).map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  });
+  return { repo: segs[0] ?? '', path: segs.slice(1).join('/') };
+}
+
+function RepoList({ repos }: { repos: RepoSummary[] }) {
+  return (
+    <div className="table-wrap">
+      <table>
+        <caption className="muted">Repositories you can read</caption>
+        <thead>
+          <tr>
+            <th scope="col">Key</th>
+            <th scope="col">Type</th>
+            <th scope="col">Package type</th>
+            <th scope="col">Description</th>
+          </tr>
+        </thead>
+        <tbody>
+          {repos.map((r) => (
+            <tr key={r.key}>
+              <td>
+                <Link to={browseHref(r.key)}>{r.key}</Link>
+              </td>
+              <td>{r.type}</td>
+              <td>{r.packageType}</td>
+              <td>{r.description}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** The repository browser: a tree on the left, the selected repository, folder or file on the right. */
+export function BrowsePage({ route }: PageProps) {
+  const user = useUser();
+  const [version, setVersion] = useState(0);
+  const changed = useCallback(() => setVersion((v) => v + 1), []);
+  const sel = selectionOf(route.path);
+  // A repository just created through another node may take a moment to reach the answering one.
+  const repos = useAsync(
+    (signal) => loadFresh(() => api<RepoSummary[]>('/artifactory/api/repositories', { signal }), (list) => !sel.repo || list.some((r) => r.key === sel.repo), signal, 6),
+    `repos#${version}:${sel.repo}`,
+  );
+  const repo = repos.data?.find((r) => r.key === sel.repo);
+  const title = sel.repo ? `${sel.repo}${sel.path ? `/${sel.path}` : ''}` : 'Browse';
+  return (
+    <Page title={title}>
+      <ErrorBox error={repos.error} />
+      <Loading when={repos.loading && !repos.data} />
+      {repos.data && (
+        <div className="browser">
+          <RepoTree repos={repos.data} selected={sel} version={version} />
+          <div>
+            {!sel.repo && (repos.data.length === 0 ? <p>No repositories yet.</p> : <RepoList repos={repos.data} />)}
+            {sel.repo && !repo && <ErrorBox error={`Repository '${sel.repo}' does not exist or you may not read it`} />}
+            {repo && <ItemDetails repo={repo} path={sel.path} version={version} onChanged={changed} />}
+            {repo && sel.path === '' && <SetupSnippets repo={repo} user={user.name} />}
+          </div>
+        </div>
+      )}
+    </Page>
+  );
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { encodePath, errorMessage } from './api';
+import { manifestRef, tagsOf } from './components/docker-panel';
+import { mavenCoordinatesOf, npmPackageOf } from './components/package-panel';
+import { snippetsFor } from './components/setup-snippets';
+import { selectionOf } from './pages/browse';
+import { splitKeys } from './pages/licenses';
+import { formatLine } from './pages/logs';
+import { itemOfStorageUri, searchUrl } from './pages/search';
+import { parseLocation } from './router';
+
+describe('web UI helpers', () => {
+  it('reads error messages in every wire shape the API uses', () => {
+    expect(errorMessage({ errors: [{ status: 404, message: 'Item not found' }] }, 'x')).toBe('Item not found');
+    expect(errorMessage({ error: 'npm says no' }, 'x')).toBe('npm says no');
+    expect(errorMessage({ status: 400, messages: { [`${'a'.repeat(30)}`]: 'License is in use' } }, 'x')).toBe(`${'a'.repeat(24)}…: License is in use`);
+    expect(errorMessage('  plain text \n', 'x')).toBe('plain text');
+    expect(errorMessage(undefined, '500 Internal Server Error')).toBe('500 Internal Server Error');
+  });
+
+  it('maps client routes to repository selections, decoding each segment', () => {
+    expect(parseLocation('/ui/browse/libs/a%20b/c.jar', '?x=1').path).toBe('/browse/libs/a%20b/c.jar');
+    expect(selectionOf('/browse/libs/a%20b/c.jar')).toEqual({ repo: 'libs', path: 'a b/c.jar' });
+    expect(selectionOf('/browse')).toEqual({ repo: '', path: '' });
+    expect(selectionOf('/')).toEqual({ repo: '', path: '' });
+    expect(encodePath('a b/#c?/ü')).toBe('a%20b/%23c%3F/%C3%BC');
+  });
+
+  it('splits pasted license keys on newlines, spaces, semicolons and commas', () => {
+    expect(splitKeys(' arca1.a.b\narca1.c.d;arca1.e.f ,arca1.g.h\t\n')).toEqual(['arca1.a.b', 'arca1.c.d', 'arca1.e.f', 'arca1.g.h']);
+    expect(splitKeys(' ;\n ')).toEqual([]);
+  });
+
+  it('derives Maven coordinates and npm package names from paths', () => {
+    expect(mavenCoordinatesOf('org/acme/lib/1.0/lib-1.0.jar')).toEqual({ groupId: 'org.acme', artifactId: 'lib', version: '1.0', classifier: undefined, extension: 'jar' });
+    expect(mavenCoordinatesOf('org/acme/lib/1.0/lib-1.0-sources.jar')?.classifier).toBe('sources');
+    expect(mavenCoordinatesOf('org/acme/lib/1.0-SNAPSHOT/lib-1.0-20240101.120000-3.pom')).toMatchObject({ version: '1.0-SNAPSHOT', extension: 'pom' });
+    expect(mavenCoordinatesOf('org/acme/lib/1.0/maven-metadata.xml')).toBeUndefined();
+    expect(mavenCoordinatesOf('org/acme/lib/maven-metadata.xml')).toBeUndefined();
+    expect(npmPackageOf('left-pad/-/left-pad-1.0.0.tgz')).toBe('left-pad');
+    expect(npmPackageOf('@scope/pkg/-/@scope/pkg-1.0.0.tgz')).toBe('@scope/pkg');
+    expect(npmPackageOf('.npm/left-pad/package.json')).toBeUndefined();
+  });
+
+  it('builds search requests and reads result URIs', () => {
+    expect(searchUrl('name', ' lib ', '')).toBe('/artifactory/api/search/artifact?name=lib');
+    expect(searchUrl('checksum', 'a'.repeat(64), 'r1,r2')).toBe(`/artifactory/api/search/checksum?sha256=${'a'.repeat(64)}&repos=r1%2Cr2`);
+    expect(searchUrl('checksum', 'b'.repeat(40), '')).toBe(`/artifactory/api/search/checksum?sha1=${'b'.repeat(40)}`);
+    expect(searchUrl('checksum', 'c'.repeat(32), '')).toBe(`/artifactory/api/search/checksum?md5=${'c'.repeat(32)}`);
+    expect(searchUrl('property', 'build.number=42; vcs.branch=main,dev', '')).toBe('/artifactory/api/search/prop?build.number=42&vcs.branch=main%2Cdev');
+    expect(searchUrl('name', '  ', '')).toBeUndefined();
+    expect(itemOfStorageUri('http://lb/artifactory/api/storage/libs/a%20b/c.jar')).toEqual({ repo: 'libs', path: 'a b/c.jar' });
+  });
+
+  it('finds Docker tags in an image folder listing', () => {
+    const files = ['/1.0/manifest.json', '/1.0/sha256__aa', '/multi/list.manifest.json', '/sha256:abc/manifest.json', '/_uploads/sha256__aa'].map((uri) => ({ uri, size: 1, folder: false }));
+    expect(tagsOf({ files })).toEqual(['1.0', 'multi']);
+    expect(manifestRef('team/app/1.0/manifest.json')).toEqual({ image: 'team/app', tag: '1.0' });
+    expect(manifestRef('team/app/1.0/sha256__aa')).toBeUndefined();
+  });
+
+  it('formats pino log lines and leaves other lines alone', () => {
+    const line = formatLine(JSON.stringify({ level: 40, time: 0, pid: 1, hostname: 'h', msg: 'careful', component: 'licenses' }));
+    expect(line).toEqual({ text: '1970-01-01T00:00:00.000Z WARN  careful  component=licenses', level: 'warn' });
+    expect(formatLine('   _ banner')).toEqual({ text: '   _ banner' });
+  });
+
+  it('writes client snippets on the given URL base', () => {
+    const npm = snippetsFor({ key: 'npm-local', type: 'LOCAL', packageType: 'Npm' }, 'https://repo.example.com/artifactory', 'alice');
+    expect(npm[0].text).toContain('registry=https://repo.example.com/artifactory/api/npm/npm-local/');
+    expect(npm[0].text).toContain('//repo.example.com/artifactory/api/npm/npm-local/:_authToken=');
+    const pip = snippetsFor({ key: 'py', type: 'VIRTUAL', packageType: 'Pypi' }, 'http://h:8081/artifactory', 'bob');
+    expect(pip[0].text).toBe('[global]\nindex-url = http://bob:<ACCESS_TOKEN>@h:8081/artifactory/api/pypi/py/simple\n');
+    const maven = snippetsFor({ key: 'libs', type: 'LOCAL', packageType: 'Maven' }, 'https://r/artifactory', 'carol');
+    expect(maven[0].text).toContain('<url>https://r/artifactory/libs</url>');
+    const docker = snippetsFor({ key: 'dock', type: 'LOCAL', packageType: 'Docker' }, 'https://r.example:5000/artifactory', 'dave');
+    expect(docker[0].text).toContain('docker login r.example:5000');
+    const remote = snippetsFor({ key: 'gen-remote', type: 'REMOTE', packageType: 'Generic' }, 'https://r/artifactory', 'erin');
+    expect(remote.at(-1)!.text).not.toContain(' -T ');
+  });
+});
