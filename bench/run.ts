@@ -27,6 +27,13 @@ const USAGE = `Usage: npm run bench [-- options]
   --quick          shorter run: one repetition, 5 s wrk runs (about 1 minute)
   --ha             the cluster benchmark instead: 1, 2 and 3 nodes on PostgreSQL behind nginx
                    (GETs and deploys through the balancer, CPU per request, failover window)
+  --storage        upload and download MB/s of a 256 MiB binary per binary provider (file-system,
+                   cache-fs, S3 on s3rver direct and eventual, Azure on Azurite) beside the raw
+                   disk and each backend's own SDK
+  --npm            the npm registry against Verdaccio: packument and tarball GET req/s at 64
+                   connections, and a clean npm install of 50 dependencies (see bench/npm.ts)
+  --oci            the registry API against the CNCF registry (docker-registry): skopeo push and
+                   pull of a five-layer 200 MiB image, 4 KiB blob GET req/s (see bench/oci.ts)
   --workers N      start Arca with --workers N (default: Arca's default, one per CPU)
   --tmpdir DIR     where the temp dir goes (default: the OS temp dir); Arca's home, nginx's
                    root and the cp target all live there, so it picks the disk under test
@@ -86,6 +93,9 @@ function parseOptions() {
         'keep-tmp': { type: 'boolean', default: false },
         strict: { type: 'boolean', default: false },
         ha: { type: 'boolean', default: false },
+        storage: { type: 'boolean', default: false },
+        npm: { type: 'boolean', default: false },
+        oci: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     });
@@ -103,7 +113,7 @@ function parseOptions() {
     workers = Number(v.workers);
     if (!Number.isInteger(workers) || workers < 1 || workers > 64) fail(`--workers must be an integer from 1 to 64, got '${v.workers}'`);
   }
-  return { mode: MODES[v.quick ? 'quick' : 'full'], workers, tmpdir: v.tmpdir, keepTmp: v['keep-tmp'], strict: v.strict, ha: v.ha, quick: v.quick };
+  return { mode: MODES[v.quick ? 'quick' : 'full'], workers, tmpdir: v.tmpdir, keepTmp: v['keep-tmp'], strict: v.strict, ha: v.ha, storage: v.storage, npm: v.npm, oci: v.oci, quick: v.quick };
 }
 
 function preflight(): Tools {
@@ -234,6 +244,9 @@ async function section<T>(name: string, fn: () => Promise<T>): Promise<Section<T
 async function main(): Promise<number> {
   const opts = parseOptions();
   if (opts.ha) return (await import('./ha.js')).runHa(opts.quick);
+  if (opts.storage) return (await import('./storage.js')).runStorage(opts.quick, opts.tmpdir);
+  if (opts.npm) return (await import('./npm.js')).runNpm({ quick: opts.quick, tmpdir: opts.tmpdir, workers: opts.workers, keepTmp: opts.keepTmp });
+  if (opts.oci) return (await import('./oci.js')).runOci({ quick: opts.quick, tmpdir: opts.tmpdir, workers: opts.workers, keepTmp: opts.keepTmp });
   const tools = preflight();
   const mode = opts.mode;
   const t0 = performance.now();

@@ -23,6 +23,11 @@ Commands:
       --db URL --dir DIR [--nodes 3] [--base-port 8081] [--host 127.0.0.1]
   ha verify             Check a running cluster through its balancer
       --url LB_URL [--user admin] [--password PW] [--set-url-base]
+  binarystore show      Print the binary store chain with every effective parameter
+      [--home DIR] [--file FILE] [--json]
+  binarystore verify    Verify (scrub) the binary store of a running node (--help for options)
+  license keygen        Write an Ed25519 key pair for a cluster license pool (--out DIR)
+  license issue         Print license keys signed with the private key (arca license --help)
   version               Print the version
   help                  Print this help
 `;
@@ -96,6 +101,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       }
       process.stderr.write('Usage: arca ha init|verify [options] (arca ha init --help, arca ha verify --help)\n');
       return 2;
+    }
+    case 'license': {
+      const { runLicense, LICENSE_USAGE } = await import('./license.js');
+      if (rest[0] === undefined || rest[0] === '--help' || rest[0] === 'help') {
+        process.stdout.write(LICENSE_USAGE);
+        return rest[0] === undefined ? 2 : 0;
+      }
+      return runLicense(rest);
+    }
+    case 'binarystore': {
+      const { runBinarystore } = await import('./binarystore.js');
+      return runBinarystore(rest, env);
     }
     case 'version':
     case '--version': {

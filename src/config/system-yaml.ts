@@ -36,6 +36,8 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
   { path: 'arca.logLevel', default: 'info', description: 'pino log level.' },
   { path: 'arca.gc.intervalSecs', default: 14400, mirrors: 'gcConfig cron `0 0 /4 * * ?`', description: 'How often garbage collection of unreferenced binaries runs.' },
   { path: 'arca.gc.graceSecs', default: 3600, description: 'A binary younger than this is never collected.' },
+  { path: 'arca.binarystore.balanceIntervalSecs', default: 600, description: 'How often the binstore-balance task restores the redundancy of sharding and cluster-file-system stores (copies missing copies, removes surplus ones); 0: on demand only.' },
+  { path: 'arca.binarystore.scrubIntervalSecs', default: 604800, description: 'How often the scrub task verifies every stored binary\'s checksum and repairs bad copies from redundant ones; 0: on demand only (`arca binarystore verify`).' },
   { path: 'arca.shutdownTimeoutSecs', default: 30, description: 'How long SIGTERM waits for in-flight requests.' },
   {
     path: 'arca.shutdownDrainSecs',
@@ -44,6 +46,14 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
   },
   { path: 'arca.login.maxFailures', default: 5, description: 'Failed logins before a user is locked for a growing period.' },
   { path: 'arca.ha.heartbeatStaleSecs', default: 30, mirrors: 'artifactory.ha.heartbeat.staleSecs', description: 'A RUNNING node whose heartbeat is older shows as UNAVAILABLE.' },
+  {
+    path: 'arca.license.publicKey',
+    default: undefined,
+    description:
+      'Ed25519 public key (PEM, or base64 of its DER on one line) that cluster licenses must be signed with; unset: etc/security/license-public.pem if present, else the license manager is off and nodes need no license.',
+  },
+  { path: 'arca.license.expiryWindowDays', default: 7, description: 'A node whose license expires within this many days switches to a free license that expires later.' },
+  { path: 'arca.license.checkIntervalSecs', default: 5, description: 'How often each node checks its license against the pool (takes a free one, swaps an expiring one, returns those of dead nodes).' },
   { path: 'arca.propagation.pollIntervalMs', default: 1000, description: 'How often each process reads the configuration version table (the fallback of PostgreSQL LISTEN/NOTIFY).' },
   { path: 'arca.locks.poolMaxActive', default: 0, mirrors: 'the locking pool (defaults to pool.max.active)', description: 'Connections of the database-lock pool of each process; 0 means pool.max.active.' },
   { path: 'arca.tasks.tickSecs', default: 5, description: 'How often each node looks for cluster tasks that are due, queued or left by a dead node.' },

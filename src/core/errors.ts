@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   STORAGE_FULL: 'insufficient storage',
   UPLOAD_ABORTED: 'upload aborted',
   UNAVAILABLE: 'service unavailable',
+  UPSTREAM_FAILED: 'upstream failed',
+  METHOD_NOT_ALLOWED: 'method not allowed',
   NOT_IMPLEMENTED: 'not implemented',
   INTERNAL: 'internal error',
 } as const;

@@ -207,6 +207,23 @@ export interface UiSessionsTable {
   expires: number;
 }
 
+/** One license of the cluster pool; `node_id` is the node holding it (null: free). */
+export interface ClusterLicensesTable {
+  license_hash: string;
+  license_key: string;
+  license_id: string;
+  licensed_to: string;
+  license_type: string;
+  /** `YYYY-MM-DD`, as signed. */
+  valid_through: string;
+  /** Epoch ms from which the license is expired (the day after valid_through, UTC). */
+  expires_at: number;
+  node_id: string | null;
+  assigned_at: number | null;
+  added_by: string;
+  added_at: number;
+}
+
 export interface Schema {
   binaries: BinariesTable;
   items: ItemsTable;
@@ -226,4 +243,5 @@ export interface Schema {
   config_files: ConfigFilesTable;
   config_file_loads: ConfigFileLoadsTable;
   ui_sessions: UiSessionsTable;
+  cluster_licenses: ClusterLicensesTable;
 }

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
+import type { NodeBinstore } from '../binstore/sharding/node-auth.js';
 import type { ConfigFiles } from '../cluster/config-files.js';
 import type { ConfigVersions } from '../cluster/config-versions.js';
+import type { LicenseManager } from '../cluster/licenses/license-manager.js';
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { TaskService } from '../cluster/tasks/task-service.js';
 import type { ContentStore } from '../content/content-store.js';
@@ -52,8 +54,12 @@ export interface AppContext {
   masterKey: Buffer;
   /** Cluster-wide tasks (GC, backup, import…): their runs, and runs on demand. */
   tasks: TaskService;
+  /** This node's side of the Cluster License Manager (off when no license public key is configured). */
+  licenses: LicenseManager;
   /** Metrics of every process of this node (workers ask the primary); defaults to this process. */
   collectMetrics(): Promise<RegistrySnapshot>;
   /** Runs garbage collection now, as a cluster task run (waits for it; returns its counts). */
   runGc(): Promise<unknown>;
+  /** This node's local shard and the cluster's node secret when binarystore.xml has a sharding-cluster provider (the internal node API). */
+  binstoreNode?: NodeBinstore;
 }

@@ -12,6 +12,13 @@ import { uiAuthRoutes } from './routes/ui-auth.js';
 import { searchRoutes } from './routes/search.js';
 import { storageRoutes } from './routes/storage.js';
 import { taskRoutes } from './routes/tasks.js';
+import { licenseRoutes } from './routes/licenses.js';
+import { binstoreNodeRoutes } from './routes/binstore-node.js';
+import { pypiRoutes } from './routes/pypi.js';
+import { npmRoutes } from './routes/npm.js';
+import { ociRoutes } from './routes/oci.js';
+import { uiStaticRoutes } from './routes/ui-static.js';
+import { systemLogRoutes } from './routes/system-logs.js';
 
 export interface AppOptions {
   /** Where one line per request goes (`logs/request.log`); none when undefined. */
@@ -19,7 +26,7 @@ export interface AppOptions {
 }
 
 /** The route plugins, in registration order. A new API area adds its plugin here. */
-const API_PLUGINS = [systemRoutes, repositoryRoutes, storageRoutes, searchRoutes, securityRoutes, configFileRoutes, uiAuthRoutes, taskRoutes];
+const API_PLUGINS = [systemRoutes, repositoryRoutes, storageRoutes, searchRoutes, securityRoutes, configFileRoutes, uiAuthRoutes, taskRoutes, licenseRoutes, binstoreNodeRoutes, npmRoutes, pypiRoutes, ociRoutes, systemLogRoutes, uiStaticRoutes];
 
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 

@@ -20,6 +20,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   STORAGE_FULL: 507,
   UPLOAD_ABORTED: 400,
   UNAVAILABLE: 503,
+  UPSTREAM_FAILED: 502,
+  METHOD_NOT_ALLOWED: 405,
   NOT_IMPLEMENTED: 501,
   INTERNAL: 500,
 };
@@ -36,7 +38,8 @@ export function errorHandler(err: FastifyError | ArcaError | Error, request: Fas
   let message = err.message;
   if (err instanceof ArcaError) {
     status = STATUS_BY_CODE[err.code];
-    if (status === 401) reply.header('WWW-Authenticate', REALM);
+    // Not to the web UI's scripts (X-Requested-With): the browser would show its own login dialog.
+    if (status === 401 && request.headers['x-requested-with'] !== 'XMLHttpRequest') reply.header('WWW-Authenticate', REALM);
     const retry = err.details?.retryAfter;
     if (typeof retry === 'number') reply.header('Retry-After', String(retry));
   } else if (typeof (err as FastifyError).statusCode === 'number' && (err as FastifyError).statusCode! < 500) {

@@ -17,6 +17,8 @@ import { exportBackup } from '../services/backup/backup-export.js';
 import { importBackup } from '../services/backup/backup-import.js';
 import { backupDirWarning } from '../services/backup/storage-location.js';
 import type { SystemProperties } from '../config/system-properties.js';
+import { scrubStore } from '../content/scrub.js';
+import { collectOciGarbage } from '../services/oci/oci-gc.js';
 import { sessionCleanupTask } from '../security/session-cleanup-task.js';
 import type { SessionService } from '../security/sessions.js';
 
@@ -62,12 +64,48 @@ export function gcTask(deps: TaskDeps): ClusterTask {
   const graceMs = deps.system.number('arca.gc.graceSecs') * 1000;
   return {
     name: 'gc',
-    description: 'Garbage collection: removes binaries no item references (older than arca.gc.graceSecs), orphan files and stale uploads',
+    description: 'Garbage collection: removes untagged manifests and unreferenced blobs of docker/oci repositories, then binaries no item references (older than arca.gc.graceSecs), orphan files and stale uploads',
     group: STORAGE,
     schedule: intervalSecs > 0 ? everyMs(intervalSecs * 1000) : undefined,
     async run(ctx) {
+      // Registry repositories first: what it unreferences is freed by the content store's pass.
+      const oci = await collectOciGarbage(deps, graceMs, ctx.signal);
       const result = await deps.content.collectGarbage(graceMs, ctx.signal);
-      return { counts: { ...result } };
+      return { counts: { ...oci, ...result } };
+    },
+  };
+}
+
+export function scrubTask(deps: TaskDeps): ClusterTask {
+  const intervalSecs = deps.system.number('arca.binarystore.scrubIntervalSecs');
+  return {
+    name: 'scrub',
+    description: 'Integrity scrub: verifies the checksum of every stored binary (every copy on redundant stores), repairs a corrupt or missing copy from a good one, and reports what could not be restored',
+    group: STORAGE,
+    schedule: intervalSecs > 0 ? everyMs(intervalSecs * 1000) : undefined,
+    async run(ctx) {
+      const { problems, ...counts } = await scrubStore(deps.database, deps.content.provider, { signal: ctx.signal });
+      if (counts.unrecoverable > 0) ctx.log.error({ unrecoverable: counts.unrecoverable, problems }, 'scrub: binaries that no copy could restore');
+      return { counts, result: { problems } };
+    },
+  };
+}
+
+/** Balancing of redundant binary stores: restores `redundancy` copies of every binary, removes safe surplus copies. */
+export function balanceTask(deps: TaskDeps): ClusterTask {
+  const provider = deps.content.provider;
+  const intervalSecs = deps.system.number('arca.binarystore.balanceIntervalSecs');
+  return {
+    name: 'binstore-balance',
+    description: 'Binary store balancing: copies binaries that have fewer copies than the redundancy (a node left, a write kept fewer copies under lenientLimit) and removes surplus copies once every shard answers',
+    group: STORAGE,
+    schedule: provider.balance && intervalSecs > 0 ? everyMs(intervalSecs * 1000) : undefined,
+    async run(ctx) {
+      if (!provider.balance) return { counts: {}, result: { skipped: `the '${provider.type}' binary store keeps one copy of each binary: nothing to balance` } };
+      const result = await provider.balance(ctx.signal);
+      const counts = Object.fromEntries(Object.entries(result).filter((e): e is [string, number] => typeof e[1] === 'number'));
+      ctx.log.info(counts, 'binary store balanced');
+      return { counts };
     },
   };
 }
@@ -143,5 +181,5 @@ export function importTask(deps: TaskDeps): ClusterTask<{ path: string }> {
 export async function clusterTasks(deps: TaskDeps): Promise<ClusterTask[]> {
   // Only with artifactory.map.provider.type=db: other session stores need no cluster task.
   const sessionCleanup = await sessionCleanupTask(deps.systemProperties, deps.database, deps.sessions);
-  return [gcTask(deps), backupTask(deps), importTask(deps), ...(sessionCleanup ? [sessionCleanup] : [])] as ClusterTask[];
+  return [gcTask(deps), backupTask(deps), importTask(deps), scrubTask(deps), balanceTask(deps), ...(sessionCleanup ? [sessionCleanup] : [])] as ClusterTask[];
 }

@@ -1,5 +1,8 @@
 import pino, { type Logger } from 'pino';
-import { FileSystemProvider } from '../binstore/file-system-provider.js';
+import type { BinaryProvider } from '../binstore/binary-provider.js';
+import { chainBuilder, deriveNodeSecret } from '../binstore/chain/build.js';
+import { resolveChain } from '../binstore/chain/resolve.js';
+import { binstoreNodeOf } from '../binstore/sharding/sharding-cluster-provider.js';
 import { ConfigFiles } from '../cluster/config-files.js';
 import { ConfigVersions } from '../cluster/config-versions.js';
 import { PgChangeListener } from '../cluster/pg-change-listener.js';
@@ -10,12 +13,13 @@ import { TaskRunner } from '../cluster/tasks/task-runner.js';
 import { TaskScheduler } from '../cluster/tasks/task-scheduler.js';
 import { TaskService } from '../cluster/tasks/task-service.js';
 import { clusterTasks } from './cluster-tasks.js';
-import { loadBinarystoreConfig } from '../config/binarystore.js';
+import { readBinarystoreXml } from '../config/binarystore.js';
 import { resolveDatabaseConfig, type DatabaseConfig } from '../config/db-config.js';
 import { ensureHome, homeLayout, type HomeLayout } from '../config/home.js';
 import { ConfigError, loadMasterKey } from '../config/master-key.js';
 import { resolveNodeIdentity, type NodeIdentity } from '../config/node-identity.js';
 import { NodeRegistry } from '../cluster/node-registry.js';
+import { startLicenses } from '../cluster/licenses/node-licenses.js';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { checkMasterKey, recordedMasterKey } from '../cluster/master-key-check.js';
@@ -109,6 +113,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
         : undefined,
   });
   let locks: LockManager | undefined;
+  let provider: BinaryProvider | undefined;
   try {
     // Cluster locks on their own connections (the seed's locking pool). Migrations run under
     // one, so nodes starting together migrate once, one after the other.
@@ -150,9 +155,26 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       else if (r.action === 'stored') log.info({ file: r.name, sha256: r.sha256 }, `etc/${r.name} stored in the database for the other nodes`);
     }
     const sysProps = SystemProperties.load(layout.systemProperties);
-    // artifactory.ha.data.dir: the binaries live in the shared directory (the seed's NFS option).
-    const storeConfig = loadBinarystoreConfig(layout.binarystoreXml, identity.haDataDir ?? layout.data);
-    const provider = await new FileSystemProvider({ fileStoreDir: storeConfig.fileStoreDir, tempDir: storeConfig.tempDir }).init();
+    // The binary store chain of etc/binarystore.xml. artifactory.ha.data.dir: relative store
+    // directories live in the shared directory (the seed's NFS option).
+    const storeDataDir = identity.haDataDir ?? layout.data;
+    const chain = resolveChain(readBinarystoreXml(layout.binarystoreXml), { dataDir: storeDataDir });
+    if (init) for (const w of chain.warnings) log.warn(w);
+    const binstore = chainBuilder(
+      {
+        dataDir: storeDataDir,
+        nodeId,
+        clock,
+        log: log.child({ component: 'binstore' }),
+        peers: async () =>
+          identity.haEnabled
+            ? (await registry.list()).filter((n) => n.id !== nodeId && n.state === 'RUNNING' && n.url).map((n) => ({ nodeId: n.id, url: n.url! }))
+            : [],
+        nodeSecret: deriveNodeSecret(masterKey),
+      },
+      { file: layout.binarystoreXml },
+    );
+    provider = await binstore.build(chain.root);
     const content = new ContentStore(database, provider, clock);
     const settings = new SystemSettings(database, versions, clock);
     const repos = new RepositoryService(database, versions, clock);
@@ -187,6 +209,9 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       pool.set(s.max, { state: 'max' });
     });
     const local = () => metrics.snapshot();
+
+    // The Cluster License Manager (off without a license public key): take a license now.
+    const licenses = await startLicenses({ database, clock, system, layout, identity, versions, log, init });
 
     // Cluster-wide tasks: every process can run one on demand; the scheduler is started only
     // in the process that runs the node's singletons (server.ts).
@@ -233,6 +258,9 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       systemProperties: sysProps,
       locks: lockManager,
       tasks: taskService,
+      licenses,
+      // The internal node API serves this node's local shard when the chain has a sharding-cluster provider.
+      binstoreNode: binstoreNodeOf(binstore),
       async collectMetrics() {
         await metrics.collect();
         return options.collectMetrics ? options.collectMetrics(local) : local();
@@ -243,6 +271,9 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       },
       async close() {
         await scheduler.stop(handOverMs);
+        // Only the process that registered the node gives its license back.
+        await (init ? licenses.release() : licenses.stop()).catch((err: unknown) => log.warn({ err }, 'returning the license to the pool failed'));
+        await provider?.close?.().catch((err: unknown) => log.warn({ err }, 'closing the binary store failed'));
         await lockManager.close();
         await versions.stop();
         await sessions.close().catch(() => undefined);
@@ -251,6 +282,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
     };
     return ctx;
   } catch (err) {
+    await provider?.close?.().catch(() => undefined);
     await versions.stop().catch(() => undefined);
     await locks?.close().catch(() => undefined);
     await database.close().catch(() => undefined);

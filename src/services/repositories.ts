@@ -2,8 +2,11 @@ import type { ConfigVersions } from '../cluster/config-versions.js';
 import type { Clock } from '../core/clock.js';
 import { ArcaError } from '../core/errors.js';
 import { REPO_KEY_PATTERN } from '../core/paths.js';
+import { encryptSecret, isEncrypted } from '../core/secrets.js';
 import type { Database } from '../db/database.js';
 import { deleteTree } from '../db/items.js';
+import { dropCacheRecords } from './remote/cache-records.js';
+import { REMOTE_DEFAULTS } from './remote/remote-settings.js';
 
 export const PACKAGE_TYPES = [
   'alpine', 'bower', 'cargo', 'chef', 'cocoapods', 'composer', 'conan', 'conda', 'cran', 'debian', 'docker',
@@ -13,7 +16,7 @@ export const PACKAGE_TYPES = [
 
 export type RepoClass = 'local' | 'remote' | 'virtual' | 'federated';
 /** Classes this release can create; the others answer a clear 400. */
-const SUPPORTED_CLASSES: RepoClass[] = ['local'];
+const SUPPORTED_CLASSES: RepoClass[] = ['local', 'remote', 'virtual'];
 const RESERVED_KEYS = new Set(['api', 'ui', 'webapp', 'list', 'repo', 'auto-trashcan', 'access', 'router']);
 
 /** The JFrog JSON configuration of a repository (unknown fields are kept as given). */
@@ -56,6 +59,14 @@ const LOCAL_DEFAULTS = {
   environments: [] as string[],
 };
 
+const VIRTUAL_DEFAULTS = {
+  repositories: [] as string[],
+  defaultDeploymentRepo: '',
+  artifactoryRequestsCanRetrieveRemoteArtifacts: false,
+};
+
+const CLASS_DEFAULTS: Record<string, object> = { local: {}, remote: REMOTE_DEFAULTS, virtual: VIRTUAL_DEFAULTS };
+
 function invalid(field: string, message: string): ArcaError {
   return new ArcaError('INVALID_CONFIG', `Invalid repository configuration: '${field}' ${message}`, { field });
 }
@@ -80,6 +91,20 @@ const FIELD_TYPES: Record<string, [string, Checker]> = {
   maxUniqueSnapshots: ['a non-negative integer', (v) => Number.isInteger(v) && (v as number) >= 0],
   propertySets: ['an array of strings', (v) => Array.isArray(v) && v.every((s) => typeof s === 'string')],
   environments: ['an array of strings', (v) => Array.isArray(v) && v.every((s) => typeof s === 'string')],
+  // Remote repositories.
+  url: ['an http or https URL', (v) => typeof v === 'string' && /^https?:\/\/[^\s/]+/i.test(v) && URL.canParse(v)],
+  username: ['a string', (v) => typeof v === 'string'],
+  password: ['a string', (v) => typeof v === 'string'],
+  offline: ['a boolean', (v) => typeof v === 'boolean'],
+  hardFail: ['a boolean', (v) => typeof v === 'boolean'],
+  storeArtifactsLocally: ['true (a remote repository always keeps what it fetched)', (v) => v === true],
+  retrievalCachePeriodSecs: ['a non-negative integer', (v) => Number.isInteger(v) && (v as number) >= 0],
+  missedRetrievalCachePeriodSecs: ['a non-negative integer', (v) => Number.isInteger(v) && (v as number) >= 0],
+  assumedOfflinePeriodSecs: ['a non-negative integer', (v) => Number.isInteger(v) && (v as number) >= 0],
+  socketTimeoutMillis: ['a positive integer', (v) => Number.isInteger(v) && (v as number) > 0],
+  // Virtual repositories.
+  repositories: ['an array of repository keys', (v) => Array.isArray(v) && v.every((s) => typeof s === 'string')],
+  defaultDeploymentRepo: ['a repository key', (v) => typeof v === 'string'],
 };
 
 /** Validates a create (`base` undefined) or a partial update of a repository configuration. */
@@ -102,7 +127,16 @@ export function validateRepoConfig(key: string, input: unknown, base?: RepoConfi
   for (const [field, [what, ok]] of Object.entries(FIELD_TYPES)) {
     if (body[field] !== undefined && !ok(body[field])) throw invalid(field, `must be ${what}`);
   }
-  return { ...LOCAL_DEFAULTS, ...(base ?? {}), ...body, key, rclass: rclass as RepoClass, packageType } as RepoConfig;
+  const config = { ...LOCAL_DEFAULTS, ...CLASS_DEFAULTS[rclass], ...(base ?? {}), ...body, key, rclass: rclass as RepoClass, packageType } as RepoConfig;
+  if (rclass === 'remote' && !config.url) throw invalid('url', 'is required for a remote repository');
+  if (rclass === 'virtual') {
+    const members = config.repositories as string[];
+    if (members.includes(key)) throw invalid('repositories', `cannot include the virtual repository '${key}' itself`);
+    if (new Set(members).size !== members.length) throw invalid('repositories', 'lists a repository twice');
+    const target = config.defaultDeploymentRepo as string;
+    if (target && !members.includes(target)) throw invalid('defaultDeploymentRepo', `'${target}' is not one of the repositories of '${key}'`);
+  }
+  return config;
 }
 
 export function validateRepoKey(key: string): void {
@@ -116,6 +150,7 @@ export function validateRepoKey(key: string): void {
 export class RepositoryService {
   private cache: Map<string, RepoConfig> | undefined;
   private loading: Promise<Map<string, RepoConfig>> | undefined;
+  private masterKey: Buffer | undefined;
 
   constructor(
     private readonly database: Database,
@@ -141,6 +176,52 @@ export class RepositoryService {
     return this.loading;
   }
 
+  /** The key that encrypts the passwords of remote repositories before they are stored. */
+  useMasterKey(key: Buffer): void {
+    this.masterKey = key;
+  }
+
+  /** Encrypts a remote's password (kept as is when already encrypted or when no key is set). */
+  private sealed(config: RepoConfig): RepoConfig {
+    const pw = config.password;
+    if (typeof pw === 'string' && pw !== '' && !isEncrypted(pw) && this.masterKey) {
+      return { ...config, password: encryptSecret(this.masterKey, pw) };
+    }
+    return config;
+  }
+
+  /**
+   * Checks a virtual repository's members against the other repositories: each exists, has
+   * the same package type, and no chain of virtual repositories leads back to this one;
+   * `defaultDeploymentRepo` is a local repository.
+   */
+  private async checkMembers(config: RepoConfig): Promise<void> {
+    if (config.rclass !== 'virtual') return;
+    const all = await this.all();
+    for (const k of config.repositories as string[]) {
+      const m = all.get(k);
+      if (!m) throw invalid('repositories', `'${k}' does not exist`);
+      if (m.packageType !== config.packageType) {
+        throw invalid('repositories', `'${k}' is a ${m.packageType} repository; members of '${config.key}' must be ${config.packageType} repositories`);
+      }
+      if (m.rclass === 'federated') throw invalid('repositories', `'${k}' is a federated repository`);
+    }
+    const target = config.defaultDeploymentRepo as string;
+    if (target && all.get(target)?.rclass !== 'local') throw invalid('defaultDeploymentRepo', `'${target}' must be a local repository`);
+    const membersOf = (k: string): string[] => {
+      const r = k === config.key ? config : all.get(k);
+      return r?.rclass === 'virtual' && Array.isArray(r.repositories) ? (r.repositories as string[]) : [];
+    };
+    const path: string[] = [];
+    const visit = (k: string): void => {
+      if (path.includes(k)) throw invalid('repositories', `would make a cycle: ${[...path, k].join(' -> ')}`);
+      path.push(k);
+      for (const m of membersOf(k)) visit(m);
+      path.pop();
+    };
+    visit(config.key);
+  }
+
   async list(): Promise<RepoConfig[]> {
     return [...(await this.all()).values()];
   }
@@ -157,7 +238,8 @@ export class RepositoryService {
 
   async create(key: string, input: unknown, position?: number): Promise<RepoConfig> {
     validateRepoKey(key);
-    const config = validateRepoConfig(key, input);
+    const config = this.sealed(validateRepoConfig(key, input));
+    await this.checkMembers(config);
     const now = this.clock.now();
     await this.versions.change('repositories', async (trx) => {
       const existing = await trx.selectFrom('repositories').select('repo_key').where('repo_key', '=', key).executeTakeFirst();
@@ -182,7 +264,8 @@ export class RepositoryService {
 
   async update(key: string, input: unknown): Promise<RepoConfig> {
     const base = await this.require(key);
-    const config = validateRepoConfig(key, input, base);
+    const config = this.sealed(validateRepoConfig(key, input, base));
+    await this.checkMembers(config);
     await this.versions.change('repositories', (trx) =>
       trx.updateTable('repositories').set({ config: JSON.stringify(config), modified: this.clock.now() }).where('repo_key', '=', key).execute(),
     );
@@ -195,6 +278,7 @@ export class RepositoryService {
     await this.require(key);
     const removed = await this.versions.change('repositories', async (trx) => {
       const rows = await deleteTree(trx, key, '');
+      await dropCacheRecords(trx, key);
       await trx.deleteFrom('repositories').where('repo_key', '=', key).execute();
       return rows.length;
     });

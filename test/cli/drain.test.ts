@@ -51,7 +51,9 @@ describe('SIGTERM: readiness first, then drain, then stop', () => {
     while (Date.now() - t0 < 6000) {
       const r = await raw(node.url, { path: '/artifactory/api/system/ping', anonymous: true }).catch((e: NodeJS.ErrnoException) => e);
       if (r instanceof Error) {
-        expect(r.code).toBe('ECONNREFUSED');
+        // A connection that reached the accept queue as the listener closed is reset rather
+        // than refused: either way the node no longer serves it.
+        expect(['ECONNREFUSED', 'ECONNRESET']).toContain(r.code);
         refusedAt = Date.now() - t0;
         break;
       }

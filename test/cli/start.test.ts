@@ -35,6 +35,8 @@ describe('arca start', () => {
     }
     expect(statSync(join(home, 'etc/security/master.key')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(home, 'etc/security/master.key'), 'utf8').trim()).toMatch(/^[0-9a-f]{32}$/);
+    // With two workers, one may answer ping before the supervisor has printed the banner.
+    for (let i = 0; i < 100 && !node.output().includes('Arca data dir:'); i++) await new Promise((r) => setTimeout(r, 100));
     const out = node.output();
     expect(out).toContain("HA Node ID: 'art-b'");
     expect(out).toMatch(/Version: \d+\.\d+\.\d+/);

@@ -54,7 +54,10 @@ describe.each(DIALECTS)('repositories API on %s', (dialect) => {
     [{ rclass: 'local', packageType: 'nope' }, 'packageType'],
     [{ rclass: 'local', includesPattern: 5 }, 'includesPattern'],
     [{ rclass: 'local', key: 'other' }, 'key'],
-    [{ rclass: 'remote', url: 'https://x' }, 'rclass'],
+    [{ rclass: 'federated' }, 'rclass'],
+    [{ rclass: 'remote' }, 'url'],
+    [{ rclass: 'remote', url: 'ftp://x' }, 'url'],
+    [{ rclass: 'virtual', repositories: ['nope'] }, 'repositories'],
   ])('rejects an invalid config %j with 400 naming %s', async (body, field) => {
     const res = await node.request({ method: 'PUT', url: '/artifactory/api/repositories/bad-one', payload: body });
     expect(res.statusCode).toBe(400);

@@ -6,6 +6,8 @@ import * as m0003 from './0003-locks.js';
 import * as m0004 from './0004-task-runs.js';
 import * as m0005 from './0005-config-files.js';
 import * as m0006 from './0006-sessions.js';
+import * as m0007 from './0007-remote-cache.js';
+import * as m0008 from './0008-licenses.js';
 
 export interface NumberedMigration {
   name: string;
@@ -20,4 +22,6 @@ export const MIGRATIONS: NumberedMigration[] = [
   { name: '0004-task-runs', up: m0004.up },
   { name: '0005-config-files', up: m0005.up },
   { name: '0006-sessions', up: m0006.up },
+  { name: '0007-remote-cache', up: m0007.up },
+  { name: '0008-licenses', up: m0008.up },
 ];

@@ -2,13 +2,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { classifyChecksum, type Checksums } from '../../core/digests.js';
 import { ArcaError } from '../../core/errors.js';
 import { parseRepoPath, type RepoPath } from '../../core/paths.js';
-import { fullPathOf, type ItemRow } from '../../db/items.js';
+import { fullPathOf } from '../../db/items.js';
 import { deployedFileJson, deployedFolderJson } from '../../services/item-info.js';
+import { packageServices } from '../../services/remote/package-services.js';
+import type { AccessCheck } from '../../services/storage-api.js';
 import type { AppContext } from '../app-context.js';
-import { baseUrl, requireRepoAction } from '../auth.js';
-import { multipartRanges, parseRange } from '../ranges.js';
-import { sendFileRange } from '../send-file.js';
-import type { ByteRange } from '../../binstore/binary-provider.js';
+import { baseUrl, deny, requireRepoAction } from '../auth.js';
+import { addressRepo, locate } from './artifacts-locate.js';
+import { header, serveBytes, serveFile } from './artifacts-serve.js';
 import { folderListingHtml } from './folder-listing.js';
 
 const PREFIX = '/artifactory/';
@@ -17,11 +18,6 @@ const ITEM_CREATED = 'application/vnd.org.jfrog.artifactory.storage.ItemCreated+
 function repoPathOf(request: FastifyRequest): RepoPath {
   const url = request.raw.url ?? '';
   return parseRepoPath(url.slice(url.indexOf(PREFIX) + PREFIX.length));
-}
-
-function header(request: FastifyRequest, name: string): string | undefined {
-  const v = request.headers[name];
-  return Array.isArray(v) ? v[0] : v;
 }
 
 /** Checksums the client declared; the generic `X-Checksum` fills in only a missing specific one. */
@@ -39,93 +35,47 @@ export function declaredChecksums(request: FastifyRequest): Partial<Checksums> {
   return out;
 }
 
-function contentDisposition(name: string): string {
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
-}
-
-function etagMatches(ifNoneMatch: string, sha1: string): boolean {
-  return ifNoneMatch
-    .split(',')
-    .map((t) => t.trim().replace(/^W\//, '').replace(/^"|"$/g, ''))
-    .some((t) => t === '*' || t === sha1);
-}
-
-async function serveFile(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, item: ItemRow, head: boolean) {
-  const sha1 = item.sha1!;
-  const size = item.size;
-  const type = item.mime_type ?? 'application/octet-stream';
-  reply.header('Last-Modified', new Date(item.modified).toUTCString());
-  reply.header('ETag', sha1);
-  reply.header('X-Checksum-Sha1', sha1);
-  if (item.sha256) reply.header('X-Checksum-Sha256', item.sha256);
-  if (item.md5) reply.header('X-Checksum-Md5', item.md5);
-  reply.header('Accept-Ranges', 'bytes');
-  reply.header('X-Artifactory-Filename', encodeURIComponent(item.name));
-  reply.header('Content-Disposition', contentDisposition(item.name));
-
-  const inm = header(request, 'if-none-match');
-  const ims = header(request, 'if-modified-since');
-  if ((inm && etagMatches(inm, sha1)) || (!inm && ims && Date.parse(ims) >= Math.floor(item.modified / 1000) * 1000)) {
-    return reply.code(304).send();
-  }
-
-  const range = head ? ({ kind: 'none' } as const) : parseRange(header(request, 'range'), size);
-  if (range.kind === 'unsatisfiable') {
-    reply.header('Content-Range', `bytes */${size}`);
-    throw new ArcaError('RANGE_NOT_SATISFIABLE', `Requested range not satisfiable for a ${size}-byte file`);
-  }
-  if (head) {
-    reply.header('Content-Type', type).header('Content-Length', String(size));
-    return reply.code(200).send();
-  }
-  const small = size <= ctx.content.smallFileLimit;
-  if (range.kind === 'ranges' && range.ranges.length === 1) {
-    const r = range.ranges[0];
-    reply.code(206).header('Content-Range', `bytes ${r.start}-${r.end}/${size}`).header('Content-Type', type);
-    if (small) return reply.send((await ctx.content.readSmall(sha1)).subarray(r.start, r.end + 1));
-    reply.header('Content-Length', String(r.end - r.start + 1));
-    return sendLarge(ctx, reply, sha1, r, 206);
-  }
-  if (range.kind === 'ranges') {
-    const mp = multipartRanges(range.ranges, size, type, (r) => ctx.content.read(sha1, r));
-    reply.code(206).header('Content-Type', `multipart/byteranges; boundary=${mp.boundary}`).header('Content-Length', String(mp.length));
-    return reply.send(mp.body);
-  }
-  reply.code(200).header('Content-Type', type);
-  if (small) return reply.send(await ctx.content.readSmall(sha1));
-  reply.header('Content-Length', String(size));
-  return sendLarge(ctx, reply, sha1, { start: 0, end: size - 1 }, 200);
-}
-
-async function sendLarge(ctx: AppContext, reply: FastifyReply, sha1: string, range: ByteRange, status: number) {
-  const fh = await ctx.content.openFile(sha1);
-  if (fh) return sendFileRange(reply, fh, range, status);
-  return reply.code(status).send(await ctx.content.read(sha1, range));
-}
-
 async function get(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, head: boolean) {
   const rp = repoPathOf(request);
-  const repo = await ctx.repos.require(rp.repoKey);
-  await requireRepoAction(ctx, request, 'read', repo, rp.path);
-  const item = rp.path === '' ? undefined : await ctx.artifacts.resolve(repo.key, rp.path);
-  if (item && item.type === 'file') return serveFile(ctx, request, reply, item, head);
+  const { repo, cacheOnly } = await addressRepo(ctx, rp.repoKey);
+  // A virtual repository is read through its members' permissions (checked per member).
+  if (repo.rclass !== 'virtual') await requireRepoAction(ctx, request, 'read', repo, rp.path);
+  const principal = request.principal;
+  const can: AccessCheck = (action, r, p) => ctx.security.canAccess(principal, action, r, p);
+  const svc = packageServices(ctx);
+  const lc = { ctx, svc, can, user: principal.name, cacheOnly, folder: rp.folder };
+  const found = await locate(lc, repo, rp.path);
+  if (repo.rclass === 'virtual' && (!found || (found.kind === 'folder' && found.rows.length === 0))) {
+    // Nothing visible: when a member was hidden from the caller, ask for credentials (Maven's flow).
+    for (const m of await svc.virtual.members(repo)) {
+      if (!(await can('read', m, rp.path))) await deny(ctx, principal, `read '${repo.key}/${rp.path}'`);
+    }
+  }
+  if (found?.kind === 'item') return serveFile(ctx, request, reply, found.item, head);
+  if (found?.kind === 'bytes') return serveBytes(request, reply, rp.path, found.data, found.modified, head, found.type);
+  if (!found && rp.path !== '') throw new ArcaError('ITEM_NOT_FOUND', `Could not find resource '${rp.repoKey}/${rp.path}'`);
   const url = request.raw.url ?? '';
   const pathOnly = url.split('?')[0];
   if (!pathOnly.endsWith('/')) return reply.redirect(`${pathOnly}/`, 302);
-  const children = await ctx.artifacts.children(repo.key, item ? fullPathOf(item) : '');
+  const rows = found?.kind === 'folder' ? found.rows : await ctx.artifacts.children(repo.key, '');
   const visible = [];
-  for (const c of children) {
-    if (await ctx.security.canAccess(request.principal, 'read', repo, fullPathOf(c))) visible.push(c);
+  for (const c of rows) {
+    // Children of a virtual repository were filtered per member already.
+    if (repo.rclass === 'virtual' || (await can('read', repo, fullPathOf(c)))) visible.push(c);
   }
   reply.type('text/html; charset=utf-8');
   if (head) return reply.code(200).send();
-  return reply.send(folderListingHtml(repo.key, item ? fullPathOf(item) : '', visible));
+  return reply.send(folderListingHtml(rp.repoKey, rp.path, visible));
 }
-
 async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
   const rp = repoPathOf(request);
-  const repo = await ctx.repos.require(rp.repoKey);
+  const addressed = await addressRepo(ctx, rp.repoKey);
+  if (addressed.repo.rclass === 'remote' || addressed.cacheOnly) {
+    throw new ArcaError('METHOD_NOT_ALLOWED', `Remote repository '${addressed.repo.key}' is read-only: deploy to a local repository instead`);
+  }
+  const svc = packageServices(ctx);
+  // A deploy to a virtual repository goes to its defaultDeploymentRepo, with that repository's permissions.
+  const repo = addressed.repo.rclass === 'virtual' ? await svc.virtual.deploymentRepo(addressed.repo) : addressed.repo;
   await requireRepoAction(ctx, request, 'write', repo, rp.path);
   const principal = request.principal;
   const hasProps = Object.keys(rp.matrix).length > 0;
@@ -137,7 +87,7 @@ async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
   });
   let result;
   try {
-    result = await ctx.artifacts.deploy({
+    result = await svc.deploy.deploy({
       repo,
       path: rp.path,
       folder: rp.folder,
@@ -158,6 +108,11 @@ async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
     throw err;
   }
   const base = await baseUrl(ctx, request);
+  if (result.absorbed) {
+    // A file the format recorded without storing it (a checksum file): answer with its target.
+    const body = result.item ? deployedFileJson(base, result.item) : {};
+    return reply.code(201).header('Content-Type', ITEM_CREATED).send(Buffer.from(JSON.stringify(body)));
+  }
   if (result.item.type === 'folder') {
     const body = deployedFolderJson(base, result.item);
     return reply.code(201).header('Location', body.uri).header('Content-Type', ITEM_CREATED).send(Buffer.from(JSON.stringify(body)));
@@ -168,14 +123,23 @@ async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
 
 async function del(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
   const rp = repoPathOf(request);
-  const repo = await ctx.repos.require(rp.repoKey);
+  const { repo } = await addressRepo(ctx, rp.repoKey);
+  if (repo.rclass === 'virtual') {
+    throw new ArcaError('METHOD_NOT_ALLOWED', `Cannot delete through virtual repository '${repo.key}': delete from the member repository`);
+  }
   await requireRepoAction(ctx, request, 'delete', repo, rp.path);
-  await ctx.artifacts.delete(repo.key, rp.path);
+  await packageServices(ctx).deploy.delete(repo, rp.path, request.principal.name);
   return reply.code(204).send();
 }
 
-/** Deploy, download and delete at `/artifactory/{repoKey}/{path}` (REST-API.md §1). */
+/**
+ * Deploy, download and delete at `/artifactory/{repoKey}/{path}` (REST-API.md §1) for local,
+ * remote (`{key}` and `{key}-cache`) and virtual repositories of every format, through the
+ * repository's format handler.
+ */
 export async function artifactRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  // Built now so remote passwords are encrypted with the master key from the first request on.
+  packageServices(ctx);
   // Artifact bodies are never parsed: every content type reaches the handler as a raw stream.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));

@@ -3,6 +3,7 @@ import { ArcaError } from '../../core/errors.js';
 import type { Principal } from '../../security/types.js';
 import type { AppContext } from '../app-context.js';
 import { baseUrl } from '../auth.js';
+import { crossSiteRequest, sessionFromCookie } from '../session-cookie.js';
 
 /** `<base>/<path>/<name>` with the name URL-encoded, for the `uri` fields of listings. */
 export async function securityUri(ctx: AppContext, request: FastifyRequest, path: string, name: string): Promise<string> {
@@ -50,9 +51,12 @@ export async function authenticateCaller(ctx: AppContext, request: FastifyReques
   const principal = await ctx.security.authenticate({
     authorization: h.authorization,
     apiKey: (h['x-jfrog-art-api'] ?? h['x-api-key']) as string | undefined,
+    // The web UI creates tokens with its session cookie (same-site requests only, as everywhere).
+    session: h.cookie === undefined ? undefined : sessionFromCookie(h.cookie),
     remoteAddress: request.ip,
   });
   if (principal.anonymous) throw new ArcaError('UNAUTHORIZED', 'Authentication is required');
+  if (principal.via === 'session' && crossSiteRequest(request)) throw new ArcaError('FORBIDDEN', 'A request authenticated by the session cookie must come from this site (Origin mismatch)');
   request.principal = principal;
   return principal;
 }

@@ -79,7 +79,9 @@ export async function systemRoutes(app: FastifyInstance, ctx: AppContext): Promi
   }
 
   app.get('/artifactory/api/system/ping', PUBLIC, async (_request, reply) => {
-    const problem = await health(ctx);
+    // A node that needs a license and has none still serves (so licenses can be added through
+    // it); only ping, which monitors watch, says so. Readiness, which balancers probe, does not.
+    const problem = (await health(ctx)) ?? ctx.licenses.problem();
     reply.type('text/plain');
     if (problem) return reply.code(503).send(problem);
     return 'OK';
@@ -89,6 +91,7 @@ export async function systemRoutes(app: FastifyInstance, ctx: AppContext): Promi
     version: ctx.node.version.version,
     revision: ctx.node.version.revision,
     addons: ['arca', 'ha', 'rest'],
+    ...(ctx.licenses.status().hash ? { license: ctx.licenses.status().hash } : {}),
   }));
 
   for (const prefix of ['/artifactory/api/v1/system', '/router/api/v1/system']) {

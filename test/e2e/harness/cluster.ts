@@ -44,6 +44,12 @@ export class TestCluster {
     private readonly size = 3,
     /** Extra environment for every node (e.g. short task leases). */
     private readonly nodeEnv: Record<string, string> = {},
+    /**
+     * `binarystoreXml`: written to every node's etc/binarystore.xml (the primary's copy is the
+     * one mirrored); `localData`: each node keeps its own data dir (cluster-file-system and the
+     * cluster-* cloud templates) instead of the shared `artifactory.ha.data.dir`.
+     */
+    private readonly storage: { binarystoreXml?: string; localData?: boolean } = {},
   ) {}
 
   get lbUrl(): string {
@@ -62,10 +68,12 @@ export class TestCluster {
       mkdirSync(join(home, 'etc', 'security'), { recursive: true });
       writeFileSync(join(home, 'etc', 'db.properties'), `type=${this.db.type}\nurl=${this.db.url}\npool.max.active=10\n`);
       writeFileSync(join(home, 'etc', 'security', 'master.key'), key + '\n', { mode: 0o600 });
+      if (this.storage.binarystoreXml) writeFileSync(join(home, 'etc', 'binarystore.xml'), this.storage.binarystoreXml);
+      const dataDir = this.storage.localData ? '' : `artifactory.ha.data.dir=${join(shared, 'data')}\n`;
       writeFileSync(
         join(home, 'etc', 'ha-node.properties'),
         `node.id=${id}\ncontext.url=http://127.0.0.1:${port}/artifactory\nmembership.port=0\nprimary=${i === 1}\n` +
-          `artifactory.ha.data.dir=${join(shared, 'data')}\nartifactory.ha.backup.dir=${join(shared, 'backup')}\n`,
+          `${dataDir}artifactory.ha.backup.dir=${join(shared, 'backup')}\n`,
         { mode: 0o644 },
       );
       this.nodes.push({ id, port, home, url: `http://127.0.0.1:${port}`, output: '' });
