@@ -1,15 +1,14 @@
 import type { FileHandle } from 'node:fs/promises';
 import { DigestSet } from '../core/digests.js';
-import { ParallelDigest } from '../core/parallel-digest.js';
+import { acquireBatch, BATCH_BYTES, ParallelDigest, releaseBatch, type SharedBatch } from '../core/parallel-digest.js';
 import type { BinaryInfo } from './binary-provider.js';
 
-const BATCH_BYTES = 1 << 20;
 const BATCHES = 4;
 /** Start writing back every this many bytes, so the final fsync has little left to flush. */
 const SYNC_EVERY = 64 << 20;
 
 interface Batch {
-  sab: SharedArrayBuffer;
+  shared: SharedBatch;
   view: Buffer;
   busy: Promise<void>;
 }
@@ -18,7 +17,9 @@ interface Batch {
  * Writes a stream to a file in 1 MiB batches while its checksums are computed in the same
  * pass. Data that fits one batch is hashed inline; beyond that, each full batch goes to the
  * digest threads and to a positional write at the same time, and at most four batches are in
- * flight (so memory stays bounded and a slow disk or hash slows the reader down).
+ * flight (so memory stays bounded and a slow disk or hash slows the reader down). The batch
+ * buffers come from the digest threads' pool and go back to it when the file is finished.
+ * Without `md5`, the MD5 is left MD5_PENDING.
  */
 export class BatchWriter {
   private readonly batches: Batch[] = [];
@@ -34,15 +35,21 @@ export class BatchWriter {
   constructor(
     private readonly fh: FileHandle,
     private readonly fsync: boolean,
+    private readonly md5 = true,
   ) {}
 
   private batch(i: number): Batch {
     let b = this.batches[i];
     if (!b) {
-      const sab = new SharedArrayBuffer(BATCH_BYTES);
-      b = this.batches[i] = { sab, view: Buffer.from(sab), busy: Promise.resolve() };
+      const shared = acquireBatch();
+      b = this.batches[i] = { shared, view: shared.view, busy: Promise.resolve() };
     }
     return b;
+  }
+
+  /** Gives the batch buffers back to the pool (every batch is idle by now). */
+  private release(): void {
+    for (const b of this.batches.splice(0)) releaseBatch(b.shared);
   }
 
   async add(chunk: Uint8Array): Promise<void> {
@@ -66,10 +73,10 @@ export class BatchWriter {
   }
 
   private flush(b: Batch, len: number): void {
-    this.parallel ??= new ParallelDigest();
+    this.parallel ??= new ParallelDigest(this.md5);
     const at = this.position;
     this.position += len;
-    b.busy = Promise.all([this.parallel.update(b.sab, len), this.fh.write(b.view, 0, len, at)]).then(
+    b.busy = Promise.all([this.parallel.update(b.shared, len), this.fh.write(b.view, 0, len, at)]).then(
       () => undefined,
       (err: unknown) => {
         this.failure ??= err;
@@ -88,7 +95,7 @@ export class BatchWriter {
   async finish(): Promise<BinaryInfo> {
     let info: BinaryInfo;
     if (!this.parallel) {
-      const d = new DigestSet();
+      const d = new DigestSet(this.md5);
       const tail = this.batch(this.current).view.subarray(0, this.fill);
       d.update(tail);
       if (this.fill > 0) await this.fh.write(tail, 0, this.fill, 0);
@@ -99,6 +106,7 @@ export class BatchWriter {
       if (this.failure) throw this.failure;
       info = await this.parallel.digest();
     }
+    this.release();
     await this.syncing;
     if (this.failure) throw this.failure;
     if (this.fsync) await this.fh.sync();
@@ -111,6 +119,7 @@ export class BatchWriter {
     await Promise.all(this.batches.map((b) => b.busy));
     await this.syncing;
     this.parallel?.drop();
+    this.release();
     await this.fh.close().catch(() => undefined);
   }
 }

@@ -25,6 +25,12 @@ export interface StageOptions {
   signal?: AbortSignal;
   /** Refuse (and discard) data longer than this many bytes. */
   maxSize?: number;
+  /**
+   * false: skip the MD5 (the staged binary's `md5` is MD5_PENDING and the content store's
+   * backfill computes it after the upload). For uploads whose clients never ask for an MD5
+   * (registry blobs): it is the costliest of the three digests.
+   */
+  md5?: boolean;
 }
 
 /**
@@ -33,7 +39,7 @@ export interface StageOptions {
  */
 export interface BinaryProvider extends ProviderMaintenance {
   readonly type: string;
-  /** Streams `source` into staging while computing MD5, SHA-1 and SHA-256 in the same pass. */
+  /** Streams `source` into staging while computing MD5 (unless `options.md5` is false), SHA-1 and SHA-256 in the same pass. */
   stage(source: AsyncIterable<Uint8Array>, options?: StageOptions): Promise<StagedBinary>;
   exists(sha1: string): Promise<boolean>;
   /** Stored size of a binary, or undefined when it is absent. */

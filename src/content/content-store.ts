@@ -10,6 +10,8 @@ import type { BinaryRow } from '../db/items.js';
 import type { Schema } from '../db/schema.js';
 import { LruCache } from './lru-cache.js';
 import { orIgnore } from '../db/dialect.js';
+import { MD5_PENDING } from '../core/digests.js';
+import { Md5Backfill, type Md5BackfillOptions } from './md5-backfill.js';
 
 export interface GcResult {
   binariesRemoved: number;
@@ -23,6 +25,8 @@ export interface ContentStoreOptions {
   smallFileLimit?: number;
   /** Total bytes kept in the small-file cache (content is immutable, so it never goes stale). */
   cacheBytes?: number;
+  /** Timing of the MD5 backfill of binaries staged without an MD5. */
+  md5Backfill?: Md5BackfillOptions;
 }
 
 /**
@@ -32,6 +36,8 @@ export interface ContentStoreOptions {
  */
 export class ContentStore {
   readonly smallFileLimit: number;
+  /** Computes the MD5 of binaries committed without one (`StageOptions.md5: false`). */
+  readonly md5Backfill: Md5Backfill;
   private readonly cache: LruCache<Buffer>;
 
   constructor(
@@ -42,6 +48,7 @@ export class ContentStore {
   ) {
     this.smallFileLimit = options.smallFileLimit ?? 64 * 1024;
     this.cache = new LruCache<Buffer>(options.cacheBytes ?? 64 * 1024 * 1024, (b) => b.length);
+    this.md5Backfill = new Md5Backfill(database, provider, clock, options.md5Backfill);
   }
 
   stage(source: AsyncIterable<Uint8Array>, options?: StageOptions): Promise<StagedBinary> {
@@ -55,11 +62,13 @@ export class ContentStore {
    */
   async commit<T>(staged: StagedBinary, withItem: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
     try {
-      return await this.database.db.transaction().execute(async (trx) => {
+      const result = await this.database.db.transaction().execute(async (trx) => {
         await lockBinary(trx, staged, this.clock.now());
         await staged.commit();
         return withItem(trx);
       });
+      if (staged.md5 === MD5_PENDING) this.md5Backfill.enqueue(staged.sha1);
+      return result;
     } finally {
       await staged.discard();
     }

@@ -10,15 +10,26 @@ export type ChecksumAlgorithm = keyof Checksums;
 
 export const CHECKSUM_HEX_LENGTH: Record<ChecksumAlgorithm, number> = { md5: 32, sha1: 40, sha256: 64 };
 
-/** Computes MD5, SHA-1 and SHA-256 in one pass over the data. */
+/**
+ * The MD5 of a binary staged without it (`StageOptions.md5: false`, as registry blobs are):
+ * the content store's MD5 backfill computes it in the background, and until then readers
+ * treat it as unknown.
+ */
+export const MD5_PENDING = '';
+
+/** Computes MD5 (unless told not to), SHA-1 and SHA-256 in one pass over the data. */
 export class DigestSet {
-  private readonly md5: Hash = createHash('md5');
+  private readonly md5: Hash | undefined;
   private readonly sha1: Hash = createHash('sha1');
   private readonly sha256: Hash = createHash('sha256');
   size = 0;
 
+  constructor(withMd5 = true) {
+    this.md5 = withMd5 ? createHash('md5') : undefined;
+  }
+
   update(chunk: Uint8Array): void {
-    this.md5.update(chunk);
+    this.md5?.update(chunk);
     this.sha1.update(chunk);
     this.sha256.update(chunk);
     this.size += chunk.length;
@@ -26,7 +37,7 @@ export class DigestSet {
 
   digest(): Checksums & { size: number } {
     return {
-      md5: this.md5.digest('hex'),
+      md5: this.md5 ? this.md5.digest('hex') : MD5_PENDING,
       sha1: this.sha1.digest('hex'),
       sha256: this.sha256.digest('hex'),
       size: this.size,

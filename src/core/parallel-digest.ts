@@ -1,47 +1,63 @@
 import { Worker } from 'node:worker_threads';
-import type { Checksums } from './digests.js';
+import { MD5_PENDING, type Checksums } from './digests.js';
 
 /**
- * MD5, SHA-1 and SHA-256 of large streams computed on two worker threads (MD5 on one,
- * SHA-1 and SHA-256 on the other) while the caller's thread moves the bytes. Batches are
- * SharedArrayBuffers, so no byte is copied to reach a worker; a batch may be reused once
- * `update` resolves.
+ * Digests of large streams computed on two worker threads while the caller's thread moves
+ * the bytes. With MD5, one thread computes MD5 and the other SHA-1 and SHA-256; without it,
+ * one thread computes both SHAs (streams alternate between the threads).
+ *
+ * Batches are SharedArrayBuffers from a process-wide pool. A thread is sent a buffer once and
+ * keeps it under a slot number; later batches name the slot, so nothing is copied or
+ * re-shared per batch (sharing a SharedArrayBuffer in every message costs more than hashing
+ * a megabyte on a busy machine).
  */
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const algorithms = workerData.algorithms;
+const buffers = new Map();
 const sessions = new Map();
 parentPort.on('message', (m) => {
   if (m.t === 'update') {
-    let hashes = sessions.get(m.id);
-    if (!hashes) { hashes = algorithms.map((a) => createHash(a)); sessions.set(m.id, hashes); }
-    const view = new Uint8Array(m.buf, 0, m.len);
-    for (const h of hashes) h.update(view);
+    if (m.buf) buffers.set(m.slot, new Uint8Array(m.buf));
+    let s = sessions.get(m.id);
+    if (!s) { s = { algorithms: m.algorithms, hashes: m.algorithms.map((a) => createHash(a)) }; sessions.set(m.id, s); }
+    const view = buffers.get(m.slot).subarray(0, m.len);
+    for (const h of s.hashes) h.update(view);
     parentPort.postMessage({ t: 'ack', id: m.id, seq: m.seq });
   } else if (m.t === 'end') {
-    const hashes = sessions.get(m.id) || algorithms.map((a) => createHash(a));
+    const s = sessions.get(m.id) || { algorithms: m.algorithms, hashes: m.algorithms.map((a) => createHash(a)) };
     sessions.delete(m.id);
     const out = {};
-    algorithms.forEach((a, i) => { out[a] = hashes[i].digest('hex'); });
+    s.algorithms.forEach((a, i) => { out[a] = s.hashes[i].digest('hex'); });
     parentPort.postMessage({ t: 'digest', id: m.id, out });
   } else if (m.t === 'drop') {
     sessions.delete(m.id);
+  } else if (m.t === 'forget') {
+    buffers.delete(m.slot);
   }
 });
 `;
 
-type Ack = { t: 'ack'; id: number; seq: number } | { t: 'digest'; id: number; out: Record<string, string> };
+type Reply = { t: 'ack'; id: number; seq: number } | { t: 'digest'; id: number; out: Record<string, string> };
+
+/** A pooled batch buffer: `view` is written by the caller, the threads read it by `slot`. */
+export interface SharedBatch {
+  readonly slot: number;
+  readonly sab: SharedArrayBuffer;
+  readonly view: Buffer;
+}
 
 class HashThread {
   private readonly worker: Worker;
   private readonly waiters = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  /** Slots whose buffer this thread holds. */
+  private readonly known = new Set<number>();
   failed: unknown;
 
-  constructor(algorithms: string[]) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { algorithms } });
+  constructor() {
+    this.worker = new Worker(WORKER_SOURCE, { eval: true });
     this.worker.unref();
-    this.worker.on('message', (m: Ack) => {
+    this.worker.on('message', (m: Reply) => {
       const key = m.t === 'ack' ? `${m.id}:${m.seq}` : `${m.id}:end`;
       const w = this.waiters.get(key);
       this.waiters.delete(key);
@@ -64,48 +80,96 @@ class HashThread {
     });
   }
 
-  update(id: number, seq: number, buf: SharedArrayBuffer, len: number): Promise<void> {
-    return this.call(`${id}:${seq}`, { t: 'update', id, seq, buf, len });
+  update(id: number, seq: number, algorithms: string[], batch: SharedBatch, len: number): Promise<void> {
+    const first = !this.known.has(batch.slot);
+    if (first) this.known.add(batch.slot);
+    return this.call(`${id}:${seq}`, {
+      t: 'update',
+      id,
+      seq,
+      algorithms: seq === 0 ? algorithms : undefined,
+      slot: batch.slot,
+      buf: first ? batch.sab : undefined,
+      len,
+    });
   }
 
-  end(id: number): Promise<Record<string, string>> {
-    return this.call(`${id}:end`, { t: 'end', id });
+  end(id: number, algorithms: string[]): Promise<Record<string, string>> {
+    return this.call(`${id}:end`, { t: 'end', id, algorithms });
   }
 
   drop(id: number): void {
     if (!this.failed) this.worker.postMessage({ t: 'drop', id });
   }
+
+  forget(slot: number): void {
+    if (this.known.delete(slot) && !this.failed) this.worker.postMessage({ t: 'forget', slot });
+  }
 }
+
+export const BATCH_BYTES = 1 << 20;
+/** Free batch buffers kept for reuse; beyond that they are let go (16 MiB at most stays allocated). */
+const POOL_KEEP = 16;
 
 let threads: [HashThread, HashThread] | undefined;
 let nextSession = 1;
+let nextSlot = 1;
+const freeBatches: SharedBatch[] = [];
 
 function pool(): [HashThread, HashThread] {
-  if (!threads || threads.some((t) => t.failed)) threads = [new HashThread(['md5']), new HashThread(['sha1', 'sha256'])];
+  if (!threads || threads.some((t) => t.failed)) threads = [new HashThread(), new HashThread()];
   return threads;
+}
+
+/** A batch buffer of BATCH_BYTES from the pool; give it back with `releaseBatch` once no thread reads it. */
+export function acquireBatch(): SharedBatch {
+  const free = freeBatches.pop();
+  if (free) return free;
+  const sab = new SharedArrayBuffer(BATCH_BYTES);
+  return { slot: nextSlot++, sab, view: Buffer.from(sab) };
+}
+
+export function releaseBatch(batch: SharedBatch): void {
+  if (freeBatches.length < POOL_KEEP) {
+    freeBatches.push(batch);
+    return;
+  }
+  for (const t of threads ?? []) t.forget(batch.slot);
 }
 
 /** One stream's digests; feed batches in order, then `digest()` once. */
 export class ParallelDigest {
   private readonly id = nextSession++;
   private seq = 0;
-  private readonly threads = pool();
+  private readonly work: { thread: HashThread; algorithms: string[] }[];
   size = 0;
 
-  /** Resolves when both threads are done with the batch (it may then be reused). */
-  update(buf: SharedArrayBuffer, len: number): Promise<void> {
+  constructor(private readonly withMd5 = true) {
+    const [a, b] = pool();
+    this.work = withMd5
+      ? [
+          { thread: a, algorithms: ['md5'] },
+          { thread: b, algorithms: ['sha1', 'sha256'] },
+        ]
+      : [{ thread: this.id % 2 === 0 ? a : b, algorithms: ['sha1', 'sha256'] }];
+  }
+
+  /** Resolves when every thread is done with the batch (it may then be reused). */
+  update(batch: SharedBatch, len: number): Promise<void> {
     const seq = this.seq++;
     this.size += len;
-    return Promise.all(this.threads.map((t) => t.update(this.id, seq, buf, len))).then(() => undefined);
+    if (this.work.length === 1) return this.work[0].thread.update(this.id, seq, this.work[0].algorithms, batch, len);
+    return Promise.all(this.work.map((w) => w.thread.update(this.id, seq, w.algorithms, batch, len))).then(() => undefined);
   }
 
   async digest(): Promise<Checksums & { size: number }> {
-    const [a, b] = await Promise.all(this.threads.map((t) => t.end(this.id)));
-    return { md5: a.md5, sha1: b.sha1, sha256: b.sha256, size: this.size };
+    const parts = await Promise.all(this.work.map((w) => w.thread.end(this.id, w.algorithms)));
+    const all: Record<string, string> = Object.assign({}, ...parts);
+    return { md5: this.withMd5 ? all.md5 : MD5_PENDING, sha1: all.sha1, sha256: all.sha256, size: this.size };
   }
 
   /** Forgets a stream that will not finish. */
   drop(): void {
-    for (const t of this.threads) t.drop(this.id);
+    for (const w of this.work) w.thread.drop(this.id);
   }
 }

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import { sha1Hex } from '../core/digests.js';
+import { MD5_PENDING, sha1Hex } from '../core/digests.js';
 import { ancestorsOf, nameOf, parentOf } from '../core/paths.js';
 import type { Database } from './database.js';
 import { orIgnore } from './dialect.js';
@@ -97,10 +97,16 @@ export async function putFile(db: Db, f: NewFile): Promise<{ row: ItemRow; repla
   const key = pathKey(f.repo, f.fullPath);
   const previous = await db.selectFrom('items').selectAll().where('path_key', '=', key).executeTakeFirst();
   if (previous?.type === 'folder') throw new FolderConflict(f.fullPath);
+  // A binary staged without an MD5 may have got it from the backfill since the caller read it
+  // (the caller holds the binaries row lock, so the backfill's update of items comes after ours).
+  const md5 =
+    f.binary.md5 === MD5_PENDING
+      ? ((await db.selectFrom('binaries').select('md5').where('sha1', '=', f.binary.sha1).executeTakeFirst())?.md5 ?? MD5_PENDING)
+      : f.binary.md5;
   const values = {
     sha1: f.binary.sha1,
     sha256: f.binary.sha256,
-    md5: f.binary.md5,
+    md5,
     size: f.binary.size,
     original_sha1: f.original.sha1 ?? null,
     original_sha256: f.original.sha256 ?? null,

@@ -34,6 +34,7 @@ import { migrate } from '../db/migrate.js';
 import type { AppContext } from '../http/app-context.js';
 import { readVersionInfo } from './version.js';
 import { MetricsRegistry, type RegistrySnapshot } from '../metrics/registry.js';
+import { pendingMd5Count } from '../content/md5-backfill.js';
 import { SecurityService } from '../security/security-service.js';
 import { openSessionStore } from '../security/session-setup.js';
 import { SessionService } from '../security/sessions.js';
@@ -197,11 +198,13 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
 
     const binCount = metrics.gauge('arca_binaries_count', 'Binaries in the store');
     const binBytes = metrics.gauge('arca_binaries_bytes', 'Bytes of binaries in the store');
+    const md5Pending = metrics.gauge('arca_binaries_md5_pending', 'Binaries whose MD5 the background backfill has still to compute');
     const pool = metrics.gauge('arca_db_pool_connections', 'Database pool connections by state');
     metrics.addCollector(async () => {
       const totals = await binaryTotals(database.db);
       binCount.set(totals.count);
       binBytes.set(totals.bytes);
+      md5Pending.set(await pendingMd5Count(database));
       const s = database.poolStats();
       pool.set(s.total - s.idle, { state: 'active' });
       pool.set(s.idle, { state: 'idle' });
@@ -271,6 +274,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       },
       async close() {
         await scheduler.stop(handOverMs);
+        await content.md5Backfill.stop();
         // Only the process that registered the node gives its license back.
         await (init ? licenses.release() : licenses.stop()).catch((err: unknown) => log.warn({ err }, 'returning the license to the pool failed'));
         await provider?.close?.().catch((err: unknown) => log.warn({ err }, 'closing the binary store failed'));

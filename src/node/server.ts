@@ -30,12 +30,14 @@ export interface RunningNode {
 
 /**
  * The node's singletons: the cluster task scheduler (GC, backup… on whichever node the tasks'
- * leases and taskAffinity say). Returns the stop, which hands running tasks over.
+ * leases and taskAffinity say) and the sweep of the MD5 backfill. Returns the stop, which
+ * hands running tasks over.
  */
 function startSingletons(ctx: NodeContext): () => Promise<void> {
   const warning = backupDirWarning({ haEnabled: ctx.identity.haEnabled, configured: ctx.identity.haBackupDir, dir: backupDir(ctx) });
   if (warning) ctx.log.warn(warning);
   ctx.tasks.scheduler.start();
+  ctx.content.md5Backfill.start();
   return () => ctx.tasks.scheduler.stop(ctx.system.number('arca.shutdownTimeoutSecs') * 1000);
 }
 

@@ -12,7 +12,7 @@ import type { RunningNode, ServeOptions } from './server.js';
 const loadServer = () => import('./server.js');
 
 /** Gauges that read shared state (the database); summing them across workers would be wrong. */
-const SHARED_GAUGES = new Set(['arca_binaries_count', 'arca_binaries_bytes']);
+const SHARED_GAUGES = new Set(['arca_binaries_count', 'arca_binaries_bytes', 'arca_binaries_md5_pending']);
 
 type Msg =
   | { t: 'metrics-request'; id: number }

@@ -130,7 +130,7 @@ export class ArtifactService {
           repo: req.repo.key,
           fullPath: req.path,
           binary,
-          original: { sha1: binary.sha1, sha256: binary.sha256, md5: binary.md5 },
+          original: { sha1: binary.sha1, sha256: binary.sha256, md5: binary.md5 || undefined },
           mimeType: mimeTypeOf(req.path),
           user: req.user,
           now,

@@ -13,7 +13,8 @@ export function storageUri(base: string, repo: string, fullPath: string): string
 }
 
 function checksumsOf(row: ItemRow) {
-  return { sha1: row.sha1 ?? undefined, md5: row.md5 ?? undefined, sha256: row.sha256 ?? undefined };
+  // An MD5 still pending (MD5_PENDING, the empty string) is left out until the backfill computes it.
+  return { sha1: row.sha1 ?? undefined, md5: row.md5 || undefined, sha256: row.sha256 ?? undefined };
 }
 
 function originalChecksumsOf(row: ItemRow) {

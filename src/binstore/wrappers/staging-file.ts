@@ -25,7 +25,7 @@ export async function stageToFile(
   const path = join(dir, `${prefix}${randomUUID()}.tmp`);
   let writer: BatchWriter | undefined;
   try {
-    writer = new BatchWriter(await open(path, 'wx'), fsync);
+    writer = new BatchWriter(await open(path, 'wx'), fsync, options.md5 !== false);
     for await (const chunk of source) {
       if (options.signal?.aborted) throw new ArcaError('UPLOAD_ABORTED', 'Upload aborted by the client');
       if (options.maxSize !== undefined && writer.size + chunk.length > options.maxSize) {

@@ -50,7 +50,9 @@ function mismatch(d: Digest, actual: string): OciError {
  * (`{image}/_uploads/{uuid}`) holding one item per received chunk, each chunk a binary of the
  * shared content store: every node sees the same session, so a chunked upload started
  * through one node continues through another. Closing a one-chunk session (what docker,
- * podman and skopeo send) links the chunk's binary as the blob without copying it.
+ * podman and skopeo send) links the chunk's binary as the blob without copying it. Blobs are
+ * staged without an MD5 (registry clients never ask for one; it costs more than SHA-1 and
+ * SHA-256 together): the content store's backfill adds it once the push is over.
  */
 export class OciUploads {
   constructor(private readonly store: OciStore) {}
@@ -79,7 +81,7 @@ export class OciUploads {
         detail: { offset },
       });
     }
-    const staged = await this.store.content.stage(body, { signal: opts.signal });
+    const staged = await this.store.content.stage(body, { signal: opts.signal, md5: false });
     if (staged.size === 0) {
       await staged.discard();
       return offset;
@@ -123,7 +125,7 @@ export class OciUploads {
       return;
     }
     const h = hashing(this.concat(parts), d.algorithm);
-    const staged = await this.store.content.stage(h.stream, { signal: opts.signal });
+    const staged = await this.store.content.stage(h.stream, { signal: opts.signal, md5: false });
     const actual = d.algorithm === 'sha256' ? staged.sha256 : h.hex();
     if (actual !== d.hex) {
       await staged.discard();
@@ -143,7 +145,7 @@ export class OciUploads {
   /** A whole blob in one request (POST ?digest=): verified, then linked; nothing stays on a mismatch. */
   async monolithic(repo: string, image: string, d: Digest, body: AsyncIterable<Uint8Array>, opts: ChunkOptions): Promise<void> {
     const h = hashing(body, d.algorithm);
-    const staged = await this.store.content.stage(h.stream, { signal: opts.signal });
+    const staged = await this.store.content.stage(h.stream, { signal: opts.signal, md5: false });
     const actual = d.algorithm === 'sha256' ? staged.sha256 : h.hex();
     if (actual !== d.hex) {
       await staged.discard();

@@ -127,7 +127,7 @@ function FileDetails({ info, repo, version }: { info: ItemInfo; repo: RepoSummar
           <dt>SHA-1</dt>
           <dd className="mono">{info.checksums?.sha1}</dd>
           <dt>MD5</dt>
-          <dd className="mono">{info.checksums?.md5}</dd>
+          <dd className="mono">{info.checksums?.md5 ?? <span className="muted">being computed</span>}</dd>
         </dl>
         <p className="toolbar">
           <a className="button" href={artifactUrl(repo.key, path)} download={name}>
