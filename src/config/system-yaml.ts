@@ -37,6 +37,8 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
   { path: 'arca.gc.intervalSecs', default: 14400, mirrors: 'gcConfig cron `0 0 /4 * * ?`', description: 'How often garbage collection of unreferenced binaries runs.' },
   { path: 'arca.gc.graceSecs', default: 3600, description: 'A binary younger than this is never collected.' },
   { path: 'arca.binarystore.balanceIntervalSecs', default: 600, description: 'How often the binstore-balance task restores the redundancy of sharding and cluster-file-system stores (copies missing copies, removes surplus ones); 0: on demand only.' },
+  { path: 'arca.binarystore.md5DelaySecs', default: 1, description: 'Registry blobs are stored without an MD5 and the node computes it in the background once no blob has arrived for this long (so a push is not slowed down by it).' },
+  { path: 'arca.binarystore.md5SweepSecs', default: 300, description: 'How often each node looks for binaries whose MD5 is still pending (left by a node that stopped) and computes it.' },
   { path: 'arca.binarystore.scrubIntervalSecs', default: 604800, description: 'How often the scrub task verifies every stored binary\'s checksum and repairs bad copies from redundant ones; 0: on demand only (`arca binarystore verify`).' },
   { path: 'arca.shutdownTimeoutSecs', default: 30, description: 'How long SIGTERM waits for in-flight requests.' },
   {

@@ -176,7 +176,13 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       { file: layout.binarystoreXml },
     );
     provider = await binstore.build(chain.root);
-    const content = new ContentStore(database, provider, clock);
+    const content = new ContentStore(database, provider, clock, {
+      md5Backfill: {
+        quietMs: system.number('arca.binarystore.md5DelaySecs') * 1000,
+        sweepMs: system.number('arca.binarystore.md5SweepSecs') * 1000,
+        onError: (sha1, err) => log.warn({ err, sha1: sha1 || undefined }, 'MD5 backfill: could not compute the MD5 of a binary'),
+      },
+    });
     const settings = new SystemSettings(database, versions, clock);
     const repos = new RepositoryService(database, versions, clock);
     const security = new SecurityService(database, settings, versions, clock, { maxFailures: system.number('arca.login.maxFailures'), masterKey });

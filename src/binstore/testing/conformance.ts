@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, type TestContext } from 'vitest';
 import { ArcaError } from '../../core/errors.js';
+import { MD5_PENDING } from '../../core/digests.js';
 import type { BinaryProvider, StagedBinary } from '../binary-provider.js';
 import { verifyBinary } from '../verify.js';
 
@@ -70,6 +71,16 @@ export function binaryProviderConformance(name: string, factory: () => Promise<P
       expect(await h.provider.size(staged.sha1)).toBe(data.length);
       expect((await collect(await h.provider.read(staged.sha1))).equals(data)).toBe(true);
       expect((await h.provider.readBuffer(staged.sha1)).equals(data)).toBe(true);
+      expect(await h.stagingEntries()).toEqual([]);
+    });
+
+    it('skips only the MD5 when told to (md5: false), in one batch and across several', async () => {
+      for (const data of [randomBytes(1000), randomBytes(3 * 1024 * 1024 + 17)]) {
+        const staged = await h.provider.stage(chunksOf(data), { md5: false });
+        expect(staged).toMatchObject({ size: data.length, md5: MD5_PENDING, sha1: hex('sha1', data), sha256: hex('sha256', data) });
+        await staged.commit();
+        expect((await collect(await h.provider.read(staged.sha1))).equals(data)).toBe(true);
+      }
       expect(await h.stagingEntries()).toEqual([]);
     });
 
