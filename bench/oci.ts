@@ -12,8 +12,11 @@
  *   (o2) skopeo pull of that image into a fresh `oci:` layout (`--src-tls-verify=false`);
  *   (o3) 4 KiB blob GET req/s, wrk -t2 -c64, after a warm-up run.
  * Arca is addressed with the admin's credentials (skopeo: the token service; wrk: Basic),
- * the CNCF registry without authentication (its default). Repetitions alternate which
- * registry goes first. Target: Arca no slower than the CNCF registry on any figure.
+ * the CNCF registry without authentication (its default). One uncounted warm-up repetition
+ * comes first; then five (one with --quick) alternate which registry goes first, each timed
+ * step after a `sync` (so no server pays for another's delayed write-back). After each push
+ * to Arca the bench waits, untimed, for Arca's MD5 backfill of the new blobs and reports
+ * how long it took. Target: Arca no slower than the CNCF registry on any figure.
  * Prints one table and writes bench/results/oci-latest.json; stops everything at the end.
  */
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
@@ -53,7 +56,7 @@ interface Registry {
 }
 
 /** Writes an OCI image layout with one image of LAYERS random gzip'd tar layers; returns its manifest digest. */
-export function writeLayout(dir: string, tag: string): { digest: string; bytes: number } {
+function writeLayout(dir: string, tag: string): { digest: string; bytes: number } {
   mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   const blob = (mediaType: string, data: Buffer) => {
@@ -156,7 +159,7 @@ export async function runOci(opts: { quick: boolean; tmpdir?: string; workers?: 
   const missing = Object.entries(tools).filter(([, p]) => !p);
   if (missing.length > 0) throw new Error(`missing tools: ${missing.map(([k]) => k).join(', ')} (apt-get install skopeo docker-registry wrk)`);
   if (!existsSync(ARCA_ENTRY)) throw new Error(`${ARCA_ENTRY} is missing: run 'npm run build' first`);
-  const reps = opts.quick ? 1 : 3;
+  const reps = opts.quick ? 1 : 5;
   const [warmS, seconds] = opts.quick ? [1, 5] : [3, 10];
   const { root } = startBenchRun({ prefix: 'arca-bench-oci-', tmpdir: opts.tmpdir, keepTmp: opts.keepTmp, limitSeconds: opts.quick ? 600 : 1500, log });
 
@@ -192,37 +195,44 @@ export async function runOci(opts: { quick: boolean; tmpdir?: string; workers?: 
     const pull: Record<Registry['name'], { s: number; cpu: CpuUse }[]> = { Arca: [], 'CNCF registry': [] };
     const backfill: number[] = [];
     let transferError: string | undefined;
-    for (let i = 0; i < reps && !transferError; i++) {
-      const layout = join(root, `layout-${i}`);
+    // Repetition -1 warms both servers up (first connections, Arca's JIT) and is not counted.
+    for (let i = -1; i < reps && !transferError; i++) {
+      const warm = i < 0;
+      const layout = join(root, `layout-${warm ? 'warm-up' : i}`);
       const image = writeLayout(layout, 'bench');
-      log(`repetition ${i + 1}/${reps}: ${LAYERS} layers, ${(image.bytes / MIB).toFixed(0)} MiB, manifest ${image.digest.slice(0, 19)}…`);
+      log(`${warm ? 'warm-up (not counted)' : `repetition ${i + 1}/${reps}`}: ${LAYERS} layers, ${(image.bytes / MIB).toFixed(0)} MiB, manifest ${image.digest.slice(0, 19)}…`);
       const order = i % 2 === 0 ? regs : [...regs].reverse();
+      // Each timed step starts with no dirty pages: neither server pays for the other's (or the
+      // layout's) delayed write-back.
+      const settle = async () => check(await run('sync', [], { timeoutMs: 120_000 }), 'sync');
       try {
         for (const r of order) {
-          const ref = `docker://${r.host}/${r.prefix}bench/img${i}:v1`;
+          const ref = `docker://${r.host}/${r.prefix}bench/img${warm ? 'warm' : i}:v1`;
+          await settle();
           const t = await timed(async () =>
             check(await run(tools.skopeo!, ['copy', '--retry-times', '0', '--dest-tls-verify=false', ...r.creds('dest'), `oci:${layout}:bench`, ref], { timeoutMs: 600_000 }), `skopeo push to ${r.name}`),
           );
-          push[r.name].push(t);
+          if (!warm) push[r.name].push(t);
           log(`push to ${r.name}: ${t.s.toFixed(2)} s (${(image.bytes / MIB / t.s).toFixed(0)} MiB/s)`);
           if (r.name === 'Arca') {
             // Arca computes registry blobs' MD5 after the push: let that finish (it is reported,
             // not timed) so it does not run inside the next timed step.
             const settled = await md5Settled(arca!.base);
-            backfill.push(settled);
+            if (!warm) backfill.push(settled);
             log(`Arca's MD5 backfill of the pushed blobs finished ${settled.toFixed(2)} s after the push`);
           }
         }
         for (const r of order) {
           const out = join(root, `pulled-${i}-${r.name.replace(/\W/g, '')}`);
-          const ref = `docker://${r.host}/${r.prefix}bench/img${i}:v1`;
+          const ref = `docker://${r.host}/${r.prefix}bench/img${warm ? 'warm' : i}:v1`;
+          await settle();
           const t = await timed(async () =>
             check(await run(tools.skopeo!, ['copy', '--retry-times', '0', '--src-tls-verify=false', ...r.creds('src'), ref, `oci:${out}:bench`], { timeoutMs: 600_000 }), `skopeo pull from ${r.name}`),
           );
           const index = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
           if (index.manifests[0]?.digest !== image.digest) throw new Error(`the image pulled from ${r.name} is ${index.manifests[0]?.digest}, not ${image.digest}`);
           rmSync(out, { recursive: true, force: true });
-          pull[r.name].push(t);
+          if (!warm) pull[r.name].push(t);
           log(`pull from ${r.name}: ${t.s.toFixed(2)} s (${(image.bytes / MIB / t.s).toFixed(0)} MiB/s)`);
         }
       } catch (err) {
