@@ -14,7 +14,8 @@
  * Arca is addressed with the admin's credentials (skopeo: the token service; wrk: Basic),
  * the CNCF registry without authentication (its default). One uncounted warm-up repetition
  * comes first; then five (one with --quick) alternate which registry goes first, each timed
- * step after a `sync` (so no server pays for another's delayed write-back). After each push
+ * step after a `sync` and once the machine is idle (so no server pays for another's delayed
+ * write-back or background work). After each push
  * to Arca the bench waits, untimed, for Arca's MD5 backfill of the new blobs and reports
  * how long it took. Target: Arca no slower than the CNCF registry on any figure.
  * Prints one table and writes bench/results/oci-latest.json; stops everything at the end.
@@ -56,7 +57,7 @@ interface Registry {
 }
 
 /** Writes an OCI image layout with one image of LAYERS random gzip'd tar layers; returns its manifest digest. */
-function writeLayout(dir: string, tag: string): { digest: string; bytes: number } {
+export function writeLayout(dir: string, tag: string): { digest: string; bytes: number } {
   mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   const blob = (mediaType: string, data: Buffer) => {
@@ -134,6 +135,16 @@ async function pushBlob(reg: Registry, name: string, data: Buffer): Promise<stri
   return digest;
 }
 
+/** Waits until the cores were less than 5 % busy for a quarter of a second (at most 10 s). */
+async function machineIdle(): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  while (performance.now() < deadline) {
+    const end = cpuWindow();
+    await sleep(250);
+    if (end().busy < 0.05) return;
+  }
+}
+
 /** Seconds until Arca's metrics show no binary with a pending MD5 (at most 60 s). */
 async function md5Settled(base: string): Promise<number> {
   const t0 = performance.now();
@@ -204,7 +215,10 @@ export async function runOci(opts: { quick: boolean; tmpdir?: string; workers?: 
       const order = i % 2 === 0 ? regs : [...regs].reverse();
       // Each timed step starts with no dirty pages: neither server pays for the other's (or the
       // layout's) delayed write-back.
-      const settle = async () => check(await run('sync', [], { timeoutMs: 120_000 }), 'sync');
+      const settle = async () => {
+        check(await run('sync', [], { timeoutMs: 120_000 }), 'sync');
+        await machineIdle();
+      };
       try {
         for (const r of order) {
           const ref = `docker://${r.host}/${r.prefix}bench/img${warm ? 'warm' : i}:v1`;
