@@ -57,7 +57,7 @@ interface Registry {
 }
 
 /** Writes an OCI image layout with one image of LAYERS random gzip'd tar layers; returns its manifest digest. */
-export function writeLayout(dir: string, tag: string): { digest: string; bytes: number } {
+function writeLayout(dir: string, tag: string): { digest: string; bytes: number } {
   mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   const blob = (mediaType: string, data: Buffer) => {
