@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { TestNode } from '../helpers/node-context.js';
 
 /** A response as the conformance suite reads it, whatever carried the request. */
 export interface OciResponse {
@@ -22,6 +23,18 @@ export interface OciTarget {
   /** A local docker repository the suite may use (created by the target). */
   repoKey: string;
   close(): Promise<void>;
+}
+
+/** An in-process node as a target, its requests through app.inject with the admin's credentials. */
+export function nodeTarget(node: TestNode, repoKey: string): OciTarget {
+  return {
+    repoKey,
+    close: () => node.close(),
+    async request(method, path, opts = {}) {
+      const r = await node.request({ method: method as 'GET', url: path, headers: opts.headers, payload: opts.body });
+      return { status: r.statusCode, headers: r.headers, body: r.rawPayload };
+    },
+  };
 }
 
 export const sha256 = (data: Buffer | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.js';
 import { startTestNode, type TestNode } from '../helpers/node-context.js';
-import { h, json, OciClient, sha256, type OciTarget } from './oci-client.js';
+import { h, json, OciClient, sha256, nodeTarget } from './oci-client.js';
 
 /**
  * Online garbage collection of registry repositories through the cluster `gc` task
@@ -15,17 +15,6 @@ const HOUR = 3_600_000;
 const REPO = 'docker-local';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-
-function targetOf(node: TestNode): OciTarget {
-  return {
-    repoKey: REPO,
-    close: () => node.close(),
-    async request(method, path, opts = {}) {
-      const r = await node.request({ method: method as 'GET', url: path, headers: opts.headers, payload: opts.body });
-      return { status: r.statusCode, headers: r.headers, body: r.rawPayload };
-    },
-  };
-}
 
 /** Moves everything stored so far two hours into the past (items and binaries), as if pushed long ago. */
 async function age(node: TestNode): Promise<void> {
@@ -55,7 +44,7 @@ for (const dialect of DIALECTS) {
 
     beforeAll(async () => {
       node = await startTestNode(dialect, { ARCA_GC_GRACESECS: '3600', ARCA_GC_INTERVALSECS: '0' });
-      c = new OciClient(targetOf(node), REPO);
+      c = new OciClient(nodeTarget(node, REPO), REPO);
       expect((await node.request({ method: 'PUT', url: `/artifactory/api/repositories/${REPO}`, payload: { rclass: 'local', packageType: 'docker' } })).statusCode).toBe(200);
     });
     afterAll(async () => node?.close());

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.js';
 import { startTestNode, type TestNode } from '../helpers/node-context.js';
-import { h, OciClient, sha256, type OciTarget } from './oci-client.js';
+import { h, OciClient, sha256, nodeTarget } from './oci-client.js';
 
 /**
  * Registry blobs are stored without an MD5, which the node computes after the push: until
@@ -10,17 +10,6 @@ import { h, OciClient, sha256, type OciTarget } from './oci-client.js';
  * every item of the blob (the upload link and the layer items of the image) has it.
  */
 const REPO = 'docker-local';
-
-function targetOf(node: TestNode): OciTarget {
-  return {
-    repoKey: REPO,
-    close: () => node.close(),
-    async request(method, path, opts = {}) {
-      const r = await node.request({ method: method as 'GET', url: path, headers: opts.headers, payload: opts.body });
-      return { status: r.statusCode, headers: r.headers, body: r.rawPayload };
-    },
-  };
-}
 
 const md5Of = (data: Buffer) => createHash('md5').update(data).digest('hex');
 
@@ -32,7 +21,7 @@ for (const dialect of DIALECTS) {
     beforeAll(async () => {
       // No timer fires during the test: it runs the backfill itself.
       node = await startTestNode(dialect, { ARCA_BINARYSTORE_MD5DELAYSECS: '3600', ARCA_BINARYSTORE_MD5SWEEPSECS: '3600' });
-      c = new OciClient(targetOf(node), REPO);
+      c = new OciClient(nodeTarget(node, REPO), REPO);
       expect((await node.request({ method: 'PUT', url: `/artifactory/api/repositories/${REPO}`, payload: { rclass: 'local', packageType: 'docker' } })).statusCode).toBe(200);
     });
     afterAll(async () => {
