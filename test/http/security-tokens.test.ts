@@ -74,7 +74,10 @@ describe.each(DIALECTS)('access tokens on %s', (dialect) => {
     const [h, p, s] = t.split('.');
     const admin = Buffer.from(JSON.stringify({ ...claimsOf(t), sub: claimsOf(t).sub.replace('alice', 'admin') })).toString('base64url');
     expect((await read(bearer(`${h}.${admin}.${s}`))).statusCode).toBe(401);
-    expect((await read(bearer(`${h}.${p}.${s.slice(0, -2)}xx`))).statusCode).toBe(401);
+    // One character inside the signature changed (its last characters may carry unused bits).
+    const tampered = `${s.slice(0, 5)}${s[5] === 'A' ? 'B' : 'A'}${s.slice(6)}`;
+    expect(Buffer.from(tampered, 'base64url').equals(Buffer.from(s, 'base64url'))).toBe(false);
+    expect((await read(bearer(`${h}.${p}.${tampered}`))).statusCode).toBe(401);
     expect((await read(bearer('garbage'))).statusCode).toBe(401);
   });
 
