@@ -101,6 +101,17 @@ describe.each(DIALECTS)('MD5 backfill on %s', (dialect) => {
     await fresh.md5Backfill.stop();
   });
 
+  it('sweeps items left without the MD5 their binary already has', async () => {
+    const data = randomBytes(2000);
+    const { row } = await deploy('early', data, false);
+    await store.md5Backfill.runOnce(false);
+    // As if the item's transaction had read the binaries row before the backfill's update.
+    await tdb.database.db.updateTable('items').set({ md5: MD5_PENDING }).where('id', '=', row.id).execute();
+    expect(await itemMd5s(row.sha1!)).toEqual([MD5_PENDING]);
+    expect(await store.md5Backfill.runOnce(true)).toBe(0);
+    expect(await itemMd5s(row.sha1!)).toEqual([md5Of(data)]);
+  });
+
   it('leaves binaries staged with an MD5 alone and never queues them', async () => {
     const data = randomBytes(1000);
     const { row } = await deploy('full', data, true);

@@ -110,6 +110,7 @@ export class Md5Backfill {
       if (await this.fill(sha1)) done++;
     }
     if (!sweep) return done;
+    await this.catchUpItems();
     const before = this.clock.now() - sweepAgeMs;
     for (;;) {
       if (this.stopped) return done;
@@ -134,6 +135,22 @@ export class Md5Backfill {
   private kick(sweep: boolean): void {
     if (this.stopped) return;
     this.runOnce(sweep).catch((err: unknown) => this.options.onError?.('', err));
+  }
+
+  /**
+   * Gives items still without an MD5 the one their binary has by now: the safety net for an
+   * item whose transaction read the binaries row before the backfill's update became
+   * visible to it (a repeatable-read snapshot taken early).
+   */
+  private async catchUpItems(): Promise<void> {
+    await this.database.db
+      .updateTable('items')
+      .set((eb) => ({ md5: eb.selectFrom('binaries').select('binaries.md5').whereRef('binaries.sha1', '=', 'items.sha1') }))
+      .where('items.md5', '=', MD5_PENDING)
+      .where(({ exists, selectFrom }) =>
+        exists(selectFrom('binaries').select('binaries.sha1').whereRef('binaries.sha1', '=', 'items.sha1').where('binaries.md5', '<>', MD5_PENDING)),
+      )
+      .execute();
   }
 
   /** Computes and records one binary's MD5; false when it was no longer pending or could not be read. */
