@@ -15,13 +15,14 @@ export interface Md5BackfillOptions {
   onError?: (sha1: string, err: unknown) => void;
 }
 
-/** Binaries whose MD5 is still pending (tombstones excluded). */
+/** The binaries whose MD5 is still pending (tombstones excluded). */
+function pendingBinaries(database: Database) {
+  return database.db.selectFrom('binaries').where('md5', '=', MD5_PENDING).where('size', '>=', 0);
+}
+
 export async function pendingMd5Count(database: Database): Promise<number> {
-  const row = await database.db
-    .selectFrom('binaries')
+  const row = await pendingBinaries(database)
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('md5', '=', MD5_PENDING)
-    .where('size', '>=', 0)
     .executeTakeFirst();
   return Number(row?.n ?? 0);
 }
@@ -114,11 +115,8 @@ export class Md5Backfill {
     const before = this.clock.now() - sweepAgeMs;
     for (;;) {
       if (this.stopped) return done;
-      const rows = await this.database.db
-        .selectFrom('binaries')
+      const rows = await pendingBinaries(this.database)
         .select('sha1')
-        .where('md5', '=', MD5_PENDING)
-        .where('size', '>=', 0)
         .where('created', '<=', before)
         .limit(100)
         .execute();
