@@ -18,6 +18,8 @@ export interface FileSystemProviderOptions {
   tempDir: string;
   /** fsync staged data before it becomes visible (default true). */
   fsync?: boolean;
+  /** Write uploads larger than one batch with O_DIRECT where the file system allows it (default true; see direct-io.ts). */
+  directIo?: boolean;
   /** The type name reported (`file-system`, or `state-aware` for a shard). */
   type?: 'file-system' | 'state-aware';
   /** state-aware `writeEnabled`: false makes the store read-only (reads and deletes only). */
@@ -93,7 +95,7 @@ export class FileSystemProvider implements BinaryProvider {
 
   async stage(source: AsyncIterable<Uint8Array>, options: StageOptions = {}): Promise<StagedBinary> {
     if (!this.writeEnabled) throw new ArcaError('UNAVAILABLE', `The ${this.type} store at ${this.opts.fileStoreDir} is read-only (writeEnabled=false)`);
-    const { path: tmp, ...info } = await stageToFile(source, this.opts.tempDir, options, this.fsync);
+    const { path: tmp, ...info } = await stageToFile(source, this.opts.tempDir, options, this.fsync, undefined, this.opts.directIo ?? true);
     let done = false;
     return {
       ...info,
@@ -246,7 +248,7 @@ export const fileSystemProviderType: ProviderType = {
   type: 'file-system',
   async create({ node, ctx }) {
     const { fileStoreDir, tempDir } = fileSystemPaths(node, ctx);
-    return new FileSystemProvider({ fileStoreDir, tempDir, clock: ctx.clock }).init();
+    return new FileSystemProvider({ fileStoreDir, tempDir, directIo: bool(node.params.directIo, true), clock: ctx.clock }).init();
   },
 };
 
@@ -262,6 +264,7 @@ export const stateAwareProviderType: ProviderType = {
       tempDir,
       writeEnabled: bool(node.params.writeEnabled, true),
       zone: node.params.zone || undefined,
+      directIo: bool(node.params.directIo, true),
       checkPeriodMs: Number.isFinite(checkPeriodMs) ? checkPeriodMs : 15_000,
       clock: ctx.clock,
     }).init();

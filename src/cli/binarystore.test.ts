@@ -44,6 +44,7 @@ describe('arca binarystore show', () => {
         `    baseDataDir = ${join(h, 'data')} (default: the node's data dir)`,
         '    fileStoreDir = filestore (default)',
         '    tempDir = tmp (default)',
+        '    directIo = true (default)',
         '',
       ].join('\n'),
     );
@@ -78,6 +79,7 @@ describe('arca binarystore show', () => {
         "        baseDataDir = /h/data (default: the node's data dir)",
         '        fileStoreDir = filestore (default)',
         '        tempDir = tmp (default)',
+        '        directIo = true (default)',
         '        checkPeriod = 15000 (default)',
         '        writeEnabled = true (default)',
         '        zone = local (set by template)',

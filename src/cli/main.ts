@@ -57,7 +57,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const host = values.host ?? env.ARCA_HOST ?? String(system.get('arca.host'));
       const configured = intOption('workers', values.workers) ?? intOption('workers', env.ARCA_WORKERS) ?? system.number('arca.workers');
       const workers = configured > 0 ? configured : availableParallelism();
-      await start({ home, port, host, workers, env });
+      await start({ home, port, host, workers, workerHeapMb: system.number('arca.workerHeapMb'), env });
       return;
     }
     case 'encrypt': {

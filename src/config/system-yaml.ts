@@ -33,6 +33,11 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
   { path: 'artifactory.port', default: 8081, mirrors: 'artifactory.port', description: 'HTTP port of the node.' },
   { path: 'arca.host', default: '0.0.0.0', description: 'Address the HTTP server binds to.' },
   { path: 'arca.workers', default: 0, description: 'Worker processes; 0 means one per CPU.' },
+  {
+    path: 'arca.workerHeapMb',
+    default: 128,
+    description: "Initial old-generation size of each worker process's V8 heap in MiB (node --initial-old-space-size), so streaming large blobs does not set off a full garbage collection every few megabytes; 0: V8's default.",
+  },
   { path: 'arca.logLevel', default: 'info', description: 'pino log level.' },
   { path: 'arca.gc.intervalSecs', default: 14400, mirrors: 'gcConfig cron `0 0 /4 * * ?`', description: 'How often garbage collection of unreferenced binaries runs.' },
   { path: 'arca.gc.graceSecs', default: 3600, description: 'A binary younger than this is never collected.' },

@@ -18,7 +18,7 @@ const buffers = new Map();
 const sessions = new Map();
 parentPort.on('message', (m) => {
   if (m.t === 'update') {
-    if (m.buf) buffers.set(m.slot, new Uint8Array(m.buf));
+    if (m.buf) buffers.set(m.slot, new Uint8Array(m.buf, m.offset, m.size));
     let s = sessions.get(m.id);
     if (!s) { s = { algorithms: m.algorithms, hashes: m.algorithms.map((a) => createHash(a)) }; sessions.set(m.id, s); }
     const view = buffers.get(m.slot).subarray(0, m.len);
@@ -40,11 +40,17 @@ parentPort.on('message', (m) => {
 
 type Reply = { t: 'ack'; id: number; seq: number } | { t: 'digest'; id: number; out: Record<string, string> };
 
-/** A pooled batch buffer: `view` is written by the caller, the threads read it by `slot`. */
+/**
+ * A pooled batch buffer: `view` is written by the caller, the threads read it by `slot`
+ * (`view` is BATCH_BYTES of `sab` from `offset`). `aligned`: the view starts on a page
+ * boundary, so it can be written with O_DIRECT.
+ */
 export interface SharedBatch {
   readonly slot: number;
   readonly sab: SharedArrayBuffer;
+  readonly offset: number;
   readonly view: Buffer;
+  readonly aligned: boolean;
 }
 
 class HashThread {
@@ -90,6 +96,8 @@ class HashThread {
       algorithms: seq === 0 ? algorithms : undefined,
       slot: batch.slot,
       buf: first ? batch.sab : undefined,
+      offset: batch.offset,
+      size: batch.view.length,
       len,
     });
   }
@@ -108,33 +116,89 @@ class HashThread {
 }
 
 export const BATCH_BYTES = 1 << 20;
-/** Free batch buffers kept for reuse; beyond that they are let go (16 MiB at most stays allocated). */
+/** Free batch buffers kept for reuse beyond the arena; more are let go (16 MiB at most stays allocated). */
 const POOL_KEEP = 16;
+/**
+ * Batches in the aligned arena: enough for eight large uploads at a time per process (each
+ * holds at most four batches). The arena's pages are touched only when a batch is used.
+ */
+const ARENA_BATCHES = 32;
+const WASM_PAGE = 64 << 10;
 
 let threads: [HashThread, HashThread] | undefined;
 let nextSession = 1;
 let nextSlot = 1;
 const freeBatches: SharedBatch[] = [];
+let arena: SharedBatch[] | undefined;
+/** Aligned batches handed out and not yet released. */
+let arenaOut = 0;
 
 function pool(): [HashThread, HashThread] {
   if (!threads || threads.some((t) => t.failed)) threads = [new HashThread(), new HashThread()];
   return threads;
 }
 
-/** A batch buffer of BATCH_BYTES from the pool; give it back with `releaseBatch` once no thread reads it. */
+interface SharedWasmMemory {
+  readonly buffer: SharedArrayBuffer;
+}
+type WasmMemoryConstructor = new (descriptor: { initial: number; maximum: number; shared: true }) => SharedWasmMemory;
+
+/**
+ * The aligned batches: one shared WebAssembly memory, the only page-aligned shared memory
+ * JavaScript can allocate (a SharedArrayBuffer's backing store comes from malloc, 16 bytes
+ * past a page boundary). Batches are carved from it at multiples of BATCH_BYTES. Where it
+ * cannot be had (address-space limits), there is no arena and every batch is unaligned.
+ */
+function alignedArena(): SharedBatch[] {
+  if (arena) return arena;
+  arena = [];
+  try {
+    const Memory = (globalThis as unknown as { WebAssembly: { Memory: WasmMemoryConstructor } }).WebAssembly.Memory;
+    const pages = (ARENA_BATCHES * BATCH_BYTES) / WASM_PAGE;
+    const sab = new Memory({ initial: pages, maximum: pages, shared: true }).buffer;
+    for (let i = ARENA_BATCHES - 1; i >= 0; i--) {
+      const offset = i * BATCH_BYTES;
+      arena.push({ slot: nextSlot++, sab, offset, view: Buffer.from(sab, offset, BATCH_BYTES), aligned: true });
+    }
+  } catch {
+    // no arena: batches come from plain SharedArrayBuffers
+  }
+  return arena;
+}
+
+/**
+ * A batch buffer of BATCH_BYTES from the pool (an aligned one while the arena has one free);
+ * give it back with `releaseBatch` once no thread reads it.
+ */
 export function acquireBatch(): SharedBatch {
+  const fromArena = alignedArena().pop();
+  if (fromArena) {
+    arenaOut++;
+    return fromArena;
+  }
   const free = freeBatches.pop();
   if (free) return free;
   const sab = new SharedArrayBuffer(BATCH_BYTES);
-  return { slot: nextSlot++, sab, view: Buffer.from(sab) };
+  return { slot: nextSlot++, sab, offset: 0, view: Buffer.from(sab), aligned: false };
 }
 
 export function releaseBatch(batch: SharedBatch): void {
+  if (batch.aligned) {
+    arenaOut--;
+    alignedArena().push(batch);
+    return;
+  }
   if (freeBatches.length < POOL_KEEP) {
     freeBatches.push(batch);
     return;
   }
   for (const t of threads ?? []) t.forget(batch.slot);
+}
+
+/** How many aligned batches the arena has, and how many are in use (for tests). */
+export function arenaStats(): { size: number; inUse: number } {
+  const free = alignedArena().length;
+  return { size: free + arenaOut, inUse: arenaOut };
 }
 
 /** One stream's digests; feed batches in order, then `digest()` once. */

@@ -2,6 +2,7 @@ import pino, { type Logger } from 'pino';
 import type { BinaryProvider } from '../binstore/binary-provider.js';
 import { chainBuilder, deriveNodeSecret } from '../binstore/chain/build.js';
 import { resolveChain } from '../binstore/chain/resolve.js';
+import { stagedBytes } from '../binstore/direct-io.js';
 import { binstoreNodeOf } from '../binstore/sharding/sharding-cluster-provider.js';
 import { ConfigFiles } from '../cluster/config-files.js';
 import { ConfigVersions } from '../cluster/config-versions.js';
@@ -206,6 +207,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
     const binBytes = metrics.gauge('arca_binaries_bytes', 'Bytes of binaries in the store');
     const md5Pending = metrics.gauge('arca_binaries_md5_pending', 'Binaries whose MD5 the background backfill has still to compute');
     const pool = metrics.gauge('arca_db_pool_connections', 'Database pool connections by state');
+    const staged = metrics.counter('arca_binstore_staged_bytes_total', 'Bytes of uploads larger than 1 MiB staged on local disk, by io: direct (O_DIRECT) or buffered (page cache)');
     metrics.addCollector(async () => {
       const totals = await binaryTotals(database.db);
       binCount.set(totals.count);
@@ -216,6 +218,9 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       pool.set(s.idle, { state: 'idle' });
       pool.set(s.waiting, { state: 'waiting' });
       pool.set(s.max, { state: 'max' });
+      const bytes = stagedBytes();
+      staged.set(bytes.direct, { io: 'direct' });
+      staged.set(bytes.buffered, { io: 'buffered' });
     });
     const local = () => metrics.snapshot();
 

@@ -26,6 +26,23 @@ type Msg =
 
 export interface StartOptions extends Omit<ServeOptions, 'init' | 'singletons' | 'collectMetrics'> {
   workers: number;
+  /** `arca.workerHeapMb`: initial old-generation size of each worker's V8 heap, in MiB (0: V8's default). */
+  workerHeapMb?: number;
+}
+
+/**
+ * The node options of a worker process: the supervisor's, plus `--initial-old-space-size`
+ * unless the operator gave one. V8 counts the bytes of every new Buffer (an upload's body
+ * chunks, a download's reads) against the old generation's limit until the next full
+ * collection; with the default limit of a small heap (about twice what is live), streaming a
+ * large blob starts a full mark-compact every few megabytes: during an image push, about
+ * 40 % of the node's CPU. A larger initial old space lets those short-lived buffers die in
+ * the young generation (docs/performance.md).
+ */
+export function workerExecArgv(execArgv: readonly string[], heapMb: number | undefined): string[] {
+  const args = [...execArgv];
+  if (heapMb && heapMb > 0 && !args.some((a) => /^--initial[-_]old[-_]space[-_]size\b/.test(a))) args.push(`--initial-old-space-size=${heapMb}`);
+  return args;
 }
 
 function installSignals(stop: (reason: string) => Promise<void>): void {
@@ -134,6 +151,7 @@ async function runPrimary(options: StartOptions): Promise<void> {
     });
   };
 
+  cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, options.workerHeapMb) });
   for (let i = 0; i < options.workers; i++) fork(i);
 
   installSignals(async (reason) => {

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -45,6 +45,31 @@ describe('arca start', () => {
     expect(readFileSync(join(home, 'logs', 'arca.log'), 'utf8')).toContain("HA Node ID: 'art-b'");
     const ping = await raw(node.url, { path: '/artifactory/api/system/ping', anonymous: true });
     expect(ping.headers['x-artifactory-node-id']).toBe('art-b');
+  });
+
+  it('starts its workers with the initial old space of arca.workerHeapMb, or none with 0', async () => {
+    /** The command lines of the node's worker processes (children of the supervisor). */
+    const workerArgs = (pid: number) =>
+      readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .flatMap((d) => {
+          try {
+            const stat = readFileSync(`/proc/${d}/stat`, 'latin1');
+            return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid ? [readFileSync(`/proc/${d}/cmdline`, 'latin1').split('\0')] : [];
+          } catch {
+            return [];
+          }
+        });
+    const byDefault = await startNodeProcess({ workers: 2 });
+    nodes.push(byDefault);
+    const workers = workerArgs(byDefault.child.pid!);
+    expect(workers).toHaveLength(2);
+    for (const args of workers) expect(args).toContain('--initial-old-space-size=128');
+    const off = await startNodeProcess({ workers: 2, env: { ARCA_WORKERHEAPMB: '0' } });
+    nodes.push(off);
+    const plain = workerArgs(off.child.pid!);
+    expect(plain).toHaveLength(2);
+    for (const args of plain) expect(args.some((a) => a.startsWith('--initial-old-space-size'))).toBe(false);
   });
 
   it('writes a random initial admin password (0600) when ARCA_ADMIN_PASSWORD is not set', async () => {

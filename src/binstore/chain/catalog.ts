@@ -45,6 +45,11 @@ const fileStoreParams = [
   p('tempDir', 'Staging directory, relative to baseDataDir unless absolute; must be on the same file system as fileStoreDir (the seed uses _pre; tmp keeps existing homes as they are).', {
     default: 'tmp',
   }),
+  p(
+    'directIo',
+    "Arca's own: true writes uploads larger than 1 MiB with O_DIRECT (past the page cache) on ext4, XFS, btrfs and f2fs; other file systems (NFS, tmpfs) always get buffered writes. false: always buffered.",
+    { default: 'true' },
+  ),
 ];
 
 export const CATALOG: readonly ProviderSpec[] = [

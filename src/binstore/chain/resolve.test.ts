@@ -120,7 +120,7 @@ describe('built-in templates', () => {
     expect(find(az.root, 'eventual').params).toMatchObject({ numberOfThreads: '5', dispatcherInterval: '5000', timeout: '120000' });
     const ds = resolve(config('<chain template="double-shards"/>'), '/data');
     expect(find(ds.root, 'sharding').params).toMatchObject({ readBehavior: 'roundRobin', writeBehavior: 'roundRobin', redundancy: '1', lenientLimit: '1' });
-    expect(find(ds.root, 'shard-fs-2').params).toEqual({ baseDataDir: '/data', fileStoreDir: 'shard-fs-2', tempDir: 'tmp', checkPeriod: '15000', writeEnabled: 'true' });
+    expect(find(ds.root, 'shard-fs-2').params).toEqual({ baseDataDir: '/data', fileStoreDir: 'shard-fs-2', tempDir: 'tmp', checkPeriod: '15000', writeEnabled: 'true', directIo: 'true' });
     const rs = resolve(config('<chain template="redundant-shards"/>'));
     expect(find(rs.root, 'sharding').params.redundancy).toBe('2');
     const gs = resolve(config('<chain template="google-storage-v2-direct"/>' + REQUIRED['google-storage-v2-direct']));

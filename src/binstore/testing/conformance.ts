@@ -84,6 +84,19 @@ export function binaryProviderConformance(name: string, factory: () => Promise<P
       expect(await h.stagingEntries()).toEqual([]);
     });
 
+    it('stores sizes around the 1 MiB staging batch and the 4 KiB direct-I/O alignment exactly', async () => {
+      const MiB = 1024 * 1024;
+      for (const size of [MiB, MiB + 1, 4 * MiB - 1, 4 * MiB + 4095, 5 * MiB + 4096, 9 * MiB + 12_345]) {
+        const data = randomBytes(size);
+        const staged = await h.provider.stage(chunksOf(data), { md5: size % 2 === 0 });
+        expect(staged, `${size} bytes`).toMatchObject({ size, sha1: hex('sha1', data), sha256: hex('sha256', data) });
+        await staged.commit();
+        expect(await h.provider.size(staged.sha1), `${size} bytes`).toBe(size);
+        expect((await collect(await h.provider.read(staged.sha1))).equals(data), `${size} bytes`).toBe(true);
+      }
+      expect(await h.stagingEntries()).toEqual([]);
+    });
+
     it('discards a staged binary without a trace', async () => {
       const staged = await h.provider.stage(chunksOf(randomBytes(1000)));
       await staged.discard();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ArcaError, fromSystemError } from '../../core/errors.js';
 import type { BinaryInfo, StageOptions } from '../binary-provider.js';
 import { BatchWriter } from '../batch-writer.js';
+import { directIoSupported } from '../direct-io.js';
 
 export interface StagedFile extends BinaryInfo {
   /** The temp file holding the bytes (fsynced when asked). */
@@ -14,6 +15,9 @@ export interface StagedFile extends BinaryInfo {
  * Streams `source` into a new temp file under `dir` while computing its checksums, honouring
  * the abort signal and size limit of `options`. On any failure the temp file is removed and
  * the error (mapped from the file system where it means "full" or "not writable") is thrown.
+ * `directIo`: write large files with O_DIRECT where `dir`'s file system allows it (for files
+ * that stay where they are written; a file read back soon after is better left in the page
+ * cache).
  */
 export async function stageToFile(
   source: AsyncIterable<Uint8Array>,
@@ -21,11 +25,13 @@ export async function stageToFile(
   options: StageOptions = {},
   fsync = true,
   prefix = 'upload-',
+  directIo = false,
 ): Promise<StagedFile> {
   const path = join(dir, `${prefix}${randomUUID()}.tmp`);
   let writer: BatchWriter | undefined;
   try {
-    writer = new BatchWriter(await open(path, 'wx'), fsync, options.md5 !== false);
+    const direct = directIo && (await directIoSupported(dir));
+    writer = new BatchWriter(await open(path, 'wx'), fsync, options.md5 !== false, direct ? path : undefined);
     for await (const chunk of source) {
       if (options.signal?.aborted) throw new ArcaError('UPLOAD_ABORTED', 'Upload aborted by the client');
       if (options.maxSize !== undefined && writer.size + chunk.length > options.maxSize) {
