@@ -9,19 +9,21 @@
  *   (o1) skopeo push of a five-layer 200 MiB image (random layers, 40 MiB each) from an
  *        `oci:` layout (`--dest-tls-verify=false`), wall time; every repetition pushes new
  *        random layers (no blob is known to either registry or to skopeo's blob cache);
- *   (o2) skopeo pull of that image into a fresh `oci:` layout (`--src-tls-verify=false`);
+ *   (o2) skopeo pull of that image into a fresh `oci:` layout (`--src-tls-verify=false`),
+ *        twice per registry and repetition in A-B-B-A order, counting the mean of the two;
  *   (o3) 4 KiB blob GET req/s, wrk -t2 -c64, after a warm-up run.
  * Arca is addressed with the admin's credentials (skopeo: the token service; wrk: Basic),
  * the CNCF registry without authentication (its default). One uncounted warm-up repetition
  * comes first; then five (one with --quick) alternate which registry goes first, each timed
- * step after a `sync` and once the machine is idle (so no server pays for another's delayed
- * write-back or background work). After each push
+ * step after a `sync`, once the machine is idle (so no server pays for another's delayed
+ * write-back or background work) and after writing and deleting a scratch file as large as
+ * the image (so each step finds recently freed pages: see recyclePages). After each push
  * to Arca the bench waits, untimed, for Arca's MD5 backfill of the new blobs and reports
  * how long it took. Target: Arca no slower than the CNCF registry on any figure.
  * Prints one table and writes bench/results/oci-latest.json; stops everything at the end.
  */
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -145,6 +147,27 @@ async function machineIdle(): Promise<void> {
   }
 }
 
+/**
+ * Writes and deletes a scratch file of `bytes` in `dir`, so the timed step that follows finds
+ * that many recently freed page-cache pages. On a VM whose balloon reports free pages to the
+ * host (Firecracker, and others with free page reporting), a page the guest freed more than
+ * about two seconds ago must be faulted in again by the host on its next use: writing 200 MiB
+ * into fresh pages then costs up to ten times the system time of writing it into pages just
+ * freed. Without this step, whichever registry went first in a repetition paid for the other's
+ * (and skopeo's) fresh pages: with an odd number of repetitions, that decided the medians.
+ */
+function recyclePages(dir: string, bytes: number): void {
+  const file = join(dir, 'recycle.tmp');
+  const block = Buffer.alloc(4 * MIB, 1);
+  const fd = openSync(file, 'w');
+  try {
+    for (let done = 0; done < bytes; done += block.length) writeSync(fd, block);
+  } finally {
+    closeSync(fd);
+    rmSync(file, { force: true });
+  }
+}
+
 /** Seconds until Arca's metrics show no binary with a pending MD5 (at most 60 s). */
 async function md5Settled(base: string): Promise<number> {
   const t0 = performance.now();
@@ -156,6 +179,12 @@ async function md5Settled(base: string): Promise<number> {
     if (performance.now() - t0 > 60_000) throw new Error(`${pending[1]} binaries still wait for their MD5 a minute after the push`);
     await sleep(100);
   }
+}
+
+/** The mean of a few timed steps (seconds and CPU shares). */
+function meanOf(xs: { s: number; cpu: CpuUse }[]): { s: number; cpu: CpuUse } {
+  const avg = (f: (x: { s: number; cpu: CpuUse }) => number) => xs.reduce((n, x) => n + f(x), 0) / xs.length;
+  return { s: avg((x) => x.s), cpu: { busy: avg((x) => x.cpu.busy), own: avg((x) => x.cpu.own), foreign: avg((x) => x.cpu.foreign), seconds: avg((x) => x.cpu.seconds) } };
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<{ s: number; cpu: CpuUse }> {
@@ -218,6 +247,7 @@ export async function runOci(opts: { quick: boolean; tmpdir?: string; workers?: 
       const settle = async () => {
         check(await run('sync', [], { timeoutMs: 120_000 }), 'sync');
         await machineIdle();
+        recyclePages(root, image.bytes + 64 * MIB);
       };
       try {
         for (const r of order) {
@@ -236,8 +266,11 @@ export async function runOci(opts: { quick: boolean; tmpdir?: string; workers?: 
             log(`Arca's MD5 backfill of the pushed blobs finished ${settled.toFixed(2)} s after the push`);
           }
         }
-        for (const r of order) {
-          const out = join(root, `pulled-${i}-${r.name.replace(/\W/g, '')}`);
+        // Pulls go A-B-B-A: whichever pull comes first after the pushes meets colder memory
+        // (see recyclePages), so each registry pulls once in each position and counts the mean.
+        const pulls: Record<Registry['name'], { s: number; cpu: CpuUse }[]> = { Arca: [], 'CNCF registry': [] };
+        for (const [n, r] of [...order, ...[...order].reverse()].entries()) {
+          const out = join(root, `pulled-${i}-${n}`);
           const ref = `docker://${r.host}/${r.prefix}bench/img${warm ? 'warm' : i}:v1`;
           await settle();
           const t = await timed(async () =>
@@ -246,9 +279,10 @@ export async function runOci(opts: { quick: boolean; tmpdir?: string; workers?: 
           const index = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
           if (index.manifests[0]?.digest !== image.digest) throw new Error(`the image pulled from ${r.name} is ${index.manifests[0]?.digest}, not ${image.digest}`);
           rmSync(out, { recursive: true, force: true });
-          if (!warm) pull[r.name].push(t);
+          pulls[r.name].push(t);
           log(`pull from ${r.name}: ${t.s.toFixed(2)} s (${(image.bytes / MIB / t.s).toFixed(0)} MiB/s)`);
         }
+        if (!warm) for (const r of regs) pull[r.name].push(meanOf(pulls[r.name]));
       } catch (err) {
         transferError = (err as Error).message.split('\n')[0];
         log(`push/pull failed: ${(err as Error).message}`);
@@ -270,7 +304,7 @@ export async function runOci(opts: { quick: boolean; tmpdir?: string; workers?: 
         id,
         test: `(${id}) ${what}`,
         unit: 's',
-        statistic: `median of ${reps}`,
+        statistic: id === 'o2' ? `median of ${reps} A-B-B-A means` : `median of ${reps}`,
         arca: ok ? a : undefined,
         reference: ok ? { name: 'CNCF', value: c } : undefined,
         ratio: ok ? a / c : undefined,
