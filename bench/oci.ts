@@ -10,7 +10,7 @@
  *        `oci:` layout (`--dest-tls-verify=false`), wall time; every repetition pushes new
  *        random layers (no blob is known to either registry or to skopeo's blob cache);
  *   (o2) skopeo pull of that image into a fresh `oci:` layout (`--src-tls-verify=false`),
- *        twice per registry and repetition in A-B-B-A order, counting the mean of the two;
+ *        four times per registry and repetition (A-B-B-A-B-A-A-B), the median of all;
  *   (o3) 4 KiB blob GET req/s, wrk -t2 -c64, after a warm-up run.
  * Arca is addressed with the admin's credentials (skopeo: the token service; wrk: Basic),
  * the CNCF registry without authentication (its default). One uncounted warm-up repetition
@@ -181,12 +181,6 @@ async function md5Settled(base: string): Promise<number> {
   }
 }
 
-/** The mean of a few timed steps (seconds and CPU shares). */
-function meanOf(xs: { s: number; cpu: CpuUse }[]): { s: number; cpu: CpuUse } {
-  const avg = (f: (x: { s: number; cpu: CpuUse }) => number) => xs.reduce((n, x) => n + f(x), 0) / xs.length;
-  return { s: avg((x) => x.s), cpu: { busy: avg((x) => x.cpu.busy), own: avg((x) => x.cpu.own), foreign: avg((x) => x.cpu.foreign), seconds: avg((x) => x.cpu.seconds) } };
-}
-
 async function timed(fn: () => Promise<unknown>): Promise<{ s: number; cpu: CpuUse }> {
   const end = cpuWindow();
   const t0 = performance.now();
@@ -266,10 +260,13 @@ export async function runOci(opts: { quick: boolean; tmpdir?: string; workers?: 
             log(`Arca's MD5 backfill of the pushed blobs finished ${settled.toFixed(2)} s after the push`);
           }
         }
-        // Pulls go A-B-B-A: whichever pull comes first after the pushes meets colder memory
-        // (see recyclePages), so each registry pulls once in each position and counts the mean.
-        const pulls: Record<Registry['name'], { s: number; cpu: CpuUse }[]> = { Arca: [], 'CNCF registry': [] };
-        for (const [n, r] of [...order, ...[...order].reverse()].entries()) {
+        // Pulls go A-B-B-A-B-A-A-B: the same image four times from each registry, each in every
+        // position once per pair. A pull's time is dominated by skopeo (hashing, writing) and
+        // now and then doubles when the VM hands skopeo's writes fresh pages (see recyclePages);
+        // four pulls per repetition and the median over all of them keep such outliers from
+        // deciding the figure.
+        const reversed = [...order].reverse();
+        for (const [n, r] of (warm ? order : [...order, ...reversed, ...reversed, ...order]).entries()) {
           const out = join(root, `pulled-${i}-${n}`);
           const ref = `docker://${r.host}/${r.prefix}bench/img${warm ? 'warm' : i}:v1`;
           await settle();
@@ -279,10 +276,9 @@ export async function runOci(opts: { quick: boolean; tmpdir?: string; workers?: 
           const index = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
           if (index.manifests[0]?.digest !== image.digest) throw new Error(`the image pulled from ${r.name} is ${index.manifests[0]?.digest}, not ${image.digest}`);
           rmSync(out, { recursive: true, force: true });
-          pulls[r.name].push(t);
+          if (!warm) pull[r.name].push(t);
           log(`pull from ${r.name}: ${t.s.toFixed(2)} s (${(image.bytes / MIB / t.s).toFixed(0)} MiB/s)`);
         }
-        if (!warm) for (const r of regs) pull[r.name].push(meanOf(pulls[r.name]));
       } catch (err) {
         transferError = (err as Error).message.split('\n')[0];
         log(`push/pull failed: ${(err as Error).message}`);
@@ -304,7 +300,7 @@ export async function runOci(opts: { quick: boolean; tmpdir?: string; workers?: 
         id,
         test: `(${id}) ${what}`,
         unit: 's',
-        statistic: id === 'o2' ? `median of ${reps} A-B-B-A means` : `median of ${reps}`,
+        statistic: `median of ${runs.Arca.length}`,
         arca: ok ? a : undefined,
         reference: ok ? { name: 'CNCF', value: c } : undefined,
         ratio: ok ? a / c : undefined,
