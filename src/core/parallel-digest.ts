@@ -96,8 +96,8 @@ class HashThread {
       algorithms: seq === 0 ? algorithms : undefined,
       slot: batch.slot,
       buf: first ? batch.sab : undefined,
-      offset: batch.offset,
-      size: batch.view.length,
+      offset: first ? batch.offset : undefined,
+      size: first ? batch.view.length : undefined,
       len,
     });
   }
