@@ -93,11 +93,15 @@ export class BatchWriter {
   /** The O_DIRECT descriptor, opened on first use; undefined when direct I/O is off or refused. */
   private directHandle(): Promise<FileHandle | undefined> {
     if (!this.directPath) return Promise.resolve(undefined);
-    this.direct ??= openDirect(this.directPath).then((fh) => {
-      if (!fh) directIoRefused(dirname(this.directPath!));
-      return fh;
-    });
+    this.direct ??= openDirect(this.directPath).then((fh) => fh ?? this.refuseDirect());
     return this.direct;
+  }
+
+  /** Writes this and later batches through the page cache, and tells the directory's cache. */
+  private refuseDirect(): undefined {
+    this.direct = Promise.resolve(undefined);
+    directIoRefused(dirname(this.directPath!));
+    return undefined;
   }
 
   /** Writes `len` bytes of batch `b` at `at`: with O_DIRECT when the batch is aligned and the file allows it. */
@@ -118,8 +122,7 @@ export class BatchWriter {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
         // The file system wants another alignment after all: write this and later batches buffered.
-        this.direct = Promise.resolve(undefined);
-        directIoRefused(dirname(this.directPath!));
+        this.refuseDirect();
         await direct.close().catch(() => undefined);
       }
     }

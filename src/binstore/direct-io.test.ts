@@ -158,5 +158,4 @@ describe('file systems without O_DIRECT', () => {
     skipUnless(ctx, tmpfs, `${shm} is not a tmpfs mount here`);
     expect(await directIoSupported(tempDirIn(shm))).toBe(false);
   });
-
 });

@@ -16,11 +16,11 @@ import { open, statfs, type FileHandle } from 'node:fs/promises';
 export const DIRECT_ALIGN = 4096;
 
 /** statfs f_type magic numbers of the file systems direct I/O is used on. */
-const DIRECT_FILE_SYSTEMS = new Map<number, string>([
-  [0xef53, 'ext2/3/4'],
-  [0x58465342, 'xfs'],
-  [0x9123683e, 'btrfs'],
-  [0xf2f52010, 'f2fs'],
+const DIRECT_FILE_SYSTEMS = new Set([
+  0xef53, // ext2/3/4
+  0x58465342, // xfs
+  0x9123683e, // btrfs
+  0xf2f52010, // f2fs
 ]);
 
 const known = new Map<string, Promise<boolean>>();

@@ -95,7 +95,7 @@ export class FileSystemProvider implements BinaryProvider {
 
   async stage(source: AsyncIterable<Uint8Array>, options: StageOptions = {}): Promise<StagedBinary> {
     if (!this.writeEnabled) throw new ArcaError('UNAVAILABLE', `The ${this.type} store at ${this.opts.fileStoreDir} is read-only (writeEnabled=false)`);
-    const { path: tmp, ...info } = await stageToFile(source, this.opts.tempDir, options, this.fsync, undefined, this.opts.directIo ?? true);
+    const { path: tmp, ...info } = await stageToFile(source, this.opts.tempDir, options, { fsync: this.fsync, directIo: this.opts.directIo ?? true });
     let done = false;
     return {
       ...info,

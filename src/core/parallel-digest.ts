@@ -129,9 +129,9 @@ let threads: [HashThread, HashThread] | undefined;
 let nextSession = 1;
 let nextSlot = 1;
 const freeBatches: SharedBatch[] = [];
+/** The arena's free batches; `arenaSize` of them when none is in use. */
 let arena: SharedBatch[] | undefined;
-/** Aligned batches handed out and not yet released. */
-let arenaOut = 0;
+let arenaSize = 0;
 
 function pool(): [HashThread, HashThread] {
   if (!threads || threads.some((t) => t.failed)) threads = [new HashThread(), new HashThread()];
@@ -160,6 +160,7 @@ function alignedArena(): SharedBatch[] {
       const offset = i * BATCH_BYTES;
       arena.push({ slot: nextSlot++, sab, offset, view: Buffer.from(sab, offset, BATCH_BYTES), aligned: true });
     }
+    arenaSize = ARENA_BATCHES;
   } catch {
     // no arena: batches come from plain SharedArrayBuffers
   }
@@ -172,10 +173,7 @@ function alignedArena(): SharedBatch[] {
  */
 export function acquireBatch(): SharedBatch {
   const fromArena = alignedArena().pop();
-  if (fromArena) {
-    arenaOut++;
-    return fromArena;
-  }
+  if (fromArena) return fromArena;
   const free = freeBatches.pop();
   if (free) return free;
   const sab = new SharedArrayBuffer(BATCH_BYTES);
@@ -184,7 +182,6 @@ export function acquireBatch(): SharedBatch {
 
 export function releaseBatch(batch: SharedBatch): void {
   if (batch.aligned) {
-    arenaOut--;
     alignedArena().push(batch);
     return;
   }
@@ -198,7 +195,7 @@ export function releaseBatch(batch: SharedBatch): void {
 /** How many aligned batches the arena has, and how many are in use (for tests). */
 export function arenaStats(): { size: number; inUse: number } {
   const free = alignedArena().length;
-  return { size: free + arenaOut, inUse: arenaOut };
+  return { size: arenaSize, inUse: arenaSize - free };
 }
 
 /** One stream's digests; feed batches in order, then `digest()` once. */

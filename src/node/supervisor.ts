@@ -36,8 +36,8 @@ export interface StartOptions extends Omit<ServeOptions, 'init' | 'singletons' |
  * chunks, a download's reads) against the old generation's limit until the next full
  * collection; with the default limit of a small heap (about twice what is live), streaming a
  * large blob starts a full mark-compact every few megabytes: during an image push, about
- * 40 % of the node's CPU. A larger initial old space lets those short-lived buffers die in
- * the young generation (docs/performance.md).
+ * 40 % of the node's CPU. A larger initial old space keeps the limit well above them until
+ * the live heap itself grows (docs/performance.md).
  */
 export function workerExecArgv(execArgv: readonly string[], heapMb: number | undefined): string[] {
   const args = [...execArgv];

@@ -19,7 +19,7 @@ export class LocalStaging {
   /** Streams `source` into a new temp file; on any failure the file is removed. */
   async write(source: AsyncIterable<Uint8Array>, options: StageOptions = {}): Promise<{ info: BinaryInfo; file: string }> {
     // No fsync: the file only has to outlive this process until the upload is done.
-    const { path, ...info } = await stageToFile(source, this.dir, options, false, PREFIX);
+    const { path, ...info } = await stageToFile(source, this.dir, options, { fsync: false, prefix: PREFIX });
     return { info, file: path };
   }
 

@@ -218,7 +218,7 @@ export class RemoteProvider implements BinaryProvider {
   /** Spools the bytes to a local file (computing checksums); `commit` sends them to the peer. */
   async stage(source: AsyncIterable<Uint8Array>, options: StageOptions = {}): Promise<StagedBinary> {
     await mkdir(this.opts.tempDir, { recursive: true });
-    const { path: tmp, ...info } = await stageToFile(source, this.opts.tempDir, options, false);
+    const { path: tmp, ...info } = await stageToFile(source, this.opts.tempDir, options, { fsync: false });
     let done = false;
     return {
       ...info,

@@ -72,7 +72,7 @@ export class EventualQueue {
 
   /** Writes an upload into `_pre` with its checksums (nothing is queued yet). */
   stage(source: AsyncIterable<Uint8Array>, options?: StageOptions): Promise<StagedFile> {
-    return stageToFile(source, this.preDir, options, this.fsync);
+    return stageToFile(source, this.preDir, options, { fsync: this.fsync });
   }
 
   /** Queues a staged file for upload: cancels a pending delete, then renames the file in. */

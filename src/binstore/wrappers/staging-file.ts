@@ -11,21 +11,30 @@ export interface StagedFile extends BinaryInfo {
   path: string;
 }
 
+/** How a staging file is written. */
+export interface StagingFileOptions {
+  /** fsync the file before it is returned (default true). */
+  fsync?: boolean;
+  /** File name prefix (default `upload-`; `cleanStaleFiles` looks for it). */
+  prefix?: string;
+  /**
+   * Write large files with O_DIRECT where `dir`'s file system allows it (default false): for
+   * files that stay where they are written; a file read back soon after is better left in
+   * the page cache.
+   */
+  directIo?: boolean;
+}
+
 /**
  * Streams `source` into a new temp file under `dir` while computing its checksums, honouring
  * the abort signal and size limit of `options`. On any failure the temp file is removed and
  * the error (mapped from the file system where it means "full" or "not writable") is thrown.
- * `directIo`: write large files with O_DIRECT where `dir`'s file system allows it (for files
- * that stay where they are written; a file read back soon after is better left in the page
- * cache).
  */
 export async function stageToFile(
   source: AsyncIterable<Uint8Array>,
   dir: string,
   options: StageOptions = {},
-  fsync = true,
-  prefix = 'upload-',
-  directIo = false,
+  { fsync = true, prefix = 'upload-', directIo = false }: StagingFileOptions = {},
 ): Promise<StagedFile> {
   const path = join(dir, `${prefix}${randomUUID()}.tmp`);
   let writer: BatchWriter | undefined;
