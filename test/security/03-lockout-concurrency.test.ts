@@ -77,7 +77,7 @@ describe('lockout under 200 parallel wrong passwords', () => {
       await node?.cleanup();
     });
 
-    it(`checks at most ${MAX_FAILURES} + in-flight guesses, locks the rest, and then refuses the right password`, async () => {
+    it(`checks at most ${MAX_FAILURES} + in-flight guesses, locks the rest, and then refuses the right password`, { timeout: 180_000 }, async () => {
       const token = await setUp(node, 'victim');
       const s = await storm([node], 'victim');
       expect(s.other.map((r) => `${r.status} ${r.text()}`)).toEqual([]);
@@ -108,7 +108,7 @@ describe('lockout under 200 parallel wrong passwords', () => {
       await cluster?.close();
     });
 
-    it(`checks at most ${MAX_FAILURES} + in-flight guesses across both nodes and locks the user on every node`, async () => {
+    it(`checks at most ${MAX_FAILURES} + in-flight guesses across both nodes and locks the user on every node`, { timeout: 180_000 }, async () => {
       const token = await setUp(cluster.nodes[0], 'victim');
       const s = await storm(cluster.nodes, 'victim');
       expect(s.other.map((r) => `${r.status} ${r.text()}`)).toEqual([]);
