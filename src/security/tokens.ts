@@ -10,12 +10,11 @@ import type { Directory } from './directory.js';
 import { signJwt, verifyJwt, type TokenClaims } from './jwt.js';
 import { subjectOf, userOfSubject, type TokenKeys } from './token-keys.js';
 import { fullBacking, tokenBacking } from './token-backing.js';
-import { DEFAULT_EXPIRES_IN, TokenLifetimePolicy } from './token-lifetime.js';
+import { TokenLifetimePolicy } from './token-lifetime.js';
 import { parseScope, type AppliedScope } from './token-scope.js';
 import type { Principal } from './types.js';
 import { checkName } from './validation.js';
 
-export { DEFAULT_EXPIRES_IN };
 export const DEFAULT_AUDIENCE = '*@*';
 /** How long a "this token id is not revoked" answer is trusted; a revocation also drops it at once (security version). */
 const REVOCATION_CACHE_MS = 5_000;
