@@ -52,6 +52,12 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
     description: 'On SIGTERM, how long readiness answers 503 while the node still serves, before it stops listening; unset: 5 on an HA node, 0 standalone.',
   },
   { path: 'arca.login.maxFailures', default: 5, description: 'Failed logins before a user is locked for a growing period.' },
+  {
+    path: 'arca.token.nonAdminMaxExpiresInSecs',
+    default: 31536000,
+    mirrors: 'token.max-expiry (Access) / artifactory.access.token.non.admin.max.expires.in',
+    description: 'Longest lifetime, in seconds, of an access token a non-admin creates or refreshes (one year); only administrators get tokens that never expire.',
+  },
   { path: 'arca.ha.heartbeatStaleSecs', default: 30, mirrors: 'artifactory.ha.heartbeat.staleSecs', description: 'A RUNNING node whose heartbeat is older shows as UNAVAILABLE.' },
   {
     path: 'arca.license.publicKey',

@@ -98,6 +98,10 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
     );
   }
   const nodeId = identity.nodeId;
+  const tokenMaxExpiresInSecs = system.number('arca.token.nonAdminMaxExpiresInSecs');
+  if (!Number.isSafeInteger(tokenMaxExpiresInSecs) || tokenMaxExpiresInSecs < 1) {
+    throw new ConfigError(`system.yaml key arca.token.nonAdminMaxExpiresInSecs must be a positive whole number of seconds, got '${tokenMaxExpiresInSecs}'`);
+  }
 
   const database = await openDatabase(dbConfig);
   const versions = new ConfigVersions(database, {
@@ -186,7 +190,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
     });
     const settings = new SystemSettings(database, versions, clock);
     const repos = new RepositoryService(database, versions, clock);
-    const security = new SecurityService(database, settings, versions, clock, { maxFailures: system.number('arca.login.maxFailures'), masterKey });
+    const security = new SecurityService(database, settings, versions, clock, { maxFailures: system.number('arca.login.maxFailures'), masterKey, tokenMaxExpiresInSecs });
     const artifacts = new ArtifactService(database, content, clock);
     if (init) await configFiles.recordLoaded(synced);
     const sessionStore = await openSessionStore(sysProps, database, (err) => log.warn({ err: err.message }, 'session store (Redis) error'));

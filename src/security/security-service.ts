@@ -17,6 +17,7 @@ import type { SessionService } from './sessions.js';
 import { hashPassword, randomPassword } from './passwords.js';
 import { PermissionStore } from './permissions.js';
 import { TokenKeys } from './token-keys.js';
+import { TokenLifetimePolicy } from './token-lifetime.js';
 import { TokenService } from './tokens.js';
 import type { Action, Credentials, Principal, Security } from './types.js';
 import { UserStore } from './users.js';
@@ -31,6 +32,8 @@ export interface SecurityOptions {
   authCacheMs?: number;
   /** The master key: encrypts API keys, the token signing key and encrypted passwords. */
   masterKey?: Buffer;
+  /** Longest token lifetime a non-admin gets, in seconds (`arca.token.nonAdminMaxExpiresInSecs`; default one year). */
+  tokenMaxExpiresInSecs?: number;
 }
 
 /**
@@ -69,7 +72,7 @@ export class SecurityService implements Security {
     this.groups = new GroupStore(database, versions, clock);
     this.permissions = new PermissionStore(database, versions, clock);
     this.tokenKeys = new TokenKeys(database, clock);
-    this.tokens = new TokenService(database, versions, clock, this.directory, this.tokenKeys);
+    this.tokens = new TokenService(database, versions, clock, this.directory, this.tokenKeys, new TokenLifetimePolicy(options.tokenMaxExpiresInSecs));
     this.apiKeys = new ApiKeyService(database, versions, clock);
     this.evaluator = new PermissionEvaluator(() => this.permissions.all());
     this.passwords = new PasswordLogin(database, this.directory, clock, options.maxFailures, (name) => this.authCache.dropUser(name));

@@ -9,11 +9,12 @@ import type { Db } from '../db/items.js';
 import type { Directory } from './directory.js';
 import { signJwt, verifyJwt, type TokenClaims } from './jwt.js';
 import { subjectOf, userOfSubject, type TokenKeys } from './token-keys.js';
+import { fullBacking, tokenBacking } from './token-backing.js';
+import { TokenLifetimePolicy } from './token-lifetime.js';
 import { parseScope, type AppliedScope } from './token-scope.js';
 import type { Principal } from './types.js';
 import { checkName } from './validation.js';
 
-export const DEFAULT_EXPIRES_IN = 3600;
 export const DEFAULT_AUDIENCE = '*@*';
 /** How long a "this token id is not revoked" answer is trusted; a revocation also drops it at once (security version). */
 const REVOCATION_CACHE_MS = 5_000;
@@ -21,8 +22,13 @@ const REVOCATION_CACHE_MS = 5_000;
 export interface TokenRequest {
   username?: string;
   scope?: string;
-  /** Seconds; 0 = never expires (admins only). */
+  /** Seconds; 0 = never expires (admins only); at most the policy's maximum for non-admins. */
   expiresIn?: number;
+  /**
+   * For tokens Arca mints on a client's behalf (npm login, the registry token service): a
+   * lifetime above what the policy allows the caller is shortened to it instead of refused.
+   */
+  clampExpiry?: boolean;
   refreshable?: boolean;
   audience?: string;
   description?: string;
@@ -56,10 +62,21 @@ export interface VerifiedToken {
 
 const unauthorized = (message: string) => new ArcaError('UNAUTHORIZED', message);
 const forbidden = (message: string) => new ArcaError('FORBIDDEN', message);
+const badScope = (message: string) => new ArcaError('BAD_REQUEST', `Invalid token request: 'scope' ${message}`, { field: 'scope' });
 
-/** Access tokens: HS256 JWTs recorded in `access_tokens` so they can be listed and revoked. */
+/** A token id known not to be revoked (until `until`), with who created it (backs transient subjects). */
+interface LiveToken {
+  until: number;
+  createdBy: string | null;
+}
+
+/**
+ * Access tokens: HS256 JWTs recorded in `access_tokens` so they can be listed and revoked.
+ * A token carries a scope, never privileges: each use evaluates the scope against the user's
+ * current state (token-backing.ts), and a refresh re-checks it and the lifetime policy.
+ */
 export class TokenService {
-  private readonly live = new LruCache<number>(50_000);
+  private readonly live = new LruCache<LiveToken>(50_000);
 
   constructor(
     private readonly database: Database,
@@ -67,6 +84,7 @@ export class TokenService {
     private readonly clock: Clock,
     private readonly directory: Directory,
     private readonly keys: TokenKeys,
+    readonly lifetimes: TokenLifetimePolicy = new TokenLifetimePolicy(),
   ) {}
 
   invalidate(): void {
@@ -77,11 +95,8 @@ export class TokenService {
     if (caller.anonymous) throw unauthorized('Authentication is required to create a token');
     const username = checkName(req.username ?? caller.name, 'token request');
     const scope = parseScope(req.scope);
-    const expiresIn = req.expiresIn ?? DEFAULT_EXPIRES_IN;
-    if (!Number.isInteger(expiresIn) || expiresIn < 0) {
-      throw new ArcaError('BAD_REQUEST', "Invalid token request: 'expires_in' must be a non-negative integer", { field: 'expires_in' });
-    }
-    await this.checkMayCreate(caller, username, scope.applied, expiresIn);
+    const expiresIn = this.lifetimes.forCreate({ requested: req.expiresIn, admin: caller.admin, clamp: req.clampExpiry });
+    await this.checkMayCreate(caller, username, scope.applied);
     return this.issue({
       username,
       scope: scope.text,
@@ -90,26 +105,39 @@ export class TokenService {
       refreshable: req.refreshable === true,
       audience: req.audience || DEFAULT_AUDIENCE,
       description: req.description ?? null,
-      createdBy: caller.name,
+      createdBy: caller.backedBy ?? caller.name,
     });
   }
 
-  /** Non-admins create tokens only for themselves, never wider than their own rights. */
-  private async checkMayCreate(caller: Principal, username: string, applied: AppliedScope, expiresIn: number): Promise<void> {
+  /**
+   * Non-admins create tokens only for themselves, never wider than their own rights. An
+   * administrator may create any token, but only one whose scope the user backs: an admin
+   * scope for an administrator, groups the user is a member of (any groups for a transient
+   * user, backed by the creating administrator).
+   */
+  private async checkMayCreate(caller: Principal, username: string, applied: AppliedScope): Promise<void> {
     if (applied.kind === 'groups') {
       const known = await this.directory.allGroups();
       const missing = applied.groups.filter((g) => !known.has(g));
-      if (missing.length > 0) throw new ArcaError('BAD_REQUEST', `Invalid token request: 'scope' names groups that do not exist: ${missing.join(', ')}`, { field: 'scope' });
+      if (missing.length > 0) throw badScope(`names groups that do not exist: ${missing.join(', ')}`);
     }
     if (caller.admin) {
-      if (applied.kind !== 'groups' && !(await this.directory.user(username))) {
+      const user = await this.directory.user(username);
+      if (!user) {
+        if (applied.kind === 'groups') return;
         throw new ArcaError('BAD_REQUEST', `Invalid token request: 'username' names a user that does not exist ('${username}'); only group-scoped tokens may have a transient user`, { field: 'username' });
+      }
+      if (applied.kind === 'admin' && !(await this.directory.principalOf(user, 'token')).admin) {
+        throw badScope(`is applied-permissions/admin, but '${username}' is not an administrator`);
+      }
+      if (applied.kind === 'groups') {
+        const outside = applied.groups.filter((g) => !user.groups.includes(g));
+        if (outside.length > 0) throw badScope(`names groups '${username}' is not a member of: ${outside.join(', ')}`);
       }
       return;
     }
     if (username !== caller.name) throw forbidden('Only administrators may create tokens for other users');
     if (applied.kind === 'admin') throw forbidden('Only administrators may create tokens with the admin scope');
-    if (expiresIn === 0) throw forbidden('Only administrators may create tokens that never expire');
     if (applied.kind === 'user' && caller.groupsOnly) throw forbidden('A group-scoped token cannot create a user-scoped token');
     if (applied.kind === 'groups') {
       const outside = applied.groups.filter((g) => !caller.groups.includes(g));
@@ -167,6 +195,8 @@ export class TokenService {
   /**
    * Exchanges a refresh token (and, when given, the access token it belongs to) for a new
    * pair; the old token is revoked in the same transaction, so a refresh token works once.
+   * The scope must still be fully backed by the user as they are now, and the new lifetime
+   * (asked for, or inherited from the old token) is held to the policy for that user.
    */
   async refresh(refreshToken: string, accessToken: string | undefined, expiresIn: number | undefined): Promise<IssuedToken> {
     const row = await this.database.db.selectFrom('access_tokens').selectAll().where('refresh_hash', '=', sha256Hex(refreshToken)).where('revoked', '=', 0).executeTakeFirst();
@@ -178,13 +208,13 @@ export class TokenService {
     const username = userOfSubject(id.issuer, row.subject);
     if (!username) throw unauthorized('Invalid refresh token');
     const scope = parseScope(row.scope);
-    if (scope.applied.kind !== 'groups' && !(await this.directory.user(username))) throw unauthorized(`User '${username}' no longer exists`);
-    const original = row.expires_at === null ? 0 : Math.round((Number(row.expires_at) - Number(row.issued_at)) / 1000);
+    const backing = await fullBacking(this.directory, { username, applied: scope.applied, tokenId: row.token_id, createdBy: row.created_by });
+    const inherited = row.expires_at === null ? 0 : Math.round((Number(row.expires_at) - Number(row.issued_at)) / 1000);
     return this.issue({
       username,
       scope: row.scope,
       applied: scope.applied,
-      expiresIn: expiresIn ?? original,
+      expiresIn: this.lifetimes.forRefresh({ requested: expiresIn, inherited, admin: backing.admin }),
       refreshable: true,
       audience: row.audience ?? DEFAULT_AUDIENCE,
       description: row.description,
@@ -203,31 +233,20 @@ export class TokenService {
     if (!audienceMatches(claims.aud, id.issuer)) throw unauthorized('The access token is not meant for this service');
     const username = userOfSubject(id.issuer, claims.sub);
     if (!username) throw unauthorized('The access token has a foreign subject');
-    await this.checkNotRevoked(claims.jti, now);
-    const principal = await this.principalOf(username, parseScope(claims.scp).applied, claims.jti);
+    const { createdBy } = await this.checkNotRevoked(claims.jti, now);
+    const { principal } = await tokenBacking(this.directory, { username, applied: parseScope(claims.scp).applied, tokenId: claims.jti, createdBy });
     return { principal, expiresAt: claims.exp === undefined ? undefined : claims.exp * 1000 };
   }
 
-  private async checkNotRevoked(tokenId: string, now: number): Promise<void> {
-    const until = this.live.get(tokenId);
-    if (until !== undefined && until > now) return;
-    const row = await this.database.db.selectFrom('access_tokens').select('revoked').where('token_id', '=', tokenId).executeTakeFirst();
+  /** Loads the revocation state and the creator together; cached briefly, and dropped on every 'security' change. */
+  private async checkNotRevoked(tokenId: string, now: number): Promise<LiveToken> {
+    const hit = this.live.get(tokenId);
+    if (hit !== undefined && hit.until > now) return hit;
+    const row = await this.database.db.selectFrom('access_tokens').select(['revoked', 'created_by']).where('token_id', '=', tokenId).executeTakeFirst();
     if (!row || row.revoked !== 0) throw unauthorized('The access token has been revoked');
-    this.live.set(tokenId, now + REVOCATION_CACHE_MS);
-  }
-
-  private async principalOf(username: string, applied: AppliedScope, tokenId: string): Promise<Principal> {
-    const user = await this.directory.user(username);
-    if (applied.kind === 'groups') {
-      const known = await this.directory.allGroups();
-      const groups = applied.groups.filter((g) => known.has(g));
-      const admin = await this.directory.anyAdminGroup(groups);
-      return { name: username, admin, groups, anonymous: false, via: 'token', tokenId, groupsOnly: true };
-    }
-    if (!user) throw unauthorized(`User '${username}' no longer exists`);
-    const p = await this.directory.principalOf(user, 'token', tokenId);
-    if (applied.kind === 'admin') p.admin = true;
-    return p;
+    const live = { until: now + REVOCATION_CACHE_MS, createdBy: row.created_by };
+    this.live.set(tokenId, live);
+    return live;
   }
 
   /** Live tokens: every one for an administrator, else the caller's own. */

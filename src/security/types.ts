@@ -19,6 +19,11 @@ export interface Principal {
    * only, and grants given to the user name itself do not apply.
    */
   groupsOnly?: boolean;
+  /**
+   * For the token of a transient subject (a group-scoped token of a user that does not exist):
+   * the administrator whose rights back it. A token such a caller creates is backed by them too.
+   */
+  backedBy?: string;
 }
 
 /** The request facts authentication needs, independent of the HTTP framework. */

@@ -106,8 +106,12 @@ describe.each(DIALECTS)('access tokens on %s', (dialect) => {
     expect(claimsOf(forever.access_token).exp).toBeUndefined();
     expect((await read(bearer(forever.access_token))).statusCode).toBe(200);
 
-    const adminScoped = (await token({ username: 'bob', scope: 'applied-permissions/admin' })).access_token;
+    const adminScoped = (await token({ username: 'admin', scope: 'applied-permissions/admin' })).access_token;
     expect((await node.request({ method: 'GET', url: '/artifactory/api/security/users', headers: bearer(adminScoped) })).statusCode).toBe(200);
+    // The scope is decided at use from the user's rights: an admin scope needs an administrator.
+    const unbacked = await form({ username: 'bob', scope: 'applied-permissions/admin' });
+    expect(unbacked.statusCode).toBe(400);
+    expect(unbacked.json().errors[0].message).toContain("'scope'");
 
     const bot = (await token({ username: 'ci-bot', scope: 'applied-permissions/groups:readers' })).access_token;
     expect(claimsOf(bot).sub).toMatch(/\/users\/ci-bot$/);
@@ -122,6 +126,9 @@ describe.each(DIALECTS)('access tokens on %s', (dialect) => {
     await node.request({ method: 'PUT', url: '/artifactory/api/security/users/bob', payload: { password: 'Bob-Pw1', groups: ['writers'] } });
     const t = (await token({ username: 'bob', scope: 'applied-permissions/groups:writers' })).access_token;
     expect((await read(bearer(t))).statusCode).toBe(403);
+    // A groups scope of an existing user needs the user in those groups.
+    expect((await form({ username: 'alice', scope: 'applied-permissions/groups:writers' })).statusCode).toBe(400);
+    await node.request({ method: 'POST', url: '/artifactory/api/security/users/alice', payload: { groups: ['readers', 'writers'] } });
     const aliceWriters = (await token({ username: 'alice', scope: 'applied-permissions/groups:writers' })).access_token;
     // alice has a user grant on libs-local, but this token acts with 'writers' only.
     expect((await read(bearer(aliceWriters))).statusCode).toBe(403);

@@ -30,7 +30,7 @@ export async function login(call: NpmCall, userSegment: string) {
     if (isArcaError(err, 'UNAUTHORIZED')) throw new ArcaError('UNAUTHORIZED', `Bad user name or password for '${name}'`);
     throw err;
   }
-  const issued = await call.ctx.security.tokens.create(principal, { expiresIn: LOGIN_TOKEN_SECONDS, description: `npm login (${call.repo.key})` });
+  const issued = await call.ctx.security.tokens.create(principal, { expiresIn: LOGIN_TOKEN_SECONDS, clampExpiry: true, description: `npm login (${call.repo.key})` });
   return sendJson(call.reply, 201, { ok: true, id: `org.couchdb.user:${name}`, rev: `1-${issued.tokenId}`, token: issued.accessToken });
 }
 

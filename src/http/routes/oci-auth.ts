@@ -72,7 +72,7 @@ async function tokenFor(ctx: AppContext, principal: Principal, authorization: st
       : Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8').replace(/^[^:]*:/, '');
     return { token, expiresIn: OCI_TOKEN_SECONDS };
   }
-  const issued = await ctx.security.tokens.create(principal, { expiresIn: OCI_TOKEN_SECONDS, description: 'registry token (/v2/token)' });
+  const issued = await ctx.security.tokens.create(principal, { expiresIn: OCI_TOKEN_SECONDS, clampExpiry: true, description: 'registry token (/v2/token)' });
   return { token: issued.accessToken, expiresIn: issued.expiresIn };
 }
 
