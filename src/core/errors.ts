@@ -52,6 +52,16 @@ export const conflict = (message: string) => new ArcaError('CONFLICT', message);
 export const forbidden = (message = 'Forbidden') => new ArcaError('FORBIDDEN', message);
 export const unauthorized = (message = 'Unauthorized') => new ArcaError('UNAUTHORIZED', message);
 
+/**
+ * The one refusal of an overwrite for want of the delete permission, on every deploy route
+ * (generic, Maven, PyPI, npm tarballs, OCI tags), in the seed product's wording: clients
+ * match it, e.g. `twine upload --skip-existing` skips a file on a 403 whose body contains
+ * "overwrite artifact".
+ */
+export function overwriteRefused(repoKey: string, path: string, user: string): ArcaError {
+  return new ArcaError('FORBIDDEN', `Not enough permissions to delete/overwrite artifact '${repoKey}:${path}' (user '${user}' needs DELETE permission).`);
+}
+
 /** Maps low-level file-system errors to catalogue errors; anything else is returned as is. */
 export function fromSystemError(err: unknown, what: string): unknown {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;

@@ -1,7 +1,7 @@
 import type { ContentStore } from '../content/content-store.js';
 import type { Clock } from '../core/clock.js';
 import { isChecksum, type Checksums } from '../core/digests.js';
-import { ArcaError } from '../core/errors.js';
+import { ArcaError, overwriteRefused } from '../core/errors.js';
 import type { MatrixParams } from '../core/paths.js';
 import { isIncluded } from '../core/glob.js';
 import type { Database } from '../db/database.js';
@@ -72,9 +72,7 @@ export class ArtifactService {
     this.checkDeployable(repo, path);
     const existing = await getItem(this.database.db, repo.key, path);
     if (existing?.type === 'folder') throw new ArcaError('CONFLICT', `'${path}' is a folder; a file cannot replace it`);
-    if (existing && !req.canOverwrite) {
-      throw new ArcaError('FORBIDDEN', `Not enough permissions to overwrite '${repo.key}/${path}' (delete permission needed)`);
-    }
+    if (existing && !req.canOverwrite) throw overwriteRefused(repo.key, path, req.user);
     if (req.checksumDeploy) return this.deployByChecksum(req);
 
     const staged = await this.content.stage(req.body, { signal: req.signal });
@@ -101,7 +99,7 @@ export class ArtifactService {
           user: req.user,
           now,
         });
-        if (replaced && !req.canOverwrite) throw new ArcaError('FORBIDDEN', `Not enough permissions to overwrite '${repo.key}/${path}'`);
+        if (replaced && !req.canOverwrite) throw overwriteRefused(repo.key, path, req.user);
         await setProperties(trx, row.id, req.properties as PropertyMap);
         return { item: row, replaced: replaced !== undefined };
       }),
@@ -135,6 +133,8 @@ export class ArtifactService {
           user: req.user,
           now,
         });
+        // A file committed after the check in deploy(): the same refusal.
+        if (replaced && !req.canOverwrite) throw overwriteRefused(req.repo.key, req.path, req.user);
         await setProperties(trx, row.id, req.properties as PropertyMap);
         return { item: row, replaced: replaced !== undefined };
       }),

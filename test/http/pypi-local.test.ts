@@ -64,9 +64,11 @@ describe('PyPI local repository', () => {
     expect(meta.statusCode).toBe(200);
     expect(meta.body).toContain('Name: Friendly.Bard');
     expect(whl['core-metadata']).toEqual({ sha256: sha256Hex(meta.rawPayload) });
-    expect(whl['dist-info-metadata']).toEqual(whl['core-metadata']);
+    // PEP 714: only the new name; a file without metadata has no key.
+    expect(Object.keys(whl)).not.toContain('dist-info-metadata');
     const tgz = page.files.find((f: { filename: string }) => f.filename === sdistName);
-    expect(tgz).toMatchObject({ hashes: { sha256: sha256Hex(sdist) }, 'core-metadata': false });
+    expect(tgz).toMatchObject({ hashes: { sha256: sha256Hex(sdist) } });
+    expect(Object.keys(tgz)).not.toContain('core-metadata');
   });
 
   it('serves PEP 503 HTML by default, requires-python escaped', async () => {
@@ -75,7 +77,8 @@ describe('PyPI local repository', () => {
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(res.body).toContain(`href="../../packages/friendly-bard/1.0/${wheelName}#sha256=${sha256Hex(wheel)}"`);
     expect(res.body).toContain('data-requires-python="&gt;=3.8,&lt;4"');
-    expect(res.body).toMatch(/data-dist-info-metadata="sha256=[0-9a-f]{64}" data-core-metadata="sha256=[0-9a-f]{64}"/);
+    expect(res.body).toMatch(/ data-core-metadata="sha256=[0-9a-f]{64}">/);
+    expect(res.body).not.toContain('data-dist-info-metadata');
     const v1html = await get('/artifactory/api/pypi/pypi-local/simple/friendly-bard/', { accept: 'application/vnd.pypi.simple.v1+html' });
     expect(v1html.headers['content-type']).toBe('application/vnd.pypi.simple.v1+html; charset=utf-8');
     const head = await node.request({ method: 'HEAD', url: '/artifactory/api/pypi/pypi-local/simple/friendly-bard/' });

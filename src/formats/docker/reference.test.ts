@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OciError } from './oci-errors.js';
-import { isValidName, isValidTag, parseDigest, parseReference, splitName } from './reference.js';
+import { isValidName, isValidTag, lookupReference, parseDigest, parseReference, splitName } from './reference.js';
 
 const HEX64 = 'a'.repeat(64);
 
@@ -38,6 +38,12 @@ describe('OCI names, tags and digests', () => {
     expect(parseReference(`sha256:${HEX64}`).kind).toBe('digest');
     expect(() => parseReference('.bad')).toThrow(/not a valid tag/);
     expect(() => parseReference('sha256:short')).toThrow(OciError);
+  });
+
+  it('looks up only references that can name a manifest', () => {
+    expect(lookupReference('v1')).toEqual({ kind: 'tag', tag: 'v1' });
+    expect(lookupReference(`sha256:${HEX64}`)?.kind).toBe('digest');
+    for (const bad of ['.bad', 'sha256:short', `md5:${'a'.repeat(32)}`, '', 'a/b', 'x'.repeat(129)]) expect(lookupReference(bad)).toBeUndefined();
   });
 
   it('splits a /v2/ name into the repository key and the image', () => {

@@ -61,10 +61,26 @@ export function parseDigest(value: string | undefined): Digest {
 /** A manifest reference: a tag, or a digest. */
 export type ManifestReference = { kind: 'tag'; tag: string } | { kind: 'digest'; digest: Digest };
 
+/** A reference a manifest is pushed to: MANIFEST_INVALID for a bad tag, DIGEST_INVALID for a bad digest. */
 export function parseReference(value: string): ManifestReference {
   if (value.includes(':')) return { kind: 'digest', digest: parseDigest(value) };
   if (!isValidTag(value)) throw new OciError('MANIFEST_INVALID', `'${value}' is not a valid tag`, { detail: { tag: value } });
   return { kind: 'tag', tag: value };
+}
+
+/**
+ * A reference a manifest is looked up by (GET, HEAD, DELETE): undefined when it cannot name
+ * any stored manifest (neither a valid tag nor a digest this registry verifies). Such a
+ * manifest is simply not found: the spec's 404 MANIFEST_UNKNOWN, answered after the
+ * caller's permission is checked like for any other reference.
+ */
+export function lookupReference(value: string): ManifestReference | undefined {
+  try {
+    return parseReference(value);
+  } catch (err) {
+    if (err instanceof OciError) return undefined;
+    throw err;
+  }
 }
 
 /** Splits a `/v2/` name into the Arca repository key (first component) and the image below it. */

@@ -14,7 +14,7 @@ function pub(name: string, version: string, extra: Record<string, unknown> = {},
 
 function docWith(...versions: string[]): PackageDocument {
   let doc: PackageDocument | undefined;
-  for (const v of versions) doc = applyPublish(doc, pub('demo', v, { description: `demo ${v}`, keywords: ['tools', 'demo'], author: 'Ann <ann@x.org>' }), 'alice', T0);
+  for (const v of versions) doc = applyPublish(doc, pub('demo', v, { description: `demo ${v}`, keywords: ['tools', 'demo'], author: 'Ann <ann@x.org>' }), { name: 'alice' }, T0);
   return doc!;
 }
 
@@ -23,22 +23,26 @@ describe('package document', () => {
     const one = docWith('1.0.0');
     expect(one['dist-tags']).toEqual({ latest: '1.0.0' });
     expect(one.time).toEqual({ created: T0, modified: T0, '1.0.0': T0 });
-    expect(one.maintainers).toEqual([{ name: 'alice' }]);
+    // The npm registry records every maintainer with an e-mail; unknown is the empty string.
+    expect(one.maintainers).toEqual([{ name: 'alice', email: '' }]);
     expect(one._rev).toMatch(/^1-[0-9a-f]{32}$/);
-    const two = applyPublish(one, pub('demo', '2.0.0-rc.1', {}, 'next'), 'bob', T1);
+    const two = applyPublish(one, pub('demo', '2.0.0-rc.1', {}, 'next'), { name: 'bob', email: 'bob@example.com' }, T1);
     expect(two['dist-tags']).toEqual({ latest: '1.0.0', next: '2.0.0-rc.1' });
     expect(two._rev).toMatch(/^2-/);
-    expect(two.versions['2.0.0-rc.1']._npmUser).toEqual({ name: 'bob' });
-    expect(two.maintainers?.map((m) => m.name)).toEqual(['alice', 'bob']);
+    expect(two.versions['2.0.0-rc.1']._npmUser).toEqual({ name: 'bob', email: 'bob@example.com' });
+    expect(two.maintainers).toEqual([{ name: 'alice', email: '' }, { name: 'bob', email: 'bob@example.com' }]);
+    // A maintainer whose e-mail became known gets it on their next publish.
+    const three = applyPublish(two, pub('demo', '3.0.0'), { name: 'alice', email: 'alice@example.com' }, T1);
+    expect(three.maintainers?.[0]).toEqual({ name: 'alice', email: 'alice@example.com' });
     expect(one.versions['2.0.0-rc.1']).toBeUndefined();
   });
 
   it('sets latest on the first publish even under another tag', () => {
-    expect(applyPublish(undefined, pub('demo', '0.1.0', {}, 'beta'), 'a', T0)['dist-tags']).toEqual({ beta: '0.1.0', latest: '0.1.0' });
+    expect(applyPublish(undefined, pub('demo', '0.1.0', {}, 'beta'), { name: 'a' }, T0)['dist-tags']).toEqual({ beta: '0.1.0', latest: '0.1.0' });
   });
 
   it('never publishes over an existing version', () => {
-    expect(() => applyPublish(docWith('1.0.0'), pub('demo', '1.0.0'), 'a', T1)).toThrow('cannot publish over the previously published version 1.0.0');
+    expect(() => applyPublish(docWith('1.0.0'), pub('demo', '1.0.0'), { name: 'a' }, T1)).toThrow('cannot publish over the previously published version 1.0.0');
   });
 
   it('adds, merges and removes dist-tags on existing versions only', () => {
@@ -105,6 +109,15 @@ describe('packument rendering', () => {
     expect(doc.versions['1.0.0'].dist.tarball).toBe('demo/-/demo-1.0.0.tgz');
   });
 
+  it('serves every maintainer and _npmUser with an e-mail, also from documents stored without one', () => {
+    const old: PackageDocument = { ...doc, maintainers: [{ name: 'alice' }], versions: { '1.0.0': { ...doc.versions['1.0.0'], _npmUser: { name: 'alice' }, maintainers: [{ name: 'alice' }] } } };
+    const full = renderFull(old, reg) as PackageDocument;
+    expect(full.maintainers).toEqual([{ name: 'alice', email: '' }]);
+    expect(full.versions['1.0.0']._npmUser).toEqual({ name: 'alice', email: '' });
+    expect(full.versions['1.0.0'].maintainers).toEqual([{ name: 'alice', email: '' }]);
+    expect(JSON.stringify(full)).not.toContain('undefined');
+  });
+
   it('abbreviates to the install fields', () => {
     const dep = applyPackumentUpdate(doc, { versions: { '1.0.0': { deprecated: 'old' } } }, T1).doc;
     const small = renderAbbreviated(dep, reg) as { versions: Record<string, Record<string, unknown>> };
@@ -124,8 +137,8 @@ describe('packument rendering', () => {
 describe('search', () => {
   const docs = [
     docWith('1.0.0'),
-    applyPublish(undefined, pub('@acme/demo-kit', '2.0.0', { description: 'kit', keywords: ['demo'] }), 'bob', T0),
-    applyPublish(undefined, pub('unrelated', '1.0.0', { description: 'something' }), 'carol', T0),
+    applyPublish(undefined, pub('@acme/demo-kit', '2.0.0', { description: 'kit', keywords: ['demo'] }), { name: 'bob' }, T0),
+    applyPublish(undefined, pub('unrelated', '1.0.0', { description: 'something' }), { name: 'carol' }, T0),
   ];
   const run = (text: string, extra: Record<string, string> = {}) => {
     const q = parseSearchQuery({ text, ...extra });

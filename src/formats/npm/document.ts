@@ -5,7 +5,7 @@
  */
 import { ArcaError } from '../../core/errors.js';
 import { highestVersion, distTagProblem } from './semver.js';
-import { nextRevision, type PackageDocument, type VersionManifest } from './packument.js';
+import { nextRevision, personOf, type PackageDocument, type Person, type VersionManifest } from './packument.js';
 import type { PublishRequest } from './publish.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -33,21 +33,28 @@ function repairLatest(doc: PackageDocument): void {
   }
 }
 
-/** Adds a published version; FORBIDDEN when the version exists (npm never overwrites one). */
-export function applyPublish(doc: PackageDocument | undefined, pub: PublishRequest, user: string, now: string): PackageDocument {
+/**
+ * Adds a published version; FORBIDDEN when the version exists (npm never overwrites one).
+ * The publisher becomes `_npmUser` of the version and joins `maintainers`, with their e-mail
+ * as the npm registry records both (see `personOf`).
+ */
+export function applyPublish(doc: PackageDocument | undefined, pub: PublishRequest, publisher: Person, now: string): PackageDocument {
   if (doc?.versions[pub.version]) {
     throw new ArcaError('FORBIDDEN', `You cannot publish over the previously published version ${pub.version} of ${pub.name}`);
   }
   const next: PackageDocument = doc
     ? clone(doc)
     : { _id: pub.name, _rev: '0-new', name: pub.name, 'dist-tags': {}, versions: {}, time: { created: now }, maintainers: [] };
-  const manifest: VersionManifest = { ...pub.manifest, _npmUser: { name: user } };
+  const person = personOf(publisher);
+  const manifest: VersionManifest = { ...pub.manifest, _npmUser: person };
   next.versions[pub.version] = manifest;
   next.time[pub.version] = now;
   for (const [tag, v] of Object.entries(pub.distTags)) next['dist-tags'][tag] = v;
   if (!next['dist-tags'].latest) next['dist-tags'].latest = pub.version;
   const maintainers = (next.maintainers ??= []);
-  if (!maintainers.some((m) => m.name === user)) maintainers.push({ name: user });
+  const known = maintainers.find((m) => m.name === person.name);
+  if (!known) maintainers.push(person);
+  else if (!known.email) known.email = person.email;
   if (typeof manifest.description === 'string' && next['dist-tags'].latest === pub.version) next.description = manifest.description;
   return finish(next, now);
 }

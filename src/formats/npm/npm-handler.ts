@@ -89,7 +89,7 @@ export const npmHandler: FormatHandler = {
     let doc = await readDocument(store, target.name);
     if (doc?.versions[target.version]) doc = removeVersions(doc, [target.version], now);
     const dist = { integrity: integrityOf(data), shasum: shasumOf(data), tarball: path };
-    const next = applyPublish(doc, { name: target.name, version: target.version, manifest: { ...manifest, name: target.name, version: target.version, dist }, tarball: data, distTags: {} }, user, now);
+    const next = applyPublish(doc, { name: target.name, version: target.version, manifest: { ...manifest, name: target.name, version: target.version, dist }, tarball: data, distTags: {} }, { name: user }, now);
     await store.write(documentPath(target.name), Buffer.from(JSON.stringify(next)), 'application/json');
   },
 

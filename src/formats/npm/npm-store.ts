@@ -171,19 +171,21 @@ export class NpmStore {
 
   /**
    * Publishes a version: the tarball, then the document. FORBIDDEN when the version exists;
-   * CONFLICT when a concurrent publish of the same version won.
+   * CONFLICT when a concurrent publish of the same version won. `email` is the publisher's,
+   * when known (maintainers and `_npmUser` carry it).
    */
-  async publish(repo: NpmRepo, pub: PublishRequest, user: string): Promise<PackageDocument> {
+  async publish(repo: NpmRepo, pub: PublishRequest, user: string, email?: string): Promise<PackageDocument> {
     const path = tarballPath(pub.name, pub.version);
+    const publisher = { name: user, email };
     const before = await this.document(repo.key, pub.name);
-    applyPublish(before?.doc, pub, user, this.nowIso()); // refuses an existing version before storing anything
+    applyPublish(before?.doc, pub, publisher, this.nowIso()); // refuses an existing version before storing anything
     const sha1 = await this.storeTarball(repo, pub, user);
     try {
       return await this.update(
         repo,
         pub.name,
         user,
-        (doc) => ({ doc: applyPublish(doc, pub, user, this.nowIso()), removed: [] }),
+        (doc) => ({ doc: applyPublish(doc, pub, publisher, this.nowIso()), removed: [] }),
         async (trx) => {
           const tgz = await this.locked(trx, repo.key, path);
           if (tgz?.sha1 !== sha1) throw new ArcaError('CONFLICT', `A concurrent publish of ${pub.name}@${pub.version} won; fetch the package again`);

@@ -31,6 +31,27 @@ export interface Person {
   email?: string;
 }
 
+/**
+ * A person as the npm registry records maintainers and `_npmUser`: a name and an e-mail,
+ * always (its validate_doc_update refuses a maintainer without one). `npm view` prints
+ * `name <email>` whenever the e-mail is not empty, and formats a missing one as
+ * `<undefined>`; `npm owner ls` prints `name <email>` unconditionally. A user whose e-mail
+ * Arca does not know gets the empty string, which both print without a made-up address.
+ */
+export function personOf(p: { name: string; email?: string | null }): Person & { email: string } {
+  return { name: p.name, email: typeof p.email === 'string' ? p.email : '' };
+}
+
+const isPerson = (v: unknown): v is Person => v !== null && typeof v === 'object' && typeof (v as Person).name === 'string';
+
+/** `_npmUser` and `maintainers` of a version as the registry serves them (documents stored before e-mails were kept have none). */
+function withPersons(v: VersionManifest): VersionManifest {
+  const out: VersionManifest = { ...v };
+  if (isPerson(v._npmUser)) out._npmUser = personOf(v._npmUser);
+  if (Array.isArray(v.maintainers)) out.maintainers = v.maintainers.map((m: unknown) => (isPerson(m) ? personOf(m) : m));
+  return out;
+}
+
 export interface PackageDocument {
   _id: string;
   name: string;
@@ -98,12 +119,14 @@ export function latestVersion(doc: PackageDocument): string | undefined {
 
 /**
  * The full packument as served: tarball URLs made absolute under `registryUrl` (ending in
- * `/`), hoisted fields taken from the latest version.
+ * `/`), hoisted fields taken from the latest version, every maintainer and `_npmUser` with
+ * an e-mail (`personOf`).
  */
 export function renderFull(doc: PackageDocument, registryUrl: string): Record<string, unknown> {
   const versions: Record<string, VersionManifest> = {};
-  for (const [v, m] of Object.entries(doc.versions)) versions[v] = withTarballUrl(m, registryUrl);
+  for (const [v, m] of Object.entries(doc.versions)) versions[v] = withPersons(withTarballUrl(m, registryUrl));
   const out: Record<string, unknown> = { ...doc, versions };
+  if (Array.isArray(doc.maintainers)) out.maintainers = doc.maintainers.map((m) => (isPerson(m) ? personOf(m) : m));
   const latest = latestVersion(doc);
   if (latest) {
     for (const f of HOISTED_FIELDS) if (doc.versions[latest][f] !== undefined && out[f] === undefined) out[f] = doc.versions[latest][f];

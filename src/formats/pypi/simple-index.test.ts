@@ -27,7 +27,7 @@ describe('project page', () => {
     const html = projectHtml(page);
     expect(html).toContain('<meta name="pypi:repository-version" content="1.1">');
     expect(html).toContain(
-      `<a href="../../packages/friendly-bard/1.0/friendly_bard-1.0-py3-none-any.whl#sha256=${sha('a')}" data-requires-python="&gt;=3.8,&lt;4" data-dist-info-metadata="sha256=${sha('b')}" data-core-metadata="sha256=${sha('b')}">friendly_bard-1.0-py3-none-any.whl</a>`,
+      `<a href="../../packages/friendly-bard/1.0/friendly_bard-1.0-py3-none-any.whl#sha256=${sha('a')}" data-requires-python="&gt;=3.8,&lt;4" data-core-metadata="sha256=${sha('b')}">friendly_bard-1.0-py3-none-any.whl</a>`,
     );
     expect(html).toContain(`<a href="../../packages/friendly-bard/1.0/friendly_bard-1.0.tar.gz#sha256=${sha('c')}">friendly_bard-1.0.tar.gz</a>`);
   });
@@ -42,12 +42,21 @@ describe('project page', () => {
       hashes: { sha256: sha('a') },
       'requires-python': '>=3.8,<4',
       'core-metadata': { sha256: sha('b') },
-      'dist-info-metadata': { sha256: sha('b') },
       size: 10,
       'upload-time': '2024-01-02T00:00:00.000Z',
       yanked: false,
     });
-    expect(json.files[2]['core-metadata']).toBe(false);
+    // PEP 691: the key is optional; a file without served metadata has none.
+    expect(Object.keys(json.files[2])).not.toContain('core-metadata');
+    // PEP 714: never the legacy name, which pip 22.3 to 23.1 cannot parse.
+    expect(projectJson(page)).not.toContain('dist-info-metadata');
+    expect(projectHtml(page)).not.toContain('dist-info-metadata');
+  });
+
+  it('offers metadata without a known hash as true, in both formats', () => {
+    const unhashed = { name: 'demo', versions: ['1.0'], files: [{ filename: 'demo-1.0-py3-none-any.whl', url: 'x.whl', metadataSha256: true as const }] };
+    expect(JSON.parse(projectJson(unhashed)).files[0]['core-metadata']).toBe(true);
+    expect(projectHtml(unhashed)).toContain('<a href="x.whl" data-core-metadata="true">');
   });
 
   it('renders the root index in both formats', () => {

@@ -2,7 +2,11 @@
  * The simple repository API pages: PEP 503 HTML and PEP 691 JSON, api-version 1.1
  * (PEP 700: `versions`, file `size` and `upload-time`). Files carry `#sha256=` hashes,
  * `data-requires-python` (HTML-escaped) and, where a file's core metadata is served at
- * `{url}.metadata` (PEP 658), `data-dist-info-metadata` and `data-core-metadata` (PEP 714).
+ * `{url}.metadata` (PEP 658), the names PEP 714 prescribes: `data-core-metadata` in HTML and
+ * `core-metadata` in JSON. The legacy `dist-info-metadata` names are never sent: pip 22.3 to
+ * 23.1 (Debian 12's pip 23.0.1 among them) crash on any `dist-info-metadata` JSON key, and the
+ * PEP recommends the new names alone in HTML too. A file without served metadata carries no
+ * metadata key at all (PEP 691: the key is optional).
  */
 
 export const API_VERSION = '1.1';
@@ -34,6 +38,12 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
+/** PEP 658/714 value of a file's metadata: its hashes, true when offered without one, undefined when not served. */
+function coreMetadataOf(f: IndexFile): { sha256: string } | true | undefined {
+  if (f.metadataSha256 === true) return true;
+  return f.metadataSha256 ? { sha256: f.metadataSha256 } : undefined;
+}
+
 const head = (title: string) =>
   `<!DOCTYPE html>\n<html>\n  <head>\n    <meta name="pypi:repository-version" content="${API_VERSION}">\n    <title>${escapeHtml(title)}</title>\n  </head>\n  <body>\n`;
 const TAIL = '  </body>\n</html>\n';
@@ -53,10 +63,8 @@ export function projectHtml(page: ProjectPage): string {
     .map((f) => {
       let attrs = `href="${escapeHtml(f.sha256 ? `${f.url}#sha256=${f.sha256}` : f.url)}"`;
       if (f.requiresPython) attrs += ` data-requires-python="${escapeHtml(f.requiresPython)}"`;
-      if (f.metadataSha256) {
-        const value = f.metadataSha256 === true ? 'true' : `sha256=${f.metadataSha256}`;
-        attrs += ` data-dist-info-metadata="${value}" data-core-metadata="${value}"`;
-      }
+      const metadata = coreMetadataOf(f);
+      if (metadata) attrs += ` data-core-metadata="${metadata === true ? 'true' : `sha256=${escapeHtml(metadata.sha256)}`}"`;
       if (f.yanked) attrs += ` data-yanked="${f.yanked === true ? '' : escapeHtml(f.yanked)}"`;
       return `    <a ${attrs}>${escapeHtml(f.filename)}</a><br/>\n`;
     })
@@ -72,14 +80,13 @@ export function projectJson(page: ProjectPage): string {
     name: page.name,
     ...(sized ? { versions: page.versions } : {}),
     files: page.files.map((f) => {
-      const metadata = f.metadataSha256 === true ? true : f.metadataSha256 ? { sha256: f.metadataSha256 } : false;
+      const metadata = coreMetadataOf(f);
       return {
         filename: f.filename,
         url: f.url,
         hashes: f.sha256 ? { sha256: f.sha256 } : {},
         ...(f.requiresPython ? { 'requires-python': f.requiresPython } : {}),
-        'core-metadata': metadata,
-        'dist-info-metadata': metadata,
+        ...(metadata ? { 'core-metadata': metadata } : {}),
         ...(f.size !== undefined ? { size: f.size } : {}),
         ...(f.uploaded !== undefined ? { 'upload-time': new Date(f.uploaded).toISOString() } : {}),
         yanked: f.yanked ?? false,

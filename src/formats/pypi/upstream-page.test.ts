@@ -27,12 +27,14 @@ describe('upstream simple pages', () => {
         files: [
           { filename: 'demo-1.0.tar.gz', url: '../../p/demo-1.0.tar.gz', hashes: { sha256: H.toUpperCase() }, 'requires-python': '>=3', 'core-metadata': { sha256: H }, size: 12, 'upload-time': '2024-01-02T03:04:05.123456Z', yanked: 'oops' },
           { filename: 'demo-0.9.tar.gz', url: 'https://x.example/demo-0.9.tar.gz', hashes: {}, 'dist-info-metadata': true },
+          { filename: 'demo-0.8.tar.gz', url: 'https://x.example/demo-0.8.tar.gz', hashes: {}, 'core-metadata': { sha512: 'ab' } },
+          { filename: 'demo-0.7.tar.gz', url: 'https://x.example/demo-0.7.tar.gz', hashes: {}, 'core-metadata': false, 'dist-info-metadata': true },
           { filename: 42, url: 'bad' },
         ],
       }),
     );
     const files = parseProjectPage(json, PAGE);
-    expect(files).toHaveLength(2);
+    expect(files).toHaveLength(4);
     expect(files[0]).toEqual({
       filename: 'demo-1.0.tar.gz',
       url: 'https://index.example/p/demo-1.0.tar.gz',
@@ -44,6 +46,9 @@ describe('upstream simple pages', () => {
       uploaded: Date.parse('2024-01-02T03:04:05.123Z'),
     });
     expect(files[1]).toMatchObject({ sha256: undefined, metadataSha256: true, yanked: undefined });
+    // Another hash only says the metadata exists; the new key wins over the legacy one (PEP 714).
+    expect(files[2].metadataSha256).toBe(true);
+    expect(files[3].metadataSha256).toBeUndefined();
   });
 
   it('reads root pages in both formats', () => {

@@ -121,6 +121,14 @@ interface JsonFile {
   'upload-time'?: unknown;
 }
 
+/** A JSON `core-metadata` value: true, or hashes (sha256 kept when valid; other hashes only say it exists). */
+function metadataOf(meta: unknown, sha: unknown): string | true | undefined {
+  if (meta === true) return true;
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) return undefined;
+  if (typeof sha === 'string' && /^[0-9a-f]{64}$/i.test(sha)) return sha.toLowerCase();
+  return Object.keys(meta).length > 0 ? true : undefined;
+}
+
 function parseJsonPage(data: Buffer, pageUrl: string): UpstreamFile[] {
   const doc = JSON.parse(data.toString('utf8')) as { files?: JsonFile[] };
   const out: UpstreamFile[] = [];
@@ -138,7 +146,7 @@ function parseJsonPage(data: Buffer, pageUrl: string): UpstreamFile[] {
       url: url.href,
       sha256: sha,
       requiresPython: typeof f['requires-python'] === 'string' && f['requires-python'] ? f['requires-python'] : undefined,
-      metadataSha256: meta === true ? true : typeof metaSha === 'string' ? metaSha.toLowerCase() : undefined,
+      metadataSha256: metadataOf(meta, metaSha),
       yanked: f.yanked === true ? true : typeof f.yanked === 'string' && f.yanked !== '' ? f.yanked : undefined,
       size: typeof f.size === 'number' ? f.size : undefined,
       uploaded: Number.isNaN(uploaded) ? undefined : uploaded,

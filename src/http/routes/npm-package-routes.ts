@@ -96,7 +96,8 @@ export async function putPackage(call: NpmCall, name: string) {
     const path = tarballPath(pub.name, pub.version);
     const target = await writable(call, 'write', path);
     call.ctx.artifacts.checkDeployable(target, path);
-    const doc = await call.packages.store.publish(target, pub, user);
+    const email = (await call.ctx.security.users.row(user))?.email ?? undefined;
+    const doc = await call.packages.store.publish(target, pub, user, email);
     return ok(call, 201, doc);
   }
   const target = await writable(call, 'write', name);

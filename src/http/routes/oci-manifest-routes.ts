@@ -3,20 +3,30 @@ import { digestFolder, tagFolder } from '../../formats/docker/layout.js';
 import { MAX_MANIFEST_BYTES } from '../../formats/docker/manifest.js';
 import { acceptsManifest, OCI_INDEX } from '../../formats/docker/media-types.js';
 import { OciError } from '../../formats/docker/oci-errors.js';
-import { parseDigest, parseReference } from '../../formats/docker/reference.js';
+import { lookupReference, parseDigest, parseReference, type ManifestReference } from '../../formats/docker/reference.js';
 import { paginate } from '../../services/oci/discovery.js';
 import { header, need, pageSize, readBody, urlOf, type OciCall } from './oci-call.js';
 
-function folderOf(call: OciCall, reference: string): string {
-  const ref = parseReference(reference);
+/**
+ * The path a manifest request is authorised on: the tag or digest folder, or the image itself
+ * for a reference that names no manifest. Every manifest request checks it before it looks
+ * at the reference any further, so the caller is authenticated (401 with the challenges)
+ * before learning anything, even that the reference is malformed.
+ */
+export function manifestFolder(call: OciCall, ref: ManifestReference | undefined): string {
+  if (!ref) return call.image;
   return ref.kind === 'tag' ? tagFolder(call.image, ref.tag) : digestFolder(call.image, ref.digest);
 }
 
+export function manifestUnknown(call: OciCall, reference: string): OciError {
+  return new OciError('MANIFEST_UNKNOWN', `Manifest '${reference}' is not in '${call.name}'`, { detail: { reference } });
+}
+
 export async function getManifest(call: OciCall, reference: string, head: boolean) {
-  const ref = parseReference(reference);
-  await need(call, 'read', folderOf(call, reference));
-  const found = await call.reg.manifests.resolve(call.repo.key, call.image, ref);
-  if (!found) throw new OciError('MANIFEST_UNKNOWN', `Manifest '${reference}' is not in '${call.name}'`, { detail: { reference } });
+  const ref = lookupReference(reference);
+  await need(call, 'read', manifestFolder(call, ref));
+  const found = ref && (await call.reg.manifests.resolve(call.repo.key, call.image, ref));
+  if (!found) throw manifestUnknown(call, reference);
   if (!acceptsManifest(call.request.headers.accept, found.mediaType)) {
     throw new OciError('MANIFEST_UNKNOWN', `Manifest '${reference}' is an index (${found.mediaType}), which the Accept header does not list`, {
       detail: { reference, mediaType: found.mediaType },
@@ -34,9 +44,10 @@ export async function getManifest(call: OciCall, reference: string, head: boolea
 }
 
 export async function putManifest(call: OciCall, reference: string) {
+  await need(call, 'write', manifestFolder(call, lookupReference(reference)));
+  // A push to a malformed reference stays a 400 (MANIFEST_INVALID or DIGEST_INVALID).
   const ref = parseReference(reference);
-  const folder = folderOf(call, reference);
-  await need(call, 'write', folder);
+  const folder = manifestFolder(call, ref);
   const { ctx, request } = call;
   const canMoveTag = ref.kind === 'tag' && (await ctx.security.canAccess(request.principal, 'delete', call.repo, folder));
   const bytes = await readBody(request, MAX_MANIFEST_BYTES);
@@ -55,11 +66,9 @@ export async function putManifest(call: OciCall, reference: string) {
 }
 
 export async function deleteManifest(call: OciCall, reference: string) {
-  const ref = parseReference(reference);
-  await need(call, 'delete', folderOf(call, reference));
-  if (!(await call.reg.manifests.delete(call.repo.key, call.image, ref))) {
-    throw new OciError('MANIFEST_UNKNOWN', `Manifest '${reference}' is not in '${call.name}'`, { detail: { reference } });
-  }
+  const ref = lookupReference(reference);
+  await need(call, 'delete', manifestFolder(call, ref));
+  if (!ref || !(await call.reg.manifests.delete(call.repo.key, call.image, ref))) throw manifestUnknown(call, reference);
   return call.reply.code(202).header('Content-Length', '0').send();
 }
 

@@ -6,10 +6,10 @@
  * given keep the virtual name), and resolve reads over their members
  * (services/oci/virtual-registry.ts).
  */
-import { blobLinkPath, digestFolder, tagFolder } from '../../formats/docker/layout.js';
+import { blobLinkPath } from '../../formats/docker/layout.js';
 import { acceptsManifest, OCI_INDEX } from '../../formats/docker/media-types.js';
 import { OciError } from '../../formats/docker/oci-errors.js';
-import { parseDigest, parseReference } from '../../formats/docker/reference.js';
+import { lookupReference, parseDigest } from '../../formats/docker/reference.js';
 import type { ReferrersIndex } from '../../formats/docker/referrers.js';
 import { paginate } from '../../services/oci/discovery.js';
 import type { StoredManifest } from '../../services/oci/manifests.js';
@@ -18,7 +18,7 @@ import type { AccessCheck } from '../../services/storage-api.js';
 import { serveFile } from './artifacts-serve.js';
 import { deleteBlob, startUpload, uploadSession } from './oci-blob-routes.js';
 import { header, need, pageSize, urlOf, type OciCall } from './oci-call.js';
-import { deleteManifest, putManifest } from './oci-manifest-routes.js';
+import { deleteManifest, manifestFolder, manifestUnknown, putManifest } from './oci-manifest-routes.js';
 
 function readCheck(call: OciCall): AccessCheck {
   return (action, repo, path) => call.ctx.security.canAccess(call.request.principal, action, repo, path);
@@ -39,8 +39,9 @@ function sendManifest(call: OciCall, reference: string, found: StoredManifest | 
 }
 
 async function manifest(call: OciCall, p: OciProxies, reference: string, head: boolean) {
-  const ref = parseReference(reference);
-  await need(call, 'read', ref.kind === 'tag' ? tagFolder(call.image, ref.tag) : digestFolder(call.image, ref.digest));
+  const ref = lookupReference(reference);
+  await need(call, 'read', manifestFolder(call, ref));
+  if (!ref) throw manifestUnknown(call, reference);
   const user = call.request.principal.name;
   const found =
     call.repo.rclass === 'remote'

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { checksumsOf } from '../../core/digests.js';
+import { overwriteRefused } from '../../core/errors.js';
 import { nameOf, parentOf } from '../../core/paths.js';
 import type { Db, ItemRow, PropertyMap } from '../../db/items.js';
 import {
@@ -132,9 +133,8 @@ export class OciManifests {
           const folder = tagFolder(image, ref.tag);
           const current = await this.tagManifest(trx, repo, folder);
           if (current && current.sha256 !== sums.sha256) {
-            if (!p.canMoveTag) {
-              throw new OciError('DENIED', `Tag '${ref.tag}' of '${repo}/${image}' points to another manifest; moving it needs delete permission`);
-            }
+            // Moving a tag replaces its manifest: the overwrite refusal of every deploy route (403 DENIED).
+            if (!p.canMoveTag) throw overwriteRefused(repo, `${folder}/${current.name}`, user);
           }
           if (current) await this.store.remove(trx, repo, folder);
           await write(folder, { 'docker.manifest': [ref.tag] });
