@@ -3,7 +3,7 @@ import { ArcaError } from '../../core/errors.js';
 import type { AppContext } from '../app-context.js';
 import type { RepoConfig } from '../../services/repositories.js';
 import { baseUrl, requireAdmin } from '../auth.js';
-import { requireVisibleRepo } from '../visible-repo.js';
+import { canSeeRepo, requireVisibleRepo } from '../visible-repo.js';
 
 const TYPES = ['local', 'remote', 'virtual', 'federated', 'distribution'];
 
@@ -30,7 +30,7 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: AppContext): P
     for (const r of await ctx.repos.list()) {
       if (type && r.rclass !== type.toLowerCase()) continue;
       if (packageType && r.packageType !== packageType.toLowerCase()) continue;
-      if (!(await ctx.security.canReadAny(request.principal, r))) continue;
+      if (!(await canSeeRepo(ctx, request.principal, r))) continue;
       out.push({
         key: r.key,
         type: r.rclass.toUpperCase(),
