@@ -82,6 +82,12 @@ describe('guardedRequest', () => {
         return res.end();
       }
       if (req.url === '/silent') return; // never answers
+      if (req.url === '/reset') {
+        res.writeHead(200, { 'content-length': '100' });
+        res.write('part');
+        setTimeout(() => res.socket?.destroy(), 20);
+        return;
+      }
       res.end(`landed ${req.method}`);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -119,6 +125,13 @@ describe('guardedRequest', () => {
     await expect(guardedRequest(policy, `http://user:pw@127.0.0.1:1/`, { timeoutMs: 5000 })).rejects.toThrow(/carries credentials/);
     await expect(guardedRequest(policy, 'http://169.254.169.254/', { timeoutMs: 5000 })).rejects.toThrow(UpstreamRefused);
     await expect(guardedRequest(policy, `${base}/loop`, { timeoutMs: 5000 })).rejects.toThrow(/redirected more than 20 times/);
+  });
+
+  it('keeps a connection reset that comes before the body is read, and throws it on the first read', async () => {
+    const res = await guardedRequest(policy, `${base}/reset`, { timeoutMs: 5000 });
+    expect(res.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    await expect(text(res)).rejects.toThrow(UpstreamUnreachable);
   });
 
   it('gives up on an upstream that does not answer within the timeout', async () => {

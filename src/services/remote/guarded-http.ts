@@ -146,6 +146,14 @@ function exchange(policy: AddressPolicy, url: URL, method: string, headers: Reco
       clearTimeout(timer);
       answered = true;
       const stream = decoded(res, method);
+      // An error before anyone reads (a reset while the caller looks at the status) must not go
+      // unhandled: it is kept and thrown by the first read.
+      let early: Error | undefined;
+      const keep = (err: Error) => {
+        early ??= err;
+      };
+      res.on('error', keep);
+      if (stream !== res) stream.on('error', keep);
       let idle: NodeJS.Timeout | undefined;
       const arm = () => {
         clearTimeout(idle);
@@ -161,6 +169,7 @@ function exchange(policy: AddressPolicy, url: URL, method: string, headers: Reco
       async function* chunks(): AsyncIterable<Uint8Array> {
         let finished = false;
         try {
+          if (early) throw early;
           arm();
           for await (const chunk of stream) {
             arm();
