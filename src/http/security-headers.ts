@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /**
  * The Content-Security-Policy of everything Arca serves except the web UI's own pages (which
@@ -17,8 +17,13 @@ export const RESTRICTIVE_CSP = "default-src 'none'; img-src 'self' data:; style-
  */
 export function registerSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onRequest', (_request, reply, done) => {
-    reply.header('Content-Security-Policy', RESTRICTIVE_CSP);
-    reply.header('X-Content-Type-Options', 'nosniff');
+    setSecurityHeaders(reply);
     done();
   });
+}
+
+/** The two headers on one reply (for answers given before the hooks run: Fastify's own errors). */
+export function setSecurityHeaders(reply: FastifyReply): void {
+  reply.header('Content-Security-Policy', RESTRICTIVE_CSP);
+  reply.header('X-Content-Type-Options', 'nosniff');
 }

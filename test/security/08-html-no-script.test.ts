@@ -189,6 +189,8 @@ describe.skipIf(!!skipReason)('08 Arca serves no HTML that runs script', () => {
       '/html-local/no/such/file',
       '/api/repositories/no-such-repo',
       '/api/no/such/route',
+      // Refused by Fastify itself, before any hook runs.
+      '/api/repositories/%ZZ',
     ];
     for (const path of pages) {
       const res = await api(path, { headers: { accept: 'text/html' } });
