@@ -74,6 +74,13 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
   { path: 'arca.tasks.maxAttempts', default: 3, description: 'Runs of one scheduled slot or request, counting takeovers and hand-overs.' },
   { path: 'arca.tasks.runRetentionDays', default: 30, description: 'Finished task runs older than this are deleted.' },
   { path: 'arca.backup.cron', default: '0 0 2 * * ?', mirrors: 'backups cronExp', description: 'When the backup runs (UTC); empty disables the schedule.' },
+  {
+    path: 'arca.remote.deniedAddresses',
+    default: undefined,
+    description:
+      'Where remote repositories may not connect (a YAML list, or one string separated by commas): addresses, CIDR networks, host names and *.domain wildcards; checked when a remote is saved, after DNS resolution and on every redirect. Unset: link-local and cloud-metadata addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254, 100.100.100.200, metadata.google.internal, metadata.azure.internal, metadata, instance-data, instance-data.ec2.internal); an empty string denies nothing.',
+  },
+  { path: 'arca.remote.allowedAddresses', default: undefined, description: 'Exceptions to arca.remote.deniedAddresses, in the same form: an address, network or host name listed here may be connected to even when the deny list covers it.' },
   { path: 'arca.backup.retentionCount', default: 7, mirrors: 'backups retentionPeriodHours', description: 'Complete backups kept in the backup directory; 0 keeps all.' },
 ];
 
@@ -149,6 +156,21 @@ export class SystemConfig {
     const n = typeof v === 'number' ? v : Number(v);
     if (!Number.isFinite(n)) throw new ConfigError(`system.yaml key ${path} must be a number, got '${String(v)}'`);
     return n;
+  }
+
+  /**
+   * A list: a YAML sequence of scalars, or a string (the environment's form) split at commas
+   * and white space; undefined when neither the file nor the environment sets it.
+   */
+  list(path: string): string[] | undefined {
+    for (const name of envNamesFor(path)) {
+      const v = this.env[name];
+      if (v !== undefined && v !== '') return v.split(/[\s,]+/).filter((e) => e !== '');
+    }
+    const v = getPath(this.data, path);
+    if (Array.isArray(v)) return v.filter((e) => e !== null && e !== undefined).map((e) => String(e));
+    if (v === undefined || v === null || typeof v === 'object') return undefined;
+    return String(v).split(/[\s,]+/).filter((e) => e !== '');
   }
 
   bool(path: string): boolean {

@@ -3,6 +3,7 @@ import { jfrogError, errorHandler } from './error-handler.js';
 import type { AppContext } from './app-context.js';
 import { registerAuth } from './auth.js';
 import type { RequestLog } from './request-log.js';
+import { registerSecurityHeaders, setSecurityHeaders } from './security-headers.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { repositoryRoutes } from './routes/repositories.js';
 import { securityRoutes } from './routes/security-routes.js';
@@ -50,6 +51,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     // Errors raised before routing (an undecodable URL, say) get the JFrog error body too.
     frameworkErrors: (error, _request, reply) => {
       const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 400;
+      setSecurityHeaders(reply as unknown as FastifyReply);
       void (reply as unknown as FastifyReply).code(status).send(jfrogError(status, error.message));
     },
   });
@@ -95,6 +97,8 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     done();
   });
 
+  // Arca's own HTML (and any HTML it passes on) runs no script: see security-headers.ts.
+  registerSecurityHeaders(app);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send(jfrogError(404, `No route for ${request.method} ${request.url.split('?')[0]}`));

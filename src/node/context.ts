@@ -40,6 +40,7 @@ import { SecurityService } from '../security/security-service.js';
 import { openSessionStore } from '../security/session-setup.js';
 import { SessionService } from '../security/sessions.js';
 import { ArtifactService } from '../services/artifacts.js';
+import { remoteAddressPolicy } from '../services/remote/address-policy.js';
 import { RepositoryService } from '../services/repositories.js';
 import { SystemSettings } from '../services/system-settings.js';
 
@@ -189,7 +190,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       },
     });
     const settings = new SystemSettings(database, versions, clock);
-    const repos = new RepositoryService(database, versions, clock);
+    const repos = new RepositoryService(database, versions, clock, remoteAddressPolicy(system));
     const security = new SecurityService(database, settings, versions, clock, { maxFailures: system.number('arca.login.maxFailures'), masterKey, tokenMaxExpiresInSecs });
     const artifacts = new ArtifactService(database, content, clock);
     if (init) await configFiles.recordLoaded(synced);

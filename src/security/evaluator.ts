@@ -110,6 +110,11 @@ export class PrincipalGrants {
   readsAny(repo: RepoConfig): boolean {
     return this.forRepo(repo).grants.some((g) => (g.mask & ACTION_BITS.read) !== 0);
   }
+
+  /** True when the principal holds some permission (any action, any path) in the repository. */
+  holdsAny(repo: RepoConfig): boolean {
+    return this.forRepo(repo).grants.length > 0;
+  }
 }
 
 function decide(grants: Grant[], bit: number, path: string): boolean {
@@ -200,5 +205,9 @@ export class PermissionEvaluator {
 
   async readsAny(principal: Principal, repo: RepoConfig): Promise<boolean> {
     return (await this.grantsFor(principal)).readsAny(repo);
+  }
+
+  async holdsAny(principal: Principal, repo: RepoConfig): Promise<boolean> {
+    return (await this.grantsFor(principal)).holdsAny(repo);
   }
 }

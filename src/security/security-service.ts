@@ -256,4 +256,11 @@ export class SecurityService implements Security {
     if (principal.anonymous && !(await this.anonymousAccessEnabled())) return false;
     return this.evaluator.readsAny(principal, repo);
   }
+
+  /** True when the principal may do anything at all in the repository (so may know that it exists). */
+  async holdsAny(principal: Principal, repo: RepoConfig): Promise<boolean> {
+    if (principal.admin) return true;
+    if (principal.anonymous && !(await this.anonymousAccessEnabled())) return false;
+    return this.evaluator.holdsAny(principal, repo);
+  }
 }

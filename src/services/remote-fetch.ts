@@ -9,7 +9,8 @@ import { formatHandlerFor } from '../formats/registry.js';
 import { mimeTypeOf } from './mime-types.js';
 import { getCacheRecord, putCacheRecord, touchCacheRecord, type RemoteCacheRecord } from './remote/cache-records.js';
 import { remoteSettingsOf, type RemoteSettings } from './remote/remote-settings.js';
-import { readSmall, upstreamRequest, UpstreamUnreachable, type UpstreamResponse } from './remote/upstream-client.js';
+import type { AddressPolicy } from './remote/address-policy.js';
+import { readSmall, upstreamOrigin, upstreamRequest, UpstreamRefused, UpstreamUnreachable, type UpstreamResponse } from './remote/upstream-client.js';
 import type { RepoConfig } from './repositories.js';
 
 export interface RemoteFetchOptions {
@@ -34,6 +35,8 @@ export interface RemoteFetchDeps {
   clock: Clock;
   /** Decrypts the remote's stored password. */
   masterKey?: Buffer;
+  /** Where remotes may connect; the built-in deny list when not given. */
+  network?: AddressPolicy;
 }
 
 /** Answers for which the upstream is considered failing (the cached copy is served instead). */
@@ -56,7 +59,7 @@ export class RemoteFetchService {
   constructor(private readonly deps: RemoteFetchDeps) {}
 
   settings(repo: RepoConfig): RemoteSettings {
-    return remoteSettingsOf(repo, this.deps.masterKey);
+    return remoteSettingsOf(repo, this.deps.masterKey, this.deps.network);
   }
 
   /** The cached copy of a path, whatever its age; undefined when there is none. */
@@ -136,7 +139,8 @@ export class RemoteFetchService {
       res = await upstreamRequest(settings, upstreamPath, { headers });
     } catch (err) {
       if (!(err instanceof UpstreamUnreachable)) throw err;
-      this.offlineUntil.set(repo.key, now + settings.assumedOfflinePeriodSecs * 1000);
+      // A refused address is the configuration's doing, not a network failure: no offline period.
+      if (!(err instanceof UpstreamRefused)) this.offlineUntil.set(repo.key, now + settings.assumedOfflinePeriodSecs * 1000);
       if (row) return row;
       throw new ArcaError('UPSTREAM_FAILED', err.message);
     }
@@ -156,10 +160,11 @@ export class RemoteFetchService {
       throw notFound();
     }
     if (res.status !== 200) {
-      const text = (await readSmall(res, 512)).toString('utf8').replace(/\s+/g, ' ').slice(0, 200);
+      // The upstream's body is never quoted: it would reach every caller, and it is the upstream's text.
+      res.cancel();
       if (row) return row;
       const why = upstreamFailing(res.status) ? 'failed' : 'refused the request';
-      throw new ArcaError('UPSTREAM_FAILED', `Upstream ${res.url} ${why} with HTTP ${res.status}${text ? `: ${text}` : ''}`);
+      throw new ArcaError('UPSTREAM_FAILED', `Upstream ${upstreamOrigin(res.url)} ${why} with HTTP ${res.status}`);
     }
     try {
       return await this.store(repo, path, res, sidecar, options.user ?? 'anonymous', now);
@@ -199,7 +204,7 @@ export class RemoteFetchService {
     const declared = res.headers.get('x-checksum-sha1')?.trim().toLowerCase() || (await sidecar);
     if (declared && declared !== staged.sha1) {
       await staged.discard();
-      throw new ArcaError('UPSTREAM_FAILED', `Checksum mismatch for '${repo.key}/${path}' from ${res.url}: the upstream declares sha1 ${declared}, the content is ${staged.sha1}`);
+      throw new ArcaError('UPSTREAM_FAILED', `Checksum mismatch for '${repo.key}/${path}' from ${upstreamOrigin(res.url)}: the upstream declares sha1 ${declared}, the content is ${staged.sha1}`);
     }
     const lastModified = res.headers.get('last-modified');
     const modified = lastModified && !Number.isNaN(Date.parse(lastModified)) ? Date.parse(lastModified) : now;

@@ -5,6 +5,7 @@ import { REPO_KEY_PATTERN } from '../core/paths.js';
 import { encryptSecret, isEncrypted } from '../core/secrets.js';
 import type { Database } from '../db/database.js';
 import { deleteTree } from '../db/items.js';
+import { DEFAULT_ADDRESS_POLICY, type AddressPolicy } from './remote/address-policy.js';
 import { dropCacheRecords } from './remote/cache-records.js';
 import { REMOTE_DEFAULTS } from './remote/remote-settings.js';
 
@@ -105,10 +106,38 @@ const FIELD_TYPES: Record<string, [string, Checker]> = {
   // Virtual repositories.
   repositories: ['an array of repository keys', (v) => Array.isArray(v) && v.every((s) => typeof s === 'string')],
   defaultDeploymentRepo: ['a repository key', (v) => typeof v === 'string'],
+  // PyPI remotes: the index, when it is not at `url`.
+  pyPIRegistryUrl: ['an http or https URL', (v) => typeof v === 'string' && (v === '' || (/^https?:\/\/[^\s/]+/i.test(v) && URL.canParse(v)))],
 };
 
+/** The fields of a remote repository that hold an upstream URL. */
+const URL_FIELDS = ['url', 'pyPIRegistryUrl'];
+
+/**
+ * Checks where a remote's URLs point: no credentials in them (they belong in `username` and
+ * `password`, which are stored encrypted and never shown), and no host the address policy
+ * denies. The policy is applied again to every connection (after DNS resolution and on each
+ * redirect), so this check only refuses what is plainly wrong at save time.
+ */
+function checkUpstreamUrls(config: RepoConfig, policy: AddressPolicy): void {
+  for (const field of URL_FIELDS) {
+    const value = config[field];
+    if (typeof value !== 'string' || value === '') continue;
+    const url = new URL(value);
+    if (url.username || url.password) {
+      throw new ArcaError(
+        'INVALID_CONFIG',
+        `Invalid repository configuration: '${field}' must not carry credentials (user:password@host); give them in the 'username' and 'password' fields`,
+        { field, fields: ['username', 'password'] },
+      );
+    }
+    const why = policy.deniedHost(url.hostname);
+    if (why) throw invalid(field, `may not point at ${url.hostname}: ${why}; an administrator can allow it with arca.remote.allowedAddresses`);
+  }
+}
+
 /** Validates a create (`base` undefined) or a partial update of a repository configuration. */
-export function validateRepoConfig(key: string, input: unknown, base?: RepoConfig): RepoConfig {
+export function validateRepoConfig(key: string, input: unknown, base?: RepoConfig, policy: AddressPolicy = DEFAULT_ADDRESS_POLICY): RepoConfig {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new ArcaError('INVALID_CONFIG', 'Invalid repository configuration: the body must be a JSON object');
   }
@@ -129,6 +158,7 @@ export function validateRepoConfig(key: string, input: unknown, base?: RepoConfi
   }
   const config = { ...LOCAL_DEFAULTS, ...CLASS_DEFAULTS[rclass], ...(base ?? {}), ...body, key, rclass: rclass as RepoClass, packageType } as RepoConfig;
   if (rclass === 'remote' && !config.url) throw invalid('url', 'is required for a remote repository');
+  if (rclass === 'remote') checkUpstreamUrls(config, policy);
   if (rclass === 'virtual') {
     const members = config.repositories as string[];
     if (members.includes(key)) throw invalid('repositories', `cannot include the virtual repository '${key}' itself`);
@@ -156,6 +186,8 @@ export class RepositoryService {
     private readonly database: Database,
     private readonly versions: ConfigVersions,
     private readonly clock: Clock,
+    /** Where remote repositories may connect (system.yaml arca.remote.*Addresses). */
+    readonly addressPolicy: AddressPolicy = DEFAULT_ADDRESS_POLICY,
   ) {
     versions.on('repositories', () => {
       this.cache = undefined;
@@ -238,7 +270,7 @@ export class RepositoryService {
 
   async create(key: string, input: unknown, position?: number): Promise<RepoConfig> {
     validateRepoKey(key);
-    const config = this.sealed(validateRepoConfig(key, input));
+    const config = this.sealed(validateRepoConfig(key, input, undefined, this.addressPolicy));
     await this.checkMembers(config);
     const now = this.clock.now();
     await this.versions.change('repositories', async (trx) => {
@@ -264,7 +296,7 @@ export class RepositoryService {
 
   async update(key: string, input: unknown): Promise<RepoConfig> {
     const base = await this.require(key);
-    const config = this.sealed(validateRepoConfig(key, input, base));
+    const config = this.sealed(validateRepoConfig(key, input, base, this.addressPolicy));
     await this.checkMembers(config);
     await this.versions.change('repositories', (trx) =>
       trx.updateTable('repositories').set({ config: JSON.stringify(config), modified: this.clock.now() }).where('repo_key', '=', key).execute(),

@@ -17,11 +17,12 @@ export class FakeUpstream {
   private server!: Server;
   url = '';
 
-  async start(): Promise<this> {
+  /** Listens on `host` (another loopback address, 127.0.0.2…, where a test needs a second host). */
+  async start(host = '127.0.0.1'): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => this.server.listen(0, host, r));
     const addr = this.server.address() as { port: number };
-    this.url = `http://127.0.0.1:${addr.port}`;
+    this.url = `http://${host}:${addr.port}`;
     return this;
   }
 

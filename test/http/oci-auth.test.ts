@@ -129,8 +129,11 @@ describe('OCI registry authentication', () => {
   it('answers DENIED for a user without the permission, and lets a pusher push but not move a tag', async () => {
     const post = await req('POST', '/v2/docker-local/app/blobs/uploads/', READER);
     expect([post.status, errorCode(post)]).toEqual([403, 'DENIED']);
+    // A repository the reader may not read at all answers as one that does not exist (issue 12, item 7).
     const other = await req('GET', '/v2/other-local/app/tags/list', READER);
-    expect([other.status, errorCode(other)]).toEqual([403, 'DENIED']);
+    const none = await req('GET', '/v2/no-such-local/app/tags/list', READER);
+    expect([other.status, errorCode(other)]).toEqual([404, 'NAME_UNKNOWN']);
+    expect([none.status, errorCode(none)]).toEqual([404, 'NAME_UNKNOWN']);
     const pusher = new OciClient({ ...t, request: (m, p, o = {}) => req(m, p, PUSHER, o.body?.toString()) }, 'docker-local');
     const first = await pusher.pushImage('team', 'v1');
     expect(first.res.status).toBe(201);

@@ -107,7 +107,9 @@ describe('remote docker repository with token authentication (an Arca node as up
       expect(m.status, key).toBe(502);
       const message = JSON.parse(m.body.toString()).errors[0].message as string;
       expect(message).toMatch(/token service .*\/v2\/token answered HTTP 401/);
-      expect(message).toMatch(key === 'arca-badpw' ? /for user 'admin'/ : /no credentials configured/);
+      // The remote's user name is not shown to callers (issue 12, item 7).
+      expect(message).toMatch(key === 'arca-badpw' ? /with the remote's credentials/ : /no credentials configured/);
+      expect(message).not.toContain("'admin'");
       const stored = await node.request({ method: 'GET', url: `/artifactory/api/storage/${key}/team` });
       expect(stored.statusCode).toBe(404);
     }

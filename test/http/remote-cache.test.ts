@@ -176,7 +176,10 @@ describe('remote repositories: caching', () => {
     expect((await get(`${key}/auth.bin`)).body).toBe('ok');
     const config = await node.request({ method: 'GET', url: `/artifactory/api/repositories/${key}` });
     expect(config.body).not.toContain('s3cret-pw');
-    expect(config.json().password).toMatch(/^ENC\(/);
+    // The API never shows the password, not even encrypted; the database holds it encrypted.
+    expect(config.json().password).toBeUndefined();
+    const row = await node.ctx.database.db.selectFrom('repositories').select('config').where('repo_key', '=', key).executeTakeFirstOrThrow();
+    expect(JSON.parse(row.config).password).toMatch(/^ENC\(/);
     // An update that leaves the password alone keeps working.
     expect((await setConfig(key, { description: 'x' })).statusCode).toBe(200);
     await node.request({ method: 'DELETE', url: `/artifactory/${key}/auth.bin` });

@@ -61,7 +61,8 @@ describe.each(DIALECTS)('authorisation on %s', (dialect) => {
     expect(await status('GET', 'libs-local/a.txt', ALICE)).toBe(200);
     expect((await req('GET', 'libs-local/org/acme/x.jar', ALICE)).body).toBe('libs-local/org/acme/x.jar');
     expect(await status('GET', 'libs-local/', ALICE)).toBe(200);
-    expect(await status('GET', 'priv-local/a.txt', ALICE)).toBe(403);
+    // A repository the caller may not read at all answers as one that does not exist (issue 12, item 7).
+    expect(await status('GET', 'priv-local/a.txt', ALICE)).toBe(404);
     expect(await status('PUT', 'libs-local/new.txt', ALICE, 'n')).toBe(403);
     expect(await status('DELETE', 'libs-local/a.txt', ALICE)).toBe(403);
   });
@@ -102,7 +103,8 @@ describe.each(DIALECTS)('authorisation on %s', (dialect) => {
   it('takes a permission change into account at once', async () => {
     expect(await status('GET', 'libs-local/a.txt', ALICE)).toBe(200);
     expect((await node.request({ method: 'DELETE', url: `${V2}/alice-reads-libs` })).statusCode).toBe(200);
-    expect(await status('GET', 'libs-local/a.txt', ALICE)).toBe(403);
+    // Nothing left in the repository for alice: it answers as one that does not exist.
+    expect(await status('GET', 'libs-local/a.txt', ALICE)).toBe(404);
     await setTarget('alice-reads-libs', { repo: section(['libs-local'], { alice: ['read'] }) });
     expect(await status('GET', 'libs-local/a.txt', ALICE)).toBe(200);
   });
@@ -110,11 +112,11 @@ describe.each(DIALECTS)('authorisation on %s', (dialect) => {
   it('answers 404 instead of 403 when hideUnauthorizedResources is on', async () => {
     await node.ctx.settings.update({ hideUnauthorizedResources: true });
     try {
-      expect(await status('GET', 'priv-local/a.txt', ALICE)).toBe(404);
+      expect(await status('GET', 'libs-local/com/y.jar', BOB)).toBe(404);
     } finally {
       await node.ctx.settings.update({ hideUnauthorizedResources: false });
     }
-    expect(await status('GET', 'priv-local/a.txt', ALICE)).toBe(403);
+    expect(await status('GET', 'libs-local/com/y.jar', BOB)).toBe(403);
   });
 
   it('refuses anonymous callers while anonymous access is off, even where anonymous is granted', async () => {

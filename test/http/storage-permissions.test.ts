@@ -47,10 +47,15 @@ describe.each(DIALECTS)('storage API permissions on %s', (dialect) => {
     await ok(await asReader('GET', '/artifactory/api/storage/perm-a/secret/y.txt'));
     await ok(await asReader('GET', '/artifactory/api/storage/perm-b/pub/x.txt'));
     await ok(await asReader('GET', '/artifactory/api/storage/perm-b/secret/y.txt'), 403);
-    await ok(await asReader('GET', '/artifactory/api/storage/perm-c/pub/x.txt'), 403);
-    await ok(await asReader('GET', '/artifactory/api/storage/perm-c'), 403);
     // Existence is not revealed: a missing path the caller may not read is 403 too.
-    await ok(await asReader('GET', '/artifactory/api/storage/perm-c/none.txt'), 403);
+    await ok(await asReader('GET', '/artifactory/api/storage/perm-b/secret/none.txt'), 403);
+    // A repository the caller may not read at all answers as one that does not exist (issue 12, item 7).
+    for (const path of ['perm-c/pub/x.txt', 'perm-c', 'perm-c/none.txt']) {
+      const hidden = await asReader('GET', `/artifactory/api/storage/${path}`);
+      const missing = await asReader('GET', `/artifactory/api/storage/${path.replace('perm-c', 'perm-none')}`);
+      await ok(hidden, 404);
+      expect(hidden.body).toBe(missing.body.replace('perm-none', 'perm-c'));
+    }
   });
 
   it('leaves unreadable children and list entries out', async () => {

@@ -17,7 +17,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
  */
 export function fromUpstream(raw: unknown, name: string): PackageDocument {
   if (!isObject(raw) || !isObject(raw.versions)) throw new ArcaError('UPSTREAM_FAILED', `The upstream packument of ${name} is not a package document`);
-  if (raw.name !== undefined && raw.name !== name) throw new ArcaError('UPSTREAM_FAILED', `The upstream answered with package '${String(raw.name)}' for '${name}'`);
+  if (raw.name !== undefined && raw.name !== name) throw new ArcaError('UPSTREAM_FAILED', `The upstream answered with another package for '${name}'`);
   const versions: Record<string, VersionManifest> = {};
   for (const [v, m] of Object.entries(raw.versions)) {
     if (!isObject(m) || !isObject(m.dist) || typeof m.dist.tarball !== 'string' || !parseSemver(v)) continue;

@@ -51,6 +51,41 @@ describe('upstream simple pages', () => {
     expect(files[3].metadataSha256).toBeUndefined();
   });
 
+  it('keeps only http(s) and relative links, however another scheme is spelled', () => {
+    const bad = [
+      'javascript:alert(1)',
+      'JaVaScRiPt:alert(1)',
+      ' \u0001javascript:alert(1)',
+      'java&#x09;script:alert(1)',
+      'java&#10;script:alert(1)',
+      '&#x6A;avascript:alert(1)',
+      '&#106;&#97;vascript:alert(1)',
+      'javascript&colon;alert(1)',
+      'data:text/html,<script>alert(1)</script>',
+      'vbscript:msgbox(1)',
+      'file:///etc/passwd',
+      'ftp://files.example/demo-9.0.tar.gz',
+      'https://user:pw@files.example/demo-8.0.tar.gz',
+    ];
+    const html = Buffer.from(
+      bad.map((h, i) => `<a href="${h.replace(/"/g, '&quot;')}">demo-${i}.0.tar.gz</a>`).join('\n') +
+        `<a href="../../packages/demo-1.0.tar.gz">demo-1.0.tar.gz</a><a href='HTTPS://files.example/demo-2.0.tar.gz'>x</a>`,
+    );
+    const files = parseProjectPage(html, PAGE);
+    // '&colon;' is not decoded (not an entity this reader knows), so it stays a relative path below the page.
+    for (const f of files) expect(new URL(f.url).protocol).toMatch(/^https?:$/);
+    expect(files.map((f) => f.url)).toEqual([
+      'https://index.example/simple/demo/javascript&colon;alert(1)',
+      'https://index.example/packages/demo-1.0.tar.gz',
+      'https://files.example/demo-2.0.tar.gz',
+    ]);
+    const json = Buffer.from(JSON.stringify({ files: bad.map((url, i) => ({ filename: `demo-${i}.0.tar.gz`, url, hashes: {} })) }));
+    // JSON strings are not HTML: entities stay as written, and what is left is a relative path (or dropped).
+    const fromJson = parseProjectPage(json, PAGE);
+    for (const f of fromJson) expect(f.url.startsWith('https://index.example/simple/demo/')).toBe(true);
+    expect(fromJson.map((f) => f.filename)).toEqual(['demo-3.0.tar.gz', 'demo-4.0.tar.gz', 'demo-5.0.tar.gz', 'demo-6.0.tar.gz', 'demo-7.0.tar.gz']);
+  });
+
   it('reads root pages in both formats', () => {
     expect(parseRootPage(Buffer.from('<a href="/simple/a/">A_b</a><a href="/simple/c/">c</a>'))).toEqual(['A_b', 'c']);
     expect(parseRootPage(Buffer.from(' {"meta":{"api-version":"1.0"},"projects":[{"name":"x"},{"name":3}]}'))).toEqual(['x']);

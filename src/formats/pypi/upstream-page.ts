@@ -41,7 +41,8 @@ interface Anchor {
 
 function anchors(html: string): Anchor[] {
   const out: Anchor[] = [];
-  const re = /<a\b([^>]*)>([\s\S]*?)<\/a\s*>/gi;
+  // Quoted attribute values may hold '>'.
+  const re = /<a\b((?:[^>"']|"[^"]*"|'[^']*')*)>([\s\S]*?)<\/a\s*>/gi;
   let m: RegExpExecArray | null;
   while ((m = re.exec(html)) !== null) {
     const attrs = new Map<string, string>();
@@ -67,12 +68,24 @@ function sha256Of(value: string | undefined): string | undefined {
   return m ? m[1].toLowerCase() : undefined;
 }
 
+/**
+ * A link of an upstream page resolved against the page's URL, when it is an http(s) link;
+ * undefined for every other scheme. The URL parser has already undone what hides a scheme
+ * (entities are decoded before; leading control characters and spaces, tabs and newlines
+ * inside, and upper case are normalised by the parser), so `javascript:`, `data:`,
+ * `vbscript:` and the rest are dropped however they are spelled.
+ */
 function absolute(href: string, base: string): URL | undefined {
+  let url: URL;
   try {
-    return new URL(href, base);
+    url = new URL(href, base);
   } catch {
     return undefined;
   }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  // Credentials in a link would be shown to every client of the index.
+  if (url.username || url.password) return undefined;
+  return url;
 }
 
 /** Project names of a root page (normalisation is the caller's). */

@@ -5,7 +5,9 @@ import { formatHandlerFor } from '../../formats/registry.js';
 import type { PackageServices } from '../../services/remote/package-services.js';
 import type { RepoConfig } from '../../services/repositories.js';
 import type { AccessCheck } from '../../services/storage-api.js';
+import type { Principal } from '../../security/types.js';
 import type { AppContext } from '../app-context.js';
+import { anonymousHidden, canSeeRepo, intentOf } from '../visible-repo.js';
 import { checksumOfBytes, checksumOfItem } from './artifacts-serve.js';
 
 /** What a GET path resolves to in a repository of any class. */
@@ -20,13 +22,20 @@ export interface Addressed {
   cacheOnly: boolean;
 }
 
-export async function addressRepo(ctx: AppContext, key: string): Promise<Addressed> {
+/**
+ * The repository a URL key addresses, for a caller: a repository the caller may not see is
+ * answered exactly as one that does not exist (see visible-repo.ts).
+ */
+export async function addressRepo(ctx: AppContext, key: string, caller: { principal: Principal; method: string }): Promise<Addressed> {
+  const intent = intentOf(caller.method);
   const repo = await ctx.repos.get(key);
-  if (repo) return { repo, cacheOnly: false };
-  if (key.endsWith('-cache')) {
+  if (repo) {
+    if (await canSeeRepo(ctx, caller.principal, repo, intent)) return { repo, cacheOnly: false };
+  } else if (key.endsWith('-cache')) {
     const remote = await ctx.repos.get(key.slice(0, -'-cache'.length));
-    if (remote?.rclass === 'remote') return { repo: remote, cacheOnly: true };
+    if (remote?.rclass === 'remote' && (await canSeeRepo(ctx, caller.principal, remote, intent))) return { repo: remote, cacheOnly: true };
   }
+  if (caller.principal.anonymous) throw anonymousHidden();
   throw new ArcaError('REPO_NOT_FOUND', `Repository '${key}' not found`);
 }
 

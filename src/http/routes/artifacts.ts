@@ -37,7 +37,7 @@ export function declaredChecksums(request: FastifyRequest): Partial<Checksums> {
 
 async function get(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, head: boolean) {
   const rp = repoPathOf(request);
-  const { repo, cacheOnly } = await addressRepo(ctx, rp.repoKey);
+  const { repo, cacheOnly } = await addressRepo(ctx, rp.repoKey, request);
   // A virtual repository is read through its members' permissions (checked per member).
   if (repo.rclass !== 'virtual') await requireRepoAction(ctx, request, 'read', repo, rp.path);
   const principal = request.principal;
@@ -69,7 +69,7 @@ async function get(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
 }
 async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
   const rp = repoPathOf(request);
-  const addressed = await addressRepo(ctx, rp.repoKey);
+  const addressed = await addressRepo(ctx, rp.repoKey, request);
   if (addressed.repo.rclass === 'remote' || addressed.cacheOnly) {
     throw new ArcaError('METHOD_NOT_ALLOWED', `Remote repository '${addressed.repo.key}' is read-only: deploy to a local repository instead`);
   }
@@ -123,7 +123,7 @@ async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
 
 async function del(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
   const rp = repoPathOf(request);
-  const { repo } = await addressRepo(ctx, rp.repoKey);
+  const { repo } = await addressRepo(ctx, rp.repoKey, request);
   if (repo.rclass === 'virtual') {
     throw new ArcaError('METHOD_NOT_ALLOWED', `Cannot delete through virtual repository '${repo.key}': delete from the member repository`);
   }

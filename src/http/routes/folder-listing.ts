@@ -1,7 +1,8 @@
 import type { ItemRow } from '../../db/items.js';
 
+/** Text and (quoted) attribute values: every character that can end either is escaped. */
 function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 function pad(s: string, n: number): string {
@@ -16,7 +17,7 @@ export function folderListingHtml(repo: string, folder: string, children: ItemRo
     const href = encodeURIComponent(c.name) + (c.type === 'folder' ? '/' : '');
     const date = new Date(c.modified).toISOString().replace('T', ' ').slice(0, 16);
     const size = c.type === 'folder' ? '-' : String(c.size);
-    return `<a href="${href}">${esc(name)}</a>${' '.repeat(Math.max(1, 50 - name.length))}${pad(date, 18)}${size}`;
+    return `<a href="${esc(href)}">${esc(name)}</a>${' '.repeat(Math.max(1, 50 - name.length))}${pad(date, 18)}${size}`;
   });
   return `<!DOCTYPE html>
 <html>

@@ -25,7 +25,7 @@ export async function registryUrl(call: NpmCall): Promise<string> {
 }
 
 /** The request body parsed as JSON (the npm routes read every body as bytes). */
-export function jsonBody(call: NpmCall): unknown {
+export function jsonBody(call: Pick<NpmCall, 'request'>): unknown {
   const raw = call.request.body;
   if (!Buffer.isBuffer(raw) || raw.length === 0) throw new ArcaError('BAD_REQUEST', 'A JSON body is required');
   try {

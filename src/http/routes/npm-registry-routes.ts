@@ -3,10 +3,13 @@
  * with a real Arca access token), whoami, logout, search, and audit (forwarded to the
  * upstream of a remote repository, never answered with a made-up report).
  */
+import type { FastifyRequest } from 'fastify';
 import { ArcaError, isArcaError } from '../../core/errors.js';
+import type { Principal } from '../../security/types.js';
 import { escapeName } from '../../formats/npm/names.js';
 import { matchDocument, parseSearchQuery, searchPage, type SearchObject } from '../../formats/npm/search.js';
 import { readSmall } from '../../services/remote/upstream-client.js';
+import type { AppContext } from '../app-context.js';
 import { requireRepoAction } from '../auth.js';
 import { header } from './artifacts-serve.js';
 import { jsonBody, registryUrl, sendJson, type NpmCall } from './npm-call.js';
@@ -15,21 +18,28 @@ import { jsonBody, registryUrl, sendJson, type NpmCall } from './npm-call.js';
 export const LOGIN_TOKEN_SECONDS = 30 * 24 * 3600;
 const AUDIT_LIMIT = 16 * 1024 * 1024;
 
-/** `PUT /-/user/org.couchdb.user:{name}` with `{name, password}`: checks the password, returns a token. */
-export async function login(call: NpmCall, userSegment: string) {
+/**
+ * The password check of a login, done before anything else: the repository is looked up only
+ * afterwards, as the user who logged in, so the answer to an anonymous caller does not depend
+ * on which repositories exist.
+ */
+export async function loginPrincipal(ctx: AppContext, request: FastifyRequest, userSegment: string): Promise<{ principal: Principal; name: string }> {
   const m = /^org\.couchdb\.user:(.+)$/.exec(decodeURIComponent(userSegment));
   if (!m) throw new ArcaError('NOT_FOUND', `No route for PUT /-/user/${userSegment}`);
-  const body = jsonBody(call) as { name?: unknown; password?: unknown };
+  const body = jsonBody({ request }) as { name?: unknown; password?: unknown };
   const name = body.name === undefined ? m[1] : body.name;
   if (typeof name !== 'string' || name !== m[1]) throw new ArcaError('BAD_REQUEST', `The user name in the body ('${String(name)}') does not match the URL ('${m[1]}')`);
   if (typeof body.password !== 'string' || body.password === '') throw new ArcaError('BAD_REQUEST', 'A password is required: Arca does not create users through npm adduser');
-  let principal;
   try {
-    principal = await call.ctx.security.login(name, body.password);
+    return { principal: await ctx.security.login(name, body.password), name };
   } catch (err) {
     if (isArcaError(err, 'UNAUTHORIZED')) throw new ArcaError('UNAUTHORIZED', `Bad user name or password for '${name}'`);
     throw err;
   }
+}
+
+/** `PUT /-/user/org.couchdb.user:{name}` with `{name, password}`: a token for the user loginPrincipal checked. */
+export async function login(call: NpmCall, { principal, name }: { principal: Principal; name: string }) {
   const issued = await call.ctx.security.tokens.create(principal, { expiresIn: LOGIN_TOKEN_SECONDS, clampExpiry: true, description: `npm login (${call.repo.key})` });
   return sendJson(call.reply, 201, { ok: true, id: `org.couchdb.user:${name}`, rev: `1-${issued.tokenId}`, token: issued.accessToken });
 }

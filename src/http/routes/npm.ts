@@ -17,8 +17,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ArcaError } from '../../core/errors.js';
 import { splitPackagePath } from '../../formats/npm/names.js';
+import type { Principal } from '../../security/types.js';
 import type { AccessCheck } from '../../services/storage-api.js';
 import type { AppContext } from '../app-context.js';
+import { intentOf, visibleRepo } from '../visible-repo.js';
 import { formatErrorStatus } from '../format-error-status.js';
 import type { NpmCall } from './npm-call.js';
 import { NpmPackages } from './npm-packages.js';
@@ -56,9 +58,11 @@ function parseUrl(request: FastifyRequest): Parsed {
   return { repoKey, path: slash < 0 ? '' : after.slice(slash + 1), query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)) };
 }
 
-async function callOf(ctx: AppContext, packages: NpmPackages, request: FastifyRequest, reply: FastifyReply): Promise<NpmCall> {
+/** The call of a request; `as` is who the repository is looked up for (the caller unless a login names another). */
+async function callOf(ctx: AppContext, packages: NpmPackages, request: FastifyRequest, reply: FastifyReply, as: Principal = request.principal): Promise<NpmCall> {
   const { repoKey, path, query } = parseUrl(request);
-  const repo = await ctx.repos.get(repoKey);
+  // A repository the caller may not see answers as one that does not exist.
+  const repo = await visibleRepo(ctx, as, repoKey, intentOf(request.method) === 'read' || as !== request.principal ? 'read' : 'change');
   if (!repo) throw new ArcaError('NOT_FOUND', `Repository '${repoKey}' not found`);
   if (repo.packageType !== 'npm') throw new ArcaError('BAD_REQUEST', `Repository '${repoKey}' is a ${repo.packageType} repository, not an npm repository`);
   const principal = request.principal;
@@ -119,11 +123,13 @@ export async function npmRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: NPM_MAX_BODY }, (_request, body, done) => done(null, body));
   app.setErrorHandler(npmErrorHandler);
   const handle = async (request: FastifyRequest, reply: FastifyReply) => dispatch(await callOf(ctx, packages, request, reply), request.method);
-  // Reachable without credentials even when anonymous access is off: login, and ping.
+  // Reachable without credentials even when anonymous access is off: login, and ping. Neither
+  // tells an anonymous caller whether the repository exists: login checks the password first
+  // and then looks the repository up as the user; ping answers every key alike.
   app.put(`${PREFIX}:repo/-/user/:user`, { config: { public: true }, bodyLimit: 64 * 1024 }, async (request, reply) => {
-    const call = await callOf(ctx, packages, request, reply);
-    return reg.login(call, (request.params as { user: string }).user);
+    const who = await reg.loginPrincipal(ctx, request, (request.params as { user: string }).user);
+    return reg.login(await callOf(ctx, packages, request, reply, who.principal), who);
   });
-  app.get(`${PREFIX}:repo/-/ping`, { config: { public: true } }, handle);
+  app.get(`${PREFIX}:repo/-/ping`, { config: { public: true } }, async (_request, reply) => reply.code(200).type('application/json').send('{}'));
   app.route({ method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'], url: `${PREFIX}:repo/*`, bodyLimit: NPM_MAX_BODY, handler: handle });
 }

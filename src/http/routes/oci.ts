@@ -24,6 +24,7 @@ import { isValidName, splitName } from '../../formats/docker/reference.js';
 import { ociRegistry, type OciRegistry } from '../../services/oci/oci-registry.js';
 import { paginate } from '../../services/oci/discovery.js';
 import type { AppContext } from '../app-context.js';
+import { intentOf, visibleRepo } from '../visible-repo.js';
 import { oauthTokenEndpoint, ociAuthenticate, sentCredentials, tokenEndpoint } from './oci-auth.js';
 import { deleteBlob, getBlob, startUpload, uploadSession } from './oci-blob-routes.js';
 import { pageSize, readBody, type OciCall } from './oci-call.js';
@@ -93,7 +94,8 @@ async function callFor(ctx: AppContext, reg: OciRegistry, request: FastifyReques
   if (!REPO_KEY_PATTERN.test(repoKey) || !isValidName(image)) {
     throw new OciError('NAME_INVALID', `'${name}' is not a valid repository name`, { detail: { name } });
   }
-  const repo = await ctx.repos.get(repoKey);
+  // A repository the caller may not see answers as one that does not exist.
+  const repo = await visibleRepo(ctx, request.principal, repoKey, intentOf(request.method));
   if (!repo || !REGISTRY_TYPES.includes(repo.packageType)) {
     const what = repo ? `'${repoKey}' is a ${repo.packageType} repository, not a docker or oci one` : `there is no repository '${repoKey}'`;
     throw new OciError('NAME_UNKNOWN', `Repository name '${name}' not known to the registry: ${what}`, { detail: { name } });

@@ -61,8 +61,9 @@ async function upstreamPage(pc: PageContext, repo: RepoConfig, project: string |
   return data ? { data, url: `${registry}/${rel}` } : undefined;
 }
 
-function badUpstream(repo: RepoConfig, err: unknown): ArcaError {
-  return new ArcaError('UPSTREAM_FAILED', `The upstream index of '${repo.key}' sent a page that cannot be read: ${(err as Error).message}`);
+/** Not the parser's reason: a JSON error quotes the upstream's page, which is never shown to callers. */
+function badUpstream(repo: RepoConfig, _err: unknown): ArcaError {
+  return new ArcaError('UPSTREAM_FAILED', `The upstream index of '${repo.key}' sent a page that cannot be read (neither PEP 691 JSON nor PEP 503 HTML)`);
 }
 
 async function localPage(pc: PageContext, repo: RepoConfig, project: string): Promise<ProjectPage | undefined> {

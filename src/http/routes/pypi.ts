@@ -32,8 +32,8 @@ interface RepoParams {
   repoKey: string;
 }
 
-async function pypiRepo(ctx: AppContext, key: string): Promise<{ repo: RepoConfig; cacheOnly: boolean }> {
-  const addressed = await addressRepo(ctx, key);
+async function pypiRepo(ctx: AppContext, request: FastifyRequest, key: string): Promise<{ repo: RepoConfig; cacheOnly: boolean }> {
+  const addressed = await addressRepo(ctx, key, request);
   if (addressed.repo.packageType !== 'pypi') {
     throw new ArcaError('BAD_REQUEST', `Repository '${addressed.repo.key}' is a ${addressed.repo.packageType} repository, not a PyPI repository`);
   }
@@ -66,7 +66,7 @@ function sendPage(reply: FastifyReply, rep: Representation, body: string, head: 
 }
 
 async function rootIndex(ctx: AppContext, request: FastifyRequest<{ Params: RepoParams }>, reply: FastifyReply, head: boolean) {
-  const { repo, cacheOnly } = await pypiRepo(ctx, request.params.repoKey);
+  const { repo, cacheOnly } = await pypiRepo(ctx, request, request.params.repoKey);
   const pc = await pageContext(ctx, request, repo, cacheOnly);
   const rep = choose(request, reply);
   if (!rep) return reply;
@@ -75,7 +75,7 @@ async function rootIndex(ctx: AppContext, request: FastifyRequest<{ Params: Repo
 }
 
 async function project(ctx: AppContext, request: FastifyRequest<{ Params: RepoParams & { project: string } }>, reply: FastifyReply, head: boolean) {
-  const { repo, cacheOnly } = await pypiRepo(ctx, request.params.repoKey);
+  const { repo, cacheOnly } = await pypiRepo(ctx, request, request.params.repoKey);
   const name = request.params.project;
   if (!isValidProjectName(name)) throw new ArcaError('NOT_FOUND', `'${name}' is not a valid project name`);
   const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
@@ -94,7 +94,7 @@ async function project(ctx: AppContext, request: FastifyRequest<{ Params: RepoPa
 }
 
 async function download(ctx: AppContext, request: FastifyRequest<{ Params: RepoParams & { '*': string } }>, reply: FastifyReply, head: boolean) {
-  const { repo, cacheOnly } = await pypiRepo(ctx, request.params.repoKey);
+  const { repo, cacheOnly } = await pypiRepo(ctx, request, request.params.repoKey);
   const path = request.params['*'].split('/').filter((s) => s !== '');
   for (const segment of path) checkSegment(segment);
   // `.pypi/` holds a remote's page cache, never a package.
@@ -122,7 +122,7 @@ export async function pypiRoutes(app: FastifyInstance, ctx: AppContext): Promise
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
   const upload = async (request: FastifyRequest<{ Params: RepoParams }>, reply: FastifyReply) => {
-    const { repo, cacheOnly } = await pypiRepo(ctx, request.params.repoKey);
+    const { repo, cacheOnly } = await pypiRepo(ctx, request, request.params.repoKey);
     return pypiUpload(ctx, request, reply, repo, cacheOnly);
   };
   app.post(PREFIX, upload);

@@ -1,12 +1,23 @@
 import type { FastifyInstance } from 'fastify';
 import { ArcaError } from '../../core/errors.js';
 import type { AppContext } from '../app-context.js';
+import type { RepoConfig } from '../../services/repositories.js';
 import { baseUrl, requireAdmin } from '../auth.js';
+import { canSeeRepo, requireVisibleRepo } from '../visible-repo.js';
 
 const TYPES = ['local', 'remote', 'virtual', 'federated', 'distribution'];
 
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/**
+ * A repository's configuration as the API shows it: a remote's password never leaves (not
+ * even encrypted: it is write-only), and its username only to administrators.
+ */
+export function shownConfig(repo: RepoConfig, admin: boolean): RepoConfig {
+  const { password: _password, username, ...rest } = repo;
+  return (admin && username !== undefined ? { ...rest, username } : rest) as RepoConfig;
 }
 
 /** `/artifactory/api/repositories` (REST-API.md §3). */
@@ -19,7 +30,7 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: AppContext): P
     for (const r of await ctx.repos.list()) {
       if (type && r.rclass !== type.toLowerCase()) continue;
       if (packageType && r.packageType !== packageType.toLowerCase()) continue;
-      if (!(await ctx.security.canReadAny(request.principal, r))) continue;
+      if (!(await canSeeRepo(ctx, request.principal, r))) continue;
       out.push({
         key: r.key,
         type: r.rclass.toUpperCase(),
@@ -31,10 +42,10 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: AppContext): P
     return out;
   });
 
+  // A caller who may not read the repository gets the answer of a key that does not exist.
   app.get<{ Params: { key: string } }>('/artifactory/api/repositories/:key', async (request) => {
-    const repo = await ctx.repos.require(request.params.key);
-    if (!(await ctx.security.canReadAny(request.principal, repo))) await requireAdmin(ctx, request);
-    return repo;
+    const repo = await requireVisibleRepo(ctx, request.principal, request.params.key);
+    return shownConfig(repo, request.principal.admin);
   });
 
   app.put<{ Params: { key: string }; Querystring: { pos?: string } }>('/artifactory/api/repositories/:key', async (request, reply) => {

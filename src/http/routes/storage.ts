@@ -6,6 +6,7 @@ import { storageUri } from '../../services/item-info.js';
 import type { RepoConfig } from '../../services/repositories.js';
 import { StorageApiService, type AccessCheck } from '../../services/storage-api.js';
 import type { AppContext } from '../app-context.js';
+import { intentOf, requireVisibleRepo } from '../visible-repo.js';
 import { baseUrl, deny, requireAuthenticated, requireRepoAction } from '../auth.js';
 import { flagDefaultOn, flagOn, nonNegativeInt, parsePropertiesParam, parsePropertyKeys, rawParam } from './storage-params.js';
 
@@ -43,7 +44,7 @@ async function targetOf(ctx: AppContext, request: FastifyRequest): Promise<Targe
   const url = request.raw.url ?? '';
   const start = url.indexOf(PREFIX);
   const rp = parseRepoPath(url.slice(start + PREFIX.length));
-  const repo = await ctx.repos.require(rp.repoKey);
+  const repo = await requireVisibleRepo(ctx, request.principal, rp.repoKey, intentOf(request.method));
   return { repo, path: rp.path, url, query: (request.query ?? {}) as Query };
 }
 

@@ -28,7 +28,7 @@ import { parseDigest, type Digest, type ManifestReference } from '../../formats/
 import type { ReferrerDescriptor, ReferrersIndex } from '../../formats/docker/referrers.js';
 import { getCacheRecord, putCacheRecord, touchCacheRecord } from '../remote/cache-records.js';
 import type { RemoteSettings } from '../remote/remote-settings.js';
-import { readSmall, UpstreamUnreachable, type UpstreamResponse } from '../remote/upstream-client.js';
+import { readSmall, upstreamOrigin, UpstreamRefused, UpstreamUnreachable, type UpstreamResponse } from '../remote/upstream-client.js';
 import type { RepoConfig } from '../repositories.js';
 import { BLOB_MIME_TYPE } from './blobs.js';
 import type { StoredManifest } from './manifests.js';
@@ -110,7 +110,8 @@ export class OciRemote {
       return res;
     } catch (err) {
       if (err instanceof UpstreamUnreachable) {
-        this.offlineUntil.set(repo.key, now + s.assumedOfflinePeriodSecs * 1000);
+        // A refused address is the configuration's doing, not a network failure: no offline period.
+        if (!(err instanceof UpstreamRefused)) this.offlineUntil.set(repo.key, now + s.assumedOfflinePeriodSecs * 1000);
         throw new Unavailable(err.message);
       }
       if (err instanceof TokenRefused) throw new Unavailable(err.message);
@@ -187,18 +188,20 @@ export class OciRemote {
       return cached;
     }
     if (res.status !== 200) {
-      const text = (await readSmall(res, 512).catch(() => Buffer.alloc(0))).toString('utf8').replace(/\s+/g, ' ').slice(0, 200);
-      throw failed(`Upstream ${res.url} answered HTTP ${res.status}${text ? `: ${text}` : ''}`);
+      // The upstream's body is never quoted back to the caller.
+      res.cancel();
+      throw failed(`Upstream ${upstreamOrigin(res.url)} answered HTTP ${res.status}`);
     }
     const bytes = await readSmall(res, MAX_MANIFEST_BYTES + 1).catch((err: unknown) => {
       throw failed((err as Error).message);
     });
-    if (bytes.length > MAX_MANIFEST_BYTES) throw failed(`The manifest at ${res.url} is larger than ${MAX_MANIFEST_BYTES} bytes`);
+    if (bytes.length > MAX_MANIFEST_BYTES) throw failed(`The manifest at ${upstreamOrigin(res.url)} is larger than ${MAX_MANIFEST_BYTES} bytes`);
     let m: ParsedManifest;
     try {
       m = parseManifest(bytes, res.headers.get('content-type') ?? undefined);
-    } catch (err) {
-      throw failed(`The manifest at ${res.url} is not valid: ${(err as Error).message}`);
+    } catch {
+      // Not the parser's reason: it quotes the upstream's content.
+      throw failed(`The manifest at ${upstreamOrigin(res.url)} is not valid: it is neither an image manifest nor an index`);
     }
     const sums = checksumsOf(bytes);
     let digest: Digest = { algorithm: 'sha256', hex: sums.sha256, text: `sha256:${sums.sha256}` };
@@ -208,10 +211,10 @@ export class OciRemote {
       try {
         d = parseDigest(declared);
       } catch {
-        throw failed(`Upstream ${res.url} declares the digest '${declared}', which is not one this registry can verify`);
+        throw failed(`Upstream ${upstreamOrigin(res.url)} declares a digest this registry cannot verify`);
       }
       const actual = hexOf(d, bytes, sums.sha256);
-      if (actual !== d.hex) throw failed(`The manifest from ${res.url} has ${d.algorithm} ${actual}, not ${d.text}: not cached`);
+      if (actual !== d.hex) throw failed(`The manifest from ${upstreamOrigin(res.url)} has ${d.algorithm} ${actual}, not ${d.text}: not cached`);
       if (ref.kind === 'digest') digest = d;
     }
     await this.storeManifest(repo, image, ref, bytes, m, digest, user, res.url);
@@ -263,7 +266,7 @@ export class OciRemote {
     }
     if (res.status !== 200) {
       res.cancel();
-      throw failed(`Upstream ${res.url} answered HTTP ${res.status} for blob ${d.text}`);
+      throw failed(`Upstream ${upstreamOrigin(res.url)} answered HTTP ${res.status} for blob ${d.text}`);
     }
     const { store } = this.deps.reg;
     const h = hashing(res.body, d.algorithm);
@@ -273,7 +276,7 @@ export class OciRemote {
     const actual = d.algorithm === 'sha256' ? staged.sha256 : h.hex();
     if (actual !== d.hex) {
       await staged.discard();
-      throw failed(`The blob from ${res.url} has ${d.algorithm} ${actual}, not ${d.text}: not cached`);
+      throw failed(`The blob from ${upstreamOrigin(res.url)} has ${d.algorithm} ${actual}, not ${d.text}: not cached`);
     }
     return store.transaction([], (trx) => store.putFile(trx, { repo: repo.key, path: blobLinkPath(image, d), binary: staged, mimeType: BLOB_MIME_TYPE, user }), staged);
   }
@@ -302,13 +305,13 @@ export class OciRemote {
       }
       if (res.status !== 200) {
         res.cancel();
-        throw new Unavailable(`Upstream ${res.url} answered HTTP ${res.status}`);
+        throw new Unavailable(`Upstream ${upstreamOrigin(res.url)} answered HTTP ${res.status}`);
       }
       let body: { tags?: unknown };
       try {
         body = JSON.parse((await readSmall(res, 16 << 20)).toString('utf8')) as { tags?: unknown };
       } catch {
-        throw new Unavailable(`Upstream ${res.url} did not answer a tags list`);
+        throw new Unavailable(`Upstream ${upstreamOrigin(res.url)} did not answer a tags list`);
       }
       if (Array.isArray(body.tags)) for (const t of body.tags) if (typeof t === 'string') tags.push(t);
       const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get('link') ?? '');

@@ -9,7 +9,8 @@
  */
 import type { Clock } from '../../core/clock.js';
 import type { RemoteSettings } from '../remote/remote-settings.js';
-import { upstreamRequest, UpstreamUnreachable, type UpstreamResponse } from '../remote/upstream-client.js';
+import { guardedRequest } from '../remote/guarded-http.js';
+import { readSmall, upstreamRequest, UpstreamRefused, UpstreamUnreachable, type UpstreamResponse } from '../remote/upstream-client.js';
 
 /** One challenge of a WWW-Authenticate header: its scheme and parameters. */
 export interface Challenge {
@@ -95,23 +96,27 @@ export class RegistryUpstream {
     try {
       url = new URL(realm);
     } catch {
-      throw new UpstreamUnreachable(`The upstream's token realm '${realm}' is not a URL`);
+      throw new UpstreamUnreachable("The upstream's token realm is not a URL");
     }
     if (service) url.searchParams.set('service', service);
     if (scope) url.searchParams.set('scope', scope);
     const authorization = this.basicHeader(settings);
-    let res: Response;
+    // The realm is the upstream's word: it gets the same address checks as the upstream itself
+    // (a hostile registry could name a metadata address), and the remote's credentials.
+    let res: UpstreamResponse;
+    let text: string;
     try {
-      res = await fetch(url, {
+      res = await guardedRequest(settings.network, url.href, {
         headers: { 'user-agent': 'Arca remote repository', accept: 'application/json', ...(authorization ? { authorization } : {}) },
-        signal: AbortSignal.timeout(settings.socketTimeoutMillis),
+        timeoutMs: settings.socketTimeoutMillis,
       });
+      text = (await readSmall(res, 1 << 20)).toString('utf8');
     } catch (err) {
+      if (err instanceof UpstreamRefused) throw new UpstreamRefused(`The upstream's token service: ${err.message}`);
       throw new UpstreamUnreachable(`The upstream's token service ${url.origin}${url.pathname} is unreachable: ${(err as Error).message}`);
     }
-    const text = await res.text().catch(() => '');
     if (res.status !== 200) {
-      throw new TokenRefused(`The upstream's token service ${url.origin}${url.pathname} answered HTTP ${res.status}${settings.username ? ` for user '${settings.username}'` : ' (no credentials configured)'}`);
+      throw new TokenRefused(`The upstream's token service ${url.origin}${url.pathname} answered HTTP ${res.status}${settings.username ? " with the remote's credentials" : ' (no credentials configured)'}`);
     }
     let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
     try {

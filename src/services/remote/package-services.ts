@@ -39,7 +39,7 @@ export function packageServices(deps: PackageServiceDeps): PackageServices {
   let s = built.get(deps);
   if (!s) {
     deps.repos.useMasterKey(deps.masterKey);
-    const remote = new RemoteFetchService({ database: deps.database, content: deps.content, clock: deps.clock, masterKey: deps.masterKey });
+    const remote = new RemoteFetchService({ database: deps.database, content: deps.content, clock: deps.clock, masterKey: deps.masterKey, network: deps.repos.addressPolicy });
     s = {
       remote,
       virtual: new VirtualResolver(deps.repos, deps.artifacts, remote),
