@@ -17,12 +17,14 @@ import { clusterTasks } from './cluster-tasks.js';
 import { readBinarystoreXml } from '../config/binarystore.js';
 import { resolveDatabaseConfig, type DatabaseConfig } from '../config/db-config.js';
 import { ensureHome, homeLayout, type HomeLayout } from '../config/home.js';
+import { securePrivatePaths, type ModeChange } from '../config/private-modes.js';
 import { ConfigError, loadMasterKey } from '../config/master-key.js';
 import { resolveNodeIdentity, type NodeIdentity } from '../config/node-identity.js';
 import { NodeRegistry } from '../cluster/node-registry.js';
 import { startLicenses } from '../cluster/licenses/node-licenses.js';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { checkMasterKey, recordedMasterKey } from '../cluster/master-key-check.js';
 import { masterKeyFingerprint } from '../core/secrets.js';
 import { SystemConfig } from '../config/system-yaml.js';
@@ -71,9 +73,18 @@ export function createLogger(layout: HomeLayout, level: string): Logger {
     { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
     pino.multistream([
       { level: level as pino.Level, stream: pino.destination({ dest: 1, sync: false }) },
-      { level: level as pino.Level, stream: pino.destination({ dest: `${layout.logs}/arca.log`, append: true, mkdir: true, sync: false }) },
+      { level: level as pino.Level, stream: pino.destination({ dest: `${layout.logs}/arca.log`, append: true, mkdir: true, sync: false, mode: 0o600 }) },
     ]),
   );
+}
+
+/** The start-up line of item 11: which paths of the home were made private, and which could not be. */
+export function logModeChanges(log: Logger, r: { changed: ModeChange[]; failed: ModeChange[] }): void {
+  const fmt = (c: ModeChange) => `${c.path} ${c.from} -> ${c.to}`;
+  if (r.changed.length > 0) {
+    log.warn({ changed: r.changed }, `data at rest is private: tightened the permissions of ${r.changed.length} path(s) (directories 700, files 600): ${r.changed.map(fmt).join(', ')}`);
+  }
+  if (r.failed.length > 0) log.error({ failed: r.failed }, `could not make ${r.failed.length} path(s) private (not owned by this user?): ${r.failed.map(fmt).join(', ')}`);
 }
 
 /** The composition root: builds every service of one node process from its home directory. */
@@ -98,6 +109,8 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
     );
   }
   const nodeId = identity.nodeId;
+  // Before the database opens: SQLite gives new -wal/-shm files the database file's mode.
+  if (init) logModeChanges(log, securePrivatePaths(layout, { sqliteFile: dbConfig.sqliteFile }));
 
   const database = await openDatabase(dbConfig);
   const versions = new ConfigVersions(database, {
@@ -177,6 +190,10 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       { file: layout.binarystoreXml },
     );
     provider = await binstore.build(chain.root);
+    // A shared data directory (artifactory.ha.data.dir) is outside the home: make it private too.
+    if (init && identity.haDataDir) {
+      logModeChanges(log, securePrivatePaths(layout, { dirs: [storeDataDir, join(storeDataDir, 'tmp')], fileStores: [join(storeDataDir, 'filestore')] }));
+    }
     const content = new ContentStore(database, provider, clock, {
       md5Backfill: {
         quietMs: system.number('arca.binarystore.md5DelaySecs') * 1000,

@@ -30,7 +30,7 @@ export class CacheFill {
 
   static async start(dir: string, limit: number, epoch: number, hashIt: boolean): Promise<CacheFill> {
     const path = join(dir, `fill-${randomUUID()}.tmp`);
-    return new CacheFill(path, await open(path, 'wx'), limit, epoch, hashIt);
+    return new CacheFill(path, await open(path, 'wx', 0o600), limit, epoch, hashIt);
   }
 
   get failed(): boolean {

@@ -88,7 +88,7 @@ export class EventualQueue {
   async enqueueDelete(sha1: string): Promise<boolean> {
     return this.withLock(sha1, async () => {
       const tmp = join(this.preDir, `delete-${randomUUID()}.tmp`);
-      const fh = await open(tmp, 'wx');
+      const fh = await open(tmp, 'wx', 0o600);
       try {
         if (this.fsync) await fh.sync();
       } finally {

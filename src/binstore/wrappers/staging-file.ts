@@ -40,7 +40,7 @@ export async function stageToFile(
   let writer: BatchWriter | undefined;
   try {
     const direct = directIo && (await directIoSupported(dir));
-    writer = new BatchWriter(await open(path, 'wx'), fsync, options.md5 !== false, direct ? path : undefined);
+    writer = new BatchWriter(await open(path, 'wx', 0o600), fsync, options.md5 !== false, direct ? path : undefined);
     for await (const chunk of source) {
       if (options.signal?.aborted) throw new ArcaError('UPLOAD_ABORTED', 'Upload aborted by the client');
       if (options.maxSize !== undefined && writer.size + chunk.length > options.maxSize) {
