@@ -11,6 +11,7 @@ import { ArcaError, fromSystemError } from '../core/errors.js';
 import type { BinaryProvider, ByteRange, StagedBinary, StageOptions } from './binary-provider.js';
 import type { BuildContext, ProviderNode, ProviderType } from './chain/types.js';
 import { cleanStaleFiles, stageToFile } from './wrappers/staging-file.js';
+import { registerTempDir } from './temp-files.js';
 
 export interface FileSystemProviderOptions {
   /** `<fileStoreDir>`: binaries live at `<fileStoreDir>/<sha1[0..2]>/<sha1>`. */
@@ -84,6 +85,7 @@ export class FileSystemProvider implements BinaryProvider {
   async init(): Promise<this> {
     await mkdir(this.opts.fileStoreDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     await mkdir(this.opts.tempDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    registerTempDir(this.opts.tempDir);
     const [store, temp] = await Promise.all([stat(this.opts.fileStoreDir), stat(this.opts.tempDir)]);
     if (store.dev !== temp.dev) {
       throw new ConfigError(

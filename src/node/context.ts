@@ -36,6 +36,8 @@ import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import type { AppContext } from '../http/app-context.js';
 import { readVersionInfo } from './version.js';
+import { TempHousekeeping } from './temp-housekeeping.js';
+import { setTempOwner } from '../binstore/temp-files.js';
 import { MetricsRegistry, type RegistrySnapshot } from '../metrics/registry.js';
 import { pendingMd5Count } from '../content/md5-backfill.js';
 import { SecurityService } from '../security/security-service.js';
@@ -65,6 +67,8 @@ export interface NodeContext extends AppContext {
   systemProperties: SystemProperties;
   /** Cluster locks on their own connections (the seed's locking pool), for cross-node critical sections. */
   locks: LockManager;
+  /** The temp-file sweep (started with the node's singletons). */
+  tempHousekeeping: TempHousekeeping;
   close(): Promise<void>;
 }
 
@@ -109,6 +113,9 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
     );
   }
   const nodeId = identity.nodeId;
+  // One id for this start of the node, shared by its worker processes; temp files carry it.
+  const instanceId = env.ARCA_NODE_INSTANCE ?? randomUUID();
+  setTempOwner(nodeId, instanceId);
   // Before the database opens: SQLite gives new -wal/-shm files the database file's mode.
   if (init) logModeChanges(log, securePrivatePaths(layout, { sqliteFile: dbConfig.sqliteFile }));
 
@@ -158,7 +165,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
     if (init) await checkMasterKey(database, { kid: masterKeyFingerprint(masterKey), nodeId, keyFile: layout.masterKey, clock });
     await versions.start();
     const registry = new NodeRegistry(database, clock, identity, version, {
-      instanceId: env.ARCA_NODE_INSTANCE ?? randomUUID(),
+      instanceId,
       staleMs: system.number('arca.ha.heartbeatStaleSecs') * 1000,
     });
     if (init) await registry.register();
@@ -213,6 +220,17 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       log.warn('artifactory.map.provider.type=jvm keeps UI sessions in one process: with several workers a login works only on the worker that made it; use db or distributed, or --workers 1 behind sticky sessions');
     }
     const metrics = new MetricsRegistry();
+    const tempHousekeeping = new TempHousekeeping({
+      nodeRuns: () => registry.runs(),
+      metrics,
+      log,
+      clock,
+      staleMs: system.number('arca.tmp.staleSecs') * 1000,
+      intervalMs: system.number('arca.tmp.sweepIntervalSecs') * 1000,
+      dirs: [layout.tmp],
+    });
+    // Before serving: what a crash left in the temp directories goes now (issue 12, item 10).
+    if (init) await tempHousekeeping.sweep('start').catch((err: unknown) => log.warn({ err }, 'temp files: the start-up sweep failed'));
 
     if (init) {
       const admin = await security.bootstrapAdmin(env.ARCA_ADMIN_PASSWORD, layout.initialAdminPassword);
@@ -288,6 +306,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       configFiles,
       systemProperties: sysProps,
       locks: lockManager,
+      tempHousekeeping,
       tasks: taskService,
       licenses,
       // The internal node API serves this node's local shard when the chain has a sharding-cluster provider.
@@ -302,6 +321,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       },
       async close() {
         await scheduler.stop(handOverMs);
+        await tempHousekeeping.stop();
         await content.md5Backfill.stop();
         // Only the process that registered the node gives its license back.
         await (init ? licenses.release() : licenses.stop()).catch((err: unknown) => log.warn({ err }, 'returning the license to the pool failed'));
