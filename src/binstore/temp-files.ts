@@ -38,12 +38,20 @@ const encodeNode = (id: string) => encodeURIComponent(id).replace(/[.!'()*~]/g, 
 const instanceTag = (instance: string) => instance.replace(/[^0-9a-zA-Z]/g, '').slice(0, 16) || 'none';
 
 let owner: TempOwner = { node: 'unset', host: hostTag(), instance: instanceTag(randomUUID()), pid: process.pid };
+/** Every instance this process has written under (tests run several nodes in one process). */
+const ownInstances = new Set([owner.instance]);
 const dirs = new Set<string>();
 
 /** Sets this process's owner (the node id and the node start's instance id). */
 export function setTempOwner(nodeId: string, instance: string): TempOwner {
   owner = { node: nodeId, host: hostTag(), instance: instanceTag(instance), pid: process.pid };
+  ownInstances.add(owner.instance);
   return owner;
+}
+
+/** Whether this process has written temp files under `instance` (a file with this pid but another instance is from an earlier process). */
+export function isOwnInstance(instance: string): boolean {
+  return ownInstances.has(instance);
 }
 
 export function tempOwner(): TempOwner {

@@ -59,8 +59,9 @@ describe('what a sweep may remove', () => {
     expect(verdict(name({ ...there, node: 'gone' }), fresh, view({ nodes: undefined }))).toBeUndefined();
     expect(verdict(name({ ...there, node: 'art2', instance: 'bbbb' }), old, view())).toBe('stale');
   });
-  it('legacy names only when untouched beyond the bound', () => {
+  it('legacy names only when untouched beyond the bound, or where no older version can write', () => {
     expect(verdict('upload-0b8f1c1e-1111-4222-8333-944445555666.tmp', fresh, view())).toBeUndefined();
+    expect(verdict('upload-0b8f1c1e-1111-4222-8333-944445555666.tmp', fresh, view({ legacyDead: true }))).toBe('legacy');
     expect(verdict('upload-0b8f1c1e-1111-4222-8333-944445555666.tmp', old, view())).toBe('stale');
   });
 });

@@ -1,9 +1,9 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isTempName, parseTempName, tempOwner, type TempOwner } from './temp-files.js';
+import { isOwnInstance, isTempName, parseTempName, tempOwner, type TempOwner } from './temp-files.js';
 
 /** Why a temp file was removed (the `reason` label of `arca_tmp_swept_*_total`). */
-export type SweepReason = 'process-gone' | 'node-not-running' | 'stale';
+export type SweepReason = 'process-gone' | 'node-not-running' | 'legacy' | 'stale';
 
 /** A node start as the registry knows it. */
 export interface NodeRun {
@@ -24,6 +24,11 @@ export interface SweepView {
   now: number;
   /** Any temp file untouched this long is a leftover, whoever wrote it. */
   staleMs: number;
+  /**
+   * Files named before temp files named their owner are dead: true where no older Arca can
+   * be writing to the directory now (a standalone node's own temp directory, a local cache).
+   */
+  legacyDead?: boolean;
 }
 
 /** States in which a node may still write its temp files (a STOPPING node finishes its uploads). */
@@ -50,6 +55,7 @@ const instanceTag = (instance: string) => instance.replace(/[^0-9a-zA-Z]/g, '').
  *   (another instance), or is STOPPED: `node-not-running`. A node heard of as STARTING,
  *   RUNNING, STOPPING, or UNAVAILABLE (a stale heartbeat: it may be paused, not dead) keeps
  *   its files;
+ * - a legacy name (no owner) is dead where `legacyDead` says no older Arca writes here: `legacy`;
  * - any file, legacy names included, untouched for `staleMs` is dead: `stale`.
  */
 export function verdict(name: string, mtimeMs: number, view: SweepView): SweepReason | undefined {
@@ -59,7 +65,7 @@ export function verdict(name: string, mtimeMs: number, view: SweepView): SweepRe
     const o = parsed.owner;
     if (o.host === self.host) {
       if (o.pid === self.pid) {
-        if (o.instance === self.instance) return undefined;
+        if (o.instance === self.instance || isOwnInstance(o.instance)) return undefined;
         return 'process-gone';
       }
       if (!view.processAlive(o.pid)) return 'process-gone';
@@ -70,7 +76,7 @@ export function verdict(name: string, mtimeMs: number, view: SweepView): SweepRe
       const run = view.nodes.get(o.node);
       if (!run || instanceTag(run.instance) !== o.instance || !LIVE_STATES.has(run.state)) return 'node-not-running';
     }
-  }
+  } else if (view.legacyDead) return 'legacy';
   return view.now - mtimeMs > view.staleMs ? 'stale' : undefined;
 }
 
@@ -116,6 +122,6 @@ export async function sweepTempDirs(dirs: Iterable<string>, view: SweepView): Pr
  * processes and files untouched for `staleMs`. For providers that clean their own staging
  * area when they start.
  */
-export function sweepLocalTemp(dir: string, staleMs: number): Promise<SweepResult> {
-  return sweepTempDirs([dir], { self: tempOwner(), processAlive, now: Date.now(), staleMs });
+export function sweepLocalTemp(dir: string, staleMs: number, legacyDead = false): Promise<SweepResult> {
+  return sweepTempDirs([dir], { self: tempOwner(), processAlive, now: Date.now(), staleMs, legacyDead });
 }

@@ -228,6 +228,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       staleMs: system.number('arca.tmp.staleSecs') * 1000,
       intervalMs: system.number('arca.tmp.sweepIntervalSecs') * 1000,
       dirs: [layout.tmp],
+      legacyDeadAtStart: !identity.haEnabled,
     });
     // Before serving: what a crash left in the temp directories goes now (issue 12, item 10).
     if (init) await tempHousekeeping.sweep('start').catch((err: unknown) => log.warn({ err }, 'temp files: the start-up sweep failed'));

@@ -16,6 +16,8 @@ export interface TempHousekeepingOptions {
   intervalMs: number;
   /** Temp directories besides those the binary store registered (the home's data/tmp). */
   dirs: string[];
+  /** Remove legacy-named files at start (a standalone node: no older Arca shares its temp directories). */
+  legacyDeadAtStart?: boolean;
 }
 
 /**
@@ -43,7 +45,8 @@ export class TempHousekeeping {
   /** One sweep now; `when` names it in the log line. */
   async sweep(when: 'start' | 'periodic'): Promise<SweepResult> {
     const nodes = await this.opts.nodeRuns();
-    const result = await sweepTempDirs(this.dirs(), { self: tempOwner(), nodes, processAlive, now: this.opts.clock.now(), staleMs: this.opts.staleMs });
+    const legacyDead = when === 'start' && this.opts.legacyDeadAtStart === true;
+    const result = await sweepTempDirs(this.dirs(), { self: tempOwner(), nodes, processAlive, now: this.opts.clock.now(), staleMs: this.opts.staleMs, legacyDead });
     for (const [reason, r] of Object.entries(result.byReason)) {
       this.files.inc({ reason, when }, r.files);
       this.bytes.inc({ reason, when }, r.bytes);

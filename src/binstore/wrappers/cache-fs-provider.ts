@@ -78,8 +78,8 @@ export class CacheFsProvider implements BinaryProvider {
   async init(): Promise<this> {
     await mkdir(this.preDir, { recursive: true, mode: 0o700 });
     registerTempDir(this.preDir);
-    // Fills of processes that are gone (another worker of this node may be filling now).
-    await sweepLocalTemp(this.preDir, 24 * 3_600_000);
+    // Fills of processes that are gone and of older versions (another worker of this node may be filling now).
+    await sweepLocalTemp(this.preDir, 24 * 3_600_000, true);
     const found: { sha1: string; size: number; used: number }[] = [];
     for (const d of await readdir(this.opts.cacheDir)) {
       if (!/^[0-9a-f]{2}$/.test(d)) continue;
