@@ -7,6 +7,7 @@ import { hostTag } from '../../src/binstore/temp-files.js';
 import { ADMIN_AUTH } from '../helpers/credentials.js';
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
 import { streamingUpload } from '../helpers/raw-http.js';
+import { startCluster } from '../helpers/cluster-nodes.js';
 
 /**
  * Issue 12, item 10: nothing of a crash lingers. A node removes its own leftovers at start,
@@ -136,5 +137,31 @@ describe('item 10: nothing of a crash lingers in the temp directories', () => {
       expect(await metric(node, 'arca_tmp_swept_files_total', `reason="${reason}",when="periodic"`), reason).toBeGreaterThanOrEqual(1);
     }
     expect(await metric(node, 'arca_tmp_swept_bytes_total', 'when="periodic"')).toBeGreaterThanOrEqual(MiB);
+  });
+
+  it('on a temp directory shared by two nodes (PostgreSQL), another host\'s files are kept while their node start runs', async () => {
+    const cluster = await startCluster('postgresql', 2);
+    try {
+      const [one, two] = cluster.nodes;
+      const tmp = join(one.ctx.identity.haDataDir!, 'tmp');
+      expect(one.ctx.tempHousekeeping.dirs()).toContain(tmp);
+      const runs = await one.ctx.registry.runs();
+      const tag = (id: string) => runs.get(id)!.instance.replace(/[^0-9a-zA-Z]/g, '').slice(0, 16);
+      const elsewhere = hostTag('another-host.example');
+      const file = (node: string, instance: string) => `upload-${node}.${elsewhere}.${instance}.77.${randomUUID()}.tmp`;
+      const live = file('node-2', tag('node-2'));
+      const earlierStart = file('node-2', 'feedfacefeedface');
+      for (const n of [live, earlierStart]) writeFileSync(join(tmp, n), Buffer.alloc(4096));
+      const first = await one.ctx.tempHousekeeping.sweep('periodic');
+      expect(first.byReason['node-not-running']?.files).toBe(1);
+      expect(existsSync(join(tmp, earlierStart))).toBe(false);
+      expect(existsSync(join(tmp, live)), "a running node's upload on another host").toBe(true);
+      // Once that node has stopped, its files are dead.
+      await two.ctx.registry.setState('STOPPED');
+      await one.ctx.tempHousekeeping.sweep('periodic');
+      expect(existsSync(join(tmp, live))).toBe(false);
+    } finally {
+      await cluster.close();
+    }
   });
 });
