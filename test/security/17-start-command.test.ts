@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -122,11 +122,37 @@ describe('item 17: the documented start commands start a built checkout at once,
     expect(snapshot(join(REPO_ROOT, 'dist')), 'dist/ is untouched').toEqual(before);
   });
 
-  it('prepare (npm install, npm pack, npx) does not rebuild an up-to-date dist/', () => {
-    const before = snapshot(join(REPO_ROOT, 'dist'));
-    const res = spawnSync('npm', ['run', 'prepare'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
-    expect(res.status, res.stdout + res.stderr).toBe(0);
-    expect(res.stdout).toMatch(/up to date/);
-    expect(snapshot(join(REPO_ROOT, 'dist'))).toEqual(before);
+  it('prepare (npm install, npm pack, npx) builds a fresh or stale checkout and leaves an up-to-date dist/ alone', () => {
+    // A checkout of its own, so that the real dist/ is never rebuilt under the running suite.
+    const root = mkdtempSync(join(tmpdir(), 'arca-prepare-'));
+    try {
+      mkdirSync(join(root, 'scripts'));
+      mkdirSync(join(root, 'src'));
+      copyFileSync(join(REPO_ROOT, 'scripts', 'build-if-stale.mjs'), join(root, 'scripts', 'build-if-stale.mjs'));
+      const real = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+      const build =
+        "const fs=require('fs');fs.mkdirSync('dist/ui',{recursive:true});for(const f of ['dist/arca.mjs','dist/build-info.json','dist/ui/index.html'])fs.writeFileSync(f,String(Date.now()));fs.appendFileSync('builds.log','built\\n')";
+      writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'fake', version: '0.0.0', scripts: { prepare: real.scripts.prepare, build: `node -e "${build}"` } }));
+      writeFileSync(join(root, 'src', 'a.ts'), 'export {};\n');
+      const builds = () => (existsSync(join(root, 'builds.log')) ? readFileSync(join(root, 'builds.log'), 'utf8').split('\n').filter(Boolean).length : 0);
+      const prepare = () => {
+        const res = spawnSync('npm', ['run', 'prepare'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+        expect(res.status, res.stdout + res.stderr).toBe(0);
+        return res.stdout;
+      };
+      prepare();
+      expect(builds(), 'a fresh clone is built').toBe(1);
+      const before = snapshot(join(root, 'dist'));
+      expect(prepare()).toMatch(/up to date/);
+      expect(builds(), 'an up-to-date dist/ is not rebuilt').toBe(1);
+      expect(snapshot(join(root, 'dist'))).toEqual(before);
+      const later = (Date.now() + 5000) / 1000;
+      utimesSync(join(root, 'src', 'a.ts'), later, later);
+      prepare();
+      expect(builds(), 'a source newer than dist/ rebuilds it').toBe(2);
+      expect(real.scripts.pretest, 'npm test still builds first').toBe('npm run build');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
