@@ -60,9 +60,10 @@ export async function stageToFile(
 }
 
 /**
- * Removes the `prefix`ed files under `dir` older than `olderThanMs` (left behind by a crash),
- * except those of a process still running on this host (an upload may pause). The node's
- * temp sweep (temp-sweep.ts) is the thorough one; this is what garbage collection adds.
+ * Removes the `prefix`ed files under `dir` older than `olderThanMs` (left behind by a crash):
+ * legacy names and files of processes gone from this host, never those of a process still
+ * running here (an upload may pause) nor another host's. The node's temp sweep
+ * (temp-sweep.ts) is the thorough one; this is what garbage collection adds.
  */
 export async function cleanStaleFiles(dir: string, olderThanMs: number, now = Date.now(), prefix = 'upload-'): Promise<number> {
   let removed = 0;
@@ -70,7 +71,9 @@ export async function cleanStaleFiles(dir: string, olderThanMs: number, now = Da
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     if (!name.startsWith(prefix)) continue;
     const owner = parseTempName(name)?.owner;
-    if (owner && owner.host === self.host && (owner.pid === self.pid || processAlive(owner.pid))) continue;
+    // Another host's file may be an upload in flight on a shared mount: the node's temp sweep,
+    // which knows the registry, decides on those.
+    if (owner && (owner.host !== self.host || owner.pid === self.pid || processAlive(owner.pid))) continue;
     const file = join(dir, name);
     const st = await stat(file).catch(() => undefined);
     if (st && now - st.mtimeMs > olderThanMs) {
