@@ -8,6 +8,9 @@ import { ArcaError } from './errors.js';
  * which bounds entity expansion to the predefined entities and character references (each
  * expands to one character). Every refusal, and any error the parser itself throws, is a
  * BAD_REQUEST that names `what` and the limit.
+ *
+ * It lives in core/ (otherwise free of dependencies) because config/ (binarystore.xml) and
+ * formats/ (Maven) both parse XML and must share these bounds: one place, one parser.
  */
 export interface XmlLimits {
   /** Bytes of the document (UTF-8). */
