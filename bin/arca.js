@@ -1,7 +1,17 @@
 #!/usr/bin/env node
-import { main } from '../dist/arca.mjs';
+// Runs the built CLI (dist/arca.mjs) and never builds: `npm run build` does that.
+let cli;
+try {
+  cli = await import('../dist/arca.mjs');
+} catch (err) {
+  if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/arca.mjs')) {
+    console.error('arca: dist/arca.mjs is missing: run `npm install` (or `npm run build`) in the checkout first');
+    process.exit(1);
+  }
+  throw err;
+}
 
-main(process.argv.slice(2)).then(
+cli.main(process.argv.slice(2)).then(
   (code) => {
     if (typeof code === 'number') process.exitCode = code;
   },

@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { storePath } from '../config/binarystore.js';
 import { ConfigError } from '../config/master-key.js';
+import { PRIVATE_DIR_MODE } from '../config/private-modes.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ArcaError, fromSystemError } from '../core/errors.js';
 import type { BinaryProvider, ByteRange, StagedBinary, StageOptions } from './binary-provider.js';
 import type { BuildContext, ProviderNode, ProviderType } from './chain/types.js';
 import { cleanStaleFiles, stageToFile } from './wrappers/staging-file.js';
+import { registerTempDir } from './temp-files.js';
 
 export interface FileSystemProviderOptions {
   /** `<fileStoreDir>`: binaries live at `<fileStoreDir>/<sha1[0..2]>/<sha1>`. */
@@ -81,8 +83,9 @@ export class FileSystemProvider implements BinaryProvider {
    * visible by rename, which cannot cross file systems (EXDEV).
    */
   async init(): Promise<this> {
-    await mkdir(this.opts.fileStoreDir, { recursive: true });
-    await mkdir(this.opts.tempDir, { recursive: true });
+    await mkdir(this.opts.fileStoreDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    await mkdir(this.opts.tempDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    registerTempDir(this.opts.tempDir);
     const [store, temp] = await Promise.all([stat(this.opts.fileStoreDir), stat(this.opts.tempDir)]);
     if (store.dev !== temp.dev) {
       throw new ConfigError(
@@ -132,7 +135,7 @@ export class FileSystemProvider implements BinaryProvider {
   private async ensureDir(sha1: string): Promise<void> {
     const prefix = sha1.slice(0, 2);
     if (this.knownDirs.has(prefix)) return;
-    await mkdir(join(this.opts.fileStoreDir, prefix), { recursive: true });
+    await mkdir(join(this.opts.fileStoreDir, prefix), { recursive: true, mode: PRIVATE_DIR_MODE });
     this.knownDirs.add(prefix);
   }
 
@@ -204,7 +207,7 @@ export class FileSystemProvider implements BinaryProvider {
 
   async check(): Promise<void> {
     const probe = join(this.opts.tempDir, `.probe-${process.pid}-${randomUUID()}`);
-    await writeFile(probe, 'ok');
+    await writeFile(probe, 'ok', { mode: 0o600 });
     await unlink(probe);
   }
 

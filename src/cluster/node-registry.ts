@@ -175,6 +175,12 @@ export class NodeRegistry {
     this.timer = undefined;
   }
 
+  /** Every registered node's current start (instance id) and stored state: whose temp files may still be in use. */
+  async runs(): Promise<Map<string, { instance: string; state: string }>> {
+    const rows = await this.database.db.selectFrom('cluster_nodes').select(['server_id', 'instance_id', 'server_state']).execute();
+    return new Map(rows.map((r) => [r.server_id, { instance: r.instance_id, state: r.server_state }]));
+  }
+
   /** Every registered node, with RUNNING turned UNAVAILABLE when its heartbeat is stale. */
   async list(): Promise<NodeStatus[]> {
     const now = this.clock.now();

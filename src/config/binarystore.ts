@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { X2jOptions } from 'fast-xml-parser';
+import { isArcaError } from '../core/errors.js';
+import { parseXml } from '../core/xml.js';
 import { ConfigError } from './master-key.js';
 
 export const DEFAULT_BINARYSTORE_XML = `<config version="1">
@@ -53,20 +55,30 @@ function toElement(node: Ordered): XmlElement | undefined {
   return { name, attrs, children, text: text.trim() };
 }
 
+const PARSER_OPTIONS: X2jOptions = {
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  trimValues: true,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  commentPropName: '#comment',
+};
+
 /** Parses binarystore.xml text into its raw element tree; `file` is named in every error. */
 export function parseBinarystoreXml(text: string, file: string): BinarystoreDocument {
-  const valid = XMLValidator.validate(text);
-  if (valid !== true) throw new ConfigError(`${file}: invalid XML at line ${valid.err.line}: ${valid.err.msg}`);
-  const parser = new XMLParser({
-    preserveOrder: true,
-    ignoreAttributes: false,
-    attributeNamePrefix: '',
-    trimValues: true,
-    parseTagValue: false,
-    parseAttributeValue: false,
-    commentPropName: '#comment',
-  });
-  const roots = (parser.parse(text) as Ordered[]).map(toElement).filter((e): e is XmlElement => e !== undefined);
+  let parsed: Ordered[];
+  try {
+    parsed = parseXml(text, file, PARSER_OPTIONS) as Ordered[];
+  } catch (err) {
+    // The bounded parser's BAD_REQUEST ("Malformed <file>: <reason>") is a configuration error here.
+    if (isArcaError(err, 'BAD_REQUEST')) {
+      const reason = err.message.replace(`Malformed ${file}: `, '');
+      throw new ConfigError(`${file}: invalid XML${err.details?.line === undefined ? '' : ` at line ${String(err.details.line)}`}: ${reason}`);
+    }
+    throw err;
+  }
+  const roots = parsed.map(toElement).filter((e): e is XmlElement => e !== undefined);
   const config = roots[0];
   if (!config || config.name !== 'config' || roots.length > 1) throw new ConfigError(`${file}: the root element must be <config>`);
   const chains = config.children.filter((c) => c.name === 'chain');

@@ -1,9 +1,10 @@
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_BINARYSTORE_XML } from './binarystore.js';
 import { DEFAULT_DB_PROPERTIES } from './db-config.js';
 import { DEFAULT_SYSTEM_YAML } from './system-yaml.js';
 import { defaultSystemProperties, systemPropertiesPath } from './system-properties.js';
+import { mkdirPrivate, PRIVATE_FILE_MODE } from './private-modes.js';
 
 /** The node's home directory, laid out like the seed's `$ARTIFACTORY_HOME`. */
 export interface HomeLayout {
@@ -47,28 +48,26 @@ export function homeLayout(homeDir: string): HomeLayout {
   };
 }
 
-function writeIfMissing(file: string, content: string, mode = 0o644): boolean {
+function writeIfMissing(file: string, content: string): boolean {
   if (existsSync(file)) return false;
-  writeFileSync(file, content, { mode, flag: 'wx' });
+  writeFileSync(file, content, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
   return true;
 }
 
-/** Creates whatever part of the layout is missing; never overwrites an existing file. */
+/**
+ * Creates whatever part of the layout is missing, private (directories 0700, files 0600);
+ * never overwrites an existing file. `securePrivatePaths` fixes the modes of existing ones.
+ */
 export function ensureHome(layout: HomeLayout): string[] {
   const created: string[] = [];
-  for (const dir of [layout.etc, layout.data, layout.tmp, layout.logs, layout.backup]) {
+  for (const dir of [layout.etc, layout.security, layout.data, layout.tmp, layout.logs, layout.backup]) {
     if (!existsSync(dir)) {
-      mkdirSync(dir, { recursive: true });
+      mkdirPrivate(dir);
       created.push(dir);
     }
   }
-  if (!existsSync(layout.security)) {
-    mkdirSync(layout.security, { recursive: true, mode: 0o700 });
-    chmodSync(layout.security, 0o700);
-    created.push(layout.security);
-  }
   if (writeIfMissing(layout.systemYaml, DEFAULT_SYSTEM_YAML)) created.push(layout.systemYaml);
-  if (writeIfMissing(layout.dbProperties, DEFAULT_DB_PROPERTIES, 0o600)) created.push(layout.dbProperties);
+  if (writeIfMissing(layout.dbProperties, DEFAULT_DB_PROPERTIES)) created.push(layout.dbProperties);
   if (writeIfMissing(layout.binarystoreXml, DEFAULT_BINARYSTORE_XML)) created.push(layout.binarystoreXml);
   if (writeIfMissing(layout.systemProperties, defaultSystemProperties())) created.push(layout.systemProperties);
   return created;

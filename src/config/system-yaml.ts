@@ -45,6 +45,8 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
   { path: 'arca.binarystore.md5DelaySecs', default: 1, description: 'Registry blobs are stored without an MD5 and the node computes it in the background once no blob has arrived for this long (so a push is not slowed down by it).' },
   { path: 'arca.binarystore.md5SweepSecs', default: 300, description: 'How often each node looks for binaries whose MD5 is still pending (left by a node that stopped) and computes it.' },
   { path: 'arca.binarystore.scrubIntervalSecs', default: 604800, description: 'How often the scrub task verifies every stored binary\'s checksum and repairs bad copies from redundant ones; 0: on demand only (`arca binarystore verify`).' },
+  { path: 'arca.tmp.sweepIntervalSecs', default: 600, description: 'How often each node removes the temp files (partial uploads, staging files) that are provably dead: of a process gone from this host, of a node that is not running, or untouched for arca.tmp.staleSecs; 0: only at start.' },
+  { path: 'arca.tmp.staleSecs', default: 86400, description: 'A temp file untouched this long is removed by the sweep, whoever wrote it (also legacy and foreign-host files whose owner cannot be checked).' },
   { path: 'arca.shutdownTimeoutSecs', default: 30, description: 'How long SIGTERM waits for in-flight requests.' },
   {
     path: 'arca.shutdownDrainSecs',

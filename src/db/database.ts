@@ -1,3 +1,4 @@
+import { closeSync, existsSync, openSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type Selectable } from 'kysely';
 import type { Pool } from 'pg';
@@ -62,6 +63,8 @@ function cachedStatements(raw: BetterSqlite3.Database) {
 }
 
 export function openSqlite(file: string): Database {
+  // Created private: SQLite gives the -wal and -shm files the mode of the database file.
+  if (file !== ':memory:' && !existsSync(file)) closeSync(openSync(file, 'a', 0o600));
   const raw = new BetterSqlite3(file);
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = NORMAL');

@@ -17,12 +17,14 @@ import { clusterTasks } from './cluster-tasks.js';
 import { readBinarystoreXml } from '../config/binarystore.js';
 import { resolveDatabaseConfig, type DatabaseConfig } from '../config/db-config.js';
 import { ensureHome, homeLayout, type HomeLayout } from '../config/home.js';
+import { securePrivatePaths, type ModeChange } from '../config/private-modes.js';
 import { ConfigError, loadMasterKey } from '../config/master-key.js';
 import { resolveNodeIdentity, type NodeIdentity } from '../config/node-identity.js';
 import { NodeRegistry } from '../cluster/node-registry.js';
 import { startLicenses } from '../cluster/licenses/node-licenses.js';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { checkMasterKey, recordedMasterKey } from '../cluster/master-key-check.js';
 import { masterKeyFingerprint } from '../core/secrets.js';
 import { SystemConfig } from '../config/system-yaml.js';
@@ -34,6 +36,8 @@ import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import type { AppContext } from '../http/app-context.js';
 import { readVersionInfo } from './version.js';
+import { TempHousekeeping } from './temp-housekeeping.js';
+import { setTempOwner } from '../binstore/temp-files.js';
 import { MetricsRegistry, type RegistrySnapshot } from '../metrics/registry.js';
 import { pendingMd5Count } from '../content/md5-backfill.js';
 import { SecurityService } from '../security/security-service.js';
@@ -64,6 +68,8 @@ export interface NodeContext extends AppContext {
   systemProperties: SystemProperties;
   /** Cluster locks on their own connections (the seed's locking pool), for cross-node critical sections. */
   locks: LockManager;
+  /** The temp-file sweep (started with the node's singletons). */
+  tempHousekeeping: TempHousekeeping;
   close(): Promise<void>;
 }
 
@@ -72,9 +78,18 @@ export function createLogger(layout: HomeLayout, level: string): Logger {
     { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
     pino.multistream([
       { level: level as pino.Level, stream: pino.destination({ dest: 1, sync: false }) },
-      { level: level as pino.Level, stream: pino.destination({ dest: `${layout.logs}/arca.log`, append: true, mkdir: true, sync: false }) },
+      { level: level as pino.Level, stream: pino.destination({ dest: `${layout.logs}/arca.log`, append: true, mkdir: true, sync: false, mode: 0o600 }) },
     ]),
   );
+}
+
+/** The start-up line of item 11: which paths of the home were made private, and which could not be. */
+export function logModeChanges(log: Logger, r: { changed: ModeChange[]; failed: ModeChange[] }): void {
+  const fmt = (c: ModeChange) => `${c.path} ${c.from} -> ${c.to}`;
+  if (r.changed.length > 0) {
+    log.warn({ changed: r.changed }, `data at rest is private: tightened the permissions of ${r.changed.length} path(s) (directories 700, files 600): ${r.changed.map(fmt).join(', ')}`);
+  }
+  if (r.failed.length > 0) log.error({ failed: r.failed }, `could not make ${r.failed.length} path(s) private (not owned by this user?): ${r.failed.map(fmt).join(', ')}`);
 }
 
 /** The composition root: builds every service of one node process from its home directory. */
@@ -103,6 +118,11 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
   if (!Number.isSafeInteger(tokenMaxExpiresInSecs) || tokenMaxExpiresInSecs < 1) {
     throw new ConfigError(`system.yaml key arca.token.nonAdminMaxExpiresInSecs must be a positive whole number of seconds, got '${tokenMaxExpiresInSecs}'`);
   }
+  // One id for this start of the node, shared by its worker processes; temp files carry it.
+  const instanceId = env.ARCA_NODE_INSTANCE ?? randomUUID();
+  setTempOwner(nodeId, instanceId);
+  // Before the database opens: SQLite gives new -wal/-shm files the database file's mode.
+  if (init) logModeChanges(log, securePrivatePaths(layout, { sqliteFile: dbConfig.sqliteFile }));
 
   const database = await openDatabase(dbConfig);
   const versions = new ConfigVersions(database, {
@@ -150,7 +170,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
     if (init) await checkMasterKey(database, { kid: masterKeyFingerprint(masterKey), nodeId, keyFile: layout.masterKey, clock });
     await versions.start();
     const registry = new NodeRegistry(database, clock, identity, version, {
-      instanceId: env.ARCA_NODE_INSTANCE ?? randomUUID(),
+      instanceId,
       staleMs: system.number('arca.ha.heartbeatStaleSecs') * 1000,
     });
     if (init) await registry.register();
@@ -182,6 +202,10 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       { file: layout.binarystoreXml },
     );
     provider = await binstore.build(chain.root);
+    // A shared data directory (artifactory.ha.data.dir) is outside the home: make it private too.
+    if (init && identity.haDataDir) {
+      logModeChanges(log, securePrivatePaths(layout, { dirs: [storeDataDir, join(storeDataDir, 'tmp')], fileStores: [join(storeDataDir, 'filestore')] }));
+    }
     const content = new ContentStore(database, provider, clock, {
       md5Backfill: {
         quietMs: system.number('arca.binarystore.md5DelaySecs') * 1000,
@@ -201,6 +225,18 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       log.warn('artifactory.map.provider.type=jvm keeps UI sessions in one process: with several workers a login works only on the worker that made it; use db or distributed, or --workers 1 behind sticky sessions');
     }
     const metrics = new MetricsRegistry();
+    const tempHousekeeping = new TempHousekeeping({
+      nodeRuns: () => registry.runs(),
+      metrics,
+      log,
+      clock,
+      staleMs: system.number('arca.tmp.staleSecs') * 1000,
+      intervalMs: system.number('arca.tmp.sweepIntervalSecs') * 1000,
+      dirs: [layout.tmp],
+      legacyDeadAtStart: !identity.haEnabled,
+    });
+    // Before serving: what a crash left in the temp directories goes now (issue 12, item 10).
+    if (init) await tempHousekeeping.sweep('start').catch((err: unknown) => log.warn({ err }, 'temp files: the start-up sweep failed'));
 
     if (init) {
       const admin = await security.bootstrapAdmin(env.ARCA_ADMIN_PASSWORD, layout.initialAdminPassword);
@@ -276,6 +312,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       configFiles,
       systemProperties: sysProps,
       locks: lockManager,
+      tempHousekeeping,
       tasks: taskService,
       licenses,
       // The internal node API serves this node's local shard when the chain has a sharding-cluster provider.
@@ -290,6 +327,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
       },
       async close() {
         await scheduler.stop(handOverMs);
+        await tempHousekeeping.stop();
         await content.md5Backfill.stop();
         // Only the process that registered the node gives its license back.
         await (init ? licenses.release() : licenses.stop()).catch((err: unknown) => log.warn({ err }, 'returning the license to the pool failed'));

@@ -30,7 +30,7 @@ export interface RunningNode {
 
 /**
  * The node's singletons: the cluster task scheduler (GC, backup… on whichever node the tasks'
- * leases and taskAffinity say) and the sweep of the MD5 backfill. Returns the stop, which
+ * leases and taskAffinity say), the sweep of the MD5 backfill and the temp-file sweep. Returns the stop, which
  * hands running tasks over.
  */
 function startSingletons(ctx: NodeContext): () => Promise<void> {
@@ -38,7 +38,11 @@ function startSingletons(ctx: NodeContext): () => Promise<void> {
   if (warning) ctx.log.warn(warning);
   ctx.tasks.scheduler.start();
   ctx.content.md5Backfill.start();
-  return () => ctx.tasks.scheduler.stop(ctx.system.number('arca.shutdownTimeoutSecs') * 1000);
+  ctx.tempHousekeeping.start();
+  return async () => {
+    await ctx.tempHousekeeping.stop();
+    await ctx.tasks.scheduler.stop(ctx.system.number('arca.shutdownTimeoutSecs') * 1000);
+  };
 }
 
 /** `arca.shutdownDrainSecs`; unset: 5 s on an HA node (behind a balancer), 0 on a standalone one. */

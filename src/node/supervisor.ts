@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { PRIVATE_UMASK } from '../config/private-modes.js';
 import { mergeSnapshots, type RegistrySnapshot } from '../metrics/registry.js';
 import type { RunningNode, ServeOptions } from './server.js';
 
@@ -69,8 +70,8 @@ function supervisorLog(home: string) {
     const line = JSON.stringify({ level: { info: 30, warn: 40, error: 50 }[level], time: new Date().toISOString(), pid: process.pid, ...extra, msg }) + '\n';
     process.stdout.write(line);
     try {
-      mkdirSync(dir, { recursive: true });
-      appendFileSync(join(dir, 'arca.log'), line);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      appendFileSync(join(dir, 'arca.log'), line, { mode: 0o600 });
     } catch {
       // the home may not exist yet when the first worker fails before creating it
     }
@@ -225,6 +226,9 @@ async function runWorker(options: StartOptions): Promise<void> {
 
 /** `arca start`: one process, or a primary with `workers` worker processes. */
 export async function start(options: StartOptions): Promise<void> {
+  // Data at rest is private: everything a node process creates (the database and its -wal
+  // and -shm, logs, staged and stored binaries, backups) is 0600, every directory 0700.
+  process.umask(PRIVATE_UMASK);
   if (cluster.isWorker) return runWorker(options);
   if (options.workers <= 1) return runSingle(options);
   return runPrimary(options);

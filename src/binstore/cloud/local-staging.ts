@@ -1,6 +1,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import type { BinaryInfo, StageOptions } from '../binary-provider.js';
 import { cleanStaleFiles, stageToFile } from '../wrappers/staging-file.js';
+import { registerTempDir } from '../temp-files.js';
 
 const PREFIX = 'upload-';
 
@@ -13,7 +14,8 @@ export class LocalStaging {
   constructor(readonly dir: string) {}
 
   async init(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    registerTempDir(this.dir);
   }
 
   /** Streams `source` into a new temp file; on any failure the file is removed. */

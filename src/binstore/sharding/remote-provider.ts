@@ -13,6 +13,7 @@ import type { PeerNode, ProviderType } from '../chain/types.js';
 import { NODE_API_PREFIX, signRequest } from './node-auth.js';
 import { intParam } from './sharding-provider.js';
 import { cleanStaleFiles, stageToFile } from '../wrappers/staging-file.js';
+import { registerTempDir } from '../temp-files.js';
 
 const SHA1 = /^[0-9a-f]{40}$/;
 const LIST_PAGE = 1000;
@@ -66,6 +67,7 @@ export class RemoteProvider implements BinaryProvider {
   private lastError = '';
 
   constructor(readonly opts: RemoteProviderOptions) {
+    registerTempDir(opts.tempDir);
     this.base = new URL(opts.peer.url.replace(/\/+$/, '') + '/');
     const max = opts.maxConnections ?? 200;
     const agentOpts = { keepAlive: true, maxSockets: max, maxFreeSockets: Math.min(max, 32) };
@@ -217,7 +219,7 @@ export class RemoteProvider implements BinaryProvider {
 
   /** Spools the bytes to a local file (computing checksums); `commit` sends them to the peer. */
   async stage(source: AsyncIterable<Uint8Array>, options: StageOptions = {}): Promise<StagedBinary> {
-    await mkdir(this.opts.tempDir, { recursive: true });
+    await mkdir(this.opts.tempDir, { recursive: true, mode: 0o700 });
     const { path: tmp, ...info } = await stageToFile(source, this.opts.tempDir, options, { fsync: false });
     let done = false;
     return {

@@ -1,4 +1,5 @@
-import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { tempName } from '../temp-files.js';
+import { createHash, type Hash } from 'node:crypto';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -29,8 +30,8 @@ export class CacheFill {
   }
 
   static async start(dir: string, limit: number, epoch: number, hashIt: boolean): Promise<CacheFill> {
-    const path = join(dir, `fill-${randomUUID()}.tmp`);
-    return new CacheFill(path, await open(path, 'wx'), limit, epoch, hashIt);
+    const path = join(dir, tempName('fill-'));
+    return new CacheFill(path, await open(path, 'wx', 0o600), limit, epoch, hashIt);
   }
 
   get failed(): boolean {

@@ -1,4 +1,6 @@
 import { createReadStream } from 'node:fs';
+import { registerTempDir } from '../temp-files.js';
+import { sweepLocalTemp } from '../temp-sweep.js';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -74,8 +76,10 @@ export class CacheFsProvider implements BinaryProvider {
 
   /** Creates the directories, clears fills left by a crash and rebuilds the index from disk (least recently used first). */
   async init(): Promise<this> {
-    await mkdir(this.preDir, { recursive: true });
-    for (const name of await readdir(this.preDir)) await rm(join(this.preDir, name), { force: true, recursive: true });
+    await mkdir(this.preDir, { recursive: true, mode: 0o700 });
+    registerTempDir(this.preDir);
+    // Fills of processes that are gone and of older versions (another worker of this node may be filling now).
+    await sweepLocalTemp(this.preDir, 24 * 3_600_000, true);
     const found: { sha1: string; size: number; used: number }[] = [];
     for (const d of await readdir(this.opts.cacheDir)) {
       if (!/^[0-9a-f]{2}$/.test(d)) continue;

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StageOptions } from '../binary-provider.js';
 import { stageToFile, type StagedFile } from './staging-file.js';
+import { registerTempDir, tempName } from '../temp-files.js';
 import { isEnoent, isSha1 } from './wrapper-support.js';
 
 export interface PendingCounts {
@@ -45,7 +45,8 @@ export class EventualQueue {
   }
 
   async init(): Promise<this> {
-    for (const d of [this.preDir, this.addDir, this.deleteDir]) await mkdir(d, { recursive: true });
+    for (const d of [this.preDir, this.addDir, this.deleteDir]) await mkdir(d, { recursive: true, mode: 0o700 });
+    registerTempDir(this.preDir);
     return this;
   }
 
@@ -87,8 +88,8 @@ export class EventualQueue {
   /** Records a delete for the child (marker first), then drops a queued upload of the same binary. Returns whether an upload was queued. */
   async enqueueDelete(sha1: string): Promise<boolean> {
     return this.withLock(sha1, async () => {
-      const tmp = join(this.preDir, `delete-${randomUUID()}.tmp`);
-      const fh = await open(tmp, 'wx');
+      const tmp = join(this.preDir, tempName('delete-'));
+      const fh = await open(tmp, 'wx', 0o600);
       try {
         if (this.fsync) await fh.sync();
       } finally {

@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ArcaError, fromSystemError } from '../../core/errors.js';
 import type { BinaryInfo, StageOptions } from '../binary-provider.js';
 import { BatchWriter } from '../batch-writer.js';
 import { directIoSupported } from '../direct-io.js';
+import { parseTempName, tempName, tempOwner } from '../temp-files.js';
+import { processAlive } from '../temp-sweep.js';
 
 export interface StagedFile extends BinaryInfo {
   /** The temp file holding the bytes (fsynced when asked). */
@@ -15,7 +16,7 @@ export interface StagedFile extends BinaryInfo {
 export interface StagingFileOptions {
   /** fsync the file before it is returned (default true). */
   fsync?: boolean;
-  /** File name prefix (default `upload-`; `cleanStaleFiles` looks for it). */
+  /** File name prefix (default `upload-`; see temp-files.ts for the rest of the name). */
   prefix?: string;
   /**
    * Write large files with O_DIRECT where `dir`'s file system allows it (default false): for
@@ -36,11 +37,11 @@ export async function stageToFile(
   options: StageOptions = {},
   { fsync = true, prefix = 'upload-', directIo = false }: StagingFileOptions = {},
 ): Promise<StagedFile> {
-  const path = join(dir, `${prefix}${randomUUID()}.tmp`);
+  const path = join(dir, tempName(prefix));
   let writer: BatchWriter | undefined;
   try {
     const direct = directIo && (await directIoSupported(dir));
-    writer = new BatchWriter(await open(path, 'wx'), fsync, options.md5 !== false, direct ? path : undefined);
+    writer = new BatchWriter(await open(path, 'wx', 0o600), fsync, options.md5 !== false, direct ? path : undefined);
     for await (const chunk of source) {
       if (options.signal?.aborted) throw new ArcaError('UPLOAD_ABORTED', 'Upload aborted by the client');
       if (options.maxSize !== undefined && writer.size + chunk.length > options.maxSize) {
@@ -58,11 +59,21 @@ export async function stageToFile(
   }
 }
 
-/** Removes the `prefix`ed files under `dir` older than `olderThanMs` (left behind by a crash). */
+/**
+ * Removes the `prefix`ed files under `dir` older than `olderThanMs` (left behind by a crash):
+ * legacy names and files of processes gone from this host, never those of a process still
+ * running here (an upload may pause) nor another host's. The node's temp sweep
+ * (temp-sweep.ts) is the thorough one; this is what garbage collection adds.
+ */
 export async function cleanStaleFiles(dir: string, olderThanMs: number, now = Date.now(), prefix = 'upload-'): Promise<number> {
   let removed = 0;
+  const self = tempOwner();
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     if (!name.startsWith(prefix)) continue;
+    const owner = parseTempName(name)?.owner;
+    // Another host's file may be an upload in flight on a shared mount: the node's temp sweep,
+    // which knows the registry, decides on those.
+    if (owner && (owner.host !== self.host || owner.pid === self.pid || processAlive(owner.pid))) continue;
     const file = join(dir, name);
     const st = await stat(file).catch(() => undefined);
     if (st && now - st.mtimeMs > olderThanMs) {

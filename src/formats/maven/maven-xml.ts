@@ -1,5 +1,5 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { ArcaError } from '../../core/errors.js';
+import type { X2jOptions } from 'fast-xml-parser';
+import { parseXml as parseBoundedXml } from '../../core/xml.js';
 
 const ARRAYS = new Set([
   'metadata.versioning.versions.version',
@@ -7,31 +7,22 @@ const ARRAYS = new Set([
   'metadata.plugins.plugin',
 ]);
 
-const parser = new XMLParser({
+const OPTIONS: X2jOptions = {
   ignoreAttributes: true,
   parseTagValue: false,
   removeNSPrefix: true,
-  processEntities: true,
-  htmlEntities: false,
   isArray: (_name, jpath) => ARRAYS.has(String(jpath)),
-});
+};
 
 /**
  * Parses a small XML document (a POM, maven-metadata.xml) into plain objects with string
- * values. Malformed XML and documents that declare entities are refused with BAD_REQUEST
- * naming `what` and the parser's reason.
+ * values, through the bounded parser of `core/xml.ts`: malformed XML, entity declarations
+ * and documents past a size, depth or element-count limit are refused with BAD_REQUEST
+ * naming `what` and the limit.
  */
 export function parseXml(data: Buffer | string, what: string): Record<string, unknown> {
-  const text = typeof data === 'string' ? data : data.toString('utf8');
-  if (/<!ENTITY/i.test(text)) throw new ArcaError('BAD_REQUEST', `Malformed ${what}: entity declarations are not allowed`);
-  const valid = XMLValidator.validate(text);
-  if (valid !== true) {
-    throw new ArcaError('BAD_REQUEST', `Malformed ${what}: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
-  }
-  const doc = parser.parse(text) as Record<string, unknown>;
-  return doc;
+  return parseBoundedXml(data, what, OPTIONS) as Record<string, unknown>;
 }
-
 /** A child element's text, or undefined when absent or not text. */
 export function text(node: unknown, key: string): string | undefined {
   if (node === null || typeof node !== 'object') return undefined;
