@@ -108,7 +108,13 @@ export class PrincipalGrants {
 
   /** True when some path of the repository may be read. */
   readsAny(repo: RepoConfig): boolean {
-    return this.forRepo(repo).grants.some((g) => (g.mask & ACTION_BITS.read) !== 0);
+    return this.allowsAny('read', repo);
+  }
+
+  /** True when `action` is allowed on some path of the repository. */
+  allowsAny(action: Action, repo: RepoConfig): boolean {
+    const bit = ACTION_BITS[action];
+    return this.forRepo(repo).grants.some((g) => (g.mask & bit) !== 0);
   }
 }
 
@@ -200,5 +206,9 @@ export class PermissionEvaluator {
 
   async readsAny(principal: Principal, repo: RepoConfig): Promise<boolean> {
     return (await this.grantsFor(principal)).readsAny(repo);
+  }
+
+  async allowsAny(principal: Principal, action: Action, repo: RepoConfig): Promise<boolean> {
+    return (await this.grantsFor(principal)).allowsAny(action, repo);
   }
 }

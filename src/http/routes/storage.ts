@@ -156,9 +156,16 @@ export async function storageRoutes(app: FastifyInstance, ctx: AppContext): Prom
     payload.on('end', () => done(null));
     payload.on('error', (err) => done(err));
   });
+  // Property changes need annotate on the path, checked before any body is read (route-access.ts).
+  const config = {
+    access: async (request: FastifyRequest) => {
+      const t = await targetOf(ctx, request);
+      return { repo: t.repo, action: 'annotate' as const, path: t.path };
+    },
+  };
   for (const url of ['/artifactory/api/storage/:repo', '/artifactory/api/storage/*']) {
     app.get(url, (request, reply) => get(ctx, service, request, reply));
-    app.put(url, (request, reply) => put(ctx, service, request, reply));
-    app.delete(url, (request, reply) => del(ctx, service, request, reply));
+    app.put(url, { config }, (request, reply) => put(ctx, service, request, reply));
+    app.delete(url, { config }, (request, reply) => del(ctx, service, request, reply));
   }
 }
