@@ -19,7 +19,8 @@ const POLL_MS = 25;
 export function boundUnreadBody(request: FastifyRequest): void {
   const raw = request.raw;
   const socket = raw.socket;
-  if (raw.complete || !socket || socket.destroyed) return;
+  // (Injected requests, in tests, have no real socket.)
+  if (raw.complete || !socket || socket.destroyed || typeof socket.destroy !== 'function') return;
   const start = socket.bytesRead;
   const stop = () => {
     done();

@@ -119,7 +119,7 @@ export class PublishBodyScanner {
 
   /** After the last byte: the document (the body without the attachment data), as bytes. */
   finish(): Buffer {
-    if (this.inString !== undefined || this.stack.length > 0 || !this.sawValue) throw bad('The publish body is not complete JSON');
+    if (this.inString !== undefined || this.stack.length > 0 || !this.sawValue) throw bad('Invalid JSON body: it ends before its JSON value does');
     return Buffer.concat(this.doc);
   }
 
@@ -184,7 +184,7 @@ export class PublishBodyScanner {
     try {
       key = JSON.parse(`"${Buffer.concat(this.keyParts).toString('utf8')}"`);
     } catch {
-      throw bad('The publish body is not valid JSON (a key is not a valid string)');
+      throw bad('Invalid JSON body: a key is not a valid string');
     }
     this.stack[this.stack.length - 1].key = key as string;
   }
@@ -202,7 +202,7 @@ export class PublishBodyScanner {
         this.unicode += String.fromCharCode(b);
         i++;
         if (this.unicode.length === 4) {
-          if (!/^[0-9a-fA-F]{4}$/.test(this.unicode)) throw bad('The publish body is not valid JSON (a bad \\u escape in the attachment data)');
+          if (!/^[0-9a-fA-F]{4}$/.test(this.unicode)) throw bad('Invalid JSON body: a bad \\u escape in the attachment data');
           this.sink.text(String.fromCharCode(parseInt(this.unicode, 16)));
           this.unicode = undefined;
         }
@@ -216,12 +216,12 @@ export class PublishBodyScanner {
         run = i;
         if (c === 'u') this.unicode = '';
         else if (SIMPLE_ESCAPES[c] !== undefined) this.sink.text(SIMPLE_ESCAPES[c]);
-        else throw bad('The publish body is not valid JSON (a bad escape in the attachment data)');
+        else throw bad('Invalid JSON body: a bad escape in the attachment data');
         continue;
       }
       if (b === QUOTE || b === BACKSLASH || b < 0x20) {
         flush(i);
-        if (b < 0x20) throw bad('The publish body is not valid JSON (a control character in the attachment data)');
+        if (b < 0x20) throw bad('Invalid JSON body: a control character in the attachment data');
         i++;
         run = i;
         if (b === BACKSLASH) {

@@ -163,7 +163,7 @@ describe('streaming publish body', () => {
 
   it('refuses what is not JSON, or not whole, and discards what it staged', async () => {
     const b = JSON.stringify(body('demo'));
-    await expect(receiveBody(b.slice(0, b.length - 10))).rejects.toThrow('not complete JSON');
+    await expect(receiveBody(b.slice(0, b.length - 10))).rejects.toThrow('Invalid JSON body: it ends before');
     await expect(receiveBody(`${b.slice(0, -1)},}`)).rejects.toThrow('Invalid JSON body');
     await expect(receiveBody('{"_attachments":{"a.tgz":{"data":"QUJD\\u0000"}}}')).rejects.toThrow('not valid base64');
     await expect(receiveBody('{"_attachments":{"a.tgz":{"data":"QU\nJD"}}}')).rejects.toThrow('control character');
