@@ -4,7 +4,8 @@
  */
 import { randomFillSync } from 'node:crypto';
 import http from 'node:http';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packPackage, publishBody } from '../../src/formats/npm/testing/pack.js';
 import { npmBombPublish, wheelBombUpload } from '../helpers/bombs.js';
@@ -221,6 +222,7 @@ describe('item 5: bodies are bounded, decompression is streaming and bounded', (
     expect((await send('GET', '/artifactory/api/npm/npm-local/bomb', { authorization: ADMIN_AUTH })).status).toBe(404);
     expect((await send('GET', '/artifactory/api/pypi/pypi-local/simple/wbomb/', { authorization: ADMIN_AUTH })).status).toBe(404);
     expect((await send('GET', '/artifactory/api/storage/pypi-local/wbomb', { authorization: ADMIN_AUTH })).status).toBe(404);
+    expect(readdirSync(join(node.home, 'data', 'tmp')).filter((f) => f.startsWith('upload-'))).toEqual([]);
 
     // Resident memory of both workers comes back near where it was.
     const deadline = Date.now() + 15_000;
