@@ -149,13 +149,10 @@ async function del(ctx: AppContext, service: StorageApiService, request: Fastify
 /** `/artifactory/api/storage/{repo}/{path}`: item info, lists and properties (REST-API.md §2). */
 export async function storageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const service = new StorageApiService(ctx.database, ctx.clock);
-  // Property changes carry everything in the query; whatever body a client sends is ignored.
+  // Property changes carry everything in the query; whatever body a client sends is not read
+  // (after the answer, at most a little of it is dropped before the connection closes: unread-body.ts).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, payload, done) => {
-    payload.resume();
-    payload.on('end', () => done(null));
-    payload.on('error', (err) => done(err));
-  });
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
   // Property changes need annotate on the path, checked before any body is read (route-access.ts).
   const config = {
     access: async (request: FastifyRequest) => {
