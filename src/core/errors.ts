@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   PRECONDITION_FAILED: 'precondition failed',
   STORAGE_FULL: 'insufficient storage',
   UPLOAD_ABORTED: 'upload aborted',
+  PAYLOAD_TOO_LARGE: 'payload too large',
   UNAVAILABLE: 'service unavailable',
   UPSTREAM_FAILED: 'upstream failed',
   METHOD_NOT_ALLOWED: 'method not allowed',

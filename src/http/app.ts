@@ -4,6 +4,8 @@ import type { AppContext } from './app-context.js';
 import { registerAuth } from './auth.js';
 import type { RequestLog } from './request-log.js';
 import { registerSecurityHeaders, setSecurityHeaders } from './security-headers.js';
+import { registerRouteAccess } from './route-access.js';
+import { boundUnreadBody } from './unread-body.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { repositoryRoutes } from './routes/repositories.js';
 import { securityRoutes } from './routes/security-routes.js';
@@ -94,6 +96,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
       ms: Math.round(seconds * 100_000) / 100,
       bytes: outLen,
     });
+    boundUnreadBody(request);
     done();
   });
 
@@ -105,6 +108,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   });
 
   registerAuth(app, ctx);
+  registerRouteAccess(app, ctx);
   for (const plugin of API_PLUGINS) await app.register(async (scope) => plugin(scope, ctx));
   await app.register(async (scope) => artifactRoutes(scope, ctx));
   return app;

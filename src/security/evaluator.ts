@@ -108,7 +108,13 @@ export class PrincipalGrants {
 
   /** True when some path of the repository may be read. */
   readsAny(repo: RepoConfig): boolean {
-    return this.forRepo(repo).grants.some((g) => (g.mask & ACTION_BITS.read) !== 0);
+    return this.allowsAny('read', repo);
+  }
+
+  /** True when `action` is allowed on some path of the repository. */
+  allowsAny(action: Action, repo: RepoConfig): boolean {
+    const bit = ACTION_BITS[action];
+    return this.forRepo(repo).grants.some((g) => (g.mask & bit) !== 0);
   }
 
   /** True when the principal holds some permission (any action, any path) in the repository. */
@@ -209,5 +215,9 @@ export class PermissionEvaluator {
 
   async holdsAny(principal: Principal, repo: RepoConfig): Promise<boolean> {
     return (await this.grantsFor(principal)).holdsAny(repo);
+  }
+
+  async allowsAny(principal: Principal, action: Action, repo: RepoConfig): Promise<boolean> {
+    return (await this.grantsFor(principal)).allowsAny(action, repo);
   }
 }

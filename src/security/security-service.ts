@@ -263,4 +263,11 @@ export class SecurityService implements Security {
     if (principal.anonymous && !(await this.anonymousAccessEnabled())) return false;
     return this.evaluator.holdsAny(principal, repo);
   }
+
+  /** True when `action` is allowed on some path of the repository (a check before the path is known). */
+  async canAny(principal: Principal, action: Action, repo: RepoConfig): Promise<boolean> {
+    if (principal.admin) return true;
+    if (principal.anonymous && !(await this.anonymousAccessEnabled())) return false;
+    return this.evaluator.allowsAny(principal, action, repo);
+  }
 }

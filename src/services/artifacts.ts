@@ -10,6 +10,7 @@ import {
   ensureFolders,
   findItem,
   FolderConflict,
+  fullPathOf,
   getItem,
   listChildren,
   putFile,
@@ -19,6 +20,18 @@ import {
 } from '../db/items.js';
 import { mimeTypeOf } from './mime-types.js';
 import type { RepoConfig } from './repositories.js';
+import type { AccessCheck } from './storage-api.js';
+
+/** What a checksum deployer may read: the existing binary must be readable through one of its items. */
+export interface ChecksumReader {
+  /** The repositories the deployer may read something in (others are not looked at). */
+  repos: RepoConfig[];
+  can: AccessCheck;
+}
+
+/** Items holding a checksum looked at per query, and at most in all, before a checksum deploy gives up. */
+const CHECKSUM_PAGE = 100;
+const MAX_CHECKSUM_ITEMS = 1000;
 
 export interface DeployRequest {
   repo: RepoConfig;
@@ -31,6 +44,8 @@ export interface DeployRequest {
   expected: Partial<Checksums>;
   /** `X-Checksum-Deploy: true`: reference an existing binary instead of uploading. */
   checksumDeploy: boolean;
+  /** For a checksum deploy: what the deployer may read (none given: no binary can be used). */
+  reader?: ChecksumReader;
   user: string;
   /** Matrix parameters to store as properties (already filtered by annotate permission). */
   properties: MatrixParams;
@@ -116,7 +131,9 @@ export class ArtifactService {
       throw new ArcaError('CHECKSUM_DEPLOY_FAILED', 'Checksum deploy failed: malformed checksum');
     }
     const binary = await this.content.findExisting(by);
-    if (!binary) {
+    // A binary the deployer cannot read through any item is answered as an unknown one:
+    // a checksum deploy neither copies nor reveals what the caller may not read.
+    if (!binary || !(await this.readableCopy(binary.sha1, req.reader))) {
       const [alg, value] = Object.entries(by)[0];
       throw new ArcaError('CHECKSUM_DEPLOY_FAILED', `Checksum deploy failed. No existing file with ${alg}: ${value}`);
     }
@@ -139,6 +156,35 @@ export class ArtifactService {
         return { item: row, replaced: replaced !== undefined };
       }),
     );
+  }
+
+  /**
+   * True when the reader may read some item holding the binary. Pages through the items with
+   * that sha1 (its index) in the repositories the reader may read, and stops at the first
+   * readable one, or after MAX_CHECKSUM_ITEMS.
+   */
+  private async readableCopy(sha1: string, reader: ChecksumReader | undefined): Promise<boolean> {
+    if (!reader || reader.repos.length === 0) return false;
+    const byKey = new Map(reader.repos.map((r) => [r.key, r]));
+    let after = 0;
+    for (let seen = 0; seen < MAX_CHECKSUM_ITEMS; ) {
+      const rows = await this.database.db
+        .selectFrom('items')
+        .select(['id', 'repo', 'path', 'name'])
+        .where('sha1', '=', sha1)
+        .where('repo', 'in', [...byKey.keys()])
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(CHECKSUM_PAGE)
+        .execute();
+      for (const row of rows) {
+        if (await reader.can('read', byKey.get(row.repo)!, fullPathOf(row))) return true;
+      }
+      if (rows.length < CHECKSUM_PAGE) return false;
+      after = Number(rows[rows.length - 1].id);
+      seen += rows.length;
+    }
+    return false;
   }
 
   private async createFolder(req: DeployRequest): Promise<DeployResult> {

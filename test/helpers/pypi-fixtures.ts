@@ -27,6 +27,8 @@ export interface WheelOptions {
   omit?: string[];
   /** Filler bytes in an extra module, to make the archive bigger. */
   padBytes?: number;
+  /** This many repeated letters in METADATA's description (a METADATA that inflates hugely). */
+  metadataPad?: number;
 }
 
 const WHEEL_SCRIPT = String.raw`
@@ -41,7 +43,7 @@ info = dist + '-' + o['distVersion'] + '.dist-info'
 meta = 'Metadata-Version: 2.1\nName: %s\nVersion: %s\n' % (o['metadataName'], o['metadataVersion'])
 if o.get('summary'): meta += 'Summary: %s\n' % o['summary']
 if o.get('requiresPython'): meta += 'Requires-Python: %s\n' % o['requiresPython']
-meta += '\nA tiny package for tests.\n'
+meta += '\nA tiny package for tests.\n' + 'x' * o.get('metadataPad', 0)
 entries = list(files.items())
 entries.append((info + '/METADATA', meta))
 entries.append((info + '/WHEEL', 'Wheel-Version: 1.0\nGenerator: arca-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n'))

@@ -66,6 +66,8 @@ export function ociCodeOf(code: ErrorCode): string {
     case 'UPLOAD_ABORTED':
     case 'RANGE_NOT_SATISFIABLE':
       return 'BLOB_UPLOAD_INVALID';
+    case 'PAYLOAD_TOO_LARGE':
+      return 'SIZE_INVALID';
     case 'METHOD_NOT_ALLOWED':
     case 'NOT_IMPLEMENTED':
       return 'UNSUPPORTED';

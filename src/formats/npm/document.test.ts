@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { applyPackumentUpdate, applyPublish, checkDeleteRevision, mergeDistTags, removeDistTag, removeVersions, setDistTag } from './document.js';
 import { renderAbbreviated, renderFull, wantsAbbreviated, type PackageDocument } from './packument.js';
-import { parsePublish } from './publish.js';
 import { matchDocument, parseSearchQuery, searchPage } from './search.js';
-import { packPackage, publishBody } from './testing/pack.js';
+import { packPackage, publishBody, publishRequestSync } from './testing/pack.js';
 
 const T0 = '2024-01-01T00:00:00.000Z';
 const T1 = '2024-01-02T00:00:00.000Z';
 
 function pub(name: string, version: string, extra: Record<string, unknown> = {}, tag?: string) {
-  return parsePublish(publishBody(packPackage({ name, version, ...extra }), { tag }), name);
+  return publishRequestSync(publishBody(packPackage({ name, version, ...extra }), { tag }), name);
 }
 
 function docWith(...versions: string[]): PackageDocument {

@@ -73,7 +73,7 @@ export const npmHandler: FormatHandler = {
     }
     const target = tarballOf(path);
     if (!target || !content) return;
-    const inside = readTarballManifest(content);
+    const inside = await readTarballManifest(content);
     if (inside.name !== target.name || inside.version !== target.version) {
       throw new ArcaError('BAD_REQUEST', `The tarball's package.json is ${String(inside.name)}@${String(inside.version)}, but the path is for ${target.name}@${target.version}`);
     }
@@ -84,12 +84,12 @@ export const npmHandler: FormatHandler = {
     if (!target) return;
     const data = await store.read(path);
     if (!data) return;
-    const manifest = readTarballManifest(data);
+    const manifest = await readTarballManifest(data);
     const now = new Date().toISOString();
     let doc = await readDocument(store, target.name);
     if (doc?.versions[target.version]) doc = removeVersions(doc, [target.version], now);
     const dist = { integrity: integrityOf(data), shasum: shasumOf(data), tarball: path };
-    const next = applyPublish(doc, { name: target.name, version: target.version, manifest: { ...manifest, name: target.name, version: target.version, dist }, tarball: data, distTags: {} }, { name: user }, now);
+    const next = applyPublish(doc, { name: target.name, version: target.version, manifest: { ...manifest, name: target.name, version: target.version, dist }, distTags: {} }, { name: user }, now);
     await store.write(documentPath(target.name), Buffer.from(JSON.stringify(next)), 'application/json');
   },
 

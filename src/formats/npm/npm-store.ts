@@ -17,6 +17,7 @@
  */
 import { Readable } from 'node:stream';
 import type { Transaction } from 'kysely';
+import type { StagedBinary } from '../../binstore/binary-provider.js';
 import type { ContentStore } from '../../content/content-store.js';
 import { LruCache } from '../../content/lru-cache.js';
 import type { Clock } from '../../core/clock.js';
@@ -170,16 +171,25 @@ export class NpmStore {
   }
 
   /**
-   * Publishes a version: the tarball, then the document. FORBIDDEN when the version exists;
-   * CONFLICT when a concurrent publish of the same version won. `email` is the publisher's,
-   * when known (maintainers and `_npmUser` carry it).
+   * Publishes a version: the tarball (already staged), then the document. FORBIDDEN when the
+   * version exists; CONFLICT when a concurrent publish of the same version won. The staged
+   * tarball is discarded unless it was committed. `email` is the publisher's, when known
+   * (maintainers and `_npmUser` carry it).
    */
-  async publish(repo: NpmRepo, pub: PublishRequest, user: string, email?: string): Promise<PackageDocument> {
+  async publish(repo: NpmRepo, pub: PublishRequest, tarball: StagedBinary, user: string, email?: string): Promise<PackageDocument> {
+    try {
+      return await this.publishStaged(repo, pub, tarball, user, email);
+    } finally {
+      await tarball.discard();
+    }
+  }
+
+  private async publishStaged(repo: NpmRepo, pub: PublishRequest, tarball: StagedBinary, user: string, email?: string): Promise<PackageDocument> {
     const path = tarballPath(pub.name, pub.version);
     const publisher = { name: user, email };
     const before = await this.document(repo.key, pub.name);
     applyPublish(before?.doc, pub, publisher, this.nowIso()); // refuses an existing version before storing anything
-    const sha1 = await this.storeTarball(repo, pub, user);
+    const sha1 = await this.storeTarball(repo, pub, tarball, user);
     try {
       return await this.update(
         repo,
@@ -202,10 +212,18 @@ export class NpmStore {
    * The rows are locked first, so this waits for a document commit that holds them and then
    * sees that commit's document.
    */
-  private async storeTarball(repo: NpmRepo, pub: PublishRequest, user: string): Promise<string> {
+  private async storeTarball(repo: NpmRepo, pub: PublishRequest, tarball: StagedBinary, user: string): Promise<string> {
     const path = tarballPath(pub.name, pub.version);
+    // One staged copy serves every attempt: it is committed once (again only after a failed
+    // commit), and only the caller discards it.
+    let committed: Promise<void> | undefined;
+    const commitOnce = (): Promise<void> =>
+      (committed ??= tarball.commit().catch((err) => {
+        committed = undefined;
+        throw err;
+      }));
+    const staged: StagedBinary = { ...tarball, commit: commitOnce, discard: async () => undefined };
     for (let attempt = 0; ; attempt++) {
-      const staged = await this.content.stage(Readable.from([pub.tarball]));
       const now = this.clock.now();
       try {
         await this.content.commit(staged, async (trx) => {

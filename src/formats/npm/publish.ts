@@ -1,22 +1,32 @@
 /**
  * `npm publish`: the PUT body (a packument with one version and the tarball as a base64
- * attachment) parsed and checked before anything is stored.
+ * attachment) checked before anything is stored. The body arrives through
+ * publish-body.ts, which streams the tarball to staging and learns its digests and its
+ * package.json on the way; this module checks the document against them.
  */
 import { ArcaError } from '../../core/errors.js';
-import { checkTarball } from './integrity.js';
+import { checkTarball, type TarballDigests } from './integrity.js';
 import { parsePackageName, tarballFileName, tarballPath } from './names.js';
 import type { VersionManifest } from './packument.js';
 import { distTagProblem, parseSemver } from './semver.js';
-import { readTarballManifest } from './tarball.js';
 
 export interface PublishRequest {
   name: string;
   version: string;
   /** The version object to store (dist filled in, `dist.tarball` repository-relative). */
   manifest: VersionManifest;
-  tarball: Buffer;
   /** Tags the publish sets (npm sends `{ [--tag or 'latest']: version }`). */
   distTags: Record<string, string>;
+}
+
+/** What the body reader learnt of the attachment while it streamed. */
+export interface TarballFacts {
+  /** The attachment's name. */
+  key: string;
+  size: number;
+  digests: TarballDigests;
+  /** The tarball's root package.json. */
+  manifest: Record<string, unknown>;
 }
 
 function bad(message: string): ArcaError {
@@ -24,29 +34,27 @@ function bad(message: string): ArcaError {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function decodeAttachment(key: string, att: unknown): Buffer {
-  if (!isObject(att) || typeof att.data !== 'string') throw bad(`Attachment '${key}' has no base64 'data'`);
-  const text = att.data.replace(/\s+/g, '');
-  if (!BASE64.test(text) || text.length % 4 !== 0) throw bad(`Attachment '${key}' is not valid base64`);
-  const data = Buffer.from(text, 'base64');
-  if (att.length !== undefined && att.length !== data.length) {
-    throw bad(`Attachment '${key}' declares ${String(att.length)} bytes but holds ${data.length}`);
+/** The attachment in the parsed document: the one that streamed (its data left as ""), and its declared length. */
+function checkAttachment(key: string, att: unknown, tarball: TarballFacts | undefined): TarballFacts {
+  // The streamed data string is "" in the parsed document; anything else is a second value under the same key.
+  if (!isObject(att) || att.data !== '' || !tarball || tarball.key !== key) throw bad(`Attachment '${key}' has no base64 'data'`);
+  if (att.length !== undefined && att.length !== tarball.size) {
+    throw bad(`Attachment '${key}' declares ${String(att.length)} bytes but holds ${tarball.size}`);
   }
-  if (data.length === 0) throw bad(`Attachment '${key}' is empty`);
-  return data;
+  return tarball;
 }
 
 /** Scripts that make npm run code at install time. */
 const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall'];
 
 /**
- * Parses and checks a publish body for the package named in the URL: exactly one version,
- * a valid semver, name and version matching the URL, the manifest and the tarball's own
+ * Checks a publish body for the package named in the URL: exactly one version, a valid
+ * semver, name and version matching the URL, the manifest and the tarball's own
  * package.json, one `.tgz` attachment whose integrity and shasum match the declared ones.
+ * `tarball` is what streamed out of the body's attachment.
  */
-export function parsePublish(body: unknown, urlName: string): PublishRequest {
+export function parsePublish(body: unknown, urlName: string, tarball: TarballFacts | undefined): PublishRequest {
   if (!isObject(body)) throw bad('The publish body must be a JSON object');
   const name = body.name;
   if (typeof name !== 'string') throw bad("The publish body has no 'name'");
@@ -67,15 +75,16 @@ export function parsePublish(body: unknown, urlName: string): PublishRequest {
   if (!isObject(body._attachments)) throw bad('The publish body has no _attachments: the tarball is missing');
   const tarballs = Object.keys(body._attachments).filter((k) => k.endsWith('.tgz'));
   if (tarballs.length !== 1) throw bad(`A publish carries exactly one .tgz attachment, this one carries ${tarballs.length}`);
+  if (Object.keys(body._attachments).length !== 1) throw bad('A publish carries exactly one attachment (the package tarball)');
   const expected = tarballFileName(name, version);
   const key = tarballs[0];
   const short = parsePackageName(name).base;
   if (key !== expected && key !== `${short}-${version}.tgz`) throw bad(`The attachment '${key}' does not match the version: expected '${expected}'`);
-  const tarball = decodeAttachment(key, body._attachments[key]);
+  const facts = checkAttachment(key, body._attachments[key], tarball);
 
   const rawDist = isObject(raw.dist) ? raw.dist : {};
-  const checked = checkTarball(tarball, rawDist, `${name}@${version}`);
-  const inside = readTarballManifest(tarball);
+  const checked = checkTarball(facts.digests, rawDist, `${name}@${version}`);
+  const inside = facts.manifest;
   if (inside.name !== name || inside.version !== version) {
     throw bad(`The tarball's package.json is ${String(inside.name)}@${String(inside.version)}, the publish is ${name}@${version}`);
   }
@@ -100,5 +109,5 @@ export function parsePublish(body: unknown, urlName: string): PublishRequest {
   };
   const scripts = isObject(raw.scripts) ? raw.scripts : {};
   if (INSTALL_SCRIPTS.some((s) => typeof scripts[s] === 'string')) manifest.hasInstallScript = true;
-  return { name, version, manifest, tarball, distTags };
+  return { name, version, manifest, distTags };
 }

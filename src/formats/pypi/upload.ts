@@ -161,7 +161,7 @@ export async function receiveLegacyUpload<T>(reader: MultipartReader, store: Upl
       if (inspector instanceof WheelInspector) {
         let inspection;
         try {
-          inspection = inspector.finish();
+          inspection = await inspector.finish();
         } catch (err) {
           throw bad((err as Error).message);
         }

@@ -27,56 +27,63 @@ function inspect(bytes: Buffer, filename: string, size = 7) {
 }
 
 describe('WheelInspector on wheels written by Python zipfile', () => {
-  it('reads METADATA from a deflated wheel, whatever the chunk size', () => {
+  it('reads METADATA from a deflated wheel, whatever the chunk size', async () => {
     const w = wheel({ name: 'friendly-bard', version: '1.0', requiresPython: '>=3.8', summary: 'Hi' });
     for (const size of [1, 5, 64, 65536]) {
-      const r = inspect(w.bytes, w.filename, size);
+      const r = await inspect(w.bytes, w.filename, size);
       expect(r.core).toMatchObject({ name: 'friendly-bard', version: '1.0', requiresPython: '>=3.8', summary: 'Hi', metadataVersion: '2.1' });
       expect(r.metadata.toString()).toContain('Name: friendly-bard\n');
     }
   });
-  it('reads entries written with data descriptors (a non-seekable writer)', () => {
+  it('reads entries written with data descriptors (a non-seekable writer)', async () => {
     const w = wheel({ name: 'streamy', version: '2.0', streamed: true, padBytes: 200_000 });
     expect(w.bytes.readUInt16LE(6) & 0x8).toBe(0x8);
-    expect(inspect(w.bytes, w.filename, 3).core.version).toBe('2.0');
-    expect(inspect(w.bytes, w.filename, 65536).core.name).toBe('streamy');
+    expect((await inspect(w.bytes, w.filename, 3)).core.version).toBe('2.0');
+    expect((await inspect(w.bytes, w.filename, 65536)).core.name).toBe('streamy');
   });
-  it('reads zip64 local headers and stored entries', () => {
+  it('reads zip64 local headers and stored entries', async () => {
     const z = wheel({ name: 'big-one', version: '3.0', zip64: true });
     expect(z.bytes.readUInt32LE(18)).toBe(0xffffffff);
-    expect(inspect(z.bytes, z.filename).core.name).toBe('big-one');
+    expect((await inspect(z.bytes, z.filename)).core.name).toBe('big-one');
     const s = wheel({ name: 'plain', version: '1.0', stored: true, streamed: true });
-    expect(inspect(s.bytes, s.filename, 1).core.name).toBe('plain');
+    expect((await inspect(s.bytes, s.filename, 1)).core.name).toBe('plain');
   });
-  it('refuses a wheel whose METADATA names another project or version', () => {
+  it('refuses a wheel whose METADATA names another project or version', async () => {
     const a = wheel({ name: 'alpha', version: '1.0', metadataName: 'beta' });
-    expect(() => inspect(a.bytes, a.filename)).toThrow(/METADATA names the project 'beta'/);
+    await expect(inspect(a.bytes, a.filename)).rejects.toThrow(/METADATA names the project 'beta'/);
     const b = wheel({ name: 'alpha', version: '1.0', metadataVersion: '1.1' });
-    expect(() => inspect(b.bytes, b.filename)).toThrow(/METADATA has version '1.1'/);
+    await expect(inspect(b.bytes, b.filename)).rejects.toThrow(/METADATA has version '1.1'/);
   });
-  it('refuses a wheel without WHEEL, RECORD or METADATA', () => {
+  it('refuses a wheel without WHEEL, RECORD or METADATA', async () => {
     for (const omit of ['WHEEL', 'RECORD', 'METADATA']) {
       const w = wheel({ name: 'gappy', version: '1.0', omit: [omit] });
-      expect(() => inspect(w.bytes, w.filename), omit).toThrow(omit === 'METADATA' ? /no \{name\}-\{version\}.dist-info\/METADATA/ : new RegExp(`${omit} is missing`));
+      await expect(inspect(w.bytes, w.filename), omit).rejects.toThrow(omit === 'METADATA' ? /no \{name\}-\{version\}.dist-info\/METADATA/ : new RegExp(`${omit} is missing`));
     }
   });
-  it('refuses what is not a zip, and a truncated zip', () => {
-    expect(() => inspect(Buffer.from('this is not a zip file at all'), 'x-1.0-py3-none-any.whl')).toThrow(/not a zip archive/);
-    expect(() => inspect(Buffer.alloc(0), 'x-1.0-py3-none-any.whl')).toThrow(/empty or not a zip/);
+  it('refuses what is not a zip, and a truncated zip', async () => {
+    await expect(inspect(Buffer.from('this is not a zip file at all'), 'x-1.0-py3-none-any.whl')).rejects.toThrow(/not a zip archive/);
+    await expect(inspect(Buffer.alloc(0), 'x-1.0-py3-none-any.whl')).rejects.toThrow(/empty or not a zip/);
     const w = wheel({ name: 'cut', version: '1.0' });
-    expect(() => inspect(w.bytes.subarray(0, w.bytes.length - 200), w.filename)).toThrow(/truncated|no \{name\}/);
+    await expect(inspect(w.bytes.subarray(0, w.bytes.length - 200), w.filename)).rejects.toThrow(/truncated|no \{name\}/);
+  });
+  it('refuses a METADATA that inflates past its cap or ratio, without inflating it whole', async () => {
+    // 64 MiB of one letter deflates to about 64 KiB: over the 4 MiB cap and the 100:1 ratio.
+    const w = wheel({ name: 'bomb', version: '1.0', metadataPad: 64 * 1024 * 1024 });
+    const started = process.hrtime.bigint();
+    await expect(inspect(w.bytes, w.filename, 65536)).rejects.toThrow(/METADATA' unpacks to more than/);
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(5000);
   });
 });
 
 describe('ZipScanner', () => {
-  it('keeps only the entries asked for and notes others', () => {
+  it('keeps only the entries asked for and notes others', async () => {
     const w = wheel({ name: 'keeper', version: '1.0', files: { 'keeper/__init__.py': 'x = 1\n', 'keeper/data.txt': 'hello '.repeat(1000) } });
     const scanner = new ZipScanner({ keep: (name) => name === 'keeper/data.txt', note: (name) => name.endsWith('.py') });
     scanner.push(w.bytes);
     expect(scanner.finish()).toBeUndefined();
     expect(scanner.entries.map((e) => e.name)).toEqual(['keeper/__init__.py', 'keeper/data.txt']);
     expect(scanner.entries[0].data).toBeUndefined();
-    expect(entryContent(scanner.entries[1]).toString()).toBe('hello '.repeat(1000));
+    expect((await entryContent(scanner.entries[1])).toString()).toBe('hello '.repeat(1000));
   });
   it('refuses a kept entry above the size limit', () => {
     const w = wheel({ name: 'huge', version: '1.0', stored: true, files: { 'huge/big.bin': 'z'.repeat(5000) } });

@@ -2,6 +2,7 @@ import { parseCoreMetadata, type CoreMetadata } from './core-metadata.js';
 import type { DistributionFile } from './filenames.js';
 import { normalizeProjectName } from './names.js';
 import { sameVersion } from './versions.js';
+import type { InflateLimits } from '../../core/bounded-inflate.js';
 import { entryContent, ZipScanner } from './zip-scanner.js';
 
 /**
@@ -13,6 +14,8 @@ import { entryContent, ZipScanner } from './zip-scanner.js';
 const METADATA = /^([^/]+)\.dist-info\/METADATA$/;
 const NOTED = /^([^/]+)\.dist-info\/(WHEEL|RECORD)$/;
 const MAX_METADATA_BYTES = 4 * 1024 * 1024;
+/** How far METADATA may inflate: at most 4 MiB, and at most 100 times its compressed size past 1 MiB. */
+export const METADATA_LIMITS: InflateLimits = { maxBytes: MAX_METADATA_BYTES, maxRatio: 100, allowance: 1024 * 1024 };
 
 export interface WheelInspection {
   /** The METADATA file as stored in the wheel (served as `{file}.metadata`). */
@@ -34,7 +37,7 @@ export class WheelInspector {
   }
 
   /** After the last chunk: the inspection, or throws an Error whose message says what is wrong. */
-  finish(): WheelInspection {
+  async finish(): Promise<WheelInspection> {
     const where = `'${this.file.filename}' is not a valid wheel`;
     const broken = this.scanner.finish();
     if (broken) throw new Error(`${where}: ${broken}`);
@@ -52,7 +55,7 @@ export class WheelInspector {
     }
     let metadata: Buffer;
     try {
-      metadata = entryContent(entry, MAX_METADATA_BYTES);
+      metadata = await entryContent(entry, METADATA_LIMITS);
     } catch (err) {
       throw new Error(`${where}: ${(err as Error).message}`);
     }

@@ -1,4 +1,5 @@
-import { inflateRawSync } from 'node:zlib';
+import { inflateBounded, type InflateLimits } from '../../core/bounded-inflate.js';
+import { isArcaError } from '../../core/errors.js';
 
 /**
  * Reads a zip archive as it streams past (local file headers, front to back) and keeps the
@@ -225,15 +226,26 @@ function zip64Sizes(extra: Buffer): { size: number; compressedSize: number } | u
   return undefined;
 }
 
-/** The uncompressed bytes of a kept entry (stored or deflated), at most `maxBytes`. */
-export function entryContent(entry: ZipEntry, maxBytes = 8 * 1024 * 1024): Buffer {
+/** How far a kept zip entry may inflate unless the caller says otherwise. */
+export const ZIP_ENTRY_LIMITS: InflateLimits = { maxBytes: 8 * 1024 * 1024, maxRatio: 100, allowance: 1024 * 1024 };
+
+/**
+ * The uncompressed bytes of a kept entry (stored or deflated), inflated on zlib's thread
+ * pool within `limits` (an absolute cap and a ratio to the compressed size). Throws an Error
+ * saying what is wrong.
+ */
+export async function entryContent(entry: ZipEntry, limits: InflateLimits = ZIP_ENTRY_LIMITS): Promise<Buffer> {
   if (!entry.data) throw new Error(`the zip entry '${entry.name}' was not kept`);
   if (entry.encrypted) throw new Error(`the zip entry '${entry.name}' is encrypted`);
-  if (entry.method === 0) return entry.data;
+  if (entry.method === 0) {
+    if (entry.data.length > limits.maxBytes) throw new Error(`the zip entry '${entry.name}' is larger than ${limits.maxBytes} bytes, the limit`);
+    return entry.data;
+  }
   if (entry.method !== 8) throw new Error(`the zip entry '${entry.name}' uses compression method ${entry.method} (only stored and deflate are supported)`);
   try {
-    return inflateRawSync(entry.data, { maxOutputLength: maxBytes });
+    return await inflateBounded(entry.data, { format: 'deflate-raw', limits, what: `the zip entry '${entry.name}'` });
   } catch (err) {
-    throw new Error(`the zip entry '${entry.name}' cannot be inflated: ${(err as Error).message}`);
+    // The inflater's message names the entry and what is wrong (a limit, or a broken stream).
+    throw new Error(isArcaError(err) ? err.message : `the zip entry '${entry.name}' cannot be inflated: ${(err as Error).message}`);
   }
 }

@@ -5,9 +5,12 @@ import { parseRepoPath, type RepoPath } from '../../core/paths.js';
 import { fullPathOf } from '../../db/items.js';
 import { deployedFileJson, deployedFolderJson } from '../../services/item-info.js';
 import { packageServices } from '../../services/remote/package-services.js';
+import type { Principal } from '../../security/types.js';
+import type { RepoConfig } from '../../services/repositories.js';
 import type { AccessCheck } from '../../services/storage-api.js';
 import type { AppContext } from '../app-context.js';
 import { baseUrl, deny, requireRepoAction } from '../auth.js';
+import type { RepoNeed } from '../route-access.js';
 import { addressRepo, locate } from './artifacts-locate.js';
 import { header, serveBytes, serveFile } from './artifacts-serve.js';
 import { folderListingHtml } from './folder-listing.js';
@@ -67,20 +70,46 @@ async function get(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
   if (head) return reply.code(200).send();
   return reply.send(folderListingHtml(rp.repoKey, rp.path, visible));
 }
-async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
-  const rp = repoPathOf(request);
-  const addressed = await addressRepo(ctx, rp.repoKey, request);
+/** The local repository a deploy to `repoKey` goes to (a virtual's defaultDeploymentRepo). */
+async function deployTarget(ctx: AppContext, repoKey: string, request: FastifyRequest): Promise<RepoConfig> {
+  const addressed = await addressRepo(ctx, repoKey, request);
   if (addressed.repo.rclass === 'remote' || addressed.cacheOnly) {
     throw new ArcaError('METHOD_NOT_ALLOWED', `Remote repository '${addressed.repo.key}' is read-only: deploy to a local repository instead`);
   }
-  const svc = packageServices(ctx);
   // A deploy to a virtual repository goes to its defaultDeploymentRepo, with that repository's permissions.
-  const repo = addressed.repo.rclass === 'virtual' ? await svc.virtual.deploymentRepo(addressed.repo) : addressed.repo;
+  return addressed.repo.rclass === 'virtual' ? packageServices(ctx).virtual.deploymentRepo(addressed.repo) : addressed.repo;
+}
+
+/** What a deploy or delete needs before its body is read (route-access.ts). */
+async function accessOf(ctx: AppContext, request: FastifyRequest): Promise<RepoNeed | undefined> {
+  const rp = repoPathOf(request);
+  if (request.method === 'PUT') return { repo: await deployTarget(ctx, rp.repoKey, request), action: 'write', path: rp.path };
+  if (request.method !== 'DELETE') return undefined;
+  const { repo } = await addressRepo(ctx, rp.repoKey, request);
+  // A delete through a virtual repository is refused by the handler, whatever the caller may do.
+  return repo.rclass === 'virtual' ? undefined : { repo, action: 'delete', path: rp.path };
+}
+
+/** Repositories holding items the caller may read some of (where a checksum deploy may find its binary). */
+async function readableRepos(ctx: AppContext, principal: Principal): Promise<RepoConfig[]> {
+  const out: RepoConfig[] = [];
+  for (const r of await ctx.repos.list()) {
+    if (r.rclass !== 'virtual' && (await ctx.security.canReadAny(principal, r))) out.push(r);
+  }
+  return out;
+}
+
+async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
+  const rp = repoPathOf(request);
+  const svc = packageServices(ctx);
+  const repo = await deployTarget(ctx, rp.repoKey, request);
   await requireRepoAction(ctx, request, 'write', repo, rp.path);
   const principal = request.principal;
   const hasProps = Object.keys(rp.matrix).length > 0;
   const canAnnotate = hasProps && (await ctx.security.canAccess(principal, 'annotate', repo, rp.path));
   const canOverwrite = await ctx.security.canAccess(principal, 'delete', repo, rp.path);
+  const checksumDeploy = /^true$/i.test(header(request, 'x-checksum-deploy') ?? '');
+  const can: AccessCheck = (action, r, p) => ctx.security.canAccess(principal, action, r, p);
   const abort = new AbortController();
   request.raw.on('close', () => {
     if (!request.raw.complete) abort.abort();
@@ -94,7 +123,9 @@ async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
       body: request.raw,
       signal: abort.signal,
       expected: declaredChecksums(request),
-      checksumDeploy: /^true$/i.test(header(request, 'x-checksum-deploy') ?? ''),
+      checksumDeploy,
+      // A checksum deploy copies a binary the caller must be able to read somewhere.
+      reader: checksumDeploy ? { repos: await readableRepos(ctx, principal), can } : undefined,
       user: principal.name,
       properties: canAnnotate ? rp.matrix : {},
       canOverwrite,
@@ -146,6 +177,7 @@ export async function artifactRoutes(app: FastifyInstance, ctx: AppContext): Pro
   // HEAD before GET, so Fastify does not derive a HEAD route from the GET handler.
   app.head('/artifactory/*', (request, reply) => get(ctx, request, reply, true));
   app.get('/artifactory/*', (request, reply) => get(ctx, request, reply, false));
-  app.put('/artifactory/*', (request, reply) => put(ctx, request, reply));
-  app.delete('/artifactory/*', (request, reply) => del(ctx, request, reply));
+  const config = { access: (request: FastifyRequest) => accessOf(ctx, request) };
+  app.put('/artifactory/*', { config }, (request, reply) => put(ctx, request, reply));
+  app.delete('/artifactory/*', { config }, (request, reply) => del(ctx, request, reply));
 }

@@ -47,7 +47,8 @@ function firstAfter(entries: Entry[], after: string): number {
 export async function binstoreNodeRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
-  const route = { config: { public: true } };
+  // Signed by a node: checked by the onRequest hook below, before any body is read.
+  const route = { config: { public: true, access: 'open' as const } };
   let snapshot: { at: number; entries: Entry[] } | undefined;
 
   const local = (): NodeBinstore => {

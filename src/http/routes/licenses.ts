@@ -5,6 +5,8 @@ import { ArcaError } from '../../core/errors.js';
 import type { AppContext } from '../app-context.js';
 import { requireAdmin } from '../auth.js';
 
+/** Changes are for administrators, checked before the body is read (route-access.ts). */
+const ADMIN = { config: { access: 'admin' as const } };
 const PATH = '/artifactory/api/system/licenses';
 /** Keys one request may install. */
 const MAX_KEYS = 1000;
@@ -50,7 +52,7 @@ export async function licenseRoutes(app: FastifyInstance, ctx: AppContext): Prom
     };
   });
 
-  app.post(PATH, async (request, reply) => {
+  app.post(PATH, ADMIN, async (request, reply) => {
     await requireAdmin(ctx, request);
     const pool = ctx.licenses.pool;
     const keys = keysOfBody(request.body, (request.headers['content-type'] ?? '').startsWith('text/plain'));
@@ -65,7 +67,7 @@ export async function licenseRoutes(app: FastifyInstance, ctx: AppContext): Prom
     return reply.code(status).send({ status, messages });
   });
 
-  app.delete(PATH, async (request, reply) => {
+  app.delete(PATH, ADMIN, async (request, reply) => {
     await requireAdmin(ctx, request);
     const pool = ctx.licenses.pool;
     const raw = (request.query as Record<string, unknown>).licenseHash;

@@ -24,10 +24,39 @@ export async function registryUrl(call: NpmCall): Promise<string> {
   return `${await baseUrl(call.ctx, call.request)}/api/npm/${call.repo.key}/`;
 }
 
-/** The request body parsed as JSON (the npm routes read every body as bytes). */
-export function jsonBody(call: Pick<NpmCall, 'request'>): unknown {
-  const raw = call.request.body;
-  if (!Buffer.isBuffer(raw) || raw.length === 0) throw new ArcaError('BAD_REQUEST', 'A JSON body is required');
+/** Body limits of the npm endpoints (a publish streams, see publish-body.ts). */
+export const NPM_BODY_LIMITS = {
+  /** Login and dist-tag changes. */
+  small: 64 * 1024,
+  /** A whole packument sent back (`npm unpublish pkg@ver`, `npm deprecate`). */
+  document: 16 * 1024 * 1024,
+  /** An audit report request, forwarded upstream. */
+  audit: 16 * 1024 * 1024,
+} as const;
+
+/** Refuses a body whose declared length is over `limit` before a byte of it is read. */
+export function checkDeclaredLength(call: Pick<NpmCall, 'request'>, limit: number): void {
+  const declared = Number(call.request.headers['content-length'] ?? 0);
+  if (declared > limit) throw new ArcaError('PAYLOAD_TOO_LARGE', `The body is larger than ${limit} bytes`);
+}
+
+/** The request body, at most `limit` bytes (the npm routes leave every body unread until here). */
+export async function readBody(call: Pick<NpmCall, 'request'>, limit: number): Promise<Buffer> {
+  checkDeclaredLength(call, limit);
+  const parts: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of call.request.raw) {
+    total += (chunk as Buffer).length;
+    if (total > limit) throw new ArcaError('PAYLOAD_TOO_LARGE', `The body is larger than ${limit} bytes`);
+    parts.push(chunk as Buffer);
+  }
+  return Buffer.concat(parts);
+}
+
+/** The request body parsed as JSON, at most `limit` bytes. */
+export async function jsonBody(call: Pick<NpmCall, 'request'>, limit: number): Promise<unknown> {
+  const raw = await readBody(call, limit);
+  if (raw.length === 0) throw new ArcaError('BAD_REQUEST', 'A JSON body is required');
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch (err) {

@@ -15,10 +15,11 @@ import {
 import { tarballPath, versionOfTarball, parsePackageName } from '../../formats/npm/names.js';
 import { ABBREVIATED_TYPE, renderFull, wantsAbbreviated, type PackageDocument } from '../../formats/npm/packument.js';
 import { parsePublish } from '../../formats/npm/publish.js';
+import { PUBLISH_LIMITS, receivePublishBody } from '../../formats/npm/publish-body.js';
 import type { RepoConfig } from '../../services/repositories.js';
 import { requireRepoAction } from '../auth.js';
 import { header, serveFile } from './artifacts-serve.js';
-import { jsonBody, registryUrl, sendJson, type NpmCall } from './npm-call.js';
+import { checkDeclaredLength, jsonBody, NPM_BODY_LIMITS, registryUrl, sendJson, type NpmCall } from './npm-call.js';
 
 const notFound = (name: string) => new ArcaError('NOT_FOUND', `Package ${name} not found`);
 
@@ -84,33 +85,55 @@ function ok(call: NpmCall, status: number, doc?: PackageDocument) {
   return sendJson(call.reply, status, doc ? { ok: true, id: doc.name, rev: doc._rev } : { ok: true });
 }
 
-/** `PUT /{name}`: a publish when the body carries attachments, else a deprecation change. */
-export async function putPackage(call: NpmCall, name: string) {
-  const body = jsonBody(call) as Record<string, unknown>;
-  const attachments = body && typeof body === 'object' ? body._attachments : undefined;
-  const user = call.request.principal.name;
-  if (attachments && typeof attachments === 'object' && Object.keys(attachments).length > 0) {
-    // Anonymous callers are turned away before the tarball is unpacked and checked.
-    if (call.request.principal.anonymous) await writable(call, 'write', name);
-    const pub = parsePublish(body, name);
-    const path = tarballPath(pub.name, pub.version);
-    const target = await writable(call, 'write', path);
-    call.ctx.artifacts.checkDeployable(target, path);
-    const email = (await call.ctx.security.users.row(user))?.email ?? undefined;
-    const doc = await call.packages.store.publish(target, pub, user, email);
-    return ok(call, 201, doc);
-  }
-  const target = await writable(call, 'write', name);
-  const doc = await call.packages.store.update(target, name, user, (current) => {
-    if (!current) throw notFound(name);
-    return applyPackumentUpdate(current, body, isoNow(call));
+/** Reads a packument PUT, streaming its tarball (if any) into staging. */
+async function receive(call: NpmCall) {
+  checkDeclaredLength(call, PUBLISH_LIMITS.maxBodyBytes);
+  const { request, ctx } = call;
+  const abort = new AbortController();
+  request.raw.on('close', () => {
+    if (!request.raw.complete) abort.abort();
   });
-  return ok(call, 200, doc);
+  try {
+    return await receivePublishBody(request.raw, (source) => ctx.content.stage(source, { signal: abort.signal }));
+  } catch (err) {
+    if (abort.signal.aborted && !(err instanceof ArcaError)) throw new ArcaError('UPLOAD_ABORTED', 'The client aborted the publish; nothing was stored');
+    throw err;
+  }
+}
+
+/**
+ * `PUT /{name}`: a publish when the body carries attachments, else a deprecation change. The
+ * caller was checked for the right to write to the repository before the body was read; the
+ * precise check (at the tarball's path, known from the body) follows here.
+ */
+export async function putPackage(call: NpmCall, name: string) {
+  const { doc: body, tarball } = await receive(call);
+  try {
+    const attachments = body && typeof body === 'object' ? (body as Record<string, unknown>)._attachments : undefined;
+    const user = call.request.principal.name;
+    if (tarball || (attachments && typeof attachments === 'object' && Object.keys(attachments).length > 0)) {
+      const pub = parsePublish(body, name, tarball);
+      const path = tarballPath(pub.name, pub.version);
+      const target = await writable(call, 'write', path);
+      call.ctx.artifacts.checkDeployable(target, path);
+      const email = (await call.ctx.security.users.row(user))?.email ?? undefined;
+      const doc = await call.packages.store.publish(target, pub, tarball!.staged, user, email);
+      return ok(call, 201, doc);
+    }
+    const target = await writable(call, 'write', name);
+    const doc = await call.packages.store.update(target, name, user, (current) => {
+      if (!current) throw notFound(name);
+      return applyPackumentUpdate(current, body, isoNow(call));
+    });
+    return ok(call, 200, doc);
+  } finally {
+    await tarball?.staged.discard();
+  }
 }
 
 /** `PUT /{name}/-rev/{rev}`: the packument with versions left out (`npm unpublish pkg@ver`). */
 export async function putRevision(call: NpmCall, name: string, rev: string) {
-  const body = jsonBody(call);
+  const body = await jsonBody(call, NPM_BODY_LIMITS.document);
   const target = await writable(call, 'write', name);
   const current = await call.packages.store.document(target.key, name);
   if (!current) throw notFound(name);
@@ -163,7 +186,7 @@ export async function getDistTags(call: NpmCall, name: string) {
 /** PUT (one tag, body `"1.2.3"`), POST (several, body `{tag: version}`) and DELETE of dist-tags. */
 export async function changeDistTags(call: NpmCall, name: string, method: 'PUT' | 'POST' | 'DELETE', tag: string | undefined) {
   const target = await writable(call, 'write', name);
-  const body = method === 'DELETE' ? undefined : jsonBody(call);
+  const body = method === 'DELETE' ? undefined : await jsonBody(call, NPM_BODY_LIMITS.small);
   const now = isoNow(call);
   const doc = await call.packages.store.update(target, name, call.request.principal.name, (d) => {
     if (!d) throw notFound(name);

@@ -12,7 +12,7 @@ import { readSmall } from '../../services/remote/upstream-client.js';
 import type { AppContext } from '../app-context.js';
 import { requireRepoAction } from '../auth.js';
 import { header } from './artifacts-serve.js';
-import { jsonBody, registryUrl, sendJson, type NpmCall } from './npm-call.js';
+import { jsonBody, NPM_BODY_LIMITS, readBody, registryUrl, sendJson, type NpmCall } from './npm-call.js';
 
 /** Lifetime of the token `npm login` gets (seconds). */
 export const LOGIN_TOKEN_SECONDS = 30 * 24 * 3600;
@@ -26,7 +26,7 @@ const AUDIT_LIMIT = 16 * 1024 * 1024;
 export async function loginPrincipal(ctx: AppContext, request: FastifyRequest, userSegment: string): Promise<{ principal: Principal; name: string }> {
   const m = /^org\.couchdb\.user:(.+)$/.exec(decodeURIComponent(userSegment));
   if (!m) throw new ArcaError('NOT_FOUND', `No route for PUT /-/user/${userSegment}`);
-  const body = jsonBody({ request }) as { name?: unknown; password?: unknown };
+  const body = (await jsonBody({ request }, NPM_BODY_LIMITS.small)) as { name?: unknown; password?: unknown };
   const name = body.name === undefined ? m[1] : body.name;
   if (typeof name !== 'string' || name !== m[1]) throw new ArcaError('BAD_REQUEST', `The user name in the body ('${String(name)}') does not match the URL ('${m[1]}')`);
   if (typeof body.password !== 'string' || body.password === '') throw new ArcaError('BAD_REQUEST', 'A password is required: Arca does not create users through npm adduser');
@@ -131,7 +131,7 @@ export async function audit(call: NpmCall, endpoint: string) {
       `npm audit is not supported by ${call.repo.rclass} repository '${call.repo.key}': it has no remote npm repository to forward the audit to (use a remote or a virtual repository that includes one)`,
     );
   }
-  const body = Buffer.isBuffer(call.request.body) ? call.request.body : Buffer.alloc(0);
+  const body = await readBody(call, NPM_BODY_LIMITS.audit);
   const headers: Record<string, string> = { accept: 'application/json' };
   for (const h of ['content-type', 'content-encoding']) {
     const v = header(call.request, h);

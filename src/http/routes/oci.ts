@@ -19,15 +19,17 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { REPO_KEY_PATTERN } from '../../core/paths.js';
+import { digestFolder, tagFolder, uploadFolder } from '../../formats/docker/layout.js';
 import { OciError } from '../../formats/docker/oci-errors.js';
-import { isValidName, splitName } from '../../formats/docker/reference.js';
+import { isValidName, parseReference, splitName } from '../../formats/docker/reference.js';
 import { ociRegistry, type OciRegistry } from '../../services/oci/oci-registry.js';
+import { ociProxies } from '../../services/oci/virtual-registry.js';
 import { paginate } from '../../services/oci/discovery.js';
 import type { AppContext } from '../app-context.js';
 import { intentOf, visibleRepo } from '../visible-repo.js';
 import { oauthTokenEndpoint, ociAuthenticate, sentCredentials, tokenEndpoint } from './oci-auth.js';
 import { deleteBlob, getBlob, startUpload, uploadSession } from './oci-blob-routes.js';
-import { pageSize, readBody, type OciCall } from './oci-call.js';
+import { need, pageSize, readBody, type OciCall } from './oci-call.js';
 import { ociErrorHandler } from './oci-errors.js';
 import { deleteManifest, getManifest, listReferrers, listTags, putManifest } from './oci-manifest-routes.js';
 import { proxyCall } from './oci-proxy-routes.js';
@@ -126,17 +128,76 @@ async function catalog(ctx: AppContext, reg: OciRegistry, request: FastifyReques
   return reply.code(200).type('application/json').send(JSON.stringify({ repositories: page.items }));
 }
 
-async function dispatch(ctx: AppContext, reg: OciRegistry, request: FastifyRequest, reply: FastifyReply) {
-  const { prefix, repoKey, tail, query } = splitUrl(request.raw.url ?? '');
-  request.oci = { prefix };
-  reply.header('Docker-Distribution-API-Version', 'registry/2.0');
-  const method = request.method;
-  const t = targetOf(tail, repoKey !== undefined);
-  if ('name' in t) {
-    const write = method !== 'GET' && method !== 'HEAD';
-    request.oci.scope = `repository:${repoKey === undefined ? t.name : `${repoKey}/${t.name}`}:${write ? 'pull,push' : 'pull'}`;
+interface Prepared {
+  prefix: string;
+  repoKey?: string;
+  tail: string;
+  query: URLSearchParams;
+  t: Target;
+}
+
+const prepared = new WeakMap<FastifyRequest, Promise<Prepared>>();
+
+/**
+ * Parses the URL and authenticates the caller, once per request: first for the check before
+ * the body (accessOf), then for the handler.
+ */
+function prepare(ctx: AppContext, request: FastifyRequest): Promise<Prepared> {
+  let p = prepared.get(request);
+  if (!p) {
+    p = (async () => {
+      const { prefix, repoKey, tail, query } = splitUrl(request.raw.url ?? '');
+      request.oci = { prefix };
+      const method = request.method;
+      const t = targetOf(tail, repoKey !== undefined);
+      if ('name' in t) {
+        const write = method !== 'GET' && method !== 'HEAD';
+        request.oci.scope = `repository:${repoKey === undefined ? t.name : `${repoKey}/${t.name}`}:${write ? 'pull,push' : 'pull'}`;
+      }
+      await ociAuthenticate(ctx, request);
+      return { prefix, repoKey, tail, query, t };
+    })();
+    prepared.set(request, p);
   }
-  await ociAuthenticate(ctx, request);
+  return p;
+}
+
+/** The path of a write below the image, for the permission check before the body. */
+function writePath(call: OciCall, op: string, arg: string, method: string): { action: 'write' | 'delete'; path: string } | undefined {
+  if (op === 'upload-start' && method === 'POST') return { action: 'write', path: `${call.image}/_uploads` };
+  if (op === 'upload' && method !== 'GET' && method !== 'HEAD') return { action: 'write', path: uploadFolder(call.image, arg) };
+  if (op === 'manifest' && (method === 'PUT' || method === 'DELETE')) {
+    let ref;
+    try {
+      ref = parseReference(arg);
+    } catch {
+      return undefined; // the handler answers the invalid reference
+    }
+    return { action: method === 'PUT' ? 'write' : 'delete', path: ref.kind === 'tag' ? tagFolder(call.image, ref.tag) : digestFolder(call.image, ref.digest) };
+  }
+  return undefined;
+}
+
+/**
+ * The check before the body (route-access.ts): pushes, uploads and deletes need their
+ * permission on the repository the write goes to (a virtual's defaultDeploymentRepo), with
+ * the registry's own 401 challenges and error envelope.
+ */
+async function accessOf(ctx: AppContext, reg: OciRegistry, request: FastifyRequest, reply: FastifyReply): Promise<undefined> {
+  const { prefix, repoKey, query, t } = await prepare(ctx, request);
+  const method = request.method;
+  if (method === 'GET' || method === 'HEAD' || !('name' in t)) return undefined;
+  const call = await callFor(ctx, reg, request, reply, prefix, repoKey, t.name, query);
+  if (call.repo.rclass === 'remote') return undefined; // read-only: the handler refuses
+  const target = call.repo.rclass === 'virtual' ? { ...call, repo: await ociProxies(ctx).virtual.deploymentRepo(call.repo) } : call;
+  const w = writePath(target, t.op, 'arg' in t ? t.arg : '', method);
+  if (w) await need(target, w.action, w.path);
+  return undefined;
+}
+
+async function dispatch(ctx: AppContext, reg: OciRegistry, request: FastifyRequest, reply: FastifyReply) {
+  const { prefix, repoKey, tail, query, t } = await prepare(ctx, request);
+  const method = request.method;
   const read = method === 'GET' || method === 'HEAD';
   if (t.op === 'token' && read) return tokenEndpoint(ctx, request, reply);
   if (t.op === 'token' && method === 'POST') return oauthTokenEndpoint(ctx, request, reply, new URLSearchParams((await readBody(request, 64 * 1024)).toString('utf8')));
@@ -184,8 +245,13 @@ export async function ociRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
   app.setErrorHandler(ociErrorHandler(ctx));
   const handler = (request: FastifyRequest, reply: FastifyReply) => dispatch(ctx, reg, request, reply);
+  const access = (request: FastifyRequest, reply: FastifyReply) => accessOf(ctx, reg, request, reply);
+  // Errors before the handler (the check before the body) carry the registry's header too.
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('Docker-Distribution-API-Version', 'registry/2.0');
+  });
   // `public`: the global hook leaves authentication to this plugin (see oci-auth.ts).
   for (const url of ['/v2', '/v2/', '/v2/*', `${API_PREFIX}:repo/v2`, `${API_PREFIX}:repo/v2/`, `${API_PREFIX}:repo/v2/*`]) {
-    app.route({ method: [...METHODS], url, config: { public: true }, handler });
+    app.route({ method: [...METHODS], url, config: { public: true, access }, handler });
   }
 }

@@ -8,6 +8,14 @@ import type { RepoConfig } from '../../services/repositories.js';
 import type { AppContext } from '../app-context.js';
 import { requireRepoAction } from '../auth.js';
 
+/** The local repository an upload to `addressed` goes to; remote repositories are read-only. */
+export async function uploadTarget(ctx: AppContext, addressed: RepoConfig, cacheOnly: boolean): Promise<RepoConfig> {
+  if (addressed.rclass === 'remote' || cacheOnly) {
+    throw new ArcaError('METHOD_NOT_ALLOWED', `Remote repository '${addressed.key}' is read-only: upload to a local repository instead`);
+  }
+  return addressed.rclass === 'virtual' ? packageServices(ctx).virtual.deploymentRepo(addressed) : addressed;
+}
+
 /**
  * `POST /artifactory/api/pypi/{repoKey}`: the legacy upload API (twine's multipart form).
  * The file streams into the content store; every check of the form runs before the upload
@@ -16,11 +24,8 @@ import { requireRepoAction } from '../auth.js';
  * defaultDeploymentRepo; a remote repository is read-only.
  */
 export async function pypiUpload(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, addressed: RepoConfig, cacheOnly: boolean) {
-  if (addressed.rclass === 'remote' || cacheOnly) {
-    throw new ArcaError('METHOD_NOT_ALLOWED', `Remote repository '${addressed.key}' is read-only: upload to a local repository instead`);
-  }
   const svc = packageServices(ctx);
-  const repo = addressed.rclass === 'virtual' ? await svc.virtual.deploymentRepo(addressed) : addressed;
+  const repo = await uploadTarget(ctx, addressed, cacheOnly);
   const boundary = multipartBoundary(request.headers['content-type']);
   if (!boundary) throw new ArcaError('BAD_REQUEST', 'An upload must be a multipart/form-data POST with a boundary (the legacy upload API, as twine sends it)');
   const principal = request.principal;

@@ -12,7 +12,7 @@ import { formatErrorStatus } from '../format-error-status.js';
 import { addressRepo } from './artifacts-locate.js';
 import { header, serveFile } from './artifacts-serve.js';
 import { packageFile, projectNames, projectPage, type PageContext } from './pypi-pages.js';
-import { pypiUpload } from './pypi-upload.js';
+import { pypiUpload, uploadTarget } from './pypi-upload.js';
 
 /**
  * The PyPI API of every PyPI repository (local, remote, virtual), under
@@ -125,8 +125,15 @@ export async function pypiRoutes(app: FastifyInstance, ctx: AppContext): Promise
     const { repo, cacheOnly } = await pypiRepo(ctx, request, request.params.repoKey);
     return pypiUpload(ctx, request, reply, repo, cacheOnly);
   };
-  app.post(PREFIX, upload);
-  app.post(`${PREFIX}/`, upload);
+  // The file's path is in the form: before it is read, the caller must be able to write somewhere in the target.
+  const config = {
+    access: async (request: FastifyRequest) => {
+      const { repo, cacheOnly } = await pypiRepo(ctx, request, (request.params as RepoParams).repoKey);
+      return { repo: await uploadTarget(ctx, repo, cacheOnly), action: 'write' as const };
+    },
+  };
+  app.post(PREFIX, { config }, upload);
+  app.post(`${PREFIX}/`, { config }, upload);
 
   for (const head of [true, false]) {
     // HEAD first, so Fastify does not derive HEAD routes from the GET handlers.

@@ -6,6 +6,8 @@ import { baseUrl, requireAdmin } from '../auth.js';
 import { canSeeRepo, requireVisibleRepo } from '../visible-repo.js';
 
 const TYPES = ['local', 'remote', 'virtual', 'federated', 'distribution'];
+/** Changes are for administrators, checked before the body is read (route-access.ts). */
+const ADMIN = { config: { access: 'admin' as const } };
 
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
@@ -48,7 +50,7 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: AppContext): P
     return shownConfig(repo, request.principal.admin);
   });
 
-  app.put<{ Params: { key: string }; Querystring: { pos?: string } }>('/artifactory/api/repositories/:key', async (request, reply) => {
+  app.put<{ Params: { key: string }; Querystring: { pos?: string } }>('/artifactory/api/repositories/:key', ADMIN, async (request, reply) => {
     await requireAdmin(ctx, request);
     const pos = request.query.pos === undefined ? undefined : Number(request.query.pos);
     if (pos !== undefined && !Number.isInteger(pos)) throw new ArcaError('BAD_REQUEST', "Query parameter 'pos' must be an integer");
@@ -56,13 +58,13 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: AppContext): P
     return reply.code(200).type('text/plain').send(`Successfully created repository '${repo.key}'`);
   });
 
-  app.post<{ Params: { key: string } }>('/artifactory/api/repositories/:key', async (request, reply) => {
+  app.post<{ Params: { key: string } }>('/artifactory/api/repositories/:key', ADMIN, async (request, reply) => {
     await requireAdmin(ctx, request);
     const repo = await ctx.repos.update(request.params.key, request.body);
     return reply.code(200).type('text/plain').send(`Repository '${repo.key}' update successful.`);
   });
 
-  app.delete<{ Params: { key: string } }>('/artifactory/api/repositories/:key', async (request, reply) => {
+  app.delete<{ Params: { key: string } }>('/artifactory/api/repositories/:key', ADMIN, async (request, reply) => {
     await requireAdmin(ctx, request);
     await ctx.repos.delete(request.params.key);
     return reply.code(200).type('text/plain').send(`Repository '${request.params.key}' and all its content have been removed successfully.`);

@@ -4,6 +4,9 @@ import type { AppContext } from '../app-context.js';
 import { requireAdmin, requireAuthenticated } from '../auth.js';
 
 const API_KEY = '/artifactory/api/security/apiKey';
+/** Checked before any body is read (route-access.ts); the handlers check the rest. */
+const AUTHENTICATED = { config: { access: 'authenticated' as const } };
+const ADMIN = { config: { access: 'admin' as const } };
 
 /** The caller's own user; a group-scoped token acts for no user and may not manage a key. */
 function ownUser(request: FastifyRequest): string {
@@ -21,15 +24,15 @@ export async function securityApiKeyRoutes(app: FastifyInstance, ctx: AppContext
     return key ? { apiKey: key } : {};
   });
 
-  app.post(API_KEY, async (request, reply) => {
+  app.post(API_KEY, AUTHENTICATED, async (request, reply) => {
     const key = await keys.create(ownUser(request), 'create');
     return reply.code(201).send({ apiKey: key });
   });
 
-  app.put(API_KEY, async (request) => ({ apiKey: await keys.create(ownUser(request), 'regenerate') }));
+  app.put(API_KEY, AUTHENTICATED, async (request) => ({ apiKey: await keys.create(ownUser(request), 'regenerate') }));
 
   // `?deleteAll=1` (admins) revokes every user's key.
-  app.delete<{ Querystring: { deleteAll?: string } }>(API_KEY, async (request) => {
+  app.delete<{ Querystring: { deleteAll?: string } }>(API_KEY, AUTHENTICATED, async (request) => {
     if (/^(1|true)$/i.test(request.query.deleteAll ?? '')) {
       await requireAdmin(ctx, request);
       const n = await keys.revokeAll();
@@ -39,7 +42,7 @@ export async function securityApiKeyRoutes(app: FastifyInstance, ctx: AppContext
     return { info: removed ? 'API key removed successfully' : 'No API key to remove' };
   });
 
-  app.delete<{ Params: { username: string } }>(`${API_KEY}/:username`, async (request) => {
+  app.delete<{ Params: { username: string } }>(`${API_KEY}/:username`, ADMIN, async (request) => {
     await requireAdmin(ctx, request);
     const name = request.params.username;
     if (!(await ctx.security.directory.user(name))) throw new ArcaError('NOT_FOUND', `User '${name}' does not exist`);

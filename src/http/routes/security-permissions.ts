@@ -4,6 +4,8 @@ import type { AppContext } from '../app-context.js';
 import { requireAdmin } from '../auth.js';
 import { securityUri } from './security-common.js';
 
+/** Changes are for administrators, checked before the body is read (route-access.ts). */
+const ADMIN = { config: { access: 'admin' as const } };
 const V1 = '/artifactory/api/security/permissions';
 const V2 = '/artifactory/api/v2/security/permissions';
 
@@ -29,7 +31,7 @@ export async function securityPermissionRoutes(app: FastifyInstance, ctx: AppCon
       return out;
     });
 
-    app.delete<{ Params: { name: string } }>(`${base}/:name`, async (request, reply) => {
+    app.delete<{ Params: { name: string } }>(`${base}/:name`, ADMIN, async (request, reply) => {
       await requireAdmin(ctx, request);
       await store.delete(request.params.name);
       return reply.code(200).type('text/plain').send(`Permission target '${request.params.name}' has been removed successfully.`);
@@ -42,13 +44,13 @@ export async function securityPermissionRoutes(app: FastifyInstance, ctx: AppCon
   });
 
   // POST creates (409 when it exists); PUT creates (201) or replaces (200).
-  app.post<{ Params: { name: string } }>(`${V2}/:name`, async (request, reply) => {
+  app.post<{ Params: { name: string } }>(`${V2}/:name`, ADMIN, async (request, reply) => {
     await requireAdmin(ctx, request);
     await store.save(parseV2(request.body, request.params.name), 'create');
     return reply.code(201).send();
   });
 
-  app.put<{ Params: { name: string } }>(`${V2}/:name`, async (request, reply) => {
+  app.put<{ Params: { name: string } }>(`${V2}/:name`, ADMIN, async (request, reply) => {
     await requireAdmin(ctx, request);
     const { created } = await store.save(parseV2(request.body, request.params.name), 'upsert');
     return reply.code(created ? 201 : 200).send();
@@ -59,7 +61,7 @@ export async function securityPermissionRoutes(app: FastifyInstance, ctx: AppCon
     return toV1(await store.require(request.params.name));
   });
 
-  app.put<{ Params: { name: string } }>(`${V1}/:name`, async (request, reply) => {
+  app.put<{ Params: { name: string } }>(`${V1}/:name`, ADMIN, async (request, reply) => {
     await requireAdmin(ctx, request);
     const { created } = await store.save(parseV1(request.body, request.params.name), 'upsert', keepOtherSections);
     return reply.code(created ? 201 : 200).send();

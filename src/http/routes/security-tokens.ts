@@ -7,7 +7,12 @@ import { authenticateCaller, bodyFields, booleanField, integerField, stringField
 
 const LEGACY = '/artifactory/api/security/token';
 const ACCESS = '/access/api/v1/tokens';
-const PUBLIC = { config: { public: true } };
+/**
+ * Token requests authenticate by their body (a refresh token) or their headers: checked in
+ * the handler, with the body limited to a few KiB.
+ */
+const PUBLIC = { config: { public: true, access: 'open' as const }, bodyLimit: 64 * 1024 };
+const AUTHENTICATED = { config: { access: 'authenticated' as const } };
 
 function tokenRequest(b: Record<string, unknown>): TokenRequest {
   return {
@@ -61,7 +66,7 @@ export async function securityTokenRoutes(app: FastifyInstance, ctx: AppContext)
     return { tokens: list.map(({ description: _d, ...t }) => t) };
   });
 
-  app.post(`${LEGACY}/revoke`, async (request, reply) => {
+  app.post(`${LEGACY}/revoke`, AUTHENTICATED, async (request, reply) => {
     requireAuthenticated(request);
     const b = bodyFields(request.body);
     await tokens.revoke(request.principal, { token: stringField(b, 'token'), tokenId: stringField(b, 'token_id') });
@@ -75,7 +80,7 @@ export async function securityTokenRoutes(app: FastifyInstance, ctx: AppContext)
     return { tokens: await tokens.list(request.principal) };
   });
 
-  app.delete<{ Params: { id: string } }>(`${ACCESS}/:id`, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>(`${ACCESS}/:id`, AUTHENTICATED, async (request, reply) => {
     requireAuthenticated(request);
     await tokens.revoke(request.principal, { tokenId: request.params.id });
     return reply.code(200).type('text/plain').send('Token revoked');

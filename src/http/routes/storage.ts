@@ -150,16 +150,20 @@ async function del(ctx: AppContext, service: StorageApiService, request: Fastify
 /** `/artifactory/api/storage/{repo}/{path}`: item info, lists and properties (REST-API.md §2). */
 export async function storageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const service = new StorageApiService(ctx.database, ctx.clock);
-  // Property changes carry everything in the query; whatever body a client sends is ignored.
+  // Property changes carry everything in the query; whatever body a client sends is not read
+  // (after the answer, at most a little of it is dropped before the connection closes: unread-body.ts).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, payload, done) => {
-    payload.resume();
-    payload.on('end', () => done(null));
-    payload.on('error', (err) => done(err));
-  });
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+  // Property changes need annotate on the path, checked before any body is read (route-access.ts).
+  const config = {
+    access: async (request: FastifyRequest) => {
+      const t = await targetOf(ctx, request);
+      return { repo: t.repo, action: 'annotate' as const, path: t.path };
+    },
+  };
   for (const url of ['/artifactory/api/storage/:repo', '/artifactory/api/storage/*']) {
     app.get(url, (request, reply) => get(ctx, service, request, reply));
-    app.put(url, (request, reply) => put(ctx, service, request, reply));
-    app.delete(url, (request, reply) => del(ctx, service, request, reply));
+    app.put(url, { config }, (request, reply) => put(ctx, service, request, reply));
+    app.delete(url, { config }, (request, reply) => del(ctx, service, request, reply));
   }
 }

@@ -8,6 +8,8 @@ import type { AppContext } from '../app-context.js';
 import { requireAdmin } from '../auth.js';
 
 const PUBLIC = { config: { public: true } };
+/** Changes are for administrators, checked before the body is read (route-access.ts). */
+const ADMIN = { config: { access: 'admin' as const } };
 
 /** Database reachable and data directory writable, as the seed's ping checks. */
 async function health(ctx: AppContext): Promise<string | undefined> {
@@ -111,14 +113,14 @@ export async function systemRoutes(app: FastifyInstance, ctx: AppContext): Promi
     return reply.type('application/xml').send(settingsXml(await ctx.settings.get()));
   });
 
-  app.patch('/artifactory/api/system/configuration', async (request, reply) => {
+  app.patch('/artifactory/api/system/configuration', ADMIN, async (request, reply) => {
     await requireAdmin(ctx, request);
     if (typeof request.body !== 'string') throw new ArcaError('BAD_REQUEST', 'Send the patch as application/yaml');
     await ctx.settings.update(settingsFromYaml(request.body));
     return reply.type('text/plain').send('Configuration updated successfully');
   });
 
-  app.put('/artifactory/api/system/configuration/baseUrl', async (request, reply) => {
+  app.put('/artifactory/api/system/configuration/baseUrl', ADMIN, async (request, reply) => {
     await requireAdmin(ctx, request);
     const url = typeof request.body === 'string' ? request.body.trim() : '';
     if (url !== '' && !/^https?:\/\/[^\s]+$/.test(url)) throw new ArcaError('BAD_REQUEST', `Invalid URL base '${url}'`);
@@ -131,7 +133,7 @@ export async function systemRoutes(app: FastifyInstance, ctx: AppContext): Promi
     return { nodes: await ctx.registry.list(), masterKeyFingerprint: masterKeyFingerprint(ctx.masterKey) };
   });
 
-  app.post('/artifactory/api/system/storage/gc', async (request) => {
+  app.post('/artifactory/api/system/storage/gc', ADMIN, async (request) => {
     await requireAdmin(ctx, request);
     return ctx.runGc();
   });

@@ -5,6 +5,8 @@ import { ArcaError } from '../../core/errors.js';
 import type { AppContext } from '../app-context.js';
 import { requireAdmin } from '../auth.js';
 
+/** Runs are for administrators, checked before the body is read (route-access.ts). */
+const ADMIN = { config: { access: 'admin' as const } };
 const FINAL = new Set(['SUCCEEDED', 'FAILED', 'ABANDONED']);
 /** How long the JFrog-style export and import calls wait for their run by default. */
 const SYNC_WAIT_SECS = 3600;
@@ -56,7 +58,7 @@ export async function taskRoutes(app: FastifyInstance, ctx: AppContext): Promise
     return ctx.tasks.run(request.params.id);
   });
 
-  app.post<{ Params: { name: string }; Querystring: { wait?: string } }>('/artifactory/api/system/tasks/:name/run', async (request, reply) => {
+  app.post<{ Params: { name: string }; Querystring: { wait?: string } }>('/artifactory/api/system/tasks/:name/run', ADMIN, async (request, reply) => {
     await requireAdmin(ctx, request);
     const run = await requestAndWait(ctx, request, request.params.name, request.body, seconds(request.query.wait, 0));
     return sendRun(reply, run);
@@ -78,6 +80,6 @@ export async function taskRoutes(app: FastifyInstance, ctx: AppContext): Promise
       const where = String(run.result?.path ?? path ?? '');
       return reply.type('text/plain').send(task === 'backup' ? `Exported the system to ${where}\n` : `Imported the system from ${where}\n`);
     };
-  app.post('/artifactory/api/export/system', sync('backup', 'exportPath'));
-  app.post('/artifactory/api/import/system', sync('import', 'importPath'));
+  app.post('/artifactory/api/export/system', ADMIN, sync('backup', 'exportPath'));
+  app.post('/artifactory/api/import/system', ADMIN, sync('import', 'importPath'));
 }

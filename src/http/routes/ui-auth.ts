@@ -7,7 +7,8 @@ import { clearedSessionCookie, crossSiteRequest, sessionCookie, sessionFromCooki
 
 /** Where a browser UI finds the auth endpoints: 6.x under the context path, 7.x at `/ui`. */
 const PREFIXES = ['/artifactory/ui/api/v1/ui/auth', '/ui/api/v1/ui/auth'];
-const PUBLIC = { config: { public: true } };
+/** Login's body is the credential (route-access.ts: open), limited to a few KiB. */
+const PUBLIC = { config: { public: true, access: 'open' as const }, bodyLimit: 64 * 1024 };
 
 function sessionsOf(ctx: AppContext): SessionService {
   const s = ctx.security.sessions;

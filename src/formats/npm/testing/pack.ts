@@ -2,8 +2,11 @@
  * Builds npm tarballs and publish bodies the way `npm publish` does, for tests and the
  * benchmark (no npm process needed).
  */
-import { gzipSync } from 'node:zlib';
-import { integrityOf, shasumOf } from '../integrity.js';
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { digestsOf, integrityOf, shasumOf } from '../integrity.js';
+import { parsePublish, type PublishRequest, type TarballFacts } from '../publish.js';
+import { receivePublishBody, type ReceivedPublish } from '../publish-body.js';
 
 function header(path: string, size: number, type = '0'): Buffer {
   const h = Buffer.alloc(512);
@@ -68,4 +71,75 @@ export function publishBody(pkg: PackedPackage, opts: { registry?: string; tag?:
     access: 'public',
     _attachments: { [file]: { content_type: 'application/octet-stream', data: pkg.tarball.toString('base64'), length: pkg.tarball.length } },
   };
+}
+
+/** A binary "staged" in memory, as the content store's stage would give it (tests). */
+export interface MemoryStaged {
+  sha1: string;
+  sha256: string;
+  size: number;
+  data: Buffer;
+  discarded: boolean;
+  discard(): Promise<void>;
+}
+
+export async function stageInMemory(source: AsyncIterable<Buffer>): Promise<MemoryStaged> {
+  const parts: Buffer[] = [];
+  for await (const c of source) parts.push(c);
+  const data = Buffer.concat(parts);
+  const staged: MemoryStaged = {
+    sha1: createHash('sha1').update(data).digest('hex'),
+    sha256: createHash('sha256').update(data).digest('hex'),
+    size: data.length,
+    data,
+    discarded: false,
+    async discard() {
+      staged.discarded = true;
+    },
+  };
+  return staged;
+}
+
+/** Runs a body through the streaming reader as the registry does, in chunks of `chunkSize` bytes. */
+export async function receiveBody(body: Record<string, unknown> | string | Buffer, chunkSize = 1000): Promise<ReceivedPublish<MemoryStaged>> {
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  async function* chunks() {
+    for (let i = 0; i < bytes.length; i += chunkSize) yield bytes.subarray(i, i + chunkSize);
+  }
+  return receivePublishBody(chunks(), stageInMemory);
+}
+
+/** A publish body received and checked as the registry does (tests). */
+export async function publishRequestOf(body: Record<string, unknown> | string | Buffer, urlName: string, chunkSize?: number): Promise<PublishRequest> {
+  const received = await receiveBody(body, chunkSize);
+  return parsePublish(received.doc, urlName, received.tarball);
+}
+
+/** The root package.json of a tarball packed by `tgz` (tests only: synchronous). */
+function manifestOf(tarball: Buffer): Record<string, unknown> {
+  const tar = gunzipSync(tarball);
+  for (let off = 0; off + 512 <= tar.length; ) {
+    const name = tar.toString('utf8', off, off + 100).replace(/\0.*$/s, '');
+    const size = parseInt(tar.toString('ascii', off + 124, off + 135), 8) || 0;
+    if (/^[^/]+\/package\.json$/.test(name)) return JSON.parse(tar.toString('utf8', off + 512, off + 512 + size)) as Record<string, unknown>;
+    off += 512 + Math.ceil(size / 512) * 512;
+  }
+  return {};
+}
+
+/**
+ * A publish body checked synchronously, the attachment's facts computed in memory and its
+ * data left as "" the way the streaming reader leaves it (for tests of the document logic).
+ */
+export function publishRequestSync(body: Record<string, unknown>, urlName: string): PublishRequest {
+  const doc = structuredClone(body);
+  let facts: TarballFacts | undefined;
+  const attachments = doc._attachments as Record<string, { data?: string }> | undefined;
+  for (const [key, att] of Object.entries(attachments ?? {})) {
+    if (typeof att?.data !== 'string') continue;
+    const data = Buffer.from(att.data, 'base64');
+    facts = { key, size: data.length, digests: digestsOf(data), manifest: manifestOf(data) };
+    att.data = '';
+  }
+  return parsePublish(doc, urlName, facts);
 }
