@@ -52,6 +52,9 @@ describe('token lifetime policy', () => {
     expect((await put('/artifactory/api/security/users/dev', { password: 'Dev-Passw0rd' })).status).toBe(201);
     expect((await put('/artifactory/api/security/users/ex-admin', { password: 'Ex-Passw0rd', admin: true })).status).toBe(201);
     expect((await put('/artifactory/api/repositories/npm-local', { rclass: 'local', packageType: 'npm' })).status).toBe(200);
+    // npm login looks the repository up as the user who logged in: dev must be able to read it.
+    const target = { name: 'npm-read', repo: { 'include-patterns': ['**'], 'exclude-patterns': [], repositories: ['npm-local'], actions: { users: { dev: ['read'] } } } };
+    expect((await put('/artifactory/api/v2/security/permissions/npm-read', target)).status).toBe(201);
   });
   afterAll(async () => {
     await node?.cleanup();

@@ -82,9 +82,10 @@ describe('item 14: malformed manifest references are not found, after authentica
   });
 
   it('refuses a user without read permission the same way for good and bad references', async () => {
+    // The repository is hidden from the stranger (item 7): the answer is that of a repository that does not exist.
     for (const ref of ['v1', ...BAD_REFS]) {
       const r = await req('GET', urls(ref)[0], STRANGER);
-      expect([ref, r.status, errorCode(r)]).toEqual([ref, 403, 'DENIED']);
+      expect([ref, r.status, errorCode(r)]).toEqual([ref, 404, 'NAME_UNKNOWN']);
     }
   });
 
