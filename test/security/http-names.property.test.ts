@@ -1,0 +1,379 @@
+/**
+ * Property-based tests of request names over HTTP (issue 12, "How it is checked"): the real
+ * app, in this process, on every database dialect, is sent generated names in the URLs of the
+ * generic and Maven artifact routes, npm, PyPI and OCI, the storage API, the searches and the
+ * repository and group APIs, as admin and as anonymous (who may read, write and annotate).
+ *
+ * - Never a 5xx: no generated request answers with a status of 500 or more.
+ * - Never a path outside the store: after the runs, every stored item path is well-formed and
+ *   inside its repository, every stored property fits the database, and no file named after a
+ *   request appeared anywhere in the node's home or in /tmp.
+ *
+ * Requests go through `app.inject()` (which normalises the URL as WHATWG URL parsing does, as
+ * most clients would) or, verbatim, over a socket to the same app (so `..`, `%2e%2e` and
+ * backslashes reach the server as written); fast-check picks one per request.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fullPathOf } from '../../src/db/items.js';
+import { packPackage, publishBody } from '../../src/formats/npm/testing/pack.js';
+import { DIALECTS } from '../helpers/databases.js';
+import { ADMIN_AUTH, startTestNode, type TestNode } from '../helpers/node-context.js';
+import { raw } from '../helpers/raw-http.js';
+import { storedZip } from '../helpers/stored-zip.js';
+import {
+  distributionFilename,
+  mavenLayoutPath,
+  npmName,
+  ociDigest,
+  ociName,
+  ociReference,
+  pep440,
+  propertyKey,
+  propertyString,
+  propertyValue,
+  pypiProject,
+  semver,
+  wheelName,
+  wheelParts,
+} from './format-arbitraries.js';
+import { assertInside, encodeText, evilString, longString, nameish, storagePathProblem, wellFormed } from './name-arbitraries.js';
+
+/** Runs per property and dialect; ARCA_PROPERTY_RUNS scales them (e.g. 10 for a long soak). */
+const SCALE = Number(process.env.ARCA_PROPERTY_RUNS ?? 1) || 1;
+const runs = (n: number) => ({ numRuns: Math.max(1, Math.round(n * SCALE)) });
+
+const LOCALS = { generic: 'generic-local', maven: 'maven-local', npm: 'npm-local', pypi: 'pypi-local', docker: 'docker-local' } as const;
+const REPOS = [...Object.values(LOCALS), 'generic-virtual'];
+const SENTINEL = 'arca-sentinel';
+
+interface Req {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** The Authorization header; none for anonymous. */
+  auth: string | undefined;
+  /** Over a socket with the path as written, instead of inject() (which normalises it). */
+  verbatim: boolean;
+  forwarded?: Record<string, string>;
+}
+
+/**
+ * Who sends a request: admin, anonymous, or credentials naming a generated user (Basic) or
+ * carrying a generated token (Bearer); and how: through inject() or verbatim.
+ */
+const how = fc.record({
+  auth: fc.oneof(
+    { arbitrary: fc.constant(ADMIN_AUTH), weight: 4 },
+    { arbitrary: fc.constant(undefined), weight: 3 },
+    {
+      arbitrary: fc
+        .tuple(fc.oneof(nameish(), evilString), evilString)
+        .filter(([u]) => u !== 'admin' && u !== 'anonymous')
+        .map(([u, p]) => `Basic ${Buffer.from(`${wellFormed(u)}:${wellFormed(p)}`).toString('base64')}`),
+      weight: 1,
+    },
+    { arbitrary: evilString.map((t) => `Bearer ${encodeText(t)}`), weight: 1 },
+  ),
+  verbatim: fc.boolean(),
+  /** The host and scheme a proxy in front claims, from which absolute URLs and challenges are built. */
+  forwarded: fc.option(
+    fc.record({ 'x-forwarded-host': fc.oneof(nameish(), evilString), 'x-forwarded-proto': fc.oneof(fc.constantFrom('https', 'http'), evilString) }).map((h) => ({
+      'x-forwarded-host': printable(h['x-forwarded-host']),
+      'x-forwarded-proto': printable(h['x-forwarded-proto']),
+    })),
+    { nil: undefined, freq: 4 },
+  ),
+});
+
+/** Text an HTTP header can carry (printable ASCII), for generated header values. */
+const printable = (s: string) => wellFormed(s).replace(/[^\x20-\x7e]/g, (c) => `%${c.charCodeAt(0).toString(16)}`);
+
+/** A URL path segment as a client writes it: percent-encoded, or raw (then `?`, `#` and `..` mean what they mean). */
+const urlSegment = (seg: fc.Arbitrary<string> = nameish()) => fc.tuple(seg, fc.boolean()).map(([s, enc]) => (enc ? encodeText(s) : s));
+const urlPath = (seg?: fc.Arbitrary<string>, max = 6) => fc.array(urlSegment(seg), { maxLength: max }).map((s) => s.join('/'));
+const encodeSegments = (path: string) => path.split('/').map(encodeText).join('/');
+
+/** Matrix parameters as a deploy URL carries them (`;k=v`). */
+const matrix = fc.option(
+  fc.array(fc.tuple(fc.oneof(propertyKey, evilString), fc.oneof(propertyValue, evilString)), { minLength: 1, maxLength: 3 }).map((ps) =>
+    ps.map(([k, v]) => `;${encodeText(k)}=${encodeText(v)}`).join(''),
+  ),
+  { nil: '' },
+);
+
+/** The path as sent verbatim: only what an HTTP request line can carry is encoded. */
+function verbatimPath(url: string): string {
+  return url.replace(/[^\x21-\x7e]+/g, (s) => encodeText(s));
+}
+
+function multipart(boundary: string, fields: [string, string][], file?: { name: string; data: Buffer }): Buffer {
+  const parts: Buffer[] = [];
+  for (const [k, v] of fields) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${wellFormed(v)}\r\n`));
+  if (file) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="content"; filename="${wellFormed(file.name)}"\r\nContent-Type: application/octet-stream\r\n\r\n`));
+    parts.push(file.data, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return Buffer.concat(parts);
+}
+
+/** A wheel whose METADATA names the project and version of its file name (so the upload gets as far as storing it). */
+function wheelBytes(name: string, version: string, requiresPython: string | undefined): Buffer {
+  const dist = `${name.replace(/[-_.]+/g, '_')}-${version}.dist-info`;
+  let meta = `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n`;
+  if (requiresPython !== undefined) meta += `Requires-Python: ${requiresPython}\n`;
+  return storedZip({ [`${dist}/METADATA`]: meta, [`${dist}/WHEEL`]: 'Wheel-Version: 1.0\nTag: py3-none-any\n', [`${dist}/RECORD`]: '' });
+}
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    out.push(join(dir, e.name));
+    if (e.isDirectory()) walk(join(dir, e.name), out);
+  }
+  return out;
+}
+
+describe.each(DIALECTS)('request names over HTTP on %s: never a 5xx, never a path outside the store', (dialect) => {
+  let node: TestNode;
+  let base: string;
+  const seen = { requests: 0, created: 0 };
+
+  async function send(r: Req): Promise<{ status: number; body: string }> {
+    const headers: Record<string, string> = { ...(r.auth === undefined ? {} : { authorization: r.auth }), ...(r.forwarded ?? {}), ...(r.headers ?? {}) };
+    let out: { status: number; body: string };
+    if (r.verbatim) {
+      out = await raw(base, { method: r.method, path: verbatimPath(r.url), headers, body: r.body, anonymous: true }).then(
+        (res) => ({ status: res.status, body: res.text() }),
+        (err: { code?: string; rawPacket?: Buffer }) => {
+          // Node's HTTP server answers a request line past its header limit with a 431 that carries
+          // a body even to HEAD, which the client then cannot parse: read the status line instead.
+          const line = /^HTTP\/1\.1 (\d{3}) /.exec(err.rawPacket?.toString('latin1') ?? '');
+          if (r.method !== 'HEAD' || err.code !== 'HPE_INVALID_CONSTANT' || !line) throw err;
+          return { status: Number(line[1]), body: '' };
+        },
+      );
+    } else {
+      const res = await node.app.inject({ method: r.method as 'GET', url: r.url, headers, payload: r.body });
+      out = { status: res.statusCode, body: res.body };
+    }
+    seen.requests++;
+    if (out.status === 201) seen.created++;
+    if (out.status >= 500) {
+      throw new Error(`${r.method} ${JSON.stringify(r.url.slice(0, 300))} (${r.auth === ADMIN_AUTH ? 'admin' : (r.auth?.slice(0, 60) ?? 'anonymous')}, ${r.verbatim ? 'verbatim' : 'inject'}) answered ${out.status}: ${out.body.slice(0, 300)}`);
+    }
+    return out;
+  }
+
+  async function setup(method: string, url: string, body?: unknown, headers: Record<string, string> = {}) {
+    const res = await node.request({ method: method as 'PUT', url, payload: body as string, headers });
+    expect(res.statusCode, `${method} ${url}: ${res.body}`).toBeLessThan(300);
+  }
+
+  beforeAll(async () => {
+    node = await startTestNode(dialect);
+    await node.app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(node.app.server.address() as AddressInfo).port}`;
+    const types = { generic: 'generic', maven: 'maven', npm: 'npm', pypi: 'pypi', docker: 'docker' } as const;
+    for (const [t, key] of Object.entries(LOCALS)) await setup('PUT', `/artifactory/api/repositories/${key}`, { rclass: 'local', packageType: types[t as keyof typeof types] });
+    await setup('PUT', '/artifactory/api/repositories/generic-virtual', { rclass: 'virtual', packageType: 'generic', repositories: [LOCALS.generic], defaultDeploymentRepo: LOCALS.generic });
+    await setup('PATCH', '/artifactory/api/system/configuration', 'security:\n  anonAccessEnabled: true\n', { 'content-type': 'application/yaml' });
+    await setup('PUT', '/artifactory/api/v2/security/permissions/anonymous-writes', {
+      name: 'anonymous-writes',
+      repo: { 'include-patterns': ['**'], 'exclude-patterns': [], repositories: REPOS, actions: { users: { anonymous: ['read', 'write', 'annotate'] } } },
+    });
+    await setup('PUT', `/artifactory/api/npm/${LOCALS.npm}/known`, JSON.stringify(publishBody(packPackage({ name: 'known', version: '1.0.0' }))), { 'content-type': 'application/json' });
+  });
+
+  afterAll(async () => {
+    await node?.close();
+  });
+
+  it('generic and Maven artifact routes', async () => {
+    const repo = fc.oneof({ arbitrary: fc.constantFrom(LOCALS.generic, LOCALS.maven, 'generic-virtual', LOCALS.npm), weight: 8 }, { arbitrary: urlSegment(), weight: 1 });
+    const path = fc.oneof(
+      { arbitrary: urlPath(), weight: 3 },
+      { arbitrary: mavenLayoutPath.map(encodeSegments), weight: 3 },
+      { arbitrary: mavenLayoutPath, weight: 1 },
+      { arbitrary: evilString, weight: 1 },
+    );
+    const method = fc.constantFrom('PUT', 'PUT', 'PUT', 'GET', 'HEAD', 'DELETE');
+    const body = fc.constantFrom('x', 'a'.repeat(40), '<project/>');
+    await fc.assert(
+      fc.asyncProperty(repo, path, matrix, fc.boolean(), method, body, how, async (r, p, m, slash, verb, b, who) => {
+        await send({ method: verb, url: `/artifactory/${r}/${p}${m}${slash ? '/' : ''}`, body: verb === 'PUT' ? b : undefined, ...who });
+      }),
+      runs(200),
+    );
+  });
+
+  it('npm registry routes: package paths, publishes with generated names, versions and dist-tags', async () => {
+    const api = `/artifactory/api/npm/${LOCALS.npm}`;
+    const escape = (name: string) => (name.startsWith('@') ? `@${encodeText(name.slice(1))}` : encodeText(name));
+    const request = fc.oneof(
+      fc.tuple(fc.constantFrom('GET', 'HEAD', 'DELETE', 'PUT'), fc.oneof(urlPath(nameish(/^[@a-z0-9._-]{1,20}$/)), evilString.map(encodeText), evilString)).map(([m, p]) => ({
+        method: m,
+        url: `${api}/${p}`,
+        body: m === 'PUT' ? '{}' : undefined,
+      })),
+      fc.tuple(npmName, semver, fc.oneof(fc.constant('latest'), evilString)).map(([name, version, tag]) => ({
+        method: 'PUT',
+        url: `${api}/${escape(name)}`,
+        body: JSON.stringify(publishBody(packPackage({ name, version }), { tag })),
+      })),
+      fc.tuple(fc.oneof(fc.constant('known'), npmName), fc.oneof(fc.constant('next'), evilString)).map(([name, tag]) => ({
+        method: 'POST',
+        url: `${api}/-/package/${escape(name)}/dist-tags`,
+        body: JSON.stringify({ [tag]: '1.0.0' }),
+      })),
+      fc.tuple(fc.constantFrom('PUT', 'DELETE', 'GET'), evilString).map(([m, tag]) => ({
+        method: m,
+        url: `${api}/-/package/known/dist-tags/${encodeText(tag)}`,
+        body: m === 'PUT' ? '"1.0.0"' : undefined,
+      })),
+    );
+    await fc.assert(
+      fc.asyncProperty(request, how, async (r, who) => {
+        await send({ ...r, headers: { 'content-type': 'application/json' }, ...who });
+      }),
+      runs(150),
+    );
+  });
+
+  it('PyPI routes: simple pages, package files and uploads with generated file names and fields', async () => {
+    const api = `/artifactory/api/pypi/${LOCALS.pypi}`;
+    const reads = fc
+      .tuple(fc.constantFrom('simple/', 'packages/'), fc.oneof(urlPath(), evilString), fc.boolean())
+      .map(([area, p, slash]) => ({ method: 'GET', url: `${api}/${area}${p}${slash ? '/' : ''}` }));
+    const requiresPython = fc.option(fc.oneof(fc.constant('>=3.8'), evilString, longString), { nil: undefined });
+    const upload = fc
+      .tuple(
+        fc.oneof(
+          fc.tuple(wheelParts, requiresPython).map(([parts, rp]) => ({ name: wheelName(parts), data: wheelBytes(parts[0], parts[1], rp), project: parts[0], version: parts[1] })),
+          distributionFilename.map((name) => ({ name, data: Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]), project: undefined, version: undefined })),
+        ),
+        fc.option(pypiProject, { nil: undefined }),
+        fc.option(pep440, { nil: undefined }),
+        requiresPython,
+        fc.option(fc.oneof(evilString, longString), { nil: undefined }),
+      )
+      .map(([file, name, version, rp, summary]) => {
+        const fields: [string, string][] = [[':action', 'file_upload'], ['protocol_version', '1']];
+        const n = name ?? file.project;
+        const v = version ?? file.version;
+        if (n !== undefined) fields.push(['name', n]);
+        if (v !== undefined) fields.push(['version', v]);
+        if (rp !== undefined) fields.push(['requires_python', rp]);
+        if (summary !== undefined) fields.push(['summary', summary]);
+        const boundary = 'arcaPropertyBoundary';
+        return { method: 'POST', url: api, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body: multipart(boundary, fields, file) };
+      });
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(reads, upload), how, async (r, who) => {
+        await send({ ...r, ...who });
+      }),
+      runs(150),
+    );
+  });
+
+  it('OCI routes: pushes, pulls and deletes with generated names, references and digests', async () => {
+    const config = Buffer.from('{"architecture":"amd64","os":"linux"}');
+    const configDigest = `sha256:${sha256(config)}`;
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: configDigest, size: config.length }],
+    });
+    const prefix = fc.constantFrom(`/v2/${LOCALS.docker}/`, `/artifactory/api/docker/${LOCALS.docker}/v2/`, '/v2/');
+    const op = fc.constantFrom('push', 'push', 'manifest', 'blob', 'upload', 'tags', 'referrers');
+    const method = fc.constantFrom('GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'POST');
+    await fc.assert(
+      fc.asyncProperty(prefix, fc.oneof(ociName, ociName.map(encodeSegments)), op, ociReference, ociDigest, method, how, async (pre, name, o, ref, digest, verb, who) => {
+        const at = `${pre}${name}`;
+        if (o === 'push') {
+          const up = await send({ method: 'POST', url: `${at}/blobs/uploads/?digest=${encodeText(configDigest)}`, body: config, ...who });
+          if (up.status !== 201) return;
+          await send({ method: 'PUT', url: `${at}/manifests/${encodeText(ref)}`, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: manifest, ...who });
+          return;
+        }
+        const tail = { manifest: `manifests/${encodeText(ref)}`, blob: `blobs/${encodeText(digest)}`, upload: `blobs/uploads/${encodeText(ref)}`, tags: `tags/list?n=${encodeText(ref)}`, referrers: `referrers/${encodeText(digest)}` }[o];
+        await send({ method: verb, url: `${at}/${tail}`, body: verb === 'PUT' || verb === 'PATCH' ? manifest : undefined, ...who });
+      }),
+      runs(150),
+    );
+  });
+
+  it('storage API: item info, lists and properties on generated paths and property strings', async () => {
+    const query = fc.oneof(
+      propertyString.map((p) => `properties=${p}`),
+      propertyString.map((p) => `properties=${encodeText(p)}`),
+      fc.tuple(evilString, evilString).map(([d, r]) => `list&deep=1&depth=${encodeText(d)}&recursive=${encodeText(r)}`),
+      fc.constantFrom('properties', 'lastModified', 'permissions', 'list', 'properties=__proto__', 'properties=__proto__=x'),
+      evilString,
+    );
+    const repo = fc.oneof({ arbitrary: fc.constantFrom(...REPOS), weight: 6 }, { arbitrary: urlSegment(), weight: 1 });
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('GET', 'PUT', 'DELETE'), repo, fc.oneof(urlPath(), fc.constant('')), query, how, async (m, r, p, q, who) => {
+        await send({ method: m, url: `/artifactory/api/storage/${r}/${p}?${q}`, ...who });
+      }),
+      runs(150),
+    );
+  });
+
+  it('searches, repository keys and group names', async () => {
+    const request = fc.oneof(
+      fc.tuple(evilString, evilString).map(([n, r]) => ({ method: 'GET', url: `/artifactory/api/search/artifact?name=${encodeText(n)}&repos=${encodeText(r)}` })),
+      fc.tuple(fc.oneof(propertyKey, evilString), fc.oneof(propertyValue, evilString)).map(([k, v]) => ({ method: 'GET', url: `/artifactory/api/search/prop?${encodeText(k)}=${encodeText(v)}` })),
+      evilString.map((s) => ({ method: 'GET', url: `/artifactory/api/search/checksum?sha1=${encodeText(s)}&sha256=${encodeText(s)}` })),
+      fc.tuple(fc.constantFrom('PUT', 'GET', 'DELETE'), nameish(/^[A-Za-z0-9._-]{1,70}$/), fc.constantFrom('generic', 'maven', 'npm', 'pypi', 'docker', 'bogus')).map(([m, key, type]) => ({
+        method: m,
+        url: `/artifactory/api/repositories/${encodeText(key)}`,
+        body: m === 'PUT' ? JSON.stringify({ rclass: 'local', packageType: type }) : undefined,
+      })),
+      fc.tuple(fc.constantFrom('PUT', 'GET', 'DELETE'), nameish(/^[^/]{1,70}$/)).map(([m, name]) => ({
+        method: m,
+        url: `/artifactory/api/security/groups/${encodeText(name)}`,
+        body: m === 'PUT' ? '{}' : undefined,
+      })),
+    );
+    await fc.assert(
+      fc.asyncProperty(request, how, async (r, who) => {
+        await send({ ...r, headers: { 'content-type': 'application/json' }, ...who });
+      }),
+      runs(120),
+    );
+  });
+
+  it('after all of it: every stored item is inside its repository, every property fits, no file outside the store', async () => {
+    // The runs above did reach the store: they deployed things, not only refused them.
+    expect(seen.created, `${seen.requests} requests`).toBeGreaterThan(20);
+    const db = node.ctx.database.db;
+    const repos = new Set((await db.selectFrom('repositories').select('repo_key').execute()).map((r) => r.repo_key));
+    const items = await db.selectFrom('items').select(['repo', 'path', 'name', 'type']).execute();
+    expect(items.length).toBeGreaterThan(20);
+    const bad = items
+      .map((row) => ({ row, problem: repos.has(row.repo) ? storagePathProblem(fullPathOf(row)) : 'unknown repository' }))
+      .filter((x) => x.problem !== undefined);
+    expect(bad.slice(0, 5).map((b) => `${b.row.repo}:${JSON.stringify(fullPathOf(b.row))} ${b.problem}`)).toEqual([]);
+    for (const row of items) assertInside(fullPathOf(row), row);
+
+    const props = await db.selectFrom('item_props').select(['prop_key', 'prop_value']).execute();
+    for (const p of props) {
+      expect(p.prop_key.length, p.prop_key.slice(0, 50)).toBeLessThanOrEqual(255);
+      expect(p.prop_key).not.toMatch(/^$|[\s\u0000-\u001f\u007f=;,]/);
+      expect(p.prop_value.length).toBeLessThanOrEqual(4000);
+    }
+
+    const named = walk(node.home).filter((f) => f.includes(SENTINEL));
+    expect(named).toEqual([]);
+    expect(readdirSync('/tmp').filter((f) => f.includes(SENTINEL))).toEqual([]);
+  });
+});
