@@ -81,7 +81,7 @@ export async function baseUrl(ctx: AppContext, request: FastifyRequest): Promise
   const forwardedProto = (request.headers['x-forwarded-proto'] as string | undefined)?.split(',')[0].trim().toLowerCase();
   const proto = forwardedProto === 'http' || forwardedProto === 'https' ? forwardedProto : request.protocol;
   const hosts = [(request.headers['x-forwarded-host'] as string | undefined)?.split(',')[0].trim(), request.headers.host];
-  const host = hosts.find((h) => h !== undefined && HOST.test(h)) ?? 'localhost';
+  const host = hosts.find((h) => h !== undefined && HOST.test(h) && URL.canParse(`http://${h}/`)) ?? 'localhost';
   return `${proto}://${host}/artifactory`;
 }
 

@@ -352,6 +352,89 @@ describe.each(DIALECTS)('request names over HTTP on %s: never a 5xx, never a pat
     );
   });
 
+  describe('regressions: counterexamples the properties found', () => {
+    const generic = `/artifactory/${LOCALS.generic}/regress`;
+
+    it('__proto__ as a matrix parameter or a storage-API property is a key like any other (was a 500)', async () => {
+      expect((await node.request({ method: 'PUT', url: `${generic}/proto.txt;__proto__=x`, payload: 'x' })).statusCode).toBe(201);
+      expect((await node.request({ method: 'PUT', url: `/artifactory/api/storage/${LOCALS.generic}/regress/proto.txt?properties=__proto__=y;constructor=z` })).statusCode).toBe(204);
+      const got = await node.request({ method: 'GET', url: `/artifactory/api/storage/${LOCALS.generic}/regress/proto.txt?properties` });
+      expect(got.statusCode).toBe(200);
+      expect(got.json().properties).toEqual(JSON.parse('{"__proto__":["y"],"constructor":["z"]}'));
+    });
+
+    it('a matrix parameter the store cannot hold is a 400 and stores nothing (was a 500 on PostgreSQL and MySQL)', async () => {
+      for (const [i, m] of [`;${'k'.repeat(300)}=v`, ';k%01=v', ';a%20b=v'].entries()) {
+        const res = await node.request({ method: 'PUT', url: `${generic}/matrix-${i}.txt${m}`, payload: 'x' });
+        expect(res.statusCode, m.slice(0, 20)).toBe(400);
+        expect((await node.request({ method: 'GET', url: `${generic}/matrix-${i}.txt` })).statusCode).toBe(404);
+      }
+    });
+
+    it('npm dist-tags that are lone surrogates are a 400 (was a 500)', async () => {
+      const api = `/artifactory/api/npm/${LOCALS.npm}`;
+      const json = { 'content-type': 'application/json' };
+      expect((await node.request({ method: 'POST', url: `${api}/-/package/known/dist-tags`, headers: json, payload: '{"\\udfff":"1.0.0"}' })).statusCode).toBe(400);
+      const body = JSON.stringify(publishBody(packPackage({ name: 'surrogate', version: '1.0.0' }), { tag: '\ud800' }));
+      expect((await node.request({ method: 'PUT', url: `${api}/surrogate`, headers: json, payload: body })).statusCode).toBe(400);
+    });
+
+    it('a publish whose tarball file name exceeds 255 bytes is a 400 (was a 500 on PostgreSQL and MySQL)', async () => {
+      const name = 'n'.repeat(200);
+      const body = JSON.stringify(publishBody(packPackage({ name, version: `1.0.0-${'b'.repeat(60)}` })));
+      const res = await node.request({ method: 'PUT', url: `/artifactory/api/npm/${LOCALS.npm}/${name}`, headers: { 'content-type': 'application/json' }, payload: body });
+      expect(res.statusCode).toBe(400);
+      expect((await node.request({ method: 'GET', url: `/artifactory/api/npm/${LOCALS.npm}/${name}` })).statusCode).toBe(404);
+    });
+
+    it('PyPI: a wheel whose .metadata name exceeds 255 bytes, or a requires_python longer than a property holds, is a 400 and stores nothing', async () => {
+      const upload = (file: string, data: Buffer, fields: [string, string][]) =>
+        node.request({
+          method: 'POST',
+          url: `/artifactory/api/pypi/${LOCALS.pypi}`,
+          headers: { 'content-type': 'multipart/form-data; boundary=b0undary' },
+          payload: multipart('b0undary', [[':action', 'file_upload'], ['protocol_version', '1'], ...fields], { name: file, data }),
+        });
+      const project = 'p'.repeat(200);
+      const version = `${'0.'.repeat(14)}0`;
+      const long = await upload(`${project}-${version}-py3-none-any.whl`, wheelBytes(project, version, undefined), [['name', project], ['version', version]]);
+      expect(long.statusCode).toBe(400);
+      expect((await node.request({ method: 'GET', url: `/artifactory/api/pypi/${LOCALS.pypi}/simple/${project}/` })).statusCode).toBe(404);
+      const rp = `>=${'1'.repeat(4100)}`;
+      const big = await upload('rp-1.0-py3-none-any.whl', wheelBytes('rp', '1.0', rp), [['name', 'rp'], ['version', '1.0']]);
+      expect(big.statusCode).toBe(400);
+      expect((await node.request({ method: 'GET', url: `/artifactory/api/pypi/${LOCALS.pypi}/packages/rp/1.0/rp-1.0-py3-none-any.whl` })).statusCode).toBe(404);
+    });
+
+    it('a NUL in a search term or a user name is a 400 (was a 500 on PostgreSQL)', async () => {
+      for (const url of ['/artifactory/api/search/artifact?name=%00', '/artifactory/api/search/prop?a=%00', '/artifactory/api/security/users/a%00b', '/artifactory/api/security/groups/a%00b']) {
+        expect((await node.request({ method: 'GET', url })).statusCode, url).toBe(400);
+      }
+      const nulUser = await node.request({ method: 'GET', url: '/artifactory/api/repositories', headers: { authorization: `Basic ${Buffer.from('a\u0000b:pw').toString('base64')}` } });
+      expect(nulUser.statusCode).toBeGreaterThanOrEqual(400);
+      expect(nulUser.statusCode).toBeLessThan(500);
+    });
+
+    it('OCI: the 401 for a name with control characters, or behind a forwarded host that is no host, is a 401 (was a 500)', async () => {
+      const badCredentials = { authorization: 'Basic Og==' };
+      const ctl = await node.request({ method: 'POST', url: `/v2/${LOCALS.docker}/%00/blobs/uploads/`, headers: badCredentials });
+      expect(ctl.statusCode).toBe(401);
+      const fwd = await node.request({ method: 'GET', url: `/v2/${LOCALS.docker}/a/tags/list`, headers: { ...badCredentials, 'x-forwarded-host': '.0', 'x-forwarded-proto': '..' } });
+      expect(fwd.statusCode).toBe(401);
+      expect(String(fwd.headers['www-authenticate'])).toContain('realm="http://');
+    });
+
+    it('Maven: the metadata of an artifact under a group folder with dots is written beside it, inside the repository', async () => {
+      for (const path of ['.x/a/1.0/a-1.0.jar', 'b./c/1.0/c-1.0.jar', 'org.example/lib/1.0/lib-1.0.jar']) {
+        expect((await node.request({ method: 'PUT', url: `/artifactory/${LOCALS.maven}/${path}`, payload: 'jar' })).statusCode, path).toBe(201);
+        const folder = path.split('/').slice(0, -2).join('/');
+        expect((await node.request({ method: 'GET', url: `/artifactory/${LOCALS.maven}/${folder}/maven-metadata.xml` })).statusCode, folder).toBe(200);
+      }
+      const rows = await node.ctx.database.db.selectFrom('items').select(['path', 'name']).where('repo', '=', LOCALS.maven).execute();
+      for (const row of rows) assertInside(fullPathOf(row), row);
+    });
+  });
+
   it('after all of it: every stored item is inside its repository, every property fits, no file outside the store', async () => {
     // The runs above did reach the store: they deployed things, not only refused them.
     expect(seen.created, `${seen.requests} requests`).toBeGreaterThan(20);

@@ -343,3 +343,52 @@ describe('property strings (http/routes/storage-params.ts) and search criteria',
     );
   });
 });
+
+describe('regressions: counterexamples the properties found', () => {
+  it('a matrix parameter or property named __proto__ is a property like any other, not a TypeError', () => {
+    expect(parseRepoPath('generic-local/a.txt;__proto__=x').matrix).toEqual(JSON.parse('{"__proto__":["x"]}'));
+    expect(Object.keys(parsePropertiesParam('__proto__=x'))).toEqual(['__proto__']);
+    expect(Object.keys(parsePropertiesParam('constructor=a,b'))).toEqual(['constructor']);
+  });
+
+  it('a matrix parameter the item store cannot hold is a 400, as in the storage API', () => {
+    for (const raw of ['0/-;\u0001', `r/x;${'k'.repeat(256)}=v`, `r/x;k=${'v'.repeat(4001)}`, 'r/x;a%20b=v', 'r/x;a%3Bb=v']) {
+      expect(attempt(() => parseRepoPath(raw)), raw.slice(0, 40)).toEqual({ ok: false, status: 400 });
+    }
+  });
+
+  it('distTagProblem answers for a lone surrogate instead of throwing URIError', () => {
+    expect(distTagProblem('\ud800')).toContain('URL-safe');
+    expect(distTagProblem('\udfff')).toContain('URL-safe');
+    expect(distTagProblem('next')).toBeUndefined();
+  });
+
+  it('a tarball file name names a semantic version, never a backslash or a slash', () => {
+    const pkg = parsePackageName('a');
+    expect(versionOfTarball(pkg, 'a-\\.tgz')).toBeUndefined();
+    expect(versionOfTarball(pkg, 'a-1.0.0/../../x.tgz')).toBeUndefined();
+    expect(versionOfTarball(pkg, 'a-__proto__.tgz')).toBeUndefined();
+    expect(versionOfTarball(pkg, 'a-1.0.0.tgz')).toBe('1.0.0');
+    expect(versionOfTarball(parsePackageName('@s/a'), '@s/a-1.0.0-rc.1.tgz')).toBe('1.0.0-rc.1');
+  });
+
+  it('a publish whose tarball file name would exceed 255 bytes is a 400', () => {
+    const name = 'a'.repeat(200);
+    const version = `1.0.0-${'b'.repeat(60)}`;
+    expect(attempt(() => parsePublish(publishBody(packPackage({ name, version })), name))).toEqual({ ok: false, status: 400 });
+    expect(attempt(() => parsePublish(publishBody(packPackage({ name, version: '1.0.0' })), name)).ok).toBe(true);
+  });
+
+  it('a wheel whose {file}.metadata would exceed 255 bytes is refused', () => {
+    const long = `${'a'.repeat(200)}-${'0.'.repeat(14)}0-py3-none-any.whl`;
+    expect(long.length).toBe(247); // {file}.metadata: 256 bytes
+    expect(parseDistributionFilename(long).ok).toBe(false);
+    expect(parseDistributionFilename(long.replace('0.0.', '')).ok).toBe(true);
+  });
+
+  it('Maven metadata goes in the folder the artifact is in, whatever dots its group folders hold', () => {
+    expect(foldersOf(parseArtifactPath('.x/a/0/a-0.jar')!)).toEqual({ artifactFolder: '.x/a', versionFolder: '.x/a/0' });
+    expect(foldersOf(parseArtifactPath('a./0/0/0/0-0.jar')!)).toEqual({ artifactFolder: 'a./0/0', versionFolder: 'a./0/0/0' });
+    expect(foldersOf(parseArtifactPath('org/example/lib/1.0/lib-1.0.jar')!)).toEqual({ artifactFolder: 'org/example/lib', versionFolder: 'org/example/lib/1.0' });
+  });
+});
