@@ -103,10 +103,13 @@ export const ociReference = fc.oneof(
 
 // Properties -----------------------------------------------------------------------------
 
-/** Property keys as requests name them: plain, reserved words of JavaScript objects, too long, hostile. */
+/** Names of the members of Object.prototype: as keys of a plain object, they are not what they seem. */
+export const prototypeName = fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf');
+
+/** Property keys as requests name them: plain, members of Object.prototype, too long, hostile. */
 export const propertyKey = fc.oneof(
-  { arbitrary: nameish(/^[a-z0-9._-]{1,12}$/), weight: 6 },
-  { arbitrary: fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty'), weight: 1 },
+  { arbitrary: nameish(/^[a-z0-9._-]{1,12}$/), weight: 5 },
+  { arbitrary: prototypeName, weight: 2 },
   { arbitrary: fc.stringMatching(/^[a-z]{250,300}$/), weight: 1 },
 );
 

@@ -36,6 +36,7 @@ import {
   propertyKey,
   propertyString,
   propertyValue,
+  prototypeName,
   pypiProject,
   semver,
   wheelName,
@@ -177,6 +178,8 @@ describe.each(DIALECTS)('request names over HTTP on %s: never a 5xx, never a pat
     expect(res.statusCode, `${method} ${url}: ${res.body}`).toBeLessThan(300);
   }
 
+  const prototypeNames = Object.getOwnPropertyNames(Object.prototype).sort();
+
   beforeAll(async () => {
     node = await startTestNode(dialect);
     await node.app.listen({ host: '127.0.0.1', port: 0 });
@@ -233,10 +236,17 @@ describe.each(DIALECTS)('request names over HTTP on %s: never a 5xx, never a pat
         url: `${api}/-/package/${escape(name)}/dist-tags`,
         body: JSON.stringify({ [tag]: '1.0.0' }),
       })),
-      fc.tuple(fc.constantFrom('PUT', 'DELETE', 'GET'), evilString).map(([m, tag]) => ({
+      fc.tuple(fc.constantFrom('PUT', 'DELETE', 'GET'), fc.oneof(prototypeName, propertyKey, evilString), fc.oneof(fc.constant('1.0.0'), prototypeName)).map(([m, tag, v]) => ({
         method: m,
         url: `${api}/-/package/known/dist-tags/${encodeText(tag)}`,
-        body: m === 'PUT' ? '"1.0.0"' : undefined,
+        body: m === 'PUT' ? JSON.stringify(v) : undefined,
+      })),
+      // Versions and tags of an existing package named by the request: `constructor`, `__proto__`…
+      fc.oneof(prototypeName, semver, evilString).map((spec) => ({ method: 'GET', url: `${api}/known/${encodeText(spec)}` })),
+      fc.tuple(fc.oneof(prototypeName, semver), evilString).map(([v, why]) => ({
+        method: 'PUT',
+        url: `${api}/known`,
+        body: JSON.stringify({ name: 'known', versions: { [v]: { deprecated: why } } }),
       })),
     );
     await fc.assert(
@@ -374,9 +384,27 @@ describe.each(DIALECTS)('request names over HTTP on %s: never a 5xx, never a pat
     it('npm dist-tags that are lone surrogates are a 400 (was a 500)', async () => {
       const api = `/artifactory/api/npm/${LOCALS.npm}`;
       const json = { 'content-type': 'application/json' };
-      expect((await node.request({ method: 'POST', url: `${api}/-/package/known/dist-tags`, headers: json, payload: '{"\\udfff":"1.0.0"}' })).statusCode).toBe(400);
+      const own = JSON.stringify(publishBody(packPackage({ name: 'tagged', version: '1.0.0' })));
+      expect((await node.request({ method: 'PUT', url: `${api}/tagged`, headers: json, payload: own })).statusCode).toBe(201);
+      expect((await node.request({ method: 'POST', url: `${api}/-/package/tagged/dist-tags`, headers: json, payload: '{"\\udfff":"1.0.0"}' })).statusCode).toBe(400);
       const body = JSON.stringify(publishBody(packPackage({ name: 'surrogate', version: '1.0.0' }), { tag: '\ud800' }));
       expect((await node.request({ method: 'PUT', url: `${api}/surrogate`, headers: json, payload: body })).statusCode).toBe(400);
+    });
+
+    it('npm: versions and dist-tags named after the members of Object.prototype are not found, never a 500 or a polluted prototype', async () => {
+      const api = `/artifactory/api/npm/${LOCALS.npm}`;
+      const json = { 'content-type': 'application/json' };
+      const own = JSON.stringify(publishBody(packPackage({ name: 'proto-named', version: '1.0.0' })));
+      expect((await node.request({ method: 'PUT', url: `${api}/proto-named`, headers: json, payload: own })).statusCode).toBe(201);
+      for (const spec of ['constructor', 'toString', '__proto__']) {
+        expect((await node.request({ method: 'GET', url: `${api}/proto-named/${spec}` })).statusCode, spec).toBe(404);
+      }
+      const deprecate = await node.request({ method: 'PUT', url: `${api}/proto-named`, headers: json, payload: '{"versions":{"__proto__":{"deprecated":"polluted"}}}' });
+      const polluted = (Object.prototype as Record<string, unknown>).deprecated;
+      delete (Object.prototype as Record<string, unknown>).deprecated;
+      expect(polluted).toBeUndefined();
+      expect(deprecate.statusCode).toBe(400);
+      expect((await node.request({ method: 'PUT', url: `${api}/-/package/proto-named/dist-tags/__proto__`, headers: json, payload: '"1.0.0"' })).statusCode).toBe(400);
     });
 
     it('a publish whose tarball file name exceeds 255 bytes is a 400 (was a 500 on PostgreSQL and MySQL)', async () => {
@@ -454,6 +482,9 @@ describe.each(DIALECTS)('request names over HTTP on %s: never a 5xx, never a pat
       expect(p.prop_key).not.toMatch(/^$|[\s\u0000-\u001f\u007f=;,]/);
       expect(p.prop_value.length).toBeLessThanOrEqual(4000);
     }
+
+    // No request reached Object's prototype (a version named `__proto__` in a deprecate PUT did).
+    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeNames);
 
     const named = walk(node.home).filter((f) => f.includes(SENTINEL));
     expect(named).toEqual([]);
