@@ -100,7 +100,7 @@ export function nextRevision(doc: Omit<PackageDocument, '_rev'> & { _rev?: strin
 /** The version `latest` points at, or the highest one when the tag is missing. */
 export function latestVersion(doc: PackageDocument): string | undefined {
   const tagged = doc['dist-tags'].latest;
-  if (tagged && doc.versions[tagged]) return tagged;
+  if (tagged && own(doc.versions, tagged)) return tagged;
   return highestVersion(Object.keys(doc.versions));
 }
 
