@@ -22,19 +22,22 @@ export const semver = fc.oneof(
 // PyPI -----------------------------------------------------------------------------------
 
 export const pypiProject = fc.oneof(
-  fc.stringMatching(/^[A-Za-z0-9]([A-Za-z0-9._-]{0,30}[A-Za-z0-9])?$/),
-  fc.stringMatching(/^[a-z][a-z0-9]{190,199}$/),
-  evilString,
+  { arbitrary: fc.stringMatching(/^[A-Za-z0-9]([A-Za-z0-9._-]{0,30}[A-Za-z0-9])?$/), weight: 4 },
+  { arbitrary: fc.stringMatching(/^[a-z][a-z0-9]{190,199}$/), weight: 1 },
+  { arbitrary: evilString, weight: 2 },
 );
 
 export const pep440 = fc.oneof(
-  fc.stringMatching(
-    /^[0-9]{1,4}(\.[0-9]{1,4}){0,30}((a|b|rc|c|alpha|beta|pre|preview)[0-9]{0,3})?(\.post[0-9]{0,3}|-[0-9]{1,3})?(\.dev[0-9]{0,3})?(\+[a-z0-9]{1,8}([._-][a-z0-9]{1,8}){0,3})?$/,
-  ),
-  evilString,
+  {
+    arbitrary: fc.stringMatching(
+      /^[0-9]{1,4}(\.[0-9]{1,4}){0,30}((a|b|rc|c|alpha|beta|pre|preview)[0-9]{0,3})?(\.post[0-9]{0,3}|-[0-9]{1,3})?(\.dev[0-9]{0,3})?(\+[a-z0-9]{1,8}([._-][a-z0-9]{1,8}){0,3})?$/,
+    ),
+    weight: 3,
+  },
+  { arbitrary: evilString, weight: 1 },
 );
 
-const wheelTag = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_.]{1,30}$/), tokenString(4));
+const wheelTag = fc.oneof({ arbitrary: fc.stringMatching(/^[A-Za-z0-9_.]{1,30}$/), weight: 4 }, { arbitrary: tokenString(4), weight: 1 });
 
 /** A wheel file name from its parts (name, version, build tag, python, abi, platform). */
 export const wheelParts = fc.tuple(pypiProject, pep440, fc.option(fc.stringMatching(/^[0-9][A-Za-z0-9_.]{0,6}$/), { nil: undefined }), wheelTag, wheelTag, wheelTag);

@@ -48,7 +48,12 @@ import { assertInside, encodeText, evilString, longString, nameish, storagePathP
 /** Runs per property and dialect; ARCA_PROPERTY_RUNS scales them (e.g. 10 for a long soak). */
 const SCALE = Number(process.env.ARCA_PROPERTY_RUNS ?? 1) || 1;
 /** `examples` run first, every time: well-formed requests, so each kind of repository stores something. */
-const runs = (n: number, examples: unknown[][] = []) => ({ numRuns: Math.max(1, Math.round(n * SCALE)), examples: examples as never[] });
+const runs = (n: number, examples: unknown[][] = []) => ({
+  numRuns: Math.max(1, Math.round(n * SCALE)),
+  examples: examples as never[],
+  // A failure's shrinking ends in time for its counterexample to be reported within the test's limit.
+  interruptAfterTimeLimit: SCALE > 1 ? undefined : 45_000,
+});
 
 /** The admin, through inject(): how the examples are sent. */
 const ADMIN = { auth: ADMIN_AUTH as string | undefined, verbatim: false, forwarded: undefined as Record<string, string> | undefined };

@@ -49,8 +49,10 @@ import {
 } from './name-arbitraries.js';
 import { distributionFilename, mavenLayoutPath, npmName, ociDigest, ociName, ociReference, pep440, propertyString, pypiProject, semver } from './format-arbitraries.js';
 
+/** Runs per property; ARCA_PROPERTY_RUNS scales them (e.g. 10 for a long soak). */
+const SCALE = Number(process.env.ARCA_PROPERTY_RUNS ?? 1) || 1;
 const RUNS = 3000;
-const run = (property: fc.IProperty<never> | fc.IProperty<any>, numRuns = RUNS) => fc.assert(property, { numRuns });
+const run = (property: fc.IProperty<never> | fc.IProperty<any>, numRuns = RUNS) => fc.assert(property, { numRuns: Math.round(numRuns * SCALE) });
 
 /** Every property a request can set must be storable: the rules of the storage API's keys and values. */
 function assertStorableProperties(props: Record<string, string[]>, input: unknown): void {
