@@ -1,4 +1,5 @@
 import { ArcaError } from './errors.js';
+import { checkPropertyKey, checkPropertyValue, valuesOf } from './properties.js';
 
 /** Longest repository-relative path we accept, in characters. */
 export const MAX_PATH_LENGTH = 1024;
@@ -41,13 +42,14 @@ export function checkSegment(seg: string): void {
   if (Buffer.byteLength(seg) > MAX_SEGMENT_BYTES) throw invalid(`Path segment longer than ${MAX_SEGMENT_BYTES} bytes`);
 }
 
+/** Adds one `key=value` matrix parameter; a key or value that cannot be a property is refused (BAD_REQUEST). */
 function addMatrix(target: MatrixParams, raw: string): void {
   if (raw === '') return;
   const eq = raw.indexOf('=');
   const key = decodeSegment(eq < 0 ? raw : raw.slice(0, eq)).trim();
   if (key === '') return;
   const value = eq < 0 ? '' : decodeSegment(raw.slice(eq + 1));
-  (target[key] ??= []).push(value);
+  valuesOf(target, checkPropertyKey(key)).push(checkPropertyValue(value));
 }
 
 /**
@@ -88,6 +90,15 @@ export function normalizeRelPath(path: string): string {
   const joined = segs.join('/');
   if (joined.length > MAX_PATH_LENGTH) throw invalid(`Path longer than ${MAX_PATH_LENGTH} characters`);
   return joined;
+}
+
+/**
+ * Throws INVALID_PATH unless `path` is a canonical path below a repository root — what
+ * normalizeRelPath returns, not the root itself. The item store checks every path it writes
+ * with this, so a name a format builds from request text can never leave its repository.
+ */
+export function checkItemPath(path: string): void {
+  if (path === '' || normalizeRelPath(path) !== path) throw invalid(`'${path.slice(0, 200)}' is not a valid path below a repository root`);
 }
 
 export function parentOf(path: string): string {

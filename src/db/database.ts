@@ -3,6 +3,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type Selectable } from 'kysely';
 import type { Pool } from 'pg';
 import type { DatabaseConfig } from '../config/db-config.js';
+import { NulGuardPlugin } from './nul-guard.js';
 import type { ItemsTable, Schema } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgresql' | 'mysql';
@@ -72,6 +73,7 @@ export function openSqlite(file: string): Database {
   raw.pragma('foreign_keys = ON');
   const db = new Kysely<Schema>({
     dialect: new ImmediateSqliteDialect({ database: cachedStatements(raw) as unknown as BetterSqlite3.Database }),
+    plugins: [new NulGuardPlugin()],
   });
   let byKey: BetterSqlite3.Statement | undefined;
   return {
@@ -105,7 +107,7 @@ export async function openPostgres(config: DatabaseConfig): Promise<Database> {
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
   });
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }), plugins: [new NulGuardPlugin()] });
   return {
     db,
     dialect: 'postgresql',
@@ -151,7 +153,7 @@ export async function openMysql(config: DatabaseConfig): Promise<Database> {
     conn.query("set session sql_mode = concat(@@sql_mode, ',STRICT_ALL_TABLES')");
   });
   const promisePool = pool.promise();
-  const db = new Kysely<Schema>({ dialect: new MysqlDialect({ pool }) });
+  const db = new Kysely<Schema>({ dialect: new MysqlDialect({ pool }), plugins: [new NulGuardPlugin()] });
   const internals = pool as unknown as { _allConnections?: { length: number }; _freeConnections?: { length: number }; _connectionQueue?: { length: number } };
   return {
     db,

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { MD5_PENDING, sha1Hex } from '../core/digests.js';
-import { ancestorsOf, nameOf, parentOf } from '../core/paths.js';
+import { ancestorsOf, checkItemPath, nameOf, parentOf } from '../core/paths.js';
+import { checkPropertyKey, checkPropertyValue, valuesOf } from '../core/properties.js';
 import type { Database } from './database.js';
 import { orIgnore } from './dialect.js';
 import type { BinariesTable, ItemsTable, Schema } from './schema.js';
@@ -46,6 +47,7 @@ export async function listDescendants(db: Db, repo: string, folder: string): Pro
 
 /** Creates the missing ancestor folders of `fullPath` (and the path itself when `includeSelf`). */
 export async function ensureFolders(db: Db, repo: string, fullPath: string, user: string, now: number, includeSelf = false): Promise<void> {
+  if (fullPath !== '') checkItemPath(fullPath);
   const folders = ancestorsOf(fullPath);
   if (includeSelf && fullPath !== '') folders.push(fullPath);
   if (folders.length === 0) return;
@@ -94,6 +96,7 @@ export interface NewFile {
 
 /** Inserts or replaces a file item. Properties of a replaced file are dropped. */
 export async function putFile(db: Db, f: NewFile): Promise<{ row: ItemRow; replaced: ItemRow | undefined }> {
+  checkItemPath(f.fullPath);
   const key = pathKey(f.repo, f.fullPath);
   const previous = await db.selectFrom('items').selectAll().where('path_key', '=', key).executeTakeFirst();
   if (previous?.type === 'folder') throw new FolderConflict(f.fullPath);
@@ -160,7 +163,7 @@ export async function getProperties(db: Db, itemIds: number[]): Promise<Map<numb
       .execute();
     for (const r of rows) {
       const m = out.get(r.item_id) ?? {};
-      (m[r.prop_key] ??= []).push(r.prop_value);
+      valuesOf(m, r.prop_key).push(r.prop_value);
       out.set(r.item_id, m);
     }
   }
@@ -171,6 +174,7 @@ export async function getProperties(db: Db, itemIds: number[]): Promise<Map<numb
 export async function setProperties(db: Db, itemId: number, props: PropertyMap): Promise<void> {
   const keys = Object.keys(props);
   if (keys.length === 0) return;
+  for (const k of keys) props[checkPropertyKey(k)].forEach(checkPropertyValue);
   await db.deleteFrom('item_props').where('item_id', '=', itemId).where('prop_key', 'in', keys).execute();
   const values = keys.flatMap((k) => props[k].map((v) => ({ item_id: itemId, prop_key: k, prop_value: v })));
   if (values.length > 0) await db.insertInto('item_props').values(values).execute();

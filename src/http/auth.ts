@@ -76,7 +76,14 @@ export function requireAuthenticated(request: FastifyRequest): void {
 export async function baseUrl(ctx: AppContext, request: FastifyRequest): Promise<string> {
   const custom = (await ctx.settings.get()).urlBase;
   if (custom) return custom.replace(/\/+$/, '');
-  const proto = (request.headers['x-forwarded-proto'] as string | undefined)?.split(',')[0].trim() || request.protocol;
-  const host = (request.headers['x-forwarded-host'] as string | undefined)?.split(',')[0].trim() || request.headers.host || 'localhost';
+  // What a proxy or client claims is used only when it is a scheme and a host: it becomes
+  // absolute URLs, Location headers and the token realm (an URL that does not parse is a 500).
+  const forwardedProto = (request.headers['x-forwarded-proto'] as string | undefined)?.split(',')[0].trim().toLowerCase();
+  const proto = forwardedProto === 'http' || forwardedProto === 'https' ? forwardedProto : request.protocol;
+  const hosts = [(request.headers['x-forwarded-host'] as string | undefined)?.split(',')[0].trim(), request.headers.host];
+  const host = hosts.find((h) => h !== undefined && HOST.test(h) && URL.canParse(`http://${h}/`)) ?? 'localhost';
   return `${proto}://${host}/artifactory`;
 }
+
+/** A host name, IPv4 or bracketed IPv6 address, with an optional port. */
+const HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;

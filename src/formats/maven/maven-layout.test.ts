@@ -5,7 +5,7 @@ import { compareVersions, sortVersions } from './maven-version.js';
 describe('maven layout', () => {
   it('parses release artifacts with and without classifiers and compound extensions', () => {
     expect(parseArtifactPath('org/example/lib/1.2.3/lib-1.2.3.jar')).toEqual({
-      groupId: 'org.example', artifactId: 'lib', baseVersion: '1.2.3', version: '1.2.3', classifier: '', extension: 'jar', snapshot: false, timestamp: undefined, buildNumber: undefined,
+      groupId: 'org.example', groupPath: 'org/example', artifactId: 'lib', baseVersion: '1.2.3', version: '1.2.3', classifier: '', extension: 'jar', snapshot: false, timestamp: undefined, buildNumber: undefined,
     });
     expect(parseArtifactPath('org/example/lib/1.2.3/lib-1.2.3-sources.jar')).toMatchObject({ classifier: 'sources', extension: 'jar' });
     expect(parseArtifactPath('org/example/lib/1.2.3/lib-1.2.3.tar.gz')).toMatchObject({ classifier: '', extension: 'tar.gz' });

@@ -9,6 +9,8 @@ export const METADATA_FILE = 'maven-metadata.xml';
 
 export interface MavenArtifactPath {
   groupId: string;
+  /** The group folders as they are in the path (`org/example`): where the artifact folder is. */
+  groupPath: string;
   artifactId: string;
   /** The version folder (`1.0`, `1.0-SNAPSHOT`). */
   baseVersion: string;
@@ -30,6 +32,7 @@ export function parseArtifactPath(path: string): MavenArtifactPath | undefined {
   const file = segs[segs.length - 1];
   const baseVersion = segs[segs.length - 2];
   const artifactId = segs[segs.length - 3];
+  const groupPath = segs.slice(0, -3).join('/');
   const groupId = segs.slice(0, -3).join('.');
   if (file === METADATA_FILE || !file.startsWith(`${artifactId}-`)) return undefined;
   const rest = file.slice(artifactId.length + 1);
@@ -62,7 +65,7 @@ export function parseArtifactPath(path: string): MavenArtifactPath | undefined {
     extension = tail.slice(1);
   }
   if (extension === '') return undefined;
-  return { groupId, artifactId, baseVersion, version, classifier, extension, snapshot, timestamp, buildNumber };
+  return { groupId, groupPath, artifactId, baseVersion, version, classifier, extension, snapshot, timestamp, buildNumber };
 }
 
 function escapeRegExp(s: string): string {
@@ -84,9 +87,13 @@ export function metadataLocation(path: string): MetadataLocation | undefined {
   return { level: 'other', folder };
 }
 
-/** The artifact folder (`g/a`) and the version folder (`g/a/1.0`) of an artifact path. */
+/**
+ * The artifact folder (`g/a`) and the version folder (`g/a/1.0`) of an artifact path: the
+ * folders the file is in, whatever dots its group folders hold (rebuilding them from the
+ * groupId would turn a folder `.x` into `/x`, outside the repository).
+ */
 export function foldersOf(p: MavenArtifactPath): { artifactFolder: string; versionFolder: string } {
-  const artifactFolder = `${p.groupId.replace(/\./g, '/')}/${p.artifactId}`;
+  const artifactFolder = `${p.groupPath}/${p.artifactId}`;
   return { artifactFolder, versionFolder: `${artifactFolder}/${p.baseVersion}` };
 }
 

@@ -5,7 +5,7 @@
  */
 import { ArcaError } from '../../core/errors.js';
 import { highestVersion, distTagProblem } from './semver.js';
-import { nextRevision, personOf, type PackageDocument, type Person, type VersionManifest } from './packument.js';
+import { nextRevision, own, personOf, type PackageDocument, type Person, type VersionManifest } from './packument.js';
 import type { PublishRequest } from './publish.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -26,7 +26,7 @@ function finish(doc: PackageDocument, now: string): PackageDocument {
 
 /** Keeps `latest` on an existing version: the highest remaining one when its version went away. */
 function repairLatest(doc: PackageDocument): void {
-  for (const [tag, v] of Object.entries(doc['dist-tags'])) if (!doc.versions[v]) delete doc['dist-tags'][tag];
+  for (const [tag, v] of Object.entries(doc['dist-tags'])) if (!own(doc.versions, v)) delete doc['dist-tags'][tag];
   if (!doc['dist-tags'].latest) {
     const top = highestVersion(Object.keys(doc.versions));
     if (top) doc['dist-tags'].latest = top;
@@ -63,7 +63,7 @@ export function setDistTag(doc: PackageDocument, tag: string, version: unknown, 
   const problem = distTagProblem(tag);
   if (problem) throw bad(`Invalid dist-tag: ${problem}`);
   if (typeof version !== 'string') throw bad('The body of a dist-tag PUT is the version as a JSON string, e.g. "1.2.3"');
-  if (!doc.versions[version]) throw bad(`Version ${version} of ${doc.name} does not exist`);
+  if (!own(doc.versions, version)) throw bad(`Version ${version} of ${doc.name} does not exist`);
   const next = clone(doc);
   next['dist-tags'][tag] = version;
   return finish(next, now);
@@ -71,7 +71,7 @@ export function setDistTag(doc: PackageDocument, tag: string, version: unknown, 
 
 export function removeDistTag(doc: PackageDocument, tag: string, now: string): PackageDocument {
   if (tag === 'latest') throw bad(`The 'latest' dist-tag of ${doc.name} cannot be removed; point it at another version instead`);
-  if (doc['dist-tags'][tag] === undefined) throw new ArcaError('NOT_FOUND', `${doc.name} has no dist-tag '${tag}'`);
+  if (own(doc['dist-tags'], tag) === undefined) throw new ArcaError('NOT_FOUND', `${doc.name} has no dist-tag '${tag}'`);
   const next = clone(doc);
   delete next['dist-tags'][tag];
   return finish(next, now);
@@ -110,7 +110,7 @@ export function applyPackumentUpdate(doc: PackageDocument, body: unknown, now: s
   if (rev !== undefined) checkRevision(doc, rev);
   const next = clone(doc);
   for (const [v, m] of Object.entries(body.versions)) {
-    if (!next.versions[v]) throw bad(`Version ${v} of ${doc.name} does not exist; a new version is published with its tarball`);
+    if (!own(next.versions, v)) throw bad(`Version ${v} of ${doc.name} does not exist; a new version is published with its tarball`);
     if (!isObject(m)) throw bad(`Version ${v} is not an object`);
     const dep = m.deprecated;
     if (dep !== undefined && typeof dep !== 'string') throw bad(`'deprecated' of version ${v} must be a string`);
@@ -130,7 +130,7 @@ export function applyPackumentUpdate(doc: PackageDocument, body: unknown, now: s
       if (!isObject(body['dist-tags'])) throw bad("'dist-tags' must be an object");
       next['dist-tags'] = {};
       for (const [tag, v] of Object.entries(body['dist-tags'])) {
-        if (typeof v !== 'string' || !next.versions[v]) continue;
+        if (typeof v !== 'string' || !own(next.versions, v)) continue;
         const problem = distTagProblem(tag);
         if (problem) throw bad(`Invalid dist-tag: ${problem}`);
         next['dist-tags'][tag] = v;

@@ -7,6 +7,8 @@
  *   `.npm/{name}/package.json`        the package document (see packument.ts)
  */
 import { ArcaError } from '../../core/errors.js';
+import { MAX_SEGMENT_BYTES } from '../../core/paths.js';
+import { parseSemver } from './semver.js';
 
 export const MAX_NAME_LENGTH = 214;
 /** Folder holding one package document per package. */
@@ -112,14 +114,17 @@ export function splitPackagePath(rawPath: string): PackageRequestPath {
 
 /**
  * The version a tarball file name stands for, or undefined when the name is not
- * `{name}-{version}.tgz`. Both `@scope/pkg-1.0.0.tgz` (the form npm publishes) and
- * `pkg-1.0.0.tgz` (the form the public registry serves for scoped packages) are accepted.
+ * `{name}-{version}.tgz` with a semantic version. Both `@scope/pkg-1.0.0.tgz` (the form npm
+ * publishes) and `pkg-1.0.0.tgz` (the form the public registry serves for scoped packages)
+ * are accepted. Only a valid version whose file name fits a path segment (never a `/`, `..`
+ * or a backslash) reaches a storage path.
  */
 export function versionOfTarball(pkg: PackageName, file: string): string | undefined {
   if (!file.endsWith('.tgz')) return undefined;
   const stem = file.slice(0, -4);
   for (const prefix of [`${pkg.name}-`, `${pkg.base}-`]) {
-    if (stem.startsWith(prefix) && stem.length > prefix.length) return stem.slice(prefix.length);
+    const version = stem.slice(prefix.length);
+    if (stem.startsWith(prefix) && parseSemver(version) && tarballFileName(pkg.base, version).length <= MAX_SEGMENT_BYTES) return version;
   }
   return undefined;
 }

@@ -92,6 +92,14 @@ const ABBREVIATED_VERSION_FIELDS = [
 /** Fields copied to the top level from the latest version (npm registry docs). */
 const HOISTED_FIELDS = ['author', 'bugs', 'contributors', 'description', 'homepage', 'keywords', 'license', 'repository', 'readme', 'readmeFilename'] as const;
 
+/**
+ * `record[key]` when `key` is the record's own entry. Versions and dist-tags are looked up by
+ * names from requests: `constructor` or `__proto__` must not reach Object's prototype.
+ */
+export function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 /** True for a tarball value that is a repository-relative path rather than a URL. */
 export function isRelativeTarball(tarball: string): boolean {
   return !/^[a-z][a-z0-9+.-]*:/i.test(tarball);
@@ -113,7 +121,7 @@ export function nextRevision(doc: Omit<PackageDocument, '_rev'> & { _rev?: strin
 /** The version `latest` points at, or the highest one when the tag is missing. */
 export function latestVersion(doc: PackageDocument): string | undefined {
   const tagged = doc['dist-tags'].latest;
-  if (tagged && doc.versions[tagged]) return tagged;
+  if (tagged && own(doc.versions, tagged)) return tagged;
   return highestVersion(Object.keys(doc.versions));
 }
 

@@ -5,6 +5,7 @@
  * package.json on the way; this module checks the document against them.
  */
 import { ArcaError } from '../../core/errors.js';
+import { checkItemPath } from '../../core/paths.js';
 import { checkTarball, type TarballDigests } from './integrity.js';
 import { parsePackageName, tarballFileName, tarballPath } from './names.js';
 import type { VersionManifest } from './packument.js';
@@ -67,6 +68,8 @@ export function parsePublish(body: unknown, urlName: string, tarball: TarballFac
   if (versionKeys.length !== 1) throw bad(`A publish carries exactly one version, this one carries ${versionKeys.length}`);
   const version = versionKeys[0];
   if (!parseSemver(version)) throw bad(`Invalid version '${version}': not a valid semantic version`);
+  // A long name with a long version makes a tarball file name no file system (or the items table) holds.
+  checkItemPath(tarballPath(name, version));
   const raw = body.versions[version];
   if (!isObject(raw)) throw bad(`Version '${version}' is not an object`);
   if (raw.name !== name) throw bad(`The version object names '${String(raw.name)}', the package is '${name}'`);

@@ -75,7 +75,10 @@ export function highestVersion(versions: string[]): string | undefined {
 export function distTagProblem(tag: string): string | undefined {
   if (typeof tag !== 'string' || tag === '') return 'a dist-tag cannot be empty';
   if (tag.length > 128) return 'a dist-tag is at most 128 characters';
-  if (encodeURIComponent(tag) !== tag) return `dist-tag '${tag}' must be URL-safe (letters, digits and -._~!*'())`;
+  // Stored as a key of the document's dist-tags object, where this name is the prototype.
+  if (tag === '__proto__') return "'__proto__' cannot be a dist-tag";
+  // What encodeURIComponent leaves as it is (which throws on a lone surrogate, so it is not asked).
+  if (!/^[A-Za-z0-9\-_.~!*'()]+$/.test(tag)) return `dist-tag '${tag}' must be URL-safe (letters, digits and -._~!*'())`;
   if (/^[v=]?(\d+|[xX*])([.+-]|$)/.test(tag) || /[<>^~|]/.test(tag)) return `dist-tag '${tag}' looks like a version or a semver range`;
   return undefined;
 }

@@ -5,7 +5,7 @@
  */
 import { ArcaError } from '../../core/errors.js';
 import { escapeName, parsePackageName, tarballPath, versionOfTarball } from './names.js';
-import { isRelativeTarball, type PackageDocument, type VersionManifest } from './packument.js';
+import { isRelativeTarball, own, type PackageDocument, type VersionManifest } from './packument.js';
 import { compareVersions, parseSemver } from './semver.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -24,7 +24,7 @@ export function fromUpstream(raw: unknown, name: string): PackageDocument {
     versions[v] = { ...(m as VersionManifest), dist: { ...(m.dist as VersionManifest['dist']), tarball: tarballPath(name, v) } };
   }
   const tags: Record<string, string> = {};
-  if (isObject(raw['dist-tags'])) for (const [t, v] of Object.entries(raw['dist-tags'])) if (typeof v === 'string' && versions[v]) tags[t] = v;
+  if (isObject(raw['dist-tags'])) for (const [t, v] of Object.entries(raw['dist-tags'])) if (typeof v === 'string' && own(versions, v)) tags[t] = v;
   const time: Record<string, string> = {};
   if (isObject(raw.time)) for (const [k, v] of Object.entries(raw.time)) if (typeof v === 'string') time[k] = v;
   time.modified ??= new Date(0).toISOString();

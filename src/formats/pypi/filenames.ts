@@ -44,10 +44,14 @@ function checkSafe(filename: string): string | undefined {
   return undefined;
 }
 
+/** A wheel's PEP 658 metadata is stored beside it as `{file}.metadata`: both names must fit in a path segment. */
+const MAX_WHEEL_FILENAME = 255 - '.metadata'.length;
+
 export function parseWheelFilename(filename: string): ParseResult {
   const unsafe = checkSafe(filename);
   if (unsafe) return fail(unsafe);
   if (!filename.endsWith('.whl')) return fail(`'${filename}' is not a wheel: the name must end in .whl`);
+  if (filename.length > MAX_WHEEL_FILENAME) return fail(`the wheel file name is longer than ${MAX_WHEEL_FILENAME} characters`);
   const parts = filename.slice(0, -4).split('-');
   if (parts.length !== 5 && parts.length !== 6) {
     return fail(`'${filename}' is not a valid wheel file name: expected {name}-{version}(-{build})?-{python}-{abi}-{platform}.whl`);

@@ -13,7 +13,7 @@ import {
   setDistTag,
 } from '../../formats/npm/document.js';
 import { tarballPath, versionOfTarball, parsePackageName } from '../../formats/npm/names.js';
-import { ABBREVIATED_TYPE, renderFull, wantsAbbreviated, type PackageDocument } from '../../formats/npm/packument.js';
+import { ABBREVIATED_TYPE, own, renderFull, wantsAbbreviated, type PackageDocument } from '../../formats/npm/packument.js';
 import { parsePublish } from '../../formats/npm/publish.js';
 import { PUBLISH_LIMITS, receivePublishBody } from '../../formats/npm/publish-body.js';
 import type { RepoConfig } from '../../services/repositories.js';
@@ -58,8 +58,8 @@ export async function getVersion(call: NpmCall, name: string, spec: string) {
   const resolved = await readDocument(call, name);
   if (!resolved) throw notFound(name);
   const doc = resolved.doc;
-  const version = doc.versions[spec] ? spec : doc['dist-tags'][spec];
-  if (!version || !doc.versions[version]) throw new ArcaError('NOT_FOUND', `Version or tag '${spec}' of ${name} not found`);
+  const version = own(doc.versions, spec) ? spec : own(doc['dist-tags'], spec);
+  if (!version || !own(doc.versions, version)) throw new ArcaError('NOT_FOUND', `Version or tag '${spec}' of ${name} not found`);
   const full = renderFull({ ...doc, versions: { [version]: doc.versions[version] } }, await registryUrl(call)) as PackageDocument;
   return sendJson(call.reply, 200, full.versions[version]);
 }

@@ -152,7 +152,11 @@ function prepare(ctx: AppContext, request: FastifyRequest): Promise<Prepared> {
       const t = targetOf(tail, repoKey !== undefined);
       if ('name' in t) {
         const write = method !== 'GET' && method !== 'HEAD';
-        request.oci.scope = `repository:${repoKey === undefined ? t.name : `${repoKey}/${t.name}`}:${write ? 'pull,push' : 'pull'}`;
+        const full = repoKey === undefined ? t.name : `${repoKey}/${t.name}`;
+        // The scope goes into a 401's WWW-Authenticate header: only a name of the characters
+        // repository keys and image names are made of (a control character or a quote would
+        // break the header; the name is refused later anyway).
+        if (/^[A-Za-z0-9._/-]+$/.test(full)) request.oci.scope = `repository:${full}:${write ? 'pull,push' : 'pull'}`;
       }
       await ociAuthenticate(ctx, request);
       return { prefix, repoKey, tail, query, t };

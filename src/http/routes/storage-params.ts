@@ -1,10 +1,10 @@
 import { ArcaError } from '../../core/errors.js';
+import { checkPropertyKey, checkPropertyValue, valuesOf } from '../../core/properties.js';
 import type { PropertyMap } from '../../db/items.js';
 
 /** Query-string parsing of the storage API: flags and the `properties` syntax (REST-API.md §1–§2). */
 
-export const MAX_PROPERTY_KEY = 255;
-export const MAX_PROPERTY_VALUE = 4000;
+export { MAX_PROPERTY_KEY, MAX_PROPERTY_VALUE } from '../../core/properties.js';
 
 function bad(message: string): ArcaError {
   return new ArcaError('BAD_REQUEST', message);
@@ -65,14 +65,6 @@ export function nonNegativeInt(query: Record<string, unknown>, name: string): nu
   return Number(s);
 }
 
-function checkKey(key: string): string {
-  if (key === '') throw bad('A property key must not be empty');
-  if (key.length > MAX_PROPERTY_KEY) throw bad(`Property key longer than ${MAX_PROPERTY_KEY} characters`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\s\u0000-\u001f\u007f=;,]/.test(key)) throw bad(`Invalid property key '${key}': no spaces, control characters, '=', ';' or ','`);
-  return key;
-}
-
 /** Splits on `,` except where a backslash escapes it (`\,` is a literal comma, as the JFrog CLI sends). */
 export function splitValues(s: string): string[] {
   const out: string[] = [];
@@ -91,11 +83,9 @@ export function splitValues(s: string): string[] {
 }
 
 function addValues(props: PropertyMap, key: string, values: string[]): void {
-  const list = (props[checkKey(key)] ??= []);
+  const list = valuesOf(props, checkPropertyKey(key));
   for (const v of values) {
-    // eslint-disable-next-line no-control-regex
-    if (/[\u0000]/.test(v)) throw bad('Property values must not contain NUL characters');
-    if (v.length > MAX_PROPERTY_VALUE) throw bad(`Property value longer than ${MAX_PROPERTY_VALUE} characters`);
+    checkPropertyValue(v);
     if (!list.includes(v)) list.push(v);
   }
 }
@@ -129,5 +119,5 @@ export function parsePropertyKeys(raw: string): string[] {
     .split(',')
     .map((k) => k.trim())
     .filter((k) => k !== '');
-  return [...new Set(keys.map(checkKey))];
+  return [...new Set(keys.map(checkPropertyKey))];
 }
