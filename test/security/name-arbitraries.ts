@@ -71,6 +71,17 @@ export function attempt<T>(parse: () => T): Outcome<T> {
   }
 }
 
+/** `attempt` for an asynchronous parser (one that reads a stream, such as an npm publish body). */
+export async function attemptAsync<T>(parse: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await parse() };
+  } catch (err) {
+    const status = statusOf(err);
+    if (status < 400 || status > 499) throw new Error(`refused with status ${status}: ${(err as Error).message}`, { cause: err });
+    return { ok: false, status };
+  }
+}
+
 /** Longest repository-relative path and segment the store and the database hold. */
 export const MAX_STORED_PATH = 1024;
 export const MAX_STORED_SEGMENT_BYTES = 255;

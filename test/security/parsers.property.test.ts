@@ -17,9 +17,8 @@ import { blobLinkPath, digestFolder, referrerLinkPath, tagFolder, uploadPartPath
 import { isValidName, parseDigest, parseReference, splitName } from '../../src/formats/docker/reference.js';
 import { foldersOf, metadataLocation, parseArtifactPath } from '../../src/formats/maven/maven-layout.js';
 import { documentPath, parsePackageName, splitPackagePath, tarballPath, versionOfTarball } from '../../src/formats/npm/names.js';
-import { parsePublish } from '../../src/formats/npm/publish.js';
 import { distTagProblem } from '../../src/formats/npm/semver.js';
-import { packPackage, publishBody } from '../../src/formats/npm/testing/pack.js';
+import { packPackage, publishBody, publishRequestOf } from '../../src/formats/npm/testing/pack.js';
 import { parseDistributionFilename } from '../../src/formats/pypi/filenames.js';
 import { isValidProjectName, normalizeProjectName } from '../../src/formats/pypi/names.js';
 import { normalizeVersion } from '../../src/formats/pypi/versions.js';
@@ -41,6 +40,7 @@ import {
   Acceptance,
   assertInside,
   attempt,
+  attemptAsync,
   evilString,
   nameish,
   segmentPath,
@@ -52,7 +52,13 @@ import { distributionFilename, mavenLayoutPath, npmName, ociDigest, ociName, oci
 /** Runs per property; ARCA_PROPERTY_RUNS scales them (e.g. 10 for a long soak). */
 const SCALE = Number(process.env.ARCA_PROPERTY_RUNS ?? 1) || 1;
 const RUNS = 3000;
-const run = (property: fc.IProperty<never> | fc.IProperty<any>, numRuns = RUNS) => fc.assert(property, { numRuns: Math.round(numRuns * SCALE) });
+/** Checks a property with the file's run count (scaled by ARCA_PROPERTY_RUNS); an asynchronous one returns a promise. */
+function run(property: fc.IProperty<any>, numRuns?: number): void;
+function run(property: fc.IAsyncProperty<any>, numRuns?: number): Promise<void>;
+function run(property: fc.IProperty<any> | fc.IAsyncProperty<any>, numRuns = RUNS): void | Promise<void> {
+  const params = { numRuns: Math.round(numRuns * SCALE) };
+  return 'isAsync' in property && property.isAsync() ? fc.assert(property as fc.IAsyncProperty<any>, params) : fc.assert(property as fc.IProperty<any>, params);
+}
 
 /** Every property a request can set must be storable: the rules of the storage API's keys and values. */
 function assertStorableProperties(props: Record<string, string[]>, input: unknown): void {
@@ -171,12 +177,12 @@ describe('npm package names (formats/npm/names.ts)', () => {
     seen.assertBoth(100);
   });
 
-  it('parsePublish: a value or a 4xx; the tarball of an accepted publish maps to a path inside the repository', () => {
+  it('parsePublish: a value or a 4xx; the tarball of an accepted publish maps to a path inside the repository', async () => {
     const seen = new Acceptance();
-    run(
-      fc.property(npmName, semver, fc.oneof(fc.constant('latest'), evilString), (name, version, tag) => {
+    await run(
+      fc.asyncProperty(npmName, semver, fc.oneof(fc.constant('latest'), evilString), async (name, version, tag) => {
         const body = publishBody(packPackage({ name, version }), { tag });
-        const out = attempt(() => parsePublish(body, name));
+        const out = await attemptAsync(() => publishRequestOf(body, name));
         seen.note(out.ok);
         if (out.ok) assertInside(tarballPath(out.value.name, out.value.version), { name, version });
       }),
@@ -374,11 +380,11 @@ describe('regressions: counterexamples the properties found', () => {
     expect(versionOfTarball(parsePackageName('@s/a'), '@s/a-1.0.0-rc.1.tgz')).toBe('1.0.0-rc.1');
   });
 
-  it('a publish whose tarball file name would exceed 255 bytes is a 400', () => {
+  it('a publish whose tarball file name would exceed 255 bytes is a 400', async () => {
     const name = 'a'.repeat(200);
     const version = `1.0.0-${'b'.repeat(60)}`;
-    expect(attempt(() => parsePublish(publishBody(packPackage({ name, version })), name))).toEqual({ ok: false, status: 400 });
-    expect(attempt(() => parsePublish(publishBody(packPackage({ name, version: '1.0.0' })), name)).ok).toBe(true);
+    expect(await attemptAsync(() => publishRequestOf(publishBody(packPackage({ name, version })), name))).toEqual({ ok: false, status: 400 });
+    expect((await attemptAsync(() => publishRequestOf(publishBody(packPackage({ name, version: '1.0.0' })), name))).ok).toBe(true);
   });
 
   it('a wheel whose {file}.metadata would exceed 255 bytes is refused', () => {
