@@ -4,7 +4,7 @@
  * bodies that carry them.
  */
 import { createDeflateRaw, createGzip, crc32 } from 'node:zlib';
-import { publishBody } from '../../src/formats/npm/testing/pack.js';
+import { publishBody, tarHeader } from '../../src/formats/npm/testing/pack.js';
 import { multipartBody, twineFields } from './pypi-fixtures.js';
 
 const MiB = 1024 * 1024;
@@ -30,21 +30,6 @@ async function compress(kind: 'gzip' | 'deflate-raw', head: Buffer, fill: number
   z.end();
   await done;
   return { data: Buffer.concat(out), crc: crc >>> 0, length: head.length + size + tail.length };
-}
-
-function tarHeader(path: string, size: number): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(path, 0, 100, 'utf8');
-  h.write('0000644\0', 100, 'ascii');
-  h.write(size.toString(8).padStart(11, '0') + '\0', 124, 'ascii');
-  h.write('        ', 148, 'ascii');
-  h.write('0', 156, 'ascii');
-  h.write('ustar\0', 257, 'ascii');
-  h.write('00', 263, 'ascii');
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'ascii');
-  return h;
 }
 
 /** An npm tarball: a real package.json, then one file of `size` zero bytes (1 GiB gzips to about 1 MiB). */

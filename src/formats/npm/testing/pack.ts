@@ -8,7 +8,8 @@ import { digestsOf, integrityOf, shasumOf } from '../integrity.js';
 import { parsePublish, type PublishRequest, type TarballFacts } from '../publish.js';
 import { receivePublishBody, type ReceivedPublish } from '../publish-body.js';
 
-function header(path: string, size: number, type = '0'): Buffer {
+/** A ustar header of a regular file (type '0') or another entry type. */
+export function tarHeader(path: string, size: number, type = '0'): Buffer {
   const h = Buffer.alloc(512);
   h.write(path, 0, 100, 'utf8');
   h.write('0000644\0', 100, 'ascii');
@@ -31,7 +32,7 @@ export function tgz(files: Record<string, string | Buffer>): Buffer {
   const parts: Buffer[] = [];
   for (const [path, content] of Object.entries(files)) {
     const data = Buffer.isBuffer(content) ? content : Buffer.from(content);
-    parts.push(header(path, data.length), data, Buffer.alloc((512 - (data.length % 512)) % 512));
+    parts.push(tarHeader(path, data.length), data, Buffer.alloc((512 - (data.length % 512)) % 512));
   }
   parts.push(Buffer.alloc(1024));
   return gzipSync(Buffer.concat(parts));
