@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArcaError } from '../core/errors.js';
@@ -20,7 +20,7 @@ const sink = new Writable({
 
 /** One scope per protocol under its own prefix, each throwing the same errors. */
 async function buildTestApp(): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: pino({ level: 'error' }, sink), bodyLimit: 64 });
+  const app: FastifyInstance = Fastify({ loggerInstance: pino({ level: 'error' }, sink) as FastifyBaseLogger, bodyLimit: 64 });
   const scopes: [string, ErrorRenderer, ErrorHandlerOptions?][] = [
     ['jfrog', jfrogRenderer],
     ['npm', npmRenderer],
@@ -70,7 +70,7 @@ describe('errorHandlerFor', () => {
       const res = await app.inject({ url: `/${prefix}/locked`, headers: { host: 'reg.example' } });
       expect(res.statusCode).toBe(401);
       expect(res.headers['retry-after']).toBe('2');
-      bodies[prefix] = res.headers['content-type']?.startsWith('application/json') ? res.json() : res.body;
+      bodies[prefix] = String(res.headers['content-type']).startsWith('application/json') ? res.json() : res.body;
       if (prefix === 'oci') {
         expect(res.headers['www-authenticate']).toEqual(['Bearer realm="http://reg.example/v2/token"', 'Basic realm="Arca"']);
         expect(res.headers['docker-distribution-api-version']).toBe('registry/2.0');
