@@ -4,10 +4,9 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, ty
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { storePath } from '../config/binarystore.js';
-import { ConfigError } from '../config/master-key.js';
 import { PRIVATE_DIR_MODE } from '../config/private-modes.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { ArcaError, fromSystemError } from '../core/errors.js';
+import { ArcaError, fromSystemError, ConfigError } from '../core/errors.js';
 import type { BinaryProvider, ByteRange, StagedBinary, StageOptions } from './binary-provider.js';
 import type { BuildContext, ProviderNode, ProviderType } from './chain/types.js';
 import { cleanStaleFiles, stageToFile } from './wrappers/staging-file.js';

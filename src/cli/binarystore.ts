@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { homeLayout } from '../config/home.js';
-import { ConfigError } from '../config/master-key.js';
+import { ConfigError } from '../core/errors.js';
 import { resolveNodeIdentity } from '../config/node-identity.js';
 import { SystemConfig } from '../config/system-yaml.js';
 import { readBinarystoreXml } from '../config/binarystore.js';

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/master-key.js';
+import { ConfigError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Database } from '../db/database.js';
 import { orIgnore } from '../db/dialect.js';

@@ -1,9 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { X2jOptions } from 'fast-xml-parser';
-import { isArcaError } from '../core/errors.js';
+import { isArcaError, ConfigError } from '../core/errors.js';
 import { parseXml } from '../core/xml.js';
-import { ConfigError } from './master-key.js';
 
 export const DEFAULT_BINARYSTORE_XML = `<config version="1">
     <chain template="file-system"/>

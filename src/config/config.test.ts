@@ -6,7 +6,8 @@ import { encryptSecret } from '../core/secrets.js';
 import { loadBinarystoreConfig } from './binarystore.js';
 import { parseMysqlUrl, parsePostgresUrl, resolveDatabaseConfig } from './db-config.js';
 import { ensureHome, homeLayout } from './home.js';
-import { ConfigError, loadMasterKey } from './master-key.js';
+import { ConfigError } from '../core/errors.js';
+import { loadMasterKey } from './master-key.js';
 import { SystemConfig } from './system-yaml.js';
 
 let dir: string;

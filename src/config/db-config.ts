@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { DecryptionError, isEncrypted, revealSecret } from '../core/secrets.js';
-import { ConfigError } from './master-key.js';
+import { ConfigError } from '../core/errors.js';
 import { parseProperties } from './properties.js';
 import type { SystemConfig } from './system-yaml.js';
 

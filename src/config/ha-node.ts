@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { ConfigError } from './master-key.js';
+import { ConfigError } from '../core/errors.js';
 import { parseProperties } from './properties.js';
 
 /** `etc/ha-node.properties`, the seed's per-node HA file. */

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { loadHaNodeProperties, pickInterfaceAddress } from './ha-node.js';
 import type { HomeLayout } from './home.js';
-import { ConfigError } from './master-key.js';
+import { ConfigError } from '../core/errors.js';
 import type { SystemConfig } from './system-yaml.js';
 
 export type TaskAffinity = 'any' | 'none';

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from './master-key.js';
+import { ConfigError } from '../core/errors.js';
 import { parseProperties } from './properties.js';
 
 /**

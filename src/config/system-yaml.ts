@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import YAML from 'yaml';
-import { ConfigError } from './master-key.js';
+import { ConfigError } from '../core/errors.js';
 
 type Scalar = string | number | boolean | undefined;
 

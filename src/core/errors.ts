@@ -1,6 +1,7 @@
 /**
  * The error catalogue. Domain code throws `ArcaError` with a stable code; only the HTTP
- * layer maps a code to a status (see `http/error-handler.ts`).
+ * layer maps a code to a status and headers (see `http/error-mapper.ts`). Every code has a
+ * row in docs/errors.md (checked by `http/errors-documented.test.ts`).
  */
 export const ERROR_CODES = {
   BAD_REQUEST: 'bad request',
@@ -26,6 +27,7 @@ export const ERROR_CODES = {
   METHOD_NOT_ALLOWED: 'method not allowed',
   NOT_IMPLEMENTED: 'not implemented',
   INTERNAL: 'internal error',
+  MISCONFIGURED: 'invalid node configuration',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -39,6 +41,17 @@ export class ArcaError extends Error {
     this.name = 'ArcaError';
     this.code = code;
     this.details = details;
+  }
+}
+
+/**
+ * A node's own configuration (its files, system.yaml keys, environment) is unusable. Thrown
+ * while a node or a CLI command starts; `arca` prints the message and stops.
+ */
+export class ConfigError extends ArcaError {
+  constructor(message: string) {
+    super('MISCONFIGURED', message);
+    this.name = 'ConfigError';
   }
 }
 

@@ -1,5 +1,8 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import { jfrogError, errorHandler } from './error-handler.js';
+import { ArcaError } from '../core/errors.js';
+import { errorHandler, sendError } from './error-handler.js';
+import { mapError } from './error-mapper.js';
+import { jfrogRenderer } from './error-renderers.js';
 import type { AppContext } from './app-context.js';
 import { registerAuth } from './auth.js';
 import type { RequestLog } from './request-log.js';
@@ -52,9 +55,8 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     bodyLimit: 4 * 1024 * 1024,
     // Errors raised before routing (an undecodable URL, say) get the JFrog error body too.
     frameworkErrors: (error, _request, reply) => {
-      const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 400;
       setSecurityHeaders(reply as unknown as FastifyReply);
-      void (reply as unknown as FastifyReply).code(status).send(jfrogError(status, error.message));
+      sendError(reply as unknown as FastifyReply, jfrogRenderer, mapError(error, { beforeRouting: true }));
     },
   });
 
@@ -104,7 +106,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   registerSecurityHeaders(app);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send(jfrogError(404, `No route for ${request.method} ${request.url.split('?')[0]}`));
+    sendError(reply, jfrogRenderer, mapError(new ArcaError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`)));
   });
 
   registerAuth(app, ctx);

@@ -1,59 +1,39 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ArcaError, type ErrorCode } from '../core/errors.js';
+/**
+ * The Fastify error handler of a protocol: the one mapper decides status, code, message and
+ * headers, the protocol's renderer the body. A fault of the server is logged with its stack;
+ * when the response has already started, the socket is closed instead.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { mapError, type MappedError } from './error-mapper.js';
+import { jfrogRenderer, type ErrorRenderer } from './error-renderers.js';
 
-export const STATUS_BY_CODE: Record<ErrorCode, number> = {
-  BAD_REQUEST: 400,
-  INVALID_PATH: 400,
-  INVALID_CONFIG: 400,
-  NOT_FOUND: 404,
-  REPO_NOT_FOUND: 404,
-  ITEM_NOT_FOUND: 404,
-  CONFLICT: 409,
-  ALREADY_EXISTS: 409,
-  CHECKSUM_MISMATCH: 409,
-  CHECKSUM_DEPLOY_FAILED: 404,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  LOCKED_OUT: 401,
-  RANGE_NOT_SATISFIABLE: 416,
-  PRECONDITION_FAILED: 412,
-  STORAGE_FULL: 507,
-  UPLOAD_ABORTED: 400,
-  PAYLOAD_TOO_LARGE: 413,
-  UNAVAILABLE: 503,
-  UPSTREAM_FAILED: 502,
-  METHOD_NOT_ALLOWED: 405,
-  NOT_IMPLEMENTED: 501,
-  INTERNAL: 500,
-};
-
-export const REALM = 'Basic realm="Artifactory Realm"';
-
-export function jfrogError(status: number, message: string) {
-  return { errors: [{ status, message }] };
+export interface ErrorHandlerOptions {
+  /** The challenges of a 401 in place of the Basic realm (the registry's Bearer and Basic ones). */
+  challenge?: (request: FastifyRequest) => Promise<string[]>;
 }
 
-/** The one error handler: catalogue errors become their status with the JFrog error body. */
-export function errorHandler(err: FastifyError | ArcaError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  let status: number;
-  let message = err.message;
-  if (err instanceof ArcaError) {
-    status = STATUS_BY_CODE[err.code];
-    // Not to the web UI's scripts (X-Requested-With): the browser would show its own login dialog.
-    if (status === 401 && request.headers['x-requested-with'] !== 'XMLHttpRequest') reply.header('WWW-Authenticate', REALM);
-    const retry = err.details?.retryAfter;
-    if (typeof retry === 'number') reply.header('Retry-After', String(retry));
-  } else if (typeof (err as FastifyError).statusCode === 'number' && (err as FastifyError).statusCode! < 500) {
-    status = (err as FastifyError).statusCode!;
-    if ((err as FastifyError).code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) message = `Invalid JSON body: ${err.message}`;
-  } else {
-    status = 500;
-    request.log.error({ err, url: request.url, method: request.method }, 'request failed');
-    message = 'Internal server error';
-  }
-  if (reply.sent || reply.raw.headersSent) {
-    reply.raw.destroy();
-    return;
-  }
-  reply.code(status).type('application/json').send(jfrogError(status, message));
+export type ErrorHandler = (err: unknown, request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+export function errorHandlerFor(renderer: ErrorRenderer, options: ErrorHandlerOptions = {}): ErrorHandler {
+  return async (err, request, reply) => {
+    const mapped = mapError(err, { xhr: request.headers['x-requested-with'] === 'XMLHttpRequest' });
+    if (mapped.internal) request.log.error({ err, url: request.url, method: request.method, protocol: renderer.name }, 'request failed');
+    if (reply.sent || reply.raw.headersSent) {
+      reply.raw.destroy();
+      return;
+    }
+    if (options.challenge && mapped.headers['WWW-Authenticate'] !== undefined) mapped.headers['WWW-Authenticate'] = await options.challenge(request);
+    sendError(reply, renderer, mapped);
+  };
 }
+
+/** Sends a mapped error: its status and headers, the body and headers of the renderer. */
+export function sendError(reply: FastifyReply, renderer: ErrorRenderer, mapped: MappedError): void {
+  const out = renderer.render(mapped);
+  reply.headers({ ...mapped.headers, ...out.headers });
+  if (out.reason !== undefined) reply.raw.statusMessage = out.reason;
+  reply.code(mapped.status).type(out.contentType).send(out.body);
+}
+
+/** The error handler of the JFrog REST API and every route without a protocol of its own. */
+export const errorHandler = errorHandlerFor(jfrogRenderer);

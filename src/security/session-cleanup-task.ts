@@ -1,7 +1,7 @@
 import { CronError } from '../cluster/tasks/cron.js';
 import { cron, type Schedule } from '../cluster/tasks/schedule.js';
 import type { ClusterTask } from '../cluster/tasks/types.js';
-import { ConfigError } from '../config/master-key.js';
+import { ConfigError } from '../core/errors.js';
 import type { SystemProperties } from '../config/system-properties.js';
 import type { Database } from '../db/database.js';
 import { sessionCleanupSchedule } from './session-setup.js';

@@ -96,6 +96,23 @@ describe.each(DIALECTS)('failed-login lockout and token expiry on %s', (dialect)
     expect((await whoami('', { 'x-jfrog-art-api': apiKey })).statusCode).toBe(200);
   });
 
+  it('sends Retry-After with the lock in every protocol: npm, PyPI and the registry answer in their own shape', async () => {
+    await expectLocked(1);
+    const npm = await node.request({ url: '/artifactory/api/npm/npm-any/-/whoami', headers: { authorization: RIGHT } });
+    expect(npm.statusCode).toBe(401);
+    expect(npm.headers['retry-after']).toBe('1');
+    expect(npm.json().error).toContain('locked');
+    const pypi = await node.request({ url: '/artifactory/api/pypi/pypi-any/simple/', headers: { authorization: RIGHT } });
+    expect(pypi.statusCode).toBe(401);
+    expect(pypi.headers['retry-after']).toBe('1');
+    expect(pypi.headers['www-authenticate']).toBe('Basic realm="Artifactory Realm"');
+    expect(pypi.body).toContain('locked');
+    const oci = await node.request({ url: '/v2/', headers: { authorization: RIGHT } });
+    expect(oci.statusCode).toBe(401);
+    expect(oci.headers['retry-after']).toBe('1');
+    expect(oci.json().errors[0].code).toBe('UNAUTHORIZED');
+  });
+
   it('lets the right password in once the lock ends (failures were never cached) and resets the counter', async () => {
     clock.advance(501);
     expect((await whoami(RIGHT)).statusCode).toBe(200);

@@ -6,8 +6,7 @@
 import { posix } from 'node:path';
 import fc from 'fast-check';
 import { ArcaError } from '../../src/core/errors.js';
-import { OciError } from '../../src/formats/docker/oci-errors.js';
-import { STATUS_BY_CODE } from '../../src/http/error-handler.js';
+import { mapError } from '../../src/http/error-mapper.js';
 
 /**
  * Fragments that parsers trip over: traversal in every spelling, encoded and raw separators,
@@ -53,8 +52,7 @@ export const segmentPath = (seg: fc.Arbitrary<string> = nameish(), maxSegments =
 
 /** The status a refused name answers with; anything but an ArcaError escapes and fails the property. */
 export function statusOf(err: unknown): number {
-  if (err instanceof OciError) return err.status;
-  if (err instanceof ArcaError) return STATUS_BY_CODE[err.code];
+  if (err instanceof ArcaError) return mapError(err).status;
   throw err;
 }
 

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { ConfigError } from '../../config/master-key.js';
+import { ConfigError } from '../../core/errors.js';
 import type { BinaryProvider } from '../binary-provider.js';
 import { providerRegistry, type ProviderRegistry } from './provider-registry.js';
 import type { BuildContext, PeerNode, ProviderNode } from './types.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBinarystoreXml } from '../../config/binarystore.js';
-import { ConfigError } from '../../config/master-key.js';
+import { ConfigError } from '../../core/errors.js';
 import { resolveChain, type ResolvedChain } from './resolve.js';
 import { TEMPLATES } from './templates.js';
 import type { ProviderNode } from './types.js';

@@ -1,5 +1,5 @@
 import { elementParams, type BinarystoreDocument, type XmlElement } from '../../config/binarystore.js';
-import { ConfigError } from '../../config/master-key.js';
+import { ConfigError } from '../../core/errors.js';
 import { canonicalType, CATALOG, specOf } from './catalog.js';
 import { TEMPLATES, UNSUPPORTED_TEMPLATES, type TemplateNode } from './templates.js';
 import type { ProviderNode } from './types.js';

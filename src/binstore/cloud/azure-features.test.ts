@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type AzuriteServer } from '../../../test/helpers/azurite.js';
-import { ConfigError } from '../../config/master-key.js';
+import { ConfigError } from '../../core/errors.js';
 import { azureProviderType } from './azure-provider.js';
 import type { AzureStore } from './azure-store.js';
 import type { ObjectStoreProvider } from './object-store-provider.js';

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { ConfigError } from '../../config/master-key.js';
-import { isArcaError } from '../../core/errors.js';
+import { isArcaError, ConfigError } from '../../core/errors.js';
 import type { CreateArgs, ProviderType } from '../chain/types.js';
 import { AzureStore, type AzureStoreOptions } from './azure-store.js';
 import { CloudParams, safeDirName } from './cloud-params.js';

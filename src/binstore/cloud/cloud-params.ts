@@ -1,4 +1,4 @@
-import { ConfigError } from '../../config/master-key.js';
+import { ConfigError } from '../../core/errors.js';
 import type { ProviderNode } from '../chain/types.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../config/master-key.js';
+import { ConfigError } from '../../core/errors.js';
 import { ObjectKeys } from './object-keys.js';
 import { CloudParams } from './cloud-params.js';
 

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../test/helpers/ports.js';
 import { S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, startS3rver, type S3rverServer } from '../../../test/helpers/s3rver.js';
 import { parseBinarystoreXml } from '../../config/binarystore.js';
-import { ConfigError } from '../../config/master-key.js';
+import { ConfigError } from '../../core/errors.js';
 import { buildChain } from '../chain/build.js';
 import { resolveChain } from '../chain/resolve.js';
 import type { ObjectStoreProvider } from './object-store-provider.js';

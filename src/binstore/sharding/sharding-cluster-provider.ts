@@ -1,4 +1,4 @@
-import { ConfigError } from '../../config/master-key.js';
+import { ConfigError } from '../../core/errors.js';
 import type { BinaryProvider } from '../binary-provider.js';
 import type { BuildContext, PeerNode, ProviderNode, ProviderType } from '../chain/types.js';
 import type { Shard } from './behaviors.js';

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../config/master-key.js';
+import { ConfigError } from '../../core/errors.js';
 import type { FileSystemProvider } from '../file-system-provider.js';
 import { binaryProviderConformance } from '../testing/conformance.js';
 import { ShardingProvider, shardingProviderType } from './sharding-provider.js';

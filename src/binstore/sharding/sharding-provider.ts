@@ -1,7 +1,6 @@
-import { ArcaError, isArcaError } from '../../core/errors.js';
+import { ArcaError, isArcaError, ConfigError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
-import { ConfigError } from '../../config/master-key.js';
 import type { BinaryProvider, ByteRange, StagedBinary, StageOptions } from '../binary-provider.js';
 import type { BuildContext, MaintenanceResult, ProviderNode, ProviderType } from '../chain/types.js';
 import { filterShards, freeSpaceOf, isAvailable, isWritable, orderShards, parseBehavior, type Behavior, type Shard } from './behaviors.js';

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../../config/master-key.js';
+import { ConfigError } from '../../core/errors.js';
 import type { SystemConfig } from '../../config/system-yaml.js';
 import { LicenseKeyError, readPublicKey } from './license-key.js';
 

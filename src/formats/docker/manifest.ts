@@ -108,7 +108,7 @@ function mediaTypeOf(body: Json, contentType: string | undefined): string {
 export function parseManifest(bytes: Buffer, contentType: string | undefined): ParsedManifest {
   if (bytes.length === 0) throw invalid('The manifest is empty');
   if (bytes.length > MAX_MANIFEST_BYTES) {
-    throw new OciError('SIZE_INVALID', `The manifest is larger than ${MAX_MANIFEST_BYTES} bytes`, { status: 413 });
+    throw new OciError('SIZE_INVALID', `The manifest is larger than ${MAX_MANIFEST_BYTES} bytes`, { code: 'PAYLOAD_TOO_LARGE' });
   }
   let body: unknown;
   try {

@@ -1,40 +1,42 @@
 import { ArcaError, type ErrorCode } from '../../core/errors.js';
 
 /**
- * The error codes of the OCI Distribution Specification (v1.1, "Error Codes"), with the
- * status each one is answered with, and the catalogue code it stands for elsewhere (so an
- * `OciError` caught outside the registry routes still maps to a sensible status).
+ * The error codes of the OCI Distribution Specification (v1.1, "Error Codes") that the
+ * registry answers with, each with its default message and the catalogue code it stands
+ * for. The catalogue code decides the HTTP status (http/error-mapper.ts); the OCI code is
+ * what the registry's clients read in the body.
  */
 export const OCI_ERROR_CODES = {
-  BLOB_UNKNOWN: { status: 404, arca: 'NOT_FOUND', text: 'blob unknown to registry' },
-  BLOB_UPLOAD_INVALID: { status: 400, arca: 'BAD_REQUEST', text: 'blob upload invalid' },
-  BLOB_UPLOAD_UNKNOWN: { status: 404, arca: 'NOT_FOUND', text: 'blob upload unknown to registry' },
-  DIGEST_INVALID: { status: 400, arca: 'BAD_REQUEST', text: 'provided digest did not match uploaded content' },
-  MANIFEST_BLOB_UNKNOWN: { status: 400, arca: 'BAD_REQUEST', text: 'manifest references a manifest or blob unknown to registry' },
-  MANIFEST_INVALID: { status: 400, arca: 'BAD_REQUEST', text: 'manifest invalid' },
-  MANIFEST_UNKNOWN: { status: 404, arca: 'NOT_FOUND', text: 'manifest unknown to registry' },
-  NAME_INVALID: { status: 400, arca: 'BAD_REQUEST', text: 'invalid repository name' },
-  NAME_UNKNOWN: { status: 404, arca: 'NOT_FOUND', text: 'repository name not known to registry' },
-  SIZE_INVALID: { status: 400, arca: 'BAD_REQUEST', text: 'provided length did not match content length' },
-  UNAUTHORIZED: { status: 401, arca: 'UNAUTHORIZED', text: 'authentication required' },
-  DENIED: { status: 403, arca: 'FORBIDDEN', text: 'requested access to the resource is denied' },
-  UNSUPPORTED: { status: 405, arca: 'METHOD_NOT_ALLOWED', text: 'the operation is unsupported' },
-  TOO_MANY_REQUESTS: { status: 429, arca: 'UNAVAILABLE', text: 'too many requests' },
-} as const satisfies Record<string, { status: number; arca: ErrorCode; text: string }>;
+  BLOB_UNKNOWN: { arca: 'NOT_FOUND', text: 'blob unknown to registry' },
+  BLOB_UPLOAD_INVALID: { arca: 'BAD_REQUEST', text: 'blob upload invalid' },
+  BLOB_UPLOAD_UNKNOWN: { arca: 'NOT_FOUND', text: 'blob upload unknown to registry' },
+  DIGEST_INVALID: { arca: 'BAD_REQUEST', text: 'provided digest did not match uploaded content' },
+  MANIFEST_BLOB_UNKNOWN: { arca: 'BAD_REQUEST', text: 'manifest references a manifest or blob unknown to registry' },
+  MANIFEST_INVALID: { arca: 'BAD_REQUEST', text: 'manifest invalid' },
+  MANIFEST_UNKNOWN: { arca: 'NOT_FOUND', text: 'manifest unknown to registry' },
+  NAME_INVALID: { arca: 'BAD_REQUEST', text: 'invalid repository name' },
+  NAME_UNKNOWN: { arca: 'NOT_FOUND', text: 'repository name not known to registry' },
+  SIZE_INVALID: { arca: 'BAD_REQUEST', text: 'provided length did not match content length' },
+  UNAUTHORIZED: { arca: 'UNAUTHORIZED', text: 'authentication required' },
+  DENIED: { arca: 'FORBIDDEN', text: 'requested access to the resource is denied' },
+  UNSUPPORTED: { arca: 'METHOD_NOT_ALLOWED', text: 'the operation is unsupported' },
+} as const satisfies Record<string, { arca: ErrorCode; text: string }>;
 
 export type OciErrorCode = keyof typeof OCI_ERROR_CODES;
 
-/** An error of the registry API: an OCI code, its message, optional detail, optional status override. */
+/**
+ * An error of the registry API: an OCI code, its message and optional detail. `code` names
+ * another catalogue code where the spec answers this OCI code with another status (a
+ * chunk out of order is BLOB_UPLOAD_INVALID answered as RANGE_NOT_SATISFIABLE).
+ */
 export class OciError extends ArcaError {
   readonly ociCode: OciErrorCode;
-  readonly status: number;
   readonly detail: unknown;
 
-  constructor(ociCode: OciErrorCode, message?: string, opts: { detail?: unknown; status?: number } = {}) {
-    super(OCI_ERROR_CODES[ociCode].arca, message ?? OCI_ERROR_CODES[ociCode].text);
+  constructor(ociCode: OciErrorCode, message?: string, opts: { detail?: unknown; code?: ErrorCode } = {}) {
+    super(opts.code ?? OCI_ERROR_CODES[ociCode].arca, message ?? OCI_ERROR_CODES[ociCode].text);
     this.name = 'OciError';
     this.ociCode = ociCode;
-    this.status = opts.status ?? OCI_ERROR_CODES[ociCode].status;
     this.detail = opts.detail;
   }
 }

@@ -17,7 +17,7 @@
  * Bodies are never parsed by Fastify here: each endpoint reads its own, within its own limit,
  * after the permission the URL implies was checked (route-access.ts). A publish streams.
  */
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ArcaError } from '../../core/errors.js';
 import { splitPackagePath, tarballPath, versionOfTarball, parsePackageName } from '../../formats/npm/names.js';
 import type { Principal } from '../../security/types.js';
@@ -25,7 +25,8 @@ import type { RepoConfig } from '../../services/repositories.js';
 import type { AccessCheck } from '../../services/storage-api.js';
 import type { AppContext } from '../app-context.js';
 import { intentOf, visibleRepo, type Intent } from '../visible-repo.js';
-import { formatErrorStatus } from '../format-error-status.js';
+import { errorHandlerFor } from '../error-handler.js';
+import { npmRenderer } from '../error-renderers.js';
 import type { RepoNeed } from '../route-access.js';
 import type { NpmCall } from './npm-call.js';
 import { NpmPackages } from './npm-packages.js';
@@ -35,10 +36,7 @@ import * as reg from './npm-registry-routes.js';
 const PREFIX = '/artifactory/api/npm/';
 
 /** Errors in npm's wire shape; npm prints `error` after the status line. */
-function npmErrorHandler(err: FastifyError | ArcaError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  const out = formatErrorStatus(err, request, reply, 'npm request failed');
-  if (out) reply.code(out.status).type('application/json').send(JSON.stringify({ error: out.message }));
-}
+const npmErrorHandler = errorHandlerFor(npmRenderer);
 
 interface Parsed {
   repoKey: string;

@@ -91,7 +91,7 @@ export async function tokenEndpoint(ctx: AppContext, request: FastifyRequest, re
 export async function oauthTokenEndpoint(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, form: URLSearchParams): Promise<unknown> {
   const grant = form.get('grant_type');
   if (grant !== 'password') {
-    throw new OciError('UNSUPPORTED', `grant_type '${grant ?? ''}' is not supported: use 'password' (or GET /v2/token with Basic credentials)`, { status: 400 });
+    throw new OciError('UNSUPPORTED', `grant_type '${grant ?? ''}' is not supported: use 'password' (or GET /v2/token with Basic credentials)`, { code: 'BAD_REQUEST' });
   }
   const username = form.get('username') ?? '';
   const password = form.get('password') ?? '';

@@ -83,7 +83,7 @@ function parseContentRange(value: string | undefined): { start: number; end: num
   if (value === undefined || value === '') return undefined;
   const m = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(value.trim());
   if (!m || Number(m[2]) < Number(m[1])) {
-    throw new OciError('BLOB_UPLOAD_INVALID', `Content-Range '${value}' is not '<start>-<end>'`, { status: 416 });
+    throw new OciError('BLOB_UPLOAD_INVALID', `Content-Range '${value}' is not '<start>-<end>'`, { code: 'RANGE_NOT_SATISFIABLE' });
   }
   return { start: Number(m[1]), end: Number(m[2]) };
 }

@@ -65,7 +65,7 @@ export async function readBody(request: FastifyRequest, limit: number): Promise<
   let total = 0;
   for await (const chunk of request.raw) {
     total += (chunk as Buffer).length;
-    if (total > limit) throw new OciError('SIZE_INVALID', `The body is larger than ${limit} bytes`, { status: 413 });
+    if (total > limit) throw new OciError('SIZE_INVALID', `The body is larger than ${limit} bytes`, { code: 'PAYLOAD_TOO_LARGE' });
     parts.push(chunk as Buffer);
   }
   return Buffer.concat(parts);
@@ -75,6 +75,6 @@ export async function readBody(request: FastifyRequest, limit: number): Promise<
 export function pageSize(query: URLSearchParams): number | undefined {
   const n = query.get('n');
   if (n === null || n === '') return undefined;
-  if (!/^\d+$/.test(n)) throw new OciError('UNSUPPORTED', `'n' must be a non-negative integer, not '${n}'`, { status: 400 });
+  if (!/^\d+$/.test(n)) throw new OciError('UNSUPPORTED', `'n' must be a non-negative integer, not '${n}'`, { code: 'BAD_REQUEST' });
   return Number(n);
 }

@@ -81,7 +81,7 @@ export function targetOf(tail: string, scoped: boolean): Target {
   if (n >= min && segs[n - 2] === 'manifests') return { op: 'manifest', name: name(2), arg: segs[n - 1] };
   if (n >= min && segs[n - 2] === 'blobs') return { op: 'blob', name: name(2), arg: segs[n - 1] };
   if (n >= min && segs[n - 2] === 'referrers') return { op: 'referrers', name: name(2), arg: segs[n - 1] };
-  throw new OciError('NAME_UNKNOWN', `No registry endpoint at /v2/${tail}`, { status: 404 });
+  throw new OciError('NAME_UNKNOWN', `No registry endpoint at /v2/${tail}`);
 }
 
 async function callFor(ctx: AppContext, reg: OciRegistry, request: FastifyRequest, reply: FastifyReply, prefix: string, scopedRepo: string | undefined, name: string, query: URLSearchParams): Promise<OciCall> {

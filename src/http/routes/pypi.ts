@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ArcaError } from '../../core/errors.js';
 import { checkSegment } from '../../core/paths.js';
 import { isNormalizedProjectName, isValidProjectName, normalizeProjectName } from '../../formats/pypi/names.js';
@@ -8,7 +8,8 @@ import { packageServices } from '../../services/remote/package-services.js';
 import type { RepoConfig } from '../../services/repositories.js';
 import type { AppContext } from '../app-context.js';
 import { deny, requireRepoAction } from '../auth.js';
-import { formatErrorStatus } from '../format-error-status.js';
+import { errorHandlerFor } from '../error-handler.js';
+import { pypiRenderer } from '../error-renderers.js';
 import { addressRepo } from './artifacts-locate.js';
 import { header, serveFile } from './artifacts-serve.js';
 import { packageFile, projectNames, projectPage, type PageContext } from './pypi-pages.js';
@@ -108,12 +109,7 @@ async function download(ctx: AppContext, request: FastifyRequest<{ Params: RepoP
 }
 
 /** Plain-text errors whose message is also the reason phrase (what pip and twine show). */
-function pypiErrorHandler(err: FastifyError | ArcaError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  const out = formatErrorStatus(err, request, reply, 'request failed');
-  if (!out) return;
-  reply.raw.statusMessage = out.message.replace(/[^\x20-\x7e]/g, ' ').slice(0, 300);
-  reply.code(out.status).type('text/plain; charset=utf-8').send(`${out.message}\n`);
-}
+const pypiErrorHandler = errorHandlerFor(pypiRenderer);
 
 export async function pypiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.setErrorHandler(pypiErrorHandler);

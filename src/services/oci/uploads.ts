@@ -77,7 +77,7 @@ export class OciUploads {
     const r = opts.range;
     if (r && r.start !== offset) {
       throw new OciError('BLOB_UPLOAD_INVALID', `Chunks must arrive in order: this one starts at ${r.start}, the upload has ${offset} bytes`, {
-        status: 416,
+        code: 'RANGE_NOT_SATISFIABLE',
         detail: { offset },
       });
     }
@@ -89,7 +89,7 @@ export class OciUploads {
     if (r && r.end - r.start + 1 !== staged.size) {
       await staged.discard();
       throw new OciError('SIZE_INVALID', `Content-Range ${r.start}-${r.end} announces ${r.end - r.start + 1} bytes, the chunk has ${staged.size}`, {
-        status: 416,
+        code: 'RANGE_NOT_SATISFIABLE',
         detail: { offset },
       });
     }
@@ -101,7 +101,7 @@ export class OciUploads {
         const parts = await this.store.children(u.repo, uploadFolder(u.image, u.uuid), trx);
         const now = parts.reduce((n, p) => n + Number(p.size), 0);
         if (now !== offset) {
-          throw new OciError('BLOB_UPLOAD_INVALID', `Another chunk of upload '${u.uuid}' arrived at the same time`, { status: 416, detail: { offset: now } });
+          throw new OciError('BLOB_UPLOAD_INVALID', `Another chunk of upload '${u.uuid}' arrived at the same time`, { code: 'RANGE_NOT_SATISFIABLE', detail: { offset: now } });
         }
         await this.store.putFile(trx, { repo: u.repo, path: uploadPartPath(u.image, u.uuid, offset), binary: staged, mimeType: PART_MIME_TYPE, user: opts.user });
         return offset + staged.size;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../config/master-key.js';
+import { ConfigError } from '../../core/errors.js';
 import { AddressPolicy, DEFAULT_DENIED_ADDRESSES, remoteAddressPolicy } from './address-policy.js';
 
 describe('AddressPolicy', () => {

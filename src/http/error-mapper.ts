@@ -1,0 +1,108 @@
+/**
+ * The one error mapper: any thrown value becomes the status, catalogue code, message and
+ * headers of its answer. Each protocol then only chooses the body's shape (error-renderers.ts).
+ *
+ * - An `ArcaError` answers with its code's status and its own message. A 401 carries the
+ *   Basic challenge, an error with `details.retryAfter` (seconds) a `Retry-After`.
+ * - A client error raised by Fastify (a body over its limit, bad JSON, a failed schema)
+ *   keeps its status and message; its code is PAYLOAD_TOO_LARGE for a 413, else BAD_REQUEST.
+ * - Anything else, and a MISCONFIGURED error (its message names the node's files), is a
+ *   fault of the server: 500 INTERNAL with no details, and `internal` set so it is logged.
+ */
+import { ArcaError, type ErrorCode } from '../core/errors.js';
+
+export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
+  BAD_REQUEST: 400,
+  INVALID_PATH: 400,
+  INVALID_CONFIG: 400,
+  NOT_FOUND: 404,
+  REPO_NOT_FOUND: 404,
+  ITEM_NOT_FOUND: 404,
+  CONFLICT: 409,
+  ALREADY_EXISTS: 409,
+  CHECKSUM_MISMATCH: 409,
+  CHECKSUM_DEPLOY_FAILED: 404,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  LOCKED_OUT: 401,
+  RANGE_NOT_SATISFIABLE: 416,
+  PRECONDITION_FAILED: 412,
+  STORAGE_FULL: 507,
+  UPLOAD_ABORTED: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNAVAILABLE: 503,
+  UPSTREAM_FAILED: 502,
+  METHOD_NOT_ALLOWED: 405,
+  NOT_IMPLEMENTED: 501,
+  INTERNAL: 500,
+  MISCONFIGURED: 500,
+};
+
+/** Catalogue codes answered like an unexpected error: logged, their message withheld. */
+const CONCEALED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['MISCONFIGURED']);
+
+/** The challenge of a 401 outside the registry API (which sends its own Bearer and Basic ones). */
+export const REALM = 'Basic realm="Artifactory Realm"';
+
+export const INTERNAL_MESSAGE = 'Internal server error';
+
+export interface MappedError {
+  status: number;
+  code: ErrorCode;
+  message: string;
+  /** Response headers the error implies (`WWW-Authenticate`, `Retry-After`). */
+  headers: Record<string, string | string[]>;
+  /** True for a fault of the server: the caller logs `error`. */
+  internal: boolean;
+  /** The thrown value, for a renderer that reads more of it (the registry's OCI code). */
+  error: unknown;
+}
+
+export interface MapOptions {
+  /**
+   * The request came from a page's script (`X-Requested-With: XMLHttpRequest`): a 401
+   * carries no challenge, so the browser opens no login dialog of its own.
+   */
+  xhr?: boolean;
+  /**
+   * Raised while Fastify read the request, before any route ran (an undecodable URL): the
+   * client's fault whatever its status, so 400 with the error's message unless it has a 4xx.
+   */
+  beforeRouting?: boolean;
+}
+
+function clientStatus(err: unknown): number | undefined {
+  const status = (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+function isJsonSyntax(err: unknown): boolean {
+  return (err as { code?: unknown }).code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError;
+}
+
+export function mapError(err: unknown, options: MapOptions = {}): MappedError {
+  const headers: Record<string, string | string[]> = {};
+  let status: number;
+  let code: ErrorCode;
+  let message: string;
+  let internal = false;
+  if (err instanceof ArcaError && !CONCEALED.has(err.code)) {
+    code = err.code;
+    status = STATUS_BY_CODE[code];
+    message = err.message;
+    const retry = err.details?.retryAfter;
+    if (typeof retry === 'number') headers['Retry-After'] = String(retry);
+  } else if (clientStatus(err) !== undefined || (options.beforeRouting && err instanceof Error)) {
+    status = clientStatus(err) ?? 400;
+    code = status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
+    message = (err as Error).message;
+    if (isJsonSyntax(err)) message = `Invalid JSON body: ${message}`;
+  } else {
+    status = 500;
+    code = 'INTERNAL';
+    message = INTERNAL_MESSAGE;
+    internal = true;
+  }
+  if (status === 401 && !options.xhr) headers['WWW-Authenticate'] = REALM;
+  return { status, code, message, headers, internal, error: err };
+}

@@ -1,0 +1,60 @@
+/**
+ * The body of an error answer in each protocol's wire shape. The status, code, message and
+ * headers come from the one mapper (error-mapper.ts); a renderer only shapes the body and
+ * may add a header or a reason phrase its clients read.
+ */
+import { OciError, ociCodeOf, ociErrorBody } from '../formats/docker/oci-errors.js';
+import type { MappedError } from './error-mapper.js';
+
+export interface RenderedError {
+  contentType: string;
+  body: string;
+  /** Headers of the protocol, added to the mapper's. */
+  headers?: Record<string, string>;
+  /** The status line's reason phrase, where the protocol's clients show it. */
+  reason?: string;
+}
+
+export interface ErrorRenderer {
+  /** Names the protocol in the log line of an internal error. */
+  readonly name: string;
+  render(error: MappedError): RenderedError;
+}
+
+/** The JFrog REST API's body: `{"errors":[{"status","message"}]}`. */
+export const jfrogRenderer: ErrorRenderer = {
+  name: 'jfrog',
+  render: (e) => ({ contentType: 'application/json', body: JSON.stringify({ errors: [{ status: e.status, message: e.message }] }) }),
+};
+
+/** npm's body: `{"error":"…"}`, which the npm client prints after the status line. */
+export const npmRenderer: ErrorRenderer = {
+  name: 'npm',
+  render: (e) => ({ contentType: 'application/json', body: JSON.stringify({ error: e.message }) }),
+};
+
+/** PyPI's plain text, the message also as the reason phrase (what pip and twine show). */
+export const pypiRenderer: ErrorRenderer = {
+  name: 'pypi',
+  render: (e) => ({
+    contentType: 'text/plain; charset=utf-8',
+    body: `${e.message}\n`,
+    reason: e.message.replace(/[^\x20-\x7e]/g, ' ').slice(0, 300),
+  }),
+};
+
+/**
+ * The registry API's body: `{"errors":[{"code","message","detail"}]}` with the spec's codes,
+ * an `OciError`'s own or the one its catalogue code stands for; every answer names the API version.
+ */
+export const ociRenderer: ErrorRenderer = {
+  name: 'oci',
+  render: (e) => {
+    const oci = e.error instanceof OciError ? e.error : undefined;
+    return {
+      contentType: 'application/json',
+      body: JSON.stringify(ociErrorBody(oci?.ociCode ?? ociCodeOf(e.code), e.message, oci?.detail)),
+      headers: { 'Docker-Distribution-API-Version': 'registry/2.0' },
+    };
+  },
+};
