@@ -3,6 +3,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname } from 'node:path';
 
 export class ConfigError extends Error {
+  /** The catalogue's code for a configuration error, so callers can match it as they match an ArcaError's. */
+  readonly code = 'INVALID_CONFIG' as const;
+
   constructor(message: string) {
     super(message);
     this.name = 'ConfigError';
