@@ -91,7 +91,7 @@ export function normaliseProviderError(err: unknown, ref: ProviderRef, op: strin
     return { error: new ArcaError('STORAGE_FULL', `${who} has no space left to ${what}: ${reason}`, stamp, err), unexpected: false };
   }
   if (e?.code === 'ENOENT' && key !== undefined && LOOKUPS.has(op)) {
-    return { error: new ArcaError('ITEM_NOT_FOUND', `Binary ${key} is missing from ${who}`, stamp, err), unexpected: false };
+    return { error: new ArcaError('ITEM_NOT_FOUND', `Binary ${key} is missing from provider '${ref.id}' (${ref.type})`, stamp, err), unexpected: false };
   }
   if (isTransientError(err)) {
     return { error: new ArcaError('UNAVAILABLE', `${who} could not ${what}: ${reason}`, stamp, err), unexpected: false };

@@ -53,7 +53,8 @@ export class EventualProvider implements BinaryProvider {
   private readonly workers: number;
   private readonly log: Logger;
   private readonly clock: Clock;
-  private readonly dispatcher: EventualDispatcher;
+  /** The background work (its `changed()` lets tests wait for a scan or a finished item). */
+  readonly dispatcher: EventualDispatcher;
   private readonly closing = new AbortController();
 
   constructor(
