@@ -51,6 +51,16 @@ async function setup(child: (fs: BinaryProvider) => BinaryProvider, opts: Partia
   return { fs, clock, provider, d, settled, step, put, done };
 }
 
+/** An eventual provider over a child that is down, with one binary whose first upload has failed. */
+async function afterFirstFailure() {
+  let flaky!: FlakyProvider;
+  const t = await setup((fs) => (flaky = new FlakyProvider(fs)));
+  flaky.down = true;
+  const sha1 = await t.put();
+  await t.settled();
+  return { t, flaky, sha1 };
+}
+
 describe('eventual provider on a fake clock', () => {
   it('backs off exponentially from dispatcherInterval up to maxBackoff', () => {
     expect([1, 2, 3, 4, 5, 6, 40].map((n) => backoffDelay(1000, 8000, n))).toEqual([1000, 2000, 4000, 8000, 8000, 8000, 8000]);
@@ -58,11 +68,7 @@ describe('eventual provider on a fake clock', () => {
   });
 
   it('tries a failed upload again only when its back-off has passed on the clock, then uploads it once the child is back', async () => {
-    let flaky!: FlakyProvider;
-    const t = await setup((fs) => (flaky = new FlakyProvider(fs)));
-    flaky.down = true;
-    const sha1 = await t.put();
-    await t.settled();
+    const { t, flaky, sha1 } = await afterFirstFailure();
     expect([flaky.callsTo('stage'), t.provider.stats.failures]).toEqual([1, 1]);
     const attempts: number[] = [];
     for (let at = 1000; at <= 31_000; at += 1000) if (await t.step(1000)) attempts.push(at);
@@ -80,11 +86,7 @@ describe('eventual provider on a fake clock', () => {
   });
 
   it('pauses everything new while the child is down, not only the binary that failed', async () => {
-    let flaky!: FlakyProvider;
-    const t = await setup((fs) => (flaky = new FlakyProvider(fs)));
-    flaky.down = true;
-    await t.put();
-    await t.settled();
+    const { t, flaky } = await afterFirstFailure();
     await t.put(); // queued during the pause: not started
     expect(t.d.idle).toBe(true);
     expect(flaky.callsTo('stage')).toBe(1);
@@ -94,11 +96,7 @@ describe('eventual provider on a fake clock', () => {
   });
 
   it('drain() gives up after timeoutMs of the clock\'s time while the child stays down', async () => {
-    let flaky!: FlakyProvider;
-    const t = await setup((fs) => (flaky = new FlakyProvider(fs)));
-    flaky.down = true;
-    await t.put();
-    await t.settled();
+    const { t, flaky } = await afterFirstFailure();
     let result: unknown;
     const drained = t.provider.drain(5000).then((r) => (result = r));
     for (let at = 1000; at < 5000; at += 1000) {
