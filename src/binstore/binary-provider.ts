@@ -35,7 +35,9 @@ export interface StageOptions {
 
 /**
  * One storage back end for content-addressed binaries, keyed by SHA-1. Every provider runs
- * the shared suite in `binstore/testing/conformance.ts`.
+ * the shared suite in `binstore/testing/conformance.ts`. The chain builder wraps each one in
+ * the guard (`guard/guarded-provider.ts`): keys are checked, errors typed and stamped with the
+ * provider, and operations measured there, not in the provider.
  */
 export interface BinaryProvider extends ProviderMaintenance {
   readonly type: string;

@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { ArcaError, fromSystemError, ConfigError } from '../core/errors.js';
 import type { BinaryProvider, ByteRange, StagedBinary, StageOptions } from './binary-provider.js';
 import type { BuildContext, ProviderNode, ProviderType } from './chain/types.js';
+import { isSha1 } from './guard/sha1-key.js';
 import { cleanStaleFiles, stageToFile } from './wrappers/staging-file.js';
 import { registerTempDir } from './temp-files.js';
 
@@ -32,12 +33,7 @@ export interface FileSystemProviderOptions {
   clock?: Clock;
 }
 
-const SHA1 = /^[0-9a-f]{40}$/;
 const READ_CHUNK = 1 << 20;
-
-function checkSha1(sha1: string): void {
-  if (!SHA1.test(sha1)) throw new ArcaError('BAD_REQUEST', `Not a SHA-1 checksum: '${sha1}'`);
-}
 
 /**
  * The seed's `file-system` provider: one file per binary under a two-hex-character shard
@@ -143,7 +139,6 @@ export class FileSystemProvider implements BinaryProvider {
   }
 
   async size(sha1: string): Promise<number | undefined> {
-    checkSha1(sha1);
     try {
       return (await stat(this.pathOf(sha1))).size;
     } catch {
@@ -152,7 +147,6 @@ export class FileSystemProvider implements BinaryProvider {
   }
 
   async openFile(sha1: string): Promise<FileHandle> {
-    checkSha1(sha1);
     return open(this.pathOf(sha1), 'r').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') throw new ArcaError('ITEM_NOT_FOUND', `Binary ${sha1} is missing from the file store`);
       throw err;
@@ -166,7 +160,6 @@ export class FileSystemProvider implements BinaryProvider {
   }
 
   async readBuffer(sha1: string): Promise<Buffer> {
-    checkSha1(sha1);
     try {
       return await readFile(this.pathOf(sha1));
     } catch (err) {
@@ -176,7 +169,6 @@ export class FileSystemProvider implements BinaryProvider {
   }
 
   async delete(sha1: string): Promise<boolean> {
-    checkSha1(sha1);
     try {
       await unlink(this.pathOf(sha1));
       return true;
@@ -197,7 +189,7 @@ export class FileSystemProvider implements BinaryProvider {
       if (!/^[0-9a-f]{2}$/.test(d)) continue;
       const entries = await readdir(join(this.opts.fileStoreDir, d)).catch(() => [] as string[]);
       for (const name of entries) {
-        if (!SHA1.test(name) || !name.startsWith(d)) continue;
+        if (!isSha1(name) || !name.startsWith(d)) continue;
         const st = await stat(join(this.opts.fileStoreDir, d, name)).catch(() => undefined);
         if (st) yield { sha1: name, mtimeMs: st.mtimeMs };
       }

@@ -49,8 +49,9 @@ export class ArcaError extends Error {
  * while a node or a CLI command starts; `arca` prints the message and stops.
  */
 export class ConfigError extends ArcaError {
-  constructor(message: string) {
-    super('MISCONFIGURED', message);
+  /** `INVALID_CONFIG` for a parameter of a configuration file a caller can also send (binarystore.xml providers). */
+  constructor(message: string, code: 'MISCONFIGURED' | 'INVALID_CONFIG' = 'MISCONFIGURED') {
+    super(code, message);
     this.name = 'ConfigError';
   }
 }

@@ -187,6 +187,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
     const storeDataDir = identity.haDataDir ?? layout.data;
     const chain = resolveChain(readBinarystoreXml(layout.binarystoreXml), { dataDir: storeDataDir });
     if (init) for (const w of chain.warnings) log.warn(w);
+    const metrics = new MetricsRegistry();
     const binstore = chainBuilder(
       {
         dataDir: storeDataDir,
@@ -198,6 +199,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
             ? (await registry.list()).filter((n) => n.id !== nodeId && n.state === 'RUNNING' && n.url).map((n) => ({ nodeId: n.id, url: n.url! }))
             : [],
         nodeSecret: deriveNodeSecret(masterKey),
+        metrics,
       },
       { file: layout.binarystoreXml },
     );
@@ -224,7 +226,6 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
     if (init && sysProps.sessionProvider === 'jvm' && env.ARCA_WORKER_INDEX !== undefined) {
       log.warn('artifactory.map.provider.type=jvm keeps UI sessions in one process: with several workers a login works only on the worker that made it; use db or distributed, or --workers 1 behind sticky sessions');
     }
-    const metrics = new MetricsRegistry();
     const tempHousekeeping = new TempHousekeeping({
       nodeRuns: () => registry.runs(),
       metrics,

@@ -5,9 +5,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseBinarystoreXml, DEFAULT_BINARYSTORE_XML } from '../../config/binarystore.js';
 import { FakeClock } from '../../core/clock.js';
 import { isArcaError, ConfigError } from '../../core/errors.js';
+import { exposition, MetricsRegistry } from '../../metrics/registry.js';
 import type { BinaryProvider } from '../binary-provider.js';
 import { FileSystemProvider, fileSystemProviderType, stateAwareProviderType } from '../file-system-provider.js';
+import { isGuarded } from '../guard/guarded-provider.js';
 import { binaryProviderConformance } from '../testing/conformance.js';
+import type { CacheFsProvider } from '../wrappers/cache-fs-provider.js';
 import { buildChain, deriveNodeSecret, type ChainDeps } from './build.js';
 import { providerRegistry } from './provider-registry.js';
 import { resolveChain } from './resolve.js';
@@ -169,6 +172,47 @@ describe('the builder', () => {
     const err = await buildChain(resolved('<config><chain template="double-shards"/></config>'), deps(data), { registry }).catch((e: unknown) => e);
     expect((err as Error).message).toBe('no shard today');
     expect(closed).toEqual(['shard-fs-2', 'shard-fs-1']);
+  });
+
+  it('wraps every provider it builds in the guard: metrics by element id, errors naming the provider that failed', async () => {
+    const data = tempDir();
+    const metrics = new MetricsRegistry();
+    const root = await buildChain(resolved('<config><chain template="cache-fs"/></config>'), { ...deps(data), metrics });
+    expect(isGuarded(root)).toBe(true);
+    expect(isGuarded((root as CacheFsProvider).child)).toBe(true);
+    const sha1 = await put(root, 'guarded');
+    await expect(root.read('../../etc/passwd')).rejects.toMatchObject({ code: 'BAD_REQUEST', details: { provider: 'cache-fs' } });
+    // Missing from the file store: the error names the file store, not the cache in front of it.
+    await expect(root.read('f'.repeat(40))).rejects.toMatchObject({ code: 'ITEM_NOT_FOUND', details: { provider: 'file-system', providerType: 'file-system' } });
+    const text = exposition(metrics.snapshot());
+    expect(text).toContain('arca_binstore_operations_total{op="stage",provider="cache-fs",type="cache-fs"} 1');
+    expect(text).toContain('arca_binstore_operations_total{op="stage",provider="file-system",type="file-system"} 1');
+    expect(text).toContain('arca_binstore_written_bytes_total{provider="file-system",type="file-system"} 7');
+    expect(text).toContain('arca_binstore_errors_total{code="ITEM_NOT_FOUND",op="read",provider="file-system",type="file-system"} 1');
+    expect(text).toContain('arca_binstore_errors_total{code="BAD_REQUEST",op="read",provider="cache-fs",type="cache-fs"} 1');
+    expect(sha1).toHaveLength(40);
+    await root.close?.();
+  });
+
+  it('names a dynamic provider built for a peer <id>@<node>', async () => {
+    const data = tempDir();
+    const peers = [{ nodeId: 'n2', url: 'http://127.0.0.1:1/artifactory' }];
+    const remotes: BinaryProvider[] = [];
+    const registry = providerRegistry([
+      stateAwareProviderType,
+      { type: 'cache-fs', create: async ({ child }) => child! },
+      {
+        type: 'sharding-cluster',
+        async create({ node, ctx, subs }) {
+          for (const p of await ctx.peers()) remotes.push(await ctx.build(node.dynamic!, { peer: p }));
+          return subs[0];
+        },
+      },
+      { type: 'remote', create: async () => ({ type: 'remote', check: () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })) }) as unknown as BinaryProvider },
+    ]);
+    await buildChain(resolved('<config><chain template="cluster-file-system"/></config>'), deps(data, peers), { registry });
+    expect(remotes).toHaveLength(1);
+    await expect(remotes[0].check()).rejects.toMatchObject({ code: 'UNAVAILABLE', details: { provider: 'remote-fs@n2', providerType: 'remote' } });
   });
 
   it('refuses to register one type twice', () => {

@@ -1,6 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { ConfigError } from '../../core/errors.js';
+import { MetricsRegistry } from '../../metrics/registry.js';
 import type { BinaryProvider } from '../binary-provider.js';
+import { guardProvider } from '../guard/guarded-provider.js';
+import { ProviderMetrics } from '../guard/provider-metrics.js';
 import { providerRegistry, type ProviderRegistry } from './provider-registry.js';
 import type { BuildContext, PeerNode, ProviderNode } from './types.js';
 
@@ -29,7 +32,9 @@ function* walk(node: ProviderNode): Generator<ProviderNode> {
 /**
  * The BuildContext of one chain: `build(node)` builds a resolved node bottom-up into one
  * BinaryProvider (a wrapper's child first, a sharding provider's sub-providers in document
- * order, then the provider itself). Dynamic providers are not built with their parent:
+ * order, then the provider itself). Every provider built is wrapped in the guard
+ * (`guard/guarded-provider.ts`: key validation, metrics, errors stamped with the provider id),
+ * so wrappers and sharding providers hold guarded children and the root is guarded. Dynamic providers are not built with their parent:
  * sharding-cluster calls `ctx.build(node.dynamic, { peer })` once per live peer. Every type
  * of the tree is checked against the registry before anything is created; when a create
  * fails, the providers already built are closed. Providers may key per-chain state on the
@@ -42,6 +47,8 @@ export function chainBuilder(deps: ChainDeps, options: BuildOptions = {}): Build
     new ConfigError(
       `${file}: <provider id="${n.id}" type="${n.type}">: provider type '${n.type}' is not available in this build (available: ${[...registry.keys()].join(', ')})`,
     );
+
+  const metrics = new ProviderMetrics(deps.metrics ?? new MetricsRegistry());
 
   const buildNode = async (node: ProviderNode, peer?: PeerNode): Promise<BinaryProvider> => {
     const type = registry.get(node.type);
@@ -56,7 +63,8 @@ export function chainBuilder(deps: ChainDeps, options: BuildOptions = {}): Build
         built.push(sub);
         subs.push(sub);
       }
-      return await type.create({ node, ctx, child, subs, peer });
+      const provider = await type.create({ node, ctx, child, subs, peer });
+      return guardProvider(provider, { id: peer ? `${node.id}@${peer.nodeId}` : node.id, type: node.type, metrics, log: ctx.log });
     } catch (err) {
       for (const b of built.reverse()) await b.close?.().catch(() => undefined);
       throw err;

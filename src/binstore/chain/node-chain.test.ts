@@ -53,6 +53,18 @@ describe('a node on the redundant-shards template (real process)', () => {
     expect(Buffer.from(await get.arrayBuffer()).equals(data)).toBe(true);
   });
 
+  it('reports per-provider metrics of every element of the chain at /api/v1/metrics', async () => {
+    const res = await fetch(`${node.base}/api/v1/metrics`, { headers: { authorization: ADMIN_AUTH } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    // The write of the test above: one commit through the sharding provider, a copy on each shard.
+    for (const [id, type] of [['sharding', 'sharding'], ['shard-state-aware-1', 'state-aware'], ['shard-state-aware-2', 'state-aware']]) {
+      expect(text, id).toMatch(new RegExp(`arca_binstore_operations_total\\{op="commit",provider="${id}",type="${type}"\\} [1-9]`));
+    }
+    expect(text).toMatch(/arca_binstore_written_bytes_total\{provider="shard-state-aware-1",type="state-aware"\} [1-9]/);
+    expect(text).toMatch(/arca_binstore_operation_duration_seconds_count\{op="stage",provider="sharding",type="sharding"\} [1-9]/);
+  });
+
   it('logged the unknown parameter at start without failing', () => {
     // The log is JSON: the element's quotes are escaped.
     expect(node.output()).toContain(`binarystore.xml: <provider id=\\"cache-fs\\" type=\\"cache-fs\\">: unknown parameter 'colour' for type cache-fs; ignored`);

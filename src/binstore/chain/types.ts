@@ -1,4 +1,5 @@
 import type { Clock } from '../../core/clock.js';
+import type { MetricsRegistry } from '../../metrics/registry.js';
 import type { BinaryProvider } from '../binary-provider.js';
 
 /**
@@ -64,6 +65,8 @@ export interface BuildContext {
   peers(): Promise<PeerNode[]>;
   /** Secret shared by every node of the cluster (derived from the master key) for node-to-node requests. */
   nodeSecret: Buffer;
+  /** Where every provider's guard records its metrics (`guard/provider-metrics.ts`); a private registry when absent. */
+  metrics?: MetricsRegistry;
   /**
    * Builds a provider from a resolved node (the dynamic-provider template once per peer).
    * The builder passes itself here so sharding providers can instantiate peers on demand.

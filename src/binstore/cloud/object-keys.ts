@@ -1,10 +1,5 @@
 import { ArcaError } from '../../core/errors.js';
-
-const SHA1 = /^[0-9a-f]{40}$/;
-
-export function checkSha1(sha1: string): void {
-  if (!SHA1.test(sha1)) throw new ArcaError('BAD_REQUEST', `Not a SHA-1 checksum: '${sha1}'`);
-}
+import { checkSha1, isSha1 } from '../guard/sha1-key.js';
 
 /**
  * Object names of binaries in a bucket or container: `<path>/<sha1[0..n]>/<sha1>`, where n is
@@ -40,10 +35,10 @@ export class ObjectKeys {
     if (!key.startsWith(this.prefix)) return undefined;
     const rest = key.slice(this.prefix.length);
     const n = this.rootFoldersNameLength;
-    if (n === 0) return SHA1.test(rest) ? rest : undefined;
+    if (n === 0) return isSha1(rest) ? rest : undefined;
     const slash = rest.indexOf('/');
     if (slash !== n) return undefined;
     const sha1 = rest.slice(n + 1);
-    return SHA1.test(sha1) && sha1.startsWith(rest.slice(0, n)) ? sha1 : undefined;
+    return isSha1(sha1) && sha1.startsWith(rest.slice(0, n)) ? sha1 : undefined;
   }
 }

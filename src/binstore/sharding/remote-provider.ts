@@ -6,15 +6,14 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Clock } from '../../core/clock.js';
-import { ArcaError, type ErrorCode, ConfigError } from '../../core/errors.js';
+import { ArcaError, type ErrorCode } from '../../core/errors.js';
 import type { BinaryProvider, ByteRange, StagedBinary, StageOptions } from '../binary-provider.js';
+import { intParam, paramError } from '../chain/params.js';
 import type { PeerNode, ProviderType } from '../chain/types.js';
 import { NODE_API_PREFIX, signRequest } from './node-auth.js';
-import { intParam } from './sharding-provider.js';
 import { cleanStaleFiles, stageToFile } from '../wrappers/staging-file.js';
 import { registerTempDir } from '../temp-files.js';
 
-const SHA1 = /^[0-9a-f]{40}$/;
 const LIST_PAGE = 1000;
 
 export interface RemoteProviderOptions {
@@ -32,10 +31,6 @@ export interface RemoteProviderOptions {
   maxConnections?: number;
   connectionRetry?: number;
   checkPeriod?: number;
-}
-
-function checkSha1(sha1: string): void {
-  if (!SHA1.test(sha1)) throw new ArcaError('BAD_REQUEST', `Not a SHA-1 checksum: '${sha1}'`);
 }
 
 /** A request that never reached the peer's application (refused, reset, timed out). */
@@ -158,7 +153,6 @@ export class RemoteProvider implements BinaryProvider {
   }
 
   private path(sha1: string): string {
-    checkSha1(sha1);
     return `${NODE_API_PREFIX}/binaries/${sha1}`;
   }
 
@@ -265,7 +259,7 @@ export const remoteProviderType: ProviderType = {
   type: 'remote',
   async create({ node, ctx, peer }) {
     if (!peer) {
-      throw new ConfigError(`binarystore.xml: <provider id="${node.id}" type="remote">: a remote provider is a <dynamic-provider> of a sharding-cluster provider (one per peer node)`);
+      throw paramError(node, 'a remote provider is a <dynamic-provider> of a sharding-cluster provider (one per peer node)');
     }
     return new RemoteProvider({
       id: `${node.id}@${peer.nodeId}`,
@@ -274,11 +268,11 @@ export const remoteProviderType: ProviderType = {
       secret: ctx.nodeSecret,
       clock: ctx.clock,
       tempDir: join(ctx.dataDir, 'tmp', 'remote'),
-      connectionTimeout: intParam(node, 'connectionTimeout', 1, 5000),
-      socketTimeout: intParam(node, 'socketTimeout', 1, 15_000),
-      maxConnections: intParam(node, 'maxConnections', 1, 200),
-      connectionRetry: intParam(node, 'connectionRetry', 0, 2),
-      checkPeriod: intParam(node, 'checkPeriod', 0, 15_000),
+      connectionTimeout: intParam(node, 'connectionTimeout', 5000, 1),
+      socketTimeout: intParam(node, 'socketTimeout', 15_000, 1),
+      maxConnections: intParam(node, 'maxConnections', 200, 1),
+      connectionRetry: intParam(node, 'connectionRetry', 2),
+      checkPeriod: intParam(node, 'checkPeriod', 15_000),
     });
   },
 };

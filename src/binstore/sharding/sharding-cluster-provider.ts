@@ -1,10 +1,10 @@
-import { ConfigError } from '../../core/errors.js';
 import type { BinaryProvider } from '../binary-provider.js';
+import { intParam, paramError } from '../chain/params.js';
 import type { BuildContext, PeerNode, ProviderNode, ProviderType } from '../chain/types.js';
 import type { Shard } from './behaviors.js';
 import type { NodeBinstore } from './node-auth.js';
 import { describe } from './replication.js';
-import { behaviorParam, intParam, ShardingProvider, shardOf } from './sharding-provider.js';
+import { behaviorParam, ShardingProvider, shardOf } from './sharding-provider.js';
 
 /** A failed peer triggers a refresh of the peer list, but not more often than this. */
 const MIN_REFRESH_MS = 1000;
@@ -128,18 +128,17 @@ const LOCAL_FILE_TYPES = new Set(['state-aware', 'file-system']);
 export const shardingClusterProviderType: ProviderType = {
   type: 'sharding-cluster',
   async create({ node, ctx, subs }) {
-    const element = `binarystore.xml: <provider id="${node.id}" type="sharding-cluster">`;
-    if (subs.length === 0) throw new ConfigError(`${element}: a local <sub-provider> (state-aware, zone local) is required`);
-    if (!node.dynamic) throw new ConfigError(`${element}: a <dynamic-provider type="remote"> is required (one remote shard per peer node)`);
+    if (subs.length === 0) throw paramError(node, 'a local <sub-provider> (state-aware, zone local) is required');
+    if (!node.dynamic) throw paramError(node, 'a <dynamic-provider type="remote"> is required (one remote shard per peer node)');
     const local = subs.map((p, i) => shardOf(node.subProviders[i] ?? node, p, true, node.subProviders[i]?.id ?? `${node.id}-local-${i + 1}`));
-    const peers = new PeerShards(ctx, node.dynamic, intParam(node.dynamic, 'checkPeriod', 0, 15_000));
+    const peers = new PeerShards(ctx, node.dynamic, intParam(node.dynamic, 'checkPeriod', 15_000));
     // Local shards that are not plain file stores (eventual-cluster → retry → a bucket) stage
     // in front of one store that every node shares.
     const sharedBackend = node.subProviders.some((sub) => !LOCAL_FILE_TYPES.has(sub.type));
     const provider = new ShardingClusterProvider(local, peers, {
       id: node.id,
-      redundancy: intParam(node, 'redundancy', 1, 2),
-      lenientLimit: intParam(node, 'lenientLimit', 0, 1),
+      redundancy: intParam(node, 'redundancy', 2, 1),
+      lenientLimit: intParam(node, 'lenientLimit', 1, 0),
       readBehavior: behaviorParam(node, 'readBehavior', 'crossNetworkStrategy'),
       writeBehavior: behaviorParam(node, 'writeBehavior', 'crossNetworkStrategy'),
       clock: ctx.clock,

@@ -149,7 +149,7 @@ describe('sharding provider', () => {
   it('refuses bad parameters naming the provider element', async () => {
     const dir = fresh();
     await expect(sharding(dir, { redundancy: '0' })).rejects.toThrow(
-      new ConfigError(`binarystore.xml: <provider id="sharding" type="sharding">: redundancy must be a whole number of at least 1, got '0'`),
+      new ConfigError(`binarystore.xml: <provider id="sharding" type="sharding">: redundancy must be a whole number of at least 1, got '0'`, 'INVALID_CONFIG'),
     );
     await expect(sharding(dir, { readBehavior: 'nearest' })).rejects.toThrow(/<provider id="sharding" type="sharding">: readBehavior 'nearest' is not one of roundRobin/);
   });

@@ -1,22 +1,18 @@
-import { ArcaError, isArcaError, ConfigError } from '../../core/errors.js';
+import { ArcaError, isArcaError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
 import type { BinaryProvider, ByteRange, StagedBinary, StageOptions } from '../binary-provider.js';
+import { intParam, paramError } from '../chain/params.js';
 import type { BuildContext, MaintenanceResult, ProviderNode, ProviderType } from '../chain/types.js';
 import { filterShards, freeSpaceOf, isAvailable, isWritable, orderShards, parseBehavior, type Behavior, type Shard } from './behaviors.js';
 import { balanceShards, scrubShards, type MaintenanceHost } from './maintenance.js';
 import { describe, replicate, type ShardFailure } from './replication.js';
 import type { Readable } from 'node:stream';
 
-const SHA1 = /^[0-9a-f]{40}$/;
 /** How long a free-space sample is used before the shard is asked again. */
 const SPACE_SAMPLE_MS = 10_000;
 /** Binaries whose missing copies are remembered between balancing runs (the scan finds the rest). */
 const MAX_PENDING = 100_000;
-
-function checkSha1(sha1: string): void {
-  if (!SHA1.test(sha1)) throw new ArcaError('BAD_REQUEST', `Not a SHA-1 checksum: '${sha1}'`);
-}
 
 type Log = BuildContext['log'];
 const SILENT: Log = { info() {}, warn() {}, error() {} };
@@ -184,7 +180,6 @@ export class ShardingProvider implements BinaryProvider {
   }
 
   private async firstHit<T>(sha1: string, what: string, op: (s: Shard) => Promise<T>): Promise<T> {
-    checkSha1(sha1);
     const { order, skipped } = await this.readOrder();
     const errors: string[] = skipped.map((id) => `${id}: unavailable`);
     for (const shard of order) {
@@ -212,7 +207,6 @@ export class ShardingProvider implements BinaryProvider {
   }
 
   async size(sha1: string): Promise<number | undefined> {
-    checkSha1(sha1);
     const { order } = await this.readOrder();
     for (const shard of order) {
       try {
@@ -231,7 +225,6 @@ export class ShardingProvider implements BinaryProvider {
 
   /** Deletes every copy on every reachable shard; an unreachable shard's copy becomes an orphan for GC. */
   async delete(sha1: string): Promise<boolean> {
-    checkSha1(sha1);
     const shards = await filterShards(await this.opts.shards(), isAvailable);
     const results = await Promise.allSettled(shards.map((s) => s.provider.delete(sha1)));
     let removed = false;
@@ -316,22 +309,11 @@ export class ShardingProvider implements BinaryProvider {
   }
 }
 
-/** A positive whole number parameter, or a ConfigError naming the provider element. */
-export function intParam(node: ProviderNode, name: string, min: number, fallback: number): number {
-  const raw = node.params[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const n = Number(raw.trim());
-  if (!Number.isInteger(n) || n < min) {
-    throw new ConfigError(`binarystore.xml: <provider id="${node.id}" type="${node.type}">: ${name} must be a whole number of at least ${min}, got '${raw}'`);
-  }
-  return n;
-}
-
 export function behaviorParam(node: ProviderNode, name: string, fallback: Behavior): Behavior {
   try {
     return parseBehavior(node.params[name], name, fallback);
   } catch (err) {
-    throw new ConfigError(`binarystore.xml: <provider id="${node.id}" type="${node.type}">: ${describe(err)}`);
+    throw paramError(node, describe(err));
   }
 }
 
@@ -349,7 +331,7 @@ export function shardOf(node: ProviderNode, provider: BinaryProvider, local: boo
 export const shardingProviderType: ProviderType = {
   type: 'sharding',
   async create({ node, ctx, subs }) {
-    if (subs.length === 0) throw new ConfigError(`binarystore.xml: <provider id="${node.id}" type="sharding">: at least one <sub-provider> is required`);
+    if (subs.length === 0) throw paramError(node, 'at least one <sub-provider> is required');
     const shards = subs.map((p, i) => shardOf(node.subProviders[i] ?? node, p, true, node.subProviders[i]?.id ?? `${node.id}-${i + 1}`));
     const all = async () => shards;
     return new ShardingProvider({
@@ -357,7 +339,7 @@ export const shardingProviderType: ProviderType = {
       id: node.id,
       shards: all,
       redundancy: intParam(node, 'redundancy', 1, 1),
-      lenientLimit: intParam(node, 'lenientLimit', 0, 1),
+      lenientLimit: intParam(node, 'lenientLimit', 1, 0),
       readBehavior: behaviorParam(node, 'readBehavior', 'roundRobin'),
       writeBehavior: behaviorParam(node, 'writeBehavior', 'roundRobin'),
       clock: ctx.clock,

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, type TestContext } from 'v
 import { ArcaError } from '../../core/errors.js';
 import { MD5_PENDING } from '../../core/digests.js';
 import type { BinaryProvider, StagedBinary } from '../binary-provider.js';
+import { guardProvider } from '../guard/guarded-provider.js';
 import { verifyBinary } from '../verify.js';
 
 export interface ProviderHarness {
@@ -50,12 +51,15 @@ const hex = (alg: string, data: Buffer) => createHash(alg).update(data).digest('
  * The one suite every BinaryProvider runs: an implementation's test only passes a factory.
  * Covers staging with checksums, commit visibility, dedupe, ranges, empty and large
  * binaries, concurrent writes of one binary, aborted writes, missing objects and deletes.
+ * The provider runs as the chain builder delivers it: inside the guard (key validation,
+ * error normalising), which a harness built through the builder already has.
  */
 export function binaryProviderConformance(name: string, factory: () => Promise<ProviderHarness>): void {
   describe(`BinaryProvider conformance: ${name}`, () => {
     let h: ProviderHarness;
     beforeEach(async () => {
-      h = await factory();
+      const harness = await factory();
+      h = { ...harness, provider: guardProvider(harness.provider, { id: name, type: harness.provider.type }) };
     });
     afterEach(async () => {
       await h.cleanup();

@@ -10,7 +10,9 @@ import type { BinaryProvider, ByteRange, StagedBinary, StageOptions } from '../b
 import type { MaintenanceResult, ProviderType } from '../chain/types.js';
 import { CacheFill } from './cache-fill.js';
 import { CacheIndex } from './cache-index.js';
-import { boolParam, checkSha1, dirParam, intParam, isEnoent, isSha1, notFound, optionalSizeParam, requireChild, silentLog, type Logger } from './wrapper-support.js';
+import { boolParam, optionalSizeParam, sizeParam } from '../chain/params.js';
+import { isSha1 } from '../guard/sha1-key.js';
+import { dirParam, isEnoent, notFound, requireChild, silentLog, type Logger } from './wrapper-support.js';
 
 export interface CacheFsOptions {
   /** `cacheProviderDir`: entries live at `<cacheDir>/<sha1[0..2]>/<sha1>`, fills in `<cacheDir>/_pre`. */
@@ -151,7 +153,6 @@ export class CacheFsProvider implements BinaryProvider {
   }
 
   async read(sha1: string, range?: ByteRange): Promise<Readable> {
-    checkSha1(sha1);
     const fh = await this.openCached(sha1);
     if (fh) return createReadStream('', { fd: fh, start: range?.start, end: range?.end, highWaterMark: READ_CHUNK });
     this.stats.misses++;
@@ -185,7 +186,6 @@ export class CacheFsProvider implements BinaryProvider {
   }
 
   async readBuffer(sha1: string): Promise<Buffer> {
-    checkSha1(sha1);
     if (this.index.has(sha1)) {
       try {
         const data = await readFile(this.pathOf(sha1));
@@ -216,7 +216,6 @@ export class CacheFsProvider implements BinaryProvider {
    * spooled to an anonymous file), so downloads keep the fast path.
    */
   async openFile(sha1: string): Promise<FileHandle> {
-    checkSha1(sha1);
     const hit = await this.openCached(sha1);
     if (hit) return hit;
     this.stats.misses++;
@@ -251,7 +250,6 @@ export class CacheFsProvider implements BinaryProvider {
   }
 
   async delete(sha1: string): Promise<boolean> {
-    checkSha1(sha1);
     this.noteDelete(sha1);
     const fromChild = await this.child.delete(sha1);
     // Noted again: a fill that began while the child still had the binary must not add it back.
@@ -387,7 +385,7 @@ export const cacheFsProviderType: ProviderType = {
   async create({ node, ctx, child }) {
     return new CacheFsProvider(requireChild(node, child), {
       cacheDir: dirParam(node, ctx, 'cacheProviderDir', 'cache'),
-      maxCacheSize: intParam(node, 'maxCacheSize', 5_000_000_000),
+      maxCacheSize: sizeParam(node, 'maxCacheSize', 5_000_000_000),
       maxFileSizeLimit: optionalSizeParam(node, 'maxFileSizeLimit'),
       skipDuringUpload: boolParam(node, 'skipDuringUpload', false),
       log: ctx.log,

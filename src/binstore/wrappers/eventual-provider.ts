@@ -2,12 +2,13 @@ import { createReadStream } from 'node:fs';
 import { open, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { clockTimer, systemClock, type Clock } from '../../core/clock.js';
 import type { BinaryProvider, ByteRange, StagedBinary, StageOptions } from '../binary-provider.js';
+import { intParam } from '../chain/params.js';
 import type { MaintenanceResult, ProviderType } from '../chain/types.js';
+import { EventualDispatcher, type Kind } from './eventual-dispatcher.js';
 import { EventualQueue, type PendingCounts } from './eventual-queue.js';
-import { deleteOne, uploadOne, type Outcome } from './eventual-uploader.js';
-import { isTransientError } from './retry-provider.js';
-import { baseDir, checkSha1, intParam, isEnoent, notFound, requireChild, silentLog, sleep, spoolToHandle, type Logger } from './wrapper-support.js';
+import { baseDir, isEnoent, notFound, requireChild, silentLog, spoolToHandle, type Logger } from './wrapper-support.js';
 
 export interface EventualOptions {
   /** `<baseDataDir>/eventual`. */
@@ -28,17 +29,17 @@ export interface EventualOptions {
   log?: Logger;
   type?: 'eventual' | 'eventual-cluster';
   zone?: string;
+  /** Every time, timer and back-off runs on this clock (default: the system clock). */
+  clock?: Clock;
 }
-
-type Kind = 'add' | 'delete';
 
 /**
  * The seed's `eventual` and `eventual-cluster` providers: a write completes once the binary
  * is staged on local disk and queued (see EventualQueue for the layout); background workers
- * push queued binaries to the child (usually retry → a cloud store) with backoff, then drop
- * the staged copy. Until then the staged copy is served. A delete cancels a queued upload and
- * is queued for the child in turn. The queue lives on disk only: after a crash the next start
- * resumes it.
+ * (EventualDispatcher) push queued binaries to the child (usually retry → a cloud store) with
+ * back-off, then drop the staged copy. Until then the staged copy is served. A delete cancels
+ * a queued upload and is queued for the child in turn. The queue lives on disk only: after a
+ * crash the next start resumes it.
  */
 export class EventualProvider implements BinaryProvider {
   readonly type: 'eventual' | 'eventual-cluster';
@@ -48,23 +49,13 @@ export class EventualProvider implements BinaryProvider {
   readonly scrub?: (signal?: AbortSignal) => Promise<MaintenanceResult>;
   /** The child's direct-download URL, only for binaries the child has (not staged, not deleted). */
   readonly downloadUrl?: (sha1: string, size?: number) => Promise<string | undefined>;
-  readonly stats = { uploaded: 0, bytesUploaded: 0, deleted: 0, failures: 0, corrupt: 0 };
+  readonly stats: EventualDispatcher['stats'];
   private readonly workers: number;
-  private readonly interval: number;
-  private readonly stallTimeout: number;
-  private readonly maxBackoff: number;
-  private readonly staleAfter: number;
   private readonly log: Logger;
-  /** Work known to be queued, in the order it was seen; the disk is rescanned every interval. */
-  private readonly known = new Map<string, Kind>();
-  private readonly inflight = new Map<string, Promise<Outcome>>();
-  private readonly backoff = new Map<string, { until: number; failures: number }>();
-  /** After a transient failure (the child is down) nothing new starts before this time. */
-  private pausedUntil = 0;
-  private outageFailures = 0;
+  private readonly clock: Clock;
+  /** The background work (its `changed()` lets tests wait for a scan or a finished item). */
+  readonly dispatcher: EventualDispatcher;
   private readonly closing = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
-  private lastStaleSweep = 0;
 
   constructor(
     readonly child: BinaryProvider,
@@ -72,18 +63,29 @@ export class EventualProvider implements BinaryProvider {
   ) {
     this.type = opts.type ?? 'eventual';
     this.zone = opts.zone;
-    this.queue = new EventualQueue(opts.dir, opts.queueName ?? '_add', opts.fsync ?? true);
+    this.clock = opts.clock ?? systemClock;
+    this.queue = new EventualQueue(opts.dir, opts.queueName ?? '_add', opts.fsync ?? true, this.clock);
     this.workers = Math.max(1, opts.workers ?? 4);
-    this.interval = Math.max(10, opts.dispatcherInterval ?? 5000);
-    this.stallTimeout = opts.stallTimeout ?? 120_000;
-    this.maxBackoff = Math.max(this.interval, opts.maxBackoff ?? 60_000);
-    this.staleAfter = opts.staleAfter ?? 300_000;
     this.log = opts.log ?? silentLog;
+    const interval = Math.max(10, opts.dispatcherInterval ?? 5000);
+    this.dispatcher = new EventualDispatcher({
+      queue: this.queue,
+      child,
+      clock: this.clock,
+      workers: this.workers,
+      interval,
+      stallTimeout: opts.stallTimeout ?? 120_000,
+      maxBackoff: Math.max(interval, opts.maxBackoff ?? 60_000),
+      staleAfter: opts.staleAfter ?? 300_000,
+      closing: this.closing.signal,
+      log: this.log,
+      name: this.type,
+    });
+    this.stats = this.dispatcher.stats;
     const { scrub, downloadUrl } = child;
     if (scrub) this.scrub = (signal) => scrub.call(child, signal);
     if (downloadUrl) {
       this.downloadUrl = async (sha1, size) => {
-        checkSha1(sha1);
         if ((await this.queue.hasDelete(sha1)) || (await this.queue.addedSize(sha1)) !== undefined) return undefined;
         return downloadUrl.call(child, sha1, size);
       };
@@ -93,10 +95,7 @@ export class EventualProvider implements BinaryProvider {
   /** Creates the queue directories, removes stale `_pre` files and starts the workers on what is queued. */
   async init(): Promise<this> {
     await this.queue.init();
-    await this.sweepStale();
-    await this.rescan();
-    this.timer = setInterval(() => void this.tick(), this.interval);
-    this.timer.unref();
+    await this.dispatcher.start();
     return this;
   }
 
@@ -112,8 +111,7 @@ export class EventualProvider implements BinaryProvider {
         if (done) return;
         await this.queue.enqueueAdd(file.path, file.sha1);
         done = true;
-        this.known.set(file.sha1, 'add');
-        this.pump();
+        this.dispatcher.queued(file.sha1, 'add');
       },
       discard: async () => {
         if (done) return;
@@ -128,7 +126,6 @@ export class EventualProvider implements BinaryProvider {
   }
 
   async size(sha1: string): Promise<number | undefined> {
-    checkSha1(sha1);
     if (await this.queue.hasDelete(sha1)) return undefined;
     const staged = await this.queue.addedSize(sha1);
     return staged ?? this.child.size(sha1);
@@ -136,7 +133,6 @@ export class EventualProvider implements BinaryProvider {
 
   /** An open handle on the staged copy, undefined when there is none; throws ITEM_NOT_FOUND while a delete is pending. */
   private async openStaged(sha1: string): Promise<FileHandle | undefined> {
-    checkSha1(sha1);
     if (await this.queue.hasDelete(sha1)) throw notFound(sha1, 'the store (deleted)');
     try {
       return await open(this.queue.addPath(sha1), 'r');
@@ -175,9 +171,8 @@ export class EventualProvider implements BinaryProvider {
    * staged or the child has it (or cannot say: a down child is not an absent one).
    */
   async delete(sha1: string): Promise<boolean> {
-    checkSha1(sha1);
     if (await this.queue.hasDelete(sha1)) return false;
-    const staged = (await this.queue.addedSize(sha1)) !== undefined || this.inflight.has(sha1);
+    const staged = (await this.queue.addedSize(sha1)) !== undefined || this.dispatcher.isInFlight(sha1);
     let inChild = true;
     if (!staged) {
       try {
@@ -188,8 +183,7 @@ export class EventualProvider implements BinaryProvider {
     }
     if (!staged && !inChild) return false;
     await this.queue.enqueueDelete(sha1);
-    this.known.set(sha1, 'delete');
-    this.pump();
+    this.dispatcher.queued(sha1, 'delete');
     return true;
   }
 
@@ -218,17 +212,29 @@ export class EventualProvider implements BinaryProvider {
     return this.queue.pending();
   }
 
-  /** Pushes the queue now (backoff is reset once) until it is empty or `timeoutMs` passes; returns what is left. */
+  /**
+   * Pushes the queue now (back-off is reset once) until it is empty or `timeoutMs` of the
+   * clock's time pass; returns what is left. Waits for work to finish, never polls.
+   */
   async drain(timeoutMs = 60_000): Promise<PendingCounts> {
-    const deadline = Date.now() + timeoutMs;
-    this.resetBackoff();
-    await this.rescan();
-    for (;;) {
-      const left = await this.pending();
-      if ((left.adds === 0 && left.deletes === 0 && this.inflight.size === 0) || this.closing.signal.aborted) return left;
-      if (Date.now() >= deadline) return left;
-      await sleep(Math.min(50, deadline - Date.now()));
-      this.pump();
+    const d = this.dispatcher;
+    let timeUp = false;
+    const stop = clockTimer(this.clock, () => {
+      timeUp = true;
+      d.wake();
+    }, timeoutMs);
+    try {
+      d.resetBackoff();
+      await d.rescan();
+      for (;;) {
+        const change = d.changed();
+        const left = await this.pending();
+        if ((left.adds === 0 && left.deletes === 0 && d.idle) || this.closing.signal.aborted || timeUp) return left;
+        d.pump();
+        await change;
+      }
+    } finally {
+      stop();
     }
   }
 
@@ -245,7 +251,7 @@ export class EventualProvider implements BinaryProvider {
     const worker = async () => {
       while (next < items.length && !signal?.aborted && !this.closing.signal.aborted) {
         const [sha1, kind] = items[next++];
-        const outcome = await this.runNow(sha1, kind).catch(() => undefined);
+        const outcome = await this.dispatcher.runNow(sha1, kind).catch(() => undefined);
         if (outcome?.kind === 'uploaded') {
           result.copied++;
           result.bytesCopied += outcome.bytes;
@@ -261,111 +267,8 @@ export class EventualProvider implements BinaryProvider {
   async close(): Promise<void> {
     if (this.closing.signal.aborted) return;
     this.closing.abort();
-    clearInterval(this.timer);
-    await Promise.allSettled([...this.inflight.values()]);
+    await this.dispatcher.stop();
     await this.child.close?.();
-  }
-
-  private resetBackoff(): void {
-    this.backoff.clear();
-    this.pausedUntil = 0;
-  }
-
-  private async tick(): Promise<void> {
-    try {
-      if (Date.now() - this.lastStaleSweep >= Math.min(this.staleAfter, 60_000)) await this.sweepStale();
-      await this.rescan();
-    } catch (err) {
-      this.log.warn({ err, dir: this.queue.root }, `${this.type}: cannot scan the queue`);
-    }
-  }
-
-  private async sweepStale(): Promise<void> {
-    this.lastStaleSweep = Date.now();
-    const removed = await this.queue.cleanStale(this.staleAfter);
-    if (removed > 0) this.log.info({ removed, dir: this.queue.preDir }, `${this.type}: removed stale staging files`);
-  }
-
-  /** Reads the queue from disk (other nodes sharing the directory, crash leftovers, retries), then starts work. */
-  private async rescan(): Promise<void> {
-    const deletes = await this.queue.listDeletes();
-    for (const sha1 of deletes) this.known.set(sha1, 'delete');
-    const deleted = new Set(deletes);
-    for (const sha1 of await this.queue.listAdds()) if (!deleted.has(sha1) && !this.known.has(sha1)) this.known.set(sha1, 'add');
-    this.pump();
-  }
-
-  /** Starts queued work while workers are free, skipping binaries in flight or backing off. */
-  private pump(): void {
-    if (this.closing.signal.aborted) return;
-    const now = Date.now();
-    if (now < this.pausedUntil) return;
-    for (const [sha1, kind] of this.known) {
-      if (this.inflight.size >= this.workers) return;
-      if (this.inflight.has(sha1)) continue;
-      const wait = this.backoff.get(sha1);
-      if (wait && now < wait.until) continue;
-      this.known.delete(sha1);
-      this.start(sha1, kind);
-    }
-  }
-
-  /** Runs one item now: joins it when it is in flight, else starts it regardless of backoff. */
-  private async runNow(sha1: string, kind: Kind): Promise<Outcome> {
-    const running = this.inflight.get(sha1);
-    if (running) return running;
-    this.known.delete(sha1);
-    return this.start(sha1, kind);
-  }
-
-  private start(sha1: string, kind: Kind): Promise<Outcome> {
-    const op =
-      kind === 'add' ? uploadOne(this.queue, this.child, sha1, this.stallTimeout, this.closing.signal) : deleteOne(this.queue, this.child, sha1);
-    const run = op.then(
-      (outcome) => {
-        this.succeeded(sha1, outcome);
-        return outcome;
-      },
-      (err: unknown) => {
-        this.failed(sha1, kind, err);
-        throw err;
-      },
-    );
-    const tracked = run.finally(() => {
-      this.inflight.delete(sha1);
-      this.pump();
-    });
-    tracked.catch(() => undefined);
-    this.inflight.set(sha1, tracked);
-    return tracked;
-  }
-
-  private succeeded(sha1: string, outcome: Outcome): void {
-    this.backoff.delete(sha1);
-    this.outageFailures = 0;
-    if (outcome.kind === 'uploaded') {
-      this.stats.uploaded++;
-      this.stats.bytesUploaded += outcome.bytes;
-    } else if (outcome.kind === 'deleted') this.stats.deleted++;
-    else if (outcome.kind === 'corrupt') {
-      this.stats.corrupt++;
-      this.log.error({ sha1, movedTo: outcome.movedTo }, `${this.type}: a staged binary does not match its SHA-1; moved aside, not uploaded`);
-    }
-  }
-
-  private failed(sha1: string, kind: Kind, err: unknown): void {
-    this.stats.failures++;
-    if (this.closing.signal.aborted) return;
-    const failures = (this.backoff.get(sha1)?.failures ?? 0) + 1;
-    const delay = Math.min(this.maxBackoff, this.interval * 2 ** Math.min(failures - 1, 20));
-    this.backoff.set(sha1, { until: Date.now() + delay, failures });
-    if (isTransientError(err)) {
-      this.outageFailures++;
-      this.pausedUntil = Date.now() + Math.min(this.maxBackoff, this.interval * 2 ** Math.min(this.outageFailures - 1, 20));
-    }
-    // Still queued on disk: remember it so the next pump after the backoff picks it up.
-    if (!this.known.has(sha1)) this.known.set(sha1, kind);
-    this.log.warn({ err, sha1, failures, retryInMs: delay }, `${this.type}: ${kind === 'add' ? 'upload' : 'delete'} to the child failed; will try again`);
   }
 }
 
@@ -383,6 +286,7 @@ export const eventualProviderType: ProviderType = {
       stallTimeout: timeout,
       staleAfter: Math.max(timeout, 300_000),
       log: ctx.log,
+      clock: ctx.clock,
     }).init();
   },
 };
@@ -400,6 +304,7 @@ export const eventualClusterProviderType: ProviderType = {
       staleAfter: intParam(node, 'addStalePeriod', 300_000),
       zone: node.params.zone || undefined,
       log: ctx.log,
+      clock: ctx.clock,
     }).init();
   },
 };

@@ -1,9 +1,11 @@
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { systemClock, type Clock } from '../../core/clock.js';
 import type { StageOptions } from '../binary-provider.js';
-import { stageToFile, type StagedFile } from './staging-file.js';
+import { isSha1 } from '../guard/sha1-key.js';
 import { registerTempDir, tempName } from '../temp-files.js';
-import { isEnoent, isSha1 } from './wrapper-support.js';
+import { stageToFile, type StagedFile } from './staging-file.js';
+import { isEnoent } from './wrapper-support.js';
 
 export interface PendingCounts {
   /** Binaries staged locally and not yet in the child. */
@@ -37,6 +39,8 @@ export class EventualQueue {
     readonly root: string,
     queueName: '_add' | '_queue',
     private readonly fsync = true,
+    /** Names quarantined files and tells the age of staging files. */
+    private readonly clock: Clock = systemClock,
   ) {
     this.preDir = join(root, '_pre');
     this.addDir = join(root, queueName);
@@ -123,7 +127,7 @@ export class EventualQueue {
   /** Moves a staged file whose bytes no longer match its name aside, for an operator to look at. */
   async quarantine(sha1: string): Promise<string> {
     await mkdir(this.corruptDir, { recursive: true });
-    const target = join(this.corruptDir, `${sha1}-${Date.now()}`);
+    const target = join(this.corruptDir, `${sha1}-${this.clock.now()}`);
     await this.withLock(sha1, () => rename(this.addPath(sha1), target).catch(() => undefined));
     return target;
   }
@@ -172,7 +176,7 @@ export class EventualQueue {
   }
 
   /** Removes files in `_pre` untouched for `olderThanMs` (writes a crash interrupted); returns how many. */
-  async cleanStale(olderThanMs: number, now = Date.now()): Promise<number> {
+  async cleanStale(olderThanMs: number, now = this.clock.now()): Promise<number> {
     let removed = 0;
     for (const name of await readdir(this.preDir).catch(() => [] as string[])) {
       const file = join(this.preDir, name);

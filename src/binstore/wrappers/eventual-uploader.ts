@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { clockTimer, type Clock } from '../../core/clock.js';
 import { ArcaError } from '../../core/errors.js';
 import type { BinaryProvider, StagedBinary } from '../binary-provider.js';
 import type { EventualQueue } from './eventual-queue.js';
@@ -14,19 +15,21 @@ export type Outcome =
   /** The staged bytes do not match their name; moved to `_corrupt`. */
   | { kind: 'corrupt'; movedTo: string };
 
+export interface UploadOptions {
+  /** An upload that makes no progress for this long (on `clock`) is abandoned. */
+  stallMs: number;
+  /** Aborts the upload (the provider is closing). */
+  closing: AbortSignal;
+  clock: Clock;
+}
+
 /**
  * Pushes one queued binary to the child: streams the staged file into `child.stage`, checks
  * that the child computed the SHA-1 the file is named by, commits, then drops the staged
  * copy. An upload that makes no progress for `stallMs` is aborted (the child sees the abort
  * signal) and fails, to be tried again later.
  */
-export async function uploadOne(
-  queue: EventualQueue,
-  child: BinaryProvider,
-  sha1: string,
-  stallMs: number,
-  closing: AbortSignal,
-): Promise<Outcome> {
+export async function uploadOne(queue: EventualQueue, child: BinaryProvider, sha1: string, { stallMs, closing, clock }: UploadOptions): Promise<Outcome> {
   let fh;
   try {
     fh = await open(queue.addPath(sha1), 'r');
@@ -37,10 +40,10 @@ export async function uploadOne(
   const ac = new AbortController();
   const onClose = () => ac.abort();
   closing.addEventListener('abort', onClose, { once: true });
-  let timer: NodeJS.Timeout | undefined;
+  let disarm = () => {};
   const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => ac.abort(), stallMs);
+    disarm();
+    disarm = clockTimer(clock, () => ac.abort(), stallMs);
   };
   const file = fh;
   const source = (async function* () {
@@ -56,7 +59,7 @@ export async function uploadOne(
   try {
     arm();
     const staged = await untilAborted(child.stage(source, { signal: ac.signal }), ac.signal, sha1);
-    clearTimeout(timer);
+    disarm();
     if (staged.sha1 !== sha1) {
       await staged.discard();
       return { kind: 'corrupt', movedTo: await queue.quarantine(sha1) };
@@ -65,7 +68,7 @@ export async function uploadOne(
     await queue.finishUpload(sha1);
     return { kind: 'uploaded', bytes: staged.size };
   } finally {
-    clearTimeout(timer);
+    disarm();
     closing.removeEventListener('abort', onClose);
     await fh.close().catch(() => undefined);
   }

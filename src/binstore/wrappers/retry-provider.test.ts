@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../core/clock.js';
+import { FakeClock, FakeTimerClock } from '../../core/clock.js';
 import { ArcaError } from '../../core/errors.js';
 import type { BuildContext, ProviderNode } from '../chain/types.js';
 import { binaryProviderConformance } from '../testing/conformance.js';
@@ -98,6 +98,28 @@ describe('retry provider', () => {
     setTimeout(() => void retry.close(), 50);
     await expect(pending).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     expect(Date.now() - started).toBeLessThan(5000);
+    t.cleanup();
+  });
+
+  it('waits between attempts on its clock: a fake one moves them on without real waiting', async () => {
+    const t = await flaky();
+    t.flaky.down = true;
+    const clock = new FakeTimerClock();
+    const retry = new RetryProvider(t.flaky, { maxTrys: 3, interval: 5000, clock });
+    const attempts = () => t.flaky.callsTo('exists');
+    const waiting = async (n: number) => {
+      // The wait is a timer of the clock once the attempt has failed.
+      while (attempts() < n || clock.pendingTimers === 0) await new Promise((r) => setImmediate(r));
+    };
+    const result = retry.exists('e'.repeat(40)).catch((e: unknown) => e);
+    await waiting(1);
+    clock.advance(4999);
+    expect(attempts()).toBe(1);
+    clock.advance(1);
+    await waiting(2);
+    clock.advance(5000);
+    expect(await result).toMatchObject({ code: 'UNAVAILABLE' });
+    expect([attempts(), retry.retries, clock.pendingTimers]).toEqual([3, 2, 0]);
     t.cleanup();
   });
 

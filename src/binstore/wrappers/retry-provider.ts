@@ -1,9 +1,14 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { isArcaError } from '../../core/errors.js';
+import { clockSleep, systemClock, type Clock } from '../../core/clock.js';
 import type { BinaryProvider, ByteRange, StagedBinary, StageOptions } from '../binary-provider.js';
 import type { MaintenanceResult, ProviderType } from '../chain/types.js';
-import { intParam, requireChild, silentLog, sleep, type Logger } from './wrapper-support.js';
+import { intParam } from '../chain/params.js';
+import { isTransientError } from '../guard/provider-errors.js';
+import { requireChild, silentLog, type Logger } from './wrapper-support.js';
+
+/** The classification retry and eventual share (it lives with the guard's error normalising). */
+export { isTransientError };
 
 export interface RetryOptions {
   /** Attempts per operation, the first included (`maxTrys`, default 5). */
@@ -13,47 +18,8 @@ export interface RetryOptions {
   log?: Logger;
   /** Overrides which errors are worth another attempt (default: `isTransientError`). */
   isTransient?: (err: unknown) => boolean;
-}
-
-/** Errno codes of a storage or network outage that may pass. */
-const TRANSIENT_ERRNO = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'EIO',
-  'EBUSY',
-  'EAGAIN',
-  'EACCES',
-  'EPERM',
-  'EROFS',
-  'ESTALE',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
-/**
- * Whether another attempt may succeed. Catalogue errors other than UNAVAILABLE are answers
- * (ITEM_NOT_FOUND, BAD_REQUEST, CHECKSUM_MISMATCH, STORAGE_FULL…), as are programming
- * errors and aborts; a 4xx from an HTTP SDK is an answer too, except 408 and 429.
- * Everything else (network errors, 5xx, UNAVAILABLE) is transient.
- */
-export function isTransientError(err: unknown): boolean {
-  if (isArcaError(err)) return err.code === 'UNAVAILABLE';
-  if (err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError) return false;
-  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; statusCode?: number } | undefined;
-  if (e?.name === 'AbortError') return false;
-  if (e?.code && TRANSIENT_ERRNO.has(e.code)) return true;
-  const status = e?.$metadata?.httpStatusCode ?? e?.statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500) return status === 408 || status === 429;
-  if (e?.code === 'ENOENT') return false;
-  return true;
+  /** Waits between attempts run on this clock's timers (default: the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -75,6 +41,7 @@ export class RetryProvider implements BinaryProvider {
   private readonly interval: number;
   private readonly log: Logger;
   private readonly transient: (err: unknown) => boolean;
+  private readonly clock: Clock;
   private readonly closing = new AbortController();
   /** Attempts that failed and were tried again, since start (for metrics and tests). */
   retries = 0;
@@ -87,6 +54,7 @@ export class RetryProvider implements BinaryProvider {
     this.interval = opts.interval ?? 5000;
     this.log = opts.log ?? silentLog;
     this.transient = opts.isTransient ?? isTransientError;
+    this.clock = opts.clock ?? systemClock;
     const { openFile, downloadUrl, balance, scrub } = child;
     if (balance) this.balance = (signal) => balance.call(child, signal);
     if (scrub) this.scrub = (signal) => scrub.call(child, signal);
@@ -103,7 +71,7 @@ export class RetryProvider implements BinaryProvider {
         if (n >= this.maxTrys || !this.transient(err) || this.closing.signal.aborted) throw err;
         this.retries++;
         this.log.warn({ err, provider: this.child.type, attempt: n, maxTrys: this.maxTrys }, `${what} failed; trying again in ${this.interval} ms`);
-        await sleep(this.interval, this.closing.signal);
+        await clockSleep(this.clock, this.interval, this.closing.signal);
       }
     }
   }
@@ -158,7 +126,7 @@ export class RetryProvider implements BinaryProvider {
         if (n >= this.maxTrys || !this.transient(err) || this.closing.signal.aborted) throw err;
         this.retries++;
         this.log.warn({ err, provider: this.child.type, attempt: n }, `list failed; trying again in ${this.interval} ms`);
-        await sleep(this.interval, this.closing.signal);
+        await clockSleep(this.clock, this.interval, this.closing.signal);
       }
     }
   }
@@ -181,6 +149,7 @@ export const retryProviderType: ProviderType = {
       maxTrys: intParam(node, 'maxTrys', 5),
       interval: intParam(node, 'interval', 5000),
       log: ctx.log,
+      clock: ctx.clock,
     });
   },
 };

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { checkSha1, isSha1 } from '../../binstore/guard/sha1-key.js';
 import { NODE_API_PREFIX, signedPath, verifyRequest, type NodeBinstore } from '../../binstore/sharding/node-auth.js';
 import { ArcaError } from '../../core/errors.js';
 import type { AppContext } from '../app-context.js';
 import { parseRange } from '../ranges.js';
 
 const PREFIX = `/artifactory${NODE_API_PREFIX}`;
-const SHA1 = /^[0-9a-f]{40}$/;
 /** A listing is sorted once and served page by page from that snapshot for this long. */
 const SNAPSHOT_MS = 60_000;
 const MAX_PAGE = 10_000;
@@ -16,9 +16,8 @@ interface Entry {
 }
 
 function sha1Param(request: FastifyRequest<{ Params: { sha1: string } }>): string {
-  const sha1 = request.params.sha1;
-  if (!SHA1.test(sha1)) throw new ArcaError('BAD_REQUEST', `Not a SHA-1 checksum: '${sha1}'`);
-  return sha1;
+  checkSha1(request.params.sha1);
+  return request.params.sha1;
 }
 
 /** First index whose SHA-1 sorts after `after`. */
@@ -112,7 +111,7 @@ export async function binstoreNodeRoutes(app: FastifyInstance, ctx: AppContext):
 
   app.get<{ Querystring: { after?: string; limit?: string } }>(`${PREFIX}/binaries`, route, async (request) => {
     const after = request.query.after ?? '';
-    if (after !== '' && !SHA1.test(after)) throw new ArcaError('BAD_REQUEST', `'after' is a SHA-1 checksum, got '${after}'`);
+    if (after !== '' && !isSha1(after)) throw new ArcaError('BAD_REQUEST', `'after' is a SHA-1 checksum, got '${after}'`);
     const limit = request.query.limit === undefined ? 1000 : Number(request.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new ArcaError('BAD_REQUEST', `'limit' is a whole number from 1 to ${MAX_PAGE}`);
     const now = ctx.clock.now();

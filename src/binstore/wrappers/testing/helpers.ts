@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FileSystemProvider } from '../../file-system-provider.js';
+import { guardProvider } from '../../guard/guarded-provider.js';
 
 /** Test helpers of the wrapper providers: a real file-system child in a temp dir, streams in and out. */
 
@@ -10,10 +11,11 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `arca-${prefix}-`));
 }
 
+/** A guarded file-system child, as the chain builder would hand it to a wrapper. */
 export async function fsChild(dir: string): Promise<{ provider: FileSystemProvider; tempDir: string; fileStoreDir: string }> {
   const tmp = join(dir, 'tmp');
   const fileStoreDir = join(dir, 'filestore');
-  const provider = await new FileSystemProvider({ fileStoreDir, tempDir: tmp }).init();
+  const provider = guardProvider(await new FileSystemProvider({ fileStoreDir, tempDir: tmp }).init(), { id: 'file-system', type: 'file-system' });
   return { provider, tempDir: tmp, fileStoreDir };
 }
 
