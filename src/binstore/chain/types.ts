@@ -1,5 +1,6 @@
 import type { Clock } from '../../core/clock.js';
 import type { BinaryProvider } from '../binary-provider.js';
+import type { NodeBinstore } from '../sharding/node-auth.js';
 
 /**
  * The contract between the binarystore.xml chain builder and the provider types it can
@@ -64,6 +65,11 @@ export interface BuildContext {
   peers(): Promise<PeerNode[]>;
   /** Secret shared by every node of the cluster (derived from the master key) for node-to-node requests. */
   nodeSecret: Buffer;
+  /**
+   * Told what the node API (http/routes/binstore-node.ts) serves to peers, when the chain has
+   * a sharding-cluster provider: this node's local store and the node secret.
+   */
+  onNodeApi?(api: NodeBinstore): void;
   /**
    * Builds a provider from a resolved node (the dynamic-provider template once per peer).
    * The builder passes itself here so sharding providers can instantiate peers on demand.
