@@ -8,10 +8,12 @@ import { ArtifactService } from '../../services/artifacts.js';
 import { createOciRegistry } from '../../services/oci/oci-registry.js';
 import { createOciProxies } from '../../services/oci/virtual-registry.js';
 import { remoteAddressPolicy } from '../../services/remote/address-policy.js';
+import { UpstreamNetwork } from '../../services/remote/guarded-http.js';
 import { createPackageServices } from '../../services/remote/package-services.js';
 import { RepositoryService } from '../../services/repositories.js';
 import { SearchService } from '../../services/search.js';
 import { StorageApiService } from '../../services/storage-api.js';
+import type { Wired } from '../lifecycle.js';
 import type { NodeConfig } from './config.js';
 
 export interface ServiceDeps {
@@ -30,15 +32,17 @@ export type NodeServices = Pick<AppContext, 'repos' | 'artifacts' | 'packages' |
  * Repositories and artifacts, the package services every format shares (proxying, virtual
  * resolution, deploy with format hooks), the formats' own services (the OCI registry and its
  * remote and virtual proxies, npm packages), search and the storage API. Repositories get
- * the master key here, so a remote's password is encrypted before it is first stored.
+ * the master key here, so a remote's password is encrypted before it is first stored. At
+ * close the connections to remote repositories' upstreams (arca.remote.*Addresses) go.
  */
-export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identity'>, deps: ServiceDeps): NodeServices {
+export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identity'>, deps: ServiceDeps): Wired<NodeServices> {
   const { clock } = cfg;
   const { database, content, masterKey } = deps;
-  const repos = new RepositoryService(database, deps.versions, clock, { masterKey, addressPolicy: remoteAddressPolicy(cfg.system) });
+  const network = new UpstreamNetwork(remoteAddressPolicy(cfg.system));
+  const repos = new RepositoryService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy });
   const artifacts = new ArtifactService(database, content, clock);
-  const packages = createPackageServices({ database, content, clock, repos, artifacts, masterKey, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks });
-  return {
+  const packages = createPackageServices({ database, content, clock, repos, artifacts, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks });
+  const services = {
     repos,
     artifacts,
     packages,
@@ -47,4 +51,5 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     search: new SearchService(database),
     storageApi: new StorageApiService(database, clock),
   };
+  return { value: services, close: () => network.close() };
 }

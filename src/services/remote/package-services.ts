@@ -7,6 +7,7 @@ import { FormatDeployService } from '../format-deploy.js';
 import { RemoteFetchService } from '../remote-fetch.js';
 import type { RepositoryService } from '../repositories.js';
 import { VirtualResolver } from '../virtual-resolve.js';
+import type { UpstreamNetwork } from './guarded-http.js';
 
 /** What the package services are built from. */
 export interface PackageServiceDeps {
@@ -17,6 +18,8 @@ export interface PackageServiceDeps {
   artifacts: ArtifactService;
   masterKey: Buffer;
   node: { nodeId: string };
+  /** Where remote repositories connect, and their connections. */
+  network: UpstreamNetwork;
   /** Cluster locks (a node context has them): metadata updates then run one node at a time. */
   locks?: LockManager;
 }
@@ -33,7 +36,7 @@ export interface PackageServices {
  * route plugin (so the in-process deduplication of upstream fetches spans all formats).
  */
 export function createPackageServices(deps: PackageServiceDeps): PackageServices {
-  const remote = new RemoteFetchService({ database: deps.database, content: deps.content, clock: deps.clock, masterKey: deps.masterKey, network: deps.repos.addressPolicy });
+  const remote = new RemoteFetchService({ database: deps.database, content: deps.content, clock: deps.clock, masterKey: deps.masterKey, network: deps.network });
   return {
     remote,
     virtual: new VirtualResolver(deps.repos, deps.artifacts, remote),
