@@ -3,9 +3,6 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 
-// Defined in the catalogue (core/errors.ts); node/context.ts and node/cluster-tasks.ts still import it from here.
-export { ConfigError };
-
 /** Parses a master key file's text: 32 hex characters (AES-128) or 64 (AES-256). */
 export function parseMasterKey(text: string, file: string): Buffer {
   const hex = text.trim();

@@ -11,8 +11,13 @@ import type { Database } from '../db/database.js';
 import type { MetricsRegistry, RegistrySnapshot } from '../metrics/registry.js';
 import type { SecurityService } from '../security/security-service.js';
 import type { ArtifactService } from '../services/artifacts.js';
+import type { OciProxies } from '../services/oci/virtual-registry.js';
+import type { PackageServices } from '../services/remote/package-services.js';
 import type { RepositoryService } from '../services/repositories.js';
+import type { SearchService } from '../services/search.js';
+import type { StorageApiService } from '../services/storage-api.js';
 import type { SystemSettings } from '../services/system-settings.js';
+import type { NpmPackages } from './routes/npm-packages.js';
 
 export interface VersionInfo {
   version: string;
@@ -47,6 +52,16 @@ export interface AppContext {
   artifacts: ArtifactService;
   security: SecurityService;
   settings: SystemSettings;
+  /** Proxying, virtual resolution and deploy with format hooks, shared by every format's routes. */
+  packages: PackageServices;
+  /** The docker/oci registry: local repositories (`reg`), remote and virtual ones. */
+  oci: OciProxies;
+  /** npm packuments and tarballs across local, remote and virtual repositories. */
+  npm: NpmPackages;
+  /** The search API (artifact name, checksum, properties). */
+  search: SearchService;
+  /** The storage API: item info, listings and properties. */
+  storageApi: StorageApiService;
   metrics: MetricsRegistry;
   registry: NodeRegistry;
   /** Mirrored configuration files (binarystore.xml, system properties) and who runs which copy. */

@@ -27,33 +27,24 @@ export function newApiKey(): string {
  * it back) and as a SHA-256 hash (so a request's key is found with one indexed lookup).
  */
 export class ApiKeyService {
-  private masterKey: Buffer | undefined;
-
   constructor(
     private readonly database: Database,
     private readonly versions: ConfigVersions,
     private readonly clock: Clock,
+    /** Encrypts the keys at rest, so their owners can read them back. */
+    private readonly masterKey: Buffer,
   ) {}
-
-  setMasterKey(key: Buffer): void {
-    this.masterKey = key;
-  }
-
-  private key(): Buffer {
-    if (!this.masterKey) throw new ArcaError('UNAVAILABLE', 'API keys are unavailable: the master key is not configured');
-    return this.masterKey;
-  }
 
   async get(user: string): Promise<string | undefined> {
     const row = await this.database.db.selectFrom('users').select('api_key_enc').where('name', '=', user).executeTakeFirst();
     if (!row?.api_key_enc) return undefined;
-    return decryptSecret(this.key(), row.api_key_enc);
+    return decryptSecret(this.masterKey, row.api_key_enc);
   }
 
   /** 'create' refuses when the user has a key (409); 'regenerate' replaces any key. */
   async create(user: string, mode: 'create' | 'regenerate'): Promise<string> {
     const value = newApiKey();
-    const enc = encryptSecret(this.key(), value);
+    const enc = encryptSecret(this.masterKey, value);
     await this.versions.change('security', async (trx) => {
       const row = await trx.selectFrom('users').select('api_key_hash').where('name', '=', user).executeTakeFirst();
       if (!row) throw new ArcaError('NOT_FOUND', `User '${user}' does not exist`);

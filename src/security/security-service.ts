@@ -13,7 +13,8 @@ import { PermissionEvaluator } from './evaluator.js';
 import { GroupStore } from './groups.js';
 import { JWT_SHAPE } from './jwt.js';
 import { PasswordLogin } from './password-login.js';
-import type { SessionService } from './sessions.js';
+import type { SessionStore } from './session-store.js';
+import { SessionService, type SessionOptions } from './sessions.js';
 import { hashPassword, randomPassword } from './passwords.js';
 import { PermissionStore } from './permissions.js';
 import { TokenKeys } from './token-keys.js';
@@ -31,9 +32,11 @@ export interface SecurityOptions {
   /** How long a verified credential is trusted without re-checking it (per process). */
   authCacheMs?: number;
   /** The master key: encrypts API keys, the token signing key and encrypted passwords. */
-  masterKey?: Buffer;
+  masterKey: Buffer;
   /** Longest token lifetime a non-admin gets, in seconds (`arca.token.nonAdminMaxExpiresInSecs`; default one year). */
   tokenMaxExpiresInSecs?: number;
+  /** UI login sessions (cookie authentication) on this store; none without it. */
+  sessions?: { store: SessionStore } & SessionOptions;
 }
 
 /**
@@ -55,9 +58,9 @@ export class SecurityService implements Security {
   private readonly authCache = new AuthCache(10_000);
   private readonly verifying = new Map<string, Promise<Principal>>();
   private readonly authCacheMs: number;
-  private masterKey: Buffer | undefined;
-  /** UI login sessions (cookie authentication); absent until the composition root sets them. */
-  sessions: SessionService | undefined;
+  private readonly masterKey: Buffer;
+  /** UI login sessions (cookie authentication), when the options give their store. */
+  readonly sessions: SessionService | undefined;
 
   constructor(
     private readonly database: Database,
@@ -67,30 +70,21 @@ export class SecurityService implements Security {
     options: SecurityOptions,
   ) {
     this.authCacheMs = options.authCacheMs ?? 30_000;
+    this.masterKey = options.masterKey;
     this.directory = new Directory(database);
     this.users = new UserStore(database, versions, clock);
     this.groups = new GroupStore(database, versions, clock);
     this.permissions = new PermissionStore(database, versions, clock);
-    this.tokenKeys = new TokenKeys(database, clock);
+    this.tokenKeys = new TokenKeys(database, clock, options.masterKey);
     this.tokens = new TokenService(database, versions, clock, this.directory, this.tokenKeys, new TokenLifetimePolicy(options.tokenMaxExpiresInSecs));
-    this.apiKeys = new ApiKeyService(database, versions, clock);
+    this.apiKeys = new ApiKeyService(database, versions, clock, options.masterKey);
     this.evaluator = new PermissionEvaluator(() => this.permissions.all());
     this.passwords = new PasswordLogin(database, this.directory, clock, options.maxFailures, (name) => this.authCache.dropUser(name));
     this.users.onDeleted = (trx, name) => this.tokens.revokeAllOf(trx, name);
-    if (options.masterKey) this.useMasterKey(options.masterKey);
+    // A session logs in through this service (password check, lockout) and reads its directory.
+    const s = options.sessions;
+    this.sessions = s && new SessionService(s.store, this, database, clock, { nodeId: s.nodeId, idleMs: s.idleMs });
     versions.on('security', () => this.invalidate());
-  }
-
-  /** Hands over the master key (the HTTP layer does this when the composition root did not). */
-  useMasterKey(key: Buffer): void {
-    this.masterKey = key;
-    this.tokenKeys.setMasterKey(key);
-    this.apiKeys.setMasterKey(key);
-  }
-
-  /** Hands over the UI session service (built from the system properties). */
-  useSessions(sessions: SessionService): void {
-    this.sessions = sessions;
   }
 
   invalidate(): void {
@@ -219,7 +213,7 @@ export class SecurityService implements Security {
     } else if (secret.startsWith('AKC')) {
       const p = await this.viaApiKey(secret, name).catch(() => undefined);
       if (p) return { principal: p };
-    } else if (secret.startsWith(ENCRYPTED_PASSWORD_PREFIX) && this.masterKey) {
+    } else if (secret.startsWith(ENCRYPTED_PASSWORD_PREFIX)) {
       secret = decryptPassword(this.masterKey, name, secret) ?? secret;
     }
     return { principal: await this.passwords.login(name, secret) };
@@ -235,7 +229,6 @@ export class SecurityService implements Security {
     if (principal.via !== 'basic' || !authorization || !/^basic /i.test(authorization)) {
       throw new ArcaError('FORBIDDEN', 'An encrypted password can only be made for a caller that logged in with a user name and password');
     }
-    if (!this.masterKey) throw new ArcaError('UNAVAILABLE', 'Encrypted passwords are unavailable: the master key is not configured');
     const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     const name = decoded.slice(0, colon);

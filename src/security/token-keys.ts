@@ -32,21 +32,17 @@ function serviceId(): string {
  */
 export class TokenKeys {
   private identity: TokenIdentity | undefined;
-  private masterKey: Buffer | undefined;
 
   constructor(
     private readonly database: Database,
     private readonly clock: Clock,
+    /** Encrypts the signing key at rest. */
+    private readonly masterKey: Buffer,
   ) {}
-
-  setMasterKey(key: Buffer): void {
-    this.masterKey = key;
-  }
 
   async get(): Promise<TokenIdentity> {
     if (this.identity) return this.identity;
     const masterKey = this.masterKey;
-    if (!masterKey) throw new ArcaError('UNAVAILABLE', 'Access tokens are unavailable: the master key is not configured');
     const db = this.database.db;
     const now = this.clock.now();
     for (const [k, make] of [

@@ -9,7 +9,7 @@ import { formatHandlerFor } from '../formats/registry.js';
 import { mimeTypeOf } from './mime-types.js';
 import { getCacheRecord, putCacheRecord, touchCacheRecord, type RemoteCacheRecord } from './remote/cache-records.js';
 import { remoteSettingsOf, type RemoteSettings } from './remote/remote-settings.js';
-import type { AddressPolicy } from './remote/address-policy.js';
+import { UpstreamNetwork } from './remote/guarded-http.js';
 import { readSmall, upstreamOrigin, upstreamRequest, UpstreamRefused, UpstreamUnreachable, type UpstreamResponse } from './remote/upstream-client.js';
 import type { RepoConfig } from './repositories.js';
 
@@ -35,8 +35,8 @@ export interface RemoteFetchDeps {
   clock: Clock;
   /** Decrypts the remote's stored password. */
   masterKey?: Buffer;
-  /** Where remotes may connect; the built-in deny list when not given. */
-  network?: AddressPolicy;
+  /** Where remotes may connect, and their connections; the built-in deny list on connections of its own when not given. */
+  network?: UpstreamNetwork;
 }
 
 /** Answers for which the upstream is considered failing (the cached copy is served instead). */
@@ -56,10 +56,14 @@ export class RemoteFetchService {
   /** Until when (epoch ms) each remote is assumed offline after a network failure. */
   private readonly offlineUntil = new Map<string, number>();
 
-  constructor(private readonly deps: RemoteFetchDeps) {}
+  private readonly network: UpstreamNetwork;
+
+  constructor(private readonly deps: RemoteFetchDeps) {
+    this.network = deps.network ?? new UpstreamNetwork();
+  }
 
   settings(repo: RepoConfig): RemoteSettings {
-    return remoteSettingsOf(repo, this.deps.masterKey, this.deps.network);
+    return remoteSettingsOf(repo, this.deps.masterKey, this.network);
   }
 
   /** The cached copy of a path, whatever its age; undefined when there is none. */

@@ -180,15 +180,19 @@ export function validateRepoKey(key: string): void {
 export class RepositoryService {
   private cache: Map<string, RepoConfig> | undefined;
   private loading: Promise<Map<string, RepoConfig>> | undefined;
-  private masterKey: Buffer | undefined;
+  /** Where remote repositories may connect (system.yaml arca.remote.*Addresses). */
+  readonly addressPolicy: AddressPolicy;
+  /** Encrypts the passwords of remote repositories before they are stored. */
+  private readonly masterKey: Buffer;
 
   constructor(
     private readonly database: Database,
     private readonly versions: ConfigVersions,
     private readonly clock: Clock,
-    /** Where remote repositories may connect (system.yaml arca.remote.*Addresses). */
-    readonly addressPolicy: AddressPolicy = DEFAULT_ADDRESS_POLICY,
+    options: { masterKey: Buffer; addressPolicy?: AddressPolicy },
   ) {
+    this.masterKey = options.masterKey;
+    this.addressPolicy = options.addressPolicy ?? DEFAULT_ADDRESS_POLICY;
     versions.on('repositories', () => {
       this.cache = undefined;
     });
@@ -208,15 +212,10 @@ export class RepositoryService {
     return this.loading;
   }
 
-  /** The key that encrypts the passwords of remote repositories before they are stored. */
-  useMasterKey(key: Buffer): void {
-    this.masterKey = key;
-  }
-
-  /** Encrypts a remote's password (kept as is when already encrypted or when no key is set). */
+  /** Encrypts a remote's password (kept as is when already encrypted). */
   private sealed(config: RepoConfig): RepoConfig {
     const pw = config.password;
-    if (typeof pw === 'string' && pw !== '' && !isEncrypted(pw) && this.masterKey) {
+    if (typeof pw === 'string' && pw !== '' && !isEncrypted(pw)) {
       return { ...config, password: encryptSecret(this.masterKey, pw) };
     }
     return config;

@@ -1,6 +1,7 @@
 import type { Clock } from '../../core/clock.js';
 import type { MetricsRegistry } from '../../metrics/registry.js';
 import type { BinaryProvider } from '../binary-provider.js';
+import type { NodeBinstore } from '../sharding/node-auth.js';
 
 /**
  * The contract between the binarystore.xml chain builder and the provider types it can
@@ -67,6 +68,11 @@ export interface BuildContext {
   nodeSecret: Buffer;
   /** Where every provider's guard records its metrics (`guard/provider-metrics.ts`); a private registry when absent. */
   metrics?: MetricsRegistry;
+  /**
+   * Told what the node API (http/routes/binstore-node.ts) serves to peers, when the chain has
+   * a sharding-cluster provider: this node's local store and the node secret.
+   */
+  onNodeApi?(api: NodeBinstore): void;
   /**
    * Builds a provider from a resolved node (the dynamic-provider template once per peer).
    * The builder passes itself here so sharding providers can instantiate peers on demand.

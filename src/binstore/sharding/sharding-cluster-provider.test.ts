@@ -6,7 +6,8 @@ import { FakeClock, systemClock, type Clock } from '../../core/clock.js';
 import type { FileSystemProvider } from '../file-system-provider.js';
 import { binaryProviderConformance } from '../testing/conformance.js';
 import type { RemoteProvider } from './remote-provider.js';
-import { binstoreNodeOf, ShardingClusterProvider, shardingClusterProviderType } from './sharding-cluster-provider.js';
+import type { NodeBinstore } from './node-auth.js';
+import { ShardingClusterProvider, shardingClusterProviderType } from './sharding-cluster-provider.js';
 import { buildContext, collect, fsStore, providerNode, put, remoteNode, stagingOf, startPeer, tempDir, type TestPeer } from './testing/peers.js';
 
 interface Cluster {
@@ -28,8 +29,10 @@ async function clusterProvider(
     { subProviders: [providerNode('state-aware', 'state-aware', { zone: 'local' })], dynamic: remoteNode() },
   );
   const ctx = buildContext(dir, () => peers().map((p) => ({ nodeId: p.nodeId, url: p.url })), { clock: opts.clock, secret: opts.secret });
+  let nodeApi: NodeBinstore | undefined;
+  ctx.onNodeApi = (api) => (nodeApi = api);
   const provider = (await shardingClusterProviderType.create({ node, ctx, subs: [local] })) as ShardingClusterProvider;
-  expect(binstoreNodeOf(ctx)).toMatchObject({ local, nodeId: 'node-1' });
+  expect(nodeApi).toMatchObject({ local, nodeId: 'node-1' });
   return { dir, local, provider };
 }
 

@@ -2,7 +2,6 @@ import type { BinaryProvider } from '../binary-provider.js';
 import { intParam, paramError } from '../chain/params.js';
 import type { BuildContext, PeerNode, ProviderNode, ProviderType } from '../chain/types.js';
 import type { Shard } from './behaviors.js';
-import type { NodeBinstore } from './node-auth.js';
 import { describe } from './replication.js';
 import { behaviorParam, ShardingProvider, shardOf } from './sharding-provider.js';
 
@@ -113,16 +112,6 @@ export class ShardingClusterProvider extends ShardingProvider {
   }
 }
 
-const nodeApis = new WeakMap<BuildContext, NodeBinstore>();
-
-/**
- * What the node API (http/routes/binstore-node.ts) needs, once a chain built with `ctx`
- * contains a sharding-cluster provider: set it as AppContext.binstoreNode.
- */
-export function binstoreNodeOf(ctx: BuildContext): NodeBinstore | undefined {
-  return nodeApis.get(ctx);
-}
-
 const LOCAL_FILE_TYPES = new Set(['state-aware', 'file-system']);
 
 export const shardingClusterProviderType: ProviderType = {
@@ -145,7 +134,7 @@ export const shardingClusterProviderType: ProviderType = {
       log: ctx.log,
       sharedBackend,
     });
-    nodeApis.set(ctx, { local: provider.localProvider, secret: ctx.nodeSecret, nodeId: ctx.nodeId });
+    ctx.onNodeApi?.({ local: provider.localProvider, secret: ctx.nodeSecret, nodeId: ctx.nodeId });
     return provider;
   },
 };

@@ -4,7 +4,6 @@ import { ArcaError } from '../../core/errors.js';
 import { parseRepoPath, type RepoPath } from '../../core/paths.js';
 import { fullPathOf } from '../../db/items.js';
 import { deployedFileJson, deployedFolderJson } from '../../services/item-info.js';
-import { packageServices } from '../../services/remote/package-services.js';
 import type { Principal } from '../../security/types.js';
 import type { RepoConfig } from '../../services/repositories.js';
 import type { AccessCheck } from '../../services/storage-api.js';
@@ -45,7 +44,7 @@ async function get(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
   if (repo.rclass !== 'virtual') await requireRepoAction(ctx, request, 'read', repo, rp.path);
   const principal = request.principal;
   const can: AccessCheck = (action, r, p) => ctx.security.canAccess(principal, action, r, p);
-  const svc = packageServices(ctx);
+  const svc = ctx.packages;
   const lc = { ctx, svc, can, user: principal.name, cacheOnly, folder: rp.folder };
   const found = await locate(lc, repo, rp.path);
   if (repo.rclass === 'virtual' && (!found || (found.kind === 'folder' && found.rows.length === 0))) {
@@ -77,7 +76,7 @@ async function deployTarget(ctx: AppContext, repoKey: string, request: FastifyRe
     throw new ArcaError('METHOD_NOT_ALLOWED', `Remote repository '${addressed.repo.key}' is read-only: deploy to a local repository instead`);
   }
   // A deploy to a virtual repository goes to its defaultDeploymentRepo, with that repository's permissions.
-  return addressed.repo.rclass === 'virtual' ? packageServices(ctx).virtual.deploymentRepo(addressed.repo) : addressed.repo;
+  return addressed.repo.rclass === 'virtual' ? ctx.packages.virtual.deploymentRepo(addressed.repo) : addressed.repo;
 }
 
 /** What a deploy or delete needs before its body is read (route-access.ts). */
@@ -101,7 +100,7 @@ async function readableRepos(ctx: AppContext, principal: Principal): Promise<Rep
 
 async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
   const rp = repoPathOf(request);
-  const svc = packageServices(ctx);
+  const svc = ctx.packages;
   const repo = await deployTarget(ctx, rp.repoKey, request);
   await requireRepoAction(ctx, request, 'write', repo, rp.path);
   const principal = request.principal;
@@ -159,7 +158,7 @@ async function del(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
     throw new ArcaError('METHOD_NOT_ALLOWED', `Cannot delete through virtual repository '${repo.key}': delete from the member repository`);
   }
   await requireRepoAction(ctx, request, 'delete', repo, rp.path);
-  await packageServices(ctx).deploy.delete(repo, rp.path, request.principal.name);
+  await ctx.packages.deploy.delete(repo, rp.path, request.principal.name);
   return reply.code(204).send();
 }
 
@@ -169,8 +168,6 @@ async function del(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
  * repository's format handler.
  */
 export async function artifactRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  // Built now so remote passwords are encrypted with the master key from the first request on.
-  packageServices(ctx);
   // Artifact bodies are never parsed: every content type reaches the handler as a raw stream.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));

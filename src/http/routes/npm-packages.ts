@@ -13,10 +13,12 @@ import { documentPath, escapeName, tarballPath } from '../../formats/npm/names.j
 import { NpmStore } from '../../formats/npm/npm-store.js';
 import { renderAbbreviated, renderFull, type PackageDocument } from '../../formats/npm/packument.js';
 import { fromUpstream, mergeDocuments, upstreamTarballPath, versionForTarball } from '../../formats/npm/upstream.js';
-import { packageServices, type PackageServices } from '../../services/remote/package-services.js';
+import type { ContentStore } from '../../content/content-store.js';
+import type { Clock } from '../../core/clock.js';
+import type { Database } from '../../db/database.js';
+import type { PackageServices } from '../../services/remote/package-services.js';
 import type { RepoConfig } from '../../services/repositories.js';
 import type { AccessCheck } from '../../services/storage-api.js';
-import type { AppContext } from '../app-context.js';
 
 export interface ResolvedDocument {
   doc: PackageDocument;
@@ -38,9 +40,9 @@ export class NpmPackages {
   private readonly rendered = new LruCache<RenderedPackument>(64 * 1024 * 1024, (r) => r.body.length + 200);
   private readonly upstreamDocs = new LruCache<{ doc: PackageDocument; bytes: number }>(32 * 1024 * 1024, (e) => e.bytes);
 
-  constructor(ctx: AppContext) {
-    this.store = new NpmStore(ctx.database, ctx.content, ctx.clock);
-    this.services = packageServices(ctx);
+  constructor(deps: { database: Database; content: ContentStore; clock: Clock; packages: PackageServices }) {
+    this.store = new NpmStore(deps.database, deps.content, deps.clock);
+    this.services = deps.packages;
   }
 
   /** The local repository writes to this repository go to (a virtual's defaultDeploymentRepo). */

@@ -29,7 +29,7 @@ import { errorHandlerFor } from '../error-handler.js';
 import { npmRenderer } from '../error-renderers.js';
 import type { RepoNeed } from '../route-access.js';
 import type { NpmCall } from './npm-call.js';
-import { NpmPackages } from './npm-packages.js';
+import type { NpmPackages } from './npm-packages.js';
 import * as pkg from './npm-package-routes.js';
 import * as reg from './npm-registry-routes.js';
 
@@ -212,7 +212,7 @@ async function dispatch(call: NpmCall, e: Endpoint) {
 
 /** The npm registry API: one plugin with its own body handling and error shape. */
 export async function npmRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const packages = new NpmPackages(ctx);
+  const packages = ctx.npm;
   // Bodies stay unread streams: each endpoint reads its own (see npm-call.ts), a publish streams it.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));

@@ -13,7 +13,7 @@ import { lookupReference, parseDigest } from '../../formats/docker/reference.js'
 import type { ReferrersIndex } from '../../formats/docker/referrers.js';
 import { paginate } from '../../services/oci/discovery.js';
 import type { StoredManifest } from '../../services/oci/manifests.js';
-import { ociProxies, type OciProxies } from '../../services/oci/virtual-registry.js';
+import type { OciProxies } from '../../services/oci/virtual-registry.js';
 import type { AccessCheck } from '../../services/storage-api.js';
 import { serveFile } from './artifacts-serve.js';
 import { deleteBlob, startUpload, uploadSession } from './oci-blob-routes.js';
@@ -107,7 +107,7 @@ async function write(call: OciCall, p: OciProxies, op: string, arg: string, meth
 
 /** Serves one registry call addressed to a remote or virtual repository. */
 export async function proxyCall(call: OciCall, op: string, arg: string, method: string): Promise<unknown> {
-  const p = ociProxies(call.ctx);
+  const p = call.ctx.oci;
   const read = method === 'GET' || method === 'HEAD';
   if (read && op === 'manifest') return manifest(call, p, arg, method === 'HEAD');
   if (read && op === 'blob') return blob(call, p, arg, method === 'HEAD');

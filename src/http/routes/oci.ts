@@ -22,8 +22,7 @@ import { REPO_KEY_PATTERN } from '../../core/paths.js';
 import { digestFolder, tagFolder, uploadFolder } from '../../formats/docker/layout.js';
 import { OciError } from '../../formats/docker/oci-errors.js';
 import { isValidName, parseReference, splitName } from '../../formats/docker/reference.js';
-import { ociRegistry, type OciRegistry } from '../../services/oci/oci-registry.js';
-import { ociProxies } from '../../services/oci/virtual-registry.js';
+import type { OciRegistry } from '../../services/oci/oci-registry.js';
 import { paginate } from '../../services/oci/discovery.js';
 import type { AppContext } from '../app-context.js';
 import { intentOf, visibleRepo } from '../visible-repo.js';
@@ -193,7 +192,7 @@ async function accessOf(ctx: AppContext, reg: OciRegistry, request: FastifyReque
   if (method === 'GET' || method === 'HEAD' || !('name' in t)) return undefined;
   const call = await callFor(ctx, reg, request, reply, prefix, repoKey, t.name, query);
   if (call.repo.rclass === 'remote') return undefined; // read-only: the handler refuses
-  const target = call.repo.rclass === 'virtual' ? { ...call, repo: await ociProxies(ctx).virtual.deploymentRepo(call.repo) } : call;
+  const target = call.repo.rclass === 'virtual' ? { ...call, repo: await ctx.oci.virtual.deploymentRepo(call.repo) } : call;
   const w = writePath(target, t.op, 'arg' in t ? t.arg : '', method);
   if (w) await need(target, w.action, w.path);
   return undefined;
@@ -244,7 +243,7 @@ const METHODS = ['HEAD', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /** The registry API plugin: its own body handling (raw streams), authentication and error shape. */
 export async function ociRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const reg = ociRegistry(ctx);
+  const reg = ctx.oci.reg;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
   app.setErrorHandler(ociErrorHandler(ctx));

@@ -3,7 +3,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ArcaError, isArcaError } from '../../core/errors.js';
 import { MultipartReader, multipartBoundary } from '../../formats/pypi/multipart.js';
 import { receiveLegacyUpload } from '../../formats/pypi/upload.js';
-import { packageServices } from '../../services/remote/package-services.js';
 import type { RepoConfig } from '../../services/repositories.js';
 import type { AppContext } from '../app-context.js';
 import { requireRepoAction } from '../auth.js';
@@ -13,7 +12,7 @@ export async function uploadTarget(ctx: AppContext, addressed: RepoConfig, cache
   if (addressed.rclass === 'remote' || cacheOnly) {
     throw new ArcaError('METHOD_NOT_ALLOWED', `Remote repository '${addressed.key}' is read-only: upload to a local repository instead`);
   }
-  return addressed.rclass === 'virtual' ? packageServices(ctx).virtual.deploymentRepo(addressed) : addressed;
+  return addressed.rclass === 'virtual' ? ctx.packages.virtual.deploymentRepo(addressed) : addressed;
 }
 
 /**
@@ -24,7 +23,7 @@ export async function uploadTarget(ctx: AppContext, addressed: RepoConfig, cache
  * defaultDeploymentRepo; a remote repository is read-only.
  */
 export async function pypiUpload(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, addressed: RepoConfig, cacheOnly: boolean) {
-  const svc = packageServices(ctx);
+  const svc = ctx.packages;
   const repo = await uploadTarget(ctx, addressed, cacheOnly);
   const boundary = multipartBoundary(request.headers['content-type']);
   if (!boundary) throw new ArcaError('BAD_REQUEST', 'An upload must be a multipart/form-data POST with a boundary (the legacy upload API, as twine sends it)');

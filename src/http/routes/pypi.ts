@@ -4,7 +4,6 @@ import { checkSegment } from '../../core/paths.js';
 import { isNormalizedProjectName, isValidProjectName, normalizeProjectName } from '../../formats/pypi/names.js';
 import { ACCEPTED_TYPES, negotiate, representationOf, type Representation } from '../../formats/pypi/negotiate.js';
 import { projectHtml, projectJson, rootHtml, rootJson } from '../../formats/pypi/simple-index.js';
-import { packageServices } from '../../services/remote/package-services.js';
 import type { RepoConfig } from '../../services/repositories.js';
 import type { AppContext } from '../app-context.js';
 import { deny, requireRepoAction } from '../auth.js';
@@ -44,7 +43,7 @@ async function pypiRepo(ctx: AppContext, request: FastifyRequest, key: string): 
 async function pageContext(ctx: AppContext, request: FastifyRequest, repo: RepoConfig, cacheOnly: boolean): Promise<PageContext> {
   const principal = request.principal;
   if (!(await ctx.security.canReadAny(principal, repo))) await deny(ctx, principal, `read '${repo.key}'`);
-  return { ctx, svc: packageServices(ctx), can: (action, r, p) => ctx.security.canAccess(principal, action, r, p), user: principal.name, cacheOnly };
+  return { ctx, svc: ctx.packages, can: (action, r, p) => ctx.security.canAccess(principal, action, r, p), user: principal.name, cacheOnly };
 }
 
 /** The representation the client asked for, or a 406 answer (then undefined). */

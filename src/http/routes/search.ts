@@ -6,7 +6,6 @@ import {
   parseResultDetail,
   propertyCriteria,
   reposParam,
-  SearchService,
   type SearchScope,
 } from '../../services/search.js';
 import type { AppContext } from '../app-context.js';
@@ -46,7 +45,7 @@ async function searchScope(ctx: AppContext, request: FastifyRequest): Promise<Se
 
 /** `/artifactory/api/search/{artifact,checksum,prop}` (REST-API.md §4). Authentication required. */
 export async function searchRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const service = new SearchService(ctx.database);
+  const service = ctx.search;
 
   app.get('/artifactory/api/search/artifact', async (request, reply) => {
     const query = (request.query ?? {}) as Record<string, unknown>;

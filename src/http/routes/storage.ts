@@ -4,7 +4,7 @@ import { parseRepoPath } from '../../core/paths.js';
 import type { Action } from '../../security/types.js';
 import { storageUri } from '../../services/item-info.js';
 import type { RepoConfig } from '../../services/repositories.js';
-import { StorageApiService, type AccessCheck } from '../../services/storage-api.js';
+import type { AccessCheck, StorageApiService } from '../../services/storage-api.js';
 import type { AppContext } from '../app-context.js';
 import { intentOf, requireVisibleRepo } from '../visible-repo.js';
 import { baseUrl, deny, requireAuthenticated, requireRepoAction } from '../auth.js';
@@ -149,7 +149,7 @@ async function del(ctx: AppContext, service: StorageApiService, request: Fastify
 
 /** `/artifactory/api/storage/{repo}/{path}`: item info, lists and properties (REST-API.md §2). */
 export async function storageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const service = new StorageApiService(ctx.database, ctx.clock);
+  const service = ctx.storageApi;
   // Property changes carry everything in the query; whatever body a client sends is not read
   // (after the answer, at most a little of it is dropped before the connection closes: unread-body.ts).
   app.removeAllContentTypeParsers();

@@ -7,7 +7,7 @@ import { OciManifests } from './manifests.js';
 import { OciStore } from './oci-store.js';
 import { OciUploads } from './uploads.js';
 
-/** What the registry services are built from; a node's AppContext provides it. */
+/** What the registry services are built from. */
 export interface OciDeps {
   database: Database;
   content: ContentStore;
@@ -23,8 +23,7 @@ export interface OciRegistry {
   discovery: OciDiscovery;
 }
 
-const built = new WeakMap<OciDeps, OciRegistry>();
-
+/** The registry services of one node, built once by the composition root. */
 export function createOciRegistry(deps: OciDeps): OciRegistry {
   const store = new OciStore(deps.database, deps.content, deps.clock);
   const blobs = new OciBlobs(store);
@@ -32,9 +31,3 @@ export function createOciRegistry(deps: OciDeps): OciRegistry {
   return { store, blobs, uploads: new OciUploads(store), manifests, discovery: new OciDiscovery(store, manifests) };
 }
 
-/** The registry services of one node context, built on first use and shared. */
-export function ociRegistry(deps: OciDeps): OciRegistry {
-  let r = built.get(deps);
-  if (!r) built.set(deps, (r = createOciRegistry(deps)));
-  return r;
-}

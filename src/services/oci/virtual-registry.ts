@@ -10,18 +10,19 @@
  * is set): a blob that only another member has would let a client skip an upload its
  * manifest then needs.
  */
+import type { Clock } from '../../core/clock.js';
 import { isArcaError } from '../../core/errors.js';
 import type { ItemRow } from '../../db/items.js';
 import { tagFolder, digestFolder } from '../../formats/docker/layout.js';
 import type { Digest, ManifestReference } from '../../formats/docker/reference.js';
 import type { ReferrerDescriptor, ReferrersIndex } from '../../formats/docker/referrers.js';
 import { OCI_INDEX } from '../../formats/docker/media-types.js';
-import { packageServices, type PackageServiceDeps } from '../remote/package-services.js';
+import type { PackageServices } from '../remote/package-services.js';
 import type { RepoConfig } from '../repositories.js';
 import type { AccessCheck } from '../storage-api.js';
 import type { VirtualResolver } from '../virtual-resolve.js';
 import type { StoredManifest } from './manifests.js';
-import { ociRegistry, type OciDeps, type OciRegistry } from './oci-registry.js';
+import type { OciRegistry } from './oci-registry.js';
 import { OciRemote } from './remote-registry.js';
 
 const REGISTRY_TYPES = ['docker', 'oci'];
@@ -129,17 +130,8 @@ export interface OciProxies {
   virtual: OciVirtual;
 }
 
-const built = new WeakMap<object, OciProxies>();
-
-/** Built on first use and shared, so upstream fetches and tokens are shared by every request of the node. */
-export function ociProxies(deps: PackageServiceDeps & OciDeps): OciProxies {
-  let p = built.get(deps);
-  if (!p) {
-    const reg = ociRegistry(deps);
-    const services = packageServices(deps);
-    const remote = new OciRemote({ reg, clock: deps.clock, settings: (r) => services.remote.settings(r) });
-    p = { reg, remote, virtual: new OciVirtual(reg, remote, services.virtual) };
-    built.set(deps, p);
-  }
-  return p;
+/** Built once per node by the composition root, so upstream fetches and tokens are shared by every request. */
+export function createOciProxies(reg: OciRegistry, packages: PackageServices, clock: Clock): OciProxies {
+  const remote = new OciRemote({ reg, clock, settings: (r) => packages.remote.settings(r) });
+  return { reg, remote, virtual: new OciVirtual(reg, remote, packages.virtual) };
 }

@@ -1,9 +1,10 @@
 import type { lookup as dnsLookup, LookupAddress } from 'node:dns';
 import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AddressPolicy } from './address-policy.js';
-import { guardedLookup, guardedRequest, UpstreamRefused, UpstreamUnreachable } from './guarded-http.js';
+import { guardedLookup, guardedRequest, UpstreamNetwork, UpstreamRefused, UpstreamUnreachable } from './guarded-http.js';
 
 /** A resolver that answers from a script, one answer per call (DNS that changes its mind). */
 function scripted(answers: string[][]): { resolve: typeof dnsLookup; calls: () => number } {
@@ -104,39 +105,59 @@ describe('guardedRequest', () => {
     for await (const c of res.body) parts.push(Buffer.from(c));
     return Buffer.concat(parts).toString('utf8');
   };
-  const policy = new AddressPolicy(['169.254.0.0/16', '127.0.0.2']);
+  const network = new UpstreamNetwork(new AddressPolicy(['169.254.0.0/16', '127.0.0.2']));
+  afterAll(() => network.close());
 
   it('decodes compressed bodies, as fetch did', async () => {
-    expect(await text(await guardedRequest(policy, `${base}/gz`, { timeoutMs: 5000 }))).toBe('decoded body');
+    expect(await text(await guardedRequest(network, `${base}/gz`, { timeoutMs: 5000 }))).toBe('decoded body');
   });
 
   it('drops credentials when a redirect leaves the origin, and turns a POST into a GET on 303', async () => {
     seen.length = 0;
-    const res = await guardedRequest(policy, `${base}/to-other-origin`, { headers: { authorization: 'Basic c2VjcmV0' }, timeoutMs: 5000 });
+    const res = await guardedRequest(network, `${base}/to-other-origin`, { headers: { authorization: 'Basic c2VjcmV0' }, timeoutMs: 5000 });
     expect([res.status, res.redirected, await text(res)]).toEqual([200, true, 'landed GET']);
     expect(seen.map((s) => s.authorization)).toEqual(['Basic c2VjcmV0', undefined]);
-    const posted = await guardedRequest(policy, `${base}/see-other`, { method: 'POST', body: 'x', timeoutMs: 5000 });
+    const posted = await guardedRequest(network, `${base}/see-other`, { method: 'POST', body: 'x', timeoutMs: 5000 });
     expect(await text(posted)).toBe('landed GET');
   });
 
   it('refuses denied hops, other schemes, credentials in URLs and endless redirects', async () => {
-    await expect(guardedRequest(policy, `${base}/to-denied`, { timeoutMs: 5000 })).rejects.toThrow(UpstreamRefused);
-    await expect(guardedRequest(policy, `${base}/to-file`, { timeoutMs: 5000 })).rejects.toThrow(/file: URLs are not followed/);
-    await expect(guardedRequest(policy, `http://user:pw@127.0.0.1:1/`, { timeoutMs: 5000 })).rejects.toThrow(/carries credentials/);
-    await expect(guardedRequest(policy, 'http://169.254.169.254/', { timeoutMs: 5000 })).rejects.toThrow(UpstreamRefused);
-    await expect(guardedRequest(policy, `${base}/loop`, { timeoutMs: 5000 })).rejects.toThrow(/redirected more than 20 times/);
+    await expect(guardedRequest(network, `${base}/to-denied`, { timeoutMs: 5000 })).rejects.toThrow(UpstreamRefused);
+    await expect(guardedRequest(network, `${base}/to-file`, { timeoutMs: 5000 })).rejects.toThrow(/file: URLs are not followed/);
+    await expect(guardedRequest(network, `http://user:pw@127.0.0.1:1/`, { timeoutMs: 5000 })).rejects.toThrow(/carries credentials/);
+    await expect(guardedRequest(network, 'http://169.254.169.254/', { timeoutMs: 5000 })).rejects.toThrow(UpstreamRefused);
+    await expect(guardedRequest(network, `${base}/loop`, { timeoutMs: 5000 })).rejects.toThrow(/redirected more than 20 times/);
   });
 
   it('keeps a connection reset that comes before the body is read, and throws it on the first read', async () => {
-    const res = await guardedRequest(policy, `${base}/reset`, { timeoutMs: 5000 });
+    const res = await guardedRequest(network, `${base}/reset`, { timeoutMs: 5000 });
     expect(res.status).toBe(200);
     await new Promise((r) => setTimeout(r, 200));
     await expect(text(res)).rejects.toThrow(UpstreamUnreachable);
   });
 
+  it('reuses one kept-alive connection for a node, and closes it with the network', async () => {
+    const own = new UpstreamNetwork(new AddressPolicy(['169.254.0.0/16']));
+    const sockets: Socket[] = [];
+    const onConnection = (socket: Socket) => void sockets.push(socket);
+    server.on('connection', onConnection);
+    try {
+      expect(await text(await guardedRequest(own, `${base}/gz`, { timeoutMs: 5000 }))).toBe('decoded body');
+      expect(await text(await guardedRequest(own, `${base}/landing`, { timeoutMs: 5000 }))).toBe('landed GET');
+      expect(sockets).toHaveLength(1);
+      // Well before the server's own keep-alive timeout (5 s) would close it.
+      const closed = new Promise<string>((r) => sockets[0].once('close', () => r('closed')));
+      own.close();
+      expect(await Promise.race([closed, new Promise((r) => setTimeout(() => r('still open'), 1000))])).toBe('closed');
+    } finally {
+      server.off('connection', onConnection);
+      own.close();
+    }
+  });
+
   it('gives up on an upstream that does not answer within the timeout', async () => {
     const started = Date.now();
-    const err = await guardedRequest(policy, `${base}/silent`, { timeoutMs: 300 }).catch((e: unknown) => e);
+    const err = await guardedRequest(network, `${base}/silent`, { timeoutMs: 300 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamUnreachable);
     expect(err).not.toBeInstanceOf(UpstreamRefused);
     expect(Date.now() - started).toBeLessThan(5000);

@@ -4,7 +4,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import type { AddressPolicy } from './address-policy.js';
+import { DEFAULT_ADDRESS_POLICY, type AddressPolicy } from './address-policy.js';
 
 /**
  * Outgoing HTTP(S) for remote repositories, checked against the address policy at every
@@ -47,13 +47,6 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** Headers that must not follow a redirect to another origin. */
 const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 
-interface Agents {
-  http: HttpAgent;
-  https: HttpsAgent;
-}
-
-const agentsByPolicy = new WeakMap<AddressPolicy, Agents>();
-
 /** A DNS lookup that refuses names resolving to a denied address, for the agents' sockets. */
 export function guardedLookup(policy: AddressPolicy, resolve: typeof dnsLookup = dnsLookup): LookupFunction {
   return (hostname, options, callback) => {
@@ -73,15 +66,30 @@ export function guardedLookup(policy: AddressPolicy, resolve: typeof dnsLookup =
   };
 }
 
-function agentsFor(policy: AddressPolicy): Agents {
-  let agents = agentsByPolicy.get(policy);
-  if (!agents) {
-    const lookup = guardedLookup(policy);
-    const options = { keepAlive: true, scheduling: 'lifo' as const, lookup };
-    agents = { http: new HttpAgent(options), https: new HttpsAgent(options) };
-    agentsByPolicy.set(policy, agents);
+/**
+ * Where remote repositories connect from: the address policy and the kept-alive connections
+ * made under it, whose DNS lookups the policy checks. The composition root builds one per
+ * node and closes it with the node.
+ */
+export class UpstreamNetwork {
+  private readonly http: HttpAgent;
+  private readonly https: HttpsAgent;
+
+  constructor(readonly policy: AddressPolicy = DEFAULT_ADDRESS_POLICY) {
+    const options = { keepAlive: true, scheduling: 'lifo' as const, lookup: guardedLookup(policy) };
+    this.http = new HttpAgent(options);
+    this.https = new HttpsAgent(options);
   }
-  return agents;
+
+  agentFor(url: URL): HttpAgent {
+    return url.protocol === 'https:' ? this.https : this.http;
+  }
+
+  /** Closes the kept-alive connections (requests under way are cut). */
+  close(): void {
+    this.http.destroy();
+    this.https.destroy();
+  }
 }
 
 /** Why a URL may not be requested (its scheme, embedded credentials, or a denied host); undefined when it may. */
@@ -113,9 +121,8 @@ function decoded(res: IncomingMessage, method: string): Readable {
 }
 
 /** One request and its answer (no redirects), with the header and idle timeouts. */
-function exchange(policy: AddressPolicy, url: URL, method: string, headers: Record<string, string>, body: Uint8Array | string | undefined, timeoutMs: number, retried = false): Promise<Omit<UpstreamResponse, 'redirected'>> {
+function exchange(network: UpstreamNetwork, url: URL, method: string, headers: Record<string, string>, body: Uint8Array | string | undefined, timeoutMs: number, retried = false): Promise<Omit<UpstreamResponse, 'redirected'>> {
   return new Promise((resolve, reject) => {
-    const agents = agentsFor(policy);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     let req: ClientRequest;
     let timer: NodeJS.Timeout | undefined;
@@ -127,7 +134,7 @@ function exchange(policy: AddressPolicy, url: URL, method: string, headers: Reco
       // A kept-alive connection the upstream closed meanwhile: an idempotent request is sent once more.
       const code = (err as NodeJS.ErrnoException).code;
       if (!retried && req.reusedSocket && (method === 'GET' || method === 'HEAD') && (code === 'ECONNRESET' || code === 'EPIPE')) {
-        resolve(exchange(policy, url, method, headers, body, timeoutMs, true));
+        resolve(exchange(network, url, method, headers, body, timeoutMs, true));
         return;
       }
       if (err instanceof UpstreamUnreachable) reject(err);
@@ -135,7 +142,7 @@ function exchange(policy: AddressPolicy, url: URL, method: string, headers: Reco
     };
     try {
       const length = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
-      req = send(url, { method, headers: { ...length, ...headers }, agent: url.protocol === 'https:' ? agents.https : agents.http });
+      req = send(url, { method, headers: { ...length, ...headers }, agent: network.agentFor(url) });
     } catch (err) {
       reject(new UpstreamUnreachable(`Upstream ${url.origin}${url.pathname} cannot be requested: ${(err as Error).message}`));
       return;
@@ -191,12 +198,13 @@ function exchange(policy: AddressPolicy, url: URL, method: string, headers: Reco
 }
 
 /**
- * Sends a request, following redirects (at most 20) with each hop checked against the
- * policy. `headers` go to the first origin; credential headers are dropped when a redirect
- * leaves it. Throws UpstreamRefused for a refused URL, host or address, UpstreamUnreachable
- * when the upstream cannot be reached or does not answer in time.
+ * Sends a request on the network's connections, following redirects (at most 20) with each
+ * hop checked against its address policy. `headers` go to the first origin; credential
+ * headers are dropped when a redirect leaves it. Throws UpstreamRefused for a refused URL,
+ * host or address, UpstreamUnreachable when the upstream cannot be reached or does not
+ * answer in time.
  */
-export async function guardedRequest(policy: AddressPolicy, target: string, init: GuardedInit): Promise<UpstreamResponse> {
+export async function guardedRequest(network: UpstreamNetwork, target: string, init: GuardedInit): Promise<UpstreamResponse> {
   let url: URL;
   try {
     url = new URL(target);
@@ -209,9 +217,9 @@ export async function guardedRequest(policy: AddressPolicy, target: string, init
   for (const [k, v] of Object.entries(init.headers ?? {})) headers[k.toLowerCase()] = v;
   const origin = url.origin;
   for (let hop = 0; ; hop++) {
-    const why = refusedUrl(policy, url);
+    const why = refusedUrl(network.policy, url);
     if (why) throw new UpstreamRefused(hop === 0 ? `Refused to connect to ${url.origin}: ${why}` : `Refused to follow the redirect to ${url.origin}: ${why}`);
-    const res = await exchange(policy, url, method, headers, body, init.timeoutMs);
+    const res = await exchange(network, url, method, headers, body, init.timeoutMs);
     const location = res.headers.get('location');
     if (!REDIRECTS.has(res.status) || !location) return { ...res, redirected: hop > 0 };
     res.cancel();

@@ -7,8 +7,9 @@ import { FormatDeployService } from '../format-deploy.js';
 import { RemoteFetchService } from '../remote-fetch.js';
 import type { RepositoryService } from '../repositories.js';
 import { VirtualResolver } from '../virtual-resolve.js';
+import type { UpstreamNetwork } from './guarded-http.js';
 
-/** What the package services are built from; the node's AppContext provides all of it. */
+/** What the package services are built from. */
 export interface PackageServiceDeps {
   database: Database;
   content: ContentStore;
@@ -17,6 +18,8 @@ export interface PackageServiceDeps {
   artifacts: ArtifactService;
   masterKey: Buffer;
   node: { nodeId: string };
+  /** Where remote repositories connect, and their connections. */
+  network: UpstreamNetwork;
   /** Cluster locks (a node context has them): metadata updates then run one node at a time. */
   locks?: LockManager;
 }
@@ -28,29 +31,20 @@ export interface PackageServices {
   deploy: FormatDeployService;
 }
 
-const built = new WeakMap<PackageServiceDeps, PackageServices>();
-
 /**
- * The package services of one node context, built on first use and then shared by every
+ * The package services of one node, built once by the composition root and shared by every
  * route plugin (so the in-process deduplication of upstream fetches spans all formats).
- * Built here rather than in the composition root so the formats do not widen AppContext.
  */
-export function packageServices(deps: PackageServiceDeps): PackageServices {
-  let s = built.get(deps);
-  if (!s) {
-    deps.repos.useMasterKey(deps.masterKey);
-    const remote = new RemoteFetchService({ database: deps.database, content: deps.content, clock: deps.clock, masterKey: deps.masterKey, network: deps.repos.addressPolicy });
-    s = {
-      remote,
-      virtual: new VirtualResolver(deps.repos, deps.artifacts, remote),
-      deploy: new FormatDeployService(
-        deps.database,
-        deps.content,
-        deps.artifacts,
-        deps.locks ? { locks: deps.locks, owner: `${deps.node.nodeId}/${process.pid}` } : undefined,
-      ),
-    };
-    built.set(deps, s);
-  }
-  return s;
+export function createPackageServices(deps: PackageServiceDeps): PackageServices {
+  const remote = new RemoteFetchService({ database: deps.database, content: deps.content, clock: deps.clock, masterKey: deps.masterKey, network: deps.network });
+  return {
+    remote,
+    virtual: new VirtualResolver(deps.repos, deps.artifacts, remote),
+    deploy: new FormatDeployService(
+      deps.database,
+      deps.content,
+      deps.artifacts,
+      deps.locks ? { locks: deps.locks, owner: `${deps.node.nodeId}/${process.pid}` } : undefined,
+    ),
+  };
 }

@@ -1,5 +1,5 @@
 import { revealSecret } from '../../core/secrets.js';
-import { DEFAULT_ADDRESS_POLICY, type AddressPolicy } from './address-policy.js';
+import type { UpstreamNetwork } from './guarded-http.js';
 
 /** The remote-repository fields of a JFrog repository configuration, with their defaults. */
 export const REMOTE_DEFAULTS = {
@@ -29,12 +29,12 @@ export interface RemoteSettings {
   missedRetrievalCachePeriodSecs: number;
   assumedOfflinePeriodSecs: number;
   socketTimeoutMillis: number;
-  /** Where the remote may connect (arca.remote.deniedAddresses / allowedAddresses). */
-  network: AddressPolicy;
+  /** Where the remote may connect (arca.remote.deniedAddresses / allowedAddresses), and the connections it uses. */
+  network: UpstreamNetwork;
 }
 
 /** The settings a fetch needs, read from a remote repository's configuration. */
-export function remoteSettingsOf(config: Record<string, unknown>, masterKey: Buffer | undefined, network: AddressPolicy = DEFAULT_ADDRESS_POLICY): RemoteSettings {
+export function remoteSettingsOf(config: Record<string, unknown>, masterKey: Buffer | undefined, network: UpstreamNetwork): RemoteSettings {
   const num = (k: keyof typeof REMOTE_DEFAULTS) => (typeof config[k] === 'number' ? (config[k] as number) : (REMOTE_DEFAULTS[k] as number));
   const password = typeof config.password === 'string' ? config.password : '';
   return {
