@@ -8,6 +8,7 @@ import type { TaskService } from '../cluster/tasks/task-service.js';
 import type { ContentStore } from '../content/content-store.js';
 import type { Clock } from '../core/clock.js';
 import type { Database } from '../db/database.js';
+import type { FormatHandlers } from '../formats/format-handlers.js';
 import type { MetricsRegistry, RegistrySnapshot } from '../metrics/registry.js';
 import type { SecurityService } from '../security/security-service.js';
 import type { ArtifactService } from '../services/artifacts.js';
@@ -48,6 +49,8 @@ export interface AppContext {
   database: Database;
   versions: ConfigVersions;
   content: ContentStore;
+  /** The format handlers by package type (from the typed registry). */
+  formats: FormatHandlers;
   repos: RepositoryService;
   artifacts: ArtifactService;
   security: SecurityService;

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ArcaError } from '../core/errors.js';
 import { ANONYMOUS } from '../security/security-service.js';
+import type { Access } from '../security/access.js';
 import type { Action, Credentials, Principal } from '../security/types.js';
 import type { RepoConfig } from '../services/repositories.js';
 import type { AppContext } from './app-context.js';
@@ -9,6 +10,8 @@ import { crossSiteRequest, sessionFromCookie } from './session-cookie.js';
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
+    /** The caller's permissions, for the use cases (made from `principal` on first use). */
+    readonly access: Access;
   }
   interface FastifyContextConfig {
     /** Routes reachable without credentials even when anonymous access is off (ping, health). */
@@ -19,6 +22,14 @@ declare module 'fastify' {
 /** Authenticates every request once, before its handler; public routes skip it. */
 export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
   app.decorateRequest('principal', null as unknown as Principal);
+  const accessOf = new WeakMap<Principal, Access>();
+  app.decorateRequest('access', {
+    getter(this: FastifyRequest): Access {
+      let access = accessOf.get(this.principal);
+      if (!access) accessOf.set(this.principal, (access = ctx.security.accessFor(this.principal)));
+      return access;
+    },
+  });
   const slow = async (request: FastifyRequest, credentials: Credentials) => {
     const principal = await ctx.security.authenticate(credentials);
     if (principal.anonymous && !(await ctx.security.anonymousAccessEnabled())) {
@@ -52,10 +63,8 @@ export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
 }
 
 /** Denies with 401 for anonymous callers, else 403 (or 404 when hideUnauthorizedResources is on). */
-export async function deny(ctx: AppContext, principal: Principal, what: string): Promise<never> {
-  if (principal.anonymous) throw new ArcaError('UNAUTHORIZED', `Authentication is required to ${what}`);
-  if ((await ctx.settings.get()).hideUnauthorizedResources) throw new ArcaError('NOT_FOUND', 'Not found');
-  throw new ArcaError('FORBIDDEN', `User '${principal.name}' is not permitted to ${what}`);
+export function deny(ctx: AppContext, principal: Principal, what: string): Promise<never> {
+  return ctx.security.accessFor(principal).refuse(what);
 }
 
 export async function requireRepoAction(ctx: AppContext, request: FastifyRequest, action: Action, repo: RepoConfig, path: string): Promise<void> {

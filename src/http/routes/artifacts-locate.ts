@@ -1,7 +1,6 @@
 import { ArcaError, isArcaError } from '../../core/errors.js';
 import type { ItemRow } from '../../db/items.js';
 import type { FormatHandler } from '../../formats/format-handler.js';
-import { formatHandlerFor } from '../../formats/registry.js';
 import type { PackageServices } from '../../services/remote/package-services.js';
 import type { RepoConfig } from '../../services/repositories.js';
 import type { AccessCheck } from '../../services/storage-api.js';
@@ -55,7 +54,7 @@ export interface LocateContext {
  * a folder's children. Undefined when there is nothing.
  */
 export async function locate(lc: LocateContext, repo: RepoConfig, path: string): Promise<Found | undefined> {
-  const handler = formatHandlerFor(repo.packageType);
+  const handler = lc.ctx.formats.handlerFor(repo.packageType);
   const sum = handler.checksumTarget?.(path);
   if (sum) {
     const target = await locateDirect(lc, handler, repo, sum.target);

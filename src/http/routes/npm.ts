@@ -25,18 +25,16 @@ import type { RepoConfig } from '../../services/repositories.js';
 import type { AccessCheck } from '../../services/storage-api.js';
 import type { AppContext } from '../app-context.js';
 import { intentOf, visibleRepo, type Intent } from '../visible-repo.js';
-import { errorHandlerFor } from '../error-handler.js';
-import { npmRenderer } from '../error-renderers.js';
 import type { RepoNeed } from '../route-access.js';
 import type { NpmCall } from './npm-call.js';
 import type { NpmPackages } from './npm-packages.js';
 import * as pkg from './npm-package-routes.js';
 import * as reg from './npm-registry-routes.js';
 
-const PREFIX = '/artifactory/api/npm/';
+export const NPM_PREFIX = '/artifactory/api/npm/';
+const PREFIX = NPM_PREFIX;
 
 /** Errors in npm's wire shape; npm prints `error` after the status line. */
-const npmErrorHandler = errorHandlerFor(npmRenderer);
 
 interface Parsed {
   repoKey: string;
@@ -216,7 +214,6 @@ export async function npmRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   // Bodies stay unread streams: each endpoint reads its own (see npm-call.ts), a publish streams it.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
-  app.setErrorHandler(npmErrorHandler);
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     const call = await callOf(ctx, packages, request, reply);
     return dispatch(call, endpointOf(request.method, call.path));

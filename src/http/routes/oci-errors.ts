@@ -1,6 +1,5 @@
+import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.js';
-import { errorHandlerFor } from '../error-handler.js';
-import { ociRenderer } from '../error-renderers.js';
 import { challenges } from './oci-auth.js';
 
 declare module 'fastify' {
@@ -11,10 +10,10 @@ declare module 'fastify' {
 }
 
 /**
- * The registry routes' error handler: every error in the OCI envelope
- * (`{"errors":[{"code","message","detail"}]}`) with the spec's codes; 401s carry the
- * Bearer and Basic challenges. Catalogue errors from shared code map onto OCI codes.
+ * The challenges of a registry 401: Bearer (the token realm of the request's prefix, with the
+ * scope it asked for) and Basic. Errors themselves use the OCI envelope
+ * (`{"errors":[{"code","message","detail"}]}`, see error-renderers.ts).
  */
-export function ociErrorHandler(ctx: AppContext) {
-  return errorHandlerFor(ociRenderer, { challenge: (request) => challenges(ctx, request, request.oci?.prefix ?? '', request.oci?.scope) });
+export function ociChallenge(ctx: AppContext): (request: FastifyRequest) => Promise<string[]> {
+  return (request) => challenges(ctx, request, request.oci?.prefix ?? '', request.oci?.scope);
 }

@@ -29,11 +29,13 @@ import { intentOf, visibleRepo } from '../visible-repo.js';
 import { oauthTokenEndpoint, ociAuthenticate, sentCredentials, tokenEndpoint } from './oci-auth.js';
 import { deleteBlob, getBlob, startUpload, uploadSession } from './oci-blob-routes.js';
 import { need, pageSize, readBody, type OciCall } from './oci-call.js';
-import { ociErrorHandler } from './oci-errors.js';
+import './oci-errors.js';
 import { deleteManifest, getManifest, listReferrers, listTags, putManifest } from './oci-manifest-routes.js';
 import { proxyCall } from './oci-proxy-routes.js';
 
 const API_PREFIX = '/artifactory/api/docker/';
+/** Where the registry API lives: the root `/v2` and each repository's `/artifactory/api/docker/{repo}/v2`. */
+export const OCI_PREFIXES = ['/v2', API_PREFIX] as const;
 const REGISTRY_TYPES = ['docker', 'oci'];
 
 type Target =
@@ -246,7 +248,6 @@ export async function ociRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   const reg = ctx.oci.reg;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
-  app.setErrorHandler(ociErrorHandler(ctx));
   const handler = (request: FastifyRequest, reply: FastifyReply) => dispatch(ctx, reg, request, reply);
   const access = (request: FastifyRequest, reply: FastifyReply) => accessOf(ctx, reg, request, reply);
   // Errors before the handler (the check before the body) carry the registry's header too.

@@ -7,8 +7,6 @@ import { projectHtml, projectJson, rootHtml, rootJson } from '../../formats/pypi
 import type { RepoConfig } from '../../services/repositories.js';
 import type { AppContext } from '../app-context.js';
 import { deny, requireRepoAction } from '../auth.js';
-import { errorHandlerFor } from '../error-handler.js';
-import { pypiRenderer } from '../error-renderers.js';
 import { addressRepo } from './artifacts-locate.js';
 import { header, serveFile } from './artifacts-serve.js';
 import { packageFile, projectNames, projectPage, type PageContext } from './pypi-pages.js';
@@ -26,7 +24,8 @@ import { pypiUpload, uploadTarget } from './pypi-upload.js';
  * what pip and twine print.
  */
 
-const PREFIX = '/artifactory/api/pypi/:repoKey';
+export const PYPI_PREFIX = '/artifactory/api/pypi/';
+const PREFIX = `${PYPI_PREFIX}:repoKey`;
 
 interface RepoParams {
   repoKey: string;
@@ -107,11 +106,7 @@ async function download(ctx: AppContext, request: FastifyRequest<{ Params: RepoP
   return serveFile(ctx, request, reply, item, head);
 }
 
-/** Plain-text errors whose message is also the reason phrase (what pip and twine show). */
-const pypiErrorHandler = errorHandlerFor(pypiRenderer);
-
 export async function pypiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.setErrorHandler(pypiErrorHandler);
   // Upload bodies are read as a stream by the upload handler, whatever their type.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));

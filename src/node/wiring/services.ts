@@ -3,6 +3,7 @@ import type { LockManager } from '../../cluster/locks/lock-manager.js';
 import type { ContentStore } from '../../content/content-store.js';
 import type { Database } from '../../db/database.js';
 import type { AppContext } from '../../http/app-context.js';
+import { formatHandlers } from '../../formats/registry.js';
 import { NpmPackages } from '../../http/routes/npm-packages.js';
 import { ArtifactService } from '../../services/artifacts.js';
 import { createOciRegistry } from '../../services/oci/oci-registry.js';
@@ -26,7 +27,7 @@ export interface ServiceDeps {
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'repos' | 'artifacts' | 'packages' | 'oci' | 'npm' | 'search' | 'storageApi'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'oci' | 'npm' | 'search' | 'storageApi'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -41,8 +42,10 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   const network = new UpstreamNetwork(remoteAddressPolicy(cfg.system));
   const repos = new RepositoryService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy });
   const artifacts = new ArtifactService(database, content, clock);
-  const packages = createPackageServices({ database, content, clock, repos, artifacts, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks });
+  const formats = formatHandlers();
+  const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks });
   const services = {
+    formats,
     repos,
     artifacts,
     packages,

@@ -2,6 +2,7 @@ import type { LockManager } from '../../cluster/locks/lock-manager.js';
 import type { ContentStore } from '../../content/content-store.js';
 import type { Clock } from '../../core/clock.js';
 import type { Database } from '../../db/database.js';
+import type { FormatHandlers } from '../../formats/format-handlers.js';
 import type { ArtifactService } from '../artifacts.js';
 import { FormatDeployService } from '../format-deploy.js';
 import { RemoteFetchService } from '../remote-fetch.js';
@@ -16,6 +17,8 @@ export interface PackageServiceDeps {
   clock: Clock;
   repos: RepositoryService;
   artifacts: ArtifactService;
+  /** The format handlers (deploy hooks, path kinds, metadata merging). */
+  formats: FormatHandlers;
   masterKey: Buffer;
   node: { nodeId: string };
   /** Where remote repositories connect, and their connections. */
@@ -36,7 +39,7 @@ export interface PackageServices {
  * route plugin (so the in-process deduplication of upstream fetches spans all formats).
  */
 export function createPackageServices(deps: PackageServiceDeps): PackageServices {
-  const remote = new RemoteFetchService({ database: deps.database, content: deps.content, clock: deps.clock, masterKey: deps.masterKey, network: deps.network });
+  const remote = new RemoteFetchService({ database: deps.database, content: deps.content, clock: deps.clock, formats: deps.formats, masterKey: deps.masterKey, network: deps.network });
   return {
     remote,
     virtual: new VirtualResolver(deps.repos, deps.artifacts, remote),
@@ -44,6 +47,7 @@ export function createPackageServices(deps: PackageServiceDeps): PackageServices
       deps.database,
       deps.content,
       deps.artifacts,
+      deps.formats,
       deps.locks ? { locks: deps.locks, owner: `${deps.node.nodeId}/${process.pid}` } : undefined,
     ),
   };
