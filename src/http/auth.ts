@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ArcaError } from '../core/errors.js';
 import { ANONYMOUS } from '../security/security-service.js';
-import type { Access } from '../security/access.js';
+import { Access } from '../security/access.js';
 import type { Action, Credentials, Principal } from '../security/types.js';
 import type { RepoConfig } from '../services/repositories.js';
 import type { AppContext } from './app-context.js';
@@ -22,12 +22,9 @@ declare module 'fastify' {
 /** Authenticates every request once, before its handler; public routes skip it. */
 export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
   app.decorateRequest('principal', null as unknown as Principal);
-  const accessOf = new WeakMap<Principal, Access>();
   app.decorateRequest('access', {
     getter(this: FastifyRequest): Access {
-      let access = accessOf.get(this.principal);
-      if (!access) accessOf.set(this.principal, (access = ctx.security.accessFor(this.principal)));
-      return access;
+      return accessOf(ctx, this.principal);
     },
   });
   const slow = async (request: FastifyRequest, credentials: Credentials) => {
@@ -64,7 +61,12 @@ export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
 
 /** Denies with 401 for anonymous callers, else 403 (or 404 when hideUnauthorizedResources is on). */
 export function deny(ctx: AppContext, principal: Principal, what: string): Promise<never> {
-  return ctx.security.accessFor(principal).refuse(what);
+  return accessOf(ctx, principal).refuse(what);
+}
+
+/** The permissions of `principal` (what `request.access` holds). */
+export function accessOf(ctx: Pick<AppContext, 'security' | 'settings'>, principal: Principal): Access {
+  return new Access(principal, ctx.security, async () => (await ctx.settings.get()).hideUnauthorizedResources);
 }
 
 export async function requireRepoAction(ctx: AppContext, request: FastifyRequest, action: Action, repo: RepoConfig, path: string): Promise<void> {

@@ -4,7 +4,6 @@ import type { Clock } from '../core/clock.js';
 import { ArcaError } from '../core/errors.js';
 import type { Database } from '../db/database.js';
 import type { RepoConfig } from '../services/repositories.js';
-import { Access } from './access.js';
 import type { SystemSettings } from '../services/system-settings.js';
 import { ApiKeyService } from './api-keys.js';
 import { AuthCache } from './auth-cache.js';
@@ -237,11 +236,6 @@ export class SecurityService implements Security {
     if (name !== principal.name) throw new ArcaError('UNAUTHORIZED', 'Bad credentials');
     password = decryptPassword(this.masterKey, name, password) ?? password;
     return encryptPassword(this.masterKey, name, password);
-  }
-
-  /** The permissions of `principal`, as the use cases take them. */
-  accessFor(principal: Principal): Access {
-    return new Access(principal, this, async () => (await this.settings.get()).hideUnauthorizedResources);
   }
 
   async canAccess(principal: Principal, action: Action, repo: RepoConfig, path: string): Promise<boolean> {
