@@ -9,6 +9,7 @@ import type { ContentStore } from '../content/content-store.js';
 import type { Clock } from '../core/clock.js';
 import type { Database } from '../db/database.js';
 import type { FormatHandlers } from '../formats/format-handlers.js';
+import type { PypiService } from '../formats/pypi/service/pypi-service.js';
 import type { MetricsRegistry, RegistrySnapshot } from '../metrics/registry.js';
 import type { SecurityService } from '../security/security-service.js';
 import type { ArtifactService } from '../services/artifacts.js';
@@ -61,6 +62,8 @@ export interface AppContext {
   oci: OciProxies;
   /** npm packuments and tarballs across local, remote and virtual repositories. */
   npm: NpmPackages;
+  /** PyPI simple pages, files and upload targets across local, remote and virtual repositories. */
+  pypi: PypiService;
   /** The search API (artifact name, checksum, properties). */
   search: SearchService;
   /** The storage API: item info, listings and properties. */

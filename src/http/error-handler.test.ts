@@ -6,9 +6,10 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArcaError } from '../core/errors.js';
 import { OciError } from '../formats/docker/oci-errors.js';
+import { pypiRenderer } from '../formats/pypi/routes/pypi-errors.js';
 import { errorHandlerFor, type ErrorHandlerOptions } from './error-handler.js';
 import { REALM } from './error-mapper.js';
-import { jfrogRenderer, npmRenderer, ociRenderer, pypiRenderer, type ErrorRenderer } from './error-renderers.js';
+import { jfrogRenderer, npmRenderer, ociRenderer, type ErrorRenderer } from './error-renderers.js';
 
 const logged: Record<string, unknown>[] = [];
 const sink = new Writable({

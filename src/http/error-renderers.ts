@@ -33,16 +33,6 @@ export const npmRenderer: ErrorRenderer = {
   render: (e) => ({ contentType: 'application/json', body: JSON.stringify({ error: e.message }) }),
 };
 
-/** PyPI's plain text, the message also as the reason phrase (what pip and twine show). */
-export const pypiRenderer: ErrorRenderer = {
-  name: 'pypi',
-  render: (e) => ({
-    contentType: 'text/plain; charset=utf-8',
-    body: `${e.message}\n`,
-    reason: e.message.replace(/[^\x20-\x7e]/g, ' ').slice(0, 300),
-  }),
-};
-
 /**
  * The registry API's body: `{"errors":[{"code","message","detail"}]}` with the spec's codes,
  * an `OciError`'s own or the one its catalogue code stands for; every answer names the API version.

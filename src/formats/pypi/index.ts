@@ -1,7 +1,7 @@
-import { pypiRenderer } from '../../http/error-renderers.js';
-import { PYPI_PREFIX, pypiRoutes } from '../../http/routes/pypi.js';
 import type { FormatModule } from '../format-module.js';
 import { pypiHandler } from './pypi-handler.js';
+import { PYPI_PREFIX, pypiRoutes } from './routes/pypi.js';
+import { pypiRenderer } from './routes/pypi-errors.js';
 
 /** PyPI: the simple index (PEP 503/691) and the legacy upload API under `/artifactory/api/pypi/{repo}` (pip, twine). */
 export const pypi: FormatModule = {

@@ -4,6 +4,7 @@ import type { ContentStore } from '../../content/content-store.js';
 import type { Database } from '../../db/database.js';
 import type { AppContext } from '../../http/app-context.js';
 import { formatHandlers } from '../../formats/registry.js';
+import { PypiService } from '../../formats/pypi/service/pypi-service.js';
 import { NpmPackages } from '../../http/routes/npm-packages.js';
 import { ArtifactService } from '../../services/artifacts.js';
 import { createOciRegistry } from '../../services/oci/oci-registry.js';
@@ -27,7 +28,7 @@ export interface ServiceDeps {
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'oci' | 'npm' | 'search' | 'storageApi'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'oci' | 'npm' | 'pypi' | 'search' | 'storageApi'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -51,6 +52,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     packages,
     oci: createOciProxies(createOciRegistry({ database, content, clock }), packages, clock),
     npm: new NpmPackages({ database, content, clock, packages }),
+    pypi: new PypiService({ database, artifacts, packages }),
     search: new SearchService(database),
     storageApi: new StorageApiService(database, clock),
   };

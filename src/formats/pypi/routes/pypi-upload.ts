@@ -1,19 +1,10 @@
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ArcaError, isArcaError } from '../../core/errors.js';
-import { MultipartReader, multipartBoundary } from '../../formats/pypi/multipart.js';
-import { receiveLegacyUpload } from '../../formats/pypi/upload.js';
-import type { RepoConfig } from '../../services/repositories.js';
-import type { AppContext } from '../app-context.js';
-import { requireRepoAction } from '../auth.js';
-
-/** The local repository an upload to `addressed` goes to; remote repositories are read-only. */
-export async function uploadTarget(ctx: AppContext, addressed: RepoConfig, cacheOnly: boolean): Promise<RepoConfig> {
-  if (addressed.rclass === 'remote' || cacheOnly) {
-    throw new ArcaError('METHOD_NOT_ALLOWED', `Remote repository '${addressed.key}' is read-only: upload to a local repository instead`);
-  }
-  return addressed.rclass === 'virtual' ? ctx.packages.virtual.deploymentRepo(addressed) : addressed;
-}
+import { ArcaError, isArcaError } from '../../../core/errors.js';
+import type { AppContext } from '../../../http/app-context.js';
+import type { RepoConfig } from '../../../services/repositories.js';
+import { MultipartReader, multipartBoundary } from '../multipart.js';
+import { receiveLegacyUpload } from '../upload.js';
 
 /**
  * `POST /artifactory/api/pypi/{repoKey}`: the legacy upload API (twine's multipart form).
@@ -24,7 +15,7 @@ export async function uploadTarget(ctx: AppContext, addressed: RepoConfig, cache
  */
 export async function pypiUpload(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, addressed: RepoConfig, cacheOnly: boolean) {
   const svc = ctx.packages;
-  const repo = await uploadTarget(ctx, addressed, cacheOnly);
+  const repo = await ctx.pypi.uploadTarget(addressed, cacheOnly);
   const boundary = multipartBoundary(request.headers['content-type']);
   if (!boundary) throw new ArcaError('BAD_REQUEST', 'An upload must be a multipart/form-data POST with a boundary (the legacy upload API, as twine sends it)');
   const principal = request.principal;
@@ -34,7 +25,7 @@ export async function pypiUpload(ctx: AppContext, request: FastifyRequest, reply
   });
   try {
     const { target } = await receiveLegacyUpload(new MultipartReader(request.raw, boundary), async (target, body) => {
-      await requireRepoAction(ctx, request, 'write', repo, target.path);
+      await ctx.pypi.requireUpload(request.access, repo, target.path);
       const canOverwrite = await ctx.security.canAccess(principal, 'delete', repo, target.path);
       return svc.deploy.deploy({
         repo,

@@ -1,16 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ArcaError } from '../../core/errors.js';
-import { checkSegment } from '../../core/paths.js';
-import { isNormalizedProjectName, isValidProjectName, normalizeProjectName } from '../../formats/pypi/names.js';
-import { ACCEPTED_TYPES, negotiate, representationOf, type Representation } from '../../formats/pypi/negotiate.js';
-import { projectHtml, projectJson, rootHtml, rootJson } from '../../formats/pypi/simple-index.js';
-import type { RepoConfig } from '../../services/repositories.js';
-import type { AppContext } from '../app-context.js';
-import { deny, requireRepoAction } from '../auth.js';
-import { addressRepo } from './artifacts-locate.js';
-import { header, serveFile } from './artifacts-serve.js';
-import { packageFile, projectNames, projectPage, type PageContext } from './pypi-pages.js';
-import { pypiUpload, uploadTarget } from './pypi-upload.js';
+import { ArcaError } from '../../../core/errors.js';
+import { checkSegment } from '../../../core/paths.js';
+import type { AppContext } from '../../../http/app-context.js';
+import { addressRepo } from '../../../http/routes/artifacts-locate.js';
+import { header, serveFile } from '../../../http/routes/artifacts-serve.js';
+import type { RepoConfig } from '../../../services/repositories.js';
+import { isNormalizedProjectName, isValidProjectName, normalizeProjectName } from '../names.js';
+import { ACCEPTED_TYPES, negotiate, representationOf, type Representation } from '../negotiate.js';
+import { projectHtml, projectJson, rootHtml, rootJson } from '../simple-index.js';
+import { pypiUpload } from './pypi-upload.js';
 
 /**
  * The PyPI API of every PyPI repository (local, remote, virtual), under
@@ -39,12 +37,6 @@ async function pypiRepo(ctx: AppContext, request: FastifyRequest, key: string): 
   return addressed;
 }
 
-async function pageContext(ctx: AppContext, request: FastifyRequest, repo: RepoConfig, cacheOnly: boolean): Promise<PageContext> {
-  const principal = request.principal;
-  if (!(await ctx.security.canReadAny(principal, repo))) await deny(ctx, principal, `read '${repo.key}'`);
-  return { ctx, svc: ctx.packages, can: (action, r, p) => ctx.security.canAccess(principal, action, r, p), user: principal.name, cacheOnly };
-}
-
 /** The representation the client asked for, or a 406 answer (then undefined). */
 function choose(request: FastifyRequest, reply: FastifyReply): Representation | undefined {
   const format = (request.query as Record<string, unknown>).format;
@@ -66,10 +58,10 @@ function sendPage(reply: FastifyReply, rep: Representation, body: string, head: 
 
 async function rootIndex(ctx: AppContext, request: FastifyRequest<{ Params: RepoParams }>, reply: FastifyReply, head: boolean) {
   const { repo, cacheOnly } = await pypiRepo(ctx, request, request.params.repoKey);
-  const pc = await pageContext(ctx, request, repo, cacheOnly);
+  const pages = await ctx.pypi.reader(request.access, repo, cacheOnly);
   const rep = choose(request, reply);
   if (!rep) return reply;
-  const names = await projectNames(pc, repo);
+  const names = await pages.projectNames(repo);
   return sendPage(reply, rep, rep.format === 'json' ? rootJson(names) : rootHtml(names), head);
 }
 
@@ -84,11 +76,10 @@ async function project(ctx: AppContext, request: FastifyRequest<{ Params: RepoPa
     const target = `${slash ? '../' : ''}${normalizeProjectName(name)}/${query}`;
     return reply.redirect(target, 301);
   }
-  const pc = await pageContext(ctx, request, repo, cacheOnly);
+  const pages = await ctx.pypi.reader(request.access, repo, cacheOnly);
   const rep = choose(request, reply);
   if (!rep) return reply;
-  const page = await projectPage(pc, repo, name);
-  if (!page) throw new ArcaError('NOT_FOUND', `No project '${name}' in repository '${repo.key}'`);
+  const page = await pages.projectPage(repo, name);
   return sendPage(reply, rep, rep.format === 'json' ? projectJson(page) : projectHtml(page), head);
 }
 
@@ -96,13 +87,7 @@ async function download(ctx: AppContext, request: FastifyRequest<{ Params: RepoP
   const { repo, cacheOnly } = await pypiRepo(ctx, request, request.params.repoKey);
   const path = request.params['*'].split('/').filter((s) => s !== '');
   for (const segment of path) checkSegment(segment);
-  // `.pypi/` holds a remote's page cache, never a package.
-  if (path.length === 0 || path[0] === '.pypi') throw new ArcaError('NOT_FOUND', 'Not found');
-  const full = path.join('/');
-  await requireRepoAction(ctx, request, 'read', repo, full);
-  const pc = await pageContext(ctx, request, repo, cacheOnly);
-  const item = await packageFile(pc, repo, full);
-  if (!item) throw new ArcaError('ITEM_NOT_FOUND', `Could not find '${full}' in repository '${repo.key}'`);
+  const item = await ctx.pypi.packageFile(request.access, repo, cacheOnly, path);
   return serveFile(ctx, request, reply, item, head);
 }
 
@@ -119,7 +104,7 @@ export async function pypiRoutes(app: FastifyInstance, ctx: AppContext): Promise
   const config = {
     access: async (request: FastifyRequest) => {
       const { repo, cacheOnly } = await pypiRepo(ctx, request, (request.params as RepoParams).repoKey);
-      return { repo: await uploadTarget(ctx, repo, cacheOnly), action: 'write' as const };
+      return { repo: await ctx.pypi.uploadTarget(repo, cacheOnly), action: 'write' as const };
     },
   };
   app.post(PREFIX, { config }, upload);
