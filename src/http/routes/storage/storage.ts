@@ -1,14 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ArcaError } from '../../core/errors.js';
-import { parseRepoPath } from '../../core/paths.js';
-import type { Action } from '../../security/types.js';
-import { storageUri } from '../../services/item-info.js';
-import type { RepoConfig } from '../../services/repositories.js';
-import type { AccessCheck, StorageApiService } from '../../services/storage-api.js';
-import type { AppContext } from '../app-context.js';
-import { intentOf, requireVisibleRepo } from '../visible-repo.js';
-import { baseUrl, deny, requireAuthenticated, requireRepoAction } from '../auth.js';
-import { flagDefaultOn, flagOn, nonNegativeInt, parsePropertiesParam, parsePropertyKeys, rawParam } from './storage-params.js';
+import { ArcaError } from '../../../core/errors.js';
+import { parseRepoPath } from '../../../core/paths.js';
+import type { Action } from '../../../security/types.js';
+import { storageUri } from '../../../services/item-info.js';
+import type { RepoConfig } from '../../../services/repositories.js';
+import type { AccessCheck, StorageApiService } from '../../../services/storage-api.js';
+import type { AppContext } from '../../app-context.js';
+import { intentOf, requireVisibleRepo } from '../../visible-repo.js';
+import { baseUrl, deny, requireAuthenticated, requireRepoAction } from '../../auth.js';
+import { flagDefaultOn, flagOn, nonNegativeInt, parsePropertiesParam, parsePropertyKeys, rawParam } from './params.js';
 
 const PREFIX = '/artifactory/api/storage/';
 const MEDIA = 'application/vnd.org.jfrog.artifactory.storage.';

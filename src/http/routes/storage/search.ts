@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { RepoConfig } from '../../services/repositories.js';
+import type { RepoConfig } from '../../../services/repositories.js';
 import {
   artifactNamePattern,
   checksumCriteria,
@@ -7,10 +7,10 @@ import {
   propertyCriteria,
   reposParam,
   type SearchScope,
-} from '../../services/search.js';
-import type { AppContext } from '../app-context.js';
-import { baseUrl, requireAuthenticated } from '../auth.js';
-import { formDecode, rawQuery } from './storage-params.js';
+} from '../../../services/search.js';
+import type { AppContext } from '../../app-context.js';
+import { baseUrl, requireAuthenticated } from '../../auth.js';
+import { formDecode, rawQuery } from './params.js';
 
 const MEDIA = 'application/vnd.org.jfrog.artifactory.search.';
 
