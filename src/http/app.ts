@@ -12,18 +12,18 @@ import { boundUnreadBody } from './unread-body.js';
 import { registerFormatProtocols } from './format-protocols.js';
 import { FORMATS } from '../formats/registry.js';
 import { artifactRoutes } from './routes/artifacts.js';
-import { repositoryRoutes } from './routes/repositories.js';
-import { securityRoutes } from './routes/security-routes.js';
-import { systemRoutes } from './routes/system.js';
-import { configFileRoutes } from './routes/config-files.js';
-import { uiAuthRoutes } from './routes/ui-auth.js';
-import { searchRoutes } from './routes/search.js';
-import { storageRoutes } from './routes/storage.js';
-import { taskRoutes } from './routes/tasks.js';
-import { licenseRoutes } from './routes/licenses.js';
-import { binstoreNodeRoutes } from './routes/binstore-node.js';
-import { uiStaticRoutes } from './routes/ui-static.js';
-import { systemLogRoutes } from './routes/system-logs.js';
+import { repositoryRoutes } from './routes/repositories/repositories.js';
+import { securityRoutes } from './routes/security/routes.js';
+import { systemRoutes } from './routes/system/system.js';
+import { configFileRoutes } from './routes/system/config-files.js';
+import { uiAuthRoutes } from './routes/security/ui-auth.js';
+import { searchRoutes } from './routes/storage/search.js';
+import { storageRoutes } from './routes/storage/storage.js';
+import { taskRoutes } from './routes/system/tasks.js';
+import { licenseRoutes } from './routes/system/licenses.js';
+import { binstoreNodeRoutes } from './routes/system/binstore-node.js';
+import { uiStaticRoutes } from './routes/ui/static.js';
+import { systemLogRoutes } from './routes/system/logs.js';
 
 export interface AppOptions {
   /** Where one line per request goes (`logs/request.log`); none when undefined. */

@@ -32,7 +32,7 @@ import {
   parsePropertiesParam,
   parsePropertyKeys,
   rawQuery,
-} from '../../src/http/routes/storage-params.js';
+} from '../../src/http/routes/storage/params.js';
 import { checkName } from '../../src/security/validation.js';
 import { validateRepoKey } from '../../src/services/repositories.js';
 import { artifactNamePattern, checksumCriteria, propertyCriteria, reposParam } from '../../src/services/search.js';
@@ -314,7 +314,7 @@ describe('OCI names, references and digests (formats/docker/reference.ts, http/r
   });
 });
 
-describe('property strings (http/routes/storage-params.ts) and search criteria', () => {
+describe('property strings (http/routes/storage/params.ts) and search criteria', () => {
   it('parsePropertiesParam and parsePropertyKeys: a value or a 4xx; every accepted property is storable', () => {
     const seen = new Acceptance();
     run(

@@ -69,7 +69,7 @@ export interface BuildContext {
   /** Where every provider's guard records its metrics (`guard/provider-metrics.ts`); a private registry when absent. */
   metrics?: MetricsRegistry;
   /**
-   * Told what the node API (http/routes/binstore-node.ts) serves to peers, when the chain has
+   * Told what the node API (http/routes/system/binstore-node.ts) serves to peers, when the chain has
    * a sharding-cluster provider: this node's local store and the node secret.
    */
   onNodeApi?(api: NodeBinstore): void;

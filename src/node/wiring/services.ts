@@ -53,7 +53,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     oci: createOciProxies(createOciRegistry({ database, content, clock }), packages, clock),
     npm: new NpmPackages({ database, content, clock, packages }),
     pypi: new PypiService({ database, artifacts, packages }),
-    search: new SearchService(database),
+    search: new SearchService(database, repos),
     storageApi: new StorageApiService(database, clock),
   };
   return { value: services, close: () => network.close() };

@@ -6,7 +6,7 @@ import { freePort } from '../../../../test/helpers/ports.js';
 import { systemClock, type Clock } from '../../../core/clock.js';
 import type { AppContext } from '../../../http/app-context.js';
 import { errorHandler } from '../../../http/error-handler.js';
-import { binstoreNodeRoutes } from '../../../http/routes/binstore-node.js';
+import { binstoreNodeRoutes } from '../../../http/routes/system/binstore-node.js';
 import { FileSystemProvider } from '../../file-system-provider.js';
 import type { BinaryProvider } from '../../binary-provider.js';
 import type { BuildContext, PeerNode, ProviderNode } from '../../chain/types.js';

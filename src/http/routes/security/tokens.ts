@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ArcaError } from '../../core/errors.js';
-import type { IssuedToken, TokenRequest } from '../../security/tokens.js';
-import type { AppContext } from '../app-context.js';
-import { requireAuthenticated } from '../auth.js';
-import { authenticateCaller, bodyFields, booleanField, integerField, stringField } from './security-common.js';
+import { ArcaError } from '../../../core/errors.js';
+import type { IssuedToken, TokenRequest } from '../../../security/tokens.js';
+import type { AppContext } from '../../app-context.js';
+import { requireAuthenticated } from '../../auth.js';
+import { authenticateCaller, bodyFields, booleanField, integerField, stringField } from './common.js';
 
 const LEGACY = '/artifactory/api/security/token';
 const ACCESS = '/access/api/v1/tokens';

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { splitLicenseKeys } from '../../cluster/licenses/license-key.js';
-import { LICENSE_MANAGER_OFF } from '../../cluster/licenses/license-manager.js';
-import { ArcaError } from '../../core/errors.js';
-import type { AppContext } from '../app-context.js';
-import { requireAdmin } from '../auth.js';
+import { splitLicenseKeys } from '../../../cluster/licenses/license-key.js';
+import { LICENSE_MANAGER_OFF } from '../../../cluster/licenses/license-manager.js';
+import { ArcaError } from '../../../core/errors.js';
+import type { AppContext } from '../../app-context.js';
+import { requireAdmin } from '../../auth.js';
 
 /** Changes are for administrators, checked before the body is read (route-access.ts). */
 const ADMIN = { config: { access: 'admin' as const } };

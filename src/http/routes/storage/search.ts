@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { RepoConfig } from '../../services/repositories.js';
 import {
   artifactNamePattern,
   checksumCriteria,
@@ -7,10 +6,10 @@ import {
   propertyCriteria,
   reposParam,
   type SearchScope,
-} from '../../services/search.js';
-import type { AppContext } from '../app-context.js';
-import { baseUrl, requireAuthenticated } from '../auth.js';
-import { formDecode, rawQuery } from './storage-params.js';
+} from '../../../services/search.js';
+import type { AppContext } from '../../app-context.js';
+import { baseUrl, requireAuthenticated } from '../../auth.js';
+import { formDecode, rawQuery } from './params.js';
 
 const MEDIA = 'application/vnd.org.jfrog.artifactory.search.';
 
@@ -19,25 +18,13 @@ function first(v: unknown): string | undefined {
   return String(Array.isArray(v) ? v[0] : v);
 }
 
-/** The repositories to search: those named in `repos` (unknown keys are skipped) or all, limited to readable ones. */
+/** What to search in (`repos`, or all repositories) and how to answer (`X-Result-Detail`). */
 async function searchScope(ctx: AppContext, request: FastifyRequest): Promise<SearchScope> {
   requireAuthenticated(request);
   const query = (request.query ?? {}) as Record<string, unknown>;
-  const named = reposParam(first(query.repos));
-  const candidates: RepoConfig[] = [];
-  if (named === undefined) candidates.push(...(await ctx.repos.list()));
-  else {
-    for (const key of named) {
-      const repo = await ctx.repos.get(key);
-      if (repo && !candidates.includes(repo)) candidates.push(repo);
-    }
-  }
-  const repos: RepoConfig[] = [];
-  for (const r of candidates) if (await ctx.security.canReadAny(request.principal, r)) repos.push(r);
   const header = request.headers['x-result-detail'];
   return {
-    repos,
-    can: (action, repo, path) => ctx.security.canAccess(request.principal, action, repo, path),
+    repos: reposParam(first(query.repos)),
     base: await baseUrl(ctx, request),
     detail: parseResultDetail(Array.isArray(header) ? header.join(',') : header),
   };
@@ -51,20 +38,20 @@ export async function searchRoutes(app: FastifyInstance, ctx: AppContext): Promi
     const query = (request.query ?? {}) as Record<string, unknown>;
     const scope = await searchScope(ctx, request);
     const pattern = artifactNamePattern(first(query.name));
-    return reply.type(`${MEDIA}ArtifactSearchResult+json; charset=utf-8`).send(await service.byName(scope, pattern));
+    return reply.type(`${MEDIA}ArtifactSearchResult+json; charset=utf-8`).send(await service.byName(request.access, scope, pattern));
   });
 
   app.get('/artifactory/api/search/checksum', async (request, reply) => {
     const query = (request.query ?? {}) as Record<string, unknown>;
     const scope = await searchScope(ctx, request);
     const sums = checksumCriteria({ sha1: first(query.sha1), sha256: first(query.sha256), md5: first(query.md5) });
-    return reply.type(`${MEDIA}ChecksumSearchResult+json; charset=utf-8`).send(await service.byChecksum(scope, sums));
+    return reply.type(`${MEDIA}ChecksumSearchResult+json; charset=utf-8`).send(await service.byChecksum(request.access, scope, sums));
   });
 
   app.get('/artifactory/api/search/prop', async (request, reply) => {
     const scope = await searchScope(ctx, request);
     const params = rawQuery(request.raw.url ?? '').map(([k, v]): [string, string] => [k, v === undefined ? '' : formDecode(v)]);
     const criteria = propertyCriteria(params);
-    return reply.type(`${MEDIA}MetadataSearchResult+json; charset=utf-8`).send(await service.byProperties(scope, criteria));
+    return reply.type(`${MEDIA}MetadataSearchResult+json; charset=utf-8`).send(await service.byProperties(request.access, scope, criteria));
   });
 }

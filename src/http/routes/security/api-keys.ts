@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ArcaError } from '../../core/errors.js';
-import type { AppContext } from '../app-context.js';
-import { requireAdmin, requireAuthenticated } from '../auth.js';
+import { ArcaError } from '../../../core/errors.js';
+import type { AppContext } from '../../app-context.js';
+import { requireAdmin, requireAuthenticated } from '../../auth.js';
 
 const API_KEY = '/artifactory/api/security/apiKey';
 /** Checked before any body is read (route-access.ts); the handlers check the rest. */

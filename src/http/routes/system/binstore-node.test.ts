@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signRequest } from '../../binstore/sharding/node-auth.js';
-import { put, SECRET, startPeer, type TestPeer } from '../../binstore/sharding/testing/peers.js';
+import { signRequest } from '../../../binstore/sharding/node-auth.js';
+import { put, SECRET, startPeer, type TestPeer } from '../../../binstore/sharding/testing/peers.js';
 
 const sha1Of = (data: Buffer) => createHash('sha1').update(data).digest('hex');
 

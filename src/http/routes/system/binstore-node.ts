@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { checkSha1, isSha1 } from '../../binstore/guard/sha1-key.js';
-import { NODE_API_PREFIX, signedPath, verifyRequest, type NodeBinstore } from '../../binstore/sharding/node-auth.js';
-import { ArcaError } from '../../core/errors.js';
-import type { AppContext } from '../app-context.js';
-import { parseRange } from '../ranges.js';
+import { checkSha1, isSha1 } from '../../../binstore/guard/sha1-key.js';
+import { NODE_API_PREFIX, signedPath, verifyRequest, type NodeBinstore } from '../../../binstore/sharding/node-auth.js';
+import { ArcaError } from '../../../core/errors.js';
+import type { AppContext } from '../../app-context.js';
+import { parseRange } from '../../ranges.js';
 
 const PREFIX = `/artifactory${NODE_API_PREFIX}`;
 /** A listing is sorted once and served page by page from that snapshot for this long. */

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { ArcaError } from '../../core/errors.js';
-import type { AppContext } from '../app-context.js';
-import { securityApiKeyRoutes } from './security-api-keys.js';
-import { securityGroupRoutes } from './security-groups.js';
-import { securityPermissionRoutes } from './security-permissions.js';
-import { securityTokenRoutes } from './security-tokens.js';
-import { securityUserRoutes } from './security-users.js';
+import { ArcaError } from '../../../core/errors.js';
+import type { AppContext } from '../../app-context.js';
+import { securityApiKeyRoutes } from './api-keys.js';
+import { securityGroupRoutes } from './groups.js';
+import { securityPermissionRoutes } from './permissions.js';
+import { securityTokenRoutes } from './tokens.js';
+import { securityUserRoutes } from './users.js';
 
 function parseJson(body: string): unknown {
   if (body.trim() === '') return undefined;

@@ -1,10 +1,10 @@
-import { ArcaError } from '../../core/errors.js';
-import { checkPropertyKey, checkPropertyValue, valuesOf } from '../../core/properties.js';
-import type { PropertyMap } from '../../db/items.js';
+import { ArcaError } from '../../../core/errors.js';
+import { checkPropertyKey, checkPropertyValue, valuesOf } from '../../../core/properties.js';
+import type { PropertyMap } from '../../../db/items.js';
 
 /** Query-string parsing of the storage API: flags and the `properties` syntax (REST-API.md §1–§2). */
 
-export { MAX_PROPERTY_KEY, MAX_PROPERTY_VALUE } from '../../core/properties.js';
+export { MAX_PROPERTY_KEY, MAX_PROPERTY_VALUE } from '../../../core/properties.js';
 
 function bad(message: string): ArcaError {
   return new ArcaError('BAD_REQUEST', message);

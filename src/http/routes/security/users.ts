@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../app-context.js';
-import { requireAdmin } from '../auth.js';
-import { securityUri } from './security-common.js';
+import type { AppContext } from '../../app-context.js';
+import { requireAdmin } from '../../auth.js';
+import { securityUri } from './common.js';
 
 /** Changes are for administrators, checked before the body is read (route-access.ts). */
 const ADMIN = { config: { access: 'admin' as const } };

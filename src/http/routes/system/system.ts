@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import YAML from 'yaml';
-import { ArcaError } from '../../core/errors.js';
-import { exposition } from '../../metrics/registry.js';
-import { masterKeyFingerprint } from '../../core/secrets.js';
-import type { Settings } from '../../services/system-settings.js';
-import type { AppContext } from '../app-context.js';
-import { requireAdmin } from '../auth.js';
+import { ArcaError } from '../../../core/errors.js';
+import { exposition } from '../../../metrics/registry.js';
+import { masterKeyFingerprint } from '../../../core/secrets.js';
+import type { Settings } from '../../../services/system-settings.js';
+import type { AppContext } from '../../app-context.js';
+import { requireAdmin } from '../../auth.js';
 
 const PUBLIC = { config: { public: true } };
 /** Changes are for administrators, checked before the body is read (route-access.ts). */

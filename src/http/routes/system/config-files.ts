@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { MIRRORED_FILES } from '../../cluster/config-files.js';
-import { ArcaError } from '../../core/errors.js';
-import type { AppContext } from '../app-context.js';
-import { requireAdmin } from '../auth.js';
+import { MIRRORED_FILES } from '../../../cluster/config-files.js';
+import { ArcaError } from '../../../core/errors.js';
+import type { AppContext } from '../../app-context.js';
+import { requireAdmin } from '../../auth.js';
 
 /**
  * The configuration files the primary mirrors to every node (docs/ha.md): which copy the

@@ -1,9 +1,9 @@
 import type { FastifyRequest } from 'fastify';
-import { ArcaError } from '../../core/errors.js';
-import type { Principal } from '../../security/types.js';
-import type { AppContext } from '../app-context.js';
-import { baseUrl } from '../auth.js';
-import { crossSiteRequest, sessionFromCookie } from '../session-cookie.js';
+import { ArcaError } from '../../../core/errors.js';
+import type { Principal } from '../../../security/types.js';
+import type { AppContext } from '../../app-context.js';
+import { baseUrl } from '../../auth.js';
+import { crossSiteRequest, sessionFromCookie } from '../../session-cookie.js';
 
 /** `<base>/<path>/<name>` with the name URL-encoded, for the `uri` fields of listings. */
 export async function securityUri(ctx: AppContext, request: FastifyRequest, path: string, name: string): Promise<string> {

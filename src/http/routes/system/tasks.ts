@@ -1,9 +1,9 @@
 import { isAbsolute } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { TaskRun } from '../../cluster/tasks/types.js';
-import { ArcaError } from '../../core/errors.js';
-import type { AppContext } from '../app-context.js';
-import { requireAdmin } from '../auth.js';
+import type { TaskRun } from '../../../cluster/tasks/types.js';
+import { ArcaError } from '../../../core/errors.js';
+import type { AppContext } from '../../app-context.js';
+import { requireAdmin } from '../../auth.js';
 
 /** Runs are for administrators, checked before the body is read (route-access.ts). */
 const ADMIN = { config: { access: 'admin' as const } };

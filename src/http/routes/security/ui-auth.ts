@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ArcaError } from '../../core/errors.js';
-import type { SessionService } from '../../security/sessions.js';
-import type { Principal } from '../../security/types.js';
-import type { AppContext } from '../app-context.js';
-import { clearedSessionCookie, crossSiteRequest, sessionCookie, sessionFromCookie } from '../session-cookie.js';
+import { ArcaError } from '../../../core/errors.js';
+import type { SessionService } from '../../../security/sessions.js';
+import type { Principal } from '../../../security/types.js';
+import type { AppContext } from '../../app-context.js';
+import { clearedSessionCookie, crossSiteRequest, sessionCookie, sessionFromCookie } from '../../session-cookie.js';
 
 /** Where a browser UI finds the auth endpoints: 6.x under the context path, 7.x at `/ui`. */
 const PREFIXES = ['/artifactory/ui/api/v1/ui/auth', '/ui/api/v1/ui/auth'];

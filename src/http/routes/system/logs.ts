@@ -1,9 +1,9 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ArcaError } from '../../core/errors.js';
-import type { AppContext } from '../app-context.js';
-import { requireAdmin } from '../auth.js';
+import { ArcaError } from '../../../core/errors.js';
+import type { AppContext } from '../../app-context.js';
+import { requireAdmin } from '../../auth.js';
 
 /** The log files of `logs/` a caller may read. */
 export const LOG_FILES = ['arca.log', 'request.log'] as const;

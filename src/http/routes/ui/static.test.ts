@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestNode, type TestNode } from '../../../test/helpers/node-context.js';
-import type { AppContext } from '../app-context.js';
-import { errorHandler } from '../error-handler.js';
-import { findUiDir, uiRelativePath, uiStaticRoutes } from './ui-static.js';
+import { startTestNode, type TestNode } from '../../../../test/helpers/node-context.js';
+import type { AppContext } from '../../app-context.js';
+import { errorHandler } from '../../error-handler.js';
+import { findUiDir, uiRelativePath, uiStaticRoutes } from './static.js';
 
 const INDEX = '<!doctype html><title>Arca</title><script type="module" src="/ui/assets/index-abc123.js"></script>';
 const JS = 'console.log("hello from the ui");'.repeat(20);

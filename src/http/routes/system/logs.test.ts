@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basic, startTestNode, type TestNode } from '../../../test/helpers/node-context.js';
-import { tailFile } from './system-logs.js';
+import { basic, startTestNode, type TestNode } from '../../../../test/helpers/node-context.js';
+import { tailFile } from './logs.js';
 
 describe('tailFile', () => {
   const dir = mkdtempSync(join(tmpdir(), 'arca-tail-'));

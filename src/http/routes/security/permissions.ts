@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { parseV1, parseV2, toV1, type PermissionTarget } from '../../security/permission-model.js';
-import type { AppContext } from '../app-context.js';
-import { requireAdmin } from '../auth.js';
-import { securityUri } from './security-common.js';
+import { parseV1, parseV2, toV1, type PermissionTarget } from '../../../security/permission-model.js';
+import type { AppContext } from '../../app-context.js';
+import { requireAdmin } from '../../auth.js';
+import { securityUri } from './common.js';
 
 /** Changes are for administrators, checked before the body is read (route-access.ts). */
 const ADMIN = { config: { access: 'admin' as const } };

@@ -3,8 +3,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ArcaError } from '../../core/errors.js';
-import type { AppContext } from '../app-context.js';
+import { ArcaError } from '../../../core/errors.js';
+import type { AppContext } from '../../app-context.js';
 
 /** The static files need no credentials: the UI itself logs in through the session API. */
 const PUBLIC = { config: { public: true } };
@@ -29,7 +29,7 @@ const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-
 
 /**
  * Where the built UI is: `dist/ui` beside the running code, found by walking up from this
- * module (dist/arca.mjs or dist/chunks/… when bundled, src/http/routes/ when run from source).
+ * module (dist/arca.mjs or dist/chunks/… when bundled, src/http/routes/ui/ when run from source).
  */
 export function findUiDir(from = dirname(fileURLToPath(import.meta.url))): string | undefined {
   let dir = from;
