@@ -1,4 +1,4 @@
-import type { RepoConfig } from '../services/repositories.js';
+import type { RepoConfig } from '../core/repo-config.js';
 
 /** Permission actions of the v2 permission-target JSON; v1 letters map onto them (r w n d m). */
 export type Action = 'read' | 'write' | 'annotate' | 'delete' | 'manage';

@@ -109,17 +109,3 @@ export interface ProviderSpec {
   params: ParamSpec[];
   description: string;
 }
-
-/** Counts and bytes reported by scrub, balancing and the eventual queue. */
-export interface MaintenanceResult {
-  checked?: number;
-  bytesChecked?: number;
-  corrupt?: number;
-  missing?: number;
-  repaired?: number;
-  bytesRepaired?: number;
-  copied?: number;
-  bytesCopied?: number;
-  removed?: number;
-  unrecoverable?: number;
-}
