@@ -1,5 +1,5 @@
 import { ArcaError } from '../core/errors.js';
-import type { RepoConfig } from '../services/repositories.js';
+import type { RepoConfig } from '../core/repo-config.js';
 import type { Action, Principal } from './types.js';
 
 /** The permission decisions an `Access` delegates (the security service). */
