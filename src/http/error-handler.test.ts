@@ -8,7 +8,8 @@ import { ArcaError } from '../core/errors.js';
 import { OciError } from '../formats/docker/oci-errors.js';
 import { errorHandlerFor, type ErrorHandlerOptions } from './error-handler.js';
 import { REALM } from './error-mapper.js';
-import { jfrogRenderer, npmRenderer, ociRenderer, pypiRenderer, type ErrorRenderer } from './error-renderers.js';
+import { jfrogRenderer, ociRenderer, pypiRenderer, type ErrorRenderer } from './error-renderers.js';
+import { npmRenderer } from '../formats/npm/routes/npm-errors.js';
 
 const logged: Record<string, unknown>[] = [];
 const sink = new Writable({

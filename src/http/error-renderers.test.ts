@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ArcaError } from '../core/errors.js';
 import { OciError } from '../formats/docker/oci-errors.js';
 import { mapError } from './error-mapper.js';
-import { jfrogRenderer, npmRenderer, ociRenderer, pypiRenderer } from './error-renderers.js';
+import { jfrogRenderer, ociRenderer, pypiRenderer } from './error-renderers.js';
+import { npmRenderer } from '../formats/npm/routes/npm-errors.js';
 
 const notFound = mapError(new ArcaError('ITEM_NOT_FOUND', "Could not find resource 'generic-local/a.txt'"));
 

@@ -27,12 +27,6 @@ export const jfrogRenderer: ErrorRenderer = {
   render: (e) => ({ contentType: 'application/json', body: JSON.stringify({ errors: [{ status: e.status, message: e.message }] }) }),
 };
 
-/** npm's body: `{"error":"…"}`, which the npm client prints after the status line. */
-export const npmRenderer: ErrorRenderer = {
-  name: 'npm',
-  render: (e) => ({ contentType: 'application/json', body: JSON.stringify({ error: e.message }) }),
-};
-
 /** PyPI's plain text, the message also as the reason phrase (what pip and twine show). */
 export const pypiRenderer: ErrorRenderer = {
   name: 'pypi',
