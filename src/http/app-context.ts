@@ -19,7 +19,7 @@ import type { RepositoryService } from '../services/repositories.js';
 import type { SearchService } from '../services/search.js';
 import type { StorageApiService } from '../services/storage-api.js';
 import type { SystemSettings } from '../services/system-settings.js';
-import type { NpmPackages } from './routes/npm-packages.js';
+import type { NpmPackages } from '../formats/npm/service/npm-packages.js';
 
 export interface VersionInfo {
   version: string;

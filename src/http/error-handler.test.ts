@@ -9,7 +9,8 @@ import { OciError } from '../formats/docker/oci-errors.js';
 import { pypiRenderer } from '../formats/pypi/routes/pypi-errors.js';
 import { errorHandlerFor, type ErrorHandlerOptions } from './error-handler.js';
 import { REALM } from './error-mapper.js';
-import { jfrogRenderer, npmRenderer, ociRenderer, type ErrorRenderer } from './error-renderers.js';
+import { jfrogRenderer, ociRenderer, type ErrorRenderer } from './error-renderers.js';
+import { npmRenderer } from '../formats/npm/routes/npm-errors.js';
 
 const logged: Record<string, unknown>[] = [];
 const sink = new Writable({

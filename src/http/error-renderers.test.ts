@@ -3,7 +3,8 @@ import { ArcaError } from '../core/errors.js';
 import { OciError } from '../formats/docker/oci-errors.js';
 import { pypiRenderer } from '../formats/pypi/routes/pypi-errors.js';
 import { mapError } from './error-mapper.js';
-import { jfrogRenderer, npmRenderer, ociRenderer } from './error-renderers.js';
+import { jfrogRenderer, ociRenderer } from './error-renderers.js';
+import { npmRenderer } from '../formats/npm/routes/npm-errors.js';
 
 const notFound = mapError(new ArcaError('ITEM_NOT_FOUND', "Could not find resource 'generic-local/a.txt'"));
 

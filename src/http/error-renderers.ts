@@ -27,12 +27,6 @@ export const jfrogRenderer: ErrorRenderer = {
   render: (e) => ({ contentType: 'application/json', body: JSON.stringify({ errors: [{ status: e.status, message: e.message }] }) }),
 };
 
-/** npm's body: `{"error":"…"}`, which the npm client prints after the status line. */
-export const npmRenderer: ErrorRenderer = {
-  name: 'npm',
-  render: (e) => ({ contentType: 'application/json', body: JSON.stringify({ error: e.message }) }),
-};
-
 /**
  * The registry API's body: `{"errors":[{"code","message","detail"}]}` with the spec's codes,
  * an `OciError`'s own or the one its catalogue code stands for; every answer names the API version.

@@ -1,7 +1,7 @@
-import { npmRenderer } from '../../http/error-renderers.js';
-import { NPM_PREFIX, npmRoutes } from '../../http/routes/npm.js';
 import type { FormatModule } from '../format-module.js';
 import { npmHandler } from './npm-handler.js';
+import { npmRenderer } from './routes/npm-errors.js';
+import { NPM_PREFIX, npmRoutes } from './routes/npm.js';
 
 /** npm: the registry API under `/artifactory/api/npm/{repo}/` (npm, pnpm, yarn). */
 export const npm: FormatModule = {

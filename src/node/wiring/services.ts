@@ -5,7 +5,7 @@ import type { Database } from '../../db/database.js';
 import type { AppContext } from '../../http/app-context.js';
 import { formatHandlers } from '../../formats/registry.js';
 import { PypiService } from '../../formats/pypi/service/pypi-service.js';
-import { NpmPackages } from '../../http/routes/npm-packages.js';
+import { NpmPackages } from '../../formats/npm/service/npm-packages.js';
 import { ArtifactService } from '../../services/artifacts.js';
 import { createOciRegistry } from '../../services/oci/oci-registry.js';
 import { createOciProxies } from '../../services/oci/virtual-registry.js';
@@ -51,7 +51,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     artifacts,
     packages,
     oci: createOciProxies(createOciRegistry({ database, content, clock }), packages, clock),
-    npm: new NpmPackages({ database, content, clock, packages }),
+    npm: new NpmPackages({ database, content, clock, packages, artifacts }),
     pypi: new PypiService({ database, artifacts, packages }),
     search: new SearchService(database, repos),
     storageApi: new StorageApiService(database, clock),

@@ -17,19 +17,19 @@
  */
 import { Readable } from 'node:stream';
 import type { Transaction } from 'kysely';
-import type { StagedBinary } from '../../binstore/binary-provider.js';
-import type { ContentStore } from '../../content/content-store.js';
-import { LruCache } from '../../content/lru-cache.js';
-import type { Clock } from '../../core/clock.js';
-import { ArcaError } from '../../core/errors.js';
-import type { Database } from '../../db/database.js';
-import { dialectOf } from '../../db/dialect.js';
-import { deleteTree, ensureFolders, findItem, FolderConflict, listDescendants, pathKey, putFile, setProperties, type ItemRow } from '../../db/items.js';
-import type { Schema } from '../../db/schema.js';
-import { applyPublish, type DocumentUpdate } from './document.js';
-import { documentPath, METADATA_FOLDER, tarballPath } from './names.js';
-import type { PackageDocument } from './packument.js';
-import type { PublishRequest } from './publish.js';
+import type { StagedBinary } from '../../../binstore/binary-provider.js';
+import type { ContentStore } from '../../../content/content-store.js';
+import { LruCache } from '../../../content/lru-cache.js';
+import type { Clock } from '../../../core/clock.js';
+import { ArcaError } from '../../../core/errors.js';
+import type { Database } from '../../../db/database.js';
+import { dialectOf } from '../../../db/dialect.js';
+import { deleteTree, ensureFolders, findItem, FolderConflict, listDescendants, pathKey, putFile, setProperties, type ItemRow } from '../../../db/items.js';
+import type { Schema } from '../../../db/schema.js';
+import { applyPublish, type DocumentUpdate } from '../document.js';
+import { documentPath, METADATA_FOLDER, tarballPath } from '../names.js';
+import type { PackageDocument } from '../packument.js';
+import type { PublishRequest } from '../publish.js';
 
 export interface StoredDocument {
   doc: PackageDocument;

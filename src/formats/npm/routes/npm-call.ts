@@ -1,11 +1,11 @@
 /** One npm registry request, as the npm route handlers share it. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ArcaError } from '../../core/errors.js';
-import type { RepoConfig } from '../../services/repositories.js';
-import type { AccessCheck } from '../../services/storage-api.js';
-import type { AppContext } from '../app-context.js';
-import { baseUrl } from '../auth.js';
-import type { NpmPackages } from './npm-packages.js';
+import { ArcaError } from '../../../core/errors.js';
+import type { AppContext } from '../../../http/app-context.js';
+import { baseUrl } from '../../../http/auth.js';
+import type { Access } from '../../../security/access.js';
+import type { RepoConfig } from '../../../services/repositories.js';
+import type { NpmPackages } from '../service/npm-packages.js';
 
 export interface NpmCall {
   ctx: AppContext;
@@ -16,7 +16,8 @@ export interface NpmCall {
   /** The path after `/api/npm/{repo}/`, still percent-encoded, without the query. */
   path: string;
   query: URLSearchParams;
-  can: AccessCheck;
+  /** The caller's permissions (`request.access`), for the service to check. */
+  access: Access;
 }
 
 /** `{base}/api/npm/{repo}/`: what tarball URLs and search links are written under. */
@@ -24,7 +25,7 @@ export async function registryUrl(call: NpmCall): Promise<string> {
   return `${await baseUrl(call.ctx, call.request)}/api/npm/${call.repo.key}/`;
 }
 
-/** Body limits of the npm endpoints (a publish streams, see publish-body.ts). */
+/** Body limits of the npm endpoints (a publish streams, see ../publish-body.ts). */
 export const NPM_BODY_LIMITS = {
   /** Login and dist-tag changes. */
   small: 64 * 1024,

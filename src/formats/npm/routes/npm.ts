@@ -18,23 +18,20 @@
  * after the permission the URL implies was checked (route-access.ts). A publish streams.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ArcaError } from '../../core/errors.js';
-import { splitPackagePath, tarballPath, versionOfTarball, parsePackageName } from '../../formats/npm/names.js';
-import type { Principal } from '../../security/types.js';
-import type { RepoConfig } from '../../services/repositories.js';
-import type { AccessCheck } from '../../services/storage-api.js';
-import type { AppContext } from '../app-context.js';
-import { intentOf, visibleRepo, type Intent } from '../visible-repo.js';
-import type { RepoNeed } from '../route-access.js';
+import { ArcaError } from '../../../core/errors.js';
+import type { AppContext } from '../../../http/app-context.js';
+import type { RepoNeed } from '../../../http/route-access.js';
+import { intentOf, visibleRepo, type Intent } from '../../../http/visible-repo.js';
+import type { Principal } from '../../../security/types.js';
+import type { RepoConfig } from '../../../services/repositories.js';
+import { parsePackageName, splitPackagePath, tarballPath, versionOfTarball } from '../names.js';
+import type { NpmPackages } from '../service/npm-packages.js';
 import type { NpmCall } from './npm-call.js';
-import type { NpmPackages } from './npm-packages.js';
 import * as pkg from './npm-package-routes.js';
 import * as reg from './npm-registry-routes.js';
 
 export const NPM_PREFIX = '/artifactory/api/npm/';
 const PREFIX = NPM_PREFIX;
-
-/** Errors in npm's wire shape; npm prints `error` after the status line. */
 
 interface Parsed {
   repoKey: string;
@@ -72,9 +69,7 @@ async function npmRepo(ctx: AppContext, as: Principal, repoKey: string, intent: 
 async function callOf(ctx: AppContext, packages: NpmPackages, request: FastifyRequest, reply: FastifyReply, as: Principal = request.principal): Promise<NpmCall> {
   const { repoKey, path, query } = parseUrl(request);
   const repo = await npmRepo(ctx, as, repoKey, intentOf(request.method) === 'read' || as !== request.principal ? 'read' : 'change');
-  const principal = request.principal;
-  const can: AccessCheck = (action, r, p) => ctx.security.canAccess(principal, action, r, p);
-  return { ctx, packages, request, reply, repo, path, query, can };
+  return { ctx, packages, request, reply, repo, path, query, access: request.access };
 }
 
 /** Splits `-rev/{rev}` off the end of a path's segments. */
