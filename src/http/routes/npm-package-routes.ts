@@ -18,7 +18,7 @@ import { parsePublish } from '../../formats/npm/publish.js';
 import { PUBLISH_LIMITS, receivePublishBody } from '../../formats/npm/publish-body.js';
 import type { RepoConfig } from '../../services/repositories.js';
 import { requireRepoAction } from '../auth.js';
-import { header, serveFile } from './artifacts-serve.js';
+import { header, serveFile } from './artifacts/artifacts-serve.js';
 import { checkDeclaredLength, jsonBody, NPM_BODY_LIMITS, registryUrl, sendJson, type NpmCall } from './npm-call.js';
 
 const notFound = (name: string) => new ArcaError('NOT_FOUND', `Package ${name} not found`);

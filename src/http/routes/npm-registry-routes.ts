@@ -11,7 +11,7 @@ import { matchDocument, parseSearchQuery, searchPage, type SearchObject } from '
 import { readSmall } from '../../services/remote/upstream-client.js';
 import type { AppContext } from '../app-context.js';
 import { requireRepoAction } from '../auth.js';
-import { header } from './artifacts-serve.js';
+import { header } from './artifacts/artifacts-serve.js';
 import { jsonBody, NPM_BODY_LIMITS, readBody, registryUrl, sendJson, type NpmCall } from './npm-call.js';
 
 /** Lifetime of the token `npm login` gets (seconds). */
