@@ -17,6 +17,7 @@ import type { OciProxies } from '../services/oci/virtual-registry.js';
 import type { PackageServices } from '../services/remote/package-services.js';
 import type { RepositoryService } from '../services/repositories.js';
 import type { SearchService } from '../services/search.js';
+import type { ServeService } from '../services/serve/serve-service.js';
 import type { StorageApiService } from '../services/storage-api.js';
 import type { SystemSettings } from '../services/system-settings.js';
 import type { NpmPackages } from '../formats/npm/service/npm-packages.js';
@@ -58,6 +59,8 @@ export interface AppContext {
   settings: SystemSettings;
   /** Proxying, virtual resolution and deploy with format hooks, shared by every format's routes. */
   packages: PackageServices;
+  /** Reads of local, remote and virtual repositories, and what a caller may see of them. */
+  serve: ServeService;
   /** The docker/oci registry: local repositories (`reg`), remote and virtual ones. */
   oci: OciProxies;
   /** npm packuments and tarballs across local, remote and virtual repositories. */

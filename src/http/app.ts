@@ -11,7 +11,7 @@ import { registerRouteAccess } from './route-access.js';
 import { boundUnreadBody } from './unread-body.js';
 import { registerFormatProtocols } from './format-protocols.js';
 import { FORMATS } from '../formats/registry.js';
-import { artifactRoutes } from './routes/artifacts.js';
+import { artifactRoutes } from './routes/artifacts/artifacts.js';
 import { repositoryRoutes } from './routes/repositories/repositories.js';
 import { securityRoutes } from './routes/security/routes.js';
 import { systemRoutes } from './routes/system/system.js';

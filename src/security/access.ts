@@ -34,6 +34,10 @@ export class Access {
     return this.principal.admin;
   }
 
+  get anonymous(): boolean {
+    return this.principal.anonymous;
+  }
+
   /** May the caller do `action` at `path` of `repo`? */
   can(action: Action, repo: RepoConfig, path: string): Promise<boolean> {
     return this.decider.canAccess(this.principal, action, repo, path);
@@ -76,3 +80,21 @@ export class Access {
     throw new ArcaError('FORBIDDEN', `User '${this.principal.name}' is not permitted to ${what}`);
   }
 }
+
+/** The node acting on its own account; it never acts for a caller. */
+const SYSTEM_PRINCIPAL: Principal = Object.freeze({ name: '_system', admin: true, groups: [], anonymous: false, via: 'system' as const });
+
+const ALLOW_ALL: AccessDecider = {
+  canAccess: async () => true,
+  canReadAny: async () => true,
+  holdsAny: async () => true,
+  canAny: async () => true,
+};
+
+/**
+ * The access of the node itself, for writes a format makes on its own account after the
+ * caller's use case was allowed: metadata it regenerates (maven-metadata.xml, an npm
+ * packument), a file it derives from an accepted upload (a wheel's `.metadata`). Every check
+ * passes, so it must never be given to a caller's request.
+ */
+export const SYSTEM_ACCESS = new Access(SYSTEM_PRINCIPAL, ALLOW_ALL, async () => false);

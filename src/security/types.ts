@@ -10,8 +10,8 @@ export interface Principal {
   /** Groups the principal acts with (a token's scope may narrow them). */
   groups: string[];
   anonymous: boolean;
-  /** How the caller authenticated. */
-  via: 'basic' | 'token' | 'apikey' | 'session' | 'anonymous';
+  /** How the caller authenticated (`system`: the node itself, see SYSTEM_ACCESS in access.ts). */
+  via: 'basic' | 'token' | 'apikey' | 'session' | 'anonymous' | 'system';
   /** Set for access tokens. */
   tokenId?: string;
   /**

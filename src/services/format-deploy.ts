@@ -6,6 +6,7 @@ import type { Database } from '../db/database.js';
 import { getItem, pathKey, type ItemRow } from '../db/items.js';
 import type { RepoStore, StoreEntry } from '../formats/format-handler.js';
 import type { FormatHandlers } from '../formats/format-handlers.js';
+import { SYSTEM_ACCESS, type Access } from '../security/access.js';
 import type { ArtifactService, DeployRequest, DeployResult } from './artifacts.js';
 import { dropCacheRecords } from './remote/cache-records.js';
 import type { RepoConfig } from './repositories.js';
@@ -28,7 +29,8 @@ async function collect(source: AsyncIterable<Uint8Array>, limit: number, what: s
  * Deploy and delete with the format's hooks around the format-agnostic ArtifactService:
  * the handler validates a deploy before anything is stored (reading small metadata files
  * such as POMs first), may absorb a file, and regenerates its metadata after a deploy or a
- * delete. Remote repositories refuse deploys.
+ * delete. Remote repositories refuse deploys. The caller's `Access` comes with every deploy
+ * and delete, and what it allows is decided here and in ArtifactService.deploy.
  */
 export class FormatDeployService {
   constructor(
@@ -89,7 +91,8 @@ export class FormatDeployService {
           checksumDeploy: false,
           user,
           properties: {},
-          canOverwrite: true,
+          // The format's own bookkeeping, after the caller's deploy or delete was allowed.
+          access: SYSTEM_ACCESS,
         });
       },
       async delete(path) {
@@ -118,6 +121,9 @@ export class FormatDeployService {
       throw new ArcaError('METHOD_NOT_ALLOWED', `Remote repository '${repo.key}' is read-only: deploy to a local repository instead`);
     }
     if (repo.rclass !== 'local') throw new ArcaError('BAD_REQUEST', `Cannot deploy directly to ${repo.rclass} repository '${repo.key}'`);
+    // The deployer's permissions are decided by ArtifactService.deploy; its write permission
+    // is asked first, so a refused deploy runs no format hook and reads no body.
+    await this.artifacts.requireWrite(req);
     const handler = this.formats.handlerFor(repo.packageType);
     if (req.folder) return this.artifacts.deploy(req);
     if (path === '') throw new ArcaError('BAD_REQUEST', 'A file deploy needs a path below the repository');
@@ -138,8 +144,16 @@ export class FormatDeployService {
     return result;
   }
 
-  /** Deletes a file or folder (and a remote's cache records), then lets the format update its metadata. */
-  async delete(repo: RepoConfig, path: string, user: string): Promise<number> {
+  /**
+   * Deletes a file or folder (and a remote's cache records) if the caller may delete there,
+   * then lets the format update its metadata. A virtual repository refuses deletes.
+   */
+  async delete(repo: RepoConfig, path: string, access: Access): Promise<number> {
+    if (repo.rclass === 'virtual') {
+      throw new ArcaError('METHOD_NOT_ALLOWED', `Cannot delete through virtual repository '${repo.key}': delete from the member repository`);
+    }
+    await access.require('delete', repo, path);
+    const user = access.user;
     const removed = await this.artifacts.delete(repo.key, path);
     if (repo.rclass === 'remote') await dropCacheRecords(this.database.db, repo.key, path);
     const handler = this.formats.handlerFor(repo.packageType);

@@ -3,7 +3,7 @@ import { blobLinkPath, uploadFolder } from '../../formats/docker/layout.js';
 import { OciError } from '../../formats/docker/oci-errors.js';
 import { isValidName, parseDigest, splitName, type Digest } from '../../formats/docker/reference.js';
 import type { UploadRef } from '../../services/oci/uploads.js';
-import { serveFile } from './artifacts-serve.js';
+import { serveFile } from './artifacts/artifacts-serve.js';
 import { hasBody, header, need, urlOf, uploadSignal, type OciCall } from './oci-call.js';
 
 function blobUnknown(call: OciCall, d: Digest): OciError {

@@ -15,7 +15,7 @@ import { paginate } from '../../services/oci/discovery.js';
 import type { StoredManifest } from '../../services/oci/manifests.js';
 import type { OciProxies } from '../../services/oci/virtual-registry.js';
 import type { AccessCheck } from '../../services/storage-api.js';
-import { serveFile } from './artifacts-serve.js';
+import { serveFile } from './artifacts/artifacts-serve.js';
 import { deleteBlob, startUpload, uploadSession } from './oci-blob-routes.js';
 import { header, need, pageSize, urlOf, type OciCall } from './oci-call.js';
 import { deleteManifest, manifestFolder, manifestUnknown, putManifest } from './oci-manifest-routes.js';

@@ -25,7 +25,7 @@ import { isValidName, parseReference, splitName } from '../../formats/docker/ref
 import type { OciRegistry } from '../../services/oci/oci-registry.js';
 import { paginate } from '../../services/oci/discovery.js';
 import type { AppContext } from '../app-context.js';
-import { intentOf, visibleRepo } from '../visible-repo.js';
+import { intentOf, visibleRepo } from '../auth.js';
 import { oauthTokenEndpoint, ociAuthenticate, sentCredentials, tokenEndpoint } from './oci-auth.js';
 import { deleteBlob, getBlob, startUpload, uploadSession } from './oci-blob-routes.js';
 import { need, pageSize, readBody, type OciCall } from './oci-call.js';

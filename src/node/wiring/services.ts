@@ -14,6 +14,7 @@ import { UpstreamNetwork } from '../../services/remote/guarded-http.js';
 import { createPackageServices } from '../../services/remote/package-services.js';
 import { RepositoryService } from '../../services/repositories.js';
 import { SearchService } from '../../services/search.js';
+import { ServeService } from '../../services/serve/serve-service.js';
 import { StorageApiService } from '../../services/storage-api.js';
 import type { Wired } from '../lifecycle.js';
 import type { NodeConfig } from './config.js';
@@ -28,7 +29,7 @@ export interface ServiceDeps {
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'oci' | 'npm' | 'pypi' | 'search' | 'storageApi'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'oci' | 'npm' | 'pypi' | 'search' | 'storageApi'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -42,7 +43,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   const { database, content, masterKey } = deps;
   const network = new UpstreamNetwork(remoteAddressPolicy(cfg.system));
   const repos = new RepositoryService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy });
-  const artifacts = new ArtifactService(database, content, clock);
+  const artifacts = new ArtifactService(database, content, clock, repos);
   const formats = formatHandlers();
   const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks });
   const services = {
@@ -50,6 +51,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     repos,
     artifacts,
     packages,
+    serve: new ServeService({ repos, artifacts, content, formats, packages }),
     oci: createOciProxies(createOciRegistry({ database, content, clock }), packages, clock),
     npm: new NpmPackages({ database, content, clock, packages, artifacts }),
     pypi: new PypiService({ database, artifacts, packages }),

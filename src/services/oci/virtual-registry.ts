@@ -20,7 +20,7 @@ import { OCI_INDEX } from '../../formats/docker/media-types.js';
 import type { PackageServices } from '../remote/package-services.js';
 import type { RepoConfig } from '../repositories.js';
 import type { AccessCheck } from '../storage-api.js';
-import type { VirtualResolver } from '../virtual-resolve.js';
+import type { VirtualResolver } from '../serve/virtual-resolver.js';
 import type { StoredManifest } from './manifests.js';
 import type { OciRegistry } from './oci-registry.js';
 import { OciRemote } from './remote-registry.js';

@@ -7,7 +7,7 @@ import type { ArtifactService } from '../artifacts.js';
 import { FormatDeployService } from '../format-deploy.js';
 import { RemoteFetchService } from '../remote-fetch.js';
 import type { RepositoryService } from '../repositories.js';
-import { VirtualResolver } from '../virtual-resolve.js';
+import { VirtualResolver } from '../serve/virtual-resolver.js';
 import type { UpstreamNetwork } from './guarded-http.js';
 
 /** What the package services are built from. */
@@ -30,6 +30,7 @@ export interface PackageServiceDeps {
 /** The services every format's routes share: proxying, virtual resolution, deploy with format hooks. */
 export interface PackageServices {
   remote: RemoteFetchService;
+  /** The virtual resolver the serve service reads through (`ServeService.virtual`, the same one). */
   virtual: VirtualResolver;
   deploy: FormatDeployService;
 }

@@ -4,7 +4,7 @@
  * DELETE) and dist-tags. Writes to a virtual repository go to its defaultDeploymentRepo.
  */
 import { ArcaError } from '../../../core/errors.js';
-import { header, serveFile } from '../../../http/routes/artifacts-serve.js';
+import { header, serveFile } from '../../../http/routes/artifacts/artifacts-serve.js';
 import { ABBREVIATED_TYPE, own, renderFull, wantsAbbreviated, type PackageDocument } from '../packument.js';
 import { PUBLISH_LIMITS } from '../publish-body.js';
 import type { ReceivedPackument } from '../service/npm-writes.js';

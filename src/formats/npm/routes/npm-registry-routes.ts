@@ -6,7 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import { ArcaError, isArcaError } from '../../../core/errors.js';
 import type { AppContext } from '../../../http/app-context.js';
-import { header } from '../../../http/routes/artifacts-serve.js';
+import { header } from '../../../http/routes/artifacts/artifacts-serve.js';
 import type { Principal } from '../../../security/types.js';
 import { jsonBody, NPM_BODY_LIMITS, readBody, registryUrl, sendJson, type NpmCall } from './npm-call.js';
 

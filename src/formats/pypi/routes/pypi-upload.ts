@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ArcaError, isArcaError } from '../../../core/errors.js';
 import type { AppContext } from '../../../http/app-context.js';
 import type { RepoConfig } from '../../../services/repositories.js';
+import { SYSTEM_ACCESS } from '../../../security/access.js';
 import { MultipartReader, multipartBoundary } from '../multipart.js';
 import { receiveLegacyUpload } from '../upload.js';
 
@@ -25,8 +26,6 @@ export async function pypiUpload(ctx: AppContext, request: FastifyRequest, reply
   });
   try {
     const { target } = await receiveLegacyUpload(new MultipartReader(request.raw, boundary), async (target, body) => {
-      await ctx.pypi.requireUpload(request.access, repo, target.path);
-      const canOverwrite = await ctx.security.canAccess(principal, 'delete', repo, target.path);
       return svc.deploy.deploy({
         repo,
         path: target.path,
@@ -38,7 +37,7 @@ export async function pypiUpload(ctx: AppContext, request: FastifyRequest, reply
         properties: target.properties,
         checksumDeploy: false,
         user: principal.name,
-        canOverwrite,
+        access: request.access,
       });
     });
     if (target.metadata) {
@@ -51,7 +50,8 @@ export async function pypiUpload(ctx: AppContext, request: FastifyRequest, reply
         properties: {},
         checksumDeploy: false,
         user: principal.name,
-        canOverwrite: true,
+        // Derived from the upload just allowed: written on the node's own account.
+        access: SYSTEM_ACCESS,
       });
     }
   } catch (err) {

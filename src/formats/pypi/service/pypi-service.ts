@@ -41,9 +41,4 @@ export class PypiService {
     }
     return addressed.rclass === 'virtual' ? this.stores.packages.virtual.deploymentRepo(addressed) : addressed;
   }
-
-  /** Refuses the upload of the file at `path` of `repo` unless the caller may write it. */
-  requireUpload(access: Access, repo: RepoConfig, path: string): Promise<void> {
-    return access.require('write', repo, path);
-  }
 }

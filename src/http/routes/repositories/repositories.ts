@@ -2,8 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ArcaError } from '../../../core/errors.js';
 import type { AppContext } from '../../app-context.js';
 import type { RepoConfig } from '../../../services/repositories.js';
-import { baseUrl, requireAdmin } from '../../auth.js';
-import { canSeeRepo, requireVisibleRepo } from '../../visible-repo.js';
+import { baseUrl, canSeeRepo, requireAdmin, requireVisibleRepo } from '../../auth.js';
 
 const TYPES = ['local', 'remote', 'virtual', 'federated', 'distribution'];
 /** Changes are for administrators, checked before the body is read (route-access.ts). */

@@ -4,8 +4,7 @@ import { parseRepoPath } from '../../../core/paths.js';
 import type { RepoConfig } from '../../../services/repositories.js';
 import type { StorageApiService } from '../../../services/storage-api.js';
 import type { AppContext } from '../../app-context.js';
-import { intentOf, requireVisibleRepo } from '../../visible-repo.js';
-import { baseUrl, requireAuthenticated } from '../../auth.js';
+import { baseUrl, intentOf, requireAuthenticated, requireVisibleRepo } from '../../auth.js';
 import { flagDefaultOn, flagOn, nonNegativeInt, parsePropertiesParam, parsePropertyKeys, rawParam } from './params.js';
 
 const PREFIX = '/artifactory/api/storage/';

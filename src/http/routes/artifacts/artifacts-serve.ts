@@ -1,16 +1,23 @@
-import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ByteRange } from '../../binstore/binary-provider.js';
-import { LruCache } from '../../content/lru-cache.js';
-import { checksumsOf } from '../../core/digests.js';
-import { ArcaError } from '../../core/errors.js';
-import { nameOf } from '../../core/paths.js';
-import type { ItemRow } from '../../db/items.js';
-import type { ChecksumFileAlgorithm } from '../../formats/format-handler.js';
-import { mimeTypeOf } from '../../services/mime-types.js';
-import type { AppContext } from '../app-context.js';
-import { multipartRanges, parseRange } from '../ranges.js';
-import { sendFileRange } from '../send-file.js';
+import type { ByteRange } from '../../../binstore/binary-provider.js';
+import { checksumsOf } from '../../../core/digests.js';
+import { ArcaError } from '../../../core/errors.js';
+import { nameOf } from '../../../core/paths.js';
+import { mimeTypeOf } from '../../../services/mime-types.js';
+import type { AppContext } from '../../app-context.js';
+import { multipartRanges, parseRange } from '../../ranges.js';
+import { sendFileRange } from '../../send-file.js';
+
+/** A stored file as a read answers it: the fields of its item this sends. */
+export interface StoredFile {
+  name: string;
+  sha1: string | null;
+  sha256: string | null;
+  md5: string | null;
+  size: number;
+  modified: number;
+  mime_type: string | null;
+}
 
 export function header(request: FastifyRequest, name: string): string | undefined {
   const v = request.headers[name];
@@ -55,7 +62,7 @@ function describe(request: FastifyRequest, reply: FastifyReply, d: Described): b
 }
 
 /** Serves a stored file: conditional requests, ranges, HEAD, small files from memory. */
-export async function serveFile(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, item: ItemRow, head: boolean) {
+export async function serveFile(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, item: StoredFile, head: boolean) {
   const sha1 = item.sha1!;
   const size = Number(item.size);
   const type = item.mime_type ?? 'application/octet-stream';
@@ -107,24 +114,4 @@ export function serveBytes(request: FastifyRequest, reply: FastifyReply, path: s
   reply.code(200).header('Content-Type', mime);
   if (head) return reply.header('Content-Length', String(data.length)).send();
   return reply.send(data);
-}
-
-const sha512Cache = new LruCache<string>(20_000);
-
-/** The checksum of a stored binary; SHA-512 is computed on demand (and remembered) by streaming it. */
-export async function checksumOfItem(ctx: AppContext, item: ItemRow, algorithm: ChecksumFileAlgorithm): Promise<string> {
-  if (algorithm === 'sha1') return item.sha1!;
-  if (algorithm === 'md5' && item.md5) return item.md5;
-  if (algorithm === 'sha256' && item.sha256) return item.sha256;
-  const known = algorithm === 'sha512' ? sha512Cache.get(item.sha1!) : undefined;
-  if (known) return known;
-  const hash = createHash(algorithm);
-  for await (const chunk of await ctx.content.read(item.sha1!)) hash.update(chunk as Buffer);
-  const hex = hash.digest('hex');
-  if (algorithm === 'sha512') sha512Cache.set(item.sha1!, hex);
-  return hex;
-}
-
-export function checksumOfBytes(data: Buffer, algorithm: ChecksumFileAlgorithm): string {
-  return createHash(algorithm).update(data).digest('hex');
 }

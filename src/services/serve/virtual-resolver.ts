@@ -1,9 +1,9 @@
-import { ArcaError, isArcaError } from '../core/errors.js';
-import type { ItemRow } from '../db/items.js';
-import type { RemoteFetchOptions, RemoteFetchService } from './remote-fetch.js';
-import type { RepoConfig, RepositoryService } from './repositories.js';
-import type { ArtifactService } from './artifacts.js';
-import type { AccessCheck } from './storage-api.js';
+import { ArcaError, isArcaError } from '../../core/errors.js';
+import type { ItemRow } from '../../db/items.js';
+import type { ArtifactService } from '../artifacts.js';
+import type { RemoteFetchOptions, RemoteFetchService } from '../remote-fetch.js';
+import type { RepoConfig, RepositoryService } from '../repositories.js';
+import type { AccessCheck } from '../storage-api.js';
 
 /** A member's copy of a path. */
 export interface MemberHit {

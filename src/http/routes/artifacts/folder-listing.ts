@@ -1,4 +1,10 @@
-import type { ItemRow } from '../../db/items.js';
+/** A child of a listed folder (the fields of its item the listing shows). */
+export interface ListedChild {
+  name: string;
+  type: 'file' | 'folder';
+  modified: number;
+  size: number;
+}
 
 /** Text and (quoted) attribute values: every character that can end either is escaped. */
 function esc(s: string): string {
@@ -10,7 +16,7 @@ function pad(s: string, n: number): string {
 }
 
 /** The simple HTML index a browser (or a directory-walking client) gets for a folder URL. */
-export function folderListingHtml(repo: string, folder: string, children: ItemRow[]): string {
+export function folderListingHtml(repo: string, folder: string, children: readonly ListedChild[]): string {
   const title = esc(`Index of ${repo}/${folder}${folder ? '/' : ''}`);
   const rows = children.map((c) => {
     const name = c.type === 'folder' ? `${c.name}/` : c.name;
