@@ -12,7 +12,7 @@ import type { FormatHandlers } from '../formats/format-handlers.js';
 import type { MetricsRegistry, RegistrySnapshot } from '../metrics/registry.js';
 import type { SecurityService } from '../security/security-service.js';
 import type { ArtifactService } from '../services/artifacts.js';
-import type { OciProxies } from '../services/oci/virtual-registry.js';
+import type { OciProxies } from '../formats/oci/service/virtual-registry.js';
 import type { PackageServices } from '../services/remote/package-services.js';
 import type { RepositoryService } from '../services/repositories.js';
 import type { SearchService } from '../services/search.js';

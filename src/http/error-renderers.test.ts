@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ArcaError } from '../core/errors.js';
-import { OciError } from '../formats/docker/oci-errors.js';
+import { OciError } from '../formats/oci/oci-errors.js';
 import { mapError } from './error-mapper.js';
-import { jfrogRenderer, npmRenderer, ociRenderer, pypiRenderer } from './error-renderers.js';
+import { ociRenderer } from '../formats/oci/routes/oci-errors.js';
+import { jfrogRenderer, npmRenderer, pypiRenderer } from './error-renderers.js';
 
 const notFound = mapError(new ArcaError('ITEM_NOT_FOUND', "Could not find resource 'generic-local/a.txt'"));
 

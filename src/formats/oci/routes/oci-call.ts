@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { OciError } from '../../formats/docker/oci-errors.js';
-import type { Action } from '../../security/types.js';
-import type { OciRegistry } from '../../services/oci/oci-registry.js';
-import type { RepoConfig } from '../../services/repositories.js';
-import type { AppContext } from '../app-context.js';
+import { OciError } from '../oci-errors.js';
+import type { Action } from '../../../security/types.js';
+import type { OciRegistry } from '../service/oci-registry.js';
+import type { RepoConfig } from '../../../services/repositories.js';
+import type { AppContext } from '../../../http/app-context.js';
 
 /** One registry request addressed to an image of a repository. */
 export interface OciCall {

@@ -10,17 +10,17 @@
  * is set): a blob that only another member has would let a client skip an upload its
  * manifest then needs.
  */
-import type { Clock } from '../../core/clock.js';
-import { isArcaError } from '../../core/errors.js';
-import type { ItemRow } from '../../db/items.js';
-import { tagFolder, digestFolder } from '../../formats/docker/layout.js';
-import type { Digest, ManifestReference } from '../../formats/docker/reference.js';
-import type { ReferrerDescriptor, ReferrersIndex } from '../../formats/docker/referrers.js';
-import { OCI_INDEX } from '../../formats/docker/media-types.js';
-import type { PackageServices } from '../remote/package-services.js';
-import type { RepoConfig } from '../repositories.js';
-import type { AccessCheck } from '../storage-api.js';
-import type { VirtualResolver } from '../virtual-resolve.js';
+import type { Clock } from '../../../core/clock.js';
+import { isArcaError } from '../../../core/errors.js';
+import type { ItemRow } from '../../../db/items.js';
+import { tagFolder, digestFolder } from '../layout.js';
+import type { Digest, ManifestReference } from '../reference.js';
+import type { ReferrerDescriptor, ReferrersIndex } from '../referrers.js';
+import { OCI_INDEX } from '../media-types.js';
+import type { PackageServices } from '../../../services/remote/package-services.js';
+import type { RepoConfig } from '../../../services/repositories.js';
+import type { AccessCheck } from '../../../services/storage-api.js';
+import type { VirtualResolver } from '../../../services/virtual-resolve.js';
 import type { StoredManifest } from './manifests.js';
 import type { OciRegistry } from './oci-registry.js';
 import { OciRemote } from './remote-registry.js';

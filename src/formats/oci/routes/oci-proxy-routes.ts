@@ -6,16 +6,16 @@
  * given keep the virtual name), and resolve reads over their members
  * (services/oci/virtual-registry.ts).
  */
-import { blobLinkPath } from '../../formats/docker/layout.js';
-import { acceptsManifest, OCI_INDEX } from '../../formats/docker/media-types.js';
-import { OciError } from '../../formats/docker/oci-errors.js';
-import { lookupReference, parseDigest } from '../../formats/docker/reference.js';
-import type { ReferrersIndex } from '../../formats/docker/referrers.js';
-import { paginate } from '../../services/oci/discovery.js';
-import type { StoredManifest } from '../../services/oci/manifests.js';
-import type { OciProxies } from '../../services/oci/virtual-registry.js';
-import type { AccessCheck } from '../../services/storage-api.js';
-import { serveFile } from './artifacts-serve.js';
+import { blobLinkPath } from '../layout.js';
+import { acceptsManifest, OCI_INDEX } from '../media-types.js';
+import { OciError } from '../oci-errors.js';
+import { lookupReference, parseDigest } from '../reference.js';
+import type { ReferrersIndex } from '../referrers.js';
+import { paginate } from '../service/discovery.js';
+import type { StoredManifest } from '../service/manifests.js';
+import type { OciProxies } from '../service/virtual-registry.js';
+import type { AccessCheck } from '../../../services/storage-api.js';
+import { serveFile } from '../../../http/routes/artifacts-serve.js';
 import { deleteBlob, startUpload, uploadSession } from './oci-blob-routes.js';
 import { header, need, pageSize, urlOf, type OciCall } from './oci-call.js';
 import { deleteManifest, manifestFolder, manifestUnknown, putManifest } from './oci-manifest-routes.js';

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { checksumsOf } from '../../core/digests.js';
-import { overwriteRefused } from '../../core/errors.js';
-import { nameOf, parentOf } from '../../core/paths.js';
-import type { Db, ItemRow, PropertyMap } from '../../db/items.js';
+import { checksumsOf } from '../../../core/digests.js';
+import { overwriteRefused } from '../../../core/errors.js';
+import { nameOf, parentOf } from '../../../core/paths.js';
+import type { Db, ItemRow, PropertyMap } from '../../../db/items.js';
 import {
   blobFileName,
   digestFolder,
@@ -13,10 +13,10 @@ import {
   referrerLinkPath,
   RESERVED_TAGS,
   tagFolder,
-} from '../../formats/docker/layout.js';
-import { parseManifest, requiredBlobs, type ParsedManifest } from '../../formats/docker/manifest.js';
-import { OciError } from '../../formats/docker/oci-errors.js';
-import type { Digest, ManifestReference } from '../../formats/docker/reference.js';
+} from '../layout.js';
+import { parseManifest, requiredBlobs, type ParsedManifest } from '../manifest.js';
+import { OciError } from '../oci-errors.js';
+import type { Digest, ManifestReference } from '../reference.js';
 import { BLOB_MIME_TYPE, type OciBlobs } from './blobs.js';
 import { binaryOf, type BinaryRef, type OciStore } from './oci-store.js';
 

@@ -18,14 +18,14 @@
  * (oci-auth.ts), since a 401 here must carry the registry's challenges.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { REPO_KEY_PATTERN } from '../../core/paths.js';
-import { digestFolder, tagFolder, uploadFolder } from '../../formats/docker/layout.js';
-import { OciError } from '../../formats/docker/oci-errors.js';
-import { isValidName, parseReference, splitName } from '../../formats/docker/reference.js';
-import type { OciRegistry } from '../../services/oci/oci-registry.js';
-import { paginate } from '../../services/oci/discovery.js';
-import type { AppContext } from '../app-context.js';
-import { intentOf, visibleRepo } from '../visible-repo.js';
+import { REPO_KEY_PATTERN } from '../../../core/paths.js';
+import { digestFolder, tagFolder, uploadFolder } from '../layout.js';
+import { OciError } from '../oci-errors.js';
+import { isValidName, parseReference, splitName } from '../reference.js';
+import type { OciRegistry } from '../service/oci-registry.js';
+import { paginate } from '../service/discovery.js';
+import type { AppContext } from '../../../http/app-context.js';
+import { intentOf, visibleRepo } from '../../../http/visible-repo.js';
 import { oauthTokenEndpoint, ociAuthenticate, sentCredentials, tokenEndpoint } from './oci-auth.js';
 import { deleteBlob, getBlob, startUpload, uploadSession } from './oci-blob-routes.js';
 import { need, pageSize, readBody, type OciCall } from './oci-call.js';

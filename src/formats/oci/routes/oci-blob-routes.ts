@@ -1,9 +1,9 @@
 /** Blob endpoints of the registry API: pull (HEAD/GET with ranges), delete, uploads and mounts. */
-import { blobLinkPath, uploadFolder } from '../../formats/docker/layout.js';
-import { OciError } from '../../formats/docker/oci-errors.js';
-import { isValidName, parseDigest, splitName, type Digest } from '../../formats/docker/reference.js';
-import type { UploadRef } from '../../services/oci/uploads.js';
-import { serveFile } from './artifacts-serve.js';
+import { blobLinkPath, uploadFolder } from '../layout.js';
+import { OciError } from '../oci-errors.js';
+import { isValidName, parseDigest, splitName, type Digest } from '../reference.js';
+import type { UploadRef } from '../service/uploads.js';
+import { serveFile } from '../../../http/routes/artifacts-serve.js';
 import { hasBody, header, need, urlOf, uploadSignal, type OciCall } from './oci-call.js';
 
 function blobUnknown(call: OciCall, d: Digest): OciError {

@@ -9,7 +9,7 @@ import { ArcaError } from '../../core/errors.js';
 import type { FormatHandler } from '../format-handler.js';
 import { isDigestFolderName, MANIFEST_FILES } from './layout.js';
 
-export const dockerHandler: FormatHandler = {
+export const ociHandler: FormatHandler = {
   packageTypes: ['docker', 'oci'],
   /** A manifest under a tag folder moves when the tag is pushed again; everything by digest is immutable. */
   classify(path) {

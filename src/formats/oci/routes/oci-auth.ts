@@ -9,11 +9,11 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { OciError } from '../../formats/docker/oci-errors.js';
-import { ANONYMOUS } from '../../security/security-service.js';
-import type { Principal } from '../../security/types.js';
-import type { AppContext } from '../app-context.js';
-import { baseUrl } from '../auth.js';
+import { OciError } from '../oci-errors.js';
+import { ANONYMOUS } from '../../../security/security-service.js';
+import type { Principal } from '../../../security/types.js';
+import type { AppContext } from '../../../http/app-context.js';
+import { baseUrl } from '../../../http/auth.js';
 
 /** Lifetime of the tokens the token service issues (seconds). */
 export const OCI_TOKEN_SECONDS = 300;

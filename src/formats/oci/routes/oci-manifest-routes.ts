@@ -1,10 +1,10 @@
 /** Manifest, tag and referrer endpoints of the registry API. */
-import { digestFolder, tagFolder } from '../../formats/docker/layout.js';
-import { MAX_MANIFEST_BYTES } from '../../formats/docker/manifest.js';
-import { acceptsManifest, OCI_INDEX } from '../../formats/docker/media-types.js';
-import { OciError } from '../../formats/docker/oci-errors.js';
-import { lookupReference, parseDigest, parseReference, type ManifestReference } from '../../formats/docker/reference.js';
-import { paginate } from '../../services/oci/discovery.js';
+import { digestFolder, tagFolder } from '../layout.js';
+import { MAX_MANIFEST_BYTES } from '../manifest.js';
+import { acceptsManifest, OCI_INDEX } from '../media-types.js';
+import { OciError } from '../oci-errors.js';
+import { lookupReference, parseDigest, parseReference, type ManifestReference } from '../reference.js';
+import { paginate } from '../service/discovery.js';
 import { header, need, pageSize, readBody, urlOf, type OciCall } from './oci-call.js';
 
 /**

@@ -27,14 +27,14 @@
  * manifest pushed meanwhile that lists a blob whose link goes here keeps its own layer
  * items, so it stays whole.
  */
-import type { ContentStore } from '../../content/content-store.js';
-import type { Clock } from '../../core/clock.js';
-import { nameOf, parentOf } from '../../core/paths.js';
-import { lockBinary } from '../../db/binaries.js';
-import type { Database } from '../../db/database.js';
-import { deleteTree, getItem, type Db, type ItemRow } from '../../db/items.js';
-import { blobFileName, isDigestFolderName, isTagFolderName, isUploadId, MANIFEST_FILES, REFERRERS_FOLDER, UPLOADS_FOLDER } from '../../formats/docker/layout.js';
-import { parseManifest, requiredBlobs, type ParsedManifest } from '../../formats/docker/manifest.js';
+import type { ContentStore } from '../../../content/content-store.js';
+import type { Clock } from '../../../core/clock.js';
+import { nameOf, parentOf } from '../../../core/paths.js';
+import { lockBinary } from '../../../db/binaries.js';
+import type { Database } from '../../../db/database.js';
+import { deleteTree, getItem, type Db, type ItemRow } from '../../../db/items.js';
+import { blobFileName, isDigestFolderName, isTagFolderName, isUploadId, MANIFEST_FILES, REFERRERS_FOLDER, UPLOADS_FOLDER } from '../layout.js';
+import { parseManifest, requiredBlobs, type ParsedManifest } from '../manifest.js';
 import { binaryOf, type BinaryRef } from './oci-store.js';
 
 export interface OciGcDeps {
