@@ -12,7 +12,7 @@ import type { FormatHandlers } from '../formats/format-handlers.js';
 import type { MetricsRegistry, RegistrySnapshot } from '../metrics/registry.js';
 import type { SecurityService } from '../security/security-service.js';
 import type { ArtifactService } from '../services/artifacts.js';
-import type { OciProxies } from '../formats/oci/service/virtual-registry.js';
+import type { OciServices } from '../formats/oci/service/oci-services.js';
 import type { PackageServices } from '../services/remote/package-services.js';
 import type { RepositoryService } from '../services/repositories.js';
 import type { SearchService } from '../services/search.js';
@@ -57,8 +57,8 @@ export interface AppContext {
   settings: SystemSettings;
   /** Proxying, virtual resolution and deploy with format hooks, shared by every format's routes. */
   packages: PackageServices;
-  /** The docker/oci registry: local repositories (`reg`), remote and virtual ones. */
-  oci: OciProxies;
+  /** The docker/oci registry: its stores (local `reg`, remote, virtual) and use cases (`reads`, `writes`). */
+  oci: OciServices;
   /** npm packuments and tarballs across local, remote and virtual repositories. */
   npm: NpmPackages;
   /** The search API (artifact name, checksum, properties). */

@@ -276,7 +276,7 @@ describe('Maven coordinates and layout (formats/maven/maven-layout.ts)', () => {
   });
 });
 
-describe('OCI names, references and digests (formats/docker/reference.ts, http/routes/oci.ts)', () => {
+describe('OCI names, references and digests (formats/oci/reference.ts, formats/oci/routes/oci.ts)', () => {
   it('parseDigest and parseReference: a value or a 4xx; an image and reference map to folders inside the repository', () => {
     const seen = new Acceptance();
     run(

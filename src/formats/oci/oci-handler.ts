@@ -1,6 +1,6 @@
 /**
  * The docker / oci FormatHandler: what the generic `/artifactory/{repo}/{path}` routes do with
- * registry repositories. Clients speak the registry API (`/v2/`, http/routes/oci.ts); the
+ * registry repositories. Clients speak the registry API (`/v2/`, routes/oci.ts); the
  * generic routes read, list and delete the same items (see layout.ts), but do not deploy:
  * a manifest or blob written there would bypass the digest checks and the references
  * between manifests and blobs, so such deploys are refused with a pointer to the API.

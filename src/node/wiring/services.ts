@@ -6,8 +6,7 @@ import type { AppContext } from '../../http/app-context.js';
 import { formatHandlers } from '../../formats/registry.js';
 import { NpmPackages } from '../../http/routes/npm-packages.js';
 import { ArtifactService } from '../../services/artifacts.js';
-import { createOciRegistry } from '../../formats/oci/service/oci-registry.js';
-import { createOciProxies } from '../../formats/oci/service/virtual-registry.js';
+import { createOciServices } from '../../formats/oci/service/oci-services.js';
 import { remoteAddressPolicy } from '../../services/remote/address-policy.js';
 import { UpstreamNetwork } from '../../services/remote/guarded-http.js';
 import { createPackageServices } from '../../services/remote/package-services.js';
@@ -49,7 +48,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     repos,
     artifacts,
     packages,
-    oci: createOciProxies(createOciRegistry({ database, content, clock }), packages, clock),
+    oci: createOciServices({ database, content, clock, packages, repos }),
     npm: new NpmPackages({ database, content, clock, packages }),
     search: new SearchService(database),
     storageApi: new StorageApiService(database, clock),

@@ -1,20 +1,17 @@
 /** Blob endpoints of the registry API: pull (HEAD/GET with ranges), delete, uploads and mounts. */
-import { blobLinkPath, uploadFolder } from '../layout.js';
+import { serveFile } from '../../../http/routes/artifacts-serve.js';
 import { OciError } from '../oci-errors.js';
 import { isValidName, parseDigest, splitName, type Digest } from '../reference.js';
-import type { UploadRef } from '../service/uploads.js';
-import { serveFile } from '../../../http/routes/artifacts-serve.js';
-import { hasBody, header, need, urlOf, uploadSignal, type OciCall } from './oci-call.js';
+import { hasBody, header, urlOf, uploadSignal, type OciCall } from './oci-call.js';
 
 function blobUnknown(call: OciCall, d: Digest): OciError {
   return new OciError('BLOB_UNKNOWN', `Blob ${d.text} is not in '${call.name}'`, { detail: { digest: d.text } });
 }
 
+/** HEAD or GET of a blob, in a repository of any kind. */
 export async function getBlob(call: OciCall, digest: string, head: boolean) {
   const d = parseDigest(digest);
-  await need(call, 'read', blobLinkPath(call.image, d));
-  // A manifest can be fetched through the blob endpoint too (as the CNCF registry allows).
-  const item = (await call.reg.blobs.find(call.repo.key, call.image, d)) ?? (await call.reg.manifests.findByDigest(call.repo.key, call.image, d));
+  const item = await call.oci.reads.blob(call.access, call, d, head);
   if (!item) throw blobUnknown(call, d);
   call.reply.header('Docker-Content-Digest', d.text);
   return serveFile(call.ctx, call.request, call.reply, item, head);
@@ -22,8 +19,7 @@ export async function getBlob(call: OciCall, digest: string, head: boolean) {
 
 export async function deleteBlob(call: OciCall, digest: string) {
   const d = parseDigest(digest);
-  await need(call, 'delete', blobLinkPath(call.image, d));
-  if (!(await call.reg.blobs.delete(call.repo.key, call.image, d))) throw blobUnknown(call, d);
+  if (!(await call.oci.writes.deleteBlob(call.access, call, d))) throw blobUnknown(call, d);
   return call.reply.code(202).header('Docker-Content-Digest', d.text).header('Content-Length', '0').send();
 }
 
@@ -39,44 +35,32 @@ function uploadHeaders(call: OciCall, uuid: string, offset: number) {
     .header('Content-Length', '0');
 }
 
-/** Where a mount's `from` points: another image of this registry the caller may read. */
-async function mountSource(call: OciCall, from: string): Promise<{ repo: string; image: string } | undefined> {
-  let repoKey = call.repo.key;
+/** The image a mount's `from` names (`{repo}/{image}` at the root, an image of the same repository under a prefix). */
+function mountFrom(call: OciCall, from: string): { repo: string; image: string } | undefined {
+  let repo = call.repo.key;
   let image = from;
   if (call.prefix === '') {
     try {
-      ({ repoKey, image } = splitName(from));
+      ({ repoKey: repo, image } = splitName(from));
     } catch {
       return undefined;
     }
   }
-  if (!isValidName(image)) return undefined;
-  const repo = await call.ctx.repos.get(repoKey);
-  if (!repo || repo.rclass !== 'local' || !['docker', 'oci'].includes(repo.packageType)) return undefined;
-  if (!(await call.ctx.security.canAccess(call.request.principal, 'read', repo, image))) return undefined;
-  return { repo: repo.key, image };
+  return isValidName(image) ? { repo, image } : undefined;
 }
 
 /** POST `blobs/uploads/`: a mount (`?mount=&from=`), a monolithic upload (`?digest=`), or a new session. */
 export async function startUpload(call: OciCall) {
-  const { reg, repo, image, request } = call;
-  const user = request.principal.name;
-  await need(call, 'write', `${image}/_uploads`);
-  const mount = call.query.get('mount');
-  const from = call.query.get('from');
-  if (mount !== null && from !== null) {
-    const d = parseDigest(mount);
-    const source = await mountSource(call, from);
-    if (source && (await reg.blobs.mount(source, { repo: repo.key, image }, d, user))) return created(call, d);
-  }
-  const digest = call.query.get('digest');
-  if (digest !== null) {
-    const d = parseDigest(digest);
-    await reg.uploads.monolithic(repo.key, image, d, request.raw, { user, signal: uploadSignal(request) });
-    return created(call, d);
-  }
-  const u = await reg.uploads.start(repo.key, image, user);
-  return uploadHeaders(call, u.uuid, 0).code(202).send();
+  const { query, request } = call;
+  const mount = query.get('mount');
+  const from = query.get('from');
+  const started = await call.oci.writes.startUpload(call.access, call, {
+    mount: mount !== null && from !== null ? { digest: mount, from: mountFrom(call, from) } : undefined,
+    digest: query.get('digest') ?? undefined,
+    body: () => ({ stream: request.raw, signal: uploadSignal(request) }),
+  });
+  if ('created' in started) return created(call, started.created);
+  return uploadHeaders(call, started.session, 0).code(202).send();
 }
 
 function parseContentRange(value: string | undefined): { start: number; end: number } | undefined {
@@ -88,37 +72,30 @@ function parseContentRange(value: string | undefined): { start: number; end: num
   return { start: Number(m[1]), end: Number(m[2]) };
 }
 
-async function session(call: OciCall, uuid: string, action: 'write' | 'read' | 'delete'): Promise<UploadRef> {
-  await need(call, action === 'read' ? 'write' : action, uploadFolder(call.image, uuid));
-  return { repo: call.repo.key, image: call.image, uuid };
-}
-
-/** PATCH, PUT, GET and DELETE of an upload session. */
+/**
+ * PATCH, PUT, GET and DELETE of an upload session. (The permission on the session was
+ * checked before the body too, so the parsing of its headers here may come first.)
+ */
 export async function uploadSession(call: OciCall, uuid: string, method: string) {
-  const { reg, request } = call;
-  const user = request.principal.name;
+  const { oci, access, request } = call;
   if (method === 'GET') {
-    const u = await session(call, uuid, 'read');
-    const { offset } = await reg.uploads.status(u);
+    const offset = await oci.writes.uploadStatus(access, call, uuid);
     return uploadHeaders(call, uuid, offset).code(204).send();
   }
   if (method === 'DELETE') {
-    const u = await session(call, uuid, 'write');
-    await reg.uploads.cancel(u);
+    await oci.writes.cancelUpload(access, call, uuid);
     return call.reply.code(204).send();
   }
   if (method === 'PATCH') {
-    const u = await session(call, uuid, 'write');
     const range = parseContentRange(header(request, 'content-range'));
-    const offset = await reg.uploads.append(u, request.raw, { range, user, signal: uploadSignal(request) });
+    const offset = await oci.writes.appendUpload(access, call, uuid, request.raw, { range, signal: uploadSignal(request) });
     return uploadHeaders(call, uuid, offset).code(202).send();
   }
   if (method === 'PUT') {
-    const u = await session(call, uuid, 'write');
     const d = parseDigest(call.query.get('digest') ?? undefined);
     const range = parseContentRange(header(request, 'content-range'));
     const body = hasBody(request) ? request.raw : undefined;
-    await reg.uploads.finish(u, d, body, { range, user, signal: uploadSignal(request) });
+    await oci.writes.finishUpload(access, call, uuid, d, body, { range, signal: uploadSignal(request) });
     return created(call, d);
   }
   throw new OciError('UNSUPPORTED', `${method} is not supported on an upload`);

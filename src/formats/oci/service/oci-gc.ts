@@ -3,7 +3,7 @@
  * before the content store's own collection (which then frees the binaries of what this
  * step removed). The registry keeps serving pulls and pushes meanwhile.
  *
- * What is kept, per image (decided from the item tree, see formats/docker/layout.ts):
+ * What is kept, per image (decided from the item tree, see ../layout.ts):
  * - every manifest a tag points to;
  * - every manifest an index that is kept lists (multi-platform images, to any depth);
  * - every referrer (a manifest whose `subject` is a kept manifest: signatures, SBOMs,

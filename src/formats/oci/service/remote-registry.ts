@@ -2,7 +2,7 @@
  * Remote docker/oci repositories: a proxy of an upstream registry (`url` of the remote, e.g.
  * `https://registry-1.docker.io`, `http://127.0.0.1:5000`, or an Arca repository's
  * `http://host/artifactory/api/docker/<repo>`), cached in the remote's own item tree with
- * the layout of local repositories (formats/docker/layout.ts):
+ * the layout of local repositories (../layout.ts):
  * - a manifest fetched by digest is kept for good (content by digest never changes);
  * - a manifest fetched by tag is kept by digest and under the tag; the tag is checked again
  *   once `retrievalCachePeriodSecs` have passed since the last check (a HEAD of the
