@@ -15,7 +15,9 @@
  *   GET  /v2/<name>/referrers/<digest>[?artifactType=]
  *
  * Errors use the OCI envelope (oci-errors.ts). These routes authenticate on their own
- * (oci-auth.ts), since a 401 here must carry the registry's challenges.
+ * (oci-auth.ts), since a 401 here must carry the registry's challenges. They parse a request,
+ * call a use case of the slice (service/registry-reads.ts, service/registry-writes.ts), which
+ * decides with the caller's `Access`, and reply.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { REPO_KEY_PATTERN } from '../../../core/paths.js';
