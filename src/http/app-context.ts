@@ -13,7 +13,7 @@ import type { PypiService } from '../formats/pypi/service/pypi-service.js';
 import type { MetricsRegistry, RegistrySnapshot } from '../metrics/registry.js';
 import type { SecurityService } from '../security/security-service.js';
 import type { ArtifactService } from '../services/artifacts.js';
-import type { OciProxies } from '../services/oci/virtual-registry.js';
+import type { OciServices } from '../formats/oci/service/oci-services.js';
 import type { PackageServices } from '../services/remote/package-services.js';
 import type { RepositoryService } from '../services/repositories.js';
 import type { SearchService } from '../services/search.js';
@@ -61,8 +61,8 @@ export interface AppContext {
   packages: PackageServices;
   /** Reads of local, remote and virtual repositories, and what a caller may see of them. */
   serve: ServeService;
-  /** The docker/oci registry: local repositories (`reg`), remote and virtual ones. */
-  oci: OciProxies;
+  /** The docker/oci registry: its stores (local `reg`, remote, virtual) and use cases (`reads`, `writes`). */
+  oci: OciServices;
   /** npm packuments and tarballs across local, remote and virtual repositories. */
   npm: NpmPackages;
   /** PyPI simple pages, files and upload targets across local, remote and virtual repositories. */

@@ -1,8 +1,7 @@
-import { ociRenderer } from '../../http/error-renderers.js';
-import { OCI_PREFIXES, ociRoutes } from '../../http/routes/oci.js';
-import { ociChallenge } from '../../http/routes/oci-errors.js';
-import { dockerHandler } from '../docker/docker-handler.js';
 import type { FormatModule } from '../format-module.js';
+import { ociHandler } from './oci-handler.js';
+import { OCI_PREFIXES, ociRoutes } from './routes/oci.js';
+import { ociChallenge, ociRenderer } from './routes/oci-errors.js';
 
 /**
  * The OCI distribution registry (docker, podman, skopeo, oras) for repositories of package
@@ -11,6 +10,6 @@ import type { FormatModule } from '../format-module.js';
  */
 export const oci: FormatModule = {
   name: 'oci',
-  handler: dockerHandler,
+  handler: ociHandler,
   protocol: { prefixes: OCI_PREFIXES, routes: ociRoutes, errors: ociRenderer, challenge: ociChallenge },
 };

@@ -7,8 +7,7 @@ import { formatHandlers } from '../../formats/registry.js';
 import { PypiService } from '../../formats/pypi/service/pypi-service.js';
 import { NpmPackages } from '../../formats/npm/service/npm-packages.js';
 import { ArtifactService } from '../../services/artifacts.js';
-import { createOciRegistry } from '../../services/oci/oci-registry.js';
-import { createOciProxies } from '../../services/oci/virtual-registry.js';
+import { createOciServices } from '../../formats/oci/service/oci-services.js';
 import { remoteAddressPolicy } from '../../services/remote/address-policy.js';
 import { UpstreamNetwork } from '../../services/remote/guarded-http.js';
 import { createPackageServices } from '../../services/remote/package-services.js';
@@ -52,7 +51,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     artifacts,
     packages,
     serve: new ServeService({ repos, artifacts, content, formats, packages }),
-    oci: createOciProxies(createOciRegistry({ database, content, clock }), packages, clock),
+    oci: createOciServices({ database, content, clock, packages, repos }),
     npm: new NpmPackages({ database, content, clock, packages, artifacts }),
     pypi: new PypiService({ database, artifacts, packages }),
     search: new SearchService(database, repos),

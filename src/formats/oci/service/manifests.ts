@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { checksumsOf } from '../../core/digests.js';
-import { overwriteRefused } from '../../core/errors.js';
-import { nameOf, parentOf } from '../../core/paths.js';
-import type { Db, ItemRow, PropertyMap } from '../../db/items.js';
+import { checksumsOf } from '../../../core/digests.js';
+import { overwriteRefused } from '../../../core/errors.js';
+import { nameOf, parentOf } from '../../../core/paths.js';
+import type { Db, ItemRow, PropertyMap } from '../../../db/items.js';
+import type { Access } from '../../../security/access.js';
+import type { RepoConfig } from '../../../services/repositories.js';
 import {
   blobFileName,
   digestFolder,
@@ -13,10 +15,10 @@ import {
   referrerLinkPath,
   RESERVED_TAGS,
   tagFolder,
-} from '../../formats/docker/layout.js';
-import { parseManifest, requiredBlobs, type ParsedManifest } from '../../formats/docker/manifest.js';
-import { OciError } from '../../formats/docker/oci-errors.js';
-import type { Digest, ManifestReference } from '../../formats/docker/reference.js';
+} from '../layout.js';
+import { parseManifest, requiredBlobs, type ParsedManifest } from '../manifest.js';
+import { OciError } from '../oci-errors.js';
+import type { Digest, ManifestReference } from '../reference.js';
 import { BLOB_MIME_TYPE, type OciBlobs } from './blobs.js';
 import { binaryOf, type BinaryRef, type OciStore } from './oci-store.js';
 
@@ -29,14 +31,13 @@ export interface StoredManifest {
 }
 
 export interface ManifestPut {
-  repo: string;
+  repo: RepoConfig;
   image: string;
   ref: ManifestReference;
   contentType: string | undefined;
   bytes: Buffer;
-  user: string;
-  /** Whether the caller may move an existing tag to another manifest (delete permission on the tag). */
-  canMoveTag: boolean;
+  /** The pusher: moving an existing tag to another manifest takes delete permission on the tag. */
+  access: Access;
 }
 
 export interface ManifestPutResult {
@@ -77,7 +78,11 @@ export class OciManifests {
   }
 
   async put(p: ManifestPut): Promise<ManifestPutResult> {
-    const { repo, image, ref, bytes, user } = p;
+    const { image, ref, bytes, access } = p;
+    const repo = p.repo.key;
+    const user = access.user;
+    // Asked before the transaction (the permission lookups stay outside the item locks).
+    const mayMoveTag = ref.kind === 'tag' && (await access.can('delete', p.repo, tagFolder(image, ref.tag)));
     if (ref.kind === 'tag' && RESERVED_TAGS.includes(ref.tag)) {
       throw new OciError('MANIFEST_INVALID', `'${ref.tag}' is reserved for the registry's own use and cannot be a tag`, { detail: { tag: ref.tag } });
     }
@@ -134,7 +139,7 @@ export class OciManifests {
           const current = await this.tagManifest(trx, repo, folder);
           if (current && current.sha256 !== sums.sha256) {
             // Moving a tag replaces its manifest: the overwrite refusal of every deploy route (403 DENIED).
-            if (!p.canMoveTag) throw overwriteRefused(repo, `${folder}/${current.name}`, user);
+            if (!mayMoveTag) throw overwriteRefused(repo, `${folder}/${current.name}`, user);
           }
           if (current) await this.store.remove(trx, repo, folder);
           await write(folder, { 'docker.manifest': [ref.tag] });

@@ -1,7 +1,7 @@
-import { parentOf } from '../../core/paths.js';
-import type { ItemRow } from '../../db/items.js';
-import { blobFileName, blobLinkPath } from '../../formats/docker/layout.js';
-import type { Digest } from '../../formats/docker/reference.js';
+import { parentOf } from '../../../core/paths.js';
+import type { ItemRow } from '../../../db/items.js';
+import { blobFileName, blobLinkPath } from '../layout.js';
+import type { Digest } from '../reference.js';
 import { binaryOf, type BinaryRef, type OciStore } from './oci-store.js';
 
 export const BLOB_MIME_TYPE = 'application/octet-stream';

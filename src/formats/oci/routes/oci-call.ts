@@ -1,22 +1,20 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { OciError } from '../../formats/docker/oci-errors.js';
-import type { Action } from '../../security/types.js';
-import type { OciRegistry } from '../../services/oci/oci-registry.js';
-import type { RepoConfig } from '../../services/repositories.js';
-import type { AppContext } from '../app-context.js';
+import type { AppContext } from '../../../http/app-context.js';
+import type { Access } from '../../../security/access.js';
+import { OciError } from '../oci-errors.js';
+import type { ImageRef } from '../service/image-access.js';
+import type { OciServices } from '../service/oci-services.js';
 
-/** One registry request addressed to an image of a repository. */
-export interface OciCall {
+/** One registry request addressed to an image of a repository (`repo`, `image`, `name`). */
+export interface OciCall extends ImageRef {
   ctx: AppContext;
-  reg: OciRegistry;
+  oci: OciServices;
   request: FastifyRequest;
   reply: FastifyReply;
+  /** The caller's permissions: the use cases decide with them. */
+  access: Access;
   /** '' for `/v2/…`, `/artifactory/api/docker/{repo}` for the repository-scoped API. */
   prefix: string;
-  /** The name as the client wrote it after `/v2/` (`{repo}/{image}` at the root, `{image}` under a prefix). */
-  name: string;
-  repo: RepoConfig;
-  image: string;
   query: URLSearchParams;
 }
 
@@ -29,18 +27,6 @@ export function header(request: FastifyRequest, name: string): string | undefine
 export function urlOf(call: OciCall, rest: string): string {
   const name = call.name.split('/').map(encodeURIComponent).join('/');
   return `${call.prefix}/v2/${name}/${rest}`;
-}
-
-/** Checks a permission on a path of the image; 401 (with challenges) for anonymous callers, else 403. */
-export async function need(call: OciCall, action: Action, path: string): Promise<void> {
-  const { ctx, request, repo } = call;
-  const principal = request.principal;
-  if (await ctx.security.canAccess(principal, action, repo, path)) return;
-  if (principal.anonymous) throw new OciError('UNAUTHORIZED', `Authentication is required to ${action} '${repo.key}/${call.image}'`);
-  if ((await ctx.settings.get()).hideUnauthorizedResources) {
-    throw new OciError('NAME_UNKNOWN', `Repository name '${call.name}' not known to the registry`, { detail: { name: call.name } });
-  }
-  throw new OciError('DENIED', `User '${principal.name}' may not ${action} '${repo.key}/${call.image}'`);
 }
 
 /** True when the request has a body to read (a length above zero, or a chunked one). */

@@ -7,10 +7,10 @@
  * 401 with a Basic challenge only is answered with the credentials as Basic. Tokens are
  * kept per remote and scope until shortly before they expire.
  */
-import type { Clock } from '../../core/clock.js';
-import type { RemoteSettings } from '../remote/remote-settings.js';
-import { guardedRequest } from '../remote/guarded-http.js';
-import { readSmall, upstreamRequest, UpstreamRefused, UpstreamUnreachable, type UpstreamResponse } from '../remote/upstream-client.js';
+import type { Clock } from '../../../core/clock.js';
+import type { RemoteSettings } from '../../../services/remote/remote-settings.js';
+import { guardedRequest } from '../../../services/remote/guarded-http.js';
+import { readSmall, upstreamRequest, UpstreamRefused, UpstreamUnreachable, type UpstreamResponse } from '../../../services/remote/upstream-client.js';
 
 /** One challenge of a WWW-Authenticate header: its scheme and parameters. */
 export interface Challenge {

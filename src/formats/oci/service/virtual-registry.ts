@@ -10,22 +10,20 @@
  * is set): a blob that only another member has would let a client skip an upload its
  * manifest then needs.
  */
-import type { Clock } from '../../core/clock.js';
-import { isArcaError } from '../../core/errors.js';
-import type { ItemRow } from '../../db/items.js';
-import { tagFolder, digestFolder } from '../../formats/docker/layout.js';
-import type { Digest, ManifestReference } from '../../formats/docker/reference.js';
-import type { ReferrerDescriptor, ReferrersIndex } from '../../formats/docker/referrers.js';
-import { OCI_INDEX } from '../../formats/docker/media-types.js';
-import type { PackageServices } from '../remote/package-services.js';
-import type { RepoConfig } from '../repositories.js';
-import type { AccessCheck } from '../storage-api.js';
-import type { VirtualResolver } from '../serve/virtual-resolver.js';
+import { isArcaError } from '../../../core/errors.js';
+import type { ItemRow } from '../../../db/items.js';
+import { manifestFolder } from '../layout.js';
+import type { Digest, ManifestReference } from '../reference.js';
+import type { ReferrerDescriptor, ReferrersIndex } from '../referrers.js';
+import { OCI_INDEX } from '../media-types.js';
+import type { RepoConfig } from '../../../services/repositories.js';
+import type { Access } from '../../../security/access.js';
+import type { VirtualResolver } from '../../../services/serve/virtual-resolver.js';
 import type { StoredManifest } from './manifests.js';
 import type { OciRegistry } from './oci-registry.js';
-import { OciRemote } from './remote-registry.js';
+import { REGISTRY_TYPES } from './image-access.js';
+import type { OciRemote } from './remote-registry.js';
 
-const REGISTRY_TYPES = ['docker', 'oci'];
 const ascii = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** A member's answer. */
@@ -42,11 +40,11 @@ export class OciVirtual {
   ) {}
 
   /** The members the caller may read at `path`, in resolution order. */
-  async members(virtual: RepoConfig, path: string, can: AccessCheck): Promise<RepoConfig[]> {
+  async members(virtual: RepoConfig, path: string, access: Access): Promise<RepoConfig[]> {
     const out: RepoConfig[] = [];
     for (const m of await this.resolver.members(virtual)) {
       if (m.blackedOut || !REGISTRY_TYPES.includes(m.packageType)) continue;
-      if (await can('read', m, path)) out.push(m);
+      if (await access.can('read', m, path)) out.push(m);
     }
     return out;
   }
@@ -65,27 +63,26 @@ export class OciVirtual {
     return undefined;
   }
 
-  async manifest(virtual: RepoConfig, image: string, ref: ManifestReference, can: AccessCheck, user: string): Promise<MemberHit<StoredManifest> | undefined> {
-    const path = ref.kind === 'tag' ? tagFolder(image, ref.tag) : digestFolder(image, ref.digest);
-    return this.first(await this.members(virtual, path, can), (m) =>
-      m.rclass === 'remote' ? this.remote.manifest(m, image, ref, user) : this.reg.manifests.resolve(m.key, image, ref),
+  async manifest(virtual: RepoConfig, image: string, ref: ManifestReference, access: Access): Promise<MemberHit<StoredManifest> | undefined> {
+    return this.first(await this.members(virtual, manifestFolder(image, ref), access), (m) =>
+      m.rclass === 'remote' ? this.remote.manifest(m, image, ref, access.user) : this.reg.manifests.resolve(m.key, image, ref),
     );
   }
 
   /** A blob for a GET (every member), or for a HEAD (`forPush`: see the file comment). */
-  async blob(virtual: RepoConfig, image: string, d: Digest, can: AccessCheck, user: string, forPush = false): Promise<MemberHit<ItemRow> | undefined> {
-    let members = await this.members(virtual, image, can);
+  async blob(virtual: RepoConfig, image: string, d: Digest, access: Access, forPush = false): Promise<MemberHit<ItemRow> | undefined> {
+    let members = await this.members(virtual, image, access);
     if (forPush) {
       const target = typeof virtual.defaultDeploymentRepo === 'string' ? virtual.defaultDeploymentRepo : '';
       members = members.filter((m) => (target ? m.key === target : m.rclass === 'local'));
     }
-    return this.first(members, (m) => (m.rclass === 'remote' ? this.remote.blob(m, image, d, user) : this.reg.blobs.find(m.key, image, d)));
+    return this.first(members, (m) => (m.rclass === 'remote' ? this.remote.blob(m, image, d, access.user) : this.reg.blobs.find(m.key, image, d)));
   }
 
   /** Tags of every member, merged; undefined when no member knows the image. */
-  async tags(virtual: RepoConfig, image: string, can: AccessCheck): Promise<string[] | undefined> {
+  async tags(virtual: RepoConfig, image: string, access: Access): Promise<string[] | undefined> {
     let all: Set<string> | undefined;
-    for (const m of await this.members(virtual, image, can)) {
+    for (const m of await this.members(virtual, image, access)) {
       let tags: string[] | undefined;
       try {
         tags = m.rclass === 'remote' ? await this.remote.tags(m, image) : await this.reg.discovery.tags(m.key, image);
@@ -101,9 +98,9 @@ export class OciVirtual {
   }
 
   /** Referrers of `subject` in every member, each digest once (the first member's descriptor). */
-  async referrers(virtual: RepoConfig, image: string, subject: Digest, can: AccessCheck, artifactType?: string): Promise<ReferrersIndex> {
+  async referrers(virtual: RepoConfig, image: string, subject: Digest, access: Access, artifactType?: string): Promise<ReferrersIndex> {
     const byDigest = new Map<string, ReferrerDescriptor>();
-    for (const m of await this.members(virtual, image, can)) {
+    for (const m of await this.members(virtual, image, access)) {
       let index: ReferrersIndex;
       try {
         index = m.rclass === 'remote' ? await this.remote.referrers(m, image, subject, artifactType) : await this.reg.discovery.referrers(m.key, image, subject, artifactType);
@@ -121,17 +118,4 @@ export class OciVirtual {
   deploymentRepo(virtual: RepoConfig): Promise<RepoConfig> {
     return this.resolver.deploymentRepo(virtual);
   }
-}
-
-/** The remote and virtual registry services of one node context. */
-export interface OciProxies {
-  reg: OciRegistry;
-  remote: OciRemote;
-  virtual: OciVirtual;
-}
-
-/** Built once per node by the composition root, so upstream fetches and tokens are shared by every request. */
-export function createOciProxies(reg: OciRegistry, packages: PackageServices, clock: Clock): OciProxies {
-  const remote = new OciRemote({ reg, clock, settings: (r) => packages.remote.settings(r) });
-  return { reg, remote, virtual: new OciVirtual(reg, remote, packages.virtual) };
 }

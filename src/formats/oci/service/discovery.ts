@@ -1,7 +1,7 @@
-import { nameOf, parentOf } from '../../core/paths.js';
-import { isDigestFolderName, isTagFolderName, MANIFEST_FILES, referrersFolder } from '../../formats/docker/layout.js';
-import { referrersIndex, type Referrer, type ReferrersIndex } from '../../formats/docker/referrers.js';
-import { looksLikeDigest, parseDigest, type Digest } from '../../formats/docker/reference.js';
+import { nameOf, parentOf } from '../../../core/paths.js';
+import { isDigestFolderName, isTagFolderName, MANIFEST_FILES, referrersFolder } from '../layout.js';
+import { referrersIndex, type Referrer, type ReferrersIndex } from '../referrers.js';
+import { looksLikeDigest, parseDigest, type Digest } from '../reference.js';
 import type { OciManifests } from './manifests.js';
 import type { OciStore } from './oci-store.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dockerHandler } from './docker-handler.js';
+import { ociHandler } from './oci-handler.js';
 import { blobLinkPath, digestFolder, isTagFolderName, isUploadId, referrerLinkPath, uploadPartPath } from './layout.js';
 import { referrersIndex } from './referrers.js';
 import { parseManifest } from './manifest.js';
@@ -19,12 +19,12 @@ describe('registry layout, handler and referrers index', () => {
   });
 
   it('classifies tag manifests as metadata and content by digest as artifacts; refuses generic deploys', async () => {
-    expect(dockerHandler.classify('app/v1/manifest.json')).toBe('metadata');
-    expect(dockerHandler.classify('app/v1/list.manifest.json')).toBe('metadata');
-    expect(dockerHandler.classify(`app/${D.text}/manifest.json`)).toBe('artifact');
-    expect(dockerHandler.classify(`app/v1/sha256__${'a'.repeat(64)}`)).toBe('artifact');
+    expect(ociHandler.classify('app/v1/manifest.json')).toBe('metadata');
+    expect(ociHandler.classify('app/v1/list.manifest.json')).toBe('metadata');
+    expect(ociHandler.classify(`app/${D.text}/manifest.json`)).toBe('artifact');
+    expect(ociHandler.classify(`app/v1/sha256__${'a'.repeat(64)}`)).toBe('artifact');
     const repo = { key: 'docker-local', rclass: 'local', packageType: 'docker' };
-    await expect(dockerHandler.beforeDeploy!({ repo, path: 'app/v1/manifest.json', store: undefined as never })).rejects.toThrow(/registry API/);
+    await expect(ociHandler.beforeDeploy!({ repo, path: 'app/v1/manifest.json', store: undefined as never })).rejects.toThrow(/registry API/);
   });
 
   it('builds the referrers index with artifact types, annotations and the artifactType filter', () => {

@@ -15,20 +15,23 @@
  *   GET  /v2/<name>/referrers/<digest>[?artifactType=]
  *
  * Errors use the OCI envelope (oci-errors.ts). These routes authenticate on their own
- * (oci-auth.ts), since a 401 here must carry the registry's challenges.
+ * (oci-auth.ts), since a 401 here must carry the registry's challenges. They parse a request,
+ * call a use case of the slice (service/registry-reads.ts, service/registry-writes.ts), which
+ * decides with the caller's `Access`, and reply.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { REPO_KEY_PATTERN } from '../../core/paths.js';
-import { digestFolder, tagFolder, uploadFolder } from '../../formats/docker/layout.js';
-import { OciError } from '../../formats/docker/oci-errors.js';
-import { isValidName, parseReference, splitName } from '../../formats/docker/reference.js';
-import type { OciRegistry } from '../../services/oci/oci-registry.js';
-import { paginate } from '../../services/oci/discovery.js';
-import type { AppContext } from '../app-context.js';
-import { intentOf, visibleRepo } from '../auth.js';
+import { REPO_KEY_PATTERN } from '../../../core/paths.js';
+import type { AppContext } from '../../../http/app-context.js';
+import { intentOf, visibleRepo } from '../../../http/auth.js';
+import { manifestFolder, uploadFolder } from '../layout.js';
+import { OciError } from '../oci-errors.js';
+import { isValidName, parseReference, splitName } from '../reference.js';
+import { paginate } from '../service/discovery.js';
+import { REGISTRY_TYPES, requireImage } from '../service/image-access.js';
+import type { OciServices } from '../service/oci-services.js';
 import { oauthTokenEndpoint, ociAuthenticate, sentCredentials, tokenEndpoint } from './oci-auth.js';
 import { deleteBlob, getBlob, startUpload, uploadSession } from './oci-blob-routes.js';
-import { need, pageSize, readBody, type OciCall } from './oci-call.js';
+import { pageSize, readBody, type OciCall } from './oci-call.js';
 import './oci-errors.js';
 import { deleteManifest, getManifest, listReferrers, listTags, putManifest } from './oci-manifest-routes.js';
 import { proxyCall } from './oci-proxy-routes.js';
@@ -36,7 +39,6 @@ import { proxyCall } from './oci-proxy-routes.js';
 const API_PREFIX = '/artifactory/api/docker/';
 /** Where the registry API lives: the root `/v2` and each repository's `/artifactory/api/docker/{repo}/v2`. */
 export const OCI_PREFIXES = ['/v2', API_PREFIX] as const;
-const REGISTRY_TYPES = ['docker', 'oci'];
 
 type Target =
   | { op: 'base' | 'catalog' | 'token' }
@@ -85,7 +87,7 @@ export function targetOf(tail: string, scoped: boolean): Target {
   throw new OciError('NAME_UNKNOWN', `No registry endpoint at /v2/${tail}`);
 }
 
-async function callFor(ctx: AppContext, reg: OciRegistry, request: FastifyRequest, reply: FastifyReply, prefix: string, scopedRepo: string | undefined, name: string, query: URLSearchParams): Promise<OciCall> {
+async function callFor(ctx: AppContext, oci: OciServices, request: FastifyRequest, reply: FastifyReply, prefix: string, scopedRepo: string | undefined, name: string, query: URLSearchParams): Promise<OciCall> {
   let repoKey: string;
   let image: string;
   if (scopedRepo !== undefined) {
@@ -103,22 +105,11 @@ async function callFor(ctx: AppContext, reg: OciRegistry, request: FastifyReques
     const what = repo ? `'${repoKey}' is a ${repo.packageType} repository, not a docker or oci one` : `there is no repository '${repoKey}'`;
     throw new OciError('NAME_UNKNOWN', `Repository name '${name}' not known to the registry: ${what}`, { detail: { name } });
   }
-  return { ctx, reg, request, reply, prefix, name, repo, image, query };
+  return { ctx, oci, request, reply, access: request.access, prefix, name, repo, image, query };
 }
 
-async function catalog(ctx: AppContext, reg: OciRegistry, request: FastifyRequest, reply: FastifyReply, scopedRepo: string | undefined, query: URLSearchParams) {
-  const principal = request.principal;
-  const repos = [];
-  for (const r of await ctx.repos.list()) {
-    if (r.rclass !== 'local' || !REGISTRY_TYPES.includes(r.packageType)) continue;
-    if (scopedRepo !== undefined && r.key !== scopedRepo) continue;
-    if (await ctx.security.canReadAny(principal, r)) repos.push(r);
-  }
-  const byKey = new Map(repos.map((r) => [r.key, r]));
-  let names = await reg.discovery.catalog(
-    repos.map((r) => r.key),
-    (key, path) => ctx.security.canAccess(principal, 'read', byKey.get(key)!, path),
-  );
+async function catalog(oci: OciServices, request: FastifyRequest, reply: FastifyReply, scopedRepo: string | undefined, query: URLSearchParams) {
+  let names = await oci.reads.catalog(request.access, scopedRepo);
   if (scopedRepo !== undefined) names = names.map((n) => n.slice(scopedRepo.length + 1));
   const n = pageSize(query);
   const page = paginate(names, n, query.get('last') ?? undefined);
@@ -178,7 +169,7 @@ function writePath(call: OciCall, op: string, arg: string, method: string): { ac
     } catch {
       return undefined; // the handler answers the invalid reference
     }
-    return { action: method === 'PUT' ? 'write' : 'delete', path: ref.kind === 'tag' ? tagFolder(call.image, ref.tag) : digestFolder(call.image, ref.digest) };
+    return { action: method === 'PUT' ? 'write' : 'delete', path: manifestFolder(call.image, ref) };
   }
   return undefined;
 }
@@ -188,19 +179,19 @@ function writePath(call: OciCall, op: string, arg: string, method: string): { ac
  * permission on the repository the write goes to (a virtual's defaultDeploymentRepo), with
  * the registry's own 401 challenges and error envelope.
  */
-async function accessOf(ctx: AppContext, reg: OciRegistry, request: FastifyRequest, reply: FastifyReply): Promise<undefined> {
+async function accessOf(ctx: AppContext, oci: OciServices, request: FastifyRequest, reply: FastifyReply): Promise<undefined> {
   const { prefix, repoKey, query, t } = await prepare(ctx, request);
   const method = request.method;
   if (method === 'GET' || method === 'HEAD' || !('name' in t)) return undefined;
-  const call = await callFor(ctx, reg, request, reply, prefix, repoKey, t.name, query);
+  const call = await callFor(ctx, oci, request, reply, prefix, repoKey, t.name, query);
   if (call.repo.rclass === 'remote') return undefined; // read-only: the handler refuses
-  const target = call.repo.rclass === 'virtual' ? { ...call, repo: await ctx.oci.virtual.deploymentRepo(call.repo) } : call;
+  const target = call.repo.rclass === 'virtual' ? { ...call, repo: await oci.virtual.deploymentRepo(call.repo) } : call;
   const w = writePath(target, t.op, 'arg' in t ? t.arg : '', method);
-  if (w) await need(target, w.action, w.path);
+  if (w) await requireImage(call.access, target, w.action, w.path);
   return undefined;
 }
 
-async function dispatch(ctx: AppContext, reg: OciRegistry, request: FastifyRequest, reply: FastifyReply) {
+async function dispatch(ctx: AppContext, oci: OciServices, request: FastifyRequest, reply: FastifyReply) {
   const { prefix, repoKey, tail, query, t } = await prepare(ctx, request);
   const method = request.method;
   const read = method === 'GET' || method === 'HEAD';
@@ -212,9 +203,9 @@ async function dispatch(ctx: AppContext, reg: OciRegistry, request: FastifyReque
     if (request.principal.anonymous && !(await ctx.security.anonymousAccessEnabled())) throw new OciError('UNAUTHORIZED', 'Authentication is required');
     return reply.code(200).type('application/json').send('{}');
   }
-  if (t.op === 'catalog' && method === 'GET') return catalog(ctx, reg, request, reply, repoKey, query);
+  if (t.op === 'catalog' && method === 'GET') return catalog(oci, request, reply, repoKey, query);
   if (!('name' in t)) throw new OciError('UNSUPPORTED', `${method} is not supported on /v2/${tail}`);
-  const call = await callFor(ctx, reg, request, reply, prefix, repoKey, t.name, query);
+  const call = await callFor(ctx, oci, request, reply, prefix, repoKey, t.name, query);
   if (call.repo.rclass !== 'local') return proxyCall(call, t.op, 'arg' in t ? t.arg : '', method);
   switch (t.op) {
     case 'blob':
@@ -245,11 +236,11 @@ const METHODS = ['HEAD', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /** The registry API plugin: its own body handling (raw streams), authentication and error shape. */
 export async function ociRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const reg = ctx.oci.reg;
+  const oci = ctx.oci;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
-  const handler = (request: FastifyRequest, reply: FastifyReply) => dispatch(ctx, reg, request, reply);
-  const access = (request: FastifyRequest, reply: FastifyReply) => accessOf(ctx, reg, request, reply);
+  const handler = (request: FastifyRequest, reply: FastifyReply) => dispatch(ctx, oci, request, reply);
+  const access = (request: FastifyRequest, reply: FastifyReply) => accessOf(ctx, oci, request, reply);
   // Errors before the handler (the check before the body) carry the registry's header too.
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('Docker-Distribution-API-Version', 'registry/2.0');

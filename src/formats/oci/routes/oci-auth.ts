@@ -9,20 +9,16 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { OciError } from '../../formats/docker/oci-errors.js';
-import { ANONYMOUS } from '../../security/security-service.js';
-import type { Principal } from '../../security/types.js';
-import type { AppContext } from '../app-context.js';
-import { baseUrl } from '../auth.js';
+import { OciError } from '../oci-errors.js';
+import { ANONYMOUS } from '../../../security/security-service.js';
+import type { Principal } from '../../../security/types.js';
+import type { AppContext } from '../../../http/app-context.js';
+import { baseUrl } from '../../../http/auth.js';
+import { header } from './oci-call.js';
 
 /** Lifetime of the tokens the token service issues (seconds). */
 export const OCI_TOKEN_SECONDS = 300;
 const ANON_PREFIX = 'arca-anon.';
-
-function header(request: FastifyRequest, name: string): string | undefined {
-  const v = request.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
 
 function anonKey(ctx: AppContext): Buffer {
   return createHmac('sha256', ctx.masterKey).update('arca oci anonymous registry token').digest();

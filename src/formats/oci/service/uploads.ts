@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { ItemRow } from '../../db/items.js';
-import { blobLinkPath, isUploadId, uploadFolder, uploadPartPath } from '../../formats/docker/layout.js';
-import { OciError } from '../../formats/docker/oci-errors.js';
-import type { Digest } from '../../formats/docker/reference.js';
+import type { ItemRow } from '../../../db/items.js';
+import { blobLinkPath, isUploadId, uploadFolder, uploadPartPath } from '../layout.js';
+import { OciError } from '../oci-errors.js';
+import type { Digest } from '../reference.js';
 import { BLOB_MIME_TYPE } from './blobs.js';
 import { binaryOf, type BinaryRef, type OciStore } from './oci-store.js';
 

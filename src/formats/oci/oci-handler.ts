@@ -1,6 +1,6 @@
 /**
  * The docker / oci FormatHandler: what the generic `/artifactory/{repo}/{path}` routes do with
- * registry repositories. Clients speak the registry API (`/v2/`, http/routes/oci.ts); the
+ * registry repositories. Clients speak the registry API (`/v2/`, routes/oci.ts); the
  * generic routes read, list and delete the same items (see layout.ts), but do not deploy:
  * a manifest or blob written there would bypass the digest checks and the references
  * between manifests and blobs, so such deploys are refused with a pointer to the API.
@@ -9,7 +9,7 @@ import { ArcaError } from '../../core/errors.js';
 import type { FormatHandler } from '../format-handler.js';
 import { isDigestFolderName, MANIFEST_FILES } from './layout.js';
 
-export const dockerHandler: FormatHandler = {
+export const ociHandler: FormatHandler = {
   packageTypes: ['docker', 'oci'],
   /** A manifest under a tag folder moves when the tag is pushed again; everything by digest is immutable. */
   classify(path) {

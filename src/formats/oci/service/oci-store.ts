@@ -1,10 +1,10 @@
 import type { Transaction } from 'kysely';
-import type { StagedBinary } from '../../binstore/binary-provider.js';
-import type { ContentStore } from '../../content/content-store.js';
-import type { Clock } from '../../core/clock.js';
-import { ArcaError } from '../../core/errors.js';
-import { lockBinary } from '../../db/binaries.js';
-import type { Database } from '../../db/database.js';
+import type { StagedBinary } from '../../../binstore/binary-provider.js';
+import type { ContentStore } from '../../../content/content-store.js';
+import type { Clock } from '../../../core/clock.js';
+import { ArcaError } from '../../../core/errors.js';
+import { lockBinary } from '../../../db/binaries.js';
+import type { Database } from '../../../db/database.js';
 import {
   deleteTree,
   ensureFolders,
@@ -17,8 +17,8 @@ import {
   type Db,
   type ItemRow,
   type PropertyMap,
-} from '../../db/items.js';
-import type { Schema } from '../../db/schema.js';
+} from '../../../db/items.js';
+import type { Schema } from '../../../db/schema.js';
 
 /** A binary of the content store, as an item references it. */
 export interface BinaryRef {

@@ -18,7 +18,7 @@
  * and formats). A digest folder is named `sha256:{hex}` (a colon never appears in a tag),
  * and `_uploads` / `_referrers` are refused as tags.
  */
-import { type Digest } from './reference.js';
+import { type Digest, type ManifestReference } from './reference.js';
 
 export const UPLOADS_FOLDER = '_uploads';
 export const REFERRERS_FOLDER = '_referrers';
@@ -57,6 +57,15 @@ export function tagFolder(image: string, tag: string): string {
 
 export function digestFolder(image: string, d: Digest): string {
   return `${image}/${d.text}`;
+}
+
+/**
+ * The folder of a manifest reference (its tag or digest folder), or the image itself for a
+ * reference that names no manifest: what a manifest request is authorised on.
+ */
+export function manifestFolder(image: string, ref: ManifestReference | undefined): string {
+  if (!ref) return image;
+  return ref.kind === 'tag' ? tagFolder(image, ref.tag) : digestFolder(image, ref.digest);
 }
 
 /** True for a folder name below an image that holds a manifest by digest. */

@@ -1,6 +1,6 @@
-import type { ContentStore } from '../../content/content-store.js';
-import type { Clock } from '../../core/clock.js';
-import type { Database } from '../../db/database.js';
+import type { ContentStore } from '../../../content/content-store.js';
+import type { Clock } from '../../../core/clock.js';
+import type { Database } from '../../../db/database.js';
 import { OciBlobs } from './blobs.js';
 import { OciDiscovery } from './discovery.js';
 import { OciManifests } from './manifests.js';

@@ -3,7 +3,7 @@
  * before the content store's own collection (which then frees the binaries of what this
  * step removed). The registry keeps serving pulls and pushes meanwhile.
  *
- * What is kept, per image (decided from the item tree, see formats/docker/layout.ts):
+ * What is kept, per image (decided from the item tree, see ../layout.ts):
  * - every manifest a tag points to;
  * - every manifest an index that is kept lists (multi-platform images, to any depth);
  * - every referrer (a manifest whose `subject` is a kept manifest: signatures, SBOMs,
@@ -27,14 +27,14 @@
  * manifest pushed meanwhile that lists a blob whose link goes here keeps its own layer
  * items, so it stays whole.
  */
-import type { ContentStore } from '../../content/content-store.js';
-import type { Clock } from '../../core/clock.js';
-import { nameOf, parentOf } from '../../core/paths.js';
-import { lockBinary } from '../../db/binaries.js';
-import type { Database } from '../../db/database.js';
-import { deleteTree, getItem, type Db, type ItemRow } from '../../db/items.js';
-import { blobFileName, isDigestFolderName, isTagFolderName, isUploadId, MANIFEST_FILES, REFERRERS_FOLDER, UPLOADS_FOLDER } from '../../formats/docker/layout.js';
-import { parseManifest, requiredBlobs, type ParsedManifest } from '../../formats/docker/manifest.js';
+import type { ContentStore } from '../../../content/content-store.js';
+import type { Clock } from '../../../core/clock.js';
+import { nameOf, parentOf } from '../../../core/paths.js';
+import { lockBinary } from '../../../db/binaries.js';
+import type { Database } from '../../../db/database.js';
+import { deleteTree, getItem, type Db, type ItemRow } from '../../../db/items.js';
+import { blobFileName, isDigestFolderName, isTagFolderName, isUploadId, MANIFEST_FILES, REFERRERS_FOLDER, UPLOADS_FOLDER } from '../layout.js';
+import { parseManifest, requiredBlobs, type ParsedManifest } from '../manifest.js';
 import { binaryOf, type BinaryRef } from './oci-store.js';
 
 export interface OciGcDeps {

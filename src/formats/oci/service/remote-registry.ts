@@ -2,7 +2,7 @@
  * Remote docker/oci repositories: a proxy of an upstream registry (`url` of the remote, e.g.
  * `https://registry-1.docker.io`, `http://127.0.0.1:5000`, or an Arca repository's
  * `http://host/artifactory/api/docker/<repo>`), cached in the remote's own item tree with
- * the layout of local repositories (formats/docker/layout.ts):
+ * the layout of local repositories (../layout.ts):
  * - a manifest fetched by digest is kept for good (content by digest never changes);
  * - a manifest fetched by tag is kept by digest and under the tag; the tag is checked again
  *   once `retrievalCachePeriodSecs` have passed since the last check (a HEAD of the
@@ -17,19 +17,19 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { Clock } from '../../core/clock.js';
-import { checksumsOf } from '../../core/digests.js';
-import { ArcaError } from '../../core/errors.js';
-import type { ItemRow, PropertyMap } from '../../db/items.js';
-import { blobLinkPath, digestFolder, manifestFileName, referrerLinkPath, tagFolder } from '../../formats/docker/layout.js';
-import { MAX_MANIFEST_BYTES, parseManifest, type ParsedManifest } from '../../formats/docker/manifest.js';
-import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from '../../formats/docker/media-types.js';
-import { parseDigest, type Digest, type ManifestReference } from '../../formats/docker/reference.js';
-import type { ReferrerDescriptor, ReferrersIndex } from '../../formats/docker/referrers.js';
-import { getCacheRecord, putCacheRecord, touchCacheRecord } from '../remote/cache-records.js';
-import type { RemoteSettings } from '../remote/remote-settings.js';
-import { readSmall, upstreamOrigin, UpstreamRefused, UpstreamUnreachable, type UpstreamResponse } from '../remote/upstream-client.js';
-import type { RepoConfig } from '../repositories.js';
+import type { Clock } from '../../../core/clock.js';
+import { checksumsOf } from '../../../core/digests.js';
+import { ArcaError } from '../../../core/errors.js';
+import type { ItemRow, PropertyMap } from '../../../db/items.js';
+import { blobLinkPath, digestFolder, manifestFileName, referrerLinkPath, tagFolder } from '../layout.js';
+import { MAX_MANIFEST_BYTES, parseManifest, type ParsedManifest } from '../manifest.js';
+import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from '../media-types.js';
+import { parseDigest, type Digest, type ManifestReference } from '../reference.js';
+import type { ReferrerDescriptor, ReferrersIndex } from '../referrers.js';
+import { getCacheRecord, putCacheRecord, touchCacheRecord } from '../../../services/remote/cache-records.js';
+import type { RemoteSettings } from '../../../services/remote/remote-settings.js';
+import { readSmall, upstreamOrigin, UpstreamRefused, UpstreamUnreachable, type UpstreamResponse } from '../../../services/remote/upstream-client.js';
+import type { RepoConfig } from '../../../services/repositories.js';
 import { BLOB_MIME_TYPE } from './blobs.js';
 import type { StoredManifest } from './manifests.js';
 import type { OciRegistry } from './oci-registry.js';
