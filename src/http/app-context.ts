@@ -5,9 +5,7 @@ import type { ConfigVersions } from '../cluster/config-versions.js';
 import type { LicenseManager } from '../cluster/licenses/license-manager.js';
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { TaskService } from '../cluster/tasks/task-service.js';
-import type { ContentStore } from '../content/content-store.js';
 import type { Clock } from '../core/clock.js';
-import type { Database } from '../db/database.js';
 import type { FormatHandlers } from '../formats/format-handlers.js';
 import type { PypiService } from '../formats/pypi/service/pypi-service.js';
 import type { MetricsRegistry, RegistrySnapshot } from '../metrics/registry.js';
@@ -17,6 +15,7 @@ import type { OciServices } from '../formats/oci/service/oci-services.js';
 import type { PackageServices } from '../services/remote/package-services.js';
 import type { RepositoryService } from '../services/repositories.js';
 import type { SearchService } from '../services/search.js';
+import type { NodeHealth } from '../services/health.js';
 import type { ServeService } from '../services/serve/serve-service.js';
 import type { StorageApiService } from '../services/storage-api.js';
 import type { SystemSettings } from '../services/system-settings.js';
@@ -48,9 +47,7 @@ export interface AppContext {
   state: NodeState;
   clock: Clock;
   log: Logger;
-  database: Database;
   versions: ConfigVersions;
-  content: ContentStore;
   /** The format handlers by package type (from the typed registry). */
   formats: FormatHandlers;
   repos: RepositoryService;
@@ -61,6 +58,8 @@ export interface AppContext {
   packages: PackageServices;
   /** Reads of local, remote and virtual repositories, and what a caller may see of them. */
   serve: ServeService;
+  /** The ping's checks (database, binary store). */
+  health: NodeHealth;
   /** The docker/oci registry: its stores (local `reg`, remote, virtual) and use cases (`reads`, `writes`). */
   oci: OciServices;
   /** npm packuments and tarballs across local, remote and virtual repositories. */

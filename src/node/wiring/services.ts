@@ -12,6 +12,7 @@ import { remoteAddressPolicy } from '../../services/remote/address-policy.js';
 import { UpstreamNetwork } from '../../services/remote/guarded-http.js';
 import { createPackageServices } from '../../services/remote/package-services.js';
 import { RepositoryService } from '../../services/repositories.js';
+import { NodeHealth } from '../../services/health.js';
 import { SearchService } from '../../services/search.js';
 import { ServeService } from '../../services/serve/serve-service.js';
 import { StorageApiService } from '../../services/storage-api.js';
@@ -28,7 +29,7 @@ export interface ServiceDeps {
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'oci' | 'npm' | 'pypi' | 'search' | 'storageApi'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'oci' | 'npm' | 'pypi' | 'search' | 'storageApi'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -51,6 +52,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     artifacts,
     packages,
     serve: new ServeService({ repos, artifacts, content, formats, packages }),
+    health: new NodeHealth(database, content),
     oci: createOciServices({ database, content, clock, packages, repos }),
     npm: new NpmPackages({ database, content, clock, packages, artifacts }),
     pypi: new PypiService({ database, artifacts, packages }),

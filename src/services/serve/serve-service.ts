@@ -1,3 +1,4 @@
+import { FileBodies } from './file-bodies.js';
 import type { ContentStore } from '../../content/content-store.js';
 import { ArcaError } from '../../core/errors.js';
 import { fullPathOf } from '../../db/items.js';
@@ -40,6 +41,8 @@ export class ServeService {
   readonly visibility: RepoVisibility;
   /** Resolution in virtual repositories (members in order, first hit, every copy). */
   readonly virtual: VirtualResolver;
+  /** The bytes of stored files, for the edge to send. */
+  readonly bodies: FileBodies;
   private readonly locator: Locator;
   private readonly artifacts: ArtifactService;
 
@@ -48,6 +51,7 @@ export class ServeService {
     const { remote, virtual, deploy } = deps.packages;
     this.visibility = new RepoVisibility(deps.repos);
     this.virtual = virtual;
+    this.bodies = new FileBodies(deps.content);
     this.locator = new Locator({
       artifacts: deps.artifacts,
       remote,

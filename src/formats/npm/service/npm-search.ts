@@ -8,10 +8,11 @@ import type { Clock } from '../../../core/clock.js';
 import { ArcaError } from '../../../core/errors.js';
 import type { Access } from '../../../security/access.js';
 import { readSmall } from '../../../services/remote/upstream-client.js';
+import type { PackageServices } from '../../../services/remote/package-services.js';
+import type { NpmStore } from './npm-store.js';
 import type { RepoConfig } from '../../../services/repositories.js';
 import { escapeName } from '../names.js';
 import { matchDocument, parseSearchQuery, searchPage, type SearchObject } from '../search.js';
-import type { NpmPackages } from './npm-packages.js';
 
 const AUDIT_LIMIT = 16 * 1024 * 1024;
 
@@ -28,6 +29,16 @@ export interface AuditRequest {
   headers: Record<string, string>;
 }
 
+/** What search and audit read through (the npm service gives itself). */
+export interface SearchSources {
+  readonly store: NpmStore;
+  readonly services: PackageServices;
+  /** The local repositories a search of `repo` covers (itself, or a virtual's readable locals). */
+  searchableLocals(repo: RepoConfig): Promise<RepoConfig[]>;
+  /** The remote repository whose upstream answers searches and audits of `repo`, if any. */
+  upstreamOf(repo: RepoConfig): Promise<RepoConfig | undefined>;
+}
+
 /** The upstream's answer to an audit. */
 export interface AuditAnswer {
   status: number;
@@ -37,7 +48,7 @@ export interface AuditAnswer {
 
 export class NpmSearch {
   constructor(
-    private readonly packages: NpmPackages,
+    private readonly packages: SearchSources,
     private readonly clock: Clock,
   ) {}
 

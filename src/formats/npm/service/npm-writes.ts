@@ -10,13 +10,13 @@ import type { Clock } from '../../../core/clock.js';
 import { ArcaError } from '../../../core/errors.js';
 import type { Access } from '../../../security/access.js';
 import type { ArtifactService } from '../../../services/artifacts.js';
+import type { NpmStore } from './npm-store.js';
 import type { RepoConfig } from '../../../services/repositories.js';
 import { applyPackumentUpdate, checkDeleteRevision, mergeDistTags, removeDistTag, removeVersions, setDistTag } from '../document.js';
 import { parsePackageName, tarballPath, versionOfTarball } from '../names.js';
 import type { PackageDocument } from '../packument.js';
 import { parsePublish } from '../publish.js';
 import { receivePublishBody, type ReceivedPublish } from '../publish-body.js';
-import type { NpmPackages } from './npm-packages.js';
 
 /** A packument PUT as it arrived, its tarball (if any) staged. */
 export type ReceivedPackument = ReceivedPublish<StagedBinary>;
@@ -31,13 +31,20 @@ export interface DistTagChange {
 
 const notFound = (name: string) => new ArcaError('NOT_FOUND', `Package ${name} not found`);
 
+/** The package store and the write target of a repository (the npm service gives itself). */
+export interface WriteTargets {
+  readonly store: NpmStore;
+  /** The local repository writes to `repo` go to (a virtual's defaultDeploymentRepo). */
+  writeTarget(repo: RepoConfig): Promise<RepoConfig>;
+}
+
 export class NpmWrites {
   private readonly content: ContentStore;
   private readonly clock: Clock;
   private readonly artifacts: ArtifactService;
 
   constructor(
-    private readonly packages: NpmPackages,
+    private readonly packages: WriteTargets,
     deps: { content: ContentStore; clock: Clock; artifacts: ArtifactService },
   ) {
     this.content = deps.content;

@@ -78,32 +78,32 @@ export async function serveFile(ctx: AppContext, request: FastifyRequest, reply:
     reply.header('Content-Type', type).header('Content-Length', String(size));
     return reply.code(200).send();
   }
-  const small = size <= ctx.content.smallFileLimit;
+  const small = size <= ctx.serve.bodies.smallFileLimit;
   if (range.kind === 'ranges' && range.ranges.length === 1) {
     const r = range.ranges[0];
     reply.code(206).header('Content-Range', `bytes ${r.start}-${r.end}/${size}`).header('Content-Type', type);
-    if (small) return reply.send((await ctx.content.readSmall(sha1)).subarray(r.start, r.end + 1));
+    if (small) return reply.send((await ctx.serve.bodies.readSmall(sha1)).subarray(r.start, r.end + 1));
     reply.header('Content-Length', String(r.end - r.start + 1));
     return sendLarge(ctx, reply, sha1, r, 206);
   }
   if (range.kind === 'ranges') {
-    const mp = multipartRanges(range.ranges, size, type, (r) => ctx.content.read(sha1, r));
+    const mp = multipartRanges(range.ranges, size, type, (r) => ctx.serve.bodies.read(sha1, r));
     reply.code(206).header('Content-Type', `multipart/byteranges; boundary=${mp.boundary}`).header('Content-Length', String(mp.length));
     return reply.send(mp.body);
   }
   // Object stores with direct downloads (presigned URLs) serve whole files themselves.
-  const direct = await ctx.content.provider.downloadUrl?.(sha1, size);
+  const direct = await ctx.serve.bodies.downloadUrl(sha1, size);
   if (direct) return reply.redirect(direct, 302);
   reply.code(200).header('Content-Type', type);
-  if (small) return reply.send(await ctx.content.readSmall(sha1));
+  if (small) return reply.send(await ctx.serve.bodies.readSmall(sha1));
   reply.header('Content-Length', String(size));
   return sendLarge(ctx, reply, sha1, { start: 0, end: size - 1 }, 200);
 }
 
 async function sendLarge(ctx: AppContext, reply: FastifyReply, sha1: string, range: ByteRange, status: number) {
-  const fh = await ctx.content.openFile(sha1);
+  const fh = await ctx.serve.bodies.openFile(sha1);
   if (fh) return sendFileRange(reply, fh, range, status);
-  return reply.code(status).send(await ctx.content.read(sha1, range));
+  return reply.code(status).send(await ctx.serve.bodies.read(sha1, range));
 }
 
 /** Serves content made on the fly (merged metadata, checksum files) with the same headers. */

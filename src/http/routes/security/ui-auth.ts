@@ -18,9 +18,7 @@ function sessionsOf(ctx: AppContext): SessionService {
 
 /** The user facts the UI shows, in the shape of the seed product's BaseUser model. */
 async function userModel(ctx: AppContext, p: Principal) {
-  const row = p.anonymous
-    ? undefined
-    : await ctx.database.db.selectFrom('users').select(['profile_updatable']).where('name', '=', p.name).executeTakeFirst();
+  const row = p.anonymous ? undefined : await ctx.security.users.row(p.name);
   return {
     name: p.name,
     admin: p.admin,

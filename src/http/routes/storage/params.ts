@@ -1,6 +1,6 @@
 import { ArcaError } from '../../../core/errors.js';
 import { checkPropertyKey, checkPropertyValue, valuesOf } from '../../../core/properties.js';
-import type { PropertyMap } from '../../../db/items.js';
+import type { PropertyValues as PropertyMap } from '../../../core/properties.js';
 
 /** Query-string parsing of the storage API: flags and the `properties` syntax (REST-API.md §1–§2). */
 

@@ -11,23 +11,8 @@ const PUBLIC = { config: { public: true } };
 /** Changes are for administrators, checked before the body is read (route-access.ts). */
 const ADMIN = { config: { access: 'admin' as const } };
 
-/** Database reachable and data directory writable, as the seed's ping checks. */
-async function health(ctx: AppContext): Promise<string | undefined> {
-  try {
-    await ctx.database.ping();
-  } catch (err) {
-    return `Database access failed: ${(err as Error).message}`;
-  }
-  try {
-    await ctx.content.provider.check();
-  } catch (err) {
-    return `File system access failed: ${(err as Error).message}`;
-  }
-  return undefined;
-}
-
 async function readiness(ctx: AppContext, reply: FastifyReply) {
-  const problem = !ctx.state.ready ? 'starting' : ctx.state.draining ? 'draining' : await health(ctx);
+  const problem = !ctx.state.ready ? 'starting' : ctx.state.draining ? 'draining' : await ctx.health.problem();
   if (problem) return reply.code(503).send({ code: 'UNAVAILABLE', message: problem });
   return { code: 'OK' };
 }
@@ -83,7 +68,7 @@ export async function systemRoutes(app: FastifyInstance, ctx: AppContext): Promi
   app.get('/artifactory/api/system/ping', PUBLIC, async (_request, reply) => {
     // A node that needs a license and has none still serves (so licenses can be added through
     // it); only ping, which monitors watch, says so. Readiness, which balancers probe, does not.
-    const problem = (await health(ctx)) ?? ctx.licenses.problem();
+    const problem = (await ctx.health.problem()) ?? ctx.licenses.problem();
     reply.type('text/plain');
     if (problem) return reply.code(503).send(problem);
     return 'OK';
