@@ -4,15 +4,8 @@ import type { Database } from '../db/database.js';
 import { listDescendants, type ItemRow, type PropertyMap } from '../db/items.js';
 import { deletePropertiesOn, markUpdated, setPropertiesOn } from '../db/search-queries.js';
 import type { Access } from '../security/access.js';
-import type { Action } from '../security/types.js';
 import type { RepoConfig } from './repositories.js';
 import { filterAllowed, locate, StorageItem } from './storage-item.js';
-
-/**
- * May the caller do `action` at `path` of `repo`? The form the serve and format use cases
- * still take the caller's permissions in; the storage API and search take an `Access`.
- */
-export type AccessCheck = (action: Action, repo: RepoConfig, path: string) => Promise<boolean>;
 
 /**
  * The `/api/storage` use cases (REST-API.md §2). Each decides with the caller's `Access`:

@@ -5,7 +5,7 @@ import type { FormatHandlers } from '../../formats/format-handlers.js';
 import type { ArtifactService } from '../artifacts.js';
 import type { RemoteFetchService } from '../remote-fetch.js';
 import type { RepoConfig } from '../repositories.js';
-import type { AccessCheck } from '../storage-api.js';
+import type { Access } from '../../security/access.js';
 import type { ChecksumFiles } from './checksums.js';
 import type { VirtualResolver } from './virtual-resolver.js';
 
@@ -18,7 +18,7 @@ export type Found =
 /** One read, as the locator needs it. */
 export interface LocateRequest {
   /** The caller's read permission, asked per member of a virtual repository. */
-  can: AccessCheck;
+  access: Access;
   user: string;
   /** Addressed as `{remote}-cache`: the cache only, never the upstream. */
   cacheOnly: boolean;
@@ -80,11 +80,11 @@ export class Locator {
 
   private async virtual(lr: LocateRequest, handler: FormatHandler, repo: RepoConfig, path: string): Promise<Found | undefined> {
     const { artifacts, virtual, stores } = this.deps;
-    const { can } = lr;
+    const { access } = lr;
     if (lr.folder || path === '') {
       // A folder URL: only the members' folders below.
     } else if (handler.mergeMetadata && handler.classify(path) === 'metadata') {
-      const hits = await virtual.collect(repo, path, can, { user: lr.user });
+      const hits = await virtual.collect(repo, path, access, { user: lr.user });
       if (hits.length === 1) return { kind: 'item', item: hits[0].item };
       if (hits.length > 1) {
         const copies = [];
@@ -96,19 +96,19 @@ export class Locator {
         return { kind: 'bytes', data, modified: Math.max(...copies.map((c) => c.modified)) };
       }
     } else {
-      const hit = await virtual.resolve(repo, path, can, { user: lr.user });
+      const hit = await virtual.resolve(repo, path, access, { user: lr.user });
       if (hit) return { kind: 'item', item: hit.item };
     }
     // A folder in any member: the union of the members' children (first member wins a name).
     const rows = new Map<string, ItemRow>();
     let isFolder = path === '';
     for (const m of await virtual.members(repo)) {
-      if (!(await can('read', m, path))) continue;
+      if (!(await access.can('read', m, path))) continue;
       const self = path === '' ? undefined : await artifacts.find(m.key, path);
       if (path !== '' && self?.type !== 'folder') continue;
       isFolder = true;
       for (const c of await artifacts.children(m.key, path)) {
-        if (!rows.has(c.name) && (await can('read', m, path === '' ? c.name : `${path}/${c.name}`))) rows.set(c.name, c);
+        if (!rows.has(c.name) && (await access.can('read', m, path === '' ? c.name : `${path}/${c.name}`))) rows.set(c.name, c);
       }
     }
     if (!isFolder) return undefined;

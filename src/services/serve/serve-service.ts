@@ -7,7 +7,6 @@ import type { Access } from '../../security/access.js';
 import type { ArtifactService } from '../artifacts.js';
 import type { PackageServices } from '../remote/package-services.js';
 import type { RepoConfig, RepositoryService } from '../repositories.js';
-import type { AccessCheck } from '../storage-api.js';
 import { ChecksumFiles } from './checksums.js';
 import { Locator, type Found } from './locate.js';
 import type { VirtualResolver } from './virtual-resolver.js';
@@ -78,11 +77,10 @@ export class ServeService {
     const { repo } = at;
     // A virtual repository is read through its members' permissions (checked per member).
     if (repo.rclass !== 'virtual') await access.require('read', repo, path);
-    const can: AccessCheck = (action, r, p) => access.can(action, r, p);
-    const found = await this.locator.locate({ can, user: access.user, cacheOnly: at.cacheOnly, folder: options.folder }, repo, path);
+    const found = await this.locator.locate({ access, user: access.user, cacheOnly: at.cacheOnly, folder: options.folder }, repo, path);
     if (repo.rclass === 'virtual' && (!found || (found.kind === 'folder' && found.rows.length === 0))) {
       for (const m of await this.virtual.members(repo)) {
-        if (!(await can('read', m, path))) await access.refuse(`read '${repo.key}/${path}'`);
+        if (!(await access.can('read', m, path))) await access.refuse(`read '${repo.key}/${path}'`);
       }
     }
     if (found && found.kind !== 'folder') return found;
@@ -92,7 +90,7 @@ export class ServeService {
     if (repo.rclass === 'virtual') return { kind: 'folder', rows };
     const visible = [];
     for (const c of rows) {
-      if (await can('read', repo, fullPathOf(c))) visible.push(c);
+      if (await access.can('read', repo, fullPathOf(c))) visible.push(c);
     }
     return { kind: 'folder', rows: visible };
   }

@@ -3,7 +3,7 @@ import type { ItemRow } from '../../db/items.js';
 import type { ArtifactService } from '../artifacts.js';
 import type { RemoteFetchOptions, RemoteFetchService } from '../remote-fetch.js';
 import type { RepoConfig, RepositoryService } from '../repositories.js';
-import type { AccessCheck } from '../storage-api.js';
+import type { Access } from '../../security/access.js';
 
 /** A member's copy of a path. */
 export interface MemberHit {
@@ -21,7 +21,7 @@ export interface ResolveOptions extends RemoteFetchOptions {
  * (nested virtual repositories expanded in place, each repository once) and searched in the
  * order Artifactory uses: local repositories first, then the caches of remote repositories,
  * then the remote upstreams, each group in the configured order. Read permission is checked
- * per member with the caller's AccessCheck; a member the caller cannot read is skipped.
+ * per member with the caller's Access; a member the caller cannot read is skipped.
  */
 export class VirtualResolver {
   constructor(
@@ -49,8 +49,8 @@ export class VirtualResolver {
   }
 
   /** The first readable member holding a file at `path`; undefined when none has it. */
-  async resolve(virtual: RepoConfig, path: string, can: AccessCheck, options: ResolveOptions = {}): Promise<MemberHit | undefined> {
-    const members = await this.readable(virtual, path, can);
+  async resolve(virtual: RepoConfig, path: string, access: Access, options: ResolveOptions = {}): Promise<MemberHit | undefined> {
+    const members = await this.readable(virtual, path, access);
     for (const repo of members.filter((r) => r.rclass === 'local')) {
       const item = await this.artifacts.find(repo.key, path);
       if (item?.type === 'file') return { repo, item };
@@ -72,9 +72,9 @@ export class VirtualResolver {
    * Every readable member's copy of `path`, in resolution order (for merging metadata).
    * Remote members are asked through their cache rules; a failing upstream only drops its copy.
    */
-  async collect(virtual: RepoConfig, path: string, can: AccessCheck, options: ResolveOptions = {}): Promise<MemberHit[]> {
+  async collect(virtual: RepoConfig, path: string, access: Access, options: ResolveOptions = {}): Promise<MemberHit[]> {
     const hits: MemberHit[] = [];
-    for (const repo of await this.readable(virtual, path, can)) {
+    for (const repo of await this.readable(virtual, path, access)) {
       const item = repo.rclass === 'remote' ? await this.fetchQuietly(repo, path, options) : await this.artifacts.find(repo.key, path);
       if (item?.type === 'file') hits.push({ repo, item });
     }
@@ -94,11 +94,11 @@ export class VirtualResolver {
     return target;
   }
 
-  private async readable(virtual: RepoConfig, path: string, can: AccessCheck): Promise<RepoConfig[]> {
+  private async readable(virtual: RepoConfig, path: string, access: Access): Promise<RepoConfig[]> {
     const out: RepoConfig[] = [];
     for (const m of await this.members(virtual)) {
       if (m.blackedOut) continue;
-      if (await can('read', m, path)) out.push(m);
+      if (await access.can('read', m, path)) out.push(m);
     }
     return out;
   }

@@ -6,7 +6,6 @@ import type { Access } from '../../../security/access.js';
 import type { ArtifactService } from '../../../services/artifacts.js';
 import type { PackageServices } from '../../../services/remote/package-services.js';
 import type { RepoConfig } from '../../../services/repositories.js';
-import type { AccessCheck } from '../../../services/storage-api.js';
 import { parseDistributionFilename } from '../filenames.js';
 import { isNormalizedProjectName, normalizeProjectName } from '../names.js';
 import { buildProjectPage } from '../project-page.js';
@@ -39,7 +38,6 @@ function badUpstream(repo: RepoConfig, _err: unknown): ArcaError {
  * Made by `PypiService.reader` once the caller may read the repository; one per request.
  */
 export class PypiPages {
-  private readonly can: AccessCheck;
 
   constructor(
     private readonly stores: PypiStores,
@@ -47,7 +45,6 @@ export class PypiPages {
     /** `{remote}-cache` was addressed: never ask the upstream. */
     private readonly cacheOnly: boolean,
   ) {
-    this.can = (action, repo, path) => access.can(action, repo, path);
   }
 
   /** The page of a (normalised) project; NOT_FOUND when the repository has no such project. */
@@ -78,7 +75,7 @@ export class PypiPages {
   async packageFile(repo: RepoConfig, path: string): Promise<ItemRow | undefined> {
     const { packages, artifacts } = this.stores;
     const options = { upstreamPath: `packages/${encodePath(path)}`, kind: 'artifact' as const, user: this.access.user, cacheOnly: this.cacheOnly };
-    if (repo.rclass === 'virtual') return (await packages.virtual.resolve(repo, path, this.can, options))?.item;
+    if (repo.rclass === 'virtual') return (await packages.virtual.resolve(repo, path, this.access, options))?.item;
     if (repo.rclass === 'remote') {
       try {
         return await packages.remote.fetch(repo, path, options);
@@ -100,11 +97,11 @@ export class PypiPages {
   private async addNames(names: Set<string>, member: RepoConfig): Promise<void> {
     if (member.rclass === 'local') {
       for (const c of await listChildren(this.stores.database.db, member.key, '')) {
-        if (c.type === 'folder' && isNormalizedProjectName(c.name) && (await this.can('read', member, c.name))) names.add(c.name);
+        if (c.type === 'folder' && isNormalizedProjectName(c.name) && (await this.access.can('read', member, c.name))) names.add(c.name);
       }
       return;
     }
-    if (!(await this.can('read', member, cachedPagePath(undefined)))) return;
+    if (!(await this.access.can('read', member, cachedPagePath(undefined)))) return;
     const page = await this.upstreamPage(member, undefined);
     if (!page) return;
     try {
@@ -149,7 +146,7 @@ export class PypiPages {
     const db = this.stores.database.db;
     const rows: ItemRow[] = [];
     for (const r of await listDescendants(db, repo.key, project)) {
-      if (r.type === 'file' && r.sha256 && (await this.can('read', repo, fullPathOf(r)))) rows.push(r);
+      if (r.type === 'file' && r.sha256 && (await this.access.can('read', repo, fullPathOf(r)))) rows.push(r);
     }
     const props = await getProperties(db, rows.map((r) => r.id));
     const files = rows.map((r) => ({
@@ -164,7 +161,7 @@ export class PypiPages {
   }
 
   private async remotePage(repo: RepoConfig, project: string): Promise<ProjectPage | undefined> {
-    if (!(await this.can('read', repo, cachedPagePath(project)))) return undefined;
+    if (!(await this.access.can('read', repo, cachedPagePath(project)))) return undefined;
     const page = await this.upstreamPage(repo, project);
     if (!page) return undefined;
     let parsed;
