@@ -7,11 +7,10 @@ import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { TaskService } from '../cluster/tasks/task-service.js';
 import type { Clock } from '../core/clock.js';
 import type { FormatHandlers } from '../formats/format-handlers.js';
-import type { PypiService } from '../formats/pypi/service/pypi-service.js';
+import type { FormatServices } from '../formats/format-module.js';
 import type { MetricsRegistry, RegistrySnapshot } from '../metrics/registry.js';
 import type { SecurityService } from '../security/security-service.js';
 import type { ArtifactService } from '../services/artifacts.js';
-import type { OciServices } from '../formats/oci/service/oci-services.js';
 import type { PackageServices } from '../services/remote/package-services.js';
 import type { RepositoryService } from '../services/repositories.js';
 import type { SearchService } from '../services/search.js';
@@ -19,7 +18,6 @@ import type { NodeHealth } from '../services/health.js';
 import type { ServeService } from '../services/serve/serve-service.js';
 import type { StorageApiService } from '../services/storage-api.js';
 import type { SystemSettings } from '../services/system-settings.js';
-import type { NpmPackages } from '../formats/npm/service/npm-packages.js';
 
 export interface VersionInfo {
   version: string;
@@ -60,12 +58,8 @@ export interface AppContext {
   serve: ServeService;
   /** The ping's checks (database, binary store). */
   health: NodeHealth;
-  /** The docker/oci registry: its stores (local `reg`, remote, virtual) and use cases (`reads`, `writes`). */
-  oci: OciServices;
-  /** npm packuments and tarballs across local, remote and virtual repositories. */
-  npm: NpmPackages;
-  /** PyPI simple pages, files and upload targets across local, remote and virtual repositories. */
-  pypi: PypiService;
+  /** The formats' own services (npm packages, PyPI pages, the OCI registry), by format module. */
+  formatServices: FormatServices;
   /** The search API (artifact name, checksum, properties). */
   search: SearchService;
   /** The storage API: item info, listings and properties. */

@@ -20,7 +20,7 @@ export async function registerFormatProtocols(app: FastifyInstance, ctx: AppCont
           throw new Error(`Format '${format.name}' registers ${route.url}, outside its prefixes ${protocol.prefixes.join(', ')}`);
         }
       });
-      await protocol.routes(scope, ctx);
+      await protocol.routes(scope, ctx, ctx.formatServices.find(format));
     });
   }
 }

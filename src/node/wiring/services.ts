@@ -3,11 +3,9 @@ import type { LockManager } from '../../cluster/locks/lock-manager.js';
 import type { ContentStore } from '../../content/content-store.js';
 import type { Database } from '../../db/database.js';
 import type { AppContext } from '../../http/app-context.js';
-import { formatHandlers } from '../../formats/registry.js';
-import { PypiService } from '../../formats/pypi/service/pypi-service.js';
-import { NpmPackages } from '../../formats/npm/service/npm-packages.js';
+import { FormatServices } from '../../formats/format-module.js';
+import { FORMATS, formatHandlers } from '../../formats/registry.js';
 import { ArtifactService } from '../../services/artifacts.js';
-import { createOciServices } from '../../formats/oci/service/oci-services.js';
 import { remoteAddressPolicy } from '../../services/remote/address-policy.js';
 import { UpstreamNetwork } from '../../services/remote/guarded-http.js';
 import { createPackageServices } from '../../services/remote/package-services.js';
@@ -29,7 +27,7 @@ export interface ServiceDeps {
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'oci' | 'npm' | 'pypi' | 'search' | 'storageApi'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'storageApi'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -44,7 +42,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   const network = new UpstreamNetwork(remoteAddressPolicy(cfg.system));
   const repos = new RepositoryService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy });
   const artifacts = new ArtifactService(database, content, clock, repos);
-  const formats = formatHandlers();
+  const formats = formatHandlers(FORMATS);
   const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks });
   const services = {
     formats,
@@ -53,9 +51,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     packages,
     serve: new ServeService({ repos, artifacts, content, formats, packages }),
     health: new NodeHealth(database, content),
-    oci: createOciServices({ database, content, clock, packages, repos }),
-    npm: new NpmPackages({ database, content, clock, packages, artifacts }),
-    pypi: new PypiService({ database, artifacts, packages }),
+    formatServices: new FormatServices(FORMATS, { database, content, clock, repos, artifacts, packages }),
     search: new SearchService(database, repos),
     storageApi: new StorageApiService(database, clock),
   };

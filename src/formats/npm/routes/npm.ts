@@ -205,8 +205,7 @@ async function dispatch(call: NpmCall, e: Endpoint) {
 }
 
 /** The npm registry API: one plugin with its own body handling and error shape. */
-export async function npmRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const packages = ctx.npm;
+export async function npmRoutes(app: FastifyInstance, ctx: AppContext, packages: NpmPackages): Promise<void> {
   // Bodies stay unread streams: each endpoint reads its own (see npm-call.ts), a publish streams it.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));

@@ -235,8 +235,7 @@ async function dispatch(ctx: AppContext, oci: OciServices, request: FastifyReque
 const METHODS = ['HEAD', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /** The registry API plugin: its own body handling (raw streams), authentication and error shape. */
-export async function ociRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const oci = ctx.oci;
+export async function ociRoutes(app: FastifyInstance, ctx: AppContext, oci: OciServices): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
   const handler = (request: FastifyRequest, reply: FastifyReply) => dispatch(ctx, oci, request, reply);

@@ -6,6 +6,7 @@ import type { RepoConfig } from '../../../services/repositories.js';
 import { SYSTEM_ACCESS } from '../../../security/access.js';
 import { MultipartReader, multipartBoundary } from '../multipart.js';
 import { receiveLegacyUpload } from '../upload.js';
+import type { PypiService } from '../service/pypi-service.js';
 
 /**
  * `POST /artifactory/api/pypi/{repoKey}`: the legacy upload API (twine's multipart form).
@@ -14,9 +15,9 @@ import { receiveLegacyUpload } from '../upload.js';
  * it as `{file}.metadata` (PEP 658). A virtual repository uploads to its
  * defaultDeploymentRepo; a remote repository is read-only.
  */
-export async function pypiUpload(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, addressed: RepoConfig, cacheOnly: boolean) {
+export async function pypiUpload(ctx: AppContext, pypi: PypiService, request: FastifyRequest, reply: FastifyReply, addressed: RepoConfig, cacheOnly: boolean) {
   const svc = ctx.packages;
-  const repo = await ctx.pypi.uploadTarget(addressed, cacheOnly);
+  const repo = await pypi.uploadTarget(addressed, cacheOnly);
   const boundary = multipartBoundary(request.headers['content-type']);
   if (!boundary) throw new ArcaError('BAD_REQUEST', 'An upload must be a multipart/form-data POST with a boundary (the legacy upload API, as twine sends it)');
   const principal = request.principal;

@@ -9,6 +9,7 @@ import { isNormalizedProjectName, isValidProjectName, normalizeProjectName } fro
 import { ACCEPTED_TYPES, negotiate, representationOf, type Representation } from '../negotiate.js';
 import { projectHtml, projectJson, rootHtml, rootJson } from '../simple-index.js';
 import { pypiUpload } from './pypi-upload.js';
+import type { PypiService } from '../service/pypi-service.js';
 
 /**
  * The PyPI API of every PyPI repository (local, remote, virtual), under
@@ -56,16 +57,16 @@ function sendPage(reply: FastifyReply, rep: Representation, body: string, head: 
   return reply.send(Buffer.from(body));
 }
 
-async function rootIndex(ctx: AppContext, request: FastifyRequest<{ Params: RepoParams }>, reply: FastifyReply, head: boolean) {
+async function rootIndex(ctx: AppContext, pypi: PypiService, request: FastifyRequest<{ Params: RepoParams }>, reply: FastifyReply, head: boolean) {
   const { repo, cacheOnly } = await pypiRepo(ctx, request, request.params.repoKey);
-  const pages = await ctx.pypi.reader(request.access, repo, cacheOnly);
+  const pages = await pypi.reader(request.access, repo, cacheOnly);
   const rep = choose(request, reply);
   if (!rep) return reply;
   const names = await pages.projectNames(repo);
   return sendPage(reply, rep, rep.format === 'json' ? rootJson(names) : rootHtml(names), head);
 }
 
-async function project(ctx: AppContext, request: FastifyRequest<{ Params: RepoParams & { project: string } }>, reply: FastifyReply, head: boolean) {
+async function project(ctx: AppContext, pypi: PypiService, request: FastifyRequest<{ Params: RepoParams & { project: string } }>, reply: FastifyReply, head: boolean) {
   const { repo, cacheOnly } = await pypiRepo(ctx, request, request.params.repoKey);
   const name = request.params.project;
   if (!isValidProjectName(name)) throw new ArcaError('NOT_FOUND', `'${name}' is not a valid project name`);
@@ -76,35 +77,35 @@ async function project(ctx: AppContext, request: FastifyRequest<{ Params: RepoPa
     const target = `${slash ? '../' : ''}${normalizeProjectName(name)}/${query}`;
     return reply.redirect(target, 301);
   }
-  const pages = await ctx.pypi.reader(request.access, repo, cacheOnly);
+  const pages = await pypi.reader(request.access, repo, cacheOnly);
   const rep = choose(request, reply);
   if (!rep) return reply;
   const page = await pages.projectPage(repo, name);
   return sendPage(reply, rep, rep.format === 'json' ? projectJson(page) : projectHtml(page), head);
 }
 
-async function download(ctx: AppContext, request: FastifyRequest<{ Params: RepoParams & { '*': string } }>, reply: FastifyReply, head: boolean) {
+async function download(ctx: AppContext, pypi: PypiService, request: FastifyRequest<{ Params: RepoParams & { '*': string } }>, reply: FastifyReply, head: boolean) {
   const { repo, cacheOnly } = await pypiRepo(ctx, request, request.params.repoKey);
   const path = request.params['*'].split('/').filter((s) => s !== '');
   for (const segment of path) checkSegment(segment);
-  const item = await ctx.pypi.packageFile(request.access, repo, cacheOnly, path);
+  const item = await pypi.packageFile(request.access, repo, cacheOnly, path);
   return serveFile(ctx, request, reply, item, head);
 }
 
-export async function pypiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function pypiRoutes(app: FastifyInstance, ctx: AppContext, pypi: PypiService): Promise<void> {
   // Upload bodies are read as a stream by the upload handler, whatever their type.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
   const upload = async (request: FastifyRequest<{ Params: RepoParams }>, reply: FastifyReply) => {
     const { repo, cacheOnly } = await pypiRepo(ctx, request, request.params.repoKey);
-    return pypiUpload(ctx, request, reply, repo, cacheOnly);
+    return pypiUpload(ctx, pypi, request, reply, repo, cacheOnly);
   };
   // The file's path is in the form: before it is read, the caller must be able to write somewhere in the target.
   const config = {
     access: async (request: FastifyRequest) => {
       const { repo, cacheOnly } = await pypiRepo(ctx, request, (request.params as RepoParams).repoKey);
-      return { repo: await ctx.pypi.uploadTarget(repo, cacheOnly), action: 'write' as const };
+      return { repo: await pypi.uploadTarget(repo, cacheOnly), action: 'write' as const };
     },
   };
   app.post(PREFIX, { config }, upload);
@@ -114,9 +115,9 @@ export async function pypiRoutes(app: FastifyInstance, ctx: AppContext): Promise
     // HEAD first, so Fastify does not derive HEAD routes from the GET handlers.
     const method = head ? app.head.bind(app) : app.get.bind(app);
     method(`${PREFIX}/simple`, (_request, reply) => reply.redirect('simple/', 301));
-    method<{ Params: RepoParams }>(`${PREFIX}/simple/`, (request, reply) => rootIndex(ctx, request, reply, head));
-    method<{ Params: RepoParams & { project: string } }>(`${PREFIX}/simple/:project`, (request, reply) => project(ctx, request, reply, head));
-    method<{ Params: RepoParams & { project: string } }>(`${PREFIX}/simple/:project/`, (request, reply) => project(ctx, request, reply, head));
-    method<{ Params: RepoParams & { '*': string } }>(`${PREFIX}/packages/*`, (request, reply) => download(ctx, request, reply, head));
+    method<{ Params: RepoParams }>(`${PREFIX}/simple/`, (request, reply) => rootIndex(ctx, pypi, request, reply, head));
+    method<{ Params: RepoParams & { project: string } }>(`${PREFIX}/simple/:project`, (request, reply) => project(ctx, pypi, request, reply, head));
+    method<{ Params: RepoParams & { project: string } }>(`${PREFIX}/simple/:project/`, (request, reply) => project(ctx, pypi, request, reply, head));
+    method<{ Params: RepoParams & { '*': string } }>(`${PREFIX}/packages/*`, (request, reply) => download(ctx, pypi, request, reply, head));
   }
 }

@@ -8,7 +8,7 @@ import { PypiPages, type PypiStores } from './pypi-pages.js';
  * The PyPI use cases of every PyPI repository (local, remote, virtual): reading its simple
  * pages and files, and where an upload goes. Each takes the caller's `Access` and makes the
  * permission decision itself. `cacheOnly`: `{remote}-cache` was addressed, never ask the
- * upstream. Built once by the composition root (`ctx.pypi`).
+ * upstream. Built once per node from the format module (`pypi.service`).
  */
 export class PypiService {
   constructor(private readonly stores: PypiStores) {}
