@@ -1,13 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ContentStore } from '../content/content-store.js';
-import type { Clock } from '../core/clock.js';
-import type { Database } from '../db/database.js';
 import type { AppContext } from '../http/app-context.js';
 import type { ErrorRenderer } from '../http/error-renderers.js';
-import type { ArtifactService } from '../services/artifacts.js';
-import type { PackageServices } from '../services/remote/package-services.js';
-import type { RepositoryService } from '../services/repositories.js';
 import type { FormatHandler } from './format-handler.js';
+import type { ServiceSource } from './format-services.js';
 
 /**
  * One package format, as the typed registry (`formats/registry.ts`) lists it: its handler
@@ -18,47 +13,11 @@ import type { FormatHandler } from './format-handler.js';
  * A format whose clients only GET and PUT files (generic, Maven) has no protocol: the JFrog
  * REST API (`/artifactory/{repo}/{path}`) serves it through the handler alone.
  */
-export interface FormatModule<S = unknown> {
+export interface FormatModule<S = unknown> extends ServiceSource<S> {
   /** The slice's name, its folder under `src/formats/`. */
   readonly name: string;
   readonly handler: FormatHandler;
-  /**
-   * Builds the format's own service (its stores and use cases), once per node: the composition
-   * root calls it and keeps the result in `ctx.formatServices`; the protocol's routes get it.
-   */
-  service?(deps: FormatServiceDeps): S;
   readonly protocol?: FormatProtocol<S>;
-}
-
-/** What every format's service is built from (the same for every format). */
-export interface FormatServiceDeps {
-  database: Database;
-  content: ContentStore;
-  clock: Clock;
-  repos: RepositoryService;
-  artifacts: ArtifactService;
-  /** Proxying, virtual resolution and deploy with format hooks, shared by every format. */
-  packages: PackageServices;
-}
-
-/** The services of the formats that have one, built once by the composition root. */
-export class FormatServices {
-  private readonly byFormat = new Map<FormatModule<unknown>, unknown>();
-
-  constructor(formats: readonly FormatModule[], deps: FormatServiceDeps) {
-    for (const f of formats) if (f.service) this.byFormat.set(f, f.service(deps));
-  }
-
-  /** The service of `format`; throws for a format without one (a wiring mistake). */
-  of<S>(format: FormatModule<S>): S {
-    if (!this.byFormat.has(format)) throw new Error(`Format '${format.name}' has no service on this node`);
-    return this.byFormat.get(format) as S;
-  }
-
-  /** The service of `format`, or undefined when the format has none. */
-  find<S>(format: FormatModule<S>): S | undefined {
-    return this.byFormat.get(format) as S | undefined;
-  }
 }
 
 /**

@@ -7,7 +7,7 @@ import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { TaskService } from '../cluster/tasks/task-service.js';
 import type { Clock } from '../core/clock.js';
 import type { FormatHandlers } from '../formats/format-handlers.js';
-import type { FormatServices } from '../formats/format-module.js';
+import type { FormatServices } from '../formats/format-services.js';
 import type { MetricsRegistry, RegistrySnapshot } from '../metrics/registry.js';
 import type { SecurityService } from '../security/security-service.js';
 import type { ArtifactService } from '../services/artifacts.js';

@@ -3,7 +3,7 @@ import type { LockManager } from '../../cluster/locks/lock-manager.js';
 import type { ContentStore } from '../../content/content-store.js';
 import type { Database } from '../../db/database.js';
 import type { AppContext } from '../../http/app-context.js';
-import { FormatServices } from '../../formats/format-module.js';
+import { FormatServices } from '../../formats/format-services.js';
 import { FORMATS, formatHandlers } from '../../formats/registry.js';
 import { ArtifactService } from '../../services/artifacts.js';
 import { remoteAddressPolicy } from '../../services/remote/address-policy.js';
