@@ -1,7 +1,7 @@
 // Builds the web UI (src/ui) into dist/ui with Vite, after type-checking it with its own
 // tsconfig, then prints the gzipped size of the JavaScript the first page loads (the entry
 // script and the modules index.html preloads) and fails when it exceeds the budget. Text assets
-// get a .gz sibling, which the node serves to clients that accept gzip (src/http/routes/ui-static.ts).
+// get a .gz sibling, which the node serves to clients that accept gzip (src/http/routes/ui/static.ts).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 /** Small HTTP helpers on node:http (no pooled connections, no lazy-loaded fetch machinery). */
 import http from 'node:http';
-import { createServer } from 'node:net';
+export { freePort } from '../../src/core/testing/ports.js';
 
 export interface HttpResponse {
   status: number;
@@ -31,16 +31,4 @@ export function httpGet(url: string, headers: Record<string, string> = {}, timeo
 
 export function basicAuth(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }

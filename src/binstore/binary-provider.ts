@@ -76,7 +76,21 @@ export interface BinaryProvider extends ProviderMaintenance {
  */
 export interface ProviderMaintenance {
   /** Restores redundancy (copies missing copies, removes surplus ones) and drains queues. */
-  balance?(signal?: AbortSignal): Promise<import('./chain/types.js').MaintenanceResult>;
+  balance?(signal?: AbortSignal): Promise<MaintenanceResult>;
   /** Verifies every stored copy's SHA-1 and repairs a corrupt or missing copy from a good one. */
-  scrub?(signal?: AbortSignal): Promise<import('./chain/types.js').MaintenanceResult>;
+  scrub?(signal?: AbortSignal): Promise<MaintenanceResult>;
+}
+
+/** Counts and bytes reported by scrub, balancing and the eventual queue. */
+export interface MaintenanceResult {
+  checked?: number;
+  bytesChecked?: number;
+  corrupt?: number;
+  missing?: number;
+  repaired?: number;
+  bytesRepaired?: number;
+  copied?: number;
+  bytesCopied?: number;
+  removed?: number;
+  unrecoverable?: number;
 }

@@ -1,6 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HomeLayout } from './home.js';
 
 /** Data at rest is private: directories 0700, files 0600 (issue 12, item 11). */
 export const PRIVATE_DIR_MODE = 0o700;
@@ -58,6 +57,17 @@ function filesIn(dir: string): string[] {
   }
 }
 
+/** The home directories made private (a `HomeLayout` is one; home.ts uses this file, so it is not imported here). */
+export interface PrivateHome {
+  etc: string;
+  security: string;
+  data: string;
+  filestore: string;
+  tmp: string;
+  logs: string;
+  backup: string;
+}
+
 export interface PrivatePaths {
   /** More directories to make 0700 (the binary store's, wherever binarystore.xml puts them). */
   dirs?: string[];
@@ -75,7 +85,7 @@ export interface PrivatePaths {
  * start stays independent of the number of binaries). Returns what was changed and what
  * could not be.
  */
-export function securePrivatePaths(layout: HomeLayout, extra: PrivatePaths = {}): { changed: ModeChange[]; failed: ModeChange[] } {
+export function securePrivatePaths(layout: PrivateHome, extra: PrivatePaths = {}): { changed: ModeChange[]; failed: ModeChange[] } {
   const failed: ModeChange[] = [];
   const paths: string[] = [layout.etc, layout.security, layout.data, layout.filestore, layout.tmp, layout.logs, layout.backup, ...(extra.dirs ?? [])];
   // ha-node.properties keeps the seed's advised 644 (no secret in it; etc/ itself is 0700).

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { BinaryProvider } from '../binstore/binary-provider.js';
-import type { MaintenanceResult } from '../binstore/chain/types.js';
+import type { BinaryProvider, MaintenanceResult } from '../binstore/binary-provider.js';
 import { ArcaError } from '../core/errors.js';
 import type { Database } from '../db/database.js';
 

@@ -5,11 +5,13 @@ import { checkPropertyKey, checkPropertyValue, valuesOf } from '../core/properti
 import type { Database } from './database.js';
 import { orIgnore } from './dialect.js';
 import type { BinariesTable, ItemsTable, Schema } from './schema.js';
+import type { PropertyValues } from '../core/properties.js';
 
 export type ItemRow = Selectable<ItemsTable>;
 export type BinaryRow = Selectable<BinariesTable>;
 export type Db = Kysely<Schema> | Transaction<Schema>;
-export type PropertyMap = Record<string, string[]>;
+/** Property values by key, as the items store them (the core type). */
+export type PropertyMap = PropertyValues;
 
 /** The unique key of an item: sha1 of `repo \0 path`, one column every dialect indexes well. */
 export function pathKey(repo: string, fullPath: string): string {

@@ -1,25 +1,22 @@
-import type { FormatHandler } from './format-handler.js';
-import { genericHandler } from './generic/generic-handler.js';
-import { mavenHandler } from './maven/maven-handler.js';
-import { pypiHandler } from './pypi/pypi-handler.js';
-import { npmHandler } from './npm/npm-handler.js';
-import { dockerHandler } from './docker/docker-handler.js';
+import type { FormatModule } from './format-module.js';
+import { FormatHandlers } from './format-handlers.js';
+import { generic } from './generic/index.js';
+import { maven } from './maven/index.js';
+import { npm } from './npm/index.js';
+import { pypi } from './pypi/index.js';
+import { oci } from './oci/index.js';
 
 /**
- * Every format handler, as a typed list (no loading by name). A new format adds its handler
- * here; package types without a handler of their own behave as generic repositories.
+ * Every package format, as a typed list (no folder scanning, no loading by name). Adding a
+ * format is adding its folder and one line here. Imported only by the composition root and
+ * the app; everything else is given what it needs.
  */
-export const FORMAT_HANDLERS: readonly FormatHandler[] = [genericHandler, mavenHandler, pypiHandler, npmHandler, dockerHandler];
+export const FORMATS: readonly FormatModule[] = [generic, maven, pypi, npm, oci];
 
-const byType = new Map<string, FormatHandler>();
-for (const h of FORMAT_HANDLERS) {
-  for (const t of h.packageTypes) {
-    if (byType.has(t)) throw new Error(`Two format handlers claim package type '${t}'`);
-    byType.set(t, h);
-  }
-}
-
-/** The handler of a package type (lower case); generic when the type has none. */
-export function formatHandlerFor(packageType: string): FormatHandler {
-  return byType.get(packageType.toLowerCase()) ?? genericHandler;
+/** The handlers of every format, generic for package types without one. */
+export function formatHandlers(formats: readonly FormatModule[] = FORMATS): FormatHandlers {
+  return new FormatHandlers(
+    formats.map((f) => f.handler),
+    generic.handler,
+  );
 }

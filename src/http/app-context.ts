@@ -5,19 +5,19 @@ import type { ConfigVersions } from '../cluster/config-versions.js';
 import type { LicenseManager } from '../cluster/licenses/license-manager.js';
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { TaskService } from '../cluster/tasks/task-service.js';
-import type { ContentStore } from '../content/content-store.js';
 import type { Clock } from '../core/clock.js';
-import type { Database } from '../db/database.js';
+import type { FormatHandlers } from '../formats/format-handlers.js';
+import type { FormatServices } from '../formats/format-services.js';
 import type { MetricsRegistry, RegistrySnapshot } from '../metrics/registry.js';
 import type { SecurityService } from '../security/security-service.js';
 import type { ArtifactService } from '../services/artifacts.js';
-import type { OciProxies } from '../services/oci/virtual-registry.js';
 import type { PackageServices } from '../services/remote/package-services.js';
 import type { RepositoryService } from '../services/repositories.js';
 import type { SearchService } from '../services/search.js';
+import type { NodeHealth } from '../services/health.js';
+import type { ServeService } from '../services/serve/serve-service.js';
 import type { StorageApiService } from '../services/storage-api.js';
 import type { SystemSettings } from '../services/system-settings.js';
-import type { NpmPackages } from './routes/npm-packages.js';
 
 export interface VersionInfo {
   version: string;
@@ -45,19 +45,21 @@ export interface AppContext {
   state: NodeState;
   clock: Clock;
   log: Logger;
-  database: Database;
   versions: ConfigVersions;
-  content: ContentStore;
+  /** The format handlers by package type (from the typed registry). */
+  formats: FormatHandlers;
   repos: RepositoryService;
   artifacts: ArtifactService;
   security: SecurityService;
   settings: SystemSettings;
   /** Proxying, virtual resolution and deploy with format hooks, shared by every format's routes. */
   packages: PackageServices;
-  /** The docker/oci registry: local repositories (`reg`), remote and virtual ones. */
-  oci: OciProxies;
-  /** npm packuments and tarballs across local, remote and virtual repositories. */
-  npm: NpmPackages;
+  /** Reads of local, remote and virtual repositories, and what a caller may see of them. */
+  serve: ServeService;
+  /** The ping's checks (database, binary store). */
+  health: NodeHealth;
+  /** The formats' own services (npm packages, PyPI pages, the OCI registry), by format module. */
+  formatServices: FormatServices;
   /** The search API (artifact name, checksum, properties). */
   search: SearchService;
   /** The storage API: item info, listings and properties. */

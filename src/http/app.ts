@@ -9,30 +9,29 @@ import type { RequestLog } from './request-log.js';
 import { registerSecurityHeaders, setSecurityHeaders } from './security-headers.js';
 import { registerRouteAccess } from './route-access.js';
 import { boundUnreadBody } from './unread-body.js';
-import { artifactRoutes } from './routes/artifacts.js';
-import { repositoryRoutes } from './routes/repositories.js';
-import { securityRoutes } from './routes/security-routes.js';
-import { systemRoutes } from './routes/system.js';
-import { configFileRoutes } from './routes/config-files.js';
-import { uiAuthRoutes } from './routes/ui-auth.js';
-import { searchRoutes } from './routes/search.js';
-import { storageRoutes } from './routes/storage.js';
-import { taskRoutes } from './routes/tasks.js';
-import { licenseRoutes } from './routes/licenses.js';
-import { binstoreNodeRoutes } from './routes/binstore-node.js';
-import { pypiRoutes } from './routes/pypi.js';
-import { npmRoutes } from './routes/npm.js';
-import { ociRoutes } from './routes/oci.js';
-import { uiStaticRoutes } from './routes/ui-static.js';
-import { systemLogRoutes } from './routes/system-logs.js';
+import { registerFormatProtocols } from './format-protocols.js';
+import { FORMATS } from '../formats/registry.js';
+import { artifactRoutes } from './routes/artifacts/artifacts.js';
+import { repositoryRoutes } from './routes/repositories/repositories.js';
+import { securityRoutes } from './routes/security/routes.js';
+import { systemRoutes } from './routes/system/system.js';
+import { configFileRoutes } from './routes/system/config-files.js';
+import { uiAuthRoutes } from './routes/security/ui-auth.js';
+import { searchRoutes } from './routes/storage/search.js';
+import { storageRoutes } from './routes/storage/storage.js';
+import { taskRoutes } from './routes/system/tasks.js';
+import { licenseRoutes } from './routes/system/licenses.js';
+import { binstoreNodeRoutes } from './routes/system/binstore-node.js';
+import { uiStaticRoutes } from './routes/ui/static.js';
+import { systemLogRoutes } from './routes/system/logs.js';
 
 export interface AppOptions {
   /** Where one line per request goes (`logs/request.log`); none when undefined. */
   requestLog?: RequestLog;
 }
 
-/** The route plugins, in registration order. A new API area adds its plugin here. */
-const API_PLUGINS = [systemRoutes, repositoryRoutes, storageRoutes, searchRoutes, securityRoutes, configFileRoutes, uiAuthRoutes, taskRoutes, licenseRoutes, binstoreNodeRoutes, npmRoutes, pypiRoutes, ociRoutes, systemLogRoutes, uiStaticRoutes];
+/** The JFrog REST API plugins, in registration order. Formats bring their own protocol routes (formats/registry.ts). */
+const API_PLUGINS = [systemRoutes, repositoryRoutes, storageRoutes, searchRoutes, securityRoutes, configFileRoutes, uiAuthRoutes, taskRoutes, licenseRoutes, binstoreNodeRoutes, systemLogRoutes, uiStaticRoutes];
 
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
@@ -112,6 +111,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   registerAuth(app, ctx);
   registerRouteAccess(app, ctx);
   for (const plugin of API_PLUGINS) await app.register(async (scope) => plugin(scope, ctx));
+  await registerFormatProtocols(app, ctx, FORMATS);
   await app.register(async (scope) => artifactRoutes(scope, ctx));
   return app;
 }

@@ -5,10 +5,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArcaError } from '../core/errors.js';
-import { OciError } from '../formats/docker/oci-errors.js';
+import { OciError } from '../formats/oci/oci-errors.js';
+import { pypiRenderer } from '../formats/pypi/routes/pypi-errors.js';
+import { npmRenderer } from '../formats/npm/routes/npm-errors.js';
+import { ociRenderer } from '../formats/oci/routes/oci-errors.js';
 import { errorHandlerFor, type ErrorHandlerOptions } from './error-handler.js';
 import { REALM } from './error-mapper.js';
-import { jfrogRenderer, npmRenderer, ociRenderer, pypiRenderer, type ErrorRenderer } from './error-renderers.js';
+import { jfrogRenderer, type ErrorRenderer } from './error-renderers.js';
 
 const logged: Record<string, unknown>[] = [];
 const sink = new Writable({

@@ -1,7 +1,7 @@
 import { errorCodes } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { ArcaError, ConfigError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
-import { OciError } from '../formats/docker/oci-errors.js';
+import { OciError } from '../formats/oci/oci-errors.js';
 import { INTERNAL_MESSAGE, mapError, REALM, STATUS_BY_CODE } from './error-mapper.js';
 
 const CODES = Object.keys(ERROR_CODES) as ErrorCode[];

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ArcaError } from '../core/errors.js';
-import { OciError } from '../formats/docker/oci-errors.js';
+import { OciError } from '../formats/oci/oci-errors.js';
+import { pypiRenderer } from '../formats/pypi/routes/pypi-errors.js';
+import { npmRenderer } from '../formats/npm/routes/npm-errors.js';
+import { ociRenderer } from '../formats/oci/routes/oci-errors.js';
 import { mapError } from './error-mapper.js';
-import { jfrogRenderer, npmRenderer, ociRenderer, pypiRenderer } from './error-renderers.js';
+import { jfrogRenderer } from './error-renderers.js';
 
 const notFound = mapError(new ArcaError('ITEM_NOT_FOUND', "Could not find resource 'generic-local/a.txt'"));
 

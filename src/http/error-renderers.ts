@@ -3,7 +3,6 @@
  * headers come from the one mapper (error-mapper.ts); a renderer only shapes the body and
  * may add a header or a reason phrase its clients read.
  */
-import { OciError, ociCodeOf, ociErrorBody } from '../formats/docker/oci-errors.js';
 import type { MappedError } from './error-mapper.js';
 
 export interface RenderedError {
@@ -25,36 +24,4 @@ export interface ErrorRenderer {
 export const jfrogRenderer: ErrorRenderer = {
   name: 'jfrog',
   render: (e) => ({ contentType: 'application/json', body: JSON.stringify({ errors: [{ status: e.status, message: e.message }] }) }),
-};
-
-/** npm's body: `{"error":"…"}`, which the npm client prints after the status line. */
-export const npmRenderer: ErrorRenderer = {
-  name: 'npm',
-  render: (e) => ({ contentType: 'application/json', body: JSON.stringify({ error: e.message }) }),
-};
-
-/** PyPI's plain text, the message also as the reason phrase (what pip and twine show). */
-export const pypiRenderer: ErrorRenderer = {
-  name: 'pypi',
-  render: (e) => ({
-    contentType: 'text/plain; charset=utf-8',
-    body: `${e.message}\n`,
-    reason: e.message.replace(/[^\x20-\x7e]/g, ' ').slice(0, 300),
-  }),
-};
-
-/**
- * The registry API's body: `{"errors":[{"code","message","detail"}]}` with the spec's codes,
- * an `OciError`'s own or the one its catalogue code stands for; every answer names the API version.
- */
-export const ociRenderer: ErrorRenderer = {
-  name: 'oci',
-  render: (e) => {
-    const oci = e.error instanceof OciError ? e.error : undefined;
-    return {
-      contentType: 'application/json',
-      body: JSON.stringify(ociErrorBody(oci?.ociCode ?? ociCodeOf(e.code), e.message, oci?.detail)),
-      headers: { 'Docker-Distribution-API-Version': 'registry/2.0' },
-    };
-  },
 };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, type ErrorCode } from '../core/errors.js';
-import { OCI_ERROR_CODES } from '../formats/docker/oci-errors.js';
+import { OCI_ERROR_CODES } from '../formats/oci/oci-errors.js';
 import { STATUS_BY_CODE } from './error-mapper.js';
 
 const DOC = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');

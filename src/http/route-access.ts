@@ -4,8 +4,12 @@
  * and before Fastify or a handler reads a byte of the body, checks it from the URL and the
  * headers alone. A caller who may not write gets its 401/403 at once: the body is neither
  * parsed nor buffered, and what the client sends after the answer is dropped within a short,
- * bounded linger (unread-body.ts). Handlers still make their precise checks once the body is
- * read (the path of an npm publish or a PyPI upload is only known from the body).
+ * bounded linger (unread-body.ts).
+ *
+ * This is a cheap early refusal, not the decision: the use case holds the decision and makes
+ * it again with the caller's `Access` (a deploy in ArtifactService.deploy, a delete in
+ * FormatDeployService.delete, a read in the serve service), with the path the body names
+ * when only the body names it (an npm publish, a PyPI upload).
  *
  * A route with a body-carrying method (POST, PUT, PATCH, DELETE) that declares nothing is
  * refused when it is registered, so no write route can skip the check.

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /**
  * The Content-Security-Policy of everything Arca serves except the web UI's own pages (which
- * set the policy the UI needs, see routes/ui-static.ts): no script of any kind, no plugins,
+ * set the policy the UI needs, see routes/ui/static.ts): no script of any kind, no plugins,
  * no forms, no framing, and a sandbox (an opaque origin, so even a script that slipped
  * through could not reach Arca's cookies or APIs). Inline styles and images stay allowed, so
  * folder listings, simple indexes and HTML files kept in repositories still render.

@@ -17,7 +17,7 @@ import { importBackup } from '../services/backup/backup-import.js';
 import { backupDirWarning } from '../services/backup/storage-location.js';
 import type { SystemProperties } from '../config/system-properties.js';
 import { scrubStore } from '../content/scrub.js';
-import { collectOciGarbage } from '../services/oci/oci-gc.js';
+import { collectOciGarbage } from '../formats/oci/service/oci-gc.js';
 import { sessionCleanupTask } from '../security/session-cleanup-task.js';
 import type { SessionService } from '../security/sessions.js';
 

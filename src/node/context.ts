@@ -23,6 +23,8 @@ import type { TempHousekeeping } from './temp-housekeeping.js';
 import { clusterLicenses, nodeRegistry, openClusterLocks } from './wiring/cluster.js';
 import { loadNodeConfig, type NodeOptions } from './wiring/config.js';
 import { configVersions, openNodeDatabase } from './wiring/database.js';
+import type { Database } from '../db/database.js';
+import type { ContentStore } from '../content/content-store.js';
 import { nodeMetrics, nodeMetricsCollector } from './wiring/metrics.js';
 import { securityService } from './wiring/security.js';
 import { nodeServices } from './wiring/services.js';
@@ -32,6 +34,9 @@ import { clusterTaskService, gcOnDemand } from './wiring/tasks.js';
 export { createLogger, type NodeOptions } from './wiring/config.js';
 
 export interface NodeContext extends AppContext {
+  /** The database and the content store: the services use them; the HTTP edge never sees them (AppContext). */
+  database: Database;
+  content: ContentStore;
   layout: HomeLayout;
   system: SystemConfig;
   dbConfig: DatabaseConfig;

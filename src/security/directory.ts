@@ -1,4 +1,4 @@
-import { LruCache } from '../content/lru-cache.js';
+import { LruCache } from '../core/lru-cache.js';
 import type { Database } from '../db/database.js';
 import type { Principal } from './types.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RepoConfig } from '../services/repositories.js';
+import type { RepoConfig } from '../core/repo-config.js';
 import { PermissionEvaluator, PermissionIndex } from './evaluator.js';
 import type { PermissionSection, PermissionTarget } from './permission-model.js';
 import type { Principal } from './types.js';

@@ -1,6 +1,6 @@
-import { LruCache } from '../content/lru-cache.js';
 import { compilePatterns } from '../core/glob.js';
-import type { RepoConfig } from '../services/repositories.js';
+import { LruCache } from '../core/lru-cache.js';
+import type { RepoConfig } from '../core/repo-config.js';
 import { SECTIONS, type PermissionSection, type PermissionTarget, type V2Action } from './permission-model.js';
 import type { Action, Principal } from './types.js';
 

@@ -2,9 +2,8 @@ import { writeFileSync } from 'node:fs';
 import type { ConfigVersions } from '../cluster/config-versions.js';
 import type { Clock } from '../core/clock.js';
 import { ArcaError } from '../core/errors.js';
+import type { RepoConfig } from '../core/repo-config.js';
 import type { Database } from '../db/database.js';
-import type { RepoConfig } from '../services/repositories.js';
-import type { SystemSettings } from '../services/system-settings.js';
 import { ApiKeyService } from './api-keys.js';
 import { AuthCache } from './auth-cache.js';
 import { Directory } from './directory.js';
@@ -25,6 +24,11 @@ import { UserStore } from './users.js';
 import { orIgnore } from '../db/dialect.js';
 
 export const ANONYMOUS: Principal = Object.freeze({ name: 'anonymous', admin: false, groups: [], anonymous: true, via: 'anonymous' as const });
+
+/** The system settings security reads (services/system-settings.ts's `SystemSettings` is one). */
+export interface SecuritySettings {
+  get(): Promise<{ anonAccessEnabled: boolean }>;
+}
 
 export interface SecurityOptions {
   /** Failed logins before the user is locked for a growing period. */
@@ -64,7 +68,7 @@ export class SecurityService implements Security {
 
   constructor(
     private readonly database: Database,
-    private readonly settings: SystemSettings,
+    private readonly settings: SecuritySettings,
     versions: ConfigVersions,
     private readonly clock: Clock,
     options: SecurityOptions,

@@ -3,7 +3,7 @@ import { bumpVersion, type ConfigVersions } from '../cluster/config-versions.js'
 import type { Clock } from '../core/clock.js';
 import { sha256Hex } from '../core/digests.js';
 import { ArcaError } from '../core/errors.js';
-import { LruCache } from '../content/lru-cache.js';
+import { LruCache } from '../core/lru-cache.js';
 import type { Database } from '../db/database.js';
 import type { Db } from '../db/items.js';
 import type { Directory } from './directory.js';

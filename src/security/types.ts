@@ -1,4 +1,4 @@
-import type { RepoConfig } from '../services/repositories.js';
+import type { RepoConfig } from '../core/repo-config.js';
 
 /** Permission actions of the v2 permission-target JSON; v1 letters map onto them (r w n d m). */
 export type Action = 'read' | 'write' | 'annotate' | 'delete' | 'manage';
@@ -10,8 +10,8 @@ export interface Principal {
   /** Groups the principal acts with (a token's scope may narrow them). */
   groups: string[];
   anonymous: boolean;
-  /** How the caller authenticated. */
-  via: 'basic' | 'token' | 'apikey' | 'session' | 'anonymous';
+  /** How the caller authenticated (`system`: the node itself, see SYSTEM_ACCESS in access.ts). */
+  via: 'basic' | 'token' | 'apikey' | 'session' | 'anonymous' | 'system';
   /** Set for access tokens. */
   tokenId?: string;
   /**

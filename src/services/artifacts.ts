@@ -18,16 +18,9 @@ import {
   type ItemRow,
   type PropertyMap,
 } from '../db/items.js';
+import type { Access } from '../security/access.js';
 import { mimeTypeOf } from './mime-types.js';
-import type { RepoConfig } from './repositories.js';
-import type { AccessCheck } from './storage-api.js';
-
-/** What a checksum deployer may read: the existing binary must be readable through one of its items. */
-export interface ChecksumReader {
-  /** The repositories the deployer may read something in (others are not looked at). */
-  repos: RepoConfig[];
-  can: AccessCheck;
-}
+import type { RepoConfig, RepositoryService } from './repositories.js';
 
 /** Items holding a checksum looked at per query, and at most in all, before a checksum deploy gives up. */
 const CHECKSUM_PAGE = 100;
@@ -42,20 +35,34 @@ export interface DeployRequest {
   signal?: AbortSignal;
   /** Checksums the client declared (X-Checksum-*); a mismatch rejects the upload. */
   expected: Partial<Checksums>;
-  /** `X-Checksum-Deploy: true`: reference an existing binary instead of uploading. */
+  /**
+   * `X-Checksum-Deploy: true`: reference an existing binary instead of uploading. The binary
+   * must be readable by the deployer through one of its items.
+   */
   checksumDeploy: boolean;
-  /** For a checksum deploy: what the deployer may read (none given: no binary can be used). */
-  reader?: ChecksumReader;
+  /** Who is recorded as having deployed the file. */
   user: string;
-  /** Matrix parameters to store as properties (already filtered by annotate permission). */
+  /** Properties to store as they are (what a format derives from the file, say). */
   properties: MatrixParams;
-  /** Whether the caller may replace an existing file (delete permission). */
-  canOverwrite: boolean;
+  /** Properties the caller asks for (matrix parameters): stored too when the caller may annotate. */
+  matrix?: MatrixParams;
+  /**
+   * Who deploys; the deploy decides here what they may do (see `ArtifactService.deploy`).
+   * `SYSTEM_ACCESS` (security/access.ts) for files a format writes on its own account.
+   */
+  access: Access;
 }
 
 export interface DeployResult {
   item: ItemRow;
   replaced: boolean;
+}
+
+/** What the deploying caller was allowed beyond writing. */
+interface Grant {
+  properties: PropertyMap;
+  /** May replace an existing file (delete permission at the path). */
+  overwrite: boolean;
 }
 
 function wrapFolderConflict<T>(p: Promise<T>): Promise<T> {
@@ -71,6 +78,8 @@ export class ArtifactService {
     private readonly database: Database,
     private readonly content: ContentStore,
     private readonly clock: Clock,
+    /** Where a checksum deploy may find its binary (the repositories the deployer may read). */
+    private readonly repos: Pick<RepositoryService, 'list'>,
   ) {}
 
   checkDeployable(repo: RepoConfig, path: string): void {
@@ -80,15 +89,32 @@ export class ArtifactService {
     }
   }
 
+  /**
+   * The permission a deploy needs before anything else: write at its path. `deploy` asks it
+   * itself; FormatDeployService asks it too before the format's hooks read the body.
+   */
+  requireWrite(req: Pick<DeployRequest, 'access' | 'repo' | 'path'>): Promise<void> {
+    return req.access.require('write', req.repo, req.path);
+  }
+
+  /**
+   * Stores a file or creates a folder, deciding what the caller may do: write at the path
+   * (else the caller's refusal), replace an existing file only with delete permission there
+   * (else the overwrite refusal), and store the requested matrix properties only with
+   * annotate permission (else they are dropped).
+   */
   async deploy(req: DeployRequest): Promise<DeployResult> {
-    const { repo, path } = req;
-    if (req.folder) return this.createFolder(req);
+    const { repo, path, access } = req;
+    await this.requireWrite(req);
+    const properties = await this.propertiesOf(req);
+    if (req.folder) return this.createFolder(req, properties);
+    const grant: Grant = { properties, overwrite: await access.can('delete', repo, path) };
     if (path === '') throw new ArcaError('BAD_REQUEST', 'A file deploy needs a path below the repository');
     this.checkDeployable(repo, path);
     const existing = await getItem(this.database.db, repo.key, path);
     if (existing?.type === 'folder') throw new ArcaError('CONFLICT', `'${path}' is a folder; a file cannot replace it`);
-    if (existing && !req.canOverwrite) throw overwriteRefused(repo.key, path, req.user);
-    if (req.checksumDeploy) return this.deployByChecksum(req);
+    if (existing && !grant.overwrite) throw overwriteRefused(repo.key, path, req.user);
+    if (req.checksumDeploy) return this.deployByChecksum(req, grant);
 
     const staged = await this.content.stage(req.body, { signal: req.signal });
     for (const alg of ['sha1', 'sha256', 'md5'] as const) {
@@ -114,14 +140,14 @@ export class ArtifactService {
           user: req.user,
           now,
         });
-        if (replaced && !req.canOverwrite) throw overwriteRefused(repo.key, path, req.user);
-        await setProperties(trx, row.id, req.properties as PropertyMap);
+        if (replaced && !grant.overwrite) throw overwriteRefused(repo.key, path, req.user);
+        await setProperties(trx, row.id, grant.properties);
         return { item: row, replaced: replaced !== undefined };
       }),
     );
   }
 
-  private async deployByChecksum(req: DeployRequest): Promise<DeployResult> {
+  private async deployByChecksum(req: DeployRequest, grant: Grant): Promise<DeployResult> {
     // Drain whatever body the client sent; the content comes from the existing binary.
     for await (const _ of req.body) void _;
     const { sha1, sha256 } = req.expected;
@@ -133,7 +159,7 @@ export class ArtifactService {
     const binary = await this.content.findExisting(by);
     // A binary the deployer cannot read through any item is answered as an unknown one:
     // a checksum deploy neither copies nor reveals what the caller may not read.
-    if (!binary || !(await this.readableCopy(binary.sha1, req.reader))) {
+    if (!binary || !(await this.readableCopy(binary.sha1, req.access))) {
       const [alg, value] = Object.entries(by)[0];
       throw new ArcaError('CHECKSUM_DEPLOY_FAILED', `Checksum deploy failed. No existing file with ${alg}: ${value}`);
     }
@@ -151,21 +177,38 @@ export class ArtifactService {
           now,
         });
         // A file committed after the check in deploy(): the same refusal.
-        if (replaced && !req.canOverwrite) throw overwriteRefused(req.repo.key, req.path, req.user);
-        await setProperties(trx, row.id, req.properties as PropertyMap);
+        if (replaced && !grant.overwrite) throw overwriteRefused(req.repo.key, req.path, req.user);
+        await setProperties(trx, row.id, grant.properties);
         return { item: row, replaced: replaced !== undefined };
       }),
     );
   }
 
+  /** The properties a deploy stores: its own, and the requested ones when the caller may annotate. */
+  private async propertiesOf(req: DeployRequest): Promise<PropertyMap> {
+    const asked = req.matrix ?? {};
+    if (Object.keys(asked).length === 0 || !(await req.access.can('annotate', req.repo, req.path))) return req.properties as PropertyMap;
+    return { ...req.properties, ...asked } as PropertyMap;
+  }
+
+  /** Repositories holding items the caller may read some of (where a checksum deploy may find its binary). */
+  private async readableRepos(access: Access): Promise<RepoConfig[]> {
+    const out: RepoConfig[] = [];
+    for (const r of await this.repos.list()) {
+      if (r.rclass !== 'virtual' && (await access.canReadAny(r))) out.push(r);
+    }
+    return out;
+  }
+
   /**
-   * True when the reader may read some item holding the binary. Pages through the items with
-   * that sha1 (its index) in the repositories the reader may read, and stops at the first
+   * True when the caller may read some item holding the binary. Pages through the items with
+   * that sha1 (its index) in the repositories the caller may read, and stops at the first
    * readable one, or after MAX_CHECKSUM_ITEMS.
    */
-  private async readableCopy(sha1: string, reader: ChecksumReader | undefined): Promise<boolean> {
-    if (!reader || reader.repos.length === 0) return false;
-    const byKey = new Map(reader.repos.map((r) => [r.key, r]));
+  private async readableCopy(sha1: string, access: Access): Promise<boolean> {
+    const repos = await this.readableRepos(access);
+    if (repos.length === 0) return false;
+    const byKey = new Map(repos.map((r) => [r.key, r]));
     let after = 0;
     for (let seen = 0; seen < MAX_CHECKSUM_ITEMS; ) {
       const rows = await this.database.db
@@ -178,7 +221,7 @@ export class ArtifactService {
         .limit(CHECKSUM_PAGE)
         .execute();
       for (const row of rows) {
-        if (await reader.can('read', byKey.get(row.repo)!, fullPathOf(row))) return true;
+        if (await access.can('read', byKey.get(row.repo)!, fullPathOf(row))) return true;
       }
       if (rows.length < CHECKSUM_PAGE) return false;
       after = Number(rows[rows.length - 1].id);
@@ -187,7 +230,7 @@ export class ArtifactService {
     return false;
   }
 
-  private async createFolder(req: DeployRequest): Promise<DeployResult> {
+  private async createFolder(req: DeployRequest, properties: PropertyMap): Promise<DeployResult> {
     for await (const _ of req.body) void _;
     if (req.path === '') throw new ArcaError('BAD_REQUEST', 'The repository root always exists');
     this.checkDeployable(req.repo, req.path);
@@ -197,7 +240,7 @@ export class ArtifactService {
         const before = await getItem(trx, req.repo.key, req.path);
         await ensureFolders(trx, req.repo.key, req.path, req.user, now, true);
         const row = (await getItem(trx, req.repo.key, req.path))!;
-        await setProperties(trx, row.id, req.properties as PropertyMap);
+        await setProperties(trx, row.id, properties);
         return { item: row, replaced: before !== undefined };
       }),
     );

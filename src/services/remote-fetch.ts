@@ -5,7 +5,7 @@ import { encodePath } from '../core/paths.js';
 import type { Database } from '../db/database.js';
 import { ensureFolders, findItem, FolderConflict, putFile, type ItemRow } from '../db/items.js';
 import type { PathKind } from '../formats/format-handler.js';
-import { formatHandlerFor } from '../formats/registry.js';
+import type { FormatHandlers } from '../formats/format-handlers.js';
 import { mimeTypeOf } from './mime-types.js';
 import { getCacheRecord, putCacheRecord, touchCacheRecord, type RemoteCacheRecord } from './remote/cache-records.js';
 import { remoteSettingsOf, type RemoteSettings } from './remote/remote-settings.js';
@@ -33,6 +33,8 @@ export interface RemoteFetchDeps {
   database: Database;
   content: ContentStore;
   clock: Clock;
+  /** The format handlers: what kind of content a path holds (how long a cached copy stays fresh). */
+  formats: FormatHandlers;
   /** Decrypts the remote's stored password. */
   masterKey?: Buffer;
   /** Where remotes may connect, and their connections; the built-in deny list on connections of its own when not given. */
@@ -99,7 +101,7 @@ export class RemoteFetchService {
   }
 
   private kindOf(repo: RepoConfig, path: string, options: RemoteFetchOptions): PathKind {
-    const kind = options.kind ?? formatHandlerFor(repo.packageType).classify(path);
+    const kind = options.kind ?? this.deps.formats.handlerFor(repo.packageType).classify(path);
     return kind === 'checksum' ? 'artifact' : kind;
   }
 
@@ -136,7 +138,7 @@ export class RemoteFetchService {
       if (record.etag) headers['if-none-match'] = record.etag;
       else if (record.last_modified) headers['if-modified-since'] = record.last_modified;
     }
-    const checksumFile = kind === 'artifact' && formatHandlerFor(repo.packageType).checksumTarget !== undefined;
+    const checksumFile = kind === 'artifact' && this.deps.formats.handlerFor(repo.packageType).checksumTarget !== undefined;
     let res: UpstreamResponse;
     const sidecar = checksumFile ? this.sidecarSha1(settings, upstreamPath) : undefined;
     try {

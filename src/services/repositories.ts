@@ -2,6 +2,7 @@ import type { ConfigVersions } from '../cluster/config-versions.js';
 import type { Clock } from '../core/clock.js';
 import { ArcaError } from '../core/errors.js';
 import { REPO_KEY_PATTERN } from '../core/paths.js';
+import type { RepoClass, RepoConfig } from '../core/repo-config.js';
 import { encryptSecret, isEncrypted } from '../core/secrets.js';
 import type { Database } from '../db/database.js';
 import { deleteTree } from '../db/items.js';
@@ -9,34 +10,18 @@ import { DEFAULT_ADDRESS_POLICY, type AddressPolicy } from './remote/address-pol
 import { dropCacheRecords } from './remote/cache-records.js';
 import { REMOTE_DEFAULTS } from './remote/remote-settings.js';
 
+/** The repository configuration type lives in core/ (security reads it too); re-exported for the callers that import it from here. */
+export type { RepoClass, RepoConfig } from '../core/repo-config.js';
+
 export const PACKAGE_TYPES = [
   'alpine', 'bower', 'cargo', 'chef', 'cocoapods', 'composer', 'conan', 'conda', 'cran', 'debian', 'docker',
   'gems', 'generic', 'gitlfs', 'go', 'gradle', 'helm', 'ivy', 'maven', 'npm', 'nuget', 'oci', 'opkg', 'p2',
   'pub', 'puppet', 'pypi', 'rpm', 'sbt', 'swift', 'terraform', 'vagrant', 'yum',
 ] as const;
 
-export type RepoClass = 'local' | 'remote' | 'virtual' | 'federated';
 /** Classes this release can create; the others answer a clear 400. */
 const SUPPORTED_CLASSES: RepoClass[] = ['local', 'remote', 'virtual'];
 const RESERVED_KEYS = new Set(['api', 'ui', 'webapp', 'list', 'repo', 'auto-trashcan', 'access', 'router']);
-
-/** The JFrog JSON configuration of a repository (unknown fields are kept as given). */
-export interface RepoConfig {
-  key: string;
-  rclass: RepoClass;
-  packageType: string;
-  description: string;
-  notes: string;
-  includesPattern: string;
-  excludesPattern: string;
-  repoLayoutRef: string;
-  checksumPolicyType?: string;
-  handleReleases?: boolean;
-  handleSnapshots?: boolean;
-  maxUniqueSnapshots?: number;
-  blackedOut: boolean;
-  [field: string]: unknown;
-}
 
 const LOCAL_DEFAULTS = {
   description: '',

@@ -4,8 +4,8 @@ import type { Database } from '../db/database.js';
 import { fullPathOf, getProperties, type ItemRow } from '../db/items.js';
 import { hasWildcard, isWildcardOnly, searchItems, type ItemSearch, type PropertyCriterion } from '../db/search-queries.js';
 import { fileInfoJson, folderInfoJson, storageUri } from './item-info.js';
-import type { RepoConfig } from './repositories.js';
-import type { AccessCheck } from './storage-api.js';
+import type { Access } from '../security/access.js';
+import type { RepoConfig, RepositoryService } from './repositories.js';
 
 type Criteria = Omit<ItemSearch, 'repos' | 'limit'>;
 
@@ -23,9 +23,8 @@ export interface ResultDetail {
 }
 
 export interface SearchScope {
-  /** The repositories to search, already limited to those the caller can read something in. */
-  repos: RepoConfig[];
-  can: AccessCheck;
+  /** The repositories the caller named (`repos`; unknown keys are skipped), or undefined for all. */
+  repos: string[] | undefined;
   base: string;
   detail: ResultDetail;
 }
@@ -95,33 +94,56 @@ export function reposParam(value: string | undefined): string[] | undefined {
   return keys.length === 0 ? undefined : keys;
 }
 
-/** Artifact, checksum and property searches (REST-API.md §4), run in the database. */
+/**
+ * Artifact, checksum and property searches (REST-API.md §4), run in the database. A search
+ * covers the repositories the caller can read something in and answers only the items the
+ * caller's Access may read.
+ */
 export class SearchService {
-  constructor(private readonly database: Database) {}
+  constructor(
+    private readonly database: Database,
+    private readonly repos: Pick<RepositoryService, 'list' | 'get'>,
+  ) {}
 
-  async byName(scope: SearchScope, pattern: string) {
-    return this.run(scope, { filesOnly: true, name: pattern });
+  async byName(access: Access, scope: SearchScope, pattern: string) {
+    return this.run(access, scope, { filesOnly: true, name: pattern });
   }
 
-  async byChecksum(scope: SearchScope, sums: Partial<Record<ChecksumAlgorithm, string>>) {
-    return this.run(scope, { filesOnly: true, ...sums });
+  async byChecksum(access: Access, scope: SearchScope, sums: Partial<Record<ChecksumAlgorithm, string>>) {
+    return this.run(access, scope, { filesOnly: true, ...sums });
   }
 
-  async byProperties(scope: SearchScope, criteria: PropertyCriterion[]) {
-    return this.run(scope, { properties: criteria });
+  async byProperties(access: Access, scope: SearchScope, criteria: PropertyCriterion[]) {
+    return this.run(access, scope, { properties: criteria });
   }
 
-  private async run(scope: SearchScope, criteria: Criteria) {
+  /** The repositories `keys` names (or all), limited to those the caller can read something in. */
+  private async readable(access: Access, keys: string[] | undefined): Promise<RepoConfig[]> {
+    const candidates: RepoConfig[] = [];
+    if (keys === undefined) candidates.push(...(await this.repos.list()));
+    else {
+      for (const key of keys) {
+        const repo = await this.repos.get(key);
+        if (repo && !candidates.includes(repo)) candidates.push(repo);
+      }
+    }
+    const repos: RepoConfig[] = [];
+    for (const r of candidates) if (await access.canReadAny(r)) repos.push(r);
+    return repos;
+  }
+
+  private async run(access: Access, scope: SearchScope, criteria: Criteria) {
+    const repos = await this.readable(access, scope.repos);
     const rows = await searchItems(this.database.db, this.database.dialect, {
       ...criteria,
-      repos: scope.repos.map((r) => r.key),
+      repos: repos.map((r) => r.key),
       limit: MAX_SEARCH_RESULTS,
     });
-    const byKey = new Map(scope.repos.map((r) => [r.key, r]));
+    const byKey = new Map(repos.map((r) => [r.key, r]));
     const visible: ItemRow[] = [];
     for (const r of rows) {
       const repo = byKey.get(r.repo);
-      if (repo && (await scope.can('read', repo, fullPathOf(r)))) visible.push(r);
+      if (repo && (await access.can('read', repo, fullPathOf(r)))) visible.push(r);
     }
     return { results: await this.results(scope, visible) };
   }

@@ -21,6 +21,11 @@ export interface Route {
   query: URLSearchParams;
 }
 
+/** What the route table gives every page (declared here, beside Route, so pages need not import the table). */
+export interface PageProps {
+  route: Route;
+}
+
 export function parseLocation(pathname: string, search: string): Route {
   let path = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : pathname;
   if (!path.startsWith('/')) path = `/${path}`;

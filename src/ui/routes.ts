@@ -1,11 +1,7 @@
 import { lazy, type ComponentType } from 'react';
-import type { Route } from './router';
+import type { PageProps } from './router';
 import { BrowsePage } from './pages/browse';
 import { NotFoundPage } from './pages/not-found';
-
-export interface PageProps {
-  route: Route;
-}
 
 type PageComponent = ComponentType<PageProps>;
 

@@ -6,6 +6,8 @@ import pino from 'pino';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createNodeContext } from '../../src/node/context.js';
 import { freshDatabaseConfig } from '../helpers/databases.js';
+import { npm } from '../../src/formats/npm/index.js';
+import { oci } from '../../src/formats/oci/index.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -50,8 +52,8 @@ describe('the composition root', () => {
   it('gives the formats the one set of package services the context holds', async () => {
     const ctx = await createNodeContext(options(home()));
     cleanups.push(() => ctx.close());
-    expect(ctx.npm.services).toBe(ctx.packages);
-    expect(ctx.oci.reg.store).toBeDefined();
+    expect(ctx.formatServices.of(npm).services).toBe(ctx.packages);
+    expect(ctx.formatServices.of(oci).reg.store).toBeDefined();
   });
 
   it('closes what it opened when a late start-up step fails (no PostgreSQL connection is left)', async () => {

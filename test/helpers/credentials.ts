@@ -1,7 +1,2 @@
-/** The admin credentials every test node is started with (no test-runner imports, so benches can use it). */
-export const ADMIN_PASSWORD = 'admin-Passw0rd!';
-export const ADMIN_AUTH = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
-
-export function basic(user: string, password: string): string {
-  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-}
+// Moved to a testing folder in src (test support in src never imports test/); re-exported for the suites and benches that import it here.
+export { ADMIN_AUTH, ADMIN_PASSWORD, basic } from '../../src/node/testing/credentials.js';

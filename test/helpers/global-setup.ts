@@ -1,13 +1,7 @@
 import { startEmbeddedPostgres } from './embedded-pg.js';
 import type { TestProject } from 'vitest/node';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    pgUrl: string;
-    /** '' when no MySQL/MariaDB server is reachable (the MySQL suites are then left out). */
-    mysqlUrl: string;
-  }
-}
+// What it provides (pgUrl, mysqlUrl) is declared beside its reader, src/db/testing/databases.ts.
 
 /**
  * MySQL/MariaDB for the dialect suites: ARCA_TEST_MYSQL_URL, else the local service at

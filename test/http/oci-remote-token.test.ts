@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, startTestNode, type TestNode } from '../helpers/node-context.js';
 import { OciClient, sha256, type OciResponse, type OciTarget } from './oci-client.js';
-import { parseChallenges } from '../../src/services/oci/remote-upstream.js';
+import { parseChallenges } from '../../src/formats/oci/service/remote-upstream.js';
 import { RecordingProxy } from './oci-remote-upstreams.js';
 
 /**

@@ -17,7 +17,7 @@ describe('remote cache periods (fake clock)', () => {
     node = await startTestNode();
     up = await new FakeUpstream().start();
     clock = new FakeClock(Date.UTC(2026, 0, 1));
-    remote = new RemoteFetchService({ database: node.ctx.database, content: node.ctx.content, clock, masterKey: node.ctx.masterKey });
+    remote = new RemoteFetchService({ database: node.ctx.database, content: node.ctx.content, clock, formats: node.ctx.formats, masterKey: node.ctx.masterKey });
   });
   afterAll(async () => {
     await node?.close();

@@ -13,8 +13,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkSegment, normalizeRelPath, parseRepoPath } from '../../src/core/paths.js';
-import { blobLinkPath, digestFolder, referrerLinkPath, tagFolder, uploadPartPath } from '../../src/formats/docker/layout.js';
-import { isValidName, parseDigest, parseReference, splitName } from '../../src/formats/docker/reference.js';
+import { blobLinkPath, digestFolder, referrerLinkPath, tagFolder, uploadPartPath } from '../../src/formats/oci/layout.js';
+import { isValidName, parseDigest, parseReference, splitName } from '../../src/formats/oci/reference.js';
 import { foldersOf, metadataLocation, parseArtifactPath } from '../../src/formats/maven/maven-layout.js';
 import { documentPath, parsePackageName, splitPackagePath, tarballPath, versionOfTarball } from '../../src/formats/npm/names.js';
 import { distTagProblem } from '../../src/formats/npm/semver.js';
@@ -22,7 +22,7 @@ import { packPackage, publishBody, publishRequestOf } from '../../src/formats/np
 import { parseDistributionFilename } from '../../src/formats/pypi/filenames.js';
 import { isValidProjectName, normalizeProjectName } from '../../src/formats/pypi/names.js';
 import { normalizeVersion } from '../../src/formats/pypi/versions.js';
-import { targetOf } from '../../src/http/routes/oci.js';
+import { targetOf } from '../../src/formats/oci/routes/oci.js';
 import {
   flagDefaultOn,
   formDecode,
@@ -32,7 +32,7 @@ import {
   parsePropertiesParam,
   parsePropertyKeys,
   rawQuery,
-} from '../../src/http/routes/storage-params.js';
+} from '../../src/http/routes/storage/params.js';
 import { checkName } from '../../src/security/validation.js';
 import { validateRepoKey } from '../../src/services/repositories.js';
 import { artifactNamePattern, checksumCriteria, propertyCriteria, reposParam } from '../../src/services/search.js';
@@ -276,7 +276,7 @@ describe('Maven coordinates and layout (formats/maven/maven-layout.ts)', () => {
   });
 });
 
-describe('OCI names, references and digests (formats/docker/reference.ts, http/routes/oci.ts)', () => {
+describe('OCI names, references and digests (formats/oci/reference.ts, formats/oci/routes/oci.ts)', () => {
   it('parseDigest and parseReference: a value or a 4xx; an image and reference map to folders inside the repository', () => {
     const seen = new Acceptance();
     run(
@@ -314,7 +314,7 @@ describe('OCI names, references and digests (formats/docker/reference.ts, http/r
   });
 });
 
-describe('property strings (http/routes/storage-params.ts) and search criteria', () => {
+describe('property strings (http/routes/storage/params.ts) and search criteria', () => {
   it('parsePropertiesParam and parsePropertyKeys: a value or a 4xx; every accepted property is storable', () => {
     const seen = new Acceptance();
     run(

@@ -69,7 +69,7 @@ export interface BuildContext {
   /** Where every provider's guard records its metrics (`guard/provider-metrics.ts`); a private registry when absent. */
   metrics?: MetricsRegistry;
   /**
-   * Told what the node API (http/routes/binstore-node.ts) serves to peers, when the chain has
+   * Told what the node API (http/routes/system/binstore-node.ts) serves to peers, when the chain has
    * a sharding-cluster provider: this node's local store and the node secret.
    */
   onNodeApi?(api: NodeBinstore): void;
@@ -108,18 +108,4 @@ export interface ProviderSpec {
   shape: ProviderShape;
   params: ParamSpec[];
   description: string;
-}
-
-/** Counts and bytes reported by scrub, balancing and the eventual queue. */
-export interface MaintenanceResult {
-  checked?: number;
-  bytesChecked?: number;
-  corrupt?: number;
-  missing?: number;
-  repaired?: number;
-  bytesRepaired?: number;
-  copied?: number;
-  bytesCopied?: number;
-  removed?: number;
-  unrecoverable?: number;
 }

@@ -1,4 +1,4 @@
-import type { MaintenanceResult } from '../chain/types.js';
+import type { MaintenanceResult } from '../binary-provider.js';
 import { filterShards, isAvailable, orderShards, type Behavior, type Shard } from './behaviors.js';
 import { describe, emptyResult, hashCopy, replicate, takeInventory, type ShardFailure } from './replication.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ArcaError, isArcaError } from '../../core/errors.js';
-import type { MaintenanceResult } from '../chain/types.js';
+import type { MaintenanceResult } from '../binary-provider.js';
 import type { Shard } from './behaviors.js';
 
 /** What went wrong on one shard, for error messages and logs. */

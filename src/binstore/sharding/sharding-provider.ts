@@ -1,9 +1,9 @@
 import { ArcaError, isArcaError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
-import type { BinaryProvider, ByteRange, StagedBinary, StageOptions } from '../binary-provider.js';
+import type { BinaryProvider, ByteRange, MaintenanceResult, StagedBinary, StageOptions } from '../binary-provider.js';
 import { intParam, paramError } from '../chain/params.js';
-import type { BuildContext, MaintenanceResult, ProviderNode, ProviderType } from '../chain/types.js';
+import type { BuildContext, ProviderNode, ProviderType } from '../chain/types.js';
 import { filterShards, freeSpaceOf, isAvailable, isWritable, orderShards, parseBehavior, type Behavior, type Shard } from './behaviors.js';
 import { balanceShards, scrubShards, type MaintenanceHost } from './maintenance.js';
 import { describe, replicate, type ShardFailure } from './replication.js';

@@ -3,9 +3,9 @@ import { open, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/prom
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { clockTimer, systemClock, type Clock } from '../../core/clock.js';
-import type { BinaryProvider, ByteRange, StagedBinary, StageOptions } from '../binary-provider.js';
+import type { BinaryProvider, ByteRange, MaintenanceResult, StagedBinary, StageOptions } from '../binary-provider.js';
 import { intParam } from '../chain/params.js';
-import type { MaintenanceResult, ProviderType } from '../chain/types.js';
+import type { ProviderType } from '../chain/types.js';
 import { EventualDispatcher, type Kind } from './eventual-dispatcher.js';
 import { EventualQueue, type PendingCounts } from './eventual-queue.js';
 import { baseDir, isEnoent, notFound, requireChild, silentLog, spoolToHandle, type Logger } from './wrapper-support.js';

@@ -1,8 +1,8 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { clockSleep, systemClock, type Clock } from '../../core/clock.js';
-import type { BinaryProvider, ByteRange, StagedBinary, StageOptions } from '../binary-provider.js';
-import type { MaintenanceResult, ProviderType } from '../chain/types.js';
+import type { BinaryProvider, ByteRange, MaintenanceResult, StagedBinary, StageOptions } from '../binary-provider.js';
+import type { ProviderType } from '../chain/types.js';
 import { intParam } from '../chain/params.js';
 import { isTransientError } from '../guard/provider-errors.js';
 import { requireChild, silentLog, type Logger } from './wrapper-support.js';

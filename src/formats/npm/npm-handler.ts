@@ -1,6 +1,6 @@
 /**
  * The npm FormatHandler: what the generic `/artifactory/{repo}/{path}` routes do with npm
- * repositories. The npm client itself talks to `/api/npm/{repo}/` (http/routes/npm.ts).
+ * repositories. The npm client itself talks to `/api/npm/{repo}/` (routes/npm.ts).
  *
  * - `.npm/{name}/package.json` (package documents) is metadata; generic deploys there are
  *   refused, since the npm API keeps those documents.
@@ -10,7 +10,7 @@
  *   gone from the documents (a package without versions loses its document).
  *
  * These generic paths write documents through the RepoStore without the compare-and-swap of
- * the npm API (npm-store.ts): concurrent generic deploys of one package may lose a version in
+ * the npm API (service/npm-store.ts): concurrent generic deploys of one package may lose a version in
  * its document; the npm API is the path for concurrent publishing.
  */
 import { ArcaError } from '../../core/errors.js';

@@ -1,4 +1,4 @@
-import { ADMIN_AUTH, ADMIN_PASSWORD, startTestNode } from '../../../test/helpers/node-context.js';
+import { ADMIN_AUTH, ADMIN_PASSWORD, startTestNode } from '../../node/testing/test-node.js';
 import type { ConformanceNode } from './format-conformance.js';
 
 /** An in-process test node listening on 127.0.0.1 (a remote repository needs a real upstream). */

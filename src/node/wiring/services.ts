@@ -3,15 +3,16 @@ import type { LockManager } from '../../cluster/locks/lock-manager.js';
 import type { ContentStore } from '../../content/content-store.js';
 import type { Database } from '../../db/database.js';
 import type { AppContext } from '../../http/app-context.js';
-import { NpmPackages } from '../../http/routes/npm-packages.js';
+import { FormatServices } from '../../formats/format-services.js';
+import { FORMATS, formatHandlers } from '../../formats/registry.js';
 import { ArtifactService } from '../../services/artifacts.js';
-import { createOciRegistry } from '../../services/oci/oci-registry.js';
-import { createOciProxies } from '../../services/oci/virtual-registry.js';
 import { remoteAddressPolicy } from '../../services/remote/address-policy.js';
 import { UpstreamNetwork } from '../../services/remote/guarded-http.js';
 import { createPackageServices } from '../../services/remote/package-services.js';
 import { RepositoryService } from '../../services/repositories.js';
+import { NodeHealth } from '../../services/health.js';
 import { SearchService } from '../../services/search.js';
+import { ServeService } from '../../services/serve/serve-service.js';
 import { StorageApiService } from '../../services/storage-api.js';
 import type { Wired } from '../lifecycle.js';
 import type { NodeConfig } from './config.js';
@@ -26,7 +27,7 @@ export interface ServiceDeps {
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'repos' | 'artifacts' | 'packages' | 'oci' | 'npm' | 'search' | 'storageApi'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'storageApi'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -40,15 +41,18 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   const { database, content, masterKey } = deps;
   const network = new UpstreamNetwork(remoteAddressPolicy(cfg.system));
   const repos = new RepositoryService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy });
-  const artifacts = new ArtifactService(database, content, clock);
-  const packages = createPackageServices({ database, content, clock, repos, artifacts, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks });
+  const artifacts = new ArtifactService(database, content, clock, repos);
+  const formats = formatHandlers(FORMATS);
+  const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks });
   const services = {
+    formats,
     repos,
     artifacts,
     packages,
-    oci: createOciProxies(createOciRegistry({ database, content, clock }), packages, clock),
-    npm: new NpmPackages({ database, content, clock, packages }),
-    search: new SearchService(database),
+    serve: new ServeService({ repos, artifacts, content, formats, packages }),
+    health: new NodeHealth(database, content),
+    formatServices: new FormatServices(FORMATS, { database, content, clock, repos, artifacts, packages }),
+    search: new SearchService(database, repos),
     storageApi: new StorageApiService(database, clock),
   };
   return { value: services, close: () => network.close() };

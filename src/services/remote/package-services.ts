@@ -2,11 +2,12 @@ import type { LockManager } from '../../cluster/locks/lock-manager.js';
 import type { ContentStore } from '../../content/content-store.js';
 import type { Clock } from '../../core/clock.js';
 import type { Database } from '../../db/database.js';
+import type { FormatHandlers } from '../../formats/format-handlers.js';
 import type { ArtifactService } from '../artifacts.js';
 import { FormatDeployService } from '../format-deploy.js';
 import { RemoteFetchService } from '../remote-fetch.js';
 import type { RepositoryService } from '../repositories.js';
-import { VirtualResolver } from '../virtual-resolve.js';
+import { VirtualResolver } from '../serve/virtual-resolver.js';
 import type { UpstreamNetwork } from './guarded-http.js';
 
 /** What the package services are built from. */
@@ -16,6 +17,8 @@ export interface PackageServiceDeps {
   clock: Clock;
   repos: RepositoryService;
   artifacts: ArtifactService;
+  /** The format handlers (deploy hooks, path kinds, metadata merging). */
+  formats: FormatHandlers;
   masterKey: Buffer;
   node: { nodeId: string };
   /** Where remote repositories connect, and their connections. */
@@ -27,6 +30,7 @@ export interface PackageServiceDeps {
 /** The services every format's routes share: proxying, virtual resolution, deploy with format hooks. */
 export interface PackageServices {
   remote: RemoteFetchService;
+  /** The virtual resolver the serve service reads through (`ServeService.virtual`, the same one). */
   virtual: VirtualResolver;
   deploy: FormatDeployService;
 }
@@ -36,7 +40,7 @@ export interface PackageServices {
  * route plugin (so the in-process deduplication of upstream fetches spans all formats).
  */
 export function createPackageServices(deps: PackageServiceDeps): PackageServices {
-  const remote = new RemoteFetchService({ database: deps.database, content: deps.content, clock: deps.clock, masterKey: deps.masterKey, network: deps.network });
+  const remote = new RemoteFetchService({ database: deps.database, content: deps.content, clock: deps.clock, formats: deps.formats, masterKey: deps.masterKey, network: deps.network });
   return {
     remote,
     virtual: new VirtualResolver(deps.repos, deps.artifacts, remote),
@@ -44,6 +48,7 @@ export function createPackageServices(deps: PackageServiceDeps): PackageServices
       deps.database,
       deps.content,
       deps.artifacts,
+      deps.formats,
       deps.locks ? { locks: deps.locks, owner: `${deps.node.nodeId}/${process.pid}` } : undefined,
     ),
   };

@@ -1,7 +1,6 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { api } from '../api';
-import { Link } from '../router';
-import type { PageProps } from '../routes';
+import { Link, type PageProps } from '../router';
 import { ErrorBox, Page } from './common';
 import { ConfirmButton } from './confirm-button';
 import { loadFresh, meets, useAction, useAsync, type Expectation } from './hooks';

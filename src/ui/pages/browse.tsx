@@ -5,8 +5,7 @@ import { loadFresh, useAsync } from '../components/hooks';
 import { ItemDetails } from '../components/item-details';
 import { SetupSnippets, type RepoSummary } from '../components/setup-snippets';
 import { browseHref, RepoTree } from '../components/tree';
-import { Link } from '../router';
-import type { PageProps } from '../routes';
+import { Link, type PageProps } from '../router';
 import { useUser } from '../session';
 
 /** `/browse/{repo}/{path…}` → the repository key and the path inside it. */

@@ -1,6 +1,5 @@
 import { Page } from '../components/common';
-import { Link } from '../router';
-import type { PageProps } from '../routes';
+import { Link, type PageProps } from '../router';
 
 export function NotFoundPage({ route }: PageProps) {
   return (

@@ -3,8 +3,7 @@ import { api } from '../api';
 import { adminRoute, DataTable, EditDeleteCell, EditForm, NewButton, useFreshList } from '../components/admin-list';
 import { ErrorBox, Field, Loading, Page } from '../components/common';
 import { useAction, useAsync } from '../components/hooks';
-import { navigate } from '../router';
-import type { PageProps } from '../routes';
+import { navigate, type PageProps } from '../router';
 
 const V2 = '/artifactory/api/v2/security/permissions';
 const ACTIONS = ['read', 'write', 'annotate', 'delete', 'manage'] as const;

@@ -3,8 +3,7 @@ import { adminRoute, DataTable, EditDeleteCell, NewButton, useFreshList } from '
 import { ErrorBox, Loading, Page } from '../components/common';
 import type { RepoSummary } from '../components/setup-snippets';
 import { browseHref } from '../components/tree';
-import { Link } from '../router';
-import type { PageProps } from '../routes';
+import { Link, type PageProps } from '../router';
 import { RepoForm } from './repo-form';
 
 function RepoTable({ created }: { created?: string }) {

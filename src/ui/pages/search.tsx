@@ -3,8 +3,7 @@ import { api } from '../api';
 import { ErrorBox, Field, formatDate, formatSize, Loading, Page } from '../components/common';
 import { useAsync } from '../components/hooks';
 import { browseHref } from '../components/tree';
-import { Link, navigate } from '../router';
-import type { PageProps } from '../routes';
+import { Link, navigate, type PageProps } from '../router';
 
 type Mode = 'name' | 'checksum' | 'property';
 

@@ -3,8 +3,7 @@ import { api } from '../api';
 import { adminRoute, DataTable, EditDeleteCell, EditForm, NewButton, useFreshList } from '../components/admin-list';
 import { ErrorBox, Field, Loading, Notice, Page } from '../components/common';
 import { useAction, useAsync } from '../components/hooks';
-import { navigate } from '../router';
-import type { PageProps } from '../routes';
+import { navigate, type PageProps } from '../router';
 
 interface UserDetails {
   name: string;

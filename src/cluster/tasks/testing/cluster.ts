@@ -1,7 +1,7 @@
 import pino from 'pino';
-import { openTestDatabase, type TestDatabase } from '../../../../test/helpers/databases.js';
 import { FakeClock } from '../../../core/clock.js';
 import type { DialectName } from '../../../db/database.js';
+import { openTestDatabase, type TestDatabase } from '../../../db/testing/databases.js';
 import type { LockManager } from '../../locks/lock-manager.js';
 import { openLockManager } from '../../locks/open-lock-manager.js';
 import type { SelfAffinity } from '../affinity.js';

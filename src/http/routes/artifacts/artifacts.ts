@@ -1,0 +1,133 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { classifyChecksum, type Checksums } from '../../../core/digests.js';
+import { ArcaError } from '../../../core/errors.js';
+import { parseRepoPath, type RepoPath } from '../../../core/paths.js';
+import { deployedFileJson, deployedFolderJson } from '../../../services/item-info.js';
+import type { AppContext } from '../../app-context.js';
+import { baseUrl, intentOf } from '../../auth.js';
+import type { RepoNeed } from '../../route-access.js';
+import { header, serveBytes, serveFile } from './artifacts-serve.js';
+import { folderListingHtml } from './folder-listing.js';
+
+const PREFIX = '/artifactory/';
+const ITEM_CREATED = 'application/vnd.org.jfrog.artifactory.storage.ItemCreated+json';
+
+function repoPathOf(request: FastifyRequest): RepoPath {
+  const url = request.raw.url ?? '';
+  return parseRepoPath(url.slice(url.indexOf(PREFIX) + PREFIX.length));
+}
+
+/** Checksums the client declared; the generic `X-Checksum` fills in only a missing specific one. */
+export function declaredChecksums(request: FastifyRequest): Partial<Checksums> {
+  const out: Partial<Checksums> = {};
+  for (const alg of ['sha1', 'sha256', 'md5'] as const) {
+    const v = header(request, `x-checksum-${alg}`);
+    if (v) out[alg] = v.trim().toLowerCase();
+  }
+  const generic = header(request, 'x-checksum');
+  if (generic) {
+    const alg = classifyChecksum(generic);
+    if (alg && out[alg] === undefined) out[alg] = generic.trim().toLowerCase();
+  }
+  return out;
+}
+
+async function get(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, head: boolean) {
+  const rp = repoPathOf(request);
+  const access = request.access;
+  const addressed = await ctx.serve.address(access, rp.repoKey, intentOf(request.method));
+  // The serve service decides what the caller may read.
+  const found = await ctx.serve.read(access, addressed, rp.path, { folder: rp.folder });
+  if (found.kind === 'item') return serveFile(ctx, request, reply, found.item, head);
+  if (found.kind === 'bytes') return serveBytes(request, reply, rp.path, found.data, found.modified, head, found.type);
+  const url = request.raw.url ?? '';
+  const pathOnly = url.split('?')[0];
+  if (!pathOnly.endsWith('/')) return reply.redirect(`${pathOnly}/`, 302);
+  reply.type('text/html; charset=utf-8');
+  if (head) return reply.code(200).send();
+  return reply.send(folderListingHtml(rp.repoKey, rp.path, found.rows));
+}
+
+/**
+ * What a deploy or delete needs before its body is read (route-access.ts): a cheap early
+ * refusal only. The deploy and delete use cases hold the decision (ArtifactService.deploy,
+ * FormatDeployService.delete) and make it again with the caller's Access.
+ */
+async function accessOf(ctx: AppContext, request: FastifyRequest): Promise<RepoNeed | undefined> {
+  const rp = repoPathOf(request);
+  if (request.method === 'PUT') return { repo: await ctx.serve.deployTarget(request.access, rp.repoKey), action: 'write', path: rp.path };
+  if (request.method !== 'DELETE') return undefined;
+  const { repo } = await ctx.serve.address(request.access, rp.repoKey, intentOf(request.method));
+  // A delete through a virtual repository is refused by the delete itself, whatever the caller may do.
+  return repo.rclass === 'virtual' ? undefined : { repo, action: 'delete', path: rp.path };
+}
+
+async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
+  const rp = repoPathOf(request);
+  const access = request.access;
+  const repo = await ctx.serve.deployTarget(access, rp.repoKey);
+  const abort = new AbortController();
+  request.raw.on('close', () => {
+    if (!request.raw.complete) abort.abort();
+  });
+  let result;
+  try {
+    // The deploy decides what the caller may do (write; overwrite; annotate for the matrix properties).
+    result = await ctx.packages.deploy.deploy({
+      repo,
+      path: rp.path,
+      folder: rp.folder,
+      body: request.raw,
+      signal: abort.signal,
+      expected: declaredChecksums(request),
+      checksumDeploy: /^true$/i.test(header(request, 'x-checksum-deploy') ?? ''),
+      user: access.user,
+      properties: {},
+      matrix: rp.matrix,
+      access,
+    });
+  } catch (err) {
+    // A server-side failure (full disk, bad checksum) stops reading the body, which also
+    // closes the request: only an error that is not ours means the client went away.
+    if (abort.signal.aborted && !(err instanceof ArcaError && err.code !== 'UPLOAD_ABORTED')) {
+      throw new ArcaError('UPLOAD_ABORTED', 'The client aborted the upload; nothing was stored');
+    }
+    throw err;
+  }
+  const base = await baseUrl(ctx, request);
+  if (result.absorbed) {
+    // A file the format recorded without storing it (a checksum file): answer with its target.
+    const body = result.item ? deployedFileJson(base, result.item) : {};
+    return reply.code(201).header('Content-Type', ITEM_CREATED).send(Buffer.from(JSON.stringify(body)));
+  }
+  if (result.item.type === 'folder') {
+    const body = deployedFolderJson(base, result.item);
+    return reply.code(201).header('Location', body.uri).header('Content-Type', ITEM_CREATED).send(Buffer.from(JSON.stringify(body)));
+  }
+  const body = deployedFileJson(base, result.item, !(header(request, 'user-agent') ?? '').includes('ArtifactoryBuildClient/'));
+  return reply.code(201).header('Location', body.downloadUri).header('Content-Type', ITEM_CREATED).send(Buffer.from(JSON.stringify(body)));
+}
+
+async function del(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
+  const rp = repoPathOf(request);
+  const { repo } = await ctx.serve.address(request.access, rp.repoKey, intentOf(request.method));
+  await ctx.packages.deploy.delete(repo, rp.path, request.access);
+  return reply.code(204).send();
+}
+
+/**
+ * Deploy, download and delete at `/artifactory/{repoKey}/{path}` (REST-API.md §1) for local,
+ * remote (`{key}` and `{key}-cache`) and virtual repositories of every format, through the
+ * repository's format handler.
+ */
+export async function artifactRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  // Artifact bodies are never parsed: every content type reaches the handler as a raw stream.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+  // HEAD before GET, so Fastify does not derive a HEAD route from the GET handler.
+  app.head('/artifactory/*', (request, reply) => get(ctx, request, reply, true));
+  app.get('/artifactory/*', (request, reply) => get(ctx, request, reply, false));
+  const config = { access: (request: FastifyRequest) => accessOf(ctx, request) };
+  app.put('/artifactory/*', { config }, (request, reply) => put(ctx, request, reply));
+  app.delete('/artifactory/*', { config }, (request, reply) => del(ctx, request, reply));
+}
