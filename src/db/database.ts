@@ -26,6 +26,13 @@ export interface Database {
   /** Cheap connectivity check used by ping and readiness. */
   ping(): Promise<void>;
   poolStats(): PoolStats;
+  /**
+   * Brings the query planner's statistics up to date where the database does not do it by
+   * itself (SQLite: `PRAGMA optimize`, bounded by `analysis_limit`; PostgreSQL's autovacuum and
+   * InnoDB's persistent statistics keep theirs). A SQLite node also runs it when it opens the
+   * database, every hour and when it closes it.
+   */
+  refreshStatistics?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,14 +70,38 @@ function cachedStatements(raw: BetterSqlite3.Database) {
   };
 }
 
+/** How often a SQLite connection refreshes the planner's statistics (`PRAGMA optimize`). */
+const STATISTICS_EVERY_MS = 60 * 60 * 1000;
+/** How long a statement waits for another process's write lock. */
+const BUSY_TIMEOUT_MS = 10_000;
+
 export function openSqlite(file: string): Database {
   // Created private: SQLite gives the -wal and -shm files the mode of the database file.
   if (file !== ':memory:' && !existsSync(file)) closeSync(openSync(file, 'a', 0o600));
   const raw = new BetterSqlite3(file);
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = NORMAL');
-  raw.pragma('busy_timeout = 10000');
+  raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   raw.pragma('foreign_keys = ON');
+  // Statistics: without them the planner picks an index by shape only, and a checksum search
+  // walks a whole repository through (repo, path) instead of looking the checksum up (6 ms
+  // against 0.07 ms at 30,000 items). Each ANALYZE samples at most this many rows per index.
+  raw.pragma('analysis_limit = 1000');
+  // Never waits for the write lock (that would stall the event loop): when another process
+  // holds it, this run is skipped and the next one catches up.
+  const optimize = (mask = '0x10002') => {
+    raw.pragma('busy_timeout = 0');
+    try {
+      raw.pragma(`optimize = ${mask}`);
+    } catch {
+      // SQLITE_BUSY
+    } finally {
+      raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+  };
+  optimize();
+  const statistics = setInterval(() => optimize(), STATISTICS_EVERY_MS);
+  statistics.unref();
   const db = new Kysely<Schema>({
     dialect: new ImmediateSqliteDialect({ database: cachedStatements(raw) as unknown as BetterSqlite3.Database }),
     plugins: [new NulGuardPlugin()],
@@ -85,7 +116,12 @@ export function openSqlite(file: string): Database {
       raw.prepare('select 1').get();
     },
     poolStats: () => ({ total: 1, idle: 1, waiting: 0, max: 1 }),
-    close: () => db.destroy(),
+    refreshStatistics: async () => optimize(),
+    close: async () => {
+      clearInterval(statistics);
+      if (raw.open) optimize('0xfffe');
+      await db.destroy();
+    },
   };
 }
 
