@@ -1,6 +1,6 @@
 import { isoDate } from '../core/clock.js';
 import { ArcaError } from '../core/errors.js';
-import { fullPathOf, getItem, getProperties, listChildren, listDescendants, type Db, type ItemRow, type PropertyMap } from '../db/items.js';
+import { fullPathOf, getItem, getProperties, listChildren, listDescendants, listToDepth, type Db, type ItemRow, type PropertyMap } from '../db/items.js';
 import { idsWithProperties, newestFilesUnder, repoCreated } from '../db/search-queries.js';
 import type { Access } from '../security/access.js';
 import type { Action } from '../security/types.js';
@@ -110,7 +110,12 @@ export class StorageItem {
       throw new ArcaError('BAD_REQUEST', `Expected a folder but found a file: '${repo.key}/${path}'`);
     }
     const created = at.kind === 'item' ? at.row.created : await this.rootCreated();
-    const candidates = opts.deep ? await listDescendants(this.db, repo.key, path) : await listChildren(this.db, repo.key, path);
+    // A bounded depth is read level by level (the cost of what is returned); an unbounded deep list is the subtree.
+    const candidates = !opts.deep
+      ? await listChildren(this.db, repo.key, path)
+      : opts.depth !== undefined
+        ? await listToDepth(this.db, repo.key, path, opts.depth)
+        : await listDescendants(this.db, repo.key, path);
     const maxDepth = opts.deep ? opts.depth : 1;
     const rows = candidates.filter((r) => {
       if (r.type === 'folder' && !opts.listFolders) return false;
