@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --workers N]`: Arca against nginx and cp on this machine.
+ * `npm run bench [-- --quick] [-- --workers N]`: Arca against nginx, a bare node:http server and cp on this machine.
  *
  * Starts Arca and nginx on free 127.0.0.1 ports in a temp dir, serves the same files from both,
  * and prints one table: 4 KiB GET req/s (wrk), 1 GiB download and upload MB/s (curl), the
@@ -17,6 +17,7 @@ import { ADMIN_PASSWORD, ADMIN_USER, ARCA_ENTRY, AUTH, createLocalRepo, deploySm
 import { cpuWindow, type CpuUse } from './lib/cpu.js';
 import { freePort, httpGet } from './lib/http.js';
 import { startNginx, type NginxServer } from './lib/nginx.js';
+import { startCeiling, type CeilingServer } from './lib/ceiling.js';
 import { check, killEverythingSync, liveGroups, registerTempDir, removeTempDirs, run, which } from './lib/proc.js';
 import { makeRow, median, renderTable, type Row } from './lib/report.js';
 import { TreeRssSampler, treeRss, type RssPeak } from './lib/rss.js';
@@ -325,21 +326,25 @@ async function main(): Promise<number> {
   const arcaHome = join(tmpRoot, 'arca-home');
   let arca: ArcaNode | undefined;
   let nginx: NginxServer | undefined;
+  let ceiling: CeilingServer | undefined;
   try {
     log('starting Arca and nginx');
     arca = await startArca({ home: arcaHome, port: await freePort(), workers: opts.workers, logFile: join(logs, 'arca.log') });
     await createLocalRepo(arca, REPO);
     await deploySmall(arca, SMALL_PATH, small);
     nginx = await startNginx({ nginx: tools.nginx, dir: join(tmpRoot, 'nginx'), port: await freePort(), root: www }, `/artifactory/${SMALL_PATH}`);
+    ceiling = await startCeiling({ port: await freePort(), workers, file: join(www, SMALL_PATH), logFile: join(logs, 'ceiling.log') });
     for (const [name, base] of [
       ['Arca', arca.url],
       ['nginx', nginx.url],
+      ['node:http ceiling', ceiling.url],
     ] as const) {
       const r = await httpGet(`${base}/artifactory/${SMALL_PATH}`, { authorization: AUTH });
       if (r.status !== 200 || !r.body.equals(small)) throw new Error(`${name} did not serve the 4 KiB file back (HTTP ${r.status}, ${r.body.length} bytes)`);
     }
     const a = arca;
     const n = nginx;
+    const c = ceiling;
 
     // (a) 4 KiB GET at 64 connections with a Basic auth header, after a warm-up run. Arca goes
     // first, right after the requests above: its per-process credential cache (30 s) must not
@@ -349,6 +354,7 @@ async function main(): Promise<number> {
       for (const [name, base] of [
         ['arca', a.url],
         ['nginx', n.url],
+        ['ceiling', c.url],
       ] as const) {
         const o = { wrk: tools.wrk, url: `${base}/artifactory/${SMALL_PATH}`, headers: { Authorization: AUTH }, threads: 2, connections: 64 };
         await runWrk({ ...o, durationS: mode.wrkWarmupS });
@@ -373,6 +379,18 @@ async function main(): Promise<number> {
         reference: wrkRun.value ? { name: 'nginx', value: wrkRun.value.nginx.requestsPerSec } : undefined,
         target: { kind: 'min-ratio', value: 0.5, text: '≥ 50 % of nginx' },
         othersCpu: wrkRun.value && { arca: wrkRun.value.arca.cpu.foreign, reference: wrkRun.value.nginx.cpu.foreign },
+        error: wrkRun.error,
+      }),
+      // The runtime's ceiling: node:http on as many workers, the same bytes from memory, nothing else.
+      makeRow({
+        id: 'a-ceiling',
+        test: '(a) 4 KiB GET vs a bare node:http server',
+        unit: 'req/s',
+        statistic: `wrk -t2 -c64 -d${mode.wrkS}s`,
+        arca: wrkRun.value?.arca.requestsPerSec,
+        reference: wrkRun.value ? { name: 'node:http', value: wrkRun.value.ceiling.requestsPerSec } : undefined,
+        target: { kind: 'min-ratio', value: 0.7, text: '≥ 70 % of node:http' },
+        othersCpu: wrkRun.value && { arca: wrkRun.value.arca.cpu.foreign, reference: wrkRun.value.ceiling.cpu.foreign },
         error: wrkRun.error,
       }),
     );
@@ -493,7 +511,7 @@ async function main(): Promise<number> {
     rows.push(makeRow({ id: 'setup', test: 'setup', unit: '', statistic: '', error: e.message.split('\n')[0] }));
   } finally {
     if (arca) details.arcaLogTail = arca.logTail(5).split('\n');
-    await Promise.all([arca?.stop(), nginx?.stop()]);
+    await Promise.all([arca?.stop(), nginx?.stop(), ceiling?.stop()]);
   }
 
   const st = startup.value;
