@@ -369,30 +369,23 @@ async function main(): Promise<number> {
     if (wrkRun.value) {
       details.wrk = Object.fromEntries(Object.entries(wrkRun.value).map(([k, v]) => [k, { ...v, raw: undefined }]));
     }
+    /** A row of Arca's 4 KiB GET against one of the other servers of the same run. */
+    const getRow = (id: string, test: string, ref: 'nginx' | 'ceiling', refName: string, ratio: number) =>
+      makeRow({
+        id,
+        test,
+        unit: 'req/s',
+        statistic: `wrk -t2 -c64 -d${mode.wrkS}s`,
+        arca: wrkRun.value?.arca.requestsPerSec,
+        reference: wrkRun.value ? { name: refName, value: wrkRun.value[ref].requestsPerSec } : undefined,
+        target: { kind: 'min-ratio', value: ratio, text: `≥ ${ratio * 100} % of ${refName}` },
+        othersCpu: wrkRun.value && { arca: wrkRun.value.arca.cpu.foreign, reference: wrkRun.value[ref].cpu.foreign },
+        error: wrkRun.error,
+      });
     rows.push(
-      makeRow({
-        id: 'a',
-        test: '(a) 4 KiB GET, 64 conns, Basic auth',
-        unit: 'req/s',
-        statistic: `wrk -t2 -c64 -d${mode.wrkS}s`,
-        arca: wrkRun.value?.arca.requestsPerSec,
-        reference: wrkRun.value ? { name: 'nginx', value: wrkRun.value.nginx.requestsPerSec } : undefined,
-        target: { kind: 'min-ratio', value: 0.5, text: '≥ 50 % of nginx' },
-        othersCpu: wrkRun.value && { arca: wrkRun.value.arca.cpu.foreign, reference: wrkRun.value.nginx.cpu.foreign },
-        error: wrkRun.error,
-      }),
+      getRow('a', '(a) 4 KiB GET, 64 conns, Basic auth', 'nginx', 'nginx', 0.5),
       // The runtime's ceiling: node:http on as many workers, the same bytes from memory, nothing else.
-      makeRow({
-        id: 'a-ceiling',
-        test: '(a) 4 KiB GET vs a bare node:http server',
-        unit: 'req/s',
-        statistic: `wrk -t2 -c64 -d${mode.wrkS}s`,
-        arca: wrkRun.value?.arca.requestsPerSec,
-        reference: wrkRun.value ? { name: 'node:http', value: wrkRun.value.ceiling.requestsPerSec } : undefined,
-        target: { kind: 'min-ratio', value: 0.7, text: '≥ 70 % of node:http' },
-        othersCpu: wrkRun.value && { arca: wrkRun.value.arca.cpu.foreign, reference: wrkRun.value.ceiling.cpu.foreign },
-        error: wrkRun.error,
-      }),
+      getRow('a-ceiling', '(a) 4 KiB GET vs a bare node:http server', 'ceiling', 'node:http', 0.7),
     );
 
     // The 1 GiB file: nginx serves it from www/, Arca gets it uploaded, cp copies it.
