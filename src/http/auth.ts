@@ -2,9 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ArcaError } from '../core/errors.js';
 import { ANONYMOUS } from '../security/security-service.js';
 import { Access } from '../security/access.js';
-import type { Action, Credentials, Principal } from '../security/types.js';
-import type { RepoConfig } from '../services/repositories.js';
-import type { Addressed, Intent } from '../services/serve/visibility.js';
+import type { Credentials, Principal } from '../security/types.js';
+import type { Intent } from '../services/serve/visibility.js';
 import type { AppContext } from './app-context.js';
 import { crossSiteRequest, sessionFromCookie } from './session-cookie.js';
 
@@ -70,37 +69,9 @@ export function accessOf(ctx: Pick<AppContext, 'security' | 'settings'>, princip
   return new Access(principal, ctx.security, async () => (await ctx.settings.get()).hideUnauthorizedResources);
 }
 
-export async function requireRepoAction(ctx: AppContext, request: FastifyRequest, action: Action, repo: RepoConfig, path: string): Promise<void> {
-  if (await ctx.security.canAccess(request.principal, action, repo, path)) return;
-  await deny(ctx, request.principal, `${action} '${repo.key}/${path}'`);
-}
-
 /** The intent of an HTTP method: GET, HEAD and OPTIONS read; everything else changes. */
 export function intentOf(method: string): Intent {
   return method === 'GET' || method === 'HEAD' || method === 'OPTIONS' ? 'read' : 'change';
-}
-
-// The repository-visibility rules (services/serve/visibility.ts) for a principal, as the
-// protocol edges call them: a repository the caller may not see answers like a missing one.
-
-/** True when `principal` may know that `repo` exists. */
-export function canSeeRepo(ctx: AppContext, principal: Principal, repo: RepoConfig, intent: Intent = 'read'): Promise<boolean> {
-  return ctx.serve.visibility.canSee(accessOf(ctx, principal), repo, intent);
-}
-
-/** The repository `key` names as `principal` may see it; undefined (UNAUTHORIZED for anonymous callers) when hidden or missing. */
-export function visibleRepo(ctx: AppContext, principal: Principal, key: string, intent: Intent = 'read'): Promise<RepoConfig | undefined> {
-  return ctx.serve.visibility.visible(accessOf(ctx, principal), key, intent);
-}
-
-/** Like visibleRepo, but throws the JFrog REPO_NOT_FOUND answer instead of returning undefined. */
-export function requireVisibleRepo(ctx: AppContext, principal: Principal, key: string, intent: Intent = 'read'): Promise<RepoConfig> {
-  return ctx.serve.visibility.requireVisible(accessOf(ctx, principal), key, intent);
-}
-
-/** The repository a URL key addresses (`{remote}-cache` included) for a request's caller. */
-export function addressRepo(ctx: AppContext, key: string, caller: { principal: Principal; method: string }): Promise<Addressed> {
-  return ctx.serve.address(accessOf(ctx, caller.principal), key, intentOf(caller.method));
 }
 
 export async function requireAdmin(ctx: AppContext, request: FastifyRequest): Promise<void> {

@@ -7,7 +7,7 @@
  * bounded linger (unread-body.ts).
  *
  * This is a cheap early refusal, not the decision: the use case holds the decision and makes
- * it again with the caller's `Access` (a deploy in ArtifactService.deploy, a delete in
+ * it again with the caller's `Access` (a deploy in FormatDeployService.deploy, a delete in
  * FormatDeployService.delete, a read in the serve service), with the path the body names
  * when only the body names it (an npm publish, a PyPI upload).
  *

@@ -98,14 +98,14 @@ export class ArtifactService {
   }
 
   /**
-   * Stores a file or creates a folder, deciding what the caller may do: write at the path
-   * (else the caller's refusal), replace an existing file only with delete permission there
-   * (else the overwrite refusal), and store the requested matrix properties only with
-   * annotate permission (else they are dropped).
+   * Stores a file or creates a folder, once the caller's write permission at the path is
+   * checked (`requireWrite`, asked by the deploy use case, FormatDeployService.deploy, before
+   * any format hook runs). Decides the rest of what the caller may do: replace an existing
+   * file only with delete permission there (else the overwrite refusal), and store the
+   * requested matrix properties only with annotate permission (else they are dropped).
    */
   async deploy(req: DeployRequest): Promise<DeployResult> {
     const { repo, path, access } = req;
-    await this.requireWrite(req);
     const properties = await this.propertiesOf(req);
     if (req.folder) return this.createFolder(req, properties);
     const grant: Grant = { properties, overwrite: await access.can('delete', repo, path) };

@@ -121,8 +121,8 @@ export class FormatDeployService {
       throw new ArcaError('METHOD_NOT_ALLOWED', `Remote repository '${repo.key}' is read-only: deploy to a local repository instead`);
     }
     if (repo.rclass !== 'local') throw new ArcaError('BAD_REQUEST', `Cannot deploy directly to ${repo.rclass} repository '${repo.key}'`);
-    // The deployer's permissions are decided by ArtifactService.deploy; its write permission
-    // is asked first, so a refused deploy runs no format hook and reads no body.
+    // Write permission is decided here, first, so a refused deploy runs no format hook and
+    // reads no body; ArtifactService.deploy decides overwrite and annotate.
     await this.artifacts.requireWrite(req);
     const handler = this.formats.handlerFor(repo.packageType);
     if (req.folder) return this.artifacts.deploy(req);

@@ -116,11 +116,8 @@ export class StorageItem {
       : opts.depth !== undefined
         ? await listToDepth(this.db, repo.key, path, opts.depth)
         : await listDescendants(this.db, repo.key, path);
-    const maxDepth = opts.deep ? opts.depth : 1;
-    const rows = candidates.filter((r) => {
-      if (r.type === 'folder' && !opts.listFolders) return false;
-      return maxDepth === undefined || relativeTo(path, r).split('/').length <= maxDepth;
-    });
+    // Every candidate is within the depth asked for; only folders may be left out.
+    const rows = opts.listFolders ? candidates : candidates.filter((r) => r.type !== 'folder');
     const visible = await filterAllowed(this.access, 'read', repo, rows);
     const withProps = opts.mdTimestamps ? await idsWithProperties(this.db, visible.map((r) => r.id)) : new Set<number>();
     const entries = visible

@@ -19,7 +19,6 @@ export type Found =
 export interface LocateRequest {
   /** The caller's read permission, asked per member of a virtual repository. */
   access: Access;
-  user: string;
   /** Addressed as `{remote}-cache`: the cache only, never the upstream. */
   cacheOnly: boolean;
   /** The request URL ended with '/'. */
@@ -71,7 +70,7 @@ export class Locator {
     // The cache only: `{key}-cache`, and folder URLs (a remote lists what it has cached).
     if (lr.cacheOnly || lr.folder || path === '') return stored ? { kind: 'item', item: stored } : undefined;
     try {
-      return { kind: 'item', item: await remote.fetch(repo, path, { user: lr.user }) };
+      return { kind: 'item', item: await remote.fetch(repo, path, { user: lr.access.user }) };
     } catch (err) {
       if (isArcaError(err, 'ITEM_NOT_FOUND')) return undefined;
       throw err;
@@ -84,19 +83,19 @@ export class Locator {
     if (lr.folder || path === '') {
       // A folder URL: only the members' folders below.
     } else if (handler.mergeMetadata && handler.classify(path) === 'metadata') {
-      const hits = await virtual.collect(repo, path, access, { user: lr.user });
+      const hits = await virtual.collect(repo, path, access, { user: access.user });
       if (hits.length === 1) return { kind: 'item', item: hits[0].item };
       if (hits.length > 1) {
         const copies = [];
         for (const h of hits) {
-          const data = await stores.storeFor(h.repo, lr.user).read(path);
+          const data = await stores.storeFor(h.repo, access.user).read(path);
           if (data) copies.push({ repoKey: h.repo.key, data, modified: h.item.modified });
         }
         const data = handler.mergeMetadata(path, copies);
         return { kind: 'bytes', data, modified: Math.max(...copies.map((c) => c.modified)) };
       }
     } else {
-      const hit = await virtual.resolve(repo, path, access, { user: lr.user });
+      const hit = await virtual.resolve(repo, path, access, { user: access.user });
       if (hit) return { kind: 'item', item: hit.item };
     }
     // A folder in any member: the union of the members' children (first member wins a name).

@@ -77,7 +77,7 @@ export class ServeService {
     const { repo } = at;
     // A virtual repository is read through its members' permissions (checked per member).
     if (repo.rclass !== 'virtual') await access.require('read', repo, path);
-    const found = await this.locator.locate({ access, user: access.user, cacheOnly: at.cacheOnly, folder: options.folder }, repo, path);
+    const found = await this.locator.locate({ access, cacheOnly: at.cacheOnly, folder: options.folder }, repo, path);
     if (repo.rclass === 'virtual' && (!found || (found.kind === 'folder' && found.rows.length === 0))) {
       for (const m of await this.virtual.members(repo)) {
         if (!(await access.can('read', m, path))) await access.refuse(`read '${repo.key}/${path}'`);

@@ -21,7 +21,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ArcaError } from '../../../core/errors.js';
 import type { AppContext } from '../../../http/app-context.js';
 import type { RepoNeed } from '../../../http/route-access.js';
-import { intentOf, visibleRepo } from '../../../http/auth.js';
+import { accessOf, intentOf } from '../../../http/auth.js';
 import type { Intent } from '../../../services/serve/visibility.js';
 import type { Principal } from '../../../security/types.js';
 import type { RepoConfig } from '../../../services/repositories.js';
@@ -60,7 +60,7 @@ function parseUrl(request: FastifyRequest): Parsed {
  * not see answers as one that does not exist.
  */
 async function npmRepo(ctx: AppContext, as: Principal, repoKey: string, intent: Intent): Promise<RepoConfig> {
-  const repo = await visibleRepo(ctx, as, repoKey, intent);
+  const repo = await ctx.serve.visibility.visible(accessOf(ctx, as), repoKey, intent);
   if (!repo) throw new ArcaError('NOT_FOUND', `Repository '${repoKey}' not found`);
   if (repo.packageType !== 'npm') throw new ArcaError('BAD_REQUEST', `Repository '${repoKey}' is a ${repo.packageType} repository, not an npm repository`);
   return repo;

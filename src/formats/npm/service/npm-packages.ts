@@ -7,7 +7,7 @@
  * the caller's `Access` and checks it before it answers.
  */
 import { createHash } from 'node:crypto';
-import { LruCache } from '../../../content/lru-cache.js';
+import { LruCache } from '../../../core/lru-cache.js';
 import type { ContentStore } from '../../../content/content-store.js';
 import type { Clock } from '../../../core/clock.js';
 import { ArcaError, isArcaError } from '../../../core/errors.js';

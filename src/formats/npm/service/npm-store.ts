@@ -19,7 +19,7 @@ import { Readable } from 'node:stream';
 import type { Transaction } from 'kysely';
 import type { StagedBinary } from '../../../binstore/binary-provider.js';
 import type { ContentStore } from '../../../content/content-store.js';
-import { LruCache } from '../../../content/lru-cache.js';
+import { LruCache } from '../../../core/lru-cache.js';
 import type { Clock } from '../../../core/clock.js';
 import { ArcaError } from '../../../core/errors.js';
 import type { Database } from '../../../db/database.js';

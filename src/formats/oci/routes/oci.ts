@@ -22,7 +22,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { REPO_KEY_PATTERN } from '../../../core/paths.js';
 import type { AppContext } from '../../../http/app-context.js';
-import { intentOf, visibleRepo } from '../../../http/auth.js';
+import { intentOf } from '../../../http/auth.js';
 import { manifestFolder, uploadFolder } from '../layout.js';
 import { OciError } from '../oci-errors.js';
 import { isValidName, parseReference, splitName } from '../reference.js';
@@ -100,7 +100,7 @@ async function callFor(ctx: AppContext, oci: OciServices, request: FastifyReques
     throw new OciError('NAME_INVALID', `'${name}' is not a valid repository name`, { detail: { name } });
   }
   // A repository the caller may not see answers as one that does not exist.
-  const repo = await visibleRepo(ctx, request.principal, repoKey, intentOf(request.method));
+  const repo = await ctx.serve.visibility.visible(request.access, repoKey, intentOf(request.method));
   if (!repo || !REGISTRY_TYPES.includes(repo.packageType)) {
     const what = repo ? `'${repoKey}' is a ${repo.packageType} repository, not a docker or oci one` : `there is no repository '${repoKey}'`;
     throw new OciError('NAME_UNKNOWN', `Repository name '${name}' not known to the registry: ${what}`, { detail: { name } });

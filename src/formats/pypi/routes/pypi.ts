@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ArcaError } from '../../../core/errors.js';
 import { checkSegment } from '../../../core/paths.js';
 import type { AppContext } from '../../../http/app-context.js';
-import { addressRepo } from '../../../http/auth.js';
+import { intentOf } from '../../../http/auth.js';
 import { header, serveFile } from '../../../http/routes/artifacts/artifacts-serve.js';
 import type { RepoConfig } from '../../../services/repositories.js';
 import { isNormalizedProjectName, isValidProjectName, normalizeProjectName } from '../names.js';
@@ -31,7 +31,7 @@ interface RepoParams {
 }
 
 async function pypiRepo(ctx: AppContext, request: FastifyRequest, key: string): Promise<{ repo: RepoConfig; cacheOnly: boolean }> {
-  const addressed = await addressRepo(ctx, key, request);
+  const addressed = await ctx.serve.address(request.access, key, intentOf(request.method));
   if (addressed.repo.packageType !== 'pypi') {
     throw new ArcaError('BAD_REQUEST', `Repository '${addressed.repo.key}' is a ${addressed.repo.packageType} repository, not a PyPI repository`);
   }

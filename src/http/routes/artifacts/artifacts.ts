@@ -50,8 +50,8 @@ async function get(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
 
 /**
  * What a deploy or delete needs before its body is read (route-access.ts): a cheap early
- * refusal only. The deploy and delete use cases hold the decision (ArtifactService.deploy,
- * FormatDeployService.delete) and make it again with the caller's Access.
+ * refusal only. The deploy and delete use cases hold the decision (FormatDeployService.deploy
+ * and .delete) and make it again with the caller's Access.
  */
 async function accessOf(ctx: AppContext, request: FastifyRequest): Promise<RepoNeed | undefined> {
   const rp = repoPathOf(request);

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ArcaError } from '../../../core/errors.js';
 import type { AppContext } from '../../app-context.js';
 import type { RepoConfig } from '../../../services/repositories.js';
-import { baseUrl, canSeeRepo, requireAdmin, requireVisibleRepo } from '../../auth.js';
+import { baseUrl, requireAdmin } from '../../auth.js';
 
 const TYPES = ['local', 'remote', 'virtual', 'federated', 'distribution'];
 /** Changes are for administrators, checked before the body is read (route-access.ts). */
@@ -31,7 +31,7 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: AppContext): P
     for (const r of await ctx.repos.list()) {
       if (type && r.rclass !== type.toLowerCase()) continue;
       if (packageType && r.packageType !== packageType.toLowerCase()) continue;
-      if (!(await canSeeRepo(ctx, request.principal, r))) continue;
+      if (!(await ctx.serve.visibility.canSee(request.access, r))) continue;
       out.push({
         key: r.key,
         type: r.rclass.toUpperCase(),
@@ -45,7 +45,7 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: AppContext): P
 
   // A caller who may not read the repository gets the answer of a key that does not exist.
   app.get<{ Params: { key: string } }>('/artifactory/api/repositories/:key', async (request) => {
-    const repo = await requireVisibleRepo(ctx, request.principal, request.params.key);
+    const repo = await ctx.serve.visibility.requireVisible(request.access, request.params.key);
     return shownConfig(repo, request.principal.admin);
   });
 

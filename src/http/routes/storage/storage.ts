@@ -4,7 +4,7 @@ import { parseRepoPath } from '../../../core/paths.js';
 import type { RepoConfig } from '../../../services/repositories.js';
 import type { StorageApiService } from '../../../services/storage-api.js';
 import type { AppContext } from '../../app-context.js';
-import { baseUrl, intentOf, requireAuthenticated, requireVisibleRepo } from '../../auth.js';
+import { baseUrl, intentOf, requireAuthenticated } from '../../auth.js';
 import { flagDefaultOn, flagOn, nonNegativeInt, parsePropertiesParam, parsePropertyKeys, rawParam } from './params.js';
 
 const PREFIX = '/artifactory/api/storage/';
@@ -32,7 +32,7 @@ async function targetOf(ctx: AppContext, request: FastifyRequest): Promise<Targe
   const url = request.raw.url ?? '';
   const start = url.indexOf(PREFIX);
   const rp = parseRepoPath(url.slice(start + PREFIX.length));
-  const repo = await requireVisibleRepo(ctx, request.principal, rp.repoKey, intentOf(request.method));
+  const repo = await ctx.serve.visibility.requireVisible(request.access, rp.repoKey, intentOf(request.method));
   return { repo, path: rp.path, url, query: (request.query ?? {}) as Query };
 }
 
