@@ -48,21 +48,39 @@ export function rssOf(pid: number): number | undefined {
   }
 }
 
+/**
+ * Proportional set size of one process in bytes: its resident pages, each shared one divided
+ * by the number of processes sharing it. The node binary's pages, about 38 MB resident in
+ * every process of a node, count once over the tree instead of once per process.
+ */
+export function pssOf(pid: number): number | undefined {
+  try {
+    const m = /^Pss:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface TreeRss {
   total: number;
   perProcess: Record<number, number>;
+  /** PSS summed over the tree (what the tree costs the machine); 0 where smaps_rollup is missing. */
+  pssTotal: number;
 }
 
 export function treeRss(root: number): TreeRss {
   const perProcess: Record<number, number> = {};
   let total = 0;
+  let pssTotal = 0;
   for (const pid of processTree(root)) {
     const rss = rssOf(pid);
     if (rss === undefined) continue;
     perProcess[pid] = rss;
     total += rss;
+    pssTotal += pssOf(pid) ?? 0;
   }
-  return { total, perProcess };
+  return { total, perProcess, pssTotal };
 }
 
 export interface RssPeak {
@@ -72,6 +90,8 @@ export interface RssPeak {
   atPeak: Record<number, number>;
   /** Highest figure of each process on its own. */
   peakPerProcess: Record<number, number>;
+  /** Highest PSS sum over the tree seen in one sample. */
+  peakPss: number;
   samples: number;
   intervalMs: number;
   /** Processes seen in the tree. */
@@ -87,7 +107,7 @@ export class TreeRssSampler {
     private readonly root: number,
     private readonly intervalMs = 50,
   ) {
-    this.peak = { peakTotal: 0, atPeak: {}, peakPerProcess: {}, samples: 0, intervalMs, processes: 0 };
+    this.peak = { peakTotal: 0, atPeak: {}, peakPerProcess: {}, peakPss: 0, samples: 0, intervalMs, processes: 0 };
   }
 
   private sample(): void {
@@ -97,6 +117,7 @@ export class TreeRssSampler {
       this.peak.peakTotal = s.total;
       this.peak.atPeak = s.perProcess;
     }
+    this.peak.peakPss = Math.max(this.peak.peakPss, s.pssTotal);
     for (const [pid, rss] of Object.entries(s.perProcess)) {
       const k = Number(pid);
       if (rss > (this.peak.peakPerProcess[k] ?? 0)) this.peak.peakPerProcess[k] = rss;
