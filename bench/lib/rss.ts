@@ -48,15 +48,12 @@ export function rssOf(pid: number): number | undefined {
   }
 }
 
-/**
- * Proportional set size of one process in bytes: its resident pages, each shared one divided
- * by the number of processes sharing it. The node binary's pages, about 38 MB resident in
- * every process of a node, count once over the tree instead of once per process.
- */
-export function pssOf(pid: number): number | undefined {
+/** RssAnon + RssShmem and RssFile of one process in bytes (its private pages, and its pages of files such as the node binary). */
+export function rssPartsOf(pid: number): { own: number; file: number } | undefined {
   try {
-    const m = /^Pss:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1'));
-    return m ? Number(m[1]) * 1024 : undefined;
+    const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    return { own: kb('RssAnon') + kb('RssShmem'), file: kb('RssFile') };
   } catch {
     return undefined;
   }
@@ -65,22 +62,30 @@ export function pssOf(pid: number): number | undefined {
 export interface TreeRss {
   total: number;
   perProcess: Record<number, number>;
-  /** PSS summed over the tree (what the tree costs the machine); 0 where smaps_rollup is missing. */
-  pssTotal: number;
+  /**
+   * What the tree costs the machine: every process's own pages, plus the file pages of the
+   * process with the most (the node binary's pages, about 38 MB resident in each process of
+   * a node, are the same physical pages in all of them). Not PSS: PSS divides shared pages by
+   * every process on the machine that maps them, other node programs included.
+   */
+  fileOnce: number;
 }
 
 export function treeRss(root: number): TreeRss {
   const perProcess: Record<number, number> = {};
   let total = 0;
-  let pssTotal = 0;
+  let own = 0;
+  let file = 0;
   for (const pid of processTree(root)) {
     const rss = rssOf(pid);
     if (rss === undefined) continue;
     perProcess[pid] = rss;
     total += rss;
-    pssTotal += pssOf(pid) ?? 0;
+    const parts = rssPartsOf(pid);
+    own += parts?.own ?? 0;
+    file = Math.max(file, parts?.file ?? 0);
   }
-  return { total, perProcess, pssTotal };
+  return { total, perProcess, fileOnce: own + file };
 }
 
 export interface RssPeak {
@@ -90,8 +95,8 @@ export interface RssPeak {
   atPeak: Record<number, number>;
   /** Highest figure of each process on its own. */
   peakPerProcess: Record<number, number>;
-  /** Highest PSS sum over the tree seen in one sample. */
-  peakPss: number;
+  /** Highest `fileOnce` of the tree seen in one sample. */
+  peakFileOnce: number;
   samples: number;
   intervalMs: number;
   /** Processes seen in the tree. */
@@ -107,7 +112,7 @@ export class TreeRssSampler {
     private readonly root: number,
     private readonly intervalMs = 50,
   ) {
-    this.peak = { peakTotal: 0, atPeak: {}, peakPerProcess: {}, peakPss: 0, samples: 0, intervalMs, processes: 0 };
+    this.peak = { peakTotal: 0, atPeak: {}, peakPerProcess: {}, peakFileOnce: 0, samples: 0, intervalMs, processes: 0 };
   }
 
   private sample(): void {
@@ -117,7 +122,7 @@ export class TreeRssSampler {
       this.peak.peakTotal = s.total;
       this.peak.atPeak = s.perProcess;
     }
-    this.peak.peakPss = Math.max(this.peak.peakPss, s.pssTotal);
+    this.peak.peakFileOnce = Math.max(this.peak.peakFileOnce, s.fileOnce);
     for (const [pid, rss] of Object.entries(s.perProcess)) {
       const k = Number(pid);
       if (rss > (this.peak.peakPerProcess[k] ?? 0)) this.peak.peakPerProcess[k] = rss;
