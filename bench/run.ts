@@ -458,6 +458,12 @@ async function main(): Promise<number> {
       }),
     );
     const peak = up ? up.rss.reduce((m, p) => (p.peakTotal > m.peakTotal ? p : m)) : undefined;
+    // Each process at the peak, the supervisor (the tree's root) first; and the sum with the
+    // node binary's pages, which every process maps, counted once.
+    const perProcess = peak ? [a.pid, ...Object.keys(peak.atPeak).map(Number).filter((p) => p !== a.pid)].map((p) => peak.atPeak[p]).filter((v) => v !== undefined) : [];
+    const mb = (v: number) => (v / MB).toFixed(0);
+    const rssNote = peak && `at the peak ${perProcess.map(mb).join(' + ')} MB (supervisor first); with the node binary's pages counted once ${mb(Math.max(...up!.rss.map((p) => p.peakFileOnce)))} MB, idle ${mb(rssIdle.fileOnce)} MB`;
+    if (rssNote) log(`(d) ${rssNote}`);
     rows.push(
       makeRow({
         id: 'd',
@@ -469,6 +475,7 @@ async function main(): Promise<number> {
         target: { kind: 'max', value: 200, text: '≤ 200 MB' },
         othersCpu: up && { arca: others(up.arca) },
         error: upload.error,
+        note: rssNote,
       }),
     );
 

@@ -1,24 +1,8 @@
-// Bundles the CLI and everything it imports into dist/ (ESM, split at dynamic imports), so a
-// process loads a few files instead of hundreds of modules: start-up is mostly module loading.
+// Bundles the CLI and everything it imports into dist/ (see bundle-options.mjs for how).
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
+import { bundleOptions } from './bundle-options.mjs';
 
 const outdir = new URL('../dist/', import.meta.url).pathname;
 rmSync(outdir, { recursive: true, force: true });
-await build({
-  entryPoints: { arca: new URL('../src/cli/main.ts', import.meta.url).pathname },
-  outdir,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  outExtension: { '.js': '.mjs' },
-  chunkNames: 'chunks/[name]-[hash]',
-  sourcemap: true,
-  // Native addons and optional native drivers stay outside the bundle.
-  external: ['better-sqlite3', 'pg-native'],
-  // CommonJS dependencies inside an ES module bundle still call require().
-  banner: { js: "import { createRequire as __arcaRequire } from 'node:module'; const require = __arcaRequire(import.meta.url);" },
-  logLevel: 'warning',
-});
+await build(bundleOptions(outdir));

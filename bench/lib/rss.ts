@@ -48,21 +48,44 @@ export function rssOf(pid: number): number | undefined {
   }
 }
 
+/** RssAnon + RssShmem and RssFile of one process in bytes (its private pages, and its pages of files such as the node binary). */
+export function rssPartsOf(pid: number): { own: number; file: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    return { own: kb('RssAnon') + kb('RssShmem'), file: kb('RssFile') };
+  } catch {
+    return undefined;
+  }
+}
+
 export interface TreeRss {
   total: number;
   perProcess: Record<number, number>;
+  /**
+   * What the tree costs the machine: every process's own pages, plus the file pages of the
+   * process with the most (the node binary's pages, about 38 MB resident in each process of
+   * a node, are the same physical pages in all of them). Not PSS: PSS divides shared pages by
+   * every process on the machine that maps them, other node programs included.
+   */
+  fileOnce: number;
 }
 
 export function treeRss(root: number): TreeRss {
   const perProcess: Record<number, number> = {};
   let total = 0;
+  let own = 0;
+  let file = 0;
   for (const pid of processTree(root)) {
     const rss = rssOf(pid);
     if (rss === undefined) continue;
     perProcess[pid] = rss;
     total += rss;
+    const parts = rssPartsOf(pid);
+    own += parts?.own ?? 0;
+    file = Math.max(file, parts?.file ?? 0);
   }
-  return { total, perProcess };
+  return { total, perProcess, fileOnce: own + file };
 }
 
 export interface RssPeak {
@@ -72,6 +95,8 @@ export interface RssPeak {
   atPeak: Record<number, number>;
   /** Highest figure of each process on its own. */
   peakPerProcess: Record<number, number>;
+  /** Highest `fileOnce` of the tree seen in one sample. */
+  peakFileOnce: number;
   samples: number;
   intervalMs: number;
   /** Processes seen in the tree. */
@@ -87,7 +112,7 @@ export class TreeRssSampler {
     private readonly root: number,
     private readonly intervalMs = 50,
   ) {
-    this.peak = { peakTotal: 0, atPeak: {}, peakPerProcess: {}, samples: 0, intervalMs, processes: 0 };
+    this.peak = { peakTotal: 0, atPeak: {}, peakPerProcess: {}, peakFileOnce: 0, samples: 0, intervalMs, processes: 0 };
   }
 
   private sample(): void {
@@ -97,6 +122,7 @@ export class TreeRssSampler {
       this.peak.peakTotal = s.total;
       this.peak.atPeak = s.perProcess;
     }
+    this.peak.peakFileOnce = Math.max(this.peak.peakFileOnce, s.fileOnce);
     for (const [pid, rss] of Object.entries(s.perProcess)) {
       const k = Number(pid);
       if (rss > (this.peak.peakPerProcess[k] ?? 0)) this.peak.peakPerProcess[k] = rss;

@@ -2,6 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DigestSet } from '../core/digests.js';
 import { acquireBatch, BATCH_BYTES, ParallelDigest, releaseBatch, type SharedBatch } from '../core/parallel-digest.js';
+import { streamedIn } from '../core/young-gc.js';
 import type { BinaryInfo } from './binary-provider.js';
 import { alignUp, countStaged, directIoRefused, openDirect } from './direct-io.js';
 
@@ -132,6 +133,8 @@ export class BatchWriter {
   }
 
   private flush(b: Batch, len: number): void {
+    // The socket's chunks copied into this batch are garbage now: have them collected soon.
+    streamedIn(len);
     this.parallel ??= new ParallelDigest(this.md5);
     const at = this.position;
     this.position += len;

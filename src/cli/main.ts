@@ -1,9 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { homeLayout, ensureHome } from '../config/home.js';
-import { loadMasterKey } from '../config/master-key.js';
+import { homeLayout } from '../config/home-layout.js';
 import { SystemConfig } from '../config/system-yaml.js';
-import { encryptSecret } from '../core/secrets.js';
 import { readVersionInfo } from '../node/version.js';
 import { start } from '../node/supervisor.js';
 
@@ -66,6 +64,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         process.stderr.write('Usage: arca encrypt <secret> [--home DIR]\n');
         return 2;
       }
+      // Loaded here: `arca start` (whose supervisor runs this module) needs none of them.
+      const [{ ensureHome }, { loadMasterKey }, { encryptSecret }] = await Promise.all([import('../config/home.js'), import('../config/master-key.js'), import('../core/secrets.js')]);
       const layout = homeLayout(homeOf(values, env));
       ensureHome(layout);
       const { key } = loadMasterKey(layout.masterKey, true);

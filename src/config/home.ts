@@ -1,52 +1,14 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { DEFAULT_BINARYSTORE_XML } from './binarystore.js';
 import { DEFAULT_DB_PROPERTIES } from './db-config.js';
 import { DEFAULT_SYSTEM_YAML } from './system-yaml.js';
-import { defaultSystemProperties, systemPropertiesPath } from './system-properties.js';
+import { defaultSystemProperties } from './system-properties.js';
+import type { HomeLayout } from './home-layout.js';
 import { mkdirPrivate, PRIVATE_FILE_MODE } from './private-modes.js';
 
-/** The node's home directory, laid out like the seed's `$ARTIFACTORY_HOME`. */
-export interface HomeLayout {
-  home: string;
-  etc: string;
-  security: string;
-  systemYaml: string;
-  dbProperties: string;
-  binarystoreXml: string;
-  /** `etc/artifactory.system.properties` (the seed's name). */
-  systemProperties: string;
-  masterKey: string;
-  initialAdminPassword: string;
-  data: string;
-  filestore: string;
-  tmp: string;
-  logs: string;
-  backup: string;
-}
-
-export function homeLayout(homeDir: string): HomeLayout {
-  const home = resolve(homeDir);
-  const etc = join(home, 'etc');
-  const security = join(etc, 'security');
-  const data = join(home, 'data');
-  return {
-    home,
-    etc,
-    security,
-    systemYaml: join(etc, 'system.yaml'),
-    dbProperties: join(etc, 'db.properties'),
-    binarystoreXml: join(etc, 'binarystore.xml'),
-    systemProperties: systemPropertiesPath(etc),
-    masterKey: join(security, 'master.key'),
-    initialAdminPassword: join(security, 'initial-admin-password'),
-    data,
-    filestore: join(data, 'filestore'),
-    tmp: join(data, 'tmp'),
-    logs: join(home, 'logs'),
-    backup: join(home, 'backup'),
-  };
-}
+// The layout is its own module so that `arca start`'s supervisor can find system.yaml without
+// loading the default files' writers (and the XML parser behind them).
+export { homeLayout, type HomeLayout } from './home-layout.js';
 
 function writeIfMissing(file: string, content: string): boolean {
   if (existsSync(file)) return false;

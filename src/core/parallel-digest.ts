@@ -10,6 +10,10 @@ import { MD5_PENDING, type Checksums } from './digests.js';
  * keeps it under a slot number; later batches name the slot, so nothing is copied or
  * re-shared per batch (sharing a SharedArrayBuffer in every message costs more than hashing
  * a megabyte on a busy machine).
+ *
+ * The threads start with the first stream that needs them and stop once no stream has used
+ * them for THREAD_IDLE_MS: each is a V8 isolate with its own Node environment, about 8 MB
+ * of a worker's resident memory (docs/performance.md, "Memory").
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
@@ -59,6 +63,7 @@ class HashThread {
   /** Slots whose buffer this thread holds. */
   private readonly known = new Set<number>();
   failed: unknown;
+  private stopped = false;
 
   constructor() {
     this.worker = new Worker(WORKER_SOURCE, { eval: true });
@@ -70,7 +75,7 @@ class HashThread {
       w?.resolve(m.t === 'ack' ? undefined : m.out);
     });
     const fail = (err: unknown) => {
-      this.failed = err ?? new Error('digest worker exited');
+      this.failed = err ?? new Error(this.stopped ? 'digest worker stopped' : 'digest worker exited');
       for (const w of this.waiters.values()) w.reject(this.failed);
       this.waiters.clear();
     };
@@ -113,7 +118,17 @@ class HashThread {
   forget(slot: number): void {
     if (this.known.delete(slot) && !this.failed) this.worker.postMessage({ t: 'forget', slot });
   }
+
+  /** Ends the thread (nothing waits on it: the pool stops threads only when no stream is open). */
+  stop(): void {
+    this.stopped = true;
+    void this.worker.terminate();
+  }
 }
+
+/** The digest threads stop after this long without a stream. */
+const THREAD_IDLE_MS = 10_000;
+let threadIdleMs = THREAD_IDLE_MS;
 
 export const BATCH_BYTES = 1 << 20;
 /** Free batch buffers kept for reuse beyond the arena; more are let go (16 MiB at most stays allocated). */
@@ -133,9 +148,40 @@ const freeBatches: SharedBatch[] = [];
 let arena: SharedBatch[] | undefined;
 let arenaSize = 0;
 
+/** Streams open on the threads; when it drops to 0, the idle timer runs. */
+let openStreams = 0;
+let idleTimer: NodeJS.Timeout | undefined;
+
 function pool(): [HashThread, HashThread] {
   if (!threads || threads.some((t) => t.failed)) threads = [new HashThread(), new HashThread()];
   return threads;
+}
+
+function streamOpened(): void {
+  openStreams++;
+  clearTimeout(idleTimer);
+  idleTimer = undefined;
+}
+
+function streamClosed(): void {
+  if (--openStreams > 0 || !threads) return;
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(stopIdleThreads, threadIdleMs);
+  idleTimer.unref();
+}
+
+function stopIdleThreads(): void {
+  idleTimer = undefined;
+  if (openStreams > 0 || !threads) return;
+  const stopping = threads;
+  threads = undefined;
+  for (const t of stopping) t.stop();
+}
+
+/** Whether the digest threads are running, and sets how long they may idle (for tests). */
+export function digestThreads(idleMs?: number): { running: boolean } {
+  if (idleMs !== undefined) threadIdleMs = idleMs;
+  return { running: threads !== undefined };
 }
 
 interface SharedWasmMemory {
@@ -203,9 +249,11 @@ export class ParallelDigest {
   private readonly id = nextSession++;
   private seq = 0;
   private readonly work: { thread: HashThread; algorithms: string[] }[];
+  private open = true;
   size = 0;
 
   constructor(private readonly withMd5 = true) {
+    streamOpened();
     const [a, b] = pool();
     this.work = withMd5
       ? [
@@ -224,13 +272,24 @@ export class ParallelDigest {
   }
 
   async digest(): Promise<Checksums & { size: number }> {
-    const parts = await Promise.all(this.work.map((w) => w.thread.end(this.id, w.algorithms)));
-    const all: Record<string, string> = Object.assign({}, ...parts);
-    return { md5: this.withMd5 ? all.md5 : MD5_PENDING, sha1: all.sha1, sha256: all.sha256, size: this.size };
+    try {
+      const parts = await Promise.all(this.work.map((w) => w.thread.end(this.id, w.algorithms)));
+      const all: Record<string, string> = Object.assign({}, ...parts);
+      return { md5: this.withMd5 ? all.md5 : MD5_PENDING, sha1: all.sha1, sha256: all.sha256, size: this.size };
+    } finally {
+      this.close();
+    }
   }
 
   /** Forgets a stream that will not finish. */
   drop(): void {
     for (const w of this.work) w.thread.drop(this.id);
+    this.close();
+  }
+
+  private close(): void {
+    if (!this.open) return;
+    this.open = false;
+    streamClosed();
   }
 }

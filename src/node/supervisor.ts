@@ -31,18 +31,31 @@ export interface StartOptions extends Omit<ServeOptions, 'init' | 'singletons' |
   workerHeapMb?: number;
 }
 
+/** Semi-space of a worker's young generation, in MiB (V8's default grows it to 16 under load). */
+export const WORKER_SEMI_SPACE_MB = 2;
+
 /**
- * The node options of a worker process: the supervisor's, plus `--initial-old-space-size`
- * unless the operator gave one. V8 counts the bytes of every new Buffer (an upload's body
- * chunks, a download's reads) against the old generation's limit until the next full
- * collection; with the default limit of a small heap (about twice what is live), streaming a
- * large blob starts a full mark-compact every few megabytes: during an image push, about
- * 40 % of the node's CPU. A larger initial old space keeps the limit well above them until
- * the live heap itself grows (docs/performance.md).
+ * The node options of a worker process: the supervisor's, plus (each unless the operator gave
+ * it):
+ * - `--initial-old-space-size` (`arca.workerHeapMb`). V8 counts the bytes of every new Buffer
+ *   (an upload's body chunks, a download's reads) against the old generation's limit until
+ *   the next full collection; with the default limit of a small heap (about twice what is
+ *   live), streaming a large blob starts a full mark-compact every few megabytes: during an
+ *   image push, about 40 % of the node's CPU. A larger initial old space keeps the limit well
+ *   above them until the live heap itself grows.
+ * - `--max-semi-space-size=2`: V8 grows each of the young generation's two semi-spaces to
+ *   16 MiB under load, and a worker keeps them; 2 MiB costs a busy worker a few more
+ *   scavenges and saves it up to 28 MB.
+ * - `--expose-gc`, so that uploads can pace young collections by the bytes they receive
+ *   (core/young-gc.ts).
+ * docs/performance.md ("Memory", "The V8 heap of the workers") has the measurements.
  */
 export function workerExecArgv(execArgv: readonly string[], heapMb: number | undefined): string[] {
   const args = [...execArgv];
-  if (heapMb && heapMb > 0 && !args.some((a) => /^--initial[-_]old[-_]space[-_]size\b/.test(a))) args.push(`--initial-old-space-size=${heapMb}`);
+  const given = (flag: string) => args.some((a) => new RegExp(`^--${flag.replace(/-/g, '[-_]')}(=|$)`).test(a));
+  if (heapMb && heapMb > 0 && !given('initial-old-space-size')) args.push(`--initial-old-space-size=${heapMb}`);
+  if (!given('max-semi-space-size')) args.push(`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`);
+  if (!given('expose-gc')) args.push('--expose-gc');
   return args;
 }
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { isArcaError, ConfigError } from '../../core/errors.js';
 import type { CreateArgs, ProviderType } from '../chain/types.js';
-import { AzureStore, type AzureStoreOptions } from './azure-store.js';
+import type { AzureStore, AzureStoreOptions } from './azure-store.js';
 import { CloudParams, safeDirName } from './cloud-params.js';
 import { LocalStaging } from './local-staging.js';
 import { ObjectKeys } from './object-keys.js';
@@ -19,6 +19,8 @@ export interface AzureProviderOptions extends AzureStoreOptions {
 export async function createAzureProvider(opts: AzureProviderOptions): Promise<ObjectStoreProvider> {
   const staging = new LocalStaging(opts.tempDir);
   await staging.init();
+  // The Azure SDK is loaded only by a node whose binary store has an Azure provider.
+  const { AzureStore } = await import('./azure-store.js');
   return new ObjectStoreProvider({
     type: opts.type,
     store: new AzureStore(opts),

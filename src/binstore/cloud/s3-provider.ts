@@ -5,7 +5,7 @@ import { CloudParams, safeDirName } from './cloud-params.js';
 import { LocalStaging } from './local-staging.js';
 import { ObjectKeys } from './object-keys.js';
 import { ObjectStoreProvider, type PresignOptions } from './object-store-provider.js';
-import { S3Store, type S3StoreOptions } from './s3-store.js';
+import type { S3Store, S3StoreOptions } from './s3-store.js';
 
 export interface S3ProviderOptions extends S3StoreOptions {
   type: string;
@@ -23,6 +23,8 @@ export interface S3ProviderOptions extends S3StoreOptions {
 export async function createS3Provider(opts: S3ProviderOptions): Promise<ObjectStoreProvider> {
   const staging = new LocalStaging(opts.tempDir);
   await staging.init();
+  // The AWS SDK is loaded only by a node whose binary store has an S3 or GCS provider.
+  const { S3Store } = await import('./s3-store.js');
   const store = new S3Store(opts);
   if (opts.createBucket) {
     // Only a bucket known to be missing is created; other failures (unreachable, refused
