@@ -31,14 +31,17 @@ const USAGE = `Usage: npm run bench -- --scale [options]
   --sizes N,N,…      artifact counts to grow through, ascending (default: 1000,100000,1000000 on
                      PostgreSQL; on SQLite the same, without sizes above 100000 unless given)
   --requests N       requests per operation and size (default 300; deploys too; 10 folder deletes)
-  --op-budget S      stop sampling an operation after S seconds (default 20)
-  --task-limit S     give up on a GC or backup run after S seconds (default 240); a task that
+  --op-budget S      stop sampling an operation after S seconds (default 10)
+  --task-limit S     give up on a GC or backup run after S seconds (default 180); a task that
                      exceeded it is skipped at the larger sizes
-  --backup-params J  JSON body of the backup after the 1 % change (default '{}'; e.g.
+  --backup-params J  JSON body of the backups after a change (default '{}'; e.g.
                      '{"incremental":true}' once backups are incremental)
   --workers N        arca start --workers N (default 1)
   --pg-url URL       PostgreSQL server to create the throwaway database on
                      (default postgres://postgres@127.0.0.1:5432/postgres)
+  --no-analyze       no ANALYZE after each load (default: statistics are brought up to date,
+                     as autovacuum does on PostgreSQL; with this, SQLite has what the node's
+                     own PRAGMA optimize gives it)
   --tmpdir DIR, --keep-tmp
 `;
 
@@ -55,13 +58,14 @@ function options(argv: string[]) {
       dialect: { type: 'string', default: 'both' },
       sizes: { type: 'string' },
       requests: { type: 'string', default: '300' },
-      'op-budget': { type: 'string', default: '20' },
-      'task-limit': { type: 'string', default: '240' },
+      'op-budget': { type: 'string', default: '10' },
+      'task-limit': { type: 'string', default: '180' },
       'backup-params': { type: 'string', default: '{}' },
       workers: { type: 'string', default: '1' },
       'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
       tmpdir: { type: 'string' },
       'keep-tmp': { type: 'boolean', default: false },
+      'no-analyze': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -89,6 +93,7 @@ function options(argv: string[]) {
     pgUrl: v['pg-url']!,
     tmpdir: v.tmpdir,
     keepTmp: v['keep-tmp']!,
+    analyze: !v['no-analyze'],
   };
 }
 type Options = ReturnType<typeof options>;
@@ -163,8 +168,9 @@ async function runDialect(dialect: 'sqlite' | 'postgresql', sizes: number[], o: 
           }
         });
         await loader.deleteFolders(String(size), DELETE_SAMPLES);
-        // Statistics as autovacuum would have them; SQLite's node runs PRAGMA optimize when it opens.
-        if (dialect === 'postgresql') await sql`analyze`.execute(database.db);
+        // Planner statistics as fresh as autovacuum keeps them on PostgreSQL; on SQLite as a
+        // node that keeps them fresh would have them (--no-analyze: only what the node does).
+        if (o.analyze) await sql`analyze`.execute(database.db);
         // A task run that overran at the last size was stopped with the node: not to be taken up again.
         await database.db.updateTable('task_runs').set({ status: 'ABANDONED', ended_at: Date.now() }).where('status', 'in', ['QUEUED', 'RUNNING']).execute();
       } finally {
@@ -257,13 +263,17 @@ async function measureTasks(node: ArcaNode, state: RepoState, sr: SizeResult, o:
     const fixed = await deleteFiles(node, state, FILES_PER_FOLDER);
     await task('gc-fixed', 'gc', {}, fixed);
     await task('backup-full', 'backup', {}, state.size);
-    const tag = `c${state.size}`;
-    await parallel(onePercent, 4, async (k) => {
-      const r = await call(`${node.base}/${GENERIC}/changes/${tag}/d${Math.floor(k / FILES_PER_FOLDER)}/f-${k}.bin`, 'PUT', Buffer.from(`change ${tag} ${k}\n`));
-      if (r.status !== 201) throw new Error(`deploy of a change: HTTP ${r.status}`);
-    });
-    log(`${state.size.toLocaleString('en-US')}: deployed ${onePercent} new files (1 %); backup`);
+    const deploy = async (count: number, tag: string) => {
+      await parallel(count, 4, async (k) => {
+        const r = await call(`${node.base}/${GENERIC}/changes/${tag}/d${Math.floor(k / FILES_PER_FOLDER)}/f-${k}.bin`, 'PUT', Buffer.from(`change ${tag} ${k}\n`));
+        if (r.status !== 201) throw new Error(`deploy of a change: HTTP ${r.status}`);
+      });
+      log(`${state.size.toLocaleString('en-US')}: deployed ${count} new files; backup`);
+    };
+    await deploy(onePercent, `c${state.size}`);
     await task('backup-incr', 'backup', o.backupParams, onePercent);
+    await deploy(FILES_PER_FOLDER, `f${state.size}`);
+    await task('backup-fixed', 'backup', o.backupParams, FILES_PER_FOLDER);
   } catch (err) {
     if (!(err instanceof TaskOverrun)) throw err;
     log(`${err.message}: the remaining tasks of this size are skipped`);
