@@ -198,8 +198,11 @@ async function runDialect(dialect: 'sqlite' | 'postgresql', sizes: number[], o: 
 
 async function measureOps(node: ArcaNode, state: RepoState, sr: SizeResult, o: Options): Promise<void> {
   const ops = opsFor(node.base, state, String(state.size), state.size);
-  // Warm-up: the first requests of each kind pay for JIT and lazy loading.
-  for (const op of ops.filter((x) => x.kind === 'read')) for (let k = 0; k < 20; k++) await op.request(1000 + k);
+  // Warm-up (20 requests, at most 3 s): the first requests of each kind pay for JIT and lazy loading.
+  for (const op of ops.filter((x) => x.kind === 'read')) {
+    const until = performance.now() + 3000;
+    for (let k = 0; k < 20 && performance.now() < until; k++) await op.request(1000 + k);
+  }
   for (const op of ops) {
     const n = op.kind === 'delete' ? DELETE_SAMPLES : o.requests;
     const s = await sample(n, o.opBudgetMs, (k) => op.request(k), (r, k) => op.check(r, k));
