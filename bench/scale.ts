@@ -32,7 +32,7 @@ const USAGE = `Usage: npm run bench -- --scale [options]
                      PostgreSQL; on SQLite the same, without sizes above 100000 unless given)
   --requests N       requests per operation and size (default 300; deploys too; 10 folder deletes)
   --op-budget S      stop sampling an operation after S seconds (default 10)
-  --task-limit S     give up on a GC or backup run after S seconds (default 180); a task that
+  --task-limit S     give up on a GC or backup run after S seconds (default 120); a task that
                      exceeded it is skipped at the larger sizes
   --backup-params J  JSON body of the backups after a change (default '{}'; e.g.
                      '{"incremental":true}' once backups are incremental)
@@ -59,7 +59,7 @@ function options(argv: string[]) {
       sizes: { type: 'string' },
       requests: { type: 'string', default: '300' },
       'op-budget': { type: 'string', default: '10' },
-      'task-limit': { type: 'string', default: '180' },
+      'task-limit': { type: 'string', default: '120' },
       'backup-params': { type: 'string', default: '{}' },
       workers: { type: 'string', default: '1' },
       'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },

@@ -16,9 +16,11 @@ export const PYPI = 'scale-pypi';
 export const FILES_PER_FOLDER = 50;
 const FOLDERS_PER_MODULE = 20;
 const MODULES_PER_GROUP = 20;
-/** Every n-th file has a binary (and properties) of its own; the others share SHARED_BINARIES. */
-export const OWN_BINARY_EVERY = 10;
-export const SHARED_BINARIES = 16;
+/** Every n-th file has a binary of its own; the others share SHARED_BINARIES of 1 KiB. */
+export const OWN_BINARY_EVERY = 2;
+export const SHARED_BINARIES = 64;
+/** Every n-th file has two properties (`build.number={i}`, `build.name=g{a}`). */
+export const PROPERTIES_EVERY = 10;
 export const BUILD_NUMBER = 'build.number';
 export const BUILD_NAME = 'build.name';
 
@@ -50,6 +52,7 @@ export function folderOf(i: number): { path: string; every: number }[] {
 }
 
 export const hasOwnBinary = (i: number) => i % OWN_BINARY_EVERY === 0;
+export const hasProperties = (i: number) => i % PROPERTIES_EVERY === 0;
 
 /** A file's own content: small and unique. */
 export const uniqueContent = (i: number) => Buffer.from(`scale bench artifact ${i}\n`.repeat(4));

@@ -10,8 +10,8 @@
  * added to `items` with a default needs nothing here; one without a default goes in `itemRow`.
  *
  * The shape (see `layout.ts` for the paths): the generic repository grows in place, 50 files
- * per leaf folder three levels deep; every tenth file has a binary of its own and two
- * properties (`build.number`, `build.name`), the rest share a few binaries. An npm package of
+ * per leaf folder three levels deep; every other file has a binary of its own, the rest share
+ * 64; every tenth has two properties (`build.number`, `build.name`). An npm package of
  * 1,000 versions and a PyPI project of 1,000 files are loaded once.
  */
 import { createHash } from 'node:crypto';
@@ -24,7 +24,7 @@ import { pathKey, type Db } from '../../src/db/items.js';
 import type { Schema } from '../../src/db/schema.js';
 import type { PackageDocument, VersionManifest } from '../../src/formats/npm/packument.js';
 import {
-  BUILD_NAME, BUILD_NUMBER, deleteFolder, DELETE_FOLDER_ITEMS, FILES_PER_FOLDER, fileName, folderOf, GENERIC, hasOwnBinary, leafFolder,
+  BUILD_NAME, BUILD_NUMBER, deleteFolder, DELETE_FOLDER_ITEMS, FILES_PER_FOLDER, fileName, folderOf, GENERIC, hasOwnBinary, hasProperties, leafFolder,
   NPM, NPM_PACKAGE, NPM_VERSIONS, PYPI, PYPI_PROJECT, PYPI_VERSIONS, SHARED_BINARIES, sharedContent, uniqueContent,
 } from './layout.js';
 
@@ -204,7 +204,7 @@ export function createLoader(db: Database, fileStore: string): Loader {
         if (i % FILES_PER_FOLDER === 0 || i === from) for (const f of folderOf(i)) if (i % f.every === 0 || i === from) b.folder(GENERIC, f.path);
         const own = hasOwnBinary(i);
         const bin = own ? b.binary(uniqueContent(i)) : shared[i % SHARED_BINARIES];
-        const props: [string, string][] | undefined = own ? [[BUILD_NUMBER, String(i)], [BUILD_NAME, leafFolder(i).split('/')[0]]] : undefined;
+        const props: [string, string][] | undefined = hasProperties(i) ? [[BUILD_NUMBER, String(i)], [BUILD_NAME, leafFolder(i).split('/')[0]]] : undefined;
         b.file(GENERIC, `${leafFolder(i)}/${fileName(i)}`, bin, props);
         if (b.items.length + b.folders.length >= b.size) {
           await b.flush();

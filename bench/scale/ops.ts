@@ -5,7 +5,7 @@
  */
 import { call, type Reply } from './client.js';
 import {
-  deleteFolder, fileName, filePath, GENERIC, hasOwnBinary, leafFolder, NPM, NPM_PACKAGE, NPM_VERSIONS, OWN_BINARY_EVERY, PYPI, PYPI_PROJECT,
+  deleteFolder, fileName, filePath, GENERIC, hasOwnBinary, leafFolder, NPM, NPM_PACKAGE, NPM_VERSIONS, OWN_BINARY_EVERY, PROPERTIES_EVERY, PYPI, PYPI_PROJECT,
   sharedContent, uniqueContent,
 } from './layout.js';
 import { digestsOf } from './loader.js';
@@ -48,18 +48,20 @@ const oneResult = (r: Reply) => status(r, 200) ?? ((json(r).results as unknown[]
 /** The ops for one size; `tag` names what deploys and deletes of this size use. */
 export function opsFor(base: string, state: RepoState, tag: string, seed: number): Op[] {
   const rnd = random(seed);
-  const pick = (own = false): number => {
+  /** A file that exists, among every `period`-th. */
+  const pick = (period: number): number => {
     for (;;) {
       let i = Math.floor(rnd() * state.size);
-      if (own) i -= i % OWN_BINARY_EVERY;
+      i -= i % period;
       if (!isDeleted(state, i)) return i;
     }
   };
-  // The k-th request of every op names the same artifact (files of their own for searches by checksum or property).
-  const picked = [new Map<number, number>(), new Map<number, number>()];
-  const at = (k: number, own = false) => {
-    const m = picked[own ? 1 : 0];
-    if (!m.has(k)) m.set(k, pick(own));
+  // The k-th request of every op names the same file (one with a binary or properties of its own where it matters).
+  const picked = new Map<number, Map<number, number>>();
+  const at = (k: number, period = 1) => {
+    if (!picked.has(period)) picked.set(period, new Map());
+    const m = picked.get(period)!;
+    if (!m.has(k)) m.set(k, pick(period));
     return m.get(k)!;
   };
   const get = (path: string) => call(`${base}/${path}`);
@@ -103,14 +105,14 @@ export function opsFor(base: string, state: RepoState, tag: string, seed: number
       id: 'search-checksum',
       label: 'checksum search (sha1)',
       kind: 'read',
-      request: (k) => get(`api/search/checksum?sha1=${digestsOf(uniqueContent(at(k, true))).sha1}&repos=${GENERIC}`),
+      request: (k) => get(`api/search/checksum?sha1=${digestsOf(uniqueContent(at(k, OWN_BINARY_EVERY))).sha1}&repos=${GENERIC}`),
       check: oneResult,
     },
     {
       id: 'search-prop',
       label: 'property search build.number={i}',
       kind: 'read',
-      request: (k) => get(`api/search/prop?build.number=${at(k, true)}&repos=${GENERIC}`),
+      request: (k) => get(`api/search/prop?build.number=${at(k, PROPERTIES_EVERY)}&repos=${GENERIC}`),
       check: oneResult,
     },
     {
