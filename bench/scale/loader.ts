@@ -89,7 +89,7 @@ async function insertRows(db: Database, trx: Db, table: keyof Schema, rows: Row[
     const res = await sql<Row>`insert into ${sql.table(table)} (${list}) select ${list} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}::json)${ignore}${ret}`.execute(trx);
     return res.rows;
   }
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one generic insert for every table
+  // One generic insert for every table: the rows are checked by the database, not the types.
   let q = trx.insertInto(table).values(rows as any) as any;
   if (opts.ignoreKey) q = orIgnore(trx, q, opts.ignoreKey);
   if (opts.returning && db.dialect !== 'mysql') return (await q.returning(opts.returning).execute()) as Row[];
