@@ -35,6 +35,9 @@ const USAGE = `Usage: npm run bench [-- options]
                    connections, and a clean npm install of 50 dependencies (see bench/npm.ts)
   --oci            the registry API against the CNCF registry (docker-registry): skopeo push and
                    pull of a five-layer 200 MiB image, 4 KiB blob GET req/s (see bench/oci.ts)
+  --scale          how operations cost as a repository grows: bulk-loads 1,000 / 100,000 /
+                   1,000,000 artifacts and times requests, GC and backup at each size
+                   ('--scale --help' for its options, e.g. --sizes 1000,100000 --dialect sqlite)
   --workers N      start Arca with --workers N (default: Arca's default, one per CPU)
   --tmpdir DIR     where the temp dir goes (default: the OS temp dir); Arca's home, nginx's
                    root and the cp target all live there, so it picks the disk under test
@@ -243,6 +246,8 @@ async function section<T>(name: string, fn: () => Promise<T>): Promise<Section<T
 }
 
 async function main(): Promise<number> {
+  // --scale has options of its own (bench/scale.ts).
+  if (process.argv.includes('--scale')) return (await import('./scale.js')).runScale(process.argv.slice(2));
   const opts = parseOptions();
   if (opts.ha) return (await import('./ha.js')).runHa(opts.quick);
   if (opts.storage) return (await import('./storage.js')).runStorage(opts.quick, opts.tmpdir);
