@@ -42,6 +42,13 @@ export class FastGet {
   /** First path segments below /artifactory/ that other routes serve (`api`, `ui`…). */
   private readonly reserved = new Set<string>();
   private off: boolean;
+  /**
+   * Requests whose file is kept, waiting for the change stamp (columns, reused). One stamp read
+   * after the current round of requests serves them all; each was parsed before that read.
+   */
+  private readonly waiting = { req: [] as IncomingMessage[], res: [] as ServerResponse[], file: [] as CurrentFile[], principal: [] as Principal[], started: [] as number[], next: [] as Handler[] };
+  private checkScheduled = false;
+  private readonly checkWaiting = () => this.check();
 
   constructor(
     private readonly ctx: AppContext,
@@ -65,29 +72,83 @@ export class FastGet {
   handle(req: IncomingMessage, res: ServerResponse, next: Handler): void {
     if (this.off || req.method !== 'GET') return next(req, res);
     const started = performance.now();
+    let principal: Principal | undefined;
+    try {
+      principal = this.allowed(req);
+    } catch {
+      // Whatever this cannot decide, the full path decides (and words).
+    }
+    if (principal === undefined) return next(req, res);
     const url = req.url as string;
-    const target = this.targetOf(url);
+    const file = this.ctx.serve.currentFiles.candidate(url);
+    if (file === undefined) return this.load(req, res, principal, started, next);
+    const w = this.waiting;
+    w.req.push(req);
+    w.res.push(res);
+    w.file.push(file);
+    w.principal.push(principal);
+    w.started.push(started);
+    w.next.push(next);
+    if (!this.checkScheduled) {
+      this.checkScheduled = true;
+      setImmediate(this.checkWaiting);
+    }
+  }
+
+  /** The caller, when the request is a plain download it may make of a file the full path would read from the store; else undefined. */
+  private allowed(req: IncomingMessage): Principal | undefined {
+    const target = this.targetOf(req.url as string);
     const h = req.headers;
-    if (target === null || !plain(h)) return next(req, res);
-    const { security, repos, formats, serve } = this.ctx;
+    if (target === null || !plain(h)) return undefined;
+    const { security, repos, formats } = this.ctx;
     const principal = security.cachedPrincipal({ authorization: h.authorization, apiKey: (h['x-jfrog-art-api'] ?? h['x-api-key']) as string | undefined });
-    if (principal === undefined || principal.anonymous) return next(req, res);
+    if (principal === undefined || principal.anonymous) return undefined;
     const repo = repos.cached(target.repoKey);
-    if (repo === undefined || repo.rclass !== 'local') return next(req, res);
-    if (security.canAccessNow(principal, 'read', repo, target.path) !== true) return next(req, res);
-    if (formats.handlerFor(repo.packageType).checksumTarget?.(target.path)) return next(req, res);
-    const file = serve.currentFiles.current(url);
-    if (file !== undefined) return this.send(req, res, file, principal, started);
-    serve.currentFiles.load(url, target.repoKey, target.path).then(
-      (f) => (f === undefined ? next(req, res) : this.send(req, res, f, principal, started)),
+    if (repo === undefined || repo.rclass !== 'local') return undefined;
+    if (security.canAccessNow(principal, 'read', repo, target.path) !== true) return undefined;
+    if (formats.handlerFor(repo.packageType).checksumTarget?.(target.path)) return undefined;
+    return principal;
+  }
+
+  /** Reads the stamp once for every waiting request: a kept file it proves current is sent, any other read now. */
+  private check(): void {
+    this.checkScheduled = false;
+    let stamp: number | undefined;
+    try {
+      stamp = this.ctx.serve.currentFiles.stamp();
+    } catch {
+      // (the database is closing): every waiting request is read the full way
+    }
+    const w = this.waiting;
+    const n = w.req.length;
+    for (let i = 0; i < n; i++) {
+      const file = w.file[i];
+      if (stamp !== undefined && file.stamp === stamp) this.send(w.req[i], w.res[i], file, w.principal[i], w.started[i], w.next[i]);
+      else this.load(w.req[i], w.res[i], w.principal[i], w.started[i], w.next[i]);
+    }
+    w.req.length = w.res.length = w.file.length = w.principal.length = w.started.length = w.next.length = 0;
+  }
+
+  /** Reads the item now (the target was parsed and allowed already), then sends it or hands the request on. */
+  private load(req: IncomingMessage, res: ServerResponse, principal: Principal, started: number, next: Handler): void {
+    const url = req.url as string;
+    const target = this.targets.get(url);
+    if (!target) return next(req, res);
+    this.ctx.serve.currentFiles.load(url, target.repoKey, target.path).then(
+      (f) => (f === undefined ? next(req, res) : this.send(req, res, f, principal, started, next)),
       () => next(req, res),
     );
   }
 
-  private send(req: IncomingMessage, res: ServerResponse, file: CurrentFile, principal: Principal, started: number): void {
+  private send(req: IncomingMessage, res: ServerResponse, file: CurrentFile, principal: Principal, started: number, next: Handler): void {
     let head = file.edge as Record<string, string> | undefined;
     if (head === undefined) file.edge = head = this.headersOf(file);
-    res.writeHead(200, head);
+    try {
+      res.writeHead(200, head);
+    } catch {
+      // A header Node refuses (Fastify's path answers it with its error).
+      if (!res.headersSent) return next(req, res);
+    }
     res.end(file.body);
     this.metrics.record({
       method: 'GET',

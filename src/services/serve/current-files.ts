@@ -26,11 +26,12 @@ export interface CurrentFilesOptions {
  * nodes because nothing is trusted on a notification alone.
  *
  * - SQLite: the database's change stamp (`PRAGMA data_version`, which moves on every commit
- *   by another connection, plus this connection's `total_changes()`) is read on every request
- *   (about 5 µs, against 10–20 µs for the item lookup and its key's SHA-1). An entry read at
- *   the same stamp is current: no commit of any process happened since. A commit that
- *   answered 201 in another worker moved the stamp before its client could send the next GET.
- *   Inside a transaction of this connection there is no stamp, and nothing is cached.
+ *   by another connection, plus this connection's `total_changes()`) is read after the request
+ *   arrived (about 5 µs, against 10–20 µs for the item lookup and its key's SHA-1; one read may
+ *   serve every request that arrived before it). An entry read at the same stamp is current:
+ *   no commit of any process happened since. A commit that answered 201 in another worker
+ *   moved the stamp before its client could send the next GET. Inside a transaction of this
+ *   connection there is no stamp, and nothing is cached.
  * - PostgreSQL, MySQL: there is no cheap equivalent (a stamp would be a round trip, as the
  *   lookup is; a LISTEN/NOTIFY invalidation arrives after the commit, so a GET sent right
  *   after a 201 from another node could still see the old entry). Every request looks the
@@ -54,11 +55,25 @@ export class CurrentFiles {
     this.maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
   }
 
-  /** The entry under `key` when the database proves it current; undefined when it must be read (`load`). */
-  current(key: string): CurrentFile | undefined {
+  /**
+   * The entry under `key` that a stamp may prove current, unchecked: it may be answered to a
+   * request only when `stamp()`, read after that request arrived, equals its `stamp`.
+   * Undefined when there is none (then `load`).
+   */
+  candidate(key: string): CurrentFile | undefined {
     const e = this.entries.get(key);
-    if (e === undefined || e.stamp === undefined) return undefined;
-    return e.stamp === this.artifacts.changeStamp() ? e : undefined;
+    return e === undefined || e.stamp === undefined ? undefined : e;
+  }
+
+  /** The database's change stamp now (see the class comment); undefined when there is none. */
+  stamp(): number | undefined {
+    return this.artifacts.changeStamp();
+  }
+
+  /** The entry under `key` when the database proves it current now; undefined when it must be read (`load`). */
+  current(key: string): CurrentFile | undefined {
+    const e = this.candidate(key);
+    return e !== undefined && e.stamp === this.stamp() ? e : undefined;
   }
 
   /**
