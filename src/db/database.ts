@@ -23,6 +23,13 @@ export interface Database {
    * every download, so it skips the query builder: a prepared statement on each dialect.
    */
   itemByKey(pathKey: string): Promise<Selectable<ItemsTable> | undefined>;
+  /**
+   * SQLite only: a number that grows whenever a commit changed the database, by any
+   * connection (`PRAGMA data_version`, for the others) or by this one (`total_changes()`).
+   * Undefined inside a transaction of this connection (its changes may yet roll back) and
+   * on the other dialects. See services/serve/current-files.ts.
+   */
+  changeStamp?(): number | undefined;
   /** Cheap connectivity check used by ping and readiness. */
   ping(): Promise<void>;
   poolStats(): PoolStats;
@@ -107,11 +114,15 @@ export function openSqlite(file: string): Database {
     plugins: [new NulGuardPlugin()],
   });
   let byKey: BetterSqlite3.Statement | undefined;
+  const dataVersion = raw.prepare('pragma data_version').pluck();
+  const ownChanges = raw.prepare('select total_changes()').pluck();
   return {
     db,
     dialect: 'sqlite',
     // Prepared on first use: the table exists only once migrations have run.
     itemByKey: async (key) => (byKey ??= raw.prepare('select * from items where path_key = ?')).get(key) as Selectable<ItemsTable> | undefined,
+    // Both counters only grow, so their sum changes whenever either does.
+    changeStamp: () => (raw.inTransaction ? undefined : (dataVersion.get() as number) + (ownChanges.get() as number)),
     async ping() {
       raw.prepare('select 1').get();
     },

@@ -27,6 +27,9 @@ export class RequestLog {
   private readonly dest: ReturnType<typeof pino.destination>;
   private timer: NodeJS.Timeout | undefined;
   private lastLine = 0;
+  /** The time of the last line, formatted (lines of the same millisecond share it). */
+  private isoAt = 0;
+  private iso = '';
 
   constructor(file: string, private readonly flushMs = REQUEST_LOG_FLUSH_MS) {
     this.dest = pino.destination({ dest: file, append: true, mkdir: true, sync: false, minLength: 8192, mode: 0o600 });
@@ -45,13 +48,18 @@ export class RequestLog {
   }
 
   write(e: RequestLogEntry): void {
-    this.lastLine = Date.now();
+    const now = Date.now();
+    this.lastLine = now;
+    if (now !== this.isoAt) {
+      this.isoAt = now;
+      this.iso = new Date(now).toISOString();
+    }
     if (!this.timer) {
       this.timer = setInterval(() => this.tick(), this.flushMs);
       this.timer.unref();
     }
     this.dest.write(
-      `{"time":"${new Date().toISOString()}","ip":${JSON.stringify(e.ip)},"user":${JSON.stringify(e.user ?? null)},"method":"${e.method}","url":${JSON.stringify(e.url)},"status":${e.status},"ms":${e.ms},"bytes":${e.bytes}}\n`,
+      `{"time":"${this.iso}","ip":${JSON.stringify(e.ip)},"user":${JSON.stringify(e.user ?? null)},"method":"${e.method}","url":${JSON.stringify(e.url)},"status":${e.status},"ms":${e.ms},"bytes":${e.bytes}}\n`,
     );
   }
 

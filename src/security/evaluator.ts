@@ -209,6 +209,11 @@ export class PermissionEvaluator {
     return (await this.grantsFor(principal)).allows(action, repo, path);
   }
 
+  /** The decision `allows` would give, when the principal's grants are compiled and current; undefined otherwise. */
+  allowsNow(principal: Principal, action: Action, repo: RepoConfig, path: string): boolean | undefined {
+    return this.grants.get(principalKey(principal))?.allows(action, repo, path);
+  }
+
   async readsAny(principal: Principal, repo: RepoConfig): Promise<boolean> {
     return (await this.grantsFor(principal)).readsAny(repo);
   }

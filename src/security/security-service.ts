@@ -248,6 +248,17 @@ export class SecurityService implements Security {
     return this.evaluator.allows(principal, action, repo, path);
   }
 
+  /**
+   * What `canAccess` answers, without waiting: for an administrator, or a user whose grants
+   * this process has compiled since the last 'security' change. Undefined otherwise (and for
+   * anonymous callers, whose answer depends on a setting): then ask `canAccess`.
+   */
+  canAccessNow(principal: Principal, action: Action, repo: RepoConfig, path: string): boolean | undefined {
+    if (principal.admin) return true;
+    if (principal.anonymous) return undefined;
+    return this.evaluator.allowsNow(principal, action, repo, path);
+  }
+
   async canReadAny(principal: Principal, repo: RepoConfig): Promise<boolean> {
     if (principal.admin) return true;
     if (principal.anonymous && !(await this.anonymousAccessEnabled())) return false;

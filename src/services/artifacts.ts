@@ -257,6 +257,11 @@ export class ArtifactService {
     return findItem(this.database, repo, path);
   }
 
+  /** A number that changes with every commit to the database; undefined when there is no cheap one (see Database.changeStamp). */
+  changeStamp(): number | undefined {
+    return this.database.changeStamp?.();
+  }
+
   async children(repo: string, folder: string): Promise<ItemRow[]> {
     return listChildren(this.database.db, repo, folder);
   }

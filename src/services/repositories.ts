@@ -242,6 +242,11 @@ export class RepositoryService {
     return [...(await this.all()).values()];
   }
 
+  /** The configuration of `key` when this process has the repositories loaded and current; undefined otherwise (then ask `get`). */
+  cached(key: string): RepoConfig | undefined {
+    return this.cache?.get(key);
+  }
+
   async get(key: string): Promise<RepoConfig | undefined> {
     return (await this.all()).get(key);
   }

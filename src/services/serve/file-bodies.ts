@@ -16,6 +16,11 @@ export class FileBodies {
     return this.content.smallFileLimit;
   }
 
+  /** True when the provider may answer a download with a URL of its own (then every download asks it). */
+  get directDownloads(): boolean {
+    return typeof this.content.provider.downloadUrl === 'function';
+  }
+
   readSmall(sha1: string): Promise<Buffer> {
     return this.content.readSmall(sha1);
   }

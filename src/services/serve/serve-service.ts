@@ -8,6 +8,7 @@ import type { ArtifactService } from '../artifacts.js';
 import type { PackageServices } from '../remote/package-services.js';
 import type { RepoConfig, RepositoryService } from '../repositories.js';
 import { ChecksumFiles } from './checksums.js';
+import { CurrentFiles } from './current-files.js';
 import { Locator, type Found } from './locate.js';
 import type { VirtualResolver } from './virtual-resolver.js';
 import { RepoVisibility, type Addressed } from './visibility.js';
@@ -42,6 +43,12 @@ export class ServeService {
   readonly virtual: VirtualResolver;
   /** The bytes of stored files, for the edge to send. */
   readonly bodies: FileBodies;
+  /**
+   * Small stored files kept for plain downloads while the database proves them current. The
+   * edge's fast path (http/fast-get.ts) decides the caller's read permission itself, with the
+   * same decisions `read` makes, before it asks.
+   */
+  readonly currentFiles: CurrentFiles;
   private readonly locator: Locator;
   private readonly artifacts: ArtifactService;
 
@@ -51,6 +58,7 @@ export class ServeService {
     this.visibility = new RepoVisibility(deps.repos);
     this.virtual = virtual;
     this.bodies = new FileBodies(deps.content);
+    this.currentFiles = new CurrentFiles(deps.artifacts, this.bodies);
     this.locator = new Locator({
       artifacts: deps.artifacts,
       remote,

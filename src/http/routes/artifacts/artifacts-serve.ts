@@ -36,7 +36,7 @@ function etagMatches(ifNoneMatch: string, sha1: string): boolean {
     .some((t) => t === '*' || t === sha1);
 }
 
-interface Described {
+export interface Described {
   name: string;
   sha1: string;
   sha256?: string | null;
@@ -46,16 +46,23 @@ interface Described {
   type: string;
 }
 
+/** The JFrog download headers of a file (names in lower case, as Fastify sends them). */
+export function downloadHeaders(d: Described): Record<string, string> {
+  const h: Record<string, string> = {};
+  h['last-modified'] = new Date(d.modified).toUTCString();
+  h.etag = d.sha1;
+  h['x-checksum-sha1'] = d.sha1;
+  if (d.sha256) h['x-checksum-sha256'] = d.sha256;
+  if (d.md5) h['x-checksum-md5'] = d.md5;
+  h['accept-ranges'] = 'bytes';
+  h['x-artifactory-filename'] = encodeURIComponent(d.name);
+  h['content-disposition'] = contentDisposition(d.name);
+  return h;
+}
+
 /** Sets the JFrog download headers and answers 304 when the client's copy is current. */
 function describe(request: FastifyRequest, reply: FastifyReply, d: Described): boolean {
-  reply.header('Last-Modified', new Date(d.modified).toUTCString());
-  reply.header('ETag', d.sha1);
-  reply.header('X-Checksum-Sha1', d.sha1);
-  if (d.sha256) reply.header('X-Checksum-Sha256', d.sha256);
-  if (d.md5) reply.header('X-Checksum-Md5', d.md5);
-  reply.header('Accept-Ranges', 'bytes');
-  reply.header('X-Artifactory-Filename', encodeURIComponent(d.name));
-  reply.header('Content-Disposition', contentDisposition(d.name));
+  reply.headers(downloadHeaders(d));
   const inm = header(request, 'if-none-match');
   const ims = header(request, 'if-modified-since');
   return Boolean((inm && etagMatches(inm, d.sha1)) || (!inm && ims && Date.parse(ims) >= Math.floor(d.modified / 1000) * 1000));
