@@ -67,9 +67,10 @@ export function prefixUpperBound(prefix: string): string | undefined {
 /**
  * The item name matches the wildcard `pattern`, ASCII case-insensitively, on the indexed
  * folded name (`items.name_lc`, migration 0012). The text before the first wildcard becomes a
- * range on that index, so an exact name or a prefix (`file-123*`) reads only the names it
- * finds; `*x*` reads the trigram index on PostgreSQL (when pg_trgm was available) and the
- * folded-name index or the table elsewhere. The LIKE keeps the exact meaning of the pattern.
+ * range on the (repo, name_lc) index, one descent per repository searched, so an exact name
+ * or a prefix (`file-123*`) reads only the names it finds. `*x*` reads the trigram index on
+ * PostgreSQL (when pg_trgm was available), and on SQLite and MySQL every folded name of the
+ * repositories searched (from the index). The LIKE keeps the exact meaning of the pattern.
  * MySQL/MariaDB compare with PAD SPACE (`'a' = 'a '`), so there an exact name is a LIKE too.
  */
 function nameMatches(dialect: DialectName, pattern: string): Expression<SqlBool> {

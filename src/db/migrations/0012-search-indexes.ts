@@ -51,7 +51,13 @@ export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
   } else {
     await sql`alter table items add column name_lc varchar(255) generated always as (${expr}) stored`.execute(db);
   }
-  await db.schema.createIndex('items_name_lc').on('items').column('name_lc').execute();
+  // Per repository: a search names the repositories it covers (one index descent each), and
+  // every query by exact name (the OCI manifests) names its repository too, so (repo, name)
+  // replaces the index on the name alone.
+  await db.schema.createIndex('items_repo_name_lc').on('items').columns(['repo', 'name_lc']).execute();
+  await db.schema.createIndex('items_repo_name').on('items').columns(['repo', 'name']).execute();
+  const drop = db.schema.dropIndex('items_name');
+  await (dialect === 'mysql' ? drop.on('items') : drop).execute();
 
   if (dialect === 'postgresql') {
     await sql`savepoint arca_trgm`.execute(db);
