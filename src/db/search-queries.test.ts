@@ -80,6 +80,24 @@ describe.each(DIALECTS)('name search on %s', (dialect) => {
     await expectAnswers(t);
   });
 
+  it('matches a property value pattern by its prefix range, exactly and case-sensitively', async () => {
+    t = await openTestDatabase(dialect);
+    const values = ['abc', 'abc\tdef', 'abc def', 'abcd', 'ABCD', 'abd', 'ab', '\u{10ffff}x', 'a%c'];
+    for (const [i, v] of values.entries()) {
+      await ensureFolders(t.database.db, 'r', `p/${i}`, 'u', 1);
+      const { row } = await putFile(t.database.db, { repo: 'r', fullPath: `p/${i}`, binary: bin, original: {}, mimeType: 'x', user: 'u', now: 1 });
+      await t.database.db.insertInto('item_props').values({ item_id: row.id, prop_key: 'k', prop_value: v }).execute();
+    }
+    const byValue = async (...patterns: string[]) =>
+      (await searchItems(t!.database.db, dialect, { repos: ['r'], properties: [{ key: 'k', values: patterns }], limit: 100 }))
+        .map((r) => values[Number(r.name)])
+        .sort();
+    expect(await byValue('abc*')).toEqual(['abc', 'abc\tdef', 'abc def', 'abcd'].sort());
+    expect(await byValue('abc?')).toEqual(['abcd']);
+    expect(await byValue('ab?')).toEqual(['abc', 'abd']);
+    expect(await byValue('\u{10ffff}*', 'a%*')).toEqual(['\u{10ffff}x', 'a%c'].sort());
+  });
+
   it('fills the folded name of the items an existing database already holds when it migrates', async () => {
     const fresh = await freshDatabaseConfig(dialect);
     const database = await openDatabase(fresh.config);

@@ -75,28 +75,41 @@ export function prefixUpperBound(prefix: string): string | undefined {
  */
 function nameMatches(dialect: DialectName, pattern: string): Expression<SqlBool> {
   const folded = asciiLower(pattern);
-  const column = sql.ref('items.name_lc');
-  if (!hasWildcard(folded) && dialect !== 'mysql') return sql<SqlBool>`${column} = ${folded}`;
-  const terms: Expression<SqlBool>[] = [];
-  const prefix = literalPrefix(folded);
-  if (prefix !== '') {
-    terms.push(sql<SqlBool>`${column} >= ${prefix}`);
-    const upper = prefixUpperBound(prefix);
-    if (upper !== undefined) terms.push(sql<SqlBool>`${column} < ${upper}`);
-  }
-  const like = wildcardToLike(folded);
+  const column = 'items.name_lc';
+  if (!hasWildcard(folded) && dialect !== 'mysql') return sql<SqlBool>`${sql.ref(column)} = ${folded}`;
   // MySQL's LIKE escapes with a backslash by default, and its string literals read `\\` as
   // an escape, so no ESCAPE clause is written there.
-  terms.push(dialect === 'mysql' ? sql<SqlBool>`${column} like ${like}` : sql<SqlBool>`${column} like ${like} escape '\\'`);
-  return sql<SqlBool>`(${sql.join(terms, sql` and `)})`;
+  const like = wildcardToLike(folded);
+  const match = dialect === 'mysql' ? sql<SqlBool>`${sql.ref(column)} like ${like}` : sql<SqlBool>`${sql.ref(column)} like ${like} escape '\\'`;
+  return all([...prefixRange(dialect, column, literalPrefix(folded)), match]);
+}
+
+/**
+ * The rows whose `column` starts with `prefix`, as a range an index serves (the column
+ * compares in code point order: SQLite's BINARY, PostgreSQL's "C"). Nothing for '' and on
+ * MySQL/MariaDB, whose optimizer turns `LIKE 'abc%'` into that range itself and whose PAD
+ * SPACE comparison would put 'abc<TAB>' below 'abc' in a range of our own.
+ */
+function prefixRange(dialect: DialectName, column: string, prefix: string): Expression<SqlBool>[] {
+  if (prefix === '' || dialect === 'mysql') return [];
+  const upper = prefixUpperBound(prefix);
+  const from = sql<SqlBool>`${sql.ref(column)} >= ${prefix}`;
+  return upper === undefined ? [from] : [from, sql<SqlBool>`${sql.ref(column)} < ${upper}`];
+}
+
+function all(terms: Expression<SqlBool>[]): Expression<SqlBool> {
+  return terms.length === 1 ? terms[0] : sql<SqlBool>`(${sql.join(terms, sql` and `)})`;
 }
 
 /** `column` equals `value`, or matches it as a wildcard pattern, case-sensitively. */
 function matchesSensitive(dialect: DialectName, column: string, value: string): Expression<SqlBool> {
   if (!hasWildcard(value)) return sql<SqlBool>`${sql.ref(column)} = ${value}`;
-  if (dialect === 'sqlite') return sql<SqlBool>`${sql.ref(column)} glob ${wildcardToGlob(value)}`;
-  if (dialect === 'mysql') return sql<SqlBool>`${sql.ref(column)} like ${wildcardToLike(value)}`;
-  return sql<SqlBool>`${sql.ref(column)} like ${wildcardToLike(value)} escape '\\'`;
+  let match: Expression<SqlBool>;
+  if (dialect === 'sqlite') match = sql<SqlBool>`${sql.ref(column)} glob ${wildcardToGlob(value)}`;
+  else if (dialect === 'mysql') match = sql<SqlBool>`${sql.ref(column)} like ${wildcardToLike(value)}`;
+  else match = sql<SqlBool>`${sql.ref(column)} like ${wildcardToLike(value)} escape '\\'`;
+  // A value pattern with a literal start (`1.2.*`) reads that range of the (key, value) index.
+  return all([...prefixRange(dialect, column, literalPrefix(value)), match]);
 }
 
 /** Rows of `repo` strictly below `folder` ('' = the whole repository). */

@@ -274,6 +274,7 @@ describe('query plans on PostgreSQL', () => {
     ['checksum search, sha256', get(`/artifactory/api/search/checksum?sha256=${hex('f-3/file-170.bin', 'sha256')}`)],
     ['checksum search, md5', get(`/artifactory/api/search/checksum?md5=${hex('f-3/file-170.bin', 'md5')}`)],
     ['property search', get('/artifactory/api/search/prop?build.number=123&repos=big')],
+    ['property search, value prefix', get('/artifactory/api/search/prop?build.number=12*&repos=big')],
     ['property search, two keys', get('/artifactory/api/search/prop?build.number=123,124&kind=odd')],
     // Format indexes.
     ['npm packument', get('/artifactory/api/npm/npm-local/hello')],

@@ -39,7 +39,8 @@ export function foldedNameExpression(dialect: DialectName) {
  * docs/performance.md says how to add it afterwards.
  *
  * The checksum indexes (items sha1/sha256/md5) and the property index (item_props key, value)
- * exist since 0001. Fresh statistics are gathered at the end so the planner knows the new
+ * exist since 0001; on PostgreSQL the property values get the "C" collation here, so a value
+ * pattern's prefix is a range of that index too. Fresh statistics are gathered at the end so the planner knows the new
  * column at once instead of after autovacuum's next analyze.
  */
 export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
@@ -60,6 +61,10 @@ export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
   await (dialect === 'mysql' ? drop.on('items') : drop).execute();
 
   if (dialect === 'postgresql') {
+    // Property values compare bytewise too (as on SQLite and MySQL), so a value pattern's
+    // literal start is a range of the (key, value) index whatever the database's collation.
+    // The values are case-sensitive already; nothing sorts by them.
+    await sql`alter table item_props alter column prop_value type varchar(4000) collate "C"`.execute(db);
     await sql`savepoint arca_trgm`.execute(db);
     try {
       await sql`create extension if not exists pg_trgm`.execute(db);
@@ -70,6 +75,13 @@ export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
     }
     await sql`analyze items`.execute(db);
   } else if (dialect === 'mysql') {
-    await sql`analyze table items`.execute(db);
+    // utf8mb4_bin pads with spaces: 'v' = 'v ', and the range MySQL/MariaDB make of
+    // `LIKE 'abc%'` loses 'abc<TAB>…' (a character below the space after the prefix). Property
+    // values compare exactly under the binary NO PAD collation (MariaDB utf8mb4_nopad_bin,
+    // MySQL 8 utf8mb4_0900_bin), where the server has one.
+    const nopad = await sql<{ Collation: string }>`show collation where Collation in ('utf8mb4_nopad_bin', 'utf8mb4_0900_bin')`.execute(db);
+    const collation = nopad.rows.map((r) => r.Collation).sort()[0];
+    if (collation) await sql`alter table item_props modify prop_value varchar(4000) character set utf8mb4 collate ${sql.raw(collation)} not null`.execute(db);
+    await sql`analyze table items, item_props`.execute(db);
   }
 }
