@@ -1,4 +1,6 @@
-import { Migrator, type Migration } from 'kysely';
+import { randomBytes } from 'node:crypto';
+import { Migrator, sql, type Migration } from 'kysely';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from './database.js';
 import { ensureFolders, fullPathOf, pathKey, putFile } from './items.js';
@@ -6,6 +8,7 @@ import { migrate } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { literalPrefix, prefixUpperBound, searchItems } from './search-queries.js';
 import { DIALECTS, freshDatabaseConfig, openTestDatabase, type TestDatabase } from './testing/databases.js';
+import { parsePostgresUrl } from '../config/db-config.js';
 
 /**
  * Name search reads the folded name the database keeps (`items.name_lc`, migration 0012):
@@ -119,5 +122,43 @@ describe.each(DIALECTS)('name search on %s', (dialect) => {
     await database.db.insertInto('items').values(rows).execute();
     expect(await migrate(database)).toContain('0012-search-indexes');
     await expectAnswers(t);
+  });
+});
+
+describe('name search on PostgreSQL without pg_trgm', () => {
+  it('migrates without the trigram index when the extension cannot be created, and still searches', async () => {
+    // A role that may create tables but not extensions (no CREATE on the database).
+    const fresh = await freshDatabaseConfig('postgresql');
+    const role = `arca_test_${randomBytes(5).toString('hex')}`;
+    const password = randomBytes(9).toString('hex');
+    const admin = new pg.Client({ connectionString: fresh.url });
+    await admin.connect();
+    const database = await (async () => {
+      await admin.query(`create role ${role} login password '${password}'`);
+      await admin.query(`grant create, usage on schema public to ${role}`);
+      const p = fresh.config.pg!;
+      return openDatabase({ ...fresh.config, pg: { ...parsePostgresUrl(fresh.url), user: role, password, host: p.host, port: p.port } });
+    })();
+    try {
+      expect(await migrate(database)).toContain('0012-search-indexes');
+      const indexes = (await admin.query(`select indexname from pg_indexes where tablename = 'items'`)).rows.map((r) => r.indexname);
+      expect(indexes).toContain('items_repo_name_lc');
+      expect(indexes).not.toContain('items_name_lc_trgm');
+      expect((await admin.query(`select 1 from pg_extension where extname = 'pg_trgm'`)).rowCount).toBe(0);
+      const t = { ...fresh, database } as TestDatabase;
+      await ensureFolders(database.db, 'r', 'd/File-1.txt', 'u', 1);
+      await putFile(database.db, { repo: 'r', fullPath: 'd/File-1.txt', binary: bin, original: {}, mimeType: 'x', user: 'u', now: 1 });
+      const rows = await searchItems(t.database.db, 'postgresql', { repos: ['r'], name: '*ILE-1*', filesOnly: true, limit: 10 });
+      expect(rows.map(fullPathOf)).toEqual(['d/File-1.txt']);
+      expect((await sql<{ n: number }>`select count(*)::int as n from items`.execute(database.db)).rows[0].n).toBe(2);
+    } finally {
+      await database.close();
+      await admin.end();
+      await fresh.drop();
+      const c = new pg.Client({ connectionString: fresh.url.replace(/\/[^/?]*(\?|$)/, '/postgres$1') });
+      await c.connect();
+      await c.query(`drop role if exists ${role}`);
+      await c.end();
+    }
   });
 });

@@ -40,8 +40,8 @@ export function foldedNameExpression(dialect: DialectName) {
  *
  * The checksum indexes (items sha1/sha256/md5) and the property index (item_props key, value)
  * exist since 0001; on PostgreSQL the property values get the "C" collation here, so a value
- * pattern's prefix is a range of that index too. Fresh statistics are gathered at the end so the planner knows the new
- * column at once instead of after autovacuum's next analyze.
+ * pattern's prefix is a range of that index too. Fresh statistics are gathered at the end, so
+ * the planner knows the new column at once instead of after autovacuum's next analyze.
  */
 export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
   const expr = foldedNameExpression(dialect);
