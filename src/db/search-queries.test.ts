@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Migrator, sql, type Migration } from 'kysely';
+import { CompiledQuery, Migrator, sql, type KyselyPlugin, type Migration } from 'kysely';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from './database.js';
@@ -99,6 +99,31 @@ describe.each(DIALECTS)('name search on %s', (dialect) => {
     expect(await byValue('abc?')).toEqual(['abcd']);
     expect(await byValue('ab?')).toEqual(['abc', 'abd']);
     expect(await byValue('\u{10ffff}*', 'a%*')).toEqual(['\u{10ffff}x', 'a%c'].sort());
+  });
+
+  // The plan on PostgreSQL: test/http/query-plans.test.ts.
+  if (dialect === 'sqlite') it('reads an exact name and a prefix through the (repo, name_lc) index on SQLite', async () => {
+    t = await openTestDatabase(dialect);
+    const db = t.database.db;
+    for (let i = 0; i < 2000; i += 500) {
+      const rows = Array.from({ length: 500 }, (_, k) => ({
+        path_key: pathKey('r', `d${(i + k) % 40}/f-${i + k}`), repo: 'r', path: `d${(i + k) % 40}`, name: `F-${i + k}.bin`, type: 'file' as const,
+        size: 1, created: 1, created_by: 'u', modified: 1, modified_by: 'u', updated: 1,
+      }));
+      await db.insertInto('items').values(rows).execute();
+    }
+    await t.database.refreshStatistics!();
+    const compiled: CompiledQuery[] = [];
+    const recorder: KyselyPlugin = {
+      transformQuery: (args) => (compiled.push(db.getExecutor().compileQuery(args.node, args.queryId)), args.node),
+      transformResult: async (args) => args.result,
+    };
+    for (const name of ['f-123.BIN', 'f-12*']) {
+      compiled.length = 0;
+      await searchItems(db.withPlugin(recorder), dialect, { repos: ['r', 'x'], name, filesOnly: true, limit: 100 });
+      const plan = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${compiled[0].sql}`, [...compiled[0].parameters]));
+      expect(plan.rows.map((r) => r.detail).join('; ')).toMatch(/SEARCH items USING INDEX items_repo_name_lc \(repo=\? AND name_lc/);
+    }
   });
 
   it('fills the folded name of the items an existing database already holds when it migrates', async () => {

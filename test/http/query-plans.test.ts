@@ -82,7 +82,7 @@ function bitmapInputs(node: PlanNode): PlanNode[] {
 }
 
 /** What is wrong with a plan (empty: every watched table is read through an index, in proportion). */
-export function planProblems(node: PlanNode): string[] {
+function planProblems(node: PlanNode): string[] {
   const out: string[] = [];
   const rel = node['Relation Name'];
   if (rel && WATCHED.has(rel)) {
