@@ -34,10 +34,12 @@ export interface Database {
   ping(): Promise<void>;
   poolStats(): PoolStats;
   /**
-   * Brings the query planner's statistics up to date where the database does not do it by
-   * itself (SQLite: `PRAGMA optimize`, bounded by `analysis_limit`; PostgreSQL's autovacuum and
-   * InnoDB's persistent statistics keep theirs). A SQLite node also runs it when it opens the
-   * database, every hour and when it closes it.
+   * Brings the query planner's statistics up to date. SQLite keeps none by itself: this runs
+   * `PRAGMA optimize`, bounded by `analysis_limit`, and a SQLite node also runs it when it opens
+   * the database, every hour and when it closes it. PostgreSQL's autovacuum and InnoDB's
+   * persistent statistics keep theirs, about a minute after 10 % of a table changed; there this
+   * ANALYZEs the item tables at once, for a caller that just changed most of them (a backup
+   * import) and should not wait for that.
    */
   refreshStatistics?(): Promise<void>;
   close(): Promise<void>;
@@ -166,6 +168,9 @@ export async function openPostgres(config: DatabaseConfig): Promise<Database> {
       await pool.query('select 1');
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: config.poolMaxActive }),
+    async refreshStatistics() {
+      await pool.query('analyze items, item_props, binaries');
+    },
     close: () => db.destroy(),
   };
 }
@@ -218,6 +223,9 @@ export async function openMysql(config: DatabaseConfig): Promise<Database> {
       waiting: internals._connectionQueue?.length ?? 0,
       max: config.poolMaxActive,
     }),
+    async refreshStatistics() {
+      await promisePool.query('analyze table items, item_props, binaries');
+    },
     close: () => db.destroy(),
   };
 }

@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /** Booleans are stored as 0/1 integers and times as epoch milliseconds, the same on every dialect. */
 export type Bool = number;
@@ -19,6 +19,11 @@ export interface ItemsTable {
   /** Parent folder, relative to the repository root; '' for the root. */
   path: string;
   name: string;
+  /**
+   * `name` with ASCII A–Z folded to a–z: a column the database generates (migration 0012),
+   * indexed for case-insensitive name search. Never written by the application.
+   */
+  name_lc: ColumnType<string, never, never>;
   type: 'file' | 'folder';
   sha1: string | null;
   sha256: string | null;

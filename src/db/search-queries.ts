@@ -8,15 +8,14 @@ import type { Schema } from './schema.js';
  * Every search runs in the database; `*` and `?` wildcards become LIKE (or GLOB) patterns.
  *
  * Case rules, the same on every dialect:
- * - names: case-insensitive for ASCII letters only, exact for everything else. That is what
- *   SQLite's LIKE does natively; PostgreSQL folds with `translate(…)` over A–Z instead of
- *   lower(), whose Unicode folding SQLite cannot reproduce without extensions.
+ * - names: case-insensitive for ASCII letters only, exact for everything else. The database
+ *   keeps every name folded that way in the indexed `items.name_lc` (migration 0012), and the
+ *   pattern is folded the same way here; Unicode folding (lower() on PostgreSQL and MySQL)
+ *   is not used because SQLite cannot reproduce it without extensions.
  * - property keys and values, checksums: case-sensitive (`=`; LIKE on PostgreSQL, GLOB on
  *   SQLite, because SQLite's LIKE ignores ASCII case).
  */
 
-const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-const LOWER = 'abcdefghijklmnopqrstuvwxyz';
 const ID_CHUNK = 500;
 
 type ItemsEb = ExpressionBuilder<Schema, 'items'>;
@@ -44,31 +43,73 @@ function asciiLower(s: string): string {
   return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
-/**
- * MySQL/MariaDB has no translate(); nested replace() folds A–Z and nothing else (lower()
- * would fold all of Unicode). Its LIKE escapes with a backslash by default, and its string
- * literals read `\\` as an escape, so no ESCAPE clause is written there.
- */
-function mysqlAsciiLower(column: string): Expression<string> {
-  let expr = sql<string>`${sql.ref(column)}`;
-  for (let i = 0; i < UPPER.length; i++) expr = sql<string>`replace(${expr}, ${UPPER[i]}, ${LOWER[i]})`;
-  return expr;
+/** The text before the first wildcard of a pattern. */
+export function literalPrefix(pattern: string): string {
+  const i = pattern.search(/[*?]/);
+  return i < 0 ? pattern : pattern.slice(0, i);
 }
 
-/** `column` matches the wildcard `pattern`, ASCII case-insensitively. */
-function matchesInsensitive(dialect: DialectName, column: string, pattern: string): Expression<SqlBool> {
-  const like = wildcardToLike(pattern);
-  if (dialect === 'sqlite') return sql<SqlBool>`${sql.ref(column)} like ${like} escape '\\'`;
-  if (dialect === 'mysql') return sql<SqlBool>`${mysqlAsciiLower(column)} like ${asciiLower(like)}`;
-  return sql<SqlBool>`translate(${sql.ref(column)}, ${UPPER}, ${LOWER}) like ${asciiLower(like)} escape '\\'`;
+/**
+ * The least string above every string that starts with `prefix`, in code point order (the
+ * order of SQLite's BINARY, PostgreSQL's "C" and MySQL's utf8mb4_bin): the prefix with its
+ * last code point raised by one. Undefined when there is none (a prefix of U+10FFFF only).
+ */
+export function prefixUpperBound(prefix: string): string | undefined {
+  const cps = [...prefix].map((c) => c.codePointAt(0)!);
+  while (cps.length > 0) {
+    let last = cps.pop()! + 1;
+    if (last === 0xd800) last = 0xe000; // surrogates are not characters
+    if (last <= 0x10ffff) return String.fromCodePoint(...cps, last);
+  }
+  return undefined;
+}
+
+/**
+ * The item name matches the wildcard `pattern`, ASCII case-insensitively, on the indexed
+ * folded name (`items.name_lc`, migration 0012). The text before the first wildcard becomes a
+ * range on the (repo, name_lc) index, one descent per repository searched, so an exact name
+ * or a prefix (`file-123*`) reads only the names it finds. `*x*` reads the trigram index on
+ * PostgreSQL (when pg_trgm was available), and on SQLite and MySQL every folded name of the
+ * repositories searched (from the index). The LIKE keeps the exact meaning of the pattern.
+ * MySQL/MariaDB compare with PAD SPACE (`'a' = 'a '`), so there an exact name is a LIKE too.
+ */
+function nameMatches(dialect: DialectName, pattern: string): Expression<SqlBool> {
+  const folded = asciiLower(pattern);
+  const column = 'items.name_lc';
+  if (!hasWildcard(folded) && dialect !== 'mysql') return sql<SqlBool>`${sql.ref(column)} = ${folded}`;
+  // MySQL's LIKE escapes with a backslash by default, and its string literals read `\\` as
+  // an escape, so no ESCAPE clause is written there.
+  const like = wildcardToLike(folded);
+  const match = dialect === 'mysql' ? sql<SqlBool>`${sql.ref(column)} like ${like}` : sql<SqlBool>`${sql.ref(column)} like ${like} escape '\\'`;
+  return all([...prefixRange(dialect, column, literalPrefix(folded)), match]);
+}
+
+/**
+ * The rows whose `column` starts with `prefix`, as a range an index serves (the column
+ * compares in code point order: SQLite's BINARY, PostgreSQL's "C"). Nothing for '' and on
+ * MySQL/MariaDB, whose optimizer turns `LIKE 'abc%'` into that range itself and whose PAD
+ * SPACE comparison would put 'abc<TAB>' below 'abc' in a range of our own.
+ */
+function prefixRange(dialect: DialectName, column: string, prefix: string): Expression<SqlBool>[] {
+  if (prefix === '' || dialect === 'mysql') return [];
+  const upper = prefixUpperBound(prefix);
+  const from = sql<SqlBool>`${sql.ref(column)} >= ${prefix}`;
+  return upper === undefined ? [from] : [from, sql<SqlBool>`${sql.ref(column)} < ${upper}`];
+}
+
+function all(terms: Expression<SqlBool>[]): Expression<SqlBool> {
+  return terms.length === 1 ? terms[0] : sql<SqlBool>`(${sql.join(terms, sql` and `)})`;
 }
 
 /** `column` equals `value`, or matches it as a wildcard pattern, case-sensitively. */
 function matchesSensitive(dialect: DialectName, column: string, value: string): Expression<SqlBool> {
   if (!hasWildcard(value)) return sql<SqlBool>`${sql.ref(column)} = ${value}`;
-  if (dialect === 'sqlite') return sql<SqlBool>`${sql.ref(column)} glob ${wildcardToGlob(value)}`;
-  if (dialect === 'mysql') return sql<SqlBool>`${sql.ref(column)} like ${wildcardToLike(value)}`;
-  return sql<SqlBool>`${sql.ref(column)} like ${wildcardToLike(value)} escape '\\'`;
+  let match: Expression<SqlBool>;
+  if (dialect === 'sqlite') match = sql<SqlBool>`${sql.ref(column)} glob ${wildcardToGlob(value)}`;
+  else if (dialect === 'mysql') match = sql<SqlBool>`${sql.ref(column)} like ${wildcardToLike(value)}`;
+  else match = sql<SqlBool>`${sql.ref(column)} like ${wildcardToLike(value)} escape '\\'`;
+  // A value pattern with a literal start (`1.2.*`) reads that range of the (key, value) index.
+  return all([...prefixRange(dialect, column, literalPrefix(value)), match]);
 }
 
 /** Rows of `repo` strictly below `folder` ('' = the whole repository). */
@@ -176,7 +217,7 @@ export async function searchItems(db: Db, dialect: DialectName, s: ItemSearch): 
   if (s.filesOnly) q = q.where('items.type', '=', 'file');
   if (s.name !== undefined) {
     const name = s.name;
-    q = q.where(() => matchesInsensitive(dialect, 'items.name', name));
+    q = q.where(() => nameMatches(dialect, name));
   }
   if (s.sha1 !== undefined) q = q.where('items.sha1', '=', s.sha1);
   if (s.sha256 !== undefined) q = q.where('items.sha256', '=', s.sha256);

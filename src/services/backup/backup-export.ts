@@ -118,7 +118,7 @@ async function writeRecords(db: Db, root: string, files: ManifestFile[], counts:
       if (rows.length === 0) break;
       last = Number(rows[rows.length - 1].id);
       const props = await getProperties(db, rows.map((r) => Number(r.id)));
-      for (const { id, path_key: _key, ...r } of rows) {
+      for (const { id, path_key: _key, name_lc: _folded, ...r } of rows) {
         const properties = props.get(Number(id)) ?? {};
         const record: ItemRecord = { ...r, type: r.type, size: Number(r.size), properties };
         await items.line(record);
