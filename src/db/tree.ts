@@ -54,7 +54,12 @@ export class Slicer {
 }
 
 /** Up to `limit` children of `folder`, in name order, after `after` (a cursor in the same folder). */
-export async function childrenPage(db: Db, repo: string, folder: string, after: TreeCursor | undefined, limit: number, desc = false): Promise<ItemRow[]> {
+export function childrenPage(db: Db, repo: string, folder: string, after: TreeCursor | undefined, limit: number, desc = false): Promise<ItemRow[]> {
+  return childrenQuery(db, repo, folder, after, limit, desc).execute();
+}
+
+/** The query of `childrenPage` (tests explain it). */
+export function childrenQuery(db: Db, repo: string, folder: string, after: TreeCursor | undefined, limit: number, desc = false) {
   const d = dialectOf(db);
   const name = col(d, 'name');
   const cmp = desc ? '<' : '>';
@@ -68,11 +73,16 @@ export async function childrenPage(db: Db, repo: string, folder: string, after: 
   const dir = desc ? 'desc' : 'asc';
   q = q.orderBy(name, dir);
   if (d === 'mysql') q = q.orderBy('id', dir);
-  return q.limit(limit).execute();
+  return q.limit(limit);
 }
 
 /** Up to `limit` rows strictly below `folder` ('' = the whole repository), in (path, name) order, after `after`. */
-export async function belowPage(db: Db, repo: string, folder: string, after: TreeCursor | undefined, limit: number, desc = false): Promise<ItemRow[]> {
+export function belowPage(db: Db, repo: string, folder: string, after: TreeCursor | undefined, limit: number, desc = false): Promise<ItemRow[]> {
+  return belowQuery(db, repo, folder, after, limit, desc).execute();
+}
+
+/** The query of `belowPage` (tests explain it). */
+export function belowQuery(db: Db, repo: string, folder: string, after: TreeCursor | undefined, limit: number, desc = false) {
   const d = dialectOf(db);
   const path = col(d, 'path');
   const name = col(d, 'name');
@@ -96,7 +106,7 @@ export async function belowPage(db: Db, repo: string, folder: string, after: Tre
   const dir = desc ? 'desc' : 'asc';
   q = q.orderBy(path, dir).orderBy(name, dir);
   if (d === 'mysql') q = q.orderBy('id', dir);
-  return q.limit(limit).execute();
+  return q.limit(limit);
 }
 
 /**
