@@ -1,9 +1,11 @@
+import { get as httpGet } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksumsOf } from '../../src/core/digests.js';
 import { bulkItems } from '../../src/db/testing/bulk-items.js';
 import { DIALECTS } from '../helpers/databases.js';
-import { startTestNode, type TestNode } from '../helpers/node-context.js';
+import { ADMIN_AUTH, startTestNode, type TestNode } from '../helpers/node-context.js';
 
 /** Paging of a folder's children on the storage API (docs/rest-api.md), and big listings that never hold the event loop. */
 
@@ -94,20 +96,44 @@ describe('storage API: a big listing on SQLite leaves the event loop free', () =
   }, 120_000);
   afterAll(() => node?.close());
 
-  it('keeps event-loop delay under 150 ms while a deep listing of 40,000 items runs', async () => {
+  it('never holds the event loop for 150 ms of CPU while a deep listing of 40,000 items runs', async () => {
     // better-sqlite3 answers on the event loop: a listing read in one go held it for its whole length.
+    await node.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = node.app.server.address() as AddressInfo;
+    // The longest stretch the loop was held, in CPU time (wall-clock delay on a busy shared
+    // machine mostly measures the other processes): the process's CPU time between two ticks.
+    let last = process.cpuUsage();
+    let held = 0;
+    const ticker = setInterval(() => {
+      const now = process.cpuUsage(last);
+      held = Math.max(held, (now.user + now.system) / 1000);
+      last = process.cpuUsage();
+    }, 1);
     const delay = monitorEventLoopDelay({ resolution: 1 });
     delay.enable();
-    const res = await node.request({ method: 'GET', url: '/artifactory/api/storage/big-local?list&deep=1&listFolders=1' });
+    // Read as a client would, over a socket, counting entries (each one JSON object) and keeping nothing.
+    const objects = await new Promise<number>((resolve, reject) => {
+      const req = httpGet({ host: '127.0.0.1', port, path: '/artifactory/api/storage/big-local?list&deep=1&listFolders=1', headers: { authorization: ADMIN_AUTH } }, (res) => {
+        if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}`));
+        let n = 0;
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          for (let i = chunk.indexOf('{'); i >= 0; i = chunk.indexOf('{', i + 1)) n++;
+        });
+        res.on('end', () => resolve(n));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+    });
     // A loop held to the end records the delay only when its timer fires again.
     await new Promise((resolve) => setTimeout(resolve, 20));
     delay.disable();
+    clearInterval(ticker);
+    expect(objects).toBe(1 + 40_000 + 800 + 40);
     expect(delay.count).toBeGreaterThan(0);
-    expect(res.statusCode).toBe(200);
-    expect(res.json().files).toHaveLength(40_000 + 800 + 40);
-    const maxMs = delay.max / 1e6;
-
-    // Generous: on a busy shared machine a free loop still sees tens of ms; reading the listing in one go held it for seconds.
-    expect(maxMs, `event loop held for ${maxMs.toFixed(1)} ms`).toBeLessThan(150);
+    const wall = `wall-clock delay p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms`;
+    // Generous (a page takes a few ms; under vitest on a busy machine, stretches of 60-100 ms were seen,
+    // GC included); read in one go, this listing held the loop for 300+ ms of CPU.
+    expect(held, `event loop held for ${held.toFixed(1)} ms of CPU (${wall})`).toBeLessThan(150);
   }, 60_000);
 });
