@@ -84,6 +84,20 @@ describe.each(DIALECTS)('storage API: paged folder listings on %s', (dialect) =>
     expect(rest.children).toHaveLength(100);
     expect(rest.next).toBeUndefined();
   });
+
+  it('sets and deletes properties recursively on a folder of more than one page', async () => {
+    // After 'cuts a page': d0000/e00 holds 1,100 files; the change runs a page per transaction.
+    const withTeam = async () =>
+      Number(
+        (await node.ctx.database.db.selectFrom('item_props').select((eb) => eb.fn.countAll().as('n')).where('prop_key', '=', 'team').executeTakeFirstOrThrow()).n,
+      );
+    const put = await node.request({ method: 'PUT', url: `${STORAGE}/d0000?properties=team=big&recursive=1` });
+    expect(put.statusCode, put.body).toBe(204);
+    expect(await withTeam()).toBe(1 + 1 + 1100);
+    const del = await node.request({ method: 'DELETE', url: `${STORAGE}/d0000/e00?properties=team&recursive=1` });
+    expect(del.statusCode, del.body).toBe(204);
+    expect(await withTeam()).toBe(1);
+  });
 });
 
 describe('storage API: a big listing on SQLite leaves the event loop free', () => {
