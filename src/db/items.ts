@@ -36,32 +36,6 @@ export async function listChildren(db: Db, repo: string, folder: string): Promis
   return db.selectFrom('items').selectAll().where('repo', '=', repo).where('path', '=', folder).orderBy('name').execute();
 }
 
-/** Parent folders asked for in one query of a level-by-level listing. */
-const LEVEL_BATCH = 500;
-
-/**
- * Items below `folder` down to `depth` levels (1 = its children), found level by level
- * through the (repo, path) index: each level asks for the children of the folders of the
- * level above, so the cost follows what is returned, never the rest of the subtree (a
- * repository root at depth 1 reads its children only). Unordered.
- */
-export async function listToDepth(db: Db, repo: string, folder: string, depth: number): Promise<ItemRow[]> {
-  const out: ItemRow[] = [];
-  let parents = [folder];
-  for (let level = 1; level <= depth && parents.length > 0; level++) {
-    const next: string[] = [];
-    for (let i = 0; i < parents.length; i += LEVEL_BATCH) {
-      const rows = await db.selectFrom('items').selectAll().where('repo', '=', repo).where('path', 'in', parents.slice(i, i + LEVEL_BATCH)).execute();
-      for (const r of rows) {
-        out.push(r);
-        if (r.type === 'folder') next.push(fullPathOf(r));
-      }
-    }
-    parents = next;
-  }
-  return out;
-}
-
 /**
  * Items strictly below `folder` (every depth), ordered by path then name (bytes), read in pages
  * through the (repo, path, name) index (src/db/tree.ts). For callers that need the subtree in

@@ -163,7 +163,7 @@ export class StorageItem {
       const { rows, next } = await this.childrenPage(opts.page);
       return { ...template, files: [...head, ...(await toEntries(rows))], ...(next ? { next } : {}) };
     }
-    // A bounded depth is read level by level down to it; without one, the whole subtree.
+    // Depth first down to the depth asked for (the children only without `deep`); without one, the whole subtree.
     const depth = !opts.deep ? 1 : (opts.depth ?? Infinity);
     return streamJsonObject(template, 'files', prepend(head, mapPages(walkTree(this.db, repo.key, path, depth), toEntries)));
   }
