@@ -10,7 +10,7 @@
  * back, reading every byte. Prints GET throughput and latency for both runs and the listings'
  * durations. Everything runs on 127.0.0.1 in a temp dir and is stopped at the end.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
@@ -59,9 +59,12 @@ interface Wrk {
 }
 
 const UNIT: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60000 };
-function wrk(url: string): Wrk {
-  const r = spawnSync('wrk', ['-t1', '-c8', `-d${SECONDS}s`, '--latency', '-H', `Authorization: ${AUTH}`, url], { encoding: 'utf8' });
-  const out = r.stdout;
+/** Runs wrk without blocking this process's event loop (the lister shares it). */
+async function wrk(url: string): Promise<Wrk> {
+  const child = spawn('wrk', ['-t1', '-c8', `-d${SECONDS}s`, '--latency', '-H', `Authorization: ${AUTH}`, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  await new Promise((r) => child.once('exit', r));
   const ms = (re: RegExp) => {
     const m = re.exec(out);
     return m ? Number(m[1]) * UNIT[m[2]] : NaN;
@@ -140,10 +143,11 @@ async function main(): Promise<void> {
     const warm = await first.stop();
     log(`one listing: ${warm[0].ms.toFixed(0)} ms, ${(warm[0].bytes / 1e6).toFixed(1)} MB`);
 
-    wrk(getUrl); // warm-up
-    const alone = wrk(getUrl);
+    await wrk(getUrl); // warm-up
+    const alone = await wrk(getUrl);
     const l = lister(listUrl);
-    const busy = wrk(getUrl);
+    await new Promise((r) => setTimeout(r, 200)); // the first listing is under way
+    const busy = await wrk(getUrl);
     const runs = await l.stop();
     const avg = runs.reduce((s, r) => s + r.ms, 0) / runs.length;
     const f = (n: number) => n.toFixed(1);
