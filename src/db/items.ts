@@ -1,10 +1,11 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { type Kysely, type Selectable, type Transaction } from 'kysely';
 import { MD5_PENDING, sha1Hex } from '../core/digests.js';
 import { ancestorsOf, checkItemPath, nameOf, parentOf } from '../core/paths.js';
 import { checkPropertyKey, checkPropertyValue, valuesOf } from '../core/properties.js';
 import type { Database } from './database.js';
 import { orIgnore } from './dialect.js';
 import type { BinariesTable, ItemsTable, Schema } from './schema.js';
+import { belowPage, childrenPage, cursorOf, descendantPages, isEmptyBelow, Slicer, TREE_PAGE, type TreeCursor } from './tree.js';
 import type { PropertyValues } from '../core/properties.js';
 
 export type ItemRow = Selectable<ItemsTable>;
@@ -35,42 +36,15 @@ export async function listChildren(db: Db, repo: string, folder: string): Promis
   return db.selectFrom('items').selectAll().where('repo', '=', repo).where('path', '=', folder).orderBy('name').execute();
 }
 
-/** Parent folders asked for in one query of a level-by-level listing. */
-const LEVEL_BATCH = 500;
-
 /**
- * Items below `folder` down to `depth` levels (1 = its children), found level by level
- * through the (repo, path) index: each level asks for the children of the folders of the
- * level above, so the cost follows what is returned, never the rest of the subtree (a
- * repository root at depth 1 reads its children only). Unordered.
+ * Items strictly below `folder` (every depth), ordered by path then name (bytes), read in pages
+ * through the (repo, path, name) index (src/db/tree.ts). For callers that need the subtree in
+ * memory; a listing streams `walkTree` or `descendantPages` instead.
  */
-export async function listToDepth(db: Db, repo: string, folder: string, depth: number): Promise<ItemRow[]> {
-  const out: ItemRow[] = [];
-  let parents = [folder];
-  for (let level = 1; level <= depth && parents.length > 0; level++) {
-    const next: string[] = [];
-    for (let i = 0; i < parents.length; i += LEVEL_BATCH) {
-      const rows = await db.selectFrom('items').selectAll().where('repo', '=', repo).where('path', 'in', parents.slice(i, i + LEVEL_BATCH)).execute();
-      for (const r of rows) {
-        out.push(r);
-        if (r.type === 'folder') next.push(fullPathOf(r));
-      }
-    }
-    parents = next;
-  }
-  return out;
-}
-
-/** Items strictly below `folder` (every depth), ordered by path. */
 export async function listDescendants(db: Db, repo: string, folder: string): Promise<ItemRow[]> {
-  let q = db.selectFrom('items').selectAll().where('repo', '=', repo);
-  if (folder !== '') {
-    const prefix = `${folder}/`;
-    q = q.where((eb) =>
-      eb.or([eb('path', '=', folder), eb(sql<string>`substr(path, 1, ${prefix.length})`, '=', prefix)]),
-    );
-  }
-  return q.orderBy('path').orderBy('name').execute();
+  const out: ItemRow[] = [];
+  for await (const page of descendantPages(db, repo, folder)) out.push(...page);
+  return out;
 }
 
 /** Creates the missing ancestor folders of `fullPath` (and the path itself when `includeSelf`). */
@@ -162,22 +136,62 @@ export async function putFile(db: Db, f: NewFile): Promise<{ row: ItemRow; repla
   return { row, replaced: previous };
 }
 
-/** Deletes an item and, for a folder, everything below it. Returns the deleted rows. */
+/**
+ * Deletes an item and, for a folder, everything below it, inside the caller's transaction.
+ * Returns the deleted rows. For the small trees a format removes with other changes (a package
+ * version, an upload); a user's folder delete uses `deleteTreeInBatches`.
+ */
 export async function deleteTree(db: Db, repo: string, fullPath: string): Promise<ItemRow[]> {
-  const self = await getItem(db, repo, fullPath);
+  const self = fullPath === '' ? undefined : await getItem(db, repo, fullPath);
   const rows: ItemRow[] = [];
-  if (fullPath === '') rows.push(...(await listDescendants(db, repo, '')));
-  else if (self) {
-    rows.push(self);
-    if (self.type === 'folder') rows.push(...(await listDescendants(db, repo, fullPath)));
-  }
-  const ids = rows.map((r) => r.id);
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
-    await db.deleteFrom('item_props').where('item_id', 'in', chunk).execute();
-    await db.deleteFrom('items').where('id', 'in', chunk).execute();
-  }
+  if (self) rows.push(self);
+  if (fullPath === '' || self?.type === 'folder') rows.push(...(await listDescendants(db, repo, fullPath)));
+  for (let i = 0; i < rows.length; i += TREE_PAGE) await deleteRows(db, rows.slice(i, i + TREE_PAGE).map((r) => r.id));
   return rows;
+}
+
+async function deleteRows(db: Db, ids: number[]): Promise<void> {
+  await db.deleteFrom('item_props').where('item_id', 'in', ids).execute();
+  await db.deleteFrom('items').where('id', 'in', ids).execute();
+}
+
+/**
+ * Deletes an item and, for a folder (or the repository root, ''), everything below it, in
+ * batches of at most `batch` rows, each its own short transaction: no transaction holds the
+ * write lock for work proportional to the folder. Deepest paths go first (a path sorts after
+ * its parent's), so an interrupted delete leaves a smaller but whole tree, and running it again
+ * finishes it. The folder itself goes last, in a transaction that first finds nothing below it:
+ * what a deploy put into the folder meanwhile is deleted too (the walk starts again), and a
+ * deploy after that recreates the folder. Returns how many items were deleted.
+ */
+export async function deleteTreeInBatches(db: Kysely<Schema>, repo: string, fullPath: string, batch = TREE_PAGE): Promise<number> {
+  const self = fullPath === '' ? undefined : await getItem(db, repo, fullPath);
+  if (self?.type === 'file') return (await db.transaction().execute((trx) => deleteTree(trx, repo, fullPath))).length;
+  if (fullPath !== '' && !self) return 0;
+  const slicer = new Slicer();
+  let deleted = 0;
+  for (;;) {
+    // From the deepest paths up: the range below the folder, then its children.
+    for (const read of fullPath === '' ? [belowPage] : [belowPage, childrenPage]) {
+      let after: TreeCursor | undefined;
+      for (let n = batch; n === batch; ) {
+        n = await db.transaction().execute(async (trx) => {
+          const rows = await read(trx, repo, fullPath, after, batch, true);
+          if (rows.length > 0) await deleteRows(trx, rows.map((r) => r.id));
+          after = rows.length > 0 ? cursorOf(rows[rows.length - 1]) : after;
+          return rows.length;
+        });
+        deleted += n;
+        await slicer.tick();
+      }
+    }
+    const done = await db.transaction().execute(async (trx) => {
+      if (!(await isEmptyBelow(trx, repo, fullPath))) return false;
+      if (self) await deleteRows(trx, [self.id]);
+      return true;
+    });
+    if (done) return deleted + (self ? 1 : 0);
+  }
 }
 
 export async function getProperties(db: Db, itemIds: number[]): Promise<Map<number, PropertyMap>> {

@@ -6,7 +6,7 @@ import type { MatrixParams } from '../core/paths.js';
 import { isIncluded } from '../core/glob.js';
 import type { Database } from '../db/database.js';
 import {
-  deleteTree,
+  deleteTreeInBatches,
   ensureFolders,
   findItem,
   FolderConflict,
@@ -268,8 +268,9 @@ export class ArtifactService {
 
   /** Deletes a file or a folder with everything in it; the binaries are left to GC. */
   async delete(repo: string, path: string): Promise<number> {
-    const rows = await this.database.db.transaction().execute((trx) => deleteTree(trx, repo, path));
-    if (rows.length === 0 && path !== '') throw new ArcaError('ITEM_NOT_FOUND', `Could not locate artifact '${repo}:${path}'`);
-    return rows.length;
+    // In short batches (src/db/items.ts): a big folder never holds the write lock for long.
+    const removed = await deleteTreeInBatches(this.database.db, repo, path);
+    if (removed === 0 && path !== '') throw new ArcaError('ITEM_NOT_FOUND', `Could not locate artifact '${repo}:${path}'`);
+    return removed;
   }
 }

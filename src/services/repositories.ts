@@ -5,7 +5,7 @@ import { REPO_KEY_PATTERN } from '../core/paths.js';
 import type { RepoClass, RepoConfig } from '../core/repo-config.js';
 import { encryptSecret, isEncrypted } from '../core/secrets.js';
 import type { Database } from '../db/database.js';
-import { deleteTree } from '../db/items.js';
+import { deleteTree, deleteTreeInBatches } from '../db/items.js';
 import { DEFAULT_ADDRESS_POLICY, type AddressPolicy } from './remote/address-policy.js';
 import { dropCacheRecords } from './remote/cache-records.js';
 import { REMOTE_DEFAULTS } from './remote/remote-settings.js';
@@ -297,11 +297,13 @@ export class RepositoryService {
   /** Deletes the repository and every item in it; the binaries are left to garbage collection. */
   async delete(key: string): Promise<number> {
     await this.require(key);
+    // The items go first in short batches; what a deploy adds meanwhile goes with the repository.
+    const batched = await deleteTreeInBatches(this.database.db, key, '');
     const removed = await this.versions.change('repositories', async (trx) => {
       const rows = await deleteTree(trx, key, '');
       await dropCacheRecords(trx, key);
       await trx.deleteFrom('repositories').where('repo_key', '=', key).execute();
-      return rows.length;
+      return batched + rows.length;
     });
     this.cache = undefined;
     return removed;

@@ -1,7 +1,8 @@
 import type { Clock } from '../core/clock.js';
 import { ArcaError } from '../core/errors.js';
 import type { Database } from '../db/database.js';
-import { listDescendants, type ItemRow, type PropertyMap } from '../db/items.js';
+import type { Db, ItemRow, PropertyMap } from '../db/items.js';
+import { descendantPages } from '../db/tree.js';
 import { deletePropertiesOn, markUpdated, setPropertiesOn } from '../db/search-queries.js';
 import type { Access } from '../security/access.js';
 import type { RepoConfig } from './repositories.js';
@@ -32,42 +33,46 @@ export class StorageApiService {
   }
 
   /**
-   * The items a property change applies to: the item itself and, when `recursive`, everything
-   * below it the caller may annotate. The root has no row, so it needs `recursive`.
+   * Applies `change` to the items a property change is for: the item itself and, when
+   * `recursive`, everything below it the caller may annotate, a page (at most 500 items) per
+   * transaction, so a change to a big folder never holds the write lock for long. The root has
+   * no row, so it needs `recursive`. Setting or deleting properties again is harmless, so an
+   * interrupted change is finished by repeating it. Returns how many items changed.
    */
-  private async targets(access: Access, repo: RepoConfig, path: string, recursive: boolean): Promise<ItemRow[]> {
+  private async apply(access: Access, repo: RepoConfig, path: string, recursive: boolean, change: (trx: Db, ids: number[], now: number) => Promise<void>): Promise<number> {
     await access.require('annotate', repo, path);
     const at = await locate(this.db, repo, path);
-    const rows: ItemRow[] = at.kind === 'item' ? [at.row] : [];
     const isFolder = at.kind === 'root' || at.row.type === 'folder';
     if (!recursive && at.kind === 'root') {
       throw new ArcaError('BAD_REQUEST', 'The repository root cannot carry properties; use recursive=1 to apply them to its content');
     }
-    if (recursive && isFolder) rows.push(...(await filterAllowed(access, 'annotate', repo, await listDescendants(this.db, repo.key, path))));
-    return rows;
+    const now = this.clock.now();
+    let changed = 0;
+    const write = async (rows: ItemRow[]) => {
+      if (rows.length === 0) return;
+      await this.db.transaction().execute((trx) => change(trx, rows.map((r) => r.id), now));
+      changed += rows.length;
+    };
+    if (at.kind === 'item') await write([at.row]);
+    if (recursive && isFolder) {
+      for await (const page of descendantPages(this.db, repo.key, path)) await write(await filterAllowed(access, 'annotate', repo, page));
+    }
+    return changed;
   }
 
   /** Sets properties (each key's values replace the old ones); returns how many items changed. */
   async setProperties(access: Access, repo: RepoConfig, path: string, props: PropertyMap, recursive: boolean): Promise<number> {
-    const rows = await this.targets(access, repo, path, recursive);
-    const ids = rows.map((r) => r.id);
-    const now = this.clock.now();
-    await this.db.transaction().execute(async (trx) => {
+    return this.apply(access, repo, path, recursive, async (trx, ids, now) => {
       await setPropertiesOn(trx, ids, props);
       await markUpdated(trx, ids, now);
     });
-    return ids.length;
   }
 
   /** Removes the properties `keys`; returns how many items changed. */
   async deleteProperties(access: Access, repo: RepoConfig, path: string, keys: string[], recursive: boolean): Promise<number> {
-    const rows = await this.targets(access, repo, path, recursive);
-    const ids = rows.map((r) => r.id);
-    const now = this.clock.now();
-    await this.db.transaction().execute(async (trx) => {
+    return this.apply(access, repo, path, recursive, async (trx, ids, now) => {
       await deletePropertiesOn(trx, ids, keys);
       await markUpdated(trx, ids, now);
     });
-    return ids.length;
   }
 }

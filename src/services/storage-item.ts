@@ -1,14 +1,20 @@
 import { isoDate } from '../core/clock.js';
 import { ArcaError } from '../core/errors.js';
-import { fullPathOf, getItem, getProperties, listChildren, listDescendants, listToDepth, type Db, type ItemRow, type PropertyMap } from '../db/items.js';
+import type { Readable } from 'node:stream';
+import { fullPathOf, getItem, getProperties, type Db, type ItemRow, type PropertyMap } from '../db/items.js';
 import { idsWithProperties, newestFilesUnder, repoCreated } from '../db/search-queries.js';
+import { childrenPage, walkTree } from '../db/tree.js';
 import type { Access } from '../security/access.js';
 import type { Action } from '../security/types.js';
 import { fileInfoJson, folderInfoJson, storageUri } from './item-info.js';
+import { streamJsonObject } from './json-stream.js';
+import { type ListPage, pageToken, parsePageToken } from './list-page.js';
 import type { RepoConfig } from './repositories.js';
 
 export interface ListOptions {
   deep: boolean;
+  /** One page of a folder's children (not with `deep`); undefined = all of them, streamed. */
+  page?: ListPage;
   /** Levels below the folder to include with `deep` (1 = children only); undefined = all. */
   depth?: number;
   listFolders: boolean;
@@ -45,14 +51,13 @@ function relativeTo(folder: string, row: ItemRow): string {
   return folder === '' ? full : full.slice(folder.length + 1);
 }
 
-/** Compares paths segment by segment, so a folder is directly followed by its content. */
-function treeOrder(a: string, b: string): number {
-  const sa = a.split('/');
-  const sb = b.split('/');
-  for (let i = 0; i < Math.min(sa.length, sb.length); i++) {
-    if (sa[i] !== sb[i]) return sa[i] < sb[i] ? -1 : 1;
-  }
-  return sa.length - sb.length;
+async function* mapPages<T, U>(pages: AsyncIterable<T[]>, map: (page: T[]) => Promise<U[]>): AsyncGenerator<U[]> {
+  for await (const page of pages) yield await map(page);
+}
+
+async function* prepend<T>(first: T[], pages: AsyncIterable<T[]>): AsyncGenerator<T[]> {
+  yield first;
+  yield* pages;
 }
 
 /** The item at `path` of `repo` (the root when ''); ITEM_NOT_FOUND when absent. */
@@ -92,39 +97,54 @@ export class StorageItem {
     return (await repoCreated(this.db, this.repo.key)) ?? 0;
   }
 
-  /** FileInfo or FolderInfo JSON (children the caller cannot read are left out). */
-  async info(base: string): Promise<{ folder: boolean; body: object }> {
+  /**
+   * FileInfo or FolderInfo JSON (children the caller cannot read are left out). A folder's
+   * children come in name order: all of them as a stream, or one page of them (`next` then
+   * names the following page, absent on the last).
+   */
+  async info(base: string, page?: ListPage): Promise<{ folder: boolean; body: object | Readable }> {
     const { repo, path } = this;
     const at = await this.locate();
     if (at.kind === 'item' && at.row.type === 'file') return { folder: false, body: fileInfoJson(base, at.row) };
-    const children = await filterAllowed(this.access, 'read', repo, await listChildren(this.db, repo.key, path));
     const row = at.kind === 'item' ? at.row : undefined;
-    return { folder: true, body: folderInfoJson(base, repo.key, row, children, row ? row.created : await this.rootCreated()) };
+    const created = row ? row.created : await this.rootCreated();
+    const toChildren = async (rows: ItemRow[]) => (await filterAllowed(this.access, 'read', repo, rows)).map((c) => ({ uri: `/${c.name}`, folder: c.type === 'folder' }));
+    if (page) {
+      const { rows, next } = await this.childrenPage(page);
+      return { folder: true, body: { ...folderInfoJson(base, repo.key, row, [], created), children: await toChildren(rows), ...(next ? { next } : {}) } };
+    }
+    const template = folderInfoJson(base, repo.key, row, [], created);
+    return { folder: true, body: streamJsonObject(template, 'children', mapPages(walkTree(this.db, repo.key, path, 1), toChildren)) };
   }
 
-  /** The `?list` answer: files (and folders on request) below a folder, in tree order; BAD_REQUEST for a file. */
-  async fileList(base: string, opts: ListOptions) {
+  /** One page of the folder's children, and the token of the next page when there is one. */
+  private async childrenPage(page: ListPage): Promise<{ rows: ItemRow[]; next?: string }> {
+    const rows = await childrenPage(this.db, this.repo.key, this.path, parsePageToken(page.after, this.path), page.limit + 1);
+    if (rows.length <= page.limit) return { rows };
+    rows.length = page.limit;
+    return { rows, next: pageToken(rows[rows.length - 1]) };
+  }
+
+  /**
+   * The `?list` answer: files (and folders on request) below a folder, in tree order (depth
+   * first, each folder's content by name), streamed; or one page of a folder's children.
+   * BAD_REQUEST for a file.
+   */
+  async fileList(base: string, opts: ListOptions): Promise<object | Readable> {
     const { repo, path } = this;
     const at = await this.locate();
     if (at.kind === 'item' && at.row.type === 'file') {
       throw new ArcaError('BAD_REQUEST', `Expected a folder but found a file: '${repo.key}/${path}'`);
     }
+    if (opts.page && opts.deep) throw new ArcaError('BAD_REQUEST', "Paging ('limit') lists one folder's children; it does not combine with 'deep'");
     const created = at.kind === 'item' ? at.row.created : await this.rootCreated();
-    // A bounded depth is read level by level (the cost of what is returned); an unbounded deep list is the subtree.
-    const candidates = !opts.deep
-      ? await listChildren(this.db, repo.key, path)
-      : opts.depth !== undefined
-        ? await listToDepth(this.db, repo.key, path, opts.depth)
-        : await listDescendants(this.db, repo.key, path);
-    // Every candidate is within the depth asked for; only folders may be left out.
-    const rows = opts.listFolders ? candidates : candidates.filter((r) => r.type !== 'folder');
-    const visible = await filterAllowed(this.access, 'read', repo, rows);
-    const withProps = opts.mdTimestamps ? await idsWithProperties(this.db, visible.map((r) => r.id)) : new Set<number>();
-    const entries = visible
-      .map((r) => ({ rel: relativeTo(path, r), row: r }))
-      .sort((a, b) => treeOrder(a.rel, b.rel))
-      .map(({ rel, row }) => {
-        const e: FileListEntry = { uri: `/${rel}`, size: row.type === 'folder' ? -1 : Number(row.size), lastModified: isoDate(row.modified), folder: row.type === 'folder' };
+    const toEntries = async (candidates: ItemRow[]): Promise<FileListEntry[]> => {
+      // Every candidate is within the depth asked for; only folders may be left out.
+      const rows = opts.listFolders ? candidates : candidates.filter((r) => r.type !== 'folder');
+      const visible = await filterAllowed(this.access, 'read', repo, rows);
+      const withProps = opts.mdTimestamps && visible.length > 0 ? await idsWithProperties(this.db, visible.map((r) => r.id)) : new Set<number>();
+      return visible.map((row) => {
+        const e: FileListEntry = { uri: `/${relativeTo(path, row)}`, size: row.type === 'folder' ? -1 : Number(row.size), lastModified: isoDate(row.modified), folder: row.type === 'folder' };
         if (row.type === 'file') {
           if (row.sha1) e.sha1 = row.sha1;
           if (row.sha256) e.sha2 = row.sha256;
@@ -132,11 +152,20 @@ export class StorageItem {
         if (withProps.has(row.id)) e.mdTimestamps = { properties: isoDate(row.updated) };
         return e;
       });
-    if (opts.includeRootPath && opts.listFolders) {
+    };
+    const head: FileListEntry[] = [];
+    if (opts.includeRootPath && opts.listFolders && opts.page?.after === undefined) {
       const modified = at.kind === 'item' ? at.row.modified : created;
-      entries.unshift({ uri: '/', size: -1, lastModified: isoDate(modified), folder: true });
+      head.push({ uri: '/', size: -1, lastModified: isoDate(modified), folder: true });
     }
-    return { uri: storageUri(base, repo.key, path), created: isoDate(created), files: entries };
+    const template = { uri: storageUri(base, repo.key, path), created: isoDate(created) };
+    if (opts.page) {
+      const { rows, next } = await this.childrenPage(opts.page);
+      return { ...template, files: [...head, ...(await toEntries(rows))], ...(next ? { next } : {}) };
+    }
+    // Depth first down to the depth asked for (the children only without `deep`); without one, the whole subtree.
+    const depth = !opts.deep ? 1 : (opts.depth ?? Infinity);
+    return streamJsonObject(template, 'files', prepend(head, mapPages(walkTree(this.db, repo.key, path, depth), toEntries)));
   }
 
   /** The newest readable file at or below the path (a folder without files answers itself). */

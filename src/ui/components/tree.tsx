@@ -11,18 +11,32 @@ export interface Selection {
 
 interface FolderInfo {
   children?: Array<{ uri: string; folder: boolean }>;
+  /** Token of the next page of children (docs/rest-api.md, paging). */
+  next?: string;
 }
+
+interface Child {
+  name: string;
+  folder: boolean;
+}
+
+/** Children asked for at a time: a folder of any size opens at once; "Show more" fetches the next page. */
+const PAGE = 500;
 
 export function browseHref(repo: string, path = ''): string {
   return `/browse/${encodeURIComponent(repo)}${path ? `/${encodePath(path)}` : ''}`;
 }
 
-/** The folder's children, folders first, each group by name. */
-export async function loadChildren(repo: string, path: string, signal?: AbortSignal): Promise<Array<{ name: string; folder: boolean }>> {
-  const info = await api<FolderInfo>(storageUrl(repo, path), { signal });
-  return (info.children ?? [])
-    .map((c) => ({ name: c.uri.replace(/^\//, ''), folder: c.folder }))
-    .sort((a, b) => (a.folder === b.folder ? a.name.localeCompare(b.name) : a.folder ? -1 : 1));
+/** Folders first, each group by name. */
+function byKindThenName(a: Child, b: Child): number {
+  return a.folder === b.folder ? a.name.localeCompare(b.name) : a.folder ? -1 : 1;
+}
+
+/** One page of the folder's children (the first, or the one `after` names) and the next page's token. */
+export async function loadChildren(repo: string, path: string, signal?: AbortSignal, after?: string): Promise<{ children: Child[]; next?: string }> {
+  const query = `?limit=${PAGE}${after ? `&after=${encodeURIComponent(after)}` : ''}`;
+  const info = await api<FolderInfo>(`${storageUrl(repo, path)}${query}`, { signal });
+  return { children: (info.children ?? []).map((c) => ({ name: c.uri.replace(/^\//, ''), folder: c.folder })), next: info.next };
 }
 
 function Folder({ repo, path, label, kind, selected, version }: { repo: string; path: string; label: string; kind?: string; selected: Selection; version: number }) {
@@ -31,7 +45,17 @@ function Folder({ repo, path, label, kind, selected, version }: { repo: string; 
   useEffect(() => {
     if (onPath) setOpen(true);
   }, [onPath]);
-  const children = useAsync((signal) => (open ? loadChildren(repo, path, signal) : Promise.resolve([])), open ? `${repo}/${path}#${version}` : 'closed');
+  const key = open ? `${repo}/${path}#${version}` : 'closed';
+  const first = useAsync((signal) => (open ? loadChildren(repo, path, signal) : Promise.resolve({ children: [] as Child[], next: undefined })), key);
+  const [more, setMore] = useState<{ key: string; children: Child[]; next?: string; error?: string }>();
+  const extra = more?.key === key ? more : undefined;
+  const next = extra ? extra.next : first.data?.next;
+  const shown = [...(first.data?.children ?? []), ...(extra?.children ?? [])].sort(byKindThenName);
+  const showMore = () =>
+    loadChildren(repo, path, undefined, next).then(
+      (page) => setMore({ key, children: [...(extra?.children ?? []), ...page.children], next: page.next }),
+      (err: Error) => setMore({ key, children: extra?.children ?? [], next, error: err.message }),
+    );
   const current = selected.repo === repo && selected.path === path;
   return (
     <li>
@@ -44,9 +68,9 @@ function Folder({ repo, path, label, kind, selected, version }: { repo: string; 
       {kind && <span className="kind">{kind}</span>}
       {open && (
         <ul>
-          {children.error && <li className="error">{children.error.message}</li>}
-          {children.data?.length === 0 && !children.loading && <li className="muted">(empty)</li>}
-          {children.data?.map((c) => {
+          {first.error && <li className="error">{first.error.message}</li>}
+          {shown.length === 0 && !first.loading && <li className="muted">(empty)</li>}
+          {shown.map((c) => {
             const p = path ? `${path}/${c.name}` : c.name;
             return c.folder ? (
               <Folder key={c.name} repo={repo} path={p} label={c.name} selected={selected} version={version} />
@@ -59,6 +83,14 @@ function Folder({ repo, path, label, kind, selected, version }: { repo: string; 
               </li>
             );
           })}
+          {extra?.error && <li className="error">{extra.error}</li>}
+          {next && (
+            <li>
+              <button type="button" className="more" onClick={showMore}>
+                Show more
+              </button>
+            </li>
+          )}
         </ul>
       )}
     </li>

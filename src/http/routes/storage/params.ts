@@ -65,6 +65,13 @@ export function nonNegativeInt(query: Record<string, unknown>, name: string): nu
   return Number(s);
 }
 
+/** An optional single-valued parameter as given (undefined when absent or empty). */
+export function stringParam(query: Record<string, unknown>, name: string): string | undefined {
+  const v = query[name];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s === undefined || s === '' ? undefined : String(s);
+}
+
 /** Splits on `,` except where a backslash escapes it (`\,` is a literal comma, as the JFrog CLI sends). */
 export function splitValues(s: string): string[] {
   const out: string[] = [];

@@ -5,7 +5,8 @@ import type { RepoConfig } from '../../../services/repositories.js';
 import type { StorageApiService } from '../../../services/storage-api.js';
 import type { AppContext } from '../../app-context.js';
 import { baseUrl, intentOf, requireAuthenticated } from '../../auth.js';
-import { flagDefaultOn, flagOn, nonNegativeInt, parsePropertiesParam, parsePropertyKeys, rawParam } from './params.js';
+import { listPage } from '../../../services/list-page.js';
+import { flagDefaultOn, flagOn, nonNegativeInt, parsePropertiesParam, parsePropertyKeys, rawParam, stringParam } from './params.js';
 
 const PREFIX = '/artifactory/api/storage/';
 const MEDIA = 'application/vnd.org.jfrog.artifactory.storage.';
@@ -43,10 +44,12 @@ async function get(ctx: AppContext, service: StorageApiService, request: Fastify
   const item = await service.open(request.access, t.repo, t.path);
   const base = await baseUrl(ctx, request);
 
+  const page = listPage(nonNegativeInt(q, 'limit'), stringParam(q, 'after'));
   if (flagOn(q, 'list')) {
     const deep = flagOn(q, 'deep');
     const body = await item.fileList(base, {
       deep,
+      page,
       depth: nonNegativeInt(q, 'depth'),
       listFolders: flagOn(q, 'listFolders'),
       mdTimestamps: flagOn(q, 'mdTimestamps'),
@@ -68,7 +71,7 @@ async function get(ctx: AppContext, service: StorageApiService, request: Fastify
     requireAuthenticated(request);
     return reply.type(TYPES.permissions).send(await item.permissions(base));
   }
-  const info = await item.info(base);
+  const info = await item.info(base, page);
   return reply.type(info.folder ? TYPES.folder : TYPES.file).send(info.body);
 }
 
