@@ -82,7 +82,8 @@ async function wipe(node: TestNode): Promise<void> {
 describe.each(DIALECTS)('backup and import on %s', (dialect) => {
   let node: TestNode;
   beforeEach(async () => {
-    node = await startTestNode(dialect, { ARCA_BACKUP_RETENTIONCOUNT: '2' });
+    // Full backups only: the incremental ones have their own suite (backup-incremental.test.ts).
+    node = await startTestNode(dialect, { ARCA_BACKUP_RETENTIONCOUNT: '2', ARCA_BACKUP_INCREMENTAL: 'false' });
   });
   afterEach(async () => {
     await node?.close();
