@@ -1,7 +1,10 @@
-import { sql } from 'kysely';
+import { Migrator, sql, type Migration } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pathKey } from '../../db/items.js';
-import { DIALECTS, openTestDatabase, type TestDatabase } from '../../db/testing/databases.js';
+import { openDatabase } from '../../db/database.js';
+import { migrate } from '../../db/migrate.js';
+import { MIGRATIONS } from '../../db/migrations/index.js';
+import { DIALECTS, freshDatabaseConfig, openTestDatabase, type TestDatabase } from '../../db/testing/databases.js';
 import { consumeChanges, idRuns, readChanges } from './backup-changes.js';
 
 const item = (name: string) => ({
@@ -29,6 +32,30 @@ describe.each(DIALECTS)('the backup change log on %s', (dialect) => {
   let t: TestDatabase;
   afterEach(async () => {
     await t?.drop();
+  });
+
+  it('migration 0010 runs on a populated database: the log starts empty and logs from then on', async () => {
+    const fresh = await freshDatabaseConfig(dialect);
+    const database = await openDatabase(fresh.config);
+    const drop = async () => {
+      await database.close().catch(() => undefined);
+      await fresh.drop();
+    };
+    t = { ...fresh, database, drop };
+    const before = MIGRATIONS.filter((m) => m.name < '0010');
+    const migrator = (list: typeof MIGRATIONS) =>
+      new Migrator({
+        db: database.db,
+        provider: { getMigrations: async () => Object.fromEntries(list.map((m) => [m.name, { up: (db) => m.up(db, dialect) } satisfies Migration])) },
+        migrationTableName: 'arca_migrations',
+        migrationLockTableName: 'arca_migrations_lock',
+      });
+    expect((await migrator(before).migrateToLatest()).error).toBeUndefined();
+    await database.db.insertInto('items').values([item('old1'), item('old2')]).execute();
+    expect(await migrate(database)).toEqual(MIGRATIONS.filter((m) => m.name >= '0010').map((m) => m.name));
+    expect((await readChanges(database.db)).ids).toEqual([]);
+    await database.db.updateTable('items').set({ size: 5 }).where('name', '=', 'old1').execute();
+    expect((await readChanges(database.db)).keys).toEqual([pathKey('r', 'old1')]);
   });
 
   it('logs every change of an item or of its properties, by path_key', async () => {
