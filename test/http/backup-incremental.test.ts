@@ -131,7 +131,8 @@ describe.each(DIALECTS)('incremental backups on %s', (dialect) => {
     expect(small.result.kind).toBe('incremental');
     expect(small.counts).toMatchObject({ files: 2, binaries: 2, bytes: 2000 });
     expect(binaryFiles(small.result.path)).toEqual(changed.map(sha1).sort());
-  });
+    // 200 deploys and four backups: more than the default minute on a loaded machine.
+  }, 180_000);
 
   it('starts a new chain every arca.backup.fullEvery backups, and retention keeps what a kept backup builds on', async () => {
     node = await startTestNode(dialect, { ARCA_BACKUP_FULLEVERY: '3', ARCA_BACKUP_RETENTIONCOUNT: '2' });
