@@ -141,7 +141,7 @@ async function measure(files: number): Promise<void> {
   } finally {
     await ctx.close();
     await dropPg?.();
-    rmSync(home, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true, maxRetries: 5 });
   }
 }
 
