@@ -83,7 +83,14 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
       'Where remote repositories may not connect (a YAML list, or one string separated by commas): addresses, CIDR networks, host names and *.domain wildcards; checked when a remote is saved, after DNS resolution and on every redirect. Unset: link-local and cloud-metadata addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254, 100.100.100.200, metadata.google.internal, metadata.azure.internal, metadata, instance-data, instance-data.ec2.internal); an empty string denies nothing.',
   },
   { path: 'arca.remote.allowedAddresses', default: undefined, description: 'Exceptions to arca.remote.deniedAddresses, in the same form: an address, network or host name listed here may be connected to even when the deny list covers it.' },
-  { path: 'arca.backup.retentionCount', default: 7, mirrors: 'backups retentionPeriodHours', description: 'Complete backups kept in the backup directory; 0 keeps all.' },
+  { path: 'arca.backup.retentionCount', default: 7, mirrors: 'backups retentionPeriodHours', description: 'Complete backups kept in the backup directory (and the backups they build on); 0 keeps all.' },
+  {
+    path: 'arca.backup.incremental',
+    default: true,
+    mirrors: "the backup's Incremental option",
+    description: 'Scheduled backups write only what changed since the previous backup of the chain (items, properties, deletions, new binaries); false: every backup is full.',
+  },
+  { path: 'arca.backup.fullEvery', default: 7, description: 'With incremental backups, every Nth backup starts a new chain with a full backup (7: a full, then six incrementals); 1: all full; 0: only the first.' },
 ];
 
 export type SystemYaml = Record<string, unknown>;

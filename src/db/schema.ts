@@ -47,6 +47,12 @@ export interface ItemPropsTable {
   prop_value: string;
 }
 
+/** One change of an item or of its properties since the last backup (written by triggers; migration 0010). */
+export interface BackupChangesTable {
+  id: Generated<number>;
+  path_key: string;
+}
+
 export interface RepositoriesTable {
   repo_key: string;
   rclass: string;
@@ -240,6 +246,7 @@ export interface Schema {
   permission_targets: PermissionTargetsTable;
   access_tokens: AccessTokensTable;
   system_config: SystemConfigTable;
+  backup_changes: BackupChangesTable;
   config_versions: ConfigVersionsTable;
   cluster_nodes: ClusterNodesTable;
   cluster_locks: ClusterLocksTable;

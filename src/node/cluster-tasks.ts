@@ -123,6 +123,8 @@ function cronKey(deps: TaskDeps, key: string): Schedule | undefined {
 export function backupTask(deps: TaskDeps): ClusterTask<{ dir?: string }> {
   const schedule = cronKey(deps, 'arca.backup.cron');
   const retain = deps.system.number('arca.backup.retentionCount');
+  const chain = { incremental: deps.system.bool('arca.backup.incremental'), fullEvery: deps.system.number('arca.backup.fullEvery') };
+  if (!Number.isInteger(chain.fullEvery) || chain.fullEvery < 0) throw new ConfigError(`system.yaml: arca.backup.fullEvery: '${chain.fullEvery}' is not a whole number of backups (0 or more)`);
   return {
     name: 'backup',
     description: 'Backup: configuration, security, metadata and binaries to the backup directory (artifactory.ha.backup.dir); on demand also to {"dir": "/path"}',
@@ -139,11 +141,12 @@ export function backupTask(deps: TaskDeps): ClusterTask<{ dir?: string }> {
         nodeId: ctx.nodeId,
         arcaVersion: deps.version.version,
         masterKeyFingerprint: masterKeyFingerprint(deps.masterKey),
-        // Retention applies to the backup directory, never to a directory named for one export.
+        // Retention and chains apply to the backup directory, never to a directory named for one export.
         retain: params?.dir ? 0 : retain,
+        chain: params?.dir ? undefined : chain,
         signal: ctx.signal,
       });
-      return { counts: { ...out.counts }, result: { name: out.name, path: out.path, removed: out.removed, ...(warning ? { warning } : {}) } };
+      return { counts: { ...out.counts }, result: { name: out.name, path: out.path, kind: out.kind, removed: out.removed, ...(warning ? { warning } : {}) } };
     },
   };
 }

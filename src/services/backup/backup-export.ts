@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { link, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { link, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ContentStore } from '../../content/content-store.js';
@@ -9,8 +9,11 @@ import { isoDate, type Clock } from '../../core/clock.js';
 import { ArcaError, isArcaError } from '../../core/errors.js';
 import type { Database } from '../../db/database.js';
 import { getProperties, type Db } from '../../db/items.js';
+import { applyRetention, findInChain, newestChain } from './backup-chain.js';
+import { consumeChanges, readChainMarker, readChanges, writeChainMarker, writeChangedItems, type ChangeSet } from './backup-changes.js';
+import { jsonFile, LineFile } from './backup-files.js';
 import {
-  BACKUP_FORMAT, BACKUP_FORMAT_VERSION, BACKUP_PREFIX, backupName, binaryPath, CLUSTER_LOCAL_PREFIX, FILES, listBackups,
+  BACKUP_FORMAT, BACKUP_PREFIX, backupName, binaryPath, CLUSTER_LOCAL_PREFIX, FILES, FULL_FORMAT_VERSION, INCREMENTAL_FORMAT_VERSION,
   type BackupCounts, type BinaryRecord, type ItemRecord, type Manifest, type ManifestFile,
 } from './backup-format.js';
 
@@ -27,60 +30,31 @@ export interface ExportOptions {
   nodeId: string;
   arcaVersion: string;
   masterKeyFingerprint: string | null;
-  /** Keep this many complete backups in `dir` (the newest); 0 keeps all. */
+  /** Keep this many complete backups in `dir` (the newest, and the backups they build on); 0 keeps all. */
   retain?: number;
+  /**
+   * Set for the backups of the backup directory: they form chains and consume the change log.
+   * `incremental`: a backup follows the previous one of the chain when it can; `fullEvery`: every
+   * Nth backup of a chain is a full one (1: all; 0: only the first). Unset (an export to a
+   * directory named on demand): a full backup that leaves the change log alone.
+   */
+  chain?: { incremental: boolean; fullEvery: number };
   signal?: AbortSignal;
 }
 
 export interface ExportResult {
   name: string;
   path: string;
-  counts: BackupCounts & { linkedBinaries: number };
+  kind: 'full' | 'incremental';
+  counts: ExportCounts;
   /** Older backups removed by retention. */
   removed: string[];
 }
 
+/** `linkedBinaries`: hard links to a copy in the previous chain; `presentBinaries`: an incremental's binaries the chain already holds (not copied). */
+type ExportCounts = BackupCounts & { linkedBinaries: number; presentBinaries: number; changes: number };
+
 const PAGE = 1000;
-
-/** Appends lines to a file while hashing them, minding back-pressure and write errors. */
-class LineFile {
-  private readonly out: WriteStream;
-  private readonly hash = createHash('sha256');
-  private failed: Error | undefined;
-  size = 0;
-  constructor(root: string, readonly path: string) {
-    this.out = createWriteStream(join(root, path));
-    this.out.on('error', (err) => (this.failed ??= err));
-  }
-  async line(value: unknown): Promise<void> {
-    if (this.failed) throw this.failed;
-    const buf = Buffer.from(JSON.stringify(value) + '\n');
-    this.hash.update(buf);
-    this.size += buf.length;
-    if (this.out.write(buf)) return;
-    await new Promise<void>((resolve, reject) => {
-      const done = (err?: Error) => {
-        this.out.off('drain', done);
-        this.out.off('error', done);
-        if (err) reject(err);
-        else resolve();
-      };
-      this.out.once('drain', done);
-      this.out.once('error', done);
-    });
-  }
-  async close(): Promise<ManifestFile> {
-    await new Promise<void>((res, rej) => this.out.end((err?: Error | null) => (err ? rej(err) : res())));
-    if (this.failed) throw this.failed;
-    return { path: this.path, size: this.size, sha256: this.hash.digest('hex') };
-  }
-}
-
-async function jsonFile(root: string, path: string, value: unknown): Promise<ManifestFile> {
-  const buf = Buffer.from(JSON.stringify(value, null, 2) + '\n');
-  await writeFile(join(root, path), buf);
-  return { path, size: buf.length, sha256: createHash('sha256').update(buf).digest('hex') };
-}
 
 /** A consistent view where the database offers one without blocking writers (not on SQLite). */
 function snapshot<T>(database: Database, fn: (db: Db) => Promise<T>): Promise<T> {
@@ -88,8 +62,8 @@ function snapshot<T>(database: Database, fn: (db: Db) => Promise<T>): Promise<T>
   return database.db.transaction().setIsolationLevel('repeatable read').execute(fn);
 }
 
-/** Configuration and metadata, written inside one snapshot; returns the binaries the items reference. */
-async function writeRecords(db: Db, root: string, files: ManifestFile[], counts: BackupCounts, signal?: AbortSignal): Promise<BinaryRecord[]> {
+/** The configuration (small: always whole). */
+async function writeConfig(db: Db, root: string, files: ManifestFile[], counts: BackupCounts): Promise<void> {
   const settings = (await db.selectFrom('system_config').selectAll().orderBy('config_key').execute()).filter((r) => !r.config_key.startsWith(CLUSTER_LOCAL_PREFIX));
   const repositories = await db.selectFrom('repositories').selectAll().orderBy('position').orderBy('repo_key').execute();
   const security = {
@@ -108,7 +82,10 @@ async function writeRecords(db: Db, root: string, files: ManifestFile[], counts:
     accessTokens: security.accessTokens.length,
   });
   files.push(await jsonFile(root, FILES.settings, settings), await jsonFile(root, FILES.repositories, repositories), await jsonFile(root, FILES.security, security));
+}
 
+/** Every item with its properties; returns the SHA-1s of the binaries they reference. */
+async function writeAllItems(db: Db, root: string, files: ManifestFile[], counts: BackupCounts, signal?: AbortSignal): Promise<Set<string>> {
   const items = new LineFile(root, FILES.items);
   const referenced = new Set<string>();
   try {
@@ -132,6 +109,10 @@ async function writeRecords(db: Db, root: string, files: ManifestFile[], counts:
   } finally {
     files.push(await items.close());
   }
+  return referenced;
+}
+
+async function binaryRows(db: Db, referenced: Set<string>): Promise<BinaryRecord[]> {
   const sha1s = [...referenced].sort();
   const binaries: BinaryRecord[] = [];
   for (let i = 0; i < sha1s.length; i += 500) {
@@ -171,10 +152,24 @@ async function copyBinary(content: ContentStore, b: BinaryRecord, target: string
   }
 }
 
+/** A full backup, or an incremental one when this directory's newest backup is the chain's and the chain may grow. */
+async function plan(deps: BackupDeps, opts: ExportOptions, chain: Manifest[]): Promise<{ incremental: boolean; sequence: number }> {
+  const last = chain[chain.length - 1];
+  const sequence = last ? (last.sequence ?? 0) + 1 : 0;
+  if (!opts.chain?.incremental || !last || last.masterKeyFingerprint !== opts.masterKeyFingerprint) return { incremental: false, sequence: 0 };
+  if (opts.chain.fullEvery > 0 && sequence >= opts.chain.fullEvery) return { incremental: false, sequence: 0 };
+  // The log holds the changes since the backup that last consumed it: only that one may be followed.
+  const marker = await readChainMarker(deps.database.db);
+  const follows = marker?.dir === resolve(opts.dir) && marker.name === last.name;
+  return follows ? { incremental: true, sequence } : { incremental: false, sequence: 0 };
+}
+
 /**
  * Writes one backup of the configuration, the metadata and the binaries to a new directory
- * under `opts.dir`. Binaries unchanged since the newest earlier backup there are hard links to
- * it when the file system allows, so a daily backup stores only what changed.
+ * under `opts.dir`: a full one, or (`opts.chain.incremental`) one with only what changed since
+ * the previous backup of the chain. A full backup hard-links the binaries the previous chain
+ * already holds when the file system allows; an incremental one copies only binaries that no
+ * backup of its chain holds.
  */
 export async function exportBackup(deps: BackupDeps, opts: ExportOptions): Promise<ExportResult> {
   const now = deps.clock.now();
@@ -186,25 +181,40 @@ export async function exportBackup(deps: BackupDeps, opts: ExportOptions): Promi
   for (const n of await readdir(opts.dir)) {
     if (n.startsWith(`.${BACKUP_PREFIX}`) && n.endsWith('.partial')) await rm(join(opts.dir, n), { recursive: true, force: true });
   }
-  const previous = (await listBackups(opts.dir)).pop();
-  const counts: BackupCounts & { linkedBinaries: number } = {
+  const chain = await newestChain(opts.dir);
+  const { incremental, sequence } = await plan(deps, opts, chain);
+  const counts: ExportCounts = {
     repositories: 0, users: 0, groups: 0, permissionTargets: 0, accessTokens: 0, settings: 0,
-    items: 0, files: 0, folders: 0, properties: 0, binaries: 0, bytes: 0, linkedBinaries: 0,
+    items: 0, files: 0, folders: 0, properties: 0, binaries: 0, bytes: 0, linkedBinaries: 0, presentBinaries: 0, changes: 0,
   };
+  let changes: ChangeSet | undefined;
   try {
     await mkdir(join(root, 'config'), { recursive: true });
     await mkdir(join(root, 'metadata'), { recursive: true });
     const files: ManifestFile[] = [];
-    const binaries = await snapshot(deps.database, (db) => writeRecords(db, root, files, counts, opts.signal));
+    const binaries = await snapshot(deps.database, async (db) => {
+      // The log first: every change read is then older than the state exported below.
+      changes = opts.chain ? await readChanges(db, opts.signal) : undefined;
+      await writeConfig(db, root, files, counts);
+      const referenced = incremental
+        ? await writeChangedItems(db, root, changes!.keys, files, counts, opts.signal)
+        : await writeAllItems(db, root, files, counts, opts.signal);
+      return binaryRows(db, referenced);
+    });
+    counts.changes = changes?.ids.length ?? 0;
     const list = new LineFile(root, FILES.binaries);
     const sums: string[] = [];
     try {
       for (const b of binaries) {
         opts.signal?.throwIfAborted();
+        const old = await findInChain(opts.dir, chain, b);
+        if (old && incremental) {
+          counts.presentBinaries++;
+          continue;
+        }
         const target = join(root, binaryPath(b.sha1));
         await mkdir(dirname(target), { recursive: true });
-        const old = previous ? join(opts.dir, previous, binaryPath(b.sha1)) : undefined;
-        const linked = old && (await stat(old).catch(() => undefined))?.size === b.size && (await link(old, target).then(() => true, () => false));
+        const linked = old !== undefined && (await link(old, target).then(() => true, () => false));
         if (linked) counts.linkedBinaries++;
         else await copyBinary(deps.content, b, target);
         await list.line(b);
@@ -218,10 +228,10 @@ export async function exportBackup(deps: BackupDeps, opts: ExportOptions): Promi
     opts.signal?.throwIfAborted();
     const sumsText = [...files.map((f) => `${f.sha256}  ${f.path}`), ...sums].join('\n') + '\n';
     await writeFile(join(root, FILES.sums), sumsText);
-    const { linkedBinaries: _linked, ...manifestCounts } = counts;
+    const { linkedBinaries: _linked, presentBinaries: _present, changes: _changes, ...manifestCounts } = counts;
     const manifest: Manifest = {
       format: BACKUP_FORMAT,
-      formatVersion: BACKUP_FORMAT_VERSION,
+      formatVersion: incremental ? INCREMENTAL_FORMAT_VERSION : FULL_FORMAT_VERSION,
       name,
       createdAt: isoDate(now),
       nodeId: opts.nodeId,
@@ -230,6 +240,9 @@ export async function exportBackup(deps: BackupDeps, opts: ExportOptions): Promi
       masterKeyFingerprint: opts.masterKeyFingerprint,
       counts: manifestCounts,
       files,
+      kind: incremental ? 'incremental' : 'full',
+      sequence,
+      ...(incremental ? { base: chain[0].name, previous: chain[chain.length - 1].name } : {}),
     };
     const fh = await open(join(root, FILES.manifest), 'wx');
     try {
@@ -243,13 +256,11 @@ export async function exportBackup(deps: BackupDeps, opts: ExportOptions): Promi
     await rm(root, { recursive: true, force: true });
     throw err;
   }
-  const removed: string[] = [];
-  if (opts.retain && opts.retain > 0) {
-    const all = await listBackups(opts.dir);
-    for (const old of all.slice(0, Math.max(0, all.length - opts.retain))) {
-      await rm(join(opts.dir, old), { recursive: true, force: true });
-      removed.push(old);
-    }
+  if (opts.chain && changes) {
+    // The marker first: a crash before the log is trimmed only makes the next incremental repeat some changes.
+    await deps.database.db.transaction().execute((trx) => writeChainMarker(trx, { dir: resolve(opts.dir), name }, deps.clock.now()));
+    await consumeChanges(deps.database, changes.ids);
   }
-  return { name, path: final, counts, removed };
+  const removed = opts.retain && opts.retain > 0 ? await applyRetention(opts.dir, opts.retain) : [];
+  return { name, path: final, kind: incremental ? 'incremental' : 'full', counts, removed };
 }

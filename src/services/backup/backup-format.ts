@@ -16,11 +16,21 @@ import { join } from 'node:path';
  *     metadata/binaries.jsonl   one binary per line: sha1, sha256, md5, size
  *     binaries/<sha1[0..2]>/<sha1>
  *
+ * An incremental backup (manifest `kind: "incremental"`, format version 2) has the same layout
+ * but only what changed since the `previous` backup of its chain: `items.jsonl` holds the items
+ * created or changed since, `deleted.jsonl` the `path_key` of each item deleted since, and
+ * `binaries.jsonl` (with `binaries/`) only binaries that no earlier backup of the chain holds.
+ * The configuration files are always whole (they are small). Restoring it restores its `base`
+ * (the chain's full backup) and then every incremental up to it, in order.
+ *
  * A backup is written to `.<name>.partial` and renamed when complete, so a directory without
  * the dot is always whole.
  */
 export const BACKUP_FORMAT = 'arca-backup';
-export const BACKUP_FORMAT_VERSION = 1;
+/** The newest format version this Arca reads. A full backup is written as version 1 (older Arcas read it), an incremental as 2. */
+export const BACKUP_FORMAT_VERSION = 2;
+export const FULL_FORMAT_VERSION = 1;
+export const INCREMENTAL_FORMAT_VERSION = 2;
 export const BACKUP_PREFIX = 'arca-backup-';
 
 export const FILES = {
@@ -31,6 +41,8 @@ export const FILES = {
   security: 'config/security.json',
   items: 'metadata/items.jsonl',
   binaries: 'metadata/binaries.jsonl',
+  /** Incremental backups only: one `{"path_key": …}` per line, an item deleted since the previous backup. */
+  deleted: 'metadata/deleted.jsonl',
 } as const;
 
 export function binaryPath(sha1: string): string {
@@ -59,6 +71,8 @@ export interface BackupCounts {
   properties: number;
   binaries: number;
   bytes: number;
+  /** Incremental backups: items deleted since the previous backup. */
+  deleted?: number;
 }
 
 export interface Manifest {
@@ -73,6 +87,17 @@ export interface Manifest {
   masterKeyFingerprint: string | null;
   counts: BackupCounts;
   files: ManifestFile[];
+  /** Absent in backups written before incremental backups existed: those are full. */
+  kind?: 'full' | 'incremental';
+  /** Incremental: the name of the chain's full backup, and of the backup this one follows. */
+  base?: string;
+  previous?: string;
+  /** Position in the chain: 0 for the full backup, 1 for the first incremental after it… */
+  sequence?: number;
+}
+
+export interface DeletedRecord {
+  path_key: string;
 }
 
 /** The exported form of an item: every column but the database id, plus its properties. */

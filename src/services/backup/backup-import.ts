@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Insertable, Transaction } from 'kysely';
 import type { StagedBinary } from '../../binstore/binary-provider.js';
@@ -10,10 +10,12 @@ import { MD5_PENDING } from '../../core/digests.js';
 import { lockBinary } from '../../db/binaries.js';
 import { pathKey } from '../../db/items.js';
 import type { Schema } from '../../db/schema.js';
+import { chainOf, isIncremental } from './backup-chain.js';
+import { writeChainMarker } from './backup-changes.js';
 import type { BackupDeps } from './backup-export.js';
 import {
   BACKUP_FORMAT, BACKUP_FORMAT_VERSION, binaryPath, CLUSTER_LOCAL_PREFIX, FILES, listBackups, sha256File,
-  type BackupCounts, type BinaryRecord, type ItemRecord, type Manifest,
+  type BackupCounts, type BinaryRecord, type DeletedRecord, type ItemRecord, type Manifest,
 } from './backup-format.js';
 
 export interface ImportOptions {
@@ -29,6 +31,8 @@ export interface ImportOptions {
 export interface ImportResult {
   path: string;
   name: string;
+  /** The backups restored, the full one first (one name for a full backup). */
+  chain: string[];
   counts: BackupCounts;
 }
 
@@ -68,7 +72,8 @@ async function verify(root: string, fingerprint: string | null): Promise<Manifes
         `its encrypted secrets would not decrypt. Import it into a cluster using that key (etc/security/master.key of its origin)`,
     );
   }
-  for (const required of [FILES.settings, FILES.repositories, FILES.security, FILES.items, FILES.binaries]) {
+  const listed = [FILES.settings, FILES.repositories, FILES.security, FILES.items, FILES.binaries, ...(isIncremental(manifest) ? [FILES.deleted] : [])];
+  for (const required of listed) {
     if (!manifest.files.some((f) => f.path === required)) throw invalid(root, `the manifest does not list ${required}`);
   }
   for (const f of manifest.files) {
@@ -80,10 +85,13 @@ async function verify(root: string, fingerprint: string | null): Promise<Manifes
 }
 
 /** Copies every binary into the store's staging area, checking all three checksums. */
-async function stageBinaries(deps: BackupDeps, root: string, staged: StagedBinary[], signal?: AbortSignal): Promise<BinaryRecord[]> {
-  const records: BinaryRecord[] = [];
+async function stageBinaries(deps: BackupDeps, root: string, staged: StagedBinary[], records: BinaryRecord[], signal?: AbortSignal): Promise<void> {
+  const seen = new Set(records.map((r) => r.sha1));
   for await (const b of lines<BinaryRecord>(join(root, FILES.binaries))) {
     signal?.throwIfAborted();
+    // The incrementals of a chain copy no binary it already holds; one listed twice is staged once.
+    if (seen.has(b.sha1)) continue;
+    seen.add(b.sha1);
     const file = join(root, binaryPath(b.sha1));
     if (!(await stat(file).catch(() => undefined))) throw invalid(root, `${binaryPath(b.sha1)} is missing`);
     const s = await deps.content.stage(createReadStream(file));
@@ -94,15 +102,14 @@ async function stageBinaries(deps: BackupDeps, root: string, staged: StagedBinar
     }
     records.push(b);
   }
-  return records;
 }
 
 async function insertChunks<T extends keyof Schema & string>(trx: Transaction<Schema>, table: T, rows: Insertable<Schema[T]>[]): Promise<void> {
   for (let i = 0; i < rows.length; i += CHUNK) await trx.insertInto(table).values(rows.slice(i, i + CHUNK) as never).execute();
 }
 
-/** Replaces the configuration and the metadata with the backup's, inside the caller's transaction. */
-async function replaceAll(trx: Transaction<Schema>, root: string, counts: BackupCounts): Promise<void> {
+/** Replaces the configuration with the backup's, inside the caller's transaction. */
+async function replaceConfig(trx: Transaction<Schema>, root: string, counts: BackupCounts): Promise<void> {
   const settings = JSON.parse(await readFile(join(root, FILES.settings), 'utf8')) as Insertable<Schema['system_config']>[];
   const repositories = JSON.parse(await readFile(join(root, FILES.repositories), 'utf8')) as Insertable<Schema['repositories']>[];
   const security = JSON.parse(await readFile(join(root, FILES.security), 'utf8')) as {
@@ -112,8 +119,6 @@ async function replaceAll(trx: Transaction<Schema>, root: string, counts: Backup
     permissionTargets: Insertable<Schema['permission_targets']>[];
     accessTokens: Insertable<Schema['access_tokens']>[];
   };
-  await trx.deleteFrom('item_props').execute();
-  await trx.deleteFrom('items').execute();
   await trx.deleteFrom('user_groups').execute();
   for (const t of ['users', 'security_groups', 'permission_targets', 'access_tokens', 'repositories'] as const) await trx.deleteFrom(t).execute();
   await trx.deleteFrom('system_config').where('config_key', 'not like', `${CLUSTER_LOCAL_PREFIX}%`).execute();
@@ -133,11 +138,39 @@ async function replaceAll(trx: Transaction<Schema>, root: string, counts: Backup
     permissionTargets: security.permissionTargets.length,
     accessTokens: security.accessTokens.length,
   });
+}
 
+/** Deletes the items with these keys and their properties. */
+async function deleteKeys(trx: Transaction<Schema>, keys: string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await trx.deleteFrom('item_props').where('item_id', 'in', trx.selectFrom('items').select('id').where('path_key', 'in', keys)).execute();
+  await trx.deleteFrom('items').where('path_key', 'in', keys).execute();
+}
+
+/**
+ * Loads the items of one backup of the chain: a full one replaces all items, an incremental one
+ * deletes the items it lists as deleted and replaces those it carries.
+ */
+async function loadItems(trx: Transaction<Schema>, root: string, incremental: boolean): Promise<void> {
+  if (!incremental) {
+    await trx.deleteFrom('item_props').execute();
+    await trx.deleteFrom('items').execute();
+  } else {
+    let keys: string[] = [];
+    for await (const d of lines<DeletedRecord>(join(root, FILES.deleted))) {
+      if (typeof d.path_key !== 'string' || !/^[0-9a-f]{40}$/.test(d.path_key)) throw invalid(root, `a line of ${FILES.deleted} is malformed`);
+      keys.push(d.path_key);
+      if (keys.length < CHUNK) continue;
+      await deleteKeys(trx, keys);
+      keys = [];
+    }
+    await deleteKeys(trx, keys);
+  }
   let batch: ItemRecord[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
     const keyed = batch.map((it) => ({ it, key: pathKey(it.repo, it.path === '' ? it.name : `${it.path}/${it.name}`) }));
+    if (incremental) await deleteKeys(trx, keyed.map((k) => k.key));
     await trx.insertInto('items').values(keyed.map(({ it: { properties: _p, ...row }, key }) => ({ ...row, path_key: key }))).execute();
     const ids = await trx.selectFrom('items').select(['id', 'path_key']).where('path_key', 'in', keyed.map((k) => k.key)).execute();
     const idOf = new Map(ids.map((r) => [r.path_key, Number(r.id)]));
@@ -145,7 +178,6 @@ async function replaceAll(trx: Transaction<Schema>, root: string, counts: Backup
       Object.entries(it.properties).flatMap(([k, vs]) => vs.map((v) => ({ item_id: idOf.get(key)!, prop_key: k, prop_value: v }))),
     );
     await insertChunks(trx, 'item_props', props);
-    counts.properties += props.length;
     batch = [];
   };
   for await (const it of lines<ItemRecord>(join(root, FILES.items))) {
@@ -153,28 +185,43 @@ async function replaceAll(trx: Transaction<Schema>, root: string, counts: Backup
       throw invalid(root, `an item in ${FILES.items} is malformed`);
     }
     batch.push(it);
-    counts.items++;
-    if (it.type === 'file') counts.files++;
-    else counts.folders++;
     if (batch.length >= CHUNK) await flush();
   }
   await flush();
 }
 
+/** What the import left: items by type and properties (the sum over a chain is not known otherwise). */
+async function countItems(trx: Transaction<Schema>, counts: BackupCounts): Promise<void> {
+  const byType = await trx.selectFrom('items').select(['type', trx.fn.countAll<number | string>().as('n')]).groupBy('type').execute();
+  counts.files = Number(byType.find((r) => r.type === 'file')?.n ?? 0);
+  counts.folders = Number(byType.find((r) => r.type === 'folder')?.n ?? 0);
+  counts.items = counts.files + counts.folders;
+  const props = await trx.selectFrom('item_props').select(trx.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+  counts.properties = Number(props.n);
+}
+
 /**
  * Restores a backup: checks the manifest, the master key and every checksum, stages every
  * binary (checking its checksums again), then in ONE transaction replaces the configuration
- * and the metadata and makes the binaries visible. Any failure leaves the node as it was:
- * nothing is half-imported (binaries committed before a failed transaction have no database
- * row and are removed by garbage collection).
+ * and the metadata and makes the binaries visible. An incremental backup is restored with its
+ * chain: the full backup it builds on, then each incremental in order (every one checked the
+ * same way first). Any failure leaves the node as it was: nothing is half-imported (binaries
+ * committed before a failed transaction have no database row and are removed by garbage
+ * collection).
  */
 export async function importBackup(deps: BackupDeps & { versions: ConfigVersions }, opts: ImportOptions): Promise<ImportResult> {
   const root = await resolveBackupPath(opts.path, opts.backupDir);
   const manifest = await verify(root, opts.masterKeyFingerprint);
+  const dir = dirname(root);
+  const chain = isIncremental(manifest) ? await chainOf(dir, { ...manifest, name: basename(root) }) : [manifest];
+  const roots = chain.map((m, i) => (i === chain.length - 1 ? root : join(dir, m.name)));
+  for (const r of roots.slice(0, -1)) await verify(r, opts.masterKeyFingerprint);
   const counts: BackupCounts = { ...manifest.counts, items: 0, files: 0, folders: 0, properties: 0, binaries: 0, bytes: 0 };
+  delete counts.deleted;
   const staged: StagedBinary[] = [];
+  const binaries: BinaryRecord[] = [];
   try {
-    const binaries = await stageBinaries(deps, root, staged, opts.signal);
+    for (const r of roots) await stageBinaries(deps, r, staged, binaries, opts.signal);
     opts.signal?.throwIfAborted();
     await deps.database.db.transaction().execute(async (trx) => {
       await opts.fence?.(trx);
@@ -185,7 +232,13 @@ export async function importBackup(deps: BackupDeps & { versions: ConfigVersions
         counts.binaries++;
         counts.bytes += binaries[i].size;
       }
-      await replaceAll(trx, root, counts);
+      // The configuration is whole in every backup: the newest one's.
+      await replaceConfig(trx, root, counts);
+      for (let i = 0; i < roots.length; i++) await loadItems(trx, roots[i], i > 0);
+      await countItems(trx, counts);
+      // The restored state is no backup's: the next backup is a full one, and the change log restarts empty.
+      await trx.deleteFrom('backup_changes').execute();
+      await writeChainMarker(trx, undefined, now);
       for (const d of DOMAINS) await bumpVersion(trx, d);
       // Again at the end: a long import keeps its lease, and a takeover meanwhile rolls it back.
       await opts.fence?.(trx);
@@ -194,5 +247,5 @@ export async function importBackup(deps: BackupDeps & { versions: ConfigVersions
     await Promise.all(staged.map((s) => s.discard()));
   }
   for (const d of DOMAINS) deps.versions.changedLocally(d);
-  return { path: root, name: manifest.name, counts };
+  return { path: root, name: manifest.name, chain: chain.map((m) => m.name), counts };
 }
