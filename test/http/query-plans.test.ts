@@ -24,8 +24,7 @@ import { startTestNode, type TestNode } from '../helpers/node-context.js';
  *   many more index entries than rows it keeps (a BitmapAnd with the whole repository's
  *   entries).
  *
- * A listing query added elsewhere (deep listings, paging, streaming) belongs in CASES with
- * the request that runs it; see "Listings" below.
+ * A new listing or search query belongs in CASES with the request that runs it.
  */
 
 const FILTERED_LIMIT = 500;
@@ -254,6 +253,12 @@ describe('query plans on PostgreSQL', () => {
   };
 
   const CASES: [string, () => Promise<void>][] = [
+    // Deep listings and what is built on them read the subtree as a path range of items_tree.
+    ['deep listing of a 50-file folder', get('/artifactory/api/storage/big/f-40?list&deep=1')],
+    ['npm search', get('/artifactory/api/npm/npm-local/-/v1/search?text=hello')],
+    ['PyPI project page', get('/artifactory/api/pypi/pypi-local/simple/proj-7/')],
+    ['a page of a folder', get('/artifactory/api/storage/big/f-40?limit=10')],
+    ['a page of a deep listing', get('/artifactory/api/storage/big?list&deep=1&limit=20')],
     // Listings (src/db/items.ts). Add the deep, paged and streamed listings here as they land.
     ['children of a folder (storage info)', get('/artifactory/api/storage/big/f-123')],
     ['repository root at depth 1 (listToDepth)', get('/artifactory/api/storage/big?list&deep=1&depth=1')],
@@ -292,16 +297,4 @@ describe('query plans on PostgreSQL', () => {
   ];
 
   for (const [name, work] of CASES) it(name, () => expectIndexed(work));
-
-  /**
-   * Queries that still filter a whole subtree (`substr(path, …)` in listDescendants, which
-   * helper branch i14-list replaces): each is expected to fail the check until then; when it
-   * passes, move it to CASES.
-   */
-  const UNTIL_DESCENDANTS: [string, () => Promise<void>][] = [
-    ['deep listing of a 50-file folder', get('/artifactory/api/storage/big/f-40?list&deep=1')],
-    ['npm search', get('/artifactory/api/npm/npm-local/-/v1/search?text=hello')],
-    ['PyPI project page', get('/artifactory/api/pypi/pypi-local/simple/proj-7/')],
-  ];
-  for (const [name, work] of UNTIL_DESCENDANTS) it.fails(`${name} (still scans the subtree: listDescendants)`, () => expectIndexed(work));
 });
