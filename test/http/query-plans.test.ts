@@ -258,11 +258,11 @@ describe('query plans on PostgreSQL', () => {
     ['npm search', get('/artifactory/api/npm/npm-local/-/v1/search?text=hello')],
     ['PyPI project page', get('/artifactory/api/pypi/pypi-local/simple/proj-7/')],
     ['a page of a folder', get('/artifactory/api/storage/big/f-40?limit=10')],
-    ['a page of a deep listing', get('/artifactory/api/storage/big?list&deep=1&limit=20')],
+    ['a page of a file list', get('/artifactory/api/storage/big/f-40?list&limit=20')],
     // Listings (src/db/items.ts). Add the deep, paged and streamed listings here as they land.
     ['children of a folder (storage info)', get('/artifactory/api/storage/big/f-123')],
-    ['repository root at depth 1 (listToDepth)', get('/artifactory/api/storage/big?list&deep=1&depth=1')],
-    ['a folder at depth 2 (listToDepth)', get('/artifactory/api/storage/big/f-17?list&deep=1&depth=2')],
+    ['repository root at depth 1 (walkTree)', get('/artifactory/api/storage/big?list&deep=1&depth=1')],
+    ['a folder at depth 2 (walkTree)', get('/artifactory/api/storage/big/f-17?list&deep=1&depth=2')],
     ['one item (the download lookup)', get('/artifactory/big/f-7/real.txt')],
     // Searches (src/db/search-queries.ts).
     [
