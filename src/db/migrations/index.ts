@@ -8,6 +8,7 @@ import * as m0005 from './0005-config-files.js';
 import * as m0006 from './0006-sessions.js';
 import * as m0007 from './0007-remote-cache.js';
 import * as m0008 from './0008-licenses.js';
+import * as m0009 from './0009-binary-ref-counts.js';
 
 export interface NumberedMigration {
   name: string;
@@ -24,4 +25,5 @@ export const MIGRATIONS: NumberedMigration[] = [
   { name: '0006-sessions', up: m0006.up },
   { name: '0007-remote-cache', up: m0007.up },
   { name: '0008-licenses', up: m0008.up },
+  { name: '0009-binary-ref-counts', up: m0009.up },
 ];
