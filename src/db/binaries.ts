@@ -39,11 +39,14 @@ export async function garbageCandidates(
   limit: number,
   after?: { created: number; sha1: string },
 ): Promise<Pick<BinaryRow, 'sha1' | 'size' | 'created'>[]> {
+  return garbageCandidatesQuery(db, before, limit, after).execute();
+}
+
+/** The query of `garbageCandidates` (its plan is checked in the tests). */
+export function garbageCandidatesQuery(db: Db, before: number, limit: number, after?: { created: number; sha1: string }) {
   let q = db.selectFrom('binaries').select(['sha1', 'size', 'created']).where('ref_count', '=', 0).where('created', '<', before);
-  if (after) {
-    q = q.where(sql<boolean>`(created, sha1) > (${after.created}, ${after.sha1})`);
-  }
-  return q.orderBy('ref_count').orderBy('created').orderBy('sha1').limit(limit).execute();
+  if (after) q = q.where(sql<boolean>`(created, sha1) > (${after.created}, ${after.sha1})`);
+  return q.orderBy('ref_count').orderBy('created').orderBy('sha1').limit(limit);
 }
 
 /**
