@@ -120,11 +120,6 @@ export async function foldReferenceLog(db: Kysely<Schema>, batch = 2000): Promis
   }
 }
 
-/** Whether any item references the binary (see `exactReferenceCounts`). */
-export async function isReferenced(db: Db, sha1: string): Promise<boolean> {
-  return ((await exactReferenceCounts(db, [sha1])).get(sha1) ?? 0) > 0;
-}
-
 /**
  * Count and bytes of the stored binaries, from the 16 counter rows the triggers on `binaries`
  * keep (migration 0009): the same answer as `count(*)`/`sum(size)` at a cost independent of
