@@ -157,10 +157,10 @@ export class ContentStore {
   }
 
   /**
-   * One transaction for a batch of candidates: locks their rows (in sha1 order), re-checks
-   * under the locks that nothing references them (an upload or checksum deploy holds the row
-   * lock until its item commits, so it is either counted here or comes after), then deletes
-   * the rows and the files. Returns what it removed.
+   * One transaction for a batch of candidates: locks their rows, skipping those another
+   * transaction holds, re-checks under the locks that nothing references them (an upload or
+   * checksum deploy holds the row lock until its item commits, so it is skipped here, or
+   * counted, or comes after), then deletes the rows and the files. Returns what it removed.
    */
   private async removeUnreferenced(sha1s: string[], before: number): Promise<{ sha1: string; size: number }[]> {
     const dialect = this.database.dialect;
@@ -169,9 +169,12 @@ export class ContentStore {
       let tx = this.database.db.transaction();
       if (dialect === 'mysql') tx = tx.setIsolationLevel('read committed');
       return tx.execute(async (trx) => {
-        // SQLite: the transaction holds the database's write lock already.
+        // A row another transaction holds (an upload about to reference it) is skipped, left
+        // for the next run: GC never waits for a row lock while it holds others, so it closes
+        // no lock cycle with a transaction that locks several binaries. SQLite: the
+        // transaction holds the database's write lock already.
         let q = trx.selectFrom('binaries').select(['sha1', 'size', 'created']).where('sha1', 'in', sorted).orderBy('sha1');
-        if (dialect !== 'sqlite') q = q.forUpdate();
+        if (dialect !== 'sqlite') q = q.forUpdate().skipLocked();
         const rows = await q.execute();
         const counts = await exactReferenceCounts(trx, sorted);
         const garbage = rows.filter((r) => Number(r.size) >= 0 && Number(r.created) < before && counts.get(r.sha1) === 0);

@@ -57,7 +57,11 @@ async function expectTotals(db: Kysely<Schema>): Promise<void> {
     .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.sum<number>('size').as('bytes')])
     .where('size', '>=', 0)
     .executeTakeFirstOrThrow();
-  expect(await binaryTotals(db)).toEqual({ count: Number(row.count), bytes: Number(row.bytes ?? 0) });
+  const want = { count: Number(row.count), bytes: Number(row.bytes ?? 0) };
+  // Read twice: past 64 change rows the first read folds them into one, and the sum stays.
+  expect(await binaryTotals(db)).toEqual(want);
+  expect(await binaryTotals(db)).toEqual(want);
+  expect((await db.selectFrom('binary_totals').select('id').execute()).length).toBeLessThanOrEqual(65);
 }
 
 describe.each(DIALECTS)('binary reference counts on %s', (dialect) => {

@@ -71,64 +71,103 @@ export async function exactReferenceCounts(db: Db, sha1s: string[]): Promise<Map
 /**
  * Folds the reference log into `binaries.ref_count`, `batch` log rows per transaction, until the
  * log is empty; returns how many rows it folded. The cost follows the changes since the last
- * fold. Each log row is applied once even when two folds run together: it is deleted (and so
- * locked) in the transaction that applies it.
+ * fold. Each log row is applied once even when two folds run together: it is locked, applied
+ * and deleted in one transaction, and a fold skips rows another holds.
  */
 export async function foldReferenceLog(db: Kysely<Schema>, batch = 2000): Promise<number> {
   const dialect = dialectOf(db);
   let folded = 0;
+  let after = 0;
   for (;;) {
     let tx = db.transaction();
     // MySQL: no gap locks, so writers appending to the log never wait for a fold.
     if (dialect === 'mysql') tx = tx.setIsolationLevel('read committed');
-    const n = await tx.execute(async (trx) => {
-      let rows: { sha1: string; delta: number }[];
-      if (dialect === 'mysql') {
-        const picked = await trx.selectFrom('binary_ref_log').select(['id', 'sha1', 'delta']).orderBy('id').limit(batch).forUpdate().execute();
-        if (picked.length > 0) await trx.deleteFrom('binary_ref_log').where('id', 'in', picked.map((r) => r.id)).execute();
-        rows = picked;
-      } else {
-        rows = await trx
-          .deleteFrom('binary_ref_log')
-          .where('id', 'in', (eb) => eb.selectFrom('binary_ref_log').select('id').orderBy('id').limit(batch))
-          .returning(['sha1', 'delta'])
-          .execute();
-      }
+    const [seen, last, done] = await tx.execute(async (trx) => {
+      let q = trx.selectFrom('binary_ref_log').select(['id', 'sha1', 'delta']).where('id', '>', after).orderBy('id').limit(batch);
+      if (dialect !== 'sqlite') q = q.forUpdate().skipLocked();
+      const picked = await q.execute();
+      if (picked.length === 0) return [0, after, 0] as const;
       const bySha1 = new Map<string, number>();
-      for (const r of rows) bySha1.set(r.sha1, (bySha1.get(r.sha1) ?? 0) + Number(r.delta));
-      // One statement per distinct delta (almost always +1 and -1), rows locked in sha1 order.
+      for (const r of picked) bySha1.set(r.sha1, (bySha1.get(r.sha1) ?? 0) + Number(r.delta));
+      const sha1s = [...bySha1.keys()].sort();
+      // Binaries an upload holds are left for the next fold, with their log rows: the fold
+      // never waits for a row lock while it holds others, so it closes no lock cycle.
+      const locked = new Set<string>();
+      const absent = new Set(sha1s);
+      for (let i = 0; i < sha1s.length; i += 500) {
+        const chunk = sha1s.slice(i, i + 500);
+        for (const r of await trx.selectFrom('binaries').select('sha1').where('sha1', 'in', chunk).execute()) absent.delete(r.sha1);
+        let lq = trx.selectFrom('binaries').select('sha1').where('sha1', 'in', chunk).orderBy('sha1');
+        if (dialect !== 'sqlite') lq = lq.forUpdate().skipLocked();
+        for (const r of await lq.execute()) locked.add(r.sha1);
+      }
+      // One statement per distinct delta (almost always +1 and -1).
       const byDelta = new Map<number, string[]>();
-      for (const [sha1, d] of [...bySha1].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      for (const sha1 of locked) {
+        const d = bySha1.get(sha1)!;
         if (d === 0) continue;
         const list = byDelta.get(d);
         if (list) list.push(sha1);
         else byDelta.set(d, [sha1]);
       }
-      for (const [d, sha1s] of byDelta) {
-        for (let i = 0; i < sha1s.length; i += 500) {
-          await trx
-            .updateTable('binaries')
-            .set((eb) => ({ ref_count: eb('ref_count', '+', d) }))
-            .where('sha1', 'in', sha1s.slice(i, i + 500))
-            .execute();
+      for (const [d, list] of byDelta) {
+        for (let i = 0; i < list.length; i += 500) {
+          await trx.updateTable('binaries').set((eb) => ({ ref_count: eb('ref_count', '+', d) })).where('sha1', 'in', list.slice(i, i + 500)).execute();
         }
       }
-      return rows.length;
+      // A log row of a binary with no row left (GC removed it at a net count of 0) goes too.
+      const applied = picked.filter((r) => locked.has(r.sha1) || absent.has(r.sha1)).map((r) => r.id);
+      for (let i = 0; i < applied.length; i += 500) await trx.deleteFrom('binary_ref_log').where('id', 'in', applied.slice(i, i + 500)).execute();
+      return [applied.length, Number(picked[picked.length - 1].id), picked.length] as const;
     });
-    folded += n;
-    if (n < batch) return folded;
+    folded += seen;
+    after = last;
+    if (done < batch) return folded;
   }
 }
 
+/** Rows of `binary_totals` above which a read folds them into one. */
+const TOTALS_FOLD_AT = 64;
+
 /**
- * Count and bytes of the stored binaries, from the 16 counter rows the triggers on `binaries`
- * keep (migration 0009): the same answer as `count(*)`/`sum(size)` at a cost independent of
- * the store.
+ * Count and bytes of the stored binaries: the sum of the change rows the triggers on
+ * `binaries` append (migration 0009), the same answer as `count(*)`/`sum(size)` at a cost that
+ * follows the changes since the last fold, not the store. Folds them when they pile up.
  */
-export async function binaryTotals(db: Db): Promise<{ count: number; bytes: number }> {
+export async function binaryTotals(db: Kysely<Schema>): Promise<{ count: number; bytes: number }> {
   const row = await db
     .selectFrom('binary_totals')
-    .select((eb) => [eb.fn.sum<number>('binary_count').as('count'), eb.fn.sum<number>('byte_count').as('bytes')])
+    .select((eb) => [eb.fn.countAll<number>().as('rows'), eb.fn.sum<number>('binary_count').as('count'), eb.fn.sum<number>('byte_count').as('bytes')])
     .executeTakeFirst();
+  if (Number(row?.rows ?? 0) > TOTALS_FOLD_AT) await foldTotals(db).catch(() => undefined);
   return { count: Number(row?.count ?? 0), bytes: Number(row?.bytes ?? 0) };
+}
+
+/**
+ * Replaces the change rows this transaction can see by their sum, in one row. Rows of
+ * transactions not yet committed stay as they are; each row is summed by the transaction
+ * that deletes it, so two folds at once count every row once.
+ */
+export async function foldTotals(db: Kysely<Schema>): Promise<void> {
+  const dialect = dialectOf(db);
+  let tx = db.transaction();
+  if (dialect === 'mysql') tx = tx.setIsolationLevel('read committed');
+  await tx.execute(async (trx) => {
+    let rows: { binary_count: number; byte_count: number }[];
+    if (dialect === 'mysql') {
+      const picked = await trx.selectFrom('binary_totals').select(['id', 'binary_count', 'byte_count']).forUpdate().execute();
+      for (let i = 0; i < picked.length; i += 500) await trx.deleteFrom('binary_totals').where('id', 'in', picked.slice(i, i + 500).map((r) => r.id)).execute();
+      rows = picked;
+    } else {
+      rows = await trx.deleteFrom('binary_totals').returning(['binary_count', 'byte_count']).execute();
+    }
+    if (rows.length === 0) return;
+    let count = 0;
+    let bytes = 0;
+    for (const r of rows) {
+      count += Number(r.binary_count);
+      bytes += Number(r.byte_count);
+    }
+    await trx.insertInto('binary_totals').values({ binary_count: count, byte_count: bytes }).execute();
+  });
 }

@@ -23,9 +23,9 @@ export interface BinaryRefLogTable {
   delta: number;
 }
 
-/** Count and bytes of binaries (tombstones excluded), one row per first hex digit of the sha1. */
+/** Changes of the count and bytes of binaries (tombstones excluded), appended by triggers; their sum is the total. */
 export interface BinaryTotalsTable {
-  shard: string;
+  id: Generated<number>;
   binary_count: number;
   byte_count: number;
 }

@@ -13,9 +13,11 @@ import type { DialectName } from '../database.js';
  *   row, no lock-order deadlock between an overwrite and the binary it drops); GC folds the log
  *   into `ref_count` before it looks for garbage. The exact count of a binary is
  *   `ref_count + sum(delta)` of its log rows.
- * - `binary_totals`: the count and bytes of binaries (tombstones of size -1 excluded), kept by
- *   triggers on `binaries` in 16 rows keyed by the first hex digit of the sha1, so concurrent
- *   uploads of new content rarely wait on the same counter row. The metrics scrape sums 16 rows.
+ * - `binary_totals`: the count and bytes of binaries (tombstones of size -1 excluded) as rows of
+ *   changes (+1/-1 binary, ±size bytes) that triggers on `binaries` append; the metrics scrape
+ *   sums them and folds them into one row when they pile up. Appending, like the log above,
+ *   never waits for a lock, so no upload waits on a counter row and no counter row closes a
+ *   lock cycle between an upload and GC.
  * - `gc_state`: when the next full sweep of the store for files with no binaries row is due.
  */
 export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
@@ -40,12 +42,12 @@ export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
   await engine(
     db.schema
       .createTable('binary_totals')
-      .addColumn('shard', 'varchar(1)', (c) => c.primaryKey())
+      .addColumn('id', idType, (c) => (dialect === 'postgresql' ? c.primaryKey() : c.primaryKey().autoIncrement()))
       .addColumn('binary_count', big, (c) => c.notNull())
       .addColumn('byte_count', big, (c) => c.notNull()),
   ).execute();
-  await sql`insert into binary_totals (shard, binary_count, byte_count)
-    select substr(sha1, 1, 1), count(*), sum(size) from binaries where size >= 0 group by substr(sha1, 1, 1)`.execute(db);
+  await sql`insert into binary_totals (binary_count, byte_count)
+    select count(*), coalesce(sum(size), 0) from binaries where size >= 0`.execute(db);
 
   await engine(
     db.schema
@@ -58,11 +60,8 @@ export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
   for (const statement of TRIGGERS[dialect]) await sql.raw(statement).execute(db);
 }
 
-const SQLITE_TOTAL_ADD = (row: string) =>
-  `insert into binary_totals (shard, binary_count, byte_count) values (substr(${row}.sha1, 1, 1), 1, ${row}.size)
-     on conflict (shard) do update set binary_count = binary_count + 1, byte_count = byte_count + ${row}.size;`;
-const SQLITE_TOTAL_SUB = (row: string) =>
-  `update binary_totals set binary_count = binary_count - 1, byte_count = byte_count - ${row}.size where shard = substr(${row}.sha1, 1, 1);`;
+const ADD = (row: string) => `insert into binary_totals (binary_count, byte_count) values (1, ${row}.size);`;
+const SUB = (row: string) => `insert into binary_totals (binary_count, byte_count) values (-1, -${row}.size);`;
 
 const SQLITE = [
   `create trigger items_ref_insert after insert on items when new.sha1 is not null
@@ -74,14 +73,12 @@ const SQLITE = [
      insert into binary_ref_log (sha1, delta) select old.sha1, -1 where old.sha1 is not null;
      insert into binary_ref_log (sha1, delta) select new.sha1, 1 where new.sha1 is not null;
    end`,
-  `create trigger binaries_total_insert after insert on binaries when new.size >= 0 begin ${SQLITE_TOTAL_ADD('new')} end`,
-  `create trigger binaries_total_delete after delete on binaries when old.size >= 0 begin ${SQLITE_TOTAL_SUB('old')} end`,
+  `create trigger binaries_total_insert after insert on binaries when new.size >= 0 begin ${ADD('new')} end`,
+  `create trigger binaries_total_delete after delete on binaries when old.size >= 0 begin ${SUB('old')} end`,
   `create trigger binaries_total_update after update of size on binaries when old.size is not new.size
    begin
-     update binary_totals set binary_count = binary_count - 1, byte_count = byte_count - old.size
-       where shard = substr(old.sha1, 1, 1) and old.size >= 0;
-     insert into binary_totals (shard, binary_count, byte_count) select substr(new.sha1, 1, 1), 1, new.size where new.size >= 0
-       on conflict (shard) do update set binary_count = binary_count + 1, byte_count = byte_count + new.size;
+     insert into binary_totals (binary_count, byte_count) select -1, -old.size where old.size >= 0;
+     insert into binary_totals (binary_count, byte_count) select 1, new.size where new.size >= 0;
    end`,
 ];
 
@@ -102,15 +99,10 @@ const POSTGRESQL = [
   `create function arca_binaries_total() returns trigger language plpgsql as $$
    begin
      if tg_op <> 'INSERT' then
-       if old.size >= 0 then
-         update binary_totals set binary_count = binary_count - 1, byte_count = byte_count - old.size where shard = substr(old.sha1, 1, 1);
-       end if;
+       if old.size >= 0 then ${SUB('old')} end if;
      end if;
      if tg_op <> 'DELETE' then
-       if new.size >= 0 then
-         insert into binary_totals (shard, binary_count, byte_count) values (substr(new.sha1, 1, 1), 1, new.size)
-           on conflict (shard) do update set binary_count = binary_totals.binary_count + 1, byte_count = binary_totals.byte_count + new.size;
-       end if;
+       if new.size >= 0 then ${ADD('new')} end if;
      end if;
      return null;
    end $$`,
@@ -118,10 +110,6 @@ const POSTGRESQL = [
   `create trigger binaries_total_delete after delete on binaries for each row when (old.size >= 0) execute function arca_binaries_total()`,
   `create trigger binaries_total_update after update of size on binaries for each row when (old.size is distinct from new.size) execute function arca_binaries_total()`,
 ];
-
-const MYSQL_TOTAL_ADD = `insert into binary_totals (shard, binary_count, byte_count) values (substr(new.sha1, 1, 1), 1, new.size)
-  on duplicate key update binary_count = binary_count + 1, byte_count = byte_count + new.size;`;
-const MYSQL_TOTAL_SUB = `update binary_totals set binary_count = binary_count - 1, byte_count = byte_count - old.size where shard = substr(old.sha1, 1, 1);`;
 
 const MYSQL = [
   `create trigger items_ref_insert after insert on items for each row
@@ -136,14 +124,14 @@ const MYSQL = [
      end if;
    end`,
   `create trigger binaries_total_insert after insert on binaries for each row
-   begin if new.size >= 0 then ${MYSQL_TOTAL_ADD} end if; end`,
+   begin if new.size >= 0 then ${ADD('new')} end if; end`,
   `create trigger binaries_total_delete after delete on binaries for each row
-   begin if old.size >= 0 then ${MYSQL_TOTAL_SUB} end if; end`,
+   begin if old.size >= 0 then ${SUB('old')} end if; end`,
   `create trigger binaries_total_update after update on binaries for each row
    begin
      if not (old.size <=> new.size) then
-       if old.size >= 0 then ${MYSQL_TOTAL_SUB} end if;
-       if new.size >= 0 then ${MYSQL_TOTAL_ADD} end if;
+       if old.size >= 0 then ${SUB('old')} end if;
+       if new.size >= 0 then ${ADD('new')} end if;
      end if;
    end`,
 ];
