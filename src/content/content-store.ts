@@ -143,7 +143,11 @@ export class ContentStore {
       if (candidates.length === 0) break;
       const last = candidates[candidates.length - 1];
       after = { created: Number(last.created), sha1: last.sha1 };
-      for (const g of await this.removeUnreferenced(candidates.map((c) => c.sha1), before)) {
+      const { removed, skipped } = await this.removeUnreferenced(candidates.map((c) => c.sha1), before, false);
+      // Binaries another transaction held (an upload, the MD5 backfill): one at a time, waiting
+      // for the lock while holding no other.
+      for (const sha1 of skipped) removed.push(...(await this.removeUnreferenced([sha1], before, true)).removed);
+      for (const g of removed) {
         result.binariesRemoved++;
         result.bytesRemoved += Number(g.size);
         this.cache.delete(g.sha1);
@@ -157,31 +161,34 @@ export class ContentStore {
   }
 
   /**
-   * One transaction for a batch of candidates: locks their rows, skipping those another
-   * transaction holds, re-checks under the locks that nothing references them (an upload or
+   * One transaction for a batch of candidates: locks their rows (a batch skips those another
+   * transaction holds and returns them; `wait` for one), re-checks under the locks that nothing references them (an upload or
    * checksum deploy holds the row lock until its item commits, so it is skipped here, or
    * counted, or comes after), then deletes the rows and the files. Returns what it removed.
    */
-  private async removeUnreferenced(sha1s: string[], before: number): Promise<{ sha1: string; size: number }[]> {
+  private async removeUnreferenced(sha1s: string[], before: number, wait: boolean): Promise<{ removed: { sha1: string; size: number }[]; skipped: string[] }> {
     const dialect = this.database.dialect;
     const sorted = [...sha1s].sort();
     return retryConflicts(async () => {
       let tx = this.database.db.transaction();
       if (dialect === 'mysql') tx = tx.setIsolationLevel('read committed');
       return tx.execute(async (trx) => {
-        // A row another transaction holds (an upload about to reference it) is skipped, left
-        // for the next run: GC never waits for a row lock while it holds others, so it closes
-        // no lock cycle with a transaction that locks several binaries. SQLite: the
-        // transaction holds the database's write lock already.
+        // A batch skips rows another transaction holds (an upload about to reference one):
+        // GC never waits for a row lock while it holds others, so it closes no lock cycle
+        // with a transaction that locks several binaries. SQLite: the transaction holds the
+        // database's write lock already.
         let q = trx.selectFrom('binaries').select(['sha1', 'size', 'created']).where('sha1', 'in', sorted).orderBy('sha1');
-        if (dialect !== 'sqlite') q = q.forUpdate().skipLocked();
+        if (dialect !== 'sqlite') q = wait ? q.forUpdate() : q.forUpdate().skipLocked();
         const rows = await q.execute();
-        const counts = await exactReferenceCounts(trx, sorted);
+        const got = new Set(rows.map((r) => r.sha1));
+        const skipped = wait ? [] : sorted.filter((s) => !got.has(s));
+        const counts = await exactReferenceCounts(trx, rows.map((r) => r.sha1));
         const garbage = rows.filter((r) => Number(r.size) >= 0 && Number(r.created) < before && counts.get(r.sha1) === 0);
-        if (garbage.length === 0) return [];
-        await trx.deleteFrom('binaries').where('sha1', 'in', garbage.map((g) => g.sha1)).execute();
-        for (const g of garbage) await this.provider.delete(g.sha1);
-        return garbage.map((g) => ({ sha1: g.sha1, size: Number(g.size) }));
+        if (garbage.length > 0) {
+          await trx.deleteFrom('binaries').where('sha1', 'in', garbage.map((g) => g.sha1)).execute();
+          for (const g of garbage) await this.provider.delete(g.sha1);
+        }
+        return { removed: garbage.map((g) => ({ sha1: g.sha1, size: Number(g.size) })), skipped };
       });
     });
   }

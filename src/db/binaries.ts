@@ -76,54 +76,66 @@ export async function exactReferenceCounts(db: Db, sha1s: string[]): Promise<Map
  */
 export async function foldReferenceLog(db: Kysely<Schema>, batch = 2000): Promise<number> {
   const dialect = dialectOf(db);
+  let tx = db.transaction();
+  // MySQL: no gap locks, so writers appending to the log never wait for a fold.
+  if (dialect === 'mysql') tx = tx.setIsolationLevel('read committed');
   let folded = 0;
   let after = 0;
   for (;;) {
-    let tx = db.transaction();
-    // MySQL: no gap locks, so writers appending to the log never wait for a fold.
-    if (dialect === 'mysql') tx = tx.setIsolationLevel('read committed');
-    const [seen, last, done] = await tx.execute(async (trx) => {
-      let q = trx.selectFrom('binary_ref_log').select(['id', 'sha1', 'delta']).where('id', '>', after).orderBy('id').limit(batch);
-      if (dialect !== 'sqlite') q = q.forUpdate().skipLocked();
-      const picked = await q.execute();
-      if (picked.length === 0) return [0, after, 0] as const;
-      const bySha1 = new Map<string, number>();
-      for (const r of picked) bySha1.set(r.sha1, (bySha1.get(r.sha1) ?? 0) + Number(r.delta));
-      const sha1s = [...bySha1.keys()].sort();
-      // Binaries an upload holds are left for the next fold, with their log rows: the fold
-      // never waits for a row lock while it holds others, so it closes no lock cycle.
-      const locked = new Set<string>();
-      const absent = new Set(sha1s);
-      for (let i = 0; i < sha1s.length; i += 500) {
-        const chunk = sha1s.slice(i, i + 500);
-        for (const r of await trx.selectFrom('binaries').select('sha1').where('sha1', 'in', chunk).execute()) absent.delete(r.sha1);
-        let lq = trx.selectFrom('binaries').select('sha1').where('sha1', 'in', chunk).orderBy('sha1');
-        if (dialect !== 'sqlite') lq = lq.forUpdate().skipLocked();
-        for (const r of await lq.execute()) locked.add(r.sha1);
-      }
-      // One statement per distinct delta (almost always +1 and -1).
-      const byDelta = new Map<number, string[]>();
-      for (const sha1 of locked) {
-        const d = bySha1.get(sha1)!;
-        if (d === 0) continue;
-        const list = byDelta.get(d);
-        if (list) list.push(sha1);
-        else byDelta.set(d, [sha1]);
-      }
-      for (const [d, list] of byDelta) {
-        for (let i = 0; i < list.length; i += 500) {
-          await trx.updateTable('binaries').set((eb) => ({ ref_count: eb('ref_count', '+', d) })).where('sha1', 'in', list.slice(i, i + 500)).execute();
-        }
-      }
-      // A log row of a binary with no row left (GC removed it at a net count of 0) goes too.
-      const applied = picked.filter((r) => locked.has(r.sha1) || absent.has(r.sha1)).map((r) => r.id);
-      for (let i = 0; i < applied.length; i += 500) await trx.deleteFrom('binary_ref_log').where('id', 'in', applied.slice(i, i + 500)).execute();
-      return [applied.length, Number(picked[picked.length - 1].id), picked.length] as const;
-    });
-    folded += seen;
-    after = last;
-    if (done < batch) return folded;
+    const r = await tx.execute((trx) => foldRows(trx, dialect, { after, batch }));
+    folded += r.applied;
+    // Binaries another transaction held: one at a time, waiting for the lock while holding no
+    // other binaries row (so still no lock cycle).
+    for (const sha1 of r.skipped) folded += (await tx.execute((trx) => foldRows(trx, dialect, { sha1, upTo: r.last }))).applied;
+    after = r.last;
+    if (r.picked < batch) return folded;
   }
+}
+
+type FoldScope = { after: number; batch: number } | { sha1: string; upTo: number };
+
+/**
+ * Applies a batch of log rows (skipping rows another fold holds) to the binaries whose rows it
+ * can lock: without waiting for a batch, waiting for one binary. Returns what it applied, the
+ * last log id it saw, and the binaries it left because another transaction held them.
+ */
+async function foldRows(trx: Db, dialect: string, scope: FoldScope): Promise<{ applied: number; last: number; picked: number; skipped: string[] }> {
+  let q = trx.selectFrom('binary_ref_log').select(['id', 'sha1', 'delta']);
+  q = 'sha1' in scope ? q.where('sha1', '=', scope.sha1).where('id', '<=', scope.upTo) : q.where('id', '>', scope.after).orderBy('id').limit(scope.batch);
+  if (dialect !== 'sqlite') q = q.forUpdate().skipLocked();
+  const picked = await q.execute();
+  const last = 'sha1' in scope ? scope.upTo : Number(picked[picked.length - 1]?.id ?? scope.after);
+  if (picked.length === 0) return { applied: 0, last, picked: 0, skipped: [] };
+  const bySha1 = new Map<string, number>();
+  for (const r of picked) bySha1.set(r.sha1, (bySha1.get(r.sha1) ?? 0) + Number(r.delta));
+  const sha1s = [...bySha1.keys()].sort();
+  const locked = new Set<string>();
+  const absent = new Set(sha1s);
+  for (let i = 0; i < sha1s.length; i += 500) {
+    const chunk = sha1s.slice(i, i + 500);
+    for (const r of await trx.selectFrom('binaries').select('sha1').where('sha1', 'in', chunk).execute()) absent.delete(r.sha1);
+    let lq = trx.selectFrom('binaries').select('sha1').where('sha1', 'in', chunk).orderBy('sha1');
+    if (dialect !== 'sqlite') lq = 'sha1' in scope ? lq.forUpdate() : lq.forUpdate().skipLocked();
+    for (const r of await lq.execute()) locked.add(r.sha1);
+  }
+  // One statement per distinct delta (almost always +1 and -1).
+  const byDelta = new Map<number, string[]>();
+  for (const sha1 of locked) {
+    const d = bySha1.get(sha1)!;
+    if (d === 0) continue;
+    const list = byDelta.get(d);
+    if (list) list.push(sha1);
+    else byDelta.set(d, [sha1]);
+  }
+  for (const [d, list] of byDelta) {
+    for (let i = 0; i < list.length; i += 500) {
+      await trx.updateTable('binaries').set((eb) => ({ ref_count: eb('ref_count', '+', d) })).where('sha1', 'in', list.slice(i, i + 500)).execute();
+    }
+  }
+  // A log row of a binary with no row left (GC removed it at a net count of 0) goes too.
+  const applied = picked.filter((r) => locked.has(r.sha1) || absent.has(r.sha1)).map((r) => r.id);
+  for (let i = 0; i < applied.length; i += 500) await trx.deleteFrom('binary_ref_log').where('id', 'in', applied.slice(i, i + 500)).execute();
+  return { applied: applied.length, last, picked: picked.length, skipped: sha1s.filter((x) => !locked.has(x) && !absent.has(x)) };
 }
 
 /** Rows of `binary_totals` above which a read folds them into one. */
