@@ -80,8 +80,8 @@ export class ContentStore {
       if (staged.md5 === MD5_PENDING) this.md5Backfill.enqueue(staged.sha1);
       return result;
     } catch (err) {
-      // The file may now have no binaries row: the next GC walks the store for it.
-      if (visible) await new OrphanSweep(this.database, this.provider).requestSoon().catch(() => undefined);
+      // When no binaries row holds the file (it was new), the next GC walks the store for it.
+      if (visible) await new OrphanSweep(this.database, this.provider).requestIfOrphan(staged.sha1).catch(() => undefined);
       throw err;
     } finally {
       await staged.discard();

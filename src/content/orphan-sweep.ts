@@ -42,9 +42,11 @@ export class OrphanSweep {
     return row === undefined || Number(row.value) <= now;
   }
 
-  /** Makes the walk due at the next GC. */
-  async requestSoon(): Promise<void> {
-    await this.database.db.updateTable('gc_state').set({ value: 0 }).where('name', '=', NEXT).execute();
+  /** Makes the walk due at the next GC when the file of `sha1` has no binaries row. */
+  async requestIfOrphan(sha1: string): Promise<void> {
+    const db = this.database.db;
+    if (await db.selectFrom('binaries').select('sha1').where('sha1', '=', sha1).executeTakeFirst()) return;
+    await db.updateTable('gc_state').set({ value: 0 }).where('name', '=', NEXT).execute();
   }
 
   /**

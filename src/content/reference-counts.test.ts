@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompiledQuery, Migrator, sql, type Compilable, type Kysely, type Migration } from 'kysely';
@@ -161,6 +161,36 @@ describe.each(DIALECTS)('binary reference counts on %s', (dialect) => {
     expect(left.map((b) => b.sha1).sort()).toEqual([...(await countsFromItems(tdb.database.db)).keys()].sort());
     await expectTotals(tdb.database.db);
     expect(await garbageCandidates(tdb.database.db, clock.now(), 100)).toEqual([]);
+  });
+
+  it('walks the store for orphan files only when due: first GC, the period, or after a failed commit of a new file', async () => {
+    await deploy('w/kept.bin', content(1));
+    const walkDue = async () => Number((await tdb.database.db.selectFrom('gc_state').select('value').where('name', '=', 'next_orphan_sweep').executeTakeFirstOrThrow()).value);
+    clock.offset = 2 * 3_600_000;
+    await store.collectGarbage(3_600_000);
+    expect(await walkDue()).toBeGreaterThan(clock.now() + 23 * 3_600_000);
+    // A crash left a file with no row: not looked for until a walk is due.
+    const orphan = 'cd'.padEnd(40, '1');
+    mkdirSync(join(dir, 'filestore', 'cd'), { recursive: true });
+    writeFileSync(join(dir, 'filestore', 'cd', orphan), 'orphan');
+    expect((await store.collectGarbage(0)).orphanFilesRemoved).toBe(0);
+    expect(existsSync(join(dir, 'filestore', 'cd', orphan))).toBe(true);
+    // A failed commit of content the store already holds asks for nothing…
+    const fail = async (data: Buffer) => {
+      const staged = await store.stage(once(data));
+      await expect(store.commit(staged, async () => { throw new Error('refused'); })).rejects.toThrow('refused');
+      return staged.sha1;
+    };
+    const due = await walkDue();
+    await fail(content(1));
+    expect(await walkDue()).toBe(due);
+    // …one of new content leaves a file with no row, and the next GC walks.
+    const failed = await fail(content(99));
+    expect(await walkDue()).toBe(0);
+    expect((await store.collectGarbage(0)).orphanFilesRemoved).toBe(2);
+    expect(existsSync(join(dir, 'filestore', 'cd', orphan))).toBe(false);
+    expect(await store.provider.exists(failed)).toBe(false);
+    expect(await store.provider.exists((await getItem(tdb.database.db, 'r', 'w/kept.bin'))!.sha1!)).toBe(true);
   });
 
   it('the migration backfills counts and totals on a populated database', async () => {
