@@ -100,6 +100,8 @@ type FoldScope = { after: number; batch: number } | { sha1: string; upTo: number
  * last log id it saw, and the binaries it left because another transaction held them.
  */
 async function foldRows(trx: Db, dialect: string, scope: FoldScope): Promise<{ applied: number; last: number; picked: number; skipped: string[] }> {
+  // One binary: its row first, waiting for it while holding nothing else.
+  if ('sha1' in scope && dialect !== 'sqlite') await trx.selectFrom('binaries').select('sha1').where('sha1', '=', scope.sha1).forUpdate().execute();
   let q = trx.selectFrom('binary_ref_log').select(['id', 'sha1', 'delta']);
   q = 'sha1' in scope ? q.where('sha1', '=', scope.sha1).where('id', '<=', scope.upTo) : q.where('id', '>', scope.after).orderBy('id').limit(scope.batch);
   if (dialect !== 'sqlite') q = q.forUpdate().skipLocked();
