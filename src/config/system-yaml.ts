@@ -41,6 +41,7 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
   { path: 'arca.logLevel', default: 'info', description: 'pino log level.' },
   { path: 'arca.gc.intervalSecs', default: 14400, mirrors: 'gcConfig cron `0 0 /4 * * ?`', description: 'How often garbage collection of unreferenced binaries runs.' },
   { path: 'arca.gc.graceSecs', default: 3600, description: 'A binary younger than this is never collected.' },
+  { path: 'arca.gc.orphanSweepIntervalSecs', default: 86400, description: 'How often garbage collection also walks every stored file for files with no binaries row (left by a crash between a file\'s rename and its commit); sooner after a failed commit. The rest of GC costs what changed, this walk what is stored.' },
   { path: 'arca.binarystore.balanceIntervalSecs', default: 600, description: 'How often the binstore-balance task restores the redundancy of sharding and cluster-file-system stores (copies missing copies, removes surplus ones); 0: on demand only.' },
   { path: 'arca.binarystore.md5DelaySecs', default: 1, description: 'Registry blobs are stored without an MD5 and the node computes it in the background once no blob has arrived for this long (so a push is not slowed down by it).' },
   { path: 'arca.binarystore.md5SweepSecs', default: 300, description: 'How often each node looks for binaries whose MD5 is still pending (left by a node that stopped) and computes it.' },

@@ -5,13 +5,13 @@ import type { BinaryProvider, ByteRange, StagedBinary, StageOptions } from '../b
 import type { Clock } from '../core/clock.js';
 import { ArcaError } from '../core/errors.js';
 import { LruCache } from '../core/lru-cache.js';
-import { findBinary, lockBinary, unreferencedBinaries, isReferenced } from '../db/binaries.js';
+import { exactReferenceCounts, findBinary, foldReferenceLog, garbageCandidates, lockBinary } from '../db/binaries.js';
 import type { Database } from '../db/database.js';
 import type { BinaryRow } from '../db/items.js';
 import type { Schema } from '../db/schema.js';
-import { orIgnore } from '../db/dialect.js';
 import { MD5_PENDING } from '../core/digests.js';
 import { Md5Backfill, type Md5BackfillOptions } from './md5-backfill.js';
+import { OrphanSweep, retryConflicts } from './orphan-sweep.js';
 
 export interface GcResult {
   binariesRemoved: number;
@@ -27,6 +27,12 @@ export interface ContentStoreOptions {
   cacheBytes?: number;
   /** Timing of the MD5 backfill of binaries staged without an MD5. */
   md5Backfill?: Md5BackfillOptions;
+  /**
+   * How often garbage collection also walks every stored file for files with no binaries row
+   * (`arca.gc.orphanSweepIntervalSecs`); sooner when a commit failed after its file was made
+   * visible. Default one day.
+   */
+  orphanSweepIntervalMs?: number;
 }
 
 /**
@@ -39,6 +45,7 @@ export class ContentStore {
   /** Computes the MD5 of binaries committed without one (`StageOptions.md5: false`). */
   readonly md5Backfill: Md5Backfill;
   private readonly cache: LruCache<Buffer>;
+  private readonly orphanSweepIntervalMs: number;
 
   constructor(
     private readonly database: Database,
@@ -49,6 +56,7 @@ export class ContentStore {
     this.smallFileLimit = options.smallFileLimit ?? 64 * 1024;
     this.cache = new LruCache<Buffer>(options.cacheBytes ?? 64 * 1024 * 1024, (b) => b.length);
     this.md5Backfill = new Md5Backfill(database, provider, clock, options.md5Backfill);
+    this.orphanSweepIntervalMs = options.orphanSweepIntervalMs ?? 86_400_000;
   }
 
   stage(source: AsyncIterable<Uint8Array>, options?: StageOptions): Promise<StagedBinary> {
@@ -61,14 +69,20 @@ export class ContentStore {
    * collection cannot remove the file between its rename and the item's commit.
    */
   async commit<T>(staged: StagedBinary, withItem: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+    let visible = false;
     try {
       const result = await this.database.db.transaction().execute(async (trx) => {
         await lockBinary(trx, staged, this.clock.now());
         await staged.commit();
+        visible = true;
         return withItem(trx);
       });
       if (staged.md5 === MD5_PENDING) this.md5Backfill.enqueue(staged.sha1);
       return result;
+    } catch (err) {
+      // When no binaries row holds the file (it was new), the next GC walks the store for it.
+      if (visible) await new OrphanSweep(this.database, this.provider).requestIfOrphan(staged.sha1).catch(() => undefined);
+      throw err;
     } finally {
       await staged.discard();
     }
@@ -111,53 +125,74 @@ export class ContentStore {
   }
 
   /**
-   * Deletes binaries that no item references and that are older than `graceMs`, then files
-   * that have no binaries row at all (left by a crash between rename and commit). Stops
-   * between binaries when `signal` aborts; what it did so far stays done.
+   * Deletes binaries that no item references and that are older than `graceMs`, then, when a
+   * full sweep is due, files that have no binaries row at all (left by a crash or a failed
+   * transaction between rename and commit). Stops between batches when `signal` aborts; what
+   * it did so far stays done. Candidates come from the maintained reference counts (see
+   * `foldReferenceLog`), so the cost follows the garbage and the changes since the last run.
    */
   async collectGarbage(graceMs: number, signal?: AbortSignal): Promise<GcResult> {
     const result: GcResult = { binariesRemoved: 0, bytesRemoved: 0, orphanFilesRemoved: 0, tempFilesRemoved: 0 };
-    const before = this.clock.now() - graceMs;
+    const now = this.clock.now();
+    const before = now - graceMs;
+    await foldReferenceLog(this.database.db);
+    let after: { created: number; sha1: string } | undefined;
     for (;;) {
-      const candidates = await unreferencedBinaries(this.database.db, before, 500);
-      if (candidates.length === 0) break;
-      let progressed = false;
-      for (const c of candidates) {
-        signal?.throwIfAborted();
-        const removed = await this.database.db.transaction().execute(async (trx) => {
-          // Lock the row, then re-check under the lock: an upload may have referenced it meanwhile.
-          await lockBinary(trx, c, c.created);
-          if (await isReferenced(trx, c.sha1)) return false;
-          await trx.deleteFrom('binaries').where('sha1', '=', c.sha1).execute();
-          await this.provider.delete(c.sha1);
-          return true;
-        });
-        if (removed) {
-          progressed = true;
-          result.binariesRemoved++;
-          result.bytesRemoved += c.size;
-          this.cache.delete(c.sha1);
-        }
-      }
-      if (!progressed) break;
-    }
-    for await (const file of this.provider.list()) {
       signal?.throwIfAborted();
-      if (file.mtimeMs > before) continue;
-      const removed = await this.database.db.transaction().execute(async (trx) => {
-        // A tombstone row holds the lock while the orphan file goes; uploads of the same
-        // binary wait for it and then write a fresh copy.
-        const ins = await orIgnore(trx, trx.insertInto('binaries').values({ sha1: file.sha1, sha256: '', md5: '', size: -1, created: 0 }), 'sha1')
-          .executeTakeFirst();
-        if (Number(ins.numInsertedOrUpdatedRows ?? 0) === 0) return false;
-        await this.provider.delete(file.sha1);
-        await trx.deleteFrom('binaries').where('sha1', '=', file.sha1).execute();
-        return true;
-      });
-      if (removed) result.orphanFilesRemoved++;
+      const candidates = await garbageCandidates(this.database.db, before, GC_BATCH, after);
+      if (candidates.length === 0) break;
+      const last = candidates[candidates.length - 1];
+      after = { created: Number(last.created), sha1: last.sha1 };
+      const { removed, skipped } = await this.removeUnreferenced(candidates.map((c) => c.sha1), before, false);
+      // Binaries another transaction held (an upload, the MD5 backfill): one at a time, waiting
+      // for the lock while holding no other.
+      for (const sha1 of skipped) removed.push(...(await this.removeUnreferenced([sha1], before, true)).removed);
+      for (const g of removed) {
+        result.binariesRemoved++;
+        result.bytesRemoved += Number(g.size);
+        this.cache.delete(g.sha1);
+      }
     }
+    const sweeps = new OrphanSweep(this.database, this.provider);
+    if (await sweeps.due(now)) result.orphanFilesRemoved = await sweeps.run(now, before, graceMs, this.orphanSweepIntervalMs, signal);
     const cleaner = (this.provider as { cleanTemp?: (ms: number) => Promise<number> }).cleanTemp;
     if (cleaner) result.tempFilesRemoved = await cleaner.call(this.provider, Math.max(graceMs, 60_000));
     return result;
   }
+
+  /**
+   * One transaction for a batch of candidates: locks their rows (a batch skips those another
+   * transaction holds and returns them; `wait` for one), re-checks under the locks that nothing references them (an upload or
+   * checksum deploy holds the row lock until its item commits, so it is skipped here, or
+   * counted, or comes after), then deletes the rows and the files. Returns what it removed.
+   */
+  private async removeUnreferenced(sha1s: string[], before: number, wait: boolean): Promise<{ removed: { sha1: string; size: number }[]; skipped: string[] }> {
+    const dialect = this.database.dialect;
+    const sorted = [...sha1s].sort();
+    return retryConflicts(async () => {
+      let tx = this.database.db.transaction();
+      if (dialect === 'mysql') tx = tx.setIsolationLevel('read committed');
+      return tx.execute(async (trx) => {
+        // A batch skips rows another transaction holds (an upload about to reference one):
+        // GC never waits for a row lock while it holds others, so it closes no lock cycle
+        // with a transaction that locks several binaries. SQLite: the transaction holds the
+        // database's write lock already.
+        let q = trx.selectFrom('binaries').select(['sha1', 'size', 'created']).where('sha1', 'in', sorted).orderBy('sha1');
+        if (dialect !== 'sqlite') q = wait ? q.forUpdate() : q.forUpdate().skipLocked();
+        const rows = await q.execute();
+        const got = new Set(rows.map((r) => r.sha1));
+        const skipped = wait ? [] : sorted.filter((s) => !got.has(s));
+        const counts = await exactReferenceCounts(trx, rows.map((r) => r.sha1));
+        const garbage = rows.filter((r) => Number(r.size) >= 0 && Number(r.created) < before && counts.get(r.sha1) === 0);
+        if (garbage.length > 0) {
+          await trx.deleteFrom('binaries').where('sha1', 'in', garbage.map((g) => g.sha1)).execute();
+          for (const g of garbage) await this.provider.delete(g.sha1);
+        }
+        return { removed: garbage.map((g) => ({ sha1: g.sha1, size: Number(g.size) })), skipped };
+      });
+    });
+  }
 }
+
+/** Candidates locked and removed per transaction. */
+const GC_BATCH = 200;

@@ -9,6 +9,31 @@ export interface BinariesTable {
   md5: string;
   size: number;
   created: number;
+  /**
+   * Items referencing the binary as of the last fold of `binary_ref_log` (the exact count adds
+   * the binary's log rows); maintained by triggers, see migration 0009.
+   */
+  ref_count: Generated<number>;
+}
+
+/** One change of a reference to a binary (+1/-1), appended by triggers on `items`. */
+export interface BinaryRefLogTable {
+  id: Generated<number>;
+  sha1: string;
+  delta: number;
+}
+
+/** Changes of the count and bytes of binaries (tombstones excluded), appended by triggers; their sum is the total. */
+export interface BinaryTotalsTable {
+  id: Generated<number>;
+  binary_count: number;
+  byte_count: number;
+}
+
+/** Garbage collection's own state: `next_orphan_sweep` (epoch ms). */
+export interface GcStateTable {
+  name: string;
+  value: number;
 }
 
 export interface ItemsTable {
@@ -237,6 +262,9 @@ export interface ClusterLicensesTable {
 
 export interface Schema {
   binaries: BinariesTable;
+  binary_ref_log: BinaryRefLogTable;
+  binary_totals: BinaryTotalsTable;
+  gc_state: GcStateTable;
   items: ItemsTable;
   item_props: ItemPropsTable;
   repositories: RepositoriesTable;

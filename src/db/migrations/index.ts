@@ -8,6 +8,7 @@ import * as m0005 from './0005-config-files.js';
 import * as m0006 from './0006-sessions.js';
 import * as m0007 from './0007-remote-cache.js';
 import * as m0008 from './0008-licenses.js';
+import * as m0009 from './0009-binary-ref-counts.js';
 import * as m0010 from './0010-backup-changes.js';
 import * as m0011 from './0011-items-tree-index.js';
 import * as m0012 from './0012-search-indexes.js';
@@ -27,6 +28,7 @@ export const MIGRATIONS: NumberedMigration[] = [
   { name: '0006-sessions', up: m0006.up },
   { name: '0007-remote-cache', up: m0007.up },
   { name: '0008-licenses', up: m0008.up },
+  { name: '0009-binary-ref-counts', up: m0009.up },
   { name: '0010-backup-changes', up: m0010.up },
   { name: '0011-items-tree-index', up: m0011.up },
   { name: '0012-search-indexes', up: m0012.up },

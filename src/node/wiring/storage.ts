@@ -55,6 +55,7 @@ export async function openBinaryStore(cfg: NodeConfig, registry: NodeRegistry, m
 export function contentStore(cfg: Pick<NodeConfig, 'system' | 'clock' | 'log'>, database: Database, provider: BinaryProvider): Wired<ContentStore> {
   const { system, log } = cfg;
   const content = new ContentStore(database, provider, cfg.clock, {
+    orphanSweepIntervalMs: system.number('arca.gc.orphanSweepIntervalSecs') * 1000,
     md5Backfill: {
       quietMs: system.number('arca.binarystore.md5DelaySecs') * 1000,
       sweepMs: system.number('arca.binarystore.md5SweepSecs') * 1000,
