@@ -11,7 +11,11 @@ import type { BinaryRow } from '../db/items.js';
 import type { Schema } from '../db/schema.js';
 import { MD5_PENDING } from '../core/digests.js';
 import { Md5Backfill, type Md5BackfillOptions } from './md5-backfill.js';
-import { OrphanSweep, retryConflicts } from './orphan-sweep.js';
+import { retryConflicts } from '../db/conflicts.js';
+import { OrphanSweep } from './orphan-sweep.js';
+
+/** What a binaries row lock needs to know of a binary (its row is created when missing). */
+export type LockedBinary = Pick<BinaryRow, 'sha1' | 'sha256' | 'md5' | 'size'>;
 
 export interface GcResult {
   binariesRemoved: number;
@@ -66,17 +70,33 @@ export class ContentStore {
   /**
    * Commits a staged binary and, in the same database transaction, whatever references it
    * (`withItem`). The binaries row is locked before the file is made visible, so garbage
-   * collection cannot remove the file between its rename and the item's commit.
+   * collection cannot remove the file between its rename and the item's commit. `alsoLock`:
+   * other binaries the transaction will reference, locked with it before anything else.
    */
-  async commit<T>(staged: StagedBinary, withItem: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+  async commit<T>(staged: StagedBinary, withItem: (trx: Transaction<Schema>) => Promise<T>, alsoLock: readonly LockedBinary[] = []): Promise<T> {
     let visible = false;
+    let locked = false;
+    // Every row this transaction will hold, locked first and in sha1 order, so transactions
+    // sharing binaries never wait for each other crosswise.
+    const rows = new Map<string, LockedBinary>([[staged.sha1, staged]]);
+    for (const b of alsoLock) if (!rows.has(b.sha1)) rows.set(b.sha1, b);
+    const ordered = [...rows.keys()].sort().map((k) => rows.get(k)!);
     try {
-      const result = await this.database.db.transaction().execute(async (trx) => {
-        await lockBinary(trx, staged, this.clock.now());
-        await staged.commit();
-        visible = true;
-        return withItem(trx);
-      });
+      // A lock conflict while the rows are being locked (nothing else done yet, the file not
+      // yet visible) runs the transaction again; one later on fails the request.
+      const result = await retryConflicts(
+        () =>
+          this.database.db.transaction().execute(async (trx) => {
+            const now = this.clock.now();
+            for (const b of ordered) await lockBinary(trx, b, now);
+            locked = true;
+            await staged.commit();
+            visible = true;
+            return withItem(trx);
+          }),
+        5,
+        () => !locked,
+      );
       if (staged.md5 === MD5_PENDING) this.md5Backfill.enqueue(staged.sha1);
       return result;
     } catch (err) {
@@ -97,13 +117,20 @@ export class ContentStore {
 
   /** References an existing binary from a new item inside one transaction. */
   async reference<T>(binary: BinaryRow, withItem: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
-    return this.database.db.transaction().execute(async (trx) => {
-      await lockBinary(trx, binary, this.clock.now());
-      if (!(await this.provider.exists(binary.sha1))) {
-        throw new ArcaError('CHECKSUM_DEPLOY_FAILED', `Checksum deploy failed. No existing file with sha1: ${binary.sha1}`);
-      }
-      return withItem(trx);
-    });
+    let locked = false;
+    return retryConflicts(
+      () =>
+        this.database.db.transaction().execute(async (trx) => {
+          await lockBinary(trx, binary, this.clock.now());
+          locked = true;
+          if (!(await this.provider.exists(binary.sha1))) {
+            throw new ArcaError('CHECKSUM_DEPLOY_FAILED', `Checksum deploy failed. No existing file with sha1: ${binary.sha1}`);
+          }
+          return withItem(trx);
+        }),
+      5,
+      () => !locked,
+    );
   }
 
   async read(sha1: string, range?: ByteRange): Promise<Readable> {

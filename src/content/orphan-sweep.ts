@@ -1,28 +1,12 @@
 import type { BinaryProvider } from '../binstore/binary-provider.js';
 import type { Database } from '../db/database.js';
+import { retryConflicts } from '../db/conflicts.js';
 import { orIgnore } from '../db/dialect.js';
 
 const NEXT = 'next_orphan_sweep';
 /** Files looked up in the database per query. */
 const LOOKUP_BATCH = 500;
 
-/** Deadlocks, serialisation failures and lock-wait timeouts: the transaction is simply tried again. */
-function isConflict(err: unknown): boolean {
-  const e = err as { code?: string; errno?: number };
-  return e?.code === '40P01' || e?.code === '40001' || e?.errno === 1213 || e?.errno === 1205;
-}
-
-/** Runs `fn` again (a few times) when the database aborted it for a lock conflict. */
-export async function retryConflicts<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (i >= attempts || !isConflict(err)) throw err;
-      await new Promise((r) => setTimeout(r, 10 * i));
-    }
-  }
-}
 
 /**
  * The walk over every stored file for files that have no binaries row (a crash, or a failed

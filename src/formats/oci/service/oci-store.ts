@@ -4,6 +4,7 @@ import type { ContentStore } from '../../../content/content-store.js';
 import type { Clock } from '../../../core/clock.js';
 import { ArcaError } from '../../../core/errors.js';
 import { lockBinary } from '../../../db/binaries.js';
+import { retryConflicts } from '../../../db/conflicts.js';
 import type { Database } from '../../../db/database.js';
 import {
   deleteTree,
@@ -92,10 +93,14 @@ export class OciStore {
    * be in the store; `staged` (optional) is committed into the store first.
    */
   async transaction<T>(binaries: BinaryRef[], work: (trx: Transaction<Schema>) => Promise<T>, staged?: StagedBinary): Promise<T> {
+    // Rows locked in one order (by sha1) by every transaction, so two pushes sharing layers
+    // never wait for each other crosswise.
+    const ordered = [...binaries].sort((a, b) => (a.sha1 < b.sha1 ? -1 : a.sha1 > b.sha1 ? 1 : 0));
+    let working = false;
     const run = async (trx: Transaction<Schema>) => {
       const now = this.clock.now();
       const seen = new Set<string>(staged ? [staged.sha1] : []);
-      for (const b of binaries) {
+      for (const b of ordered) {
         if (seen.has(b.sha1)) continue;
         seen.add(b.sha1);
         await lockBinary(trx, b, now);
@@ -103,6 +108,7 @@ export class OciStore {
           throw new ArcaError('ITEM_NOT_FOUND', `The binary of sha256 ${b.sha256} is no longer in the store`);
         }
       }
+      working = true;
       return work(trx);
     };
     const wrapped = (p: Promise<T>) =>
@@ -110,8 +116,9 @@ export class OciStore {
         if (err instanceof FolderConflict) throw new ArcaError('CONFLICT', err.message);
         throw err;
       });
-    if (staged) return wrapped(this.content.commit(staged, run));
-    return wrapped(this.database.db.transaction().execute(run));
+    if (staged) return wrapped(this.content.commit(staged, run, ordered));
+    // A lock conflict while only rows were being locked runs the transaction again.
+    return wrapped(retryConflicts(() => this.database.db.transaction().execute(run), 5, () => !working));
   }
 
   /** Writes (or replaces) a file item that references a binary, creating its folders. */

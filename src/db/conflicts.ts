@@ -1,0 +1,20 @@
+/** Deadlocks, serialisation failures and lock-wait timeouts: the transaction is simply tried again. */
+export function isConflict(err: unknown): boolean {
+  const e = err as { code?: string; errno?: number };
+  return e?.code === '40P01' || e?.code === '40001' || e?.errno === 1213 || e?.errno === 1205;
+}
+
+/**
+ * Runs `fn` again (a few times) when the database aborted it for a lock conflict, as long as
+ * `retryable()` says nothing was done that a new run would repeat wrongly.
+ */
+export async function retryConflicts<T>(fn: () => Promise<T>, attempts = 5, retryable: () => boolean = () => true): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts || !isConflict(err) || !retryable()) throw err;
+      await new Promise((r) => setTimeout(r, 10 * i));
+    }
+  }
+}
