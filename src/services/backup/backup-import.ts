@@ -171,7 +171,7 @@ async function loadItems(trx: Transaction<Schema>, root: string, incremental: bo
     if (batch.length === 0) return;
     const keyed = batch.map((it) => ({ it, key: pathKey(it.repo, it.path === '' ? it.name : `${it.path}/${it.name}`) }));
     if (incremental) await deleteKeys(trx, keyed.map((k) => k.key));
-    await trx.insertInto('items').values(keyed.map(({ it: { properties: _p, ...row }, key }) => ({ ...row, path_key: key }))).execute();
+    await trx.insertInto('items').values(keyed.map(({ it: { properties: _p, ...row }, key }) => ({ ...withoutGenerated(row), path_key: key }))).execute();
     const ids = await trx.selectFrom('items').select(['id', 'path_key']).where('path_key', 'in', keyed.map((k) => k.key)).execute();
     const idOf = new Map(ids.map((r) => [r.path_key, Number(r.id)]));
     const props = keyed.flatMap(({ it, key }) =>
@@ -247,5 +247,13 @@ export async function importBackup(deps: BackupDeps & { versions: ConfigVersions
     await Promise.all(staged.map((s) => s.discard()));
   }
   for (const d of DOMAINS) deps.versions.changedLocally(d);
+  // The tables were replaced as a whole: the planner's statistics describe what was there.
+  await deps.database.refreshStatistics?.().catch(() => undefined);
   return { path: root, name: manifest.name, chain: chain.map((m) => m.name), counts };
+}
+
+/** A record without the columns the database generates itself (a backup's rows may carry them). */
+function withoutGenerated<T extends object>(row: T): T {
+  const { name_lc: _folded, ...rest } = row as T & { name_lc?: unknown };
+  return rest as T;
 }
