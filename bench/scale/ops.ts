@@ -3,6 +3,7 @@
  * what each asks for and what a right answer looks like. Which artifact each request names is
  * drawn at random (seeded) among the files that exist.
  */
+import { seededRandom } from '../../src/core/seeded-random.js';
 import { call, type Reply } from './client.js';
 import {
   deleteFolder, fileName, filePath, GENERIC, hasOwnBinary, leafFolder, NPM, NPM_PACKAGE, NPM_VERSIONS, OWN_BINARY_EVERY, PROPERTIES_EVERY, PYPI, PYPI_PROJECT,
@@ -29,17 +30,8 @@ export interface RepoState {
 
 export const isDeleted = (s: RepoState, i: number) => s.deleted.folders.has(Math.floor(i / 50)) || s.deleted.files.has(i);
 
-/** mulberry32: a small seeded generator, so every run asks for the same artifacts. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so every run asks for the same artifacts. */
+export const random = seededRandom;
 
 const json = (r: Reply) => JSON.parse(r.body.toString()) as Record<string, unknown>;
 const status = (r: Reply, ...ok: number[]) => (ok.includes(r.status) ? undefined : `HTTP ${r.status} ${r.body.toString().slice(0, 200)}`);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CompiledQuery, Migrator, sql, type Compilable, type Kysely, type Migration } from 'kysely';
+import { CompiledQuery, sql, type Compilable, type Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DIALECTS, freshDatabaseConfig, openTestDatabase, type TestDatabase } from '../../test/helpers/databases.js';
 import { FileSystemProvider } from '../binstore/file-system-provider.js';
@@ -11,7 +11,6 @@ import { binaryTotals, exactReferenceCounts, findBinary, foldReferenceLog, garba
 import { openDatabase } from '../db/database.js';
 import { deleteTree, getItem, putFile } from '../db/items.js';
 import { migrate } from '../db/migrate.js';
-import { MIGRATIONS } from '../db/migrations/index.js';
 import type { Schema } from '../db/schema.js';
 import { ContentStore } from './content-store.js';
 
@@ -197,16 +196,7 @@ describe.each(DIALECTS)('binary reference counts on %s', (dialect) => {
     const fresh = await freshDatabaseConfig(dialect);
     const database = await openDatabase(fresh.config);
     try {
-      const before = MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.name === '0009-binary-ref-counts'));
-      const migrations: Record<string, Migration> = {};
-      for (const m of before) migrations[m.name] = { up: (db) => m.up(db, database.dialect) };
-      const migrator = new Migrator({
-        db: database.db,
-        provider: { getMigrations: async () => migrations },
-        migrationTableName: 'arca_migrations',
-        migrationLockTableName: 'arca_migrations_lock',
-      });
-      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+      await migrate(database, { before: '0009-binary-ref-counts' });
       const db = database.db as unknown as Kysely<any>;
       const sha = (i: number) => createHash('sha1').update(String(i)).digest('hex');
       for (let i = 0; i < 20; i++) await db.insertInto('binaries').values({ sha1: sha(i), sha256: '', md5: '', size: 100 + i, created: 1 }).execute();

@@ -7,11 +7,13 @@ import { MIGRATIONS } from './migrations/index.js';
  * runs (a lock table row, taken inside one transaction), so nodes starting together run each
  * migration once.
  */
-export async function migrate(database: Database): Promise<string[]> {
+export async function migrate(database: Database, options: { before?: string } = {}): Promise<string[]> {
+  // `before`: only the migrations older than this one (tests of a migration on a populated database).
+  const wanted = options.before === undefined ? MIGRATIONS : MIGRATIONS.filter((m) => m.name < options.before!);
   const provider: MigrationProvider = {
     async getMigrations() {
       const out: Record<string, Migration> = {};
-      for (const m of MIGRATIONS) out[m.name] = { up: (db) => m.up(db, database.dialect) };
+      for (const m of wanted) out[m.name] = { up: (db) => m.up(db, database.dialect) };
       return out;
     },
   };

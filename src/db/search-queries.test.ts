@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { CompiledQuery, Migrator, sql, type KyselyPlugin, type Migration } from 'kysely';
+import { CompiledQuery, sql, type KyselyPlugin } from 'kysely';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from './database.js';
 import { ensureFolders, fullPathOf, pathKey, putFile } from './items.js';
 import { migrate } from './migrate.js';
-import { MIGRATIONS } from './migrations/index.js';
 import { literalPrefix, prefixUpperBound, searchItems } from './search-queries.js';
 import { DIALECTS, freshDatabaseConfig, openTestDatabase, type TestDatabase } from './testing/databases.js';
 import { parsePostgresUrl } from '../config/db-config.js';
@@ -130,16 +129,7 @@ describe.each(DIALECTS)('name search on %s', (dialect) => {
     const fresh = await freshDatabaseConfig(dialect);
     const database = await openDatabase(fresh.config);
     t = { ...fresh, database, drop: async () => (await database.close().catch(() => undefined), await fresh.drop()) };
-    const before = MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.name === '0012-search-indexes'));
-    const migrations: Record<string, Migration> = {};
-    for (const m of before) migrations[m.name] = { up: (db) => m.up(db, dialect) };
-    const migrator = new Migrator({
-      db: database.db,
-      provider: { getMigrations: async () => migrations },
-      migrationTableName: 'arca_migrations',
-      migrationLockTableName: 'arca_migrations_lock',
-    });
-    expect((await migrator.migrateToLatest()).error).toBeUndefined();
+    await migrate(database, { before: '0012-search-indexes' });
     const rows = NAMES.map((name) => ({
       path_key: pathKey('r', `d/${name}`), repo: 'r', path: 'd', name, type: 'file' as const, sha1: bin.sha1, sha256: bin.sha256, md5: bin.md5,
       size: 1, created: 1, created_by: 'u', modified: 1, modified_by: 'u', updated: 1,

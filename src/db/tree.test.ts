@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, openTestDatabase, type TestDatabase } from '../../test/helpers/databases.js';
 import { deleteTreeInBatches, ensureFolders, fullPathOf, listDescendants, putFile, setProperties, type ItemRow } from './items.js';
+import { seededRandom } from '../core/seeded-random.js';
 import type { Schema } from './schema.js';
 import { childrenPage, cursorOf, descendantPages, walkTree, type TreeCursor } from './tree.js';
 
@@ -13,24 +14,13 @@ import { childrenPage, cursorOf, descendantPages, walkTree, type TreeCursor } fr
 
 const bin = { sha1: '1'.repeat(40), sha256: '2'.repeat(64), md5: '3'.repeat(32), size: 1 };
 
-/** A small deterministic PRNG (mulberry32), so a failure names the seed that found it. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Characters around '/' (0x2F) and '0' (0x30), the bounds of a subtree's range, and beyond ASCII.
 const FIRST = ['a', 'b', 'A', 'z', 'é', 'ж'];
 const REST = ['a', 'b', '-', '.', '_', '0', '1', 'A', 'é', '~', '+'];
 
 function randomTree(seed: number, files: number): string[] {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
   const name = () => pick(FIRST) + Array.from({ length: Math.floor(rnd() * 3) }, () => pick(REST)).join('');
   const out = new Set<string>();

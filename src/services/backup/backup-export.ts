@@ -11,10 +11,10 @@ import type { Database } from '../../db/database.js';
 import { getProperties, type Db } from '../../db/items.js';
 import { applyRetention, findInChain, newestChain } from './backup-chain.js';
 import { consumeChanges, readChainMarker, readChanges, writeChainMarker, writeChangedItems, type ChangeSet } from './backup-changes.js';
-import { jsonFile, LineFile } from './backup-files.js';
+import { jsonFile, LineFile, writeItemRecords } from './backup-files.js';
 import {
   BACKUP_FORMAT, BACKUP_PREFIX, backupName, binaryPath, CLUSTER_LOCAL_PREFIX, FILES, FULL_FORMAT_VERSION, INCREMENTAL_FORMAT_VERSION,
-  type BackupCounts, type BinaryRecord, type ItemRecord, type Manifest, type ManifestFile,
+  type BackupCounts, type BinaryRecord, type Manifest, type ManifestFile,
 } from './backup-format.js';
 
 export interface BackupDeps {
@@ -95,16 +95,7 @@ async function writeAllItems(db: Db, root: string, files: ManifestFile[], counts
       if (rows.length === 0) break;
       last = Number(rows[rows.length - 1].id);
       const props = await getProperties(db, rows.map((r) => Number(r.id)));
-      for (const { id, path_key: _key, name_lc: _folded, ...r } of rows) {
-        const properties = props.get(Number(id)) ?? {};
-        const record: ItemRecord = { ...r, type: r.type, size: Number(r.size), properties };
-        await items.line(record);
-        counts.items++;
-        if (r.type === 'file') counts.files++;
-        else counts.folders++;
-        counts.properties += Object.values(properties).reduce((n, v) => n + v.length, 0);
-        if (r.sha1) referenced.add(r.sha1);
-      }
+      await writeItemRecords(rows, props, items, counts, referenced);
     }
   } finally {
     files.push(await items.close());

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ManifestFile } from './backup-format.js';
+import type { ItemRow, PropertyMap } from '../../db/items.js';
+import type { BackupCounts, ItemRecord, ManifestFile } from './backup-format.js';
 
 /** Appends lines to a file while hashing them, minding back-pressure and write errors. */
 export class LineFile {
@@ -42,4 +43,31 @@ export async function jsonFile(root: string, path: string, value: unknown): Prom
   const buf = Buffer.from(JSON.stringify(value, null, 2) + '\n');
   await writeFile(join(root, path), buf);
   return { path, size: buf.length, sha256: createHash('sha256').update(buf).digest('hex') };
+}
+
+/**
+ * Writes item rows as backup records (with their properties), counting them and collecting
+ * the binaries they reference. The key and the generated columns stay out: a restore makes
+ * them again. Returns the path keys written.
+ */
+export async function writeItemRecords(
+  rows: ItemRow[],
+  props: Map<number, PropertyMap>,
+  out: LineFile,
+  counts: BackupCounts,
+  referenced: Set<string>,
+): Promise<Set<string>> {
+  const keys = new Set<string>();
+  for (const { id, path_key, name_lc: _folded, ...r } of rows) {
+    keys.add(path_key);
+    const properties = props.get(Number(id)) ?? {};
+    const record: ItemRecord = { ...r, type: r.type, size: Number(r.size), properties };
+    await out.line(record);
+    counts.items++;
+    if (r.type === 'file') counts.files++;
+    else counts.folders++;
+    counts.properties += Object.values(properties).reduce((n, v) => n + v.length, 0);
+    if (r.sha1) referenced.add(r.sha1);
+  }
+  return keys;
 }
