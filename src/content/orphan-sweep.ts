@@ -7,7 +7,6 @@ const NEXT = 'next_orphan_sweep';
 /** Files looked up in the database per query. */
 const LOOKUP_BATCH = 500;
 
-
 /**
  * The walk over every stored file for files that have no binaries row (a crash, or a failed
  * transaction, between a file's rename and its commit). Its cost follows the store, so GC runs

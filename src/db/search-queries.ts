@@ -1,7 +1,8 @@
-import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import { sql, type Expression, type SqlBool } from 'kysely';
 import type { DialectName } from './database.js';
+import { dialectOf } from './dialect.js';
 import type { Db, ItemRow, PropertyMap } from './items.js';
-import type { Schema } from './schema.js';
+import { subtreeOf } from './tree.js';
 
 /**
  * Queries over items for the storage API (subtrees, bulk property changes) and the searches.
@@ -18,7 +19,6 @@ import type { Schema } from './schema.js';
 
 const ID_CHUNK = 500;
 
-type ItemsEb = ExpressionBuilder<Schema, 'items'>;
 
 export function hasWildcard(value: string): boolean {
   return value.includes('*') || value.includes('?');
@@ -77,11 +77,7 @@ function nameMatches(dialect: DialectName, pattern: string): Expression<SqlBool>
   const folded = asciiLower(pattern);
   const column = 'items.name_lc';
   if (!hasWildcard(folded) && dialect !== 'mysql') return sql<SqlBool>`${sql.ref(column)} = ${folded}`;
-  // MySQL's LIKE escapes with a backslash by default, and its string literals read `\\` as
-  // an escape, so no ESCAPE clause is written there.
-  const like = wildcardToLike(folded);
-  const match = dialect === 'mysql' ? sql<SqlBool>`${sql.ref(column)} like ${like}` : sql<SqlBool>`${sql.ref(column)} like ${like} escape '\\'`;
-  return all([...prefixRange(dialect, column, literalPrefix(folded)), match]);
+  return all([...prefixRange(dialect, column, literalPrefix(folded)), like(dialect, column, folded)]);
 }
 
 /**
@@ -97,6 +93,16 @@ function prefixRange(dialect: DialectName, column: string, prefix: string): Expr
   return upper === undefined ? [from] : [from, sql<SqlBool>`${sql.ref(column)} < ${upper}`];
 }
 
+/**
+ * `column` LIKE the wildcard `pattern` (case as the column compares). MySQL's LIKE escapes with
+ * a backslash by default, and its string literals read `\\` as an escape, so no ESCAPE clause
+ * is written there.
+ */
+function like(dialect: DialectName, column: string, pattern: string): Expression<SqlBool> {
+  const p = wildcardToLike(pattern);
+  return dialect === 'mysql' ? sql<SqlBool>`${sql.ref(column)} like ${p}` : sql<SqlBool>`${sql.ref(column)} like ${p} escape '\\'`;
+}
+
 function all(terms: Expression<SqlBool>[]): Expression<SqlBool> {
   return terms.length === 1 ? terms[0] : sql<SqlBool>`(${sql.join(terms, sql` and `)})`;
 }
@@ -104,22 +110,9 @@ function all(terms: Expression<SqlBool>[]): Expression<SqlBool> {
 /** `column` equals `value`, or matches it as a wildcard pattern, case-sensitively. */
 function matchesSensitive(dialect: DialectName, column: string, value: string): Expression<SqlBool> {
   if (!hasWildcard(value)) return sql<SqlBool>`${sql.ref(column)} = ${value}`;
-  let match: Expression<SqlBool>;
-  if (dialect === 'sqlite') match = sql<SqlBool>`${sql.ref(column)} glob ${wildcardToGlob(value)}`;
-  else if (dialect === 'mysql') match = sql<SqlBool>`${sql.ref(column)} like ${wildcardToLike(value)}`;
-  else match = sql<SqlBool>`${sql.ref(column)} like ${wildcardToLike(value)} escape '\\'`;
+  const match = dialect === 'sqlite' ? sql<SqlBool>`${sql.ref(column)} glob ${wildcardToGlob(value)}` : like(dialect, column, value);
   // A value pattern with a literal start (`1.2.*`) reads that range of the (key, value) index.
   return all([...prefixRange(dialect, column, literalPrefix(value)), match]);
-}
-
-/** Rows of `repo` strictly below `folder` ('' = the whole repository). */
-function under(eb: ItemsEb, repo: string, folder: string): Expression<SqlBool> {
-  if (folder === '') return eb('items.repo', '=', repo);
-  const prefix = `${folder}/`;
-  return eb.and([
-    eb('items.repo', '=', repo),
-    eb.or([eb('items.path', '=', folder), eb(sql<string>`substr(${sql.ref('items.path')}, 1, ${prefix.length})`, '=', prefix)]),
-  ]);
 }
 
 /** When the repository was created (the root folder's `created`). */
@@ -133,7 +126,7 @@ export async function newestFilesUnder(db: Db, repo: string, folder: string, off
   return db
     .selectFrom('items')
     .selectAll()
-    .where((eb) => under(eb, repo, folder))
+    .where(subtreeOf(dialectOf(db), repo, folder))
     .where('type', '=', 'file')
     .orderBy('modified', 'desc')
     .orderBy('id')

@@ -1,4 +1,4 @@
-import { sql, type Expression, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Expression, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
 import type { DialectName } from './database.js';
 import { dialectOf } from './dialect.js';
 import type { ItemsTable, Schema } from './schema.js';
@@ -36,6 +36,17 @@ type Col = 'path' | 'name';
 
 function col(d: DialectName, c: Col): Expression<string> {
   return d === 'postgresql' ? sql<string>`${sql.ref(c)} collate "C"` : sql<string>`${sql.ref(c)}`;
+}
+
+/**
+ * The rows of `repo` at any depth below `folder` ('' = the whole repository) as a condition for
+ * other queries: the folder's children and the path range below them, both ranges of the
+ * `items_tree` index.
+ */
+export function subtreeOf(d: DialectName, repo: string, folder: string): Expression<SqlBool> {
+  if (folder === '') return sql<SqlBool>`${sql.ref('items.repo')} = ${repo}`;
+  const path = col(d, 'path');
+  return sql<SqlBool>`(${sql.ref('items.repo')} = ${repo} and (${path} = ${folder} or (${path} >= ${`${folder}/`} and ${path} < ${`${folder}0`})))`;
 }
 
 /** A position in a listing: the last row seen. */

@@ -6,7 +6,7 @@ import type { CurrentFile } from '../services/serve/current-files.js';
 import type { AppContext } from './app-context.js';
 import type { HttpMetrics } from './http-metrics.js';
 import { downloadHeaders } from './routes/artifacts/artifacts-serve.js';
-import { RESTRICTIVE_CSP } from './security-headers.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -167,8 +167,7 @@ export class FastGet {
     const { item, body } = file;
     return {
       'x-artifactory-node-id': this.ctx.node.nodeId,
-      'content-security-policy': RESTRICTIVE_CSP,
-      'x-content-type-options': 'nosniff',
+      ...SECURITY_HEADERS,
       ...downloadHeaders({ name: item.name, sha1: item.sha1!, sha256: item.sha256, md5: item.md5, size: body.length, modified: item.modified, type: '' }),
       'content-type': item.mime_type ?? 'application/octet-stream',
       'content-length': String(body.length),

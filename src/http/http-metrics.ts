@@ -40,16 +40,16 @@ export class HttpMetrics {
   }
 
   /** Frozen label objects, one per method and status (status 0: the method alone). */
-  labelsFor(method: string, status: number): Readonly<Record<string, string>> {
+  private labelsFor(method: string, status: number): Readonly<Record<string, string>> {
     const k = `${method} ${status}`;
     let l = this.labelCache.get(k);
     if (!l) this.labelCache.set(k, (l = Object.freeze<Record<string, string>>(status === 0 ? { method } : { method, status: String(status) })));
     return l;
   }
 
-  record(f: Finished, labels = this.labelsFor(f.method, f.status), methodLabels = this.labelsFor(f.method, 0)): void {
-    this.requests.inc(labels);
-    this.duration.observe(f.seconds, methodLabels);
+  record(f: Finished): void {
+    this.requests.inc(this.labelsFor(f.method, f.status));
+    this.duration.observe(f.seconds, this.labelsFor(f.method, 0));
     if (f.bytesIn > 0) this.bytesIn.inc(undefined, f.bytesIn);
     if (f.bytesOut > 0 && f.method !== 'HEAD') this.bytesOut.inc(undefined, f.bytesOut);
     this.requestLog?.write({ ip: f.ip, user: f.user, method: f.method, url: f.url, status: f.status, ms: Math.round(f.seconds * 100_000) / 100, bytes: f.bytesOut });

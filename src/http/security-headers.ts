@@ -9,6 +9,12 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
  */
 export const RESTRICTIVE_CSP = "default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox";
 
+/** The two headers every response carries (names in lower case, as Node sends them). */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-security-policy': RESTRICTIVE_CSP,
+  'x-content-type-options': 'nosniff',
+});
+
 /**
  * Sets the restrictive policy and `X-Content-Type-Options: nosniff` on every response when
  * the request arrives, so they are there whatever answers it: a route, an error handler, a
@@ -24,6 +30,5 @@ export function registerSecurityHeaders(app: FastifyInstance): void {
 
 /** The two headers on one reply (for answers given before the hooks run: Fastify's own errors). */
 export function setSecurityHeaders(reply: FastifyReply): void {
-  reply.header('Content-Security-Policy', RESTRICTIVE_CSP);
-  reply.header('X-Content-Type-Options', 'nosniff');
+  reply.headers(SECURITY_HEADERS);
 }

@@ -70,6 +70,11 @@ export function fileInfoJson(base: string, row: ItemRow) {
 }
 
 /** `/api/storage` folder info (FolderInfo); `row` is undefined for the repository root. */
+/** A FolderInfo's `children` entries. */
+export function childEntries(children: ItemRow[]): { uri: string; folder: boolean }[] {
+  return children.map((c) => ({ uri: `/${c.name}`, folder: c.type === 'folder' }));
+}
+
 export function folderInfoJson(base: string, repo: string, row: ItemRow | undefined, children: ItemRow[], rootCreated: number) {
   const path = row ? fullPathOf(row) : '';
   const created = row?.created ?? rootCreated;
@@ -81,7 +86,7 @@ export function folderInfoJson(base: string, repo: string, row: ItemRow | undefi
     lastModified: isoDate(row?.modified ?? created),
     modifiedBy: row?.modified_by ?? 'system',
     lastUpdated: isoDate(row?.updated ?? created),
-    children: children.map((c) => ({ uri: `/${c.name}`, folder: c.type === 'folder' })),
+    children: childEntries(children),
     uri: storageUri(base, repo, path),
   };
 }

@@ -6,7 +6,7 @@ import { idsWithProperties, newestFilesUnder, repoCreated } from '../db/search-q
 import { childrenPage, walkTree } from '../db/tree.js';
 import type { Access } from '../security/access.js';
 import type { Action } from '../security/types.js';
-import { fileInfoJson, folderInfoJson, storageUri } from './item-info.js';
+import { childEntries, fileInfoJson, folderInfoJson, storageUri } from './item-info.js';
 import { streamJsonObject } from './json-stream.js';
 import { type ListPage, pageToken, parsePageToken } from './list-page.js';
 import type { RepoConfig } from './repositories.js';
@@ -108,12 +108,13 @@ export class StorageItem {
     if (at.kind === 'item' && at.row.type === 'file') return { folder: false, body: fileInfoJson(base, at.row) };
     const row = at.kind === 'item' ? at.row : undefined;
     const created = row ? row.created : await this.rootCreated();
-    const toChildren = async (rows: ItemRow[]) => (await filterAllowed(this.access, 'read', repo, rows)).map((c) => ({ uri: `/${c.name}`, folder: c.type === 'folder' }));
+    const readable = (rows: ItemRow[]) => filterAllowed(this.access, 'read', repo, rows);
     if (page) {
       const { rows, next } = await this.childrenPage(page);
-      return { folder: true, body: { ...folderInfoJson(base, repo.key, row, [], created), children: await toChildren(rows), ...(next ? { next } : {}) } };
+      return { folder: true, body: { ...folderInfoJson(base, repo.key, row, await readable(rows), created), ...(next ? { next } : {}) } };
     }
     const template = folderInfoJson(base, repo.key, row, [], created);
+    const toChildren = async (rows: ItemRow[]) => childEntries(await readable(rows));
     return { folder: true, body: streamJsonObject(template, 'children', mapPages(walkTree(this.db, repo.key, path, 1), toChildren)) };
   }
 

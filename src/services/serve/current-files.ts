@@ -70,12 +70,6 @@ export class CurrentFiles {
     return this.artifacts.changeStamp();
   }
 
-  /** The entry under `key` when the database proves it current now; undefined when it must be read (`load`). */
-  current(key: string): CurrentFile | undefined {
-    const e = this.candidate(key);
-    return e !== undefined && e.stamp === this.stamp() ? e : undefined;
-  }
-
   /**
    * Reads the item at `path` of `repo` now and returns its entry under `key`: the cached one
    * when the item is unchanged, a new one otherwise. Undefined when there is no small stored
@@ -97,8 +91,7 @@ export class CurrentFiles {
     const body = await this.bodies.readSmall(item.sha1);
     if (body.length !== Number(item.size)) return undefined;
     const entry: CurrentFile = { item, body, stamp };
-    const old = this.entries.get(key);
-    if (old) this.drop(key, old);
+    if (prev) this.drop(key, prev);
     this.entries.set(key, entry);
     this.bytes += body.length;
     while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) {
