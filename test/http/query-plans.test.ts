@@ -258,6 +258,7 @@ describe('query plans on PostgreSQL', () => {
     ['npm search', get('/artifactory/api/npm/npm-local/-/v1/search?text=hello')],
     ['PyPI project page', get('/artifactory/api/pypi/pypi-local/simple/proj-7/')],
     ['a page of a folder', get('/artifactory/api/storage/big/f-40?limit=10')],
+    ['lastModified of a folder (its subtree as a range)', get('/artifactory/api/storage/big/f-40?lastModified')],
     ['a page of a file list', get('/artifactory/api/storage/big/f-40?list&limit=20')],
     // Listings (src/db/items.ts). Add the deep, paged and streamed listings here as they land.
     ['children of a folder (storage info)', get('/artifactory/api/storage/big/f-123')],
