@@ -111,6 +111,28 @@ describe.each(DIALECTS)('content store on %s', (dialect) => {
     expect(await tdb.database.db.selectFrom('binaries').select('sha1').where('size', '<', 0).execute()).toEqual([]);
   });
 
+  it('runs the whole transaction again after a deadlock in the item work, committing the file once', async () => {
+    const staged = await store.stage(once(randomBytes(70)));
+    let commits = 0;
+    const commit = staged.commit.bind(staged);
+    staged.commit = async () => {
+      commits++;
+      return commit();
+    };
+    let runs = 0;
+    const row = await store.commit(staged, async (trx) => {
+      runs++;
+      const r = await putFile(trx, { repo: 'r', fullPath: 'retried.bin', binary: staged, original: {}, mimeType: 'application/octet-stream', user: 'admin', now: clock.now() });
+      // What MySQL answers to the loser of a deadlock, after rows were written.
+      if (runs === 1) throw Object.assign(new Error('Deadlock found when trying to get lock'), { errno: 1213 });
+      return r.row;
+    });
+    expect([runs, commits]).toEqual([2, 1]);
+    expect((await getItem(tdb.database.db, 'r', 'retried.bin'))?.sha1).toBe(row.sha1);
+    expect(await tdb.database.db.selectFrom('binaries').select('sha1').execute()).toEqual([{ sha1: staged.sha1 }]);
+    expect(await provider.exists(staged.sha1)).toBe(true);
+  });
+
   it('leaves the binary in place when the item transaction fails, for GC to collect later', async () => {
     const staged = await store.stage(once(randomBytes(50)));
     await expect(

@@ -75,27 +75,23 @@ export class ContentStore {
    */
   async commit<T>(staged: StagedBinary, withItem: (trx: Transaction<Schema>) => Promise<T>, alsoLock: readonly LockedBinary[] = []): Promise<T> {
     let visible = false;
-    let locked = false;
     // Every row this transaction will hold, locked first and in sha1 order, so transactions
     // sharing binaries never wait for each other crosswise.
     const rows = new Map<string, LockedBinary>([[staged.sha1, staged]]);
     for (const b of alsoLock) if (!rows.has(b.sha1)) rows.set(b.sha1, b);
     const ordered = [...rows.keys()].sort().map((k) => rows.get(k)!);
     try {
-      // A lock conflict while the rows are being locked (nothing else done yet, the file not
-      // yet visible) runs the transaction again; one later on fails the request.
-      const result = await retryConflicts(
-        () =>
-          this.database.db.transaction().execute(async (trx) => {
-            const now = this.clock.now();
-            for (const b of ordered) await lockBinary(trx, b, now);
-            locked = true;
-            await staged.commit();
-            visible = true;
-            return withItem(trx);
-          }),
-        5,
-        () => !locked,
+      // A lock conflict (deadlock, serialisation failure) anywhere runs the transaction again:
+      // \`withItem\` does database work only, and the file, once visible, is not committed
+      // twice. A visible file without its row is younger than the orphan sweep's grace.
+      const result = await retryConflicts(() =>
+        this.database.db.transaction().execute(async (trx) => {
+          const now = this.clock.now();
+          for (const b of ordered) await lockBinary(trx, b, now);
+          if (!visible) await staged.commit();
+          visible = true;
+          return withItem(trx);
+        }),
       );
       if (staged.md5 === MD5_PENDING) this.md5Backfill.enqueue(staged.sha1);
       return result;
@@ -117,19 +113,15 @@ export class ContentStore {
 
   /** References an existing binary from a new item inside one transaction. */
   async reference<T>(binary: BinaryRow, withItem: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
-    let locked = false;
-    return retryConflicts(
-      () =>
-        this.database.db.transaction().execute(async (trx) => {
-          await lockBinary(trx, binary, this.clock.now());
-          locked = true;
-          if (!(await this.provider.exists(binary.sha1))) {
-            throw new ArcaError('CHECKSUM_DEPLOY_FAILED', `Checksum deploy failed. No existing file with sha1: ${binary.sha1}`);
-          }
-          return withItem(trx);
-        }),
-      5,
-      () => !locked,
+    // \`withItem\` does database work only: a lock conflict anywhere runs it all again.
+    return retryConflicts(() =>
+      this.database.db.transaction().execute(async (trx) => {
+        await lockBinary(trx, binary, this.clock.now());
+        if (!(await this.provider.exists(binary.sha1))) {
+          throw new ArcaError('CHECKSUM_DEPLOY_FAILED', `Checksum deploy failed. No existing file with sha1: ${binary.sha1}`);
+        }
+        return withItem(trx);
+      }),
     );
   }
 

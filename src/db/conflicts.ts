@@ -6,15 +6,16 @@ export function isConflict(err: unknown): boolean {
 
 /**
  * Runs `fn` again (a few times) when the database aborted it for a lock conflict, as long as
- * `retryable()` says nothing was done that a new run would repeat wrongly.
+ * `retryable()` says nothing was done that a new run would repeat wrongly. The pause grows
+ * and is jittered, so transactions that deadlocked each other do not meet again in step.
  */
-export async function retryConflicts<T>(fn: () => Promise<T>, attempts = 5, retryable: () => boolean = () => true): Promise<T> {
+export async function retryConflicts<T>(fn: () => Promise<T>, attempts = 8, retryable: () => boolean = () => true): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await fn();
     } catch (err) {
       if (i >= attempts || !isConflict(err) || !retryable()) throw err;
-      await new Promise((r) => setTimeout(r, 10 * i));
+      await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 10 * i));
     }
   }
 }

@@ -96,7 +96,6 @@ export class OciStore {
     // Rows locked in one order (by sha1) by every transaction, so two pushes sharing layers
     // never wait for each other crosswise.
     const ordered = [...binaries].sort((a, b) => (a.sha1 < b.sha1 ? -1 : a.sha1 > b.sha1 ? 1 : 0));
-    let working = false;
     const run = async (trx: Transaction<Schema>) => {
       const now = this.clock.now();
       const seen = new Set<string>(staged ? [staged.sha1] : []);
@@ -108,7 +107,6 @@ export class OciStore {
           throw new ArcaError('ITEM_NOT_FOUND', `The binary of sha256 ${b.sha256} is no longer in the store`);
         }
       }
-      working = true;
       return work(trx);
     };
     const wrapped = (p: Promise<T>) =>
@@ -117,8 +115,8 @@ export class OciStore {
         throw err;
       });
     if (staged) return wrapped(this.content.commit(staged, run, ordered));
-    // A lock conflict while only rows were being locked runs the transaction again.
-    return wrapped(retryConflicts(() => this.database.db.transaction().execute(run), 5, () => !working));
+    // \`work\` does database work only: a lock conflict anywhere runs the transaction again.
+    return wrapped(retryConflicts(() => this.database.db.transaction().execute(run)));
   }
 
   /** Writes (or replaces) a file item that references a binary, creating its folders. */
