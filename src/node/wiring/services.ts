@@ -11,6 +11,7 @@ import { UpstreamNetwork } from '../../services/remote/guarded-http.js';
 import { createPackageServices } from '../../services/remote/package-services.js';
 import { RepositoryService } from '../../services/repositories.js';
 import { NodeHealth } from '../../services/health.js';
+import { AqlService } from '../../services/aql/aql-service.js';
 import { SearchService } from '../../services/search.js';
 import { ServeService } from '../../services/serve/serve-service.js';
 import { StorageApiService } from '../../services/storage-api.js';
@@ -27,7 +28,7 @@ export interface ServiceDeps {
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'storageApi'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'storageApi'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -53,6 +54,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     health: new NodeHealth(database, content),
     formatServices: new FormatServices(FORMATS, { database, content, clock, repos, artifacts, packages }),
     search: new SearchService(database, repos),
+    aql: new AqlService(database, repos, () => clock.now()),
     storageApi: new StorageApiService(database, clock),
   };
   return { value: services, close: () => network.close() };
