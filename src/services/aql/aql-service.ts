@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { sql, type Expression, type SqlBool } from 'kysely';
 import { isoDate } from '../../core/clock.js';
 import { ArcaError } from '../../core/errors.js';
-import type { Database } from '../../db/database.js';
+import type { Database, DialectName } from '../../db/database.js';
 import { fullPathOf, getProperties, type ItemRow } from '../../db/items.js';
 import { Slicer } from '../../db/tree.js';
 import type { Access } from '../../security/access.js';
@@ -89,10 +89,16 @@ function fieldValue(row: ItemRow, field: string): unknown {
   }
 }
 
-/** A sort column: its AQL field, its expression, the row property holding its value. */
-/** `(k1, k2, …, id) > (v1, v2, …, vid)` spelled out as ORs of equal prefixes, which every dialect plans on an index prefix. */
-function resumeAfter(keys: SortKey[], row: ItemRow, desc: boolean): Expression<SqlBool> {
+/**
+ * The rows after `row` in the order of `keys`: one row-value comparison, `(k1, k2, …) > (v1,
+ * v2, …)`, on SQLite and PostgreSQL (a range of the index whose prefix the keys are); on MySQL,
+ * whose optimizer does not make a range of it, spelled out as ORs of equal prefixes.
+ */
+function resumeAfter(dialect: DialectName, keys: SortKey[], row: ItemRow, desc: boolean): Expression<SqlBool> {
   const cmp = sql.raw(desc ? '<' : '>');
+  if (dialect !== 'mysql') {
+    return sql<SqlBool>`(${sql.join(keys.map((k) => k.column))}) ${cmp} (${sql.join(keys.map((k) => row[k.prop]))})`;
+  }
   const terms: Expression<SqlBool>[] = [];
   for (let i = 0; i < keys.length; i++) {
     const eq = keys.slice(0, i).map((k) => sql<SqlBool>`${k.column} = ${row[k.prop]}`);
@@ -101,6 +107,7 @@ function resumeAfter(keys: SortKey[], row: ItemRow, desc: boolean): Expression<S
   return sql<SqlBool>`(${sql.join(terms, sql` or `)})`;
 }
 
+/** A sort column: its AQL field, its expression, the row property holding its value. */
 type SortKey = { field: string; column: Expression<unknown>; prop: keyof ItemRow; nullable: boolean };
 interface Order {
   keys: SortKey[];
@@ -127,24 +134,31 @@ export class AqlService {
     const limit = q.limit === undefined ? cap : cap === undefined ? q.limit : Math.min(q.limit, cap);
     const conditions = [where];
     if (!typed) conditions.push(sql<SqlBool>`items.type = 'file'`);
-    const pages = this.pages(conditions, repos, order, admin ? q.offset : 0);
+    // An administrator's rows are all sent: a small limit reads no more than it needs.
+    const pageSize = admin && q.limit !== undefined ? Math.max(1, Math.min(PAGE, q.limit)) : PAGE;
+    const pages = this.pages(conditions, repos, order, admin ? q.offset : 0, pageSize);
     const first = await pages.next();
     return Readable.from(this.answer(access, q, out, repos, first, pages, limit, cap), { objectMode: false });
   }
 
+  /**
+   * The order pages are read in. With no `.sort()`: (repo, path, name), the order of the
+   * `items_tree` index (path and name in its "C" collation on PostgreSQL), unique per
+   * repository, so a keyset over it is exact (MySQL adds the id: its PAD SPACE collation
+   * makes 'a' and 'a ' equal). A `.sort()` gets the id last, so the order is total.
+   */
   private orderOf(q: AqlQuery): Order {
     const d = this.database.dialect;
-    const text = (c: string) => (d === 'postgresql' ? sql`${sql.ref(c)} collate "C"` : sql.ref(c));
     const key = (field: string): SortKey => {
       const f = itemField(field);
       if (!f) throw unsupported(field) ?? bad(`cannot sort by '${field}'`);
       if (field === 'depth') bad("cannot sort by 'depth'");
-      const column = f.kind === 'string' || f.kind === 'checksum' ? text(f.column) : sql.ref(f.column);
+      const column = d === 'postgresql' && (field === 'path' || field === 'name') ? sql`${sql.ref(f.column)} collate "C"` : sql.ref(f.column);
       return { field, column, prop: f.column.slice('items.'.length) as keyof ItemRow, nullable: !NOT_NULL.has(field) };
     };
     const fields = q.sort ? q.sort.fields.map((f) => (f.startsWith('item.') ? f.slice(5) : f)) : ['repo', 'path', 'name'];
     const keys = [...new Set(fields)].map(key);
-    keys.push({ field: 'id', column: sql.ref('items.id'), prop: 'id', nullable: false });
+    if (q.sort || d === 'mysql') keys.push({ field: 'id', column: sql.ref('items.id'), prop: 'id', nullable: false });
     return { keys, desc: q.sort?.direction === 'desc' };
   }
 
@@ -160,7 +174,7 @@ export class AqlService {
    * resumes after the last row of the one before (a keyset), unless a sort column can be null,
    * where it resumes by row offset. `skip` rows are skipped by the database first.
    */
-  private async *pages(conditions: Expression<SqlBool>[], repos: Map<string, RepoConfig> | undefined, order: Order, skip: number): AsyncGenerator<ItemRow[]> {
+  private async *pages(conditions: Expression<SqlBool>[], repos: Map<string, RepoConfig> | undefined, order: Order, skip: number, pageSize: number): AsyncGenerator<ItemRow[]> {
     if (repos && repos.size === 0) return;
     const { keys, desc } = order;
     const keyset = keys.every((k) => !k.nullable);
@@ -171,13 +185,13 @@ export class AqlService {
       let q = this.database.db.selectFrom('items').selectAll();
       for (const c of conditions) q = q.where(c);
       if (repos) q = q.where('items.repo', 'in', [...repos.keys()]);
-      if (after && keyset) q = q.where(resumeAfter(keys, after, desc));
+      if (after && keyset) q = q.where(resumeAfter(this.database.dialect, keys, after, desc));
       for (const k of keys) q = q.orderBy(k.column, desc ? 'desc' : 'asc');
-      q = q.limit(PAGE);
+      q = q.limit(pageSize);
       if (offset > 0) q = q.offset(offset);
       const rows = await q.execute();
       if (rows.length > 0) yield rows;
-      if (rows.length < PAGE) return;
+      if (rows.length < pageSize) return;
       after = rows[rows.length - 1];
       offset = keyset ? 0 : offset + rows.length;
       await slicer.tick();
