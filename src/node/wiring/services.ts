@@ -13,6 +13,7 @@ import { createPackageServices } from '../../services/remote/package-services.js
 import { RepositoryService } from '../../services/repositories.js';
 import { NodeHealth } from '../../services/health.js';
 import { AqlService } from '../../services/aql/aql-service.js';
+import { CopyMoveService } from '../../services/copy-move.js';
 import { SearchService } from '../../services/search.js';
 import { ServeService } from '../../services/serve/serve-service.js';
 import { StorageApiService } from '../../services/storage-api.js';
@@ -31,7 +32,7 @@ export interface ServiceDeps {
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'storageApi'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'storageApi'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -59,6 +60,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     search: new SearchService(database, repos),
     aql: new AqlService(database, repos, () => clock.now(), () => deps.systemProperties.userQueryLimit),
     storageApi: new StorageApiService(database, clock),
+    copyMove: new CopyMoveService(database, repos, packages.deploy),
   };
   return { value: services, close: () => network.close() };
 }
