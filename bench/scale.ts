@@ -36,6 +36,8 @@ const USAGE = `Usage: npm run bench -- --scale [options]
                      exceeded it is skipped at the larger sizes
   --backup-params J  JSON body of the backups after a change (default '{}'; e.g.
                      '{"incremental":true}' once backups are incremental)
+  --ops ID,ID,…      time only these operations (a trailing * matches a prefix, e.g. get,aql-*)
+  --no-tasks         no GC or backup runs
   --workers N        arca start --workers N (default 1)
   --pg-url URL       PostgreSQL server to create the throwaway database on
                      (default postgres://postgres@127.0.0.1:5432/postgres)
@@ -66,6 +68,8 @@ function options(argv: string[]) {
       tmpdir: { type: 'string' },
       'keep-tmp': { type: 'boolean', default: false },
       'no-analyze': { type: 'boolean', default: false },
+      ops: { type: 'string' },
+      'no-tasks': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -94,6 +98,8 @@ function options(argv: string[]) {
     tmpdir: v.tmpdir,
     keepTmp: v['keep-tmp']!,
     analyze: !v['no-analyze'],
+    ops: v.ops?.split(',').map((x) => x.trim()).filter((x) => x !== ''),
+    tasks: !v['no-tasks'],
   };
 }
 type Options = ReturnType<typeof options>;
@@ -185,7 +191,7 @@ async function runDialect(dialect: 'sqlite' | 'postgresql', sizes: number[], o: 
       const sr: SizeResult = { size, loadS, ops: {}, tasks: {} };
       result.sizes.push(sr);
       await measureOps(node, state, sr, o);
-      await measureTasks(node, state, sr, o, skip);
+      if (o.tasks) await measureTasks(node, state, sr, o, skip);
       closeConnections();
       await node.stop();
       node = undefined;
@@ -199,7 +205,8 @@ async function runDialect(dialect: 'sqlite' | 'postgresql', sizes: number[], o: 
 }
 
 async function measureOps(node: ArcaNode, state: RepoState, sr: SizeResult, o: Options): Promise<void> {
-  const ops = opsFor(node.base, state, String(state.size), state.size);
+  const wanted = (id: string) => !o.ops || o.ops.some((w) => (w.endsWith('*') ? id.startsWith(w.slice(0, -1)) : id === w));
+  const ops = opsFor(node.base, state, String(state.size), state.size).filter((op) => wanted(op.id));
   // Warm-up (20 requests, at most 3 s): the first requests of each kind pay for JIT and lazy loading.
   for (const op of ops.filter((x) => x.kind === 'read')) {
     const until = performance.now() + 3000;

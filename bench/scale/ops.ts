@@ -37,6 +37,17 @@ const json = (r: Reply) => JSON.parse(r.body.toString()) as Record<string, unkno
 const status = (r: Reply, ...ok: number[]) => (ok.includes(r.status) ? undefined : `HTTP ${r.status} ${r.body.toString().slice(0, 200)}`);
 const oneResult = (r: Reply) => status(r, 200) ?? ((json(r).results as unknown[]).length === 1 ? undefined : `${(json(r).results as unknown[]).length} results, want 1`);
 
+const aql = (base: string, query: string) => call(`${base}/api/search/aql`, 'POST', Buffer.from(query), { 'content-type': 'text/plain' });
+
+/** The AQL the JFrog CLI sends for `jf rt search '{repo}/{folder}/{name}'` (recursive): the folder's files and those below it. */
+export function cliPatternQuery(repo: string, folder: string, name: string): string {
+  const triple = (path: string) => `{"$and":[{"repo":"${repo}","path":${path},"name":{"$match":"${name}"}}]}`;
+  return (
+    `items.find({"path":{"$ne":"."},"$or":[${triple(`"${folder}"`)},${triple(`{"$match":"${folder}/*"}`)}]})` +
+    '.include("name","repo","path","actual_md5","actual_sha1","sha256","size","type","modified","created","property")'
+  );
+}
+
 /** The ops for one size; `tag` names what deploys and deletes of this size use. */
 export function opsFor(base: string, state: RepoState, tag: string, seed: number): Op[] {
   const rnd = random(seed);
@@ -127,6 +138,27 @@ export function opsFor(base: string, state: RepoState, tag: string, seed: number
       kind: 'read',
       request: () => get('api/v1/metrics'),
       check: (r) => status(r, 200),
+    },
+    {
+      id: 'aql-pattern',
+      label: "AQL, the CLI's pattern {leaf folder}/*.bin",
+      kind: 'read',
+      request: (k) => aql(base, cliPatternQuery(GENERIC, leafFolder(at(k)), '*.bin')),
+      check: (r) => status(r, 200) ?? ((json(r).results as unknown[]).length > 0 ? undefined : 'no results'),
+    },
+    {
+      id: 'aql-prop',
+      label: 'AQL, a property {"@build.number":"{i}"}',
+      kind: 'read',
+      request: (k) => aql(base, `items.find({"@build.number":"${at(k, PROPERTIES_EVERY)}"}).include("repo","path","name","property")`),
+      check: oneResult,
+    },
+    {
+      id: 'aql-time',
+      label: 'AQL, modified $before 1d, oldest 100',
+      kind: 'read',
+      request: () => aql(base, `items.find({"repo":"${GENERIC}","modified":{"$before":"1d"}}).sort({"$asc":["modified"]}).limit(100)`),
+      check: (r) => status(r, 200) ?? ((json(r).results as unknown[]).length === 100 ? undefined : `${(json(r).results as unknown[]).length} results, want 100`),
     },
     {
       id: 'deploy',

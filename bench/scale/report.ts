@@ -81,6 +81,8 @@ export function renderScaleTable(r: DialectResult): string {
     rows.push([first.ops[id].label, ...cells, compare ? `×${ratio.toFixed(2)}` : '—', `≤ ${TARGET}×`, verdict(ratio)]);
   }
   for (const t of TASKS) {
+    // A run without tasks (--no-tasks, --aql) shows none of their rows.
+    if (sizes.every((s) => s.tasks[t.id] === undefined)) continue;
     const a = first?.tasks[t.id];
     const b = last?.tasks[t.id];
     for (const s of sizes) if (s.tasks[t.id]?.error) notes.push(`  ${t.id} at ${s.size.toLocaleString('en-US')}: ${s.tasks[t.id].error}`);

@@ -30,4 +30,12 @@ describe('artifactory.system.properties', () => {
     expect(() => SystemProperties.parse('artifactory.map.provider.type=hazelcast', 'etc/f')).toThrow(/etc\/f: artifactory.map.provider.type must be db, distributed or jvm/);
     expect(() => SystemProperties.parse('artifactory.ui.session.timeout.minutes=-1', 'etc/f')).toThrow(/positive/);
   });
+
+  it("reads the AQL hard limit for callers who are not administrators (the seed's default 1,000)", () => {
+    expect(SystemProperties.parse('', 'x').userQueryLimit).toBe(1000);
+    expect(SystemProperties.parse(defaultSystemProperties(), 'x').userQueryLimit).toBe(1000);
+    expect(SystemProperties.parse('artifactory.search.userQueryLimit=25', 'x').userQueryLimit).toBe(25);
+    expect(() => SystemProperties.parse('artifactory.search.userQueryLimit=0', 'etc/f')).toThrow(/etc\/f: artifactory.search.userQueryLimit must be a positive whole number/);
+    expect(() => SystemProperties.parse('artifactory.search.userQueryLimit=lots', 'etc/f')).toThrow(/userQueryLimit/);
+  });
 });

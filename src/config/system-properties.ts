@@ -45,6 +45,12 @@ export const SYSTEM_PROPERTY_KEYS: SystemPropertyKey[] = [
     mirrors: 'artifactory.ui.session.timeout.minutes',
     description: 'Idle timeout of a UI session; each request through it starts the timeout again.',
   },
+  {
+    key: 'artifactory.search.userQueryLimit',
+    default: '1000',
+    mirrors: 'artifactory.search.userQueryLimit',
+    description: "The most results one AQL query returns to a caller who is not an administrator (the answer's range says when it was cut).",
+  },
   { key: 'arca.session.redis.url', default: 'redis://127.0.0.1:6379', description: 'Redis server of distributed sessions (redis:// or rediss://).' },
   { key: 'arca.session.redis.keyPrefix', default: 'arca:session:', description: 'Prefix of the session keys in Redis (one per cluster sharing a server).' },
 ];
@@ -66,6 +72,9 @@ artifactory.db.session.cleanup.cron=0 ${minute} * * * ?
 ## Idle timeout of a UI session.
 artifactory.ui.session.timeout.minutes=30
 
+## The most AQL results a caller who is not an administrator gets from one query.
+## artifactory.search.userQueryLimit=1000
+
 ## Redis for artifactory.map.provider.type=distributed:
 ## arca.session.redis.url=redis://127.0.0.1:6379
 ## arca.session.redis.keyPrefix=arca:session:
@@ -76,6 +85,7 @@ artifactory.ui.session.timeout.minutes=30
 export class SystemProperties {
   readonly sessionProvider: SessionProviderType;
   readonly sessionTimeoutMs: number;
+  readonly userQueryLimit: number;
 
   constructor(
     private readonly values: Map<string, string>,
@@ -91,6 +101,9 @@ export class SystemProperties {
       throw new ConfigError(`${source}: artifactory.ui.session.timeout.minutes must be a positive number of minutes`);
     }
     this.sessionTimeoutMs = Math.round(minutes * 60_000);
+    const limit = Number(this.get('artifactory.search.userQueryLimit'));
+    if (!Number.isInteger(limit) || limit < 1) throw new ConfigError(`${source}: artifactory.search.userQueryLimit must be a positive whole number`);
+    this.userQueryLimit = limit;
   }
 
   static parse(text: string, source: string): SystemProperties {

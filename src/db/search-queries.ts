@@ -108,7 +108,7 @@ function all(terms: Expression<SqlBool>[]): Expression<SqlBool> {
 }
 
 /** `column` equals `value`, or matches it as a wildcard pattern, case-sensitively. */
-function matchesSensitive(dialect: DialectName, column: string, value: string): Expression<SqlBool> {
+export function matchesSensitive(dialect: DialectName, column: string, value: string): Expression<SqlBool> {
   if (!hasWildcard(value)) return sql<SqlBool>`${sql.ref(column)} = ${value}`;
   const match = dialect === 'sqlite' ? sql<SqlBool>`${sql.ref(column)} glob ${wildcardToGlob(value)}` : like(dialect, column, value);
   // A value pattern with a literal start (`1.2.*`) reads that range of the (key, value) index.

@@ -13,6 +13,8 @@ import type { SecurityService } from '../security/security-service.js';
 import type { ArtifactService } from '../services/artifacts.js';
 import type { PackageServices } from '../services/remote/package-services.js';
 import type { RepositoryService } from '../services/repositories.js';
+import type { AqlService } from '../services/aql/aql-service.js';
+import type { CopyMoveService } from '../services/copy-move.js';
 import type { SearchService } from '../services/search.js';
 import type { NodeHealth } from '../services/health.js';
 import type { ServeService } from '../services/serve/serve-service.js';
@@ -62,6 +64,10 @@ export interface AppContext {
   formatServices: FormatServices;
   /** The search API (artifact name, checksum, properties). */
   search: SearchService;
+  /** AQL (`POST /api/search/aql`), the items domain. */
+  aql: AqlService;
+  /** Copy and move (`POST /api/copy/…`, `/api/move/…`). */
+  copyMove: CopyMoveService;
   /** The storage API: item info, listings and properties. */
   storageApi: StorageApiService;
   metrics: MetricsRegistry;

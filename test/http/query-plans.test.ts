@@ -252,6 +252,12 @@ describe('query plans on PostgreSQL', () => {
     expect(res.statusCode, `${url}: ${res.body.slice(0, 300)}`).toBe(status);
   };
 
+  const aql = (query: string, results: number) => async () => {
+    const res = await node.request({ method: 'POST', url: '/artifactory/api/search/aql', headers: { 'content-type': 'text/plain' }, payload: query });
+    expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+    expect(res.json().results, query).toHaveLength(results);
+  };
+
   const CASES: [string, () => Promise<void>][] = [
     // Deep listings and what is built on them read the subtree as a path range of items_tree.
     ['deep listing of a 50-file folder', get('/artifactory/api/storage/big/f-40?list&deep=1')],
@@ -295,6 +301,25 @@ describe('query plans on PostgreSQL', () => {
         expect(res.statusCode, res.body).toBe(201);
       },
     ],
+    // AQL (src/services/aql): the queries the JFrog CLI and cleanup scripts send.
+    [
+      'AQL, the CLI pattern big/f-40/*.bin (the folder and below)',
+      aql(
+        'items.find({"path":{"$ne":"."},"$or":[{"$and":[{"repo":"big","path":"f-40","name":{"$match":"*.bin"}}]},' +
+          '{"$and":[{"repo":"big","path":{"$match":"f-40/*"},"name":{"$match":"*.bin"}}]}]})' +
+          '.include("name","repo","path","actual_md5","actual_sha1","sha256","size","type","modified","created","property")',
+        50,
+      ),
+    ],
+    ['AQL, a file by name in every repository', aql('items.find({"name":"file-4242.bin"})', 2)],
+    ['AQL, a property in every repository', aql('items.find({"@build.number":"123"}).include("repo","path","name","property")', 10)],
+    ['AQL, a property pattern and a name pattern in one repository', aql('items.find({"repo":"big","@build.number":{"$match":"12*"},"name":{"$match":"file-1*"}})', 22)],
+    ['AQL, a checksum', aql(`items.find({"actual_sha1":"${hex('f-3/file-170.bin')}"})`, 1)],
+    ['AQL, the latest created in a folder (the CLI)', aql('items.find({"type":"file","repo":"big","path":{"$match":"f-41"}}).sort({"$desc":["created"]}).limit(1)', 1)],
+    ['AQL, a page of a whole repository', aql('items.find({"repo":"other"}).offset(0).limit(20)', 20)],
+    // Only the few items deployed through HTTP above are recent; the filled ones date from 1970.
+    ['AQL, modified in the last day, in two repositories', aql('items.find({"$or":[{"repo":"big"},{"repo":"other"}],"modified":{"$last":"1d"}})', 1)],
+    ['AQL, created before a date in one repository, oldest first', aql('items.find({"repo":"other","created":{"$lte":"2000-01-01"}}).sort({"$asc":["created"]}).limit(10)', 10)],
   ];
 
   for (const [name, work] of CASES) it(name, () => expectIndexed(work));

@@ -14,7 +14,10 @@ const ITEM_CREATED = 'application/vnd.org.jfrog.artifactory.storage.ItemCreated+
 
 function repoPathOf(request: FastifyRequest): RepoPath {
   const url = request.raw.url ?? '';
-  return parseRepoPath(url.slice(url.indexOf(PREFIX) + PREFIX.length));
+  const rp = parseRepoPath(url.slice(url.indexOf(PREFIX) + PREFIX.length));
+  // 'api' is a reserved key (no repository has it): an unknown REST call, not a missing repository.
+  if (rp.repoKey === 'api') throw new ArcaError('NOT_FOUND', `No REST API at ${request.method} ${url.split('?')[0]}`);
+  return rp;
 }
 
 /** Checksums the client declared; the generic `X-Checksum` fills in only a missing specific one. */

@@ -9,9 +9,13 @@ import {
 } from '../../../services/search.js';
 import type { AppContext } from '../../app-context.js';
 import { baseUrl, requireAuthenticated } from '../../auth.js';
+import { ArcaError } from '../../../core/errors.js';
+import { readBounded } from '../../read-body.js';
 import { formDecode, rawQuery } from './params.js';
 
 const MEDIA = 'application/vnd.org.jfrog.artifactory.search.';
+/** The longest AQL text taken: the CLI's largest queries (many patterns and exclusions) are a few KiB. */
+const AQL_MAX_BYTES = 256 * 1024;
 
 function first(v: unknown): string | undefined {
   if (v === undefined) return undefined;
@@ -30,9 +34,18 @@ async function searchScope(ctx: AppContext, request: FastifyRequest): Promise<Se
   };
 }
 
-/** `/artifactory/api/search/{artifact,checksum,prop}` (REST-API.md §4). Authentication required. */
+/** `/artifactory/api/search/{artifact,checksum,prop,aql}` (REST-API.md §4). Authentication required. */
 export async function searchRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const service = ctx.search;
+  // The AQL text is read by its route, after the caller is known to be authenticated.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+  app.post('/artifactory/api/search/aql', { config: { access: 'authenticated' } }, async (request, reply) => {
+    const body = await readBounded(request.raw, AQL_MAX_BYTES, () => new ArcaError('PAYLOAD_TOO_LARGE', `An AQL query is at most ${AQL_MAX_BYTES} bytes`));
+    const answer = await ctx.aql.run(request.access, body.toString('utf8'));
+    return reply.type('application/json; charset=utf-8').send(answer);
+  });
 
   app.get('/artifactory/api/search/artifact', async (request, reply) => {
     const query = (request.query ?? {}) as Record<string, unknown>;

@@ -6,9 +6,13 @@ import type { StorageApiService } from '../../../services/storage-api.js';
 import type { AppContext } from '../../app-context.js';
 import { baseUrl, intentOf, requireAuthenticated } from '../../auth.js';
 import { listPage } from '../../../services/list-page.js';
+import { readBounded } from '../../read-body.js';
 import { flagDefaultOn, flagOn, nonNegativeInt, parsePropertiesParam, parsePropertyKeys, rawParam, stringParam } from './params.js';
 
 const PREFIX = '/artifactory/api/storage/';
+const METADATA_PREFIX = '/artifactory/api/metadata/';
+/** A metadata patch is a small JSON object of properties. */
+const METADATA_MAX_BYTES = 1024 * 1024;
 const MEDIA = 'application/vnd.org.jfrog.artifactory.storage.';
 // With an explicit charset Fastify keeps the media type's case as written.
 const TYPES = {
@@ -29,10 +33,10 @@ interface Target {
   query: Query;
 }
 
-async function targetOf(ctx: AppContext, request: FastifyRequest): Promise<Target> {
+async function targetOf(ctx: AppContext, request: FastifyRequest, prefix = PREFIX): Promise<Target> {
   const url = request.raw.url ?? '';
-  const start = url.indexOf(PREFIX);
-  const rp = parseRepoPath(url.slice(start + PREFIX.length));
+  const start = url.indexOf(prefix);
+  const rp = parseRepoPath(url.slice(start + prefix.length));
   const repo = await ctx.serve.visibility.requireVisible(request.access, rp.repoKey, intentOf(request.method));
   return { repo, path: rp.path, url, query: (request.query ?? {}) as Query };
 }
@@ -96,6 +100,38 @@ async function del(ctx: AppContext, service: StorageApiService, request: Fastify
   return reply.code(204).send();
 }
 
+/**
+ * `PATCH /api/metadata/{repo}/{path}[?recursiveProperties=0|1]` with
+ * `{"props":{"k":"v","k2":["v1","v2"],"gone":null}}`: a JSON merge of the item's properties
+ * (a string or a list replaces the key's values, null removes the key), on a folder's content
+ * too unless `recursiveProperties=0`. Annotate permission, checked before the body is read.
+ */
+async function patchMetadata(ctx: AppContext, service: StorageApiService, request: FastifyRequest, reply: FastifyReply) {
+  const t = await targetOf(ctx, request, METADATA_PREFIX);
+  const text = (await readBounded(request.raw, METADATA_MAX_BYTES, () => new ArcaError('PAYLOAD_TOO_LARGE', `A metadata patch is at most ${METADATA_MAX_BYTES} bytes`))).toString('utf8');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ArcaError('BAD_REQUEST', 'The body must be JSON: {"props":{"key":"value"}}');
+  }
+  const props = (body as { props?: unknown } | null)?.props;
+  if (typeof props !== 'object' || props === null || Array.isArray(props)) throw new ArcaError('BAD_REQUEST', 'The body must be {"props":{"key":"value" | ["v1","v2"] | null}}');
+  const set: Record<string, string[]> = {};
+  const remove: string[] = [];
+  for (const [key, value] of Object.entries(props)) {
+    if (key.trim() === '') throw new ArcaError('BAD_REQUEST', 'A property key cannot be empty');
+    if (value === null) remove.push(key);
+    else if (typeof value === 'string') set[key] = [value];
+    else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) set[key] = value as string[];
+    else throw new ArcaError('BAD_REQUEST', `The value of property '${key}' must be a string, a list of strings or null`);
+  }
+  const recursive = flagDefaultOn(t.query, 'recursiveProperties');
+  if (Object.keys(set).length > 0) await service.setProperties(request.access, t.repo, t.path, set, recursive);
+  if (remove.length > 0) await service.deleteProperties(request.access, t.repo, t.path, remove, recursive);
+  return reply.code(204).send();
+}
+
 /** `/artifactory/api/storage/{repo}/{path}`: item info, lists and properties (REST-API.md §2). */
 export async function storageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const service = ctx.storageApi;
@@ -110,6 +146,13 @@ export async function storageRoutes(app: FastifyInstance, ctx: AppContext): Prom
       return { repo: t.repo, action: 'annotate' as const, path: t.path };
     },
   };
+  const metadataConfig = {
+    access: async (request: FastifyRequest) => {
+      const t = await targetOf(ctx, request, METADATA_PREFIX);
+      return { repo: t.repo, action: 'annotate' as const, path: t.path };
+    },
+  };
+  app.patch('/artifactory/api/metadata/*', { config: metadataConfig }, (request, reply) => patchMetadata(ctx, service, request, reply));
   for (const url of ['/artifactory/api/storage/:repo', '/artifactory/api/storage/*']) {
     app.get(url, (request, reply) => get(ctx, service, request, reply));
     app.put(url, { config }, (request, reply) => put(ctx, service, request, reply));

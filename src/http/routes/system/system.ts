@@ -5,7 +5,7 @@ import { exposition } from '../../../metrics/registry.js';
 import { masterKeyFingerprint } from '../../../core/secrets.js';
 import type { Settings } from '../../../services/system-settings.js';
 import type { AppContext } from '../../app-context.js';
-import { requireAdmin } from '../../auth.js';
+import { requireAdmin, requireAuthenticated } from '../../auth.js';
 
 const PUBLIC = { config: { public: true } };
 /** Changes are for administrators, checked before the body is read (route-access.ts). */
@@ -116,6 +116,17 @@ export async function systemRoutes(app: FastifyInstance, ctx: AppContext): Promi
   app.get('/artifactory/api/system/status', async (request) => {
     await requireAdmin(ctx, request);
     return { nodes: await ctx.registry.list(), masterKeyFingerprint: masterKeyFingerprint(ctx.masterKey) };
+  });
+
+  // The JFrog CLI and IDE plugins report which of their features ran. Arca keeps none of it:
+  // the report is taken (from an authenticated caller, at most 64 KiB) and dropped.
+  app.post('/artifactory/api/system/usage', { config: { access: 'authenticated' as const }, bodyLimit: 64 * 1024 }, async (_request, reply) => reply.code(200).send());
+
+  // The CLI asks before an upload whether multipart uploads are supported; they are not, so
+  // it sends each file in one PUT.
+  app.get('/artifactory/api/v1/uploads/config', async (request) => {
+    requireAuthenticated(request);
+    return { supported: false };
   });
 
   app.post('/artifactory/api/system/storage/gc', ADMIN, async (request) => {
