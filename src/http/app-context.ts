@@ -16,6 +16,7 @@ import type { RepositoryService } from '../services/repositories.js';
 import type { AqlService } from '../services/aql/aql-service.js';
 import type { CopyMoveService } from '../services/copy-move.js';
 import type { SearchService } from '../services/search.js';
+import type { StorageInfoService } from '../services/storage-info.js';
 import type { NodeHealth } from '../services/health.js';
 import type { ServeService } from '../services/serve/serve-service.js';
 import type { StorageApiService } from '../services/storage-api.js';
@@ -68,6 +69,8 @@ export interface AppContext {
   aql: AqlService;
   /** Copy and move (`POST /api/copy/…`, `/api/move/…`). */
   copyMove: CopyMoveService;
+  /** Storage summary (`/api/storageinfo`). */
+  storageInfo: StorageInfoService;
   /** The storage API: item info, listings and properties. */
   storageApi: StorageApiService;
   metrics: MetricsRegistry;

@@ -28,7 +28,7 @@ import type { ContentStore } from '../content/content-store.js';
 import { nodeMetrics, nodeMetricsCollector } from './wiring/metrics.js';
 import { securityService } from './wiring/security.js';
 import { nodeServices } from './wiring/services.js';
-import { contentStore, openBinaryStore, tempHousekeeping } from './wiring/storage.js';
+import { contentStore, openBinaryStore, storeDataDir, tempHousekeeping } from './wiring/storage.js';
 import { clusterTaskService, gcOnDemand } from './wiring/tasks.js';
 
 export { createLogger, type NodeOptions } from './wiring/config.js';
@@ -88,7 +88,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
 
     // Services: settings, repositories, artifacts, the formats' services, security.
     const settings = new SystemSettings(database, versions, clock);
-    const services = life.own('the upstream connections', nodeServices(cfg, { database, versions, content, masterKey, locks, systemProperties }));
+    const services = life.own('the upstream connections', nodeServices(cfg, { database, versions, content, masterKey, locks, systemProperties, store: { type: binstore.provider.type, dir: storeDataDir(cfg) } }));
     if (init) await configFiles.recordLoaded(synced);
     const { security, sessions } = life.own('the UI session store', await securityService(cfg, { database, versions, settings, masterKey, systemProperties }));
     if (init) warnProcessLocalSessions(cfg, systemProperties);

@@ -37,3 +37,42 @@ describe('CLI handshake', () => {
     expect(post.json().errors[0].message).toMatch(/No route for POST \/artifactory\/api\/nosuch/);
   });
 });
+
+describe('storage info', () => {
+  let node: TestNode;
+  beforeAll(async () => {
+    node = await startTestNode('sqlite');
+    expect((await node.request({ method: 'PUT', url: '/artifactory/api/repositories/si-local', payload: { rclass: 'local', packageType: 'generic' } })).statusCode).toBe(200);
+    for (const p of ['a/one.bin', 'a/b/two.bin', 'a/b/same.bin']) {
+      expect((await node.request({ method: 'PUT', url: `/artifactory/si-local/${p}`, payload: p.endsWith('same.bin') ? 'a/one.bin' : `${p}`.padEnd(1000, '.') })).statusCode).toBe(201);
+    }
+  });
+  afterAll(async () => {
+    await node?.close();
+  });
+
+  it("sums binaries, the file store and each repository in the seed's shape (admin only)", async () => {
+    const res = await node.request({ method: 'GET', url: '/artifactory/api/storageinfo' });
+    expect(res.statusCode, res.body).toBe(200);
+    const info = res.json();
+    expect(info.binariesSummary).toMatchObject({ binariesCount: '3', artifactsCount: '3', itemsCount: '5', artifactsSize: '1.96 KB' });
+    expect(info.fileStoreSummary).toMatchObject({ storageType: expect.any(String), storageDirectory: expect.stringContaining(node.home) });
+    expect(info.fileStoreSummary.freeSpace).toMatch(/ \(\d+\.\d\d%\)$/);
+    const repo = info.repositoriesSummaryList.find((r: { repoKey: string }) => r.repoKey === 'si-local');
+    expect(repo).toEqual({ repoKey: 'si-local', repoType: 'LOCAL', foldersCount: 2, filesCount: 3, usedSpace: '1.96 KB', usedSpaceInBytes: 2009, itemsCount: 5, packageType: 'generic', percentage: '100.00%' });
+    expect(info.repositoriesSummaryList.at(-1)).toMatchObject({ repoKey: 'TOTAL', filesCount: 3, itemsCount: 5 });
+    expect((await node.request({ method: 'GET', url: '/artifactory/api/storageinfo', headers: { authorization: '' } })).statusCode).toBe(401);
+  });
+
+  it('serves the last calculation until POST calculate runs a new one', async () => {
+    await node.request({ method: 'GET', url: '/artifactory/api/storageinfo' });
+    expect((await node.request({ method: 'PUT', url: '/artifactory/si-local/later.bin', payload: 'later' })).statusCode).toBe(201);
+    const before = (await node.request({ method: 'GET', url: '/artifactory/api/storageinfo' })).json();
+    expect(before.binariesSummary.artifactsCount).toBe('3');
+    expect((await node.request({ method: 'POST', url: '/artifactory/api/storageinfo/calculate' })).statusCode).toBe(202);
+    const deadline = Date.now() + 5000;
+    let after = before;
+    while (after.binariesSummary.artifactsCount === '3' && Date.now() < deadline) after = (await node.request({ method: 'GET', url: '/artifactory/api/storageinfo' })).json();
+    expect(after.binariesSummary.artifactsCount).toBe('4');
+  });
+});

@@ -129,6 +129,17 @@ export async function systemRoutes(app: FastifyInstance, ctx: AppContext): Promi
     return { supported: false };
   });
 
+  // Storage summary (admin): served from the last calculation, which runs in the background.
+  app.get('/artifactory/api/storageinfo', async (request) => {
+    await requireAdmin(ctx, request);
+    return ctx.storageInfo.summary();
+  });
+  app.post('/artifactory/api/storageinfo/calculate', ADMIN, async (request, reply) => {
+    await requireAdmin(ctx, request);
+    void ctx.storageInfo.calculate().catch((err) => ctx.log.warn({ err }, 'storage info calculation failed'));
+    return reply.code(202).type('text/plain').send('Calculation started');
+  });
+
   app.post('/artifactory/api/system/storage/gc', ADMIN, async (request) => {
     await requireAdmin(ctx, request);
     return ctx.runGc();
