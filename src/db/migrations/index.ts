@@ -12,6 +12,7 @@ import * as m0009 from './0009-binary-ref-counts.js';
 import * as m0010 from './0010-backup-changes.js';
 import * as m0011 from './0011-items-tree-index.js';
 import * as m0012 from './0012-search-indexes.js';
+import * as m0013 from './0013-format-indexes.js';
 
 export interface NumberedMigration {
   name: string;
@@ -32,4 +33,5 @@ export const MIGRATIONS: NumberedMigration[] = [
   { name: '0010-backup-changes', up: m0010.up },
   { name: '0011-items-tree-index', up: m0011.up },
   { name: '0012-search-indexes', up: m0012.up },
+  { name: '0013-format-indexes', up: m0013.up },
 ];
