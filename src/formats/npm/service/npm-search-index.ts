@@ -15,7 +15,7 @@
  * name starts with `@scope/` (a range of the (repo, name_lc) index). The exact match and score
  * (formats/npm/search.ts) run on those rows' fields; only the page's entries are read whole.
  */
-import { sql, type Expression, type SqlBool, type Transaction } from 'kysely';
+import { sql, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { Database } from '../../../db/database.js';
 import { dialectOf } from '../../../db/dialect.js';
 import type { ItemRow } from '../../../db/items.js';
@@ -32,6 +32,8 @@ export interface SearchCandidate {
 }
 
 const REFRESH_BATCH = 200;
+/** Rows filled by one refresh after which the table's statistics are gathered again. */
+const ANALYZE_AFTER = 500;
 /** Names longer than the column holds are no npm names; such documents stay unlisted. */
 const MAX_NAME = 255;
 
@@ -68,6 +70,28 @@ function contains(text: string): string {
   return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
 }
 
+/** The query of `NpmSearchIndex.candidates` (tests explain it). */
+export function candidatesQuery(db: Kysely<Schema>, repos: string[], q: SearchQuery) {
+  const d = dialectOf(db);
+  let query = db.selectFrom('npm_search').select(['item_id', 'repo', 'name', 'match_json']).where('repo', 'in', repos).where('listed', '=', 1);
+  for (const t of [...q.terms, ...q.keywords]) {
+    query = query.where(d === 'mysql' ? sql<SqlBool>`search_lc like ${contains(t)}` : sql<SqlBool>`search_lc like ${contains(t)} escape '\\'`);
+  }
+  if (q.scope !== undefined) query = query.where('name_lc', '>=', `@${q.scope}/`).where('name_lc', '<', `@${q.scope}0`);
+  return query;
+}
+
+/** The query of the empty rows `NpmSearchIndex.refresh` fills next (tests explain it). */
+export function emptyRowsQuery(db: Kysely<Schema>, repo: string, limit: number) {
+  return db
+    .selectFrom('npm_search')
+    .innerJoin('items', 'items.id', 'npm_search.item_id')
+    .selectAll('items')
+    .where('npm_search.repo', '=', repo)
+    .where('npm_search.doc_sha1', 'is', null)
+    .limit(limit);
+}
+
 export class NpmSearchIndex {
   constructor(
     private readonly database: Database,
@@ -83,14 +107,7 @@ export class NpmSearchIndex {
     const db = this.database.db;
     let filled = 0;
     for (let pass = 0; pass < 1000; pass++) {
-      const rows = await db
-        .selectFrom('npm_search')
-        .innerJoin('items', 'items.id', 'npm_search.item_id')
-        .selectAll('items')
-        .where('npm_search.repo', '=', repo)
-        .where('npm_search.doc_sha1', 'is', null)
-        .limit(REFRESH_BATCH)
-        .execute();
+      const rows = await emptyRowsQuery(db, repo, REFRESH_BATCH).execute();
       if (rows.length === 0) break;
       for (const item of rows) {
         let doc: PackageDocument | undefined;
@@ -111,25 +128,21 @@ export class NpmSearchIndex {
       }
       if (rows.length < REFRESH_BATCH) break;
     }
+    // After a bulk fill (the first search after the migration, or an import) the planner's
+    // statistics still see empty rows; refresh them rather than wait for autovacuum.
+    if (filled >= ANALYZE_AFTER) await this.analyze().catch(() => undefined);
     return filled;
+  }
+
+  private async analyze(): Promise<void> {
+    const d = dialectOf(this.database.db);
+    await (d === 'mysql' ? sql`analyze table npm_search` : sql`analyze npm_search`).execute(this.database.db);
   }
 
   /** The listed rows of `repos` that the coarse filter of `q` lets through (all of them for an empty query). */
   async candidates(repos: string[], q: SearchQuery): Promise<SearchCandidate[]> {
     if (repos.length === 0) return [];
-    const db = this.database.db;
-    const d = dialectOf(db);
-    const filters: Expression<SqlBool>[] = [];
-    for (const t of [...q.terms, ...q.keywords]) {
-      filters.push(d === 'mysql' ? sql<SqlBool>`search_lc like ${contains(t)}` : sql<SqlBool>`search_lc like ${contains(t)} escape '\\'`);
-    }
-    if (q.scope !== undefined) {
-      const prefix = `@${q.scope}/`;
-      filters.push(sql<SqlBool>`name_lc >= ${prefix}`, sql<SqlBool>`name_lc < ${`@${q.scope}0`}`);
-    }
-    let query = db.selectFrom('npm_search').select(['item_id', 'repo', 'name', 'match_json']).where('repo', 'in', repos).where('listed', '=', 1);
-    for (const f of filters) query = query.where(f);
-    const rows = await query.execute();
+    const rows = await candidatesQuery(this.database.db, repos, q).execute();
     return rows.map((r) => ({ itemId: Number(r.item_id), repo: r.repo, name: r.name!, fields: JSON.parse(r.match_json!) as SearchFields }));
   }
 

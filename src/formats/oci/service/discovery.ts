@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { Schema } from '../../../db/schema.js';
 import { dialectOf } from '../../../db/dialect.js';
 import { pathKey } from '../../../db/items.js';
 import { isTagFolderName, MANIFEST_FILES, referrersFolder } from '../layout.js';
@@ -34,6 +35,26 @@ const TAG_RANGES: [string | undefined, string | undefined][] = [
   ['sha256;', 'sha512:'],
   ['sha512;', undefined],
 ];
+
+/** Child folder names of an image in [lo, hi), after `after`, in byte order: one range of items_tree (tests explain it). */
+export function tagCandidatesQuery(db: Kysely<Schema>, repo: string, image: string, lo: string | undefined, hi: string | undefined, after: string | undefined, limit: number) {
+  const pg = dialectOf(db) === 'postgresql';
+  const name = pg ? sql<string>`name collate "C"` : sql<string>`name`;
+  const path = pg ? sql<string>`path collate "C"` : sql<string>`path`;
+  let q = db.selectFrom('items').select('name').where('repo', '=', repo).where(path, '=', image).where('type', '=', 'folder');
+  if (lo !== undefined) q = q.where(name, '>=', lo);
+  if (hi !== undefined) q = q.where(name, '<', hi);
+  if (after !== undefined) q = q.where(name, '>', after);
+  return q.orderBy(name).limit(limit);
+}
+
+/** Up to `limit` images of `repo` after `after`, in byte order: a range of the oci_images key (tests explain it). */
+export function imagesQuery(db: Kysely<Schema>, repo: string, after: string | undefined, limit: number) {
+  const image = dialectOf(db) === 'postgresql' ? sql<string>`image collate "C"` : sql<string>`image`;
+  let q = db.selectFrom('oci_images').select('image').where('repo', '=', repo);
+  if (after !== undefined) q = q.where(image, '>', after);
+  return q.orderBy(image).limit(limit);
+}
 
 /** Content discovery (OCI Distribution Spec): tags of an image, the catalog of images, referrers. */
 export class OciDiscovery {
@@ -80,17 +101,8 @@ export class OciDiscovery {
     return { items: found.slice(0, n), more: n > 0 && found.length > n };
   }
 
-  /** Child folder names of the image in [lo, hi), after `after`, in byte order (one range of items_tree). */
   private async tagCandidates(repo: string, image: string, lo: string | undefined, hi: string | undefined, after: string | undefined, limit: number): Promise<string[]> {
-    const db = this.store.database.db;
-    const pg = dialectOf(db) === 'postgresql';
-    const name = pg ? sql<string>`name collate "C"` : sql<string>`name`;
-    const path = pg ? sql<string>`path collate "C"` : sql<string>`path`;
-    let q = db.selectFrom('items').select('name').where('repo', '=', repo).where(path, '=', image).where('type', '=', 'folder');
-    if (lo !== undefined) q = q.where(name, '>=', lo);
-    if (hi !== undefined) q = q.where(name, '<', hi);
-    if (after !== undefined) q = q.where(name, '>', after);
-    return (await q.orderBy(name).limit(limit).execute()).map((r) => r.name);
+    return (await tagCandidatesQuery(this.store.database.db, repo, image, lo, hi, after, limit).execute()).map((r) => r.name);
   }
 
   /**
@@ -102,8 +114,6 @@ export class OciDiscovery {
     const want = n === undefined ? Infinity : n + 1;
     const names: string[] = [];
     const db = this.store.database.db;
-    const pg = dialectOf(db) === 'postgresql';
-    const image = pg ? sql<string>`image collate "C"` : sql<string>`image`;
     for (const repo of repos) {
       const prefix = `${repo}/`;
       // The images of this repository after `last` in the order of full names.
@@ -115,9 +125,7 @@ export class OciDiscovery {
       let taken = 0;
       const batch = n === undefined ? CATALOG_BATCH : Math.min(CATALOG_BATCH, n + 1);
       while (taken < want) {
-        let q = db.selectFrom('oci_images').select('image').where('repo', '=', repo);
-        if (after !== undefined) q = q.where(image, '>', after);
-        const rows = await q.orderBy(image).limit(batch).execute();
+        const rows = await imagesQuery(db, repo, after, batch).execute();
         for (const r of rows) {
           if (taken >= want) break;
           if (!(await canRead(repo, r.image))) continue;
