@@ -109,6 +109,8 @@ export class NpmSearchIndex {
     for (let pass = 0; pass < 1000; pass++) {
       const rows = await emptyRowsQuery(db, repo, REFRESH_BATCH).execute();
       if (rows.length === 0) break;
+      // Documents are read first; their rows are then written in one short transaction per batch.
+      const filledRows: { item: ItemRow; values: ReturnType<typeof rowValues> }[] = [];
       for (const item of rows) {
         let doc: PackageDocument | undefined;
         try {
@@ -116,16 +118,20 @@ export class NpmSearchIndex {
         } catch {
           doc = undefined;
         }
-        const values = rowValues(doc as PackageDocument, item.sha1 ?? '');
-        await db
-          .updateTable('npm_search')
-          .set(values)
-          .where('item_id', '=', item.id)
-          .where('doc_sha1', 'is', null)
-          .where((eb) => eb.exists(eb.selectFrom('items').select('id').where('id', '=', item.id).where('sha1', '=', item.sha1 ?? '')))
-          .execute();
-        filled++;
+        filledRows.push({ item, values: rowValues(doc as PackageDocument, item.sha1 ?? '') });
       }
+      await db.transaction().execute(async (trx) => {
+        for (const { item, values } of filledRows) {
+          await trx
+            .updateTable('npm_search')
+            .set(values)
+            .where('item_id', '=', item.id)
+            .where('doc_sha1', 'is', null)
+            .where((eb) => eb.exists(eb.selectFrom('items').select('id').where('id', '=', item.id).where('sha1', '=', item.sha1 ?? '')))
+            .execute();
+        }
+      });
+      filled += rows.length;
       if (rows.length < REFRESH_BATCH) break;
     }
     // After a bulk fill (the first search after the migration, or an import) the planner's
