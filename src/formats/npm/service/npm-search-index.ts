@@ -104,6 +104,22 @@ export class NpmSearchIndex {
    * is never overwritten with an older document; such a row is read again in a later pass.
    */
   async refresh(repo: string): Promise<number> {
+    // Concurrent searches of one repository share one fill (each would read the same documents).
+    // A fill already running may have looked for empty rows before this search began, so the
+    // search waits for it and then joins (or starts) one that began after it did.
+    const earlier = this.filling.get(repo);
+    if (earlier) await earlier.catch(() => undefined);
+    let running = this.filling.get(repo);
+    if (!running) {
+      running = this.fill(repo).finally(() => this.filling.delete(repo));
+      this.filling.set(repo, running);
+    }
+    return running;
+  }
+
+  private readonly filling = new Map<string, Promise<number>>();
+
+  private async fill(repo: string): Promise<number> {
     const db = this.database.db;
     let filled = 0;
     for (let pass = 0; pass < 1000; pass++) {
