@@ -8,10 +8,12 @@
  * group per 20,000 files. Names are unique, so a name search `file-{i}.*` or a property
  * search `build.number={i}` finds one file at any size.
  */
+import { createHash } from 'node:crypto';
 
 export const GENERIC = 'scale-generic';
 export const NPM = 'scale-npm';
 export const PYPI = 'scale-pypi';
+export const DOCKER = 'scale-docker';
 
 export const FILES_PER_FOLDER = 50;
 const FOLDERS_PER_MODULE = 20;
@@ -65,3 +67,18 @@ export function sharedContent(k: number): Buffer {
 }
 
 export const deleteFolder = (tag: string, k: number) => `del/s${tag}-${k}`;
+
+/**
+ * The format indexes (issue 14, items 3 and 7): one small npm package per artifact of the size
+ * (`pkg-{i}`, one version, its document only), one OCI image per ten (`img-{i}`, a manifest by
+ * digest and under tag `v1`), and one image `big` with a manifest by digest per ten artifacts
+ * and BIG_IMAGE_TAGS tags, whose tag list is measured.
+ */
+export const searchPackage = (i: number) => `pkg-${i}`;
+export const IMAGE_EVERY = 10;
+export const image = (j: number) => `img-${j}`;
+export const BIG_IMAGE = 'big';
+export const BIG_IMAGE_TAGS = 20;
+export const bigTag = (t: number) => `t${String(t).padStart(2, '0')}`;
+/** The digest folder of the j-th manifest (of an image or of the big image). */
+export const digestFolderName = (kind: string, j: number) => `sha256:${createHash('sha256').update(`${kind} ${j}`).digest('hex')}`;

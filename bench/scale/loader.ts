@@ -26,6 +26,7 @@ import type { PackageDocument, VersionManifest } from '../../src/formats/npm/pac
 import {
   BUILD_NAME, BUILD_NUMBER, deleteFolder, DELETE_FOLDER_ITEMS, FILES_PER_FOLDER, fileName, folderOf, GENERIC, hasOwnBinary, hasProperties, leafFolder,
   NPM, NPM_PACKAGE, NPM_VERSIONS, PYPI, PYPI_PROJECT, PYPI_VERSIONS, SHARED_BINARIES, sharedContent, uniqueContent,
+  BIG_IMAGE, BIG_IMAGE_TAGS, bigTag, digestFolderName, DOCKER, image, IMAGE_EVERY, searchPackage,
 } from './layout.js';
 
 /** Rows per statement and transaction (SQLite: 19 columns × 1,000 stays below its 32,766 parameters). */
@@ -178,6 +179,8 @@ export interface Loader {
   deleteFolders(tag: string, count: number): Promise<void>;
   /** The npm package and the PyPI project (once). */
   packages(): Promise<void>;
+  /** npm packages `from..to-1` (a document each) and the OCI images of those artifact indexes (see layout.ts). */
+  formats(from: number, to: number): Promise<void>;
   shared: Binary[];
   /** The binary of file `i` (for checksum searches and GET checks). */
   binaryOf(i: number): Binary;
@@ -224,6 +227,48 @@ export function createLoader(db: Database, fileStore: string): Loader {
         for (let j = 0; j < DELETE_FOLDER_ITEMS / perSub; j++) {
           b.folder(GENERIC, `${top}/d${j}`);
           for (let n = 0; n < perSub; n++) b.file(GENERIC, `${top}/d${j}/del-${n}.bin`, shared[(j * perSub + n) % SHARED_BINARIES]);
+        }
+        await b.flushIfFull();
+      }
+      await b.flush();
+    },
+    async formats(from, to) {
+      const b = batch();
+      const iso = new Date(now).toISOString();
+      if (from === 0) b.folder(NPM, '.npm');
+      for (let i = from; i < to; i++) {
+        const name = searchPackage(i);
+        const doc: PackageDocument = {
+          _id: name, _rev: '1-bench', name, 'dist-tags': { latest: '1.0.0' }, time: { created: iso, modified: iso, '1.0.0': iso }, maintainers: [{ name: 'admin', email: '' }],
+          versions: {
+            '1.0.0': {
+              name, version: '1.0.0', description: `package ${i} of the scale bench`, keywords: ['scale', `k${i % 100}`], main: 'index.js', license: 'MIT',
+              dist: { tarball: `${name}/-/${name}-1.0.0.tgz`, shasum: '0'.repeat(40), integrity: 'sha512-AAAA' },
+            },
+          },
+        };
+        b.folder(NPM, `.npm/${name}`);
+        b.file(NPM, `.npm/${name}/package.json`, b.binary(Buffer.from(JSON.stringify(doc))), undefined, 'application/json');
+        await b.flushIfFull();
+      }
+      // OCI: every manifest the same small binary (the listings read no content).
+      const manifest = b.binary(Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}'));
+      if (from === 0) {
+        b.folder(DOCKER, BIG_IMAGE);
+        for (let t = 0; t < BIG_IMAGE_TAGS; t++) {
+          b.folder(DOCKER, `${BIG_IMAGE}/${bigTag(t)}`);
+          b.file(DOCKER, `${BIG_IMAGE}/${bigTag(t)}/manifest.json`, manifest);
+        }
+      }
+      for (let j = Math.ceil(from / IMAGE_EVERY); j < Math.ceil(to / IMAGE_EVERY); j++) {
+        for (const [img, digest] of [[image(j), digestFolderName('image', j)], [BIG_IMAGE, digestFolderName('big', j)]]) {
+          if (img !== BIG_IMAGE) {
+            b.folder(DOCKER, img);
+            b.folder(DOCKER, `${img}/v1`);
+            b.file(DOCKER, `${img}/v1/manifest.json`, manifest);
+          }
+          b.folder(DOCKER, `${img}/${digest}`);
+          b.file(DOCKER, `${img}/${digest}/manifest.json`, manifest);
         }
         await b.flushIfFull();
       }

@@ -7,7 +7,7 @@ import { seededRandom } from '../../src/core/seeded-random.js';
 import { call, type Reply } from './client.js';
 import {
   deleteFolder, fileName, filePath, GENERIC, hasOwnBinary, leafFolder, NPM, NPM_PACKAGE, NPM_VERSIONS, OWN_BINARY_EVERY, PROPERTIES_EVERY, PYPI, PYPI_PROJECT,
-  sharedContent, uniqueContent,
+  sharedContent, uniqueContent, BIG_IMAGE, BIG_IMAGE_TAGS, DOCKER, image, IMAGE_EVERY, searchPackage,
 } from './layout.js';
 import { digestsOf } from './loader.js';
 
@@ -68,6 +68,7 @@ export function opsFor(base: string, state: RepoState, tag: string, seed: number
     return m.get(k)!;
   };
   const get = (path: string) => call(`${base}/${path}`);
+  const origin = new URL(base).origin;
   return [
     {
       id: 'get',
@@ -131,6 +132,27 @@ export function opsFor(base: string, state: RepoState, tag: string, seed: number
       kind: 'read',
       request: () => get(`api/pypi/${PYPI}/simple/${PYPI_PROJECT}/`),
       check: (r) => status(r, 200) ?? (r.body.includes('.whl') ? undefined : 'no files on the page'),
+    },
+    {
+      id: 'npm-search',
+      label: 'npm search text=pkg-{i} (1 package per artifact)',
+      kind: 'read',
+      request: (k) => get(`api/npm/${NPM}/-/v1/search?text=${searchPackage(at(k))}&size=20`),
+      check: (r, k) => status(r, 200) ?? ((json(r).objects as { package: { name: string } }[])[0]?.package.name === searchPackage(at(k)) ? undefined : 'the package is not first'),
+    },
+    {
+      id: 'oci-catalog',
+      label: 'OCI catalogue, n=100 after img-{j} (1 image per 10)',
+      kind: 'read',
+      request: (k) => call(`${origin}/v2/_catalog?n=100&last=${DOCKER}/${image(Math.floor(at(k) / IMAGE_EVERY))}`),
+      check: (r) => status(r, 200) ?? ((json(r).repositories as string[]).length > 0 || state.size <= IMAGE_EVERY * 100 ? undefined : 'an empty page'),
+    },
+    {
+      id: 'oci-tags',
+      label: `OCI tags list, n=10 (${BIG_IMAGE_TAGS} tags, 1 manifest per 10)`,
+      kind: 'read',
+      request: () => call(`${origin}/v2/${DOCKER}/${BIG_IMAGE}/tags/list?n=10`),
+      check: (r) => status(r, 200) ?? ((json(r).tags as string[]).length === 10 ? undefined : `${(json(r).tags as string[]).length} tags, want 10`),
     },
     {
       id: 'metrics',

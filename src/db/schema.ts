@@ -78,6 +78,33 @@ export interface BackupChangesTable {
   path_key: string;
 }
 
+/**
+ * The search row of an npm package document (migration 0013): created empty (`doc_sha1` null)
+ * by triggers on `items`, filled from the document by the npm store or the next search.
+ */
+export interface NpmSearchTable {
+  item_id: number;
+  repo: string;
+  /** The document content the row was made from; null until it is filled. */
+  doc_sha1: string | null;
+  /** 1 when the document has a name and a latest version (a search can find it). */
+  listed: Generated<number>;
+  name: string | null;
+  name_lc: string | null;
+  /** Lowercased name, keywords and description, one per line: what a search term must occur in. */
+  search_lc: string | null;
+  /** The lowercased fields the exact match reads (formats/npm/search.ts). */
+  match_json: string | null;
+  /** The package object of the search answer, without its links. */
+  entry: string | null;
+}
+
+/** An image of a repository: it has a manifest in a digest folder (maintained by triggers, migration 0013). */
+export interface OciImagesTable {
+  repo: string;
+  image: string;
+}
+
 export interface RepositoriesTable {
   repo_key: string;
   rclass: string;
@@ -275,6 +302,8 @@ export interface Schema {
   access_tokens: AccessTokensTable;
   system_config: SystemConfigTable;
   backup_changes: BackupChangesTable;
+  npm_search: NpmSearchTable;
+  oci_images: OciImagesTable;
   config_versions: ConfigVersionsTable;
   cluster_nodes: ClusterNodesTable;
   cluster_locks: ClusterLocksTable;

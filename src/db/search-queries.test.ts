@@ -125,6 +125,35 @@ describe.each(DIALECTS)('name search on %s', (dialect) => {
     }
   });
 
+  if (dialect === 'sqlite') it('reads *x* through the trigram index of migration 0014 on SQLite, kept exact by its triggers', async () => {
+    t = await openTestDatabase(dialect);
+    const db = t.database.db;
+    const rows = Array.from({ length: 2000 }, (_, k) => ({
+      path_key: pathKey('r', `d${k % 40}/f-${k}`), repo: 'r', path: `d${k % 40}`, name: `F-${k}.bin`, type: 'file' as const,
+      size: 1, created: 1, created_by: 'u', modified: 1, modified_by: 'u', updated: 1,
+    }));
+    for (let i = 0; i < rows.length; i += 500) await db.insertInto('items').values(rows.slice(i, i + 500)).execute();
+    await t.database.refreshStatistics!();
+    const names = async (name: string) => (await searchItems(db, dialect, { repos: ['r'], name, filesOnly: true, limit: 100 })).map((r) => r.name).sort();
+    const compiled: CompiledQuery[] = [];
+    const recorder: KyselyPlugin = {
+      transformQuery: (args) => (compiled.push(db.getExecutor().compileQuery(args.node, args.queryId)), args.node),
+      transformResult: async (args) => args.result,
+    };
+    await searchItems(db.withPlugin(recorder), dialect, { repos: ['r'], name: '*-123?.BIN', filesOnly: true, limit: 100 });
+    const plan = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${compiled[0].sql}`, [...compiled[0].parameters]));
+    expect(plan.rows.map((r) => r.detail).join('; ')).toMatch(/items_name_fts VIRTUAL TABLE INDEX/);
+    expect(await names('*-123?.BIN')).toEqual(['F-1230.bin', 'F-1231.bin', 'F-1232.bin', 'F-1233.bin', 'F-1234.bin', 'F-1235.bin', 'F-1236.bin', 'F-1237.bin', 'F-1238.bin', 'F-1239.bin']);
+    // Deleted, renamed and added rows: the index follows.
+    await db.deleteFrom('items').where('name', 'in', ['F-1230.bin', 'F-1231.bin']).execute();
+    await db.updateTable('items').set({ name: 'G-1232.bin' }).where('name', '=', 'F-1232.bin').execute();
+    await db.updateTable('items').set({ name: 'F-1235.zip' }).where('name', '=', 'F-1235.bin').execute();
+    await db.insertInto('items').values({ ...rows[0], path_key: pathKey('r', 'new/x'), path: 'new', name: 'NEW-1239.BIN' }).execute();
+    expect(await names('*-123?.bin')).toEqual(['F-1233.bin', 'F-1234.bin', 'F-1236.bin', 'F-1237.bin', 'F-1238.bin', 'F-1239.bin', 'G-1232.bin', 'NEW-1239.BIN']);
+    expect(await names('*%*')).toEqual([]);
+    expect(await names('*1235.z*')).toEqual(['F-1235.zip']);
+  });
+
   it('fills the folded name of the items an existing database already holds when it migrates', async () => {
     const fresh = await freshDatabaseConfig(dialect);
     const database = await openDatabase(fresh.config);

@@ -69,15 +69,30 @@ export function prefixUpperBound(prefix: string): string | undefined {
  * folded name (`items.name_lc`, migration 0012). The text before the first wildcard becomes a
  * range on the (repo, name_lc) index, one descent per repository searched, so an exact name
  * or a prefix (`file-123*`) reads only the names it finds. `*x*` reads the trigram index on
- * PostgreSQL (when pg_trgm was available), and on SQLite and MySQL every folded name of the
- * repositories searched (from the index). The LIKE keeps the exact meaning of the pattern.
+ * PostgreSQL (when pg_trgm was available) and on SQLite (FTS5, migration 0014) when it has a
+ * literal run of three characters or more, and on MySQL every folded name of the repositories
+ * searched (from the index). The LIKE keeps the exact meaning of the pattern.
  * MySQL/MariaDB compare with PAD SPACE (`'a' = 'a '`), so there an exact name is a LIKE too.
  */
 function nameMatches(dialect: DialectName, pattern: string): Expression<SqlBool> {
   const folded = asciiLower(pattern);
   const column = 'items.name_lc';
   if (!hasWildcard(folded) && dialect !== 'mysql') return sql<SqlBool>`${sql.ref(column)} = ${folded}`;
-  return all([...prefixRange(dialect, column, literalPrefix(folded)), like(dialect, column, folded)]);
+  const prefix = literalPrefix(folded);
+  return all([...prefixRange(dialect, column, prefix), ...trigramCandidates(dialect, folded, prefix), like(dialect, column, folded)]);
+}
+
+/**
+ * On SQLite, a pattern with no literal start of three characters or more (`*x*`) reads the
+ * rows whose folded name holds its longest literal run from the trigram index of migration
+ * 0014 (FTS5, `detail=none`: a superset, which the LIKE beside it then decides). The FTS5 LIKE
+ * takes no ESCAPE clause, so a `%` or `_` in the run only widens what it finds.
+ */
+function trigramCandidates(dialect: DialectName, folded: string, prefix: string): Expression<SqlBool>[] {
+  if (dialect !== 'sqlite' || [...prefix].length >= 3) return [];
+  const run = folded.split(/[*?]/).reduce((a, b) => ([...b].length > [...a].length ? b : a), '');
+  if ([...run].length < 3) return [];
+  return [sql<SqlBool>`${sql.ref('items.id')} in (select rowid from items_name_fts where name_lc like ${`%${run}%`})`];
 }
 
 /**

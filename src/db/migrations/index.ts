@@ -12,6 +12,8 @@ import * as m0009 from './0009-binary-ref-counts.js';
 import * as m0010 from './0010-backup-changes.js';
 import * as m0011 from './0011-items-tree-index.js';
 import * as m0012 from './0012-search-indexes.js';
+import * as m0013 from './0013-format-indexes.js';
+import * as m0014 from './0014-sqlite-name-trigrams.js';
 import * as m0016 from './0016-item-time-indexes.js';
 
 export interface NumberedMigration {
@@ -33,5 +35,7 @@ export const MIGRATIONS: NumberedMigration[] = [
   { name: '0010-backup-changes', up: m0010.up },
   { name: '0011-items-tree-index', up: m0011.up },
   { name: '0012-search-indexes', up: m0012.up },
+  { name: '0013-format-indexes', up: m0013.up },
+  { name: '0014-sqlite-name-trigrams', up: m0014.up },
   { name: '0016-item-time-indexes', up: m0016.up },
 ];

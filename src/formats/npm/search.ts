@@ -65,43 +65,94 @@ export interface SearchObject {
   searchScore: number;
 }
 
-/** The search entry of one document, or undefined when the query does not match it. */
-export function matchDocument(doc: PackageDocument, q: SearchQuery, packageUrl: string): SearchObject | undefined {
+/**
+ * What a search matches a package on, lowercased: its name, the latest version's description,
+ * keywords and author, and the package's maintainers. Kept per package in the search index
+ * (migration 0013), so a search reads these instead of the document.
+ */
+export interface SearchFields {
+  name: string;
+  description: string;
+  keywords: string[];
+  author?: string;
+  maintainers: string[];
+}
+
+/** A package as the search index holds it: its match fields and its answer entry (no links yet). */
+export interface IndexedPackage {
+  name: string;
+  fields: SearchFields;
+  /** The `package` object of the answer, with `links` still null (they depend on the URL asked). */
+  entry: Record<string, unknown>;
+}
+
+/** The index entry of a document; undefined when no search can find it (no latest version). */
+export function indexDocument(doc: PackageDocument): IndexedPackage | undefined {
   const latest = latestVersion(doc);
   if (!latest) return undefined;
   const m = doc.versions[latest];
-  const name = doc.name.toLowerCase();
   const description = typeof m.description === 'string' ? m.description : '';
   const keywords = keywordsOf(m.keywords);
-  const lowerKeywords = keywords.map((k) => k.toLowerCase());
   const maintainers = (doc.maintainers ?? []).map((p) => ({ username: p.name, email: p.email ?? '' }));
   const author = personName(m.author);
-  if (q.scope !== undefined && !name.startsWith(`@${q.scope}/`)) return undefined;
-  if (q.keywords.some((k) => !lowerKeywords.includes(k))) return undefined;
-  if (q.author !== undefined && author?.toLowerCase() !== q.author && !maintainers.some((p) => p.username.toLowerCase() === q.author)) return undefined;
-  if (q.maintainer !== undefined && !maintainers.some((p) => p.username.toLowerCase() === q.maintainer)) return undefined;
-  let score = 0;
-  for (const t of q.terms) {
-    if (name === t) score += 100;
-    else if (name.includes(t)) score += 10;
-    else if (lowerKeywords.includes(t)) score += 5;
-    else if (description.toLowerCase().includes(t)) score += 1;
-    else return undefined;
-  }
   const publisher = (m._npmUser as Person | undefined)?.name;
-  const pkg: Record<string, unknown> = {
+  const entry: Record<string, unknown> = {
     name: doc.name,
     scope: doc.name.startsWith('@') ? doc.name.slice(1, doc.name.indexOf('/')) : 'unscoped',
     version: latest,
     description,
     keywords,
     date: doc.time[latest] ?? doc.time.modified,
-    links: { npm: packageUrl },
+    links: null,
     maintainers,
   };
-  if (author) pkg.author = { name: author };
-  if (typeof publisher === 'string') pkg.publisher = { username: publisher, email: '' };
-  return { package: pkg, score: { final: 1, detail: { quality: 1, popularity: 1, maintenance: 1 } }, searchScore: score + 1 };
+  if (author) entry.author = { name: author };
+  if (typeof publisher === 'string') entry.publisher = { username: publisher, email: '' };
+  const fields: SearchFields = {
+    name: doc.name.toLowerCase(),
+    description: description.toLowerCase(),
+    keywords: keywords.map((k) => k.toLowerCase()),
+    maintainers: maintainers.map((p) => p.username.toLowerCase()),
+  };
+  if (author !== undefined) fields.author = author.toLowerCase();
+  return { name: doc.name, fields, entry };
+}
+
+/**
+ * The text every term and keyword of a matching query occurs in (name, keywords, description,
+ * one per line): the index's coarse filter, which `matchFields` then decides exactly.
+ */
+export function searchText(f: SearchFields): string {
+  return [f.name, ...f.keywords, f.description].join('\n');
+}
+
+/** The score of a package for the query (a name match ranks first), or undefined when it does not match. */
+export function matchFields(f: SearchFields, q: SearchQuery): number | undefined {
+  if (q.scope !== undefined && !f.name.startsWith(`@${q.scope}/`)) return undefined;
+  if (q.keywords.some((k) => !f.keywords.includes(k))) return undefined;
+  if (q.author !== undefined && f.author !== q.author && !f.maintainers.includes(q.author)) return undefined;
+  if (q.maintainer !== undefined && !f.maintainers.includes(q.maintainer)) return undefined;
+  let score = 0;
+  for (const t of q.terms) {
+    if (f.name === t) score += 100;
+    else if (f.name.includes(t)) score += 10;
+    else if (f.keywords.includes(t)) score += 5;
+    else if (f.description.includes(t)) score += 1;
+    else return undefined;
+  }
+  return score + 1;
+}
+
+/** The answer object of an indexed package at `packageUrl`. */
+export function searchObject(entry: Record<string, unknown>, packageUrl: string, searchScore: number): SearchObject {
+  return { package: { ...entry, links: { npm: packageUrl } }, score: { final: 1, detail: { quality: 1, popularity: 1, maintenance: 1 } }, searchScore };
+}
+
+/** The search entry of one document, or undefined when the query does not match it. */
+export function matchDocument(doc: PackageDocument, q: SearchQuery, packageUrl: string): SearchObject | undefined {
+  const indexed = indexDocument(doc);
+  const score = indexed && matchFields(indexed.fields, q);
+  return score === undefined ? undefined : searchObject(indexed!.entry, packageUrl, score);
 }
 
 /** Sorts matches (best first, then by name) and cuts the requested page. */

@@ -12,7 +12,7 @@ import type { PackageServices } from '../../../services/remote/package-services.
 import type { NpmStore } from './npm-store.js';
 import type { RepoConfig } from '../../../services/repositories.js';
 import { escapeName } from '../names.js';
-import { matchDocument, parseSearchQuery, searchPage, type SearchObject } from '../search.js';
+import { matchFields, parseSearchQuery, searchObject, searchPage, type SearchObject } from '../search.js';
 
 const AUDIT_LIMIT = 16 * 1024 * 1024;
 
@@ -60,25 +60,39 @@ export class NpmSearch {
   async search(access: Access, repo: RepoConfig, query: URLSearchParams, registryUrl: string, log: Pick<Logger, 'warn'>): Promise<SearchAnswer> {
     if (!(await access.canReadAny(repo))) await access.require('read', repo, '');
     const q = parseSearchQuery(Object.fromEntries(query));
-    const matches: SearchObject[] = [];
+    const index = this.packages.store.searchIndex;
+    const locals = await this.packages.searchableLocals(repo);
+    for (const local of locals) await index.refresh(local.key);
+    // The first local repository (in the virtual's order) that has a matching, readable package answers for its name.
+    const rank = new Map(locals.map((l, i) => [l.key, i]));
+    const byKey = new Map(locals.map((l) => [l.key, l]));
+    const candidates = (await index.candidates([...rank.keys()], q)).sort((a, b) => rank.get(a.repo)! - rank.get(b.repo)! || a.itemId - b.itemId);
+    const hits: { itemId: number; name: string; score: number }[] = [];
     const seen = new Set<string>();
-    for (const local of await this.packages.searchableLocals(repo)) {
-      for (const d of await this.packages.store.documents(local.key)) {
-        if (seen.has(d.doc.name) || !(await access.can('read', local, d.doc.name))) continue;
-        const hit = matchDocument(d.doc, q, `${registryUrl}${escapeName(d.doc.name)}`);
-        if (hit) {
-          seen.add(d.doc.name);
-          matches.push(hit);
-        }
-      }
+    for (const c of candidates) {
+      if (seen.has(c.name)) continue;
+      const score = matchFields(c.fields, q);
+      if (score === undefined || !(await access.can('read', byKey.get(c.repo)!, c.name))) continue;
+      seen.add(c.name);
+      hits.push({ itemId: c.itemId, name: c.name, score });
     }
-    const page = searchPage(matches, q);
+    hits.sort((a, b) => b.score - a.score || a.name.localeCompare(b.name));
+    const window = hits.slice(q.from, q.from + q.size);
+    const entries = await index.entries(window.map((h) => h.itemId));
+    let objects: SearchObject[] = [];
+    for (const h of window) {
+      const entry = entries.get(h.itemId);
+      if (entry) objects.push(searchObject(entry, `${registryUrl}${escapeName(h.name)}`, h.score));
+    }
+    let total = hits.length;
     const remote = await this.upstreamSearch(access, repo, query, q.from + q.size, log);
-    let objects = page.objects;
-    let total = page.total;
     if (remote) {
-      const extra = remote.objects.filter((o) => o?.package && !seen.has(String(o.package.name)));
-      objects = searchPage([...matches, ...extra.map((o) => ({ ...o, searchScore: -1 }))], q).objects;
+      // The upstream's results follow every local match (score -1), in name order.
+      const extra = searchPage(
+        remote.objects.filter((o) => o?.package && !seen.has(String(o.package.name))).map((o) => ({ ...o, searchScore: -1 })),
+        { ...q, from: 0, size: q.from + q.size },
+      ).objects;
+      objects = [...objects, ...extra.slice(Math.max(0, q.from - hits.length), Math.max(0, q.from - hits.length) + q.size - objects.length)];
       total += remote.total;
     }
     return { objects, total, time: new Date(this.clock.now()).toUTCString() };

@@ -24,12 +24,13 @@ import type { Clock } from '../../../core/clock.js';
 import { ArcaError } from '../../../core/errors.js';
 import type { Database } from '../../../db/database.js';
 import { dialectOf } from '../../../db/dialect.js';
-import { deleteTree, ensureFolders, findItem, FolderConflict, listDescendants, pathKey, putFile, setProperties, type ItemRow } from '../../../db/items.js';
+import { deleteTree, ensureFolders, findItem, FolderConflict, pathKey, putFile, setProperties, type ItemRow } from '../../../db/items.js';
 import type { Schema } from '../../../db/schema.js';
 import { applyPublish, type DocumentUpdate } from '../document.js';
 import { documentPath, METADATA_FOLDER, tarballPath } from '../names.js';
 import type { PackageDocument } from '../packument.js';
 import type { PublishRequest } from '../publish.js';
+import { fillRow, NpmSearchIndex } from './npm-search-index.js';
 
 export interface StoredDocument {
   doc: PackageDocument;
@@ -65,11 +66,16 @@ export class NpmStore {
   /** Parsed documents by content sha1 (documents are immutable per sha1). */
   private readonly parsed = new LruCache<{ doc: PackageDocument; bytes: number }>(64 * 1024 * 1024, (e) => e.bytes);
 
+  /** The search rows of the package documents (see npm-search-index.ts). */
+  readonly searchIndex: NpmSearchIndex;
+
   constructor(
     private readonly database: Database,
     private readonly content: ContentStore,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.searchIndex = new NpmSearchIndex(database, (item) => this.parse(item));
+  }
 
   private nowIso(): string {
     return new Date(this.clock.now()).toISOString();
@@ -108,17 +114,6 @@ export class NpmStore {
     return item?.type === 'file' ? item : undefined;
   }
 
-  /** Every package document of a repository (for search). */
-  async documents(repo: string): Promise<StoredDocument[]> {
-    const rows = await listDescendants(this.database.db, repo, METADATA_FOLDER);
-    const out: StoredDocument[] = [];
-    for (const item of rows) {
-      if (item.type !== 'file' || item.name !== 'package.json' || !item.sha1) continue;
-      out.push({ doc: await this.parse(item), item, sha1: item.sha1 });
-    }
-    return out;
-  }
-
   /**
    * An item row read with a lock held until the transaction ends (a locking read also sees
    * the latest committed row under MySQL's repeatable read). SQLite write transactions are
@@ -155,10 +150,12 @@ export class NpmStore {
           if ((row?.sha1 ?? undefined) !== current?.sha1) throw new StaleDocument();
           await guard?.(trx);
           await ensureFolders(trx, repo.key, path, user, now);
-          const { replaced } = await putFile(trx, { repo: repo.key, fullPath: path, binary: staged, original: {}, mimeType: JSON_TYPE, user, now });
+          const { row: written, replaced } = await putFile(trx, { repo: repo.key, fullPath: path, binary: staged, original: {}, mimeType: JSON_TYPE, user, now });
           // With no row to lock (a first publish), a concurrent first insert may commit in between.
           if ((replaced?.sha1 ?? undefined) !== current?.sha1) throw new StaleDocument();
           for (const v of removed) await deleteTree(trx, repo.key, tarballPath(name, v));
+          // The search row of the document, in the same transaction (the triggers emptied it).
+          await fillRow(trx, written.id, doc, staged.sha1);
           return doc;
         });
       } catch (err) {

@@ -3,7 +3,7 @@ import { MAX_MANIFEST_BYTES } from '../manifest.js';
 import { acceptsManifest, OCI_INDEX } from '../media-types.js';
 import { OciError } from '../oci-errors.js';
 import { lookupReference, parseDigest } from '../reference.js';
-import { paginate } from '../service/discovery.js';
+import type { Page } from '../service/discovery.js';
 import { header, pageSize, readBody, urlOf, type OciCall } from './oci-call.js';
 
 function manifestUnknown(call: OciCall, reference: string): OciError {
@@ -51,9 +51,8 @@ export function nameUnknown(call: OciCall): OciError {
   return new OciError('NAME_UNKNOWN', `Repository name '${call.name}' not known to the registry`, { detail: { name: call.name } });
 }
 
-/** The tags list of an image, one page (`n`, `last`) with a `Link` to the next. */
-export function sendTags(call: OciCall, tags: string[], n: number | undefined) {
-  const page = paginate(tags, n, call.query.get('last') ?? undefined);
+/** One page of an image's tags list, with a `Link` to the next. */
+export function sendTags(call: OciCall, page: Page, n: number | undefined) {
   if (page.more) {
     const last = page.items[page.items.length - 1];
     call.reply.header('Link', `<${urlOf(call, `tags/list?n=${n}&last=${encodeURIComponent(last)}`)}>; rel="next"`);
@@ -61,12 +60,12 @@ export function sendTags(call: OciCall, tags: string[], n: number | undefined) {
   return call.reply.code(200).type('application/json').send(JSON.stringify({ name: call.name, tags: page.items }));
 }
 
-/** The tags of an image of a local repository (`n` is checked before the caller). */
+/** The tags of an image of a local repository, one page (`n` is checked before the caller). */
 export async function listTags(call: OciCall) {
   const n = pageSize(call.query);
-  const tags = await call.oci.reads.tags(call.access, call);
-  if (tags === undefined) throw nameUnknown(call);
-  return sendTags(call, tags, n);
+  const page = await call.oci.reads.tagsPage(call.access, call, n, call.query.get('last') ?? undefined);
+  if (page === undefined) throw nameUnknown(call);
+  return sendTags(call, page, n);
 }
 
 /** The referrers of a manifest, in a repository of any kind. */

@@ -9,13 +9,15 @@
 import { OciError } from '../oci-errors.js';
 import { deleteBlob, getBlob, startUpload, uploadSession } from './oci-blob-routes.js';
 import { pageSize, type OciCall } from './oci-call.js';
+import { paginate } from '../service/discovery.js';
 import { deleteManifest, getManifest, listReferrers, nameUnknown, putManifest, sendTags } from './oci-manifest-routes.js';
 
 /** The tags of an image of a remote or virtual repository (`n` is checked once they are known). */
 async function tags(call: OciCall) {
   const all = await call.oci.reads.tags(call.access, call);
   if (all === undefined) throw nameUnknown(call);
-  return sendTags(call, all, pageSize(call.query));
+  const n = pageSize(call.query);
+  return sendTags(call, paginate(all, n, call.query.get('last') ?? undefined), n);
 }
 
 /** A push, upload or delete: refused by a remote, sent to the deployment repository by a virtual. */

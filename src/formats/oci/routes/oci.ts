@@ -26,7 +26,6 @@ import { intentOf } from '../../../http/auth.js';
 import { manifestFolder, uploadFolder } from '../layout.js';
 import { OciError } from '../oci-errors.js';
 import { isValidName, parseReference, splitName } from '../reference.js';
-import { paginate } from '../service/discovery.js';
 import { REGISTRY_TYPES, requireImage } from '../service/image-access.js';
 import type { OciServices } from '../service/oci-services.js';
 import { oauthTokenEndpoint, ociAuthenticate, sentCredentials, tokenEndpoint } from './oci-auth.js';
@@ -109,15 +108,15 @@ async function callFor(ctx: AppContext, oci: OciServices, request: FastifyReques
 }
 
 async function catalog(oci: OciServices, request: FastifyRequest, reply: FastifyReply, scopedRepo: string | undefined, query: URLSearchParams) {
-  let names = await oci.reads.catalog(request.access, scopedRepo);
-  if (scopedRepo !== undefined) names = names.map((n) => n.slice(scopedRepo.length + 1));
   const n = pageSize(query);
-  const page = paginate(names, n, query.get('last') ?? undefined);
+  const last = query.get('last') ?? undefined;
+  const page = await oci.reads.catalog(request.access, scopedRepo, n, scopedRepo !== undefined && last !== undefined ? `${scopedRepo}/${last}` : last);
+  const items = scopedRepo === undefined ? page.items : page.items.map((name) => name.slice(scopedRepo.length + 1));
   if (page.more) {
     const base = scopedRepo === undefined ? '' : `${API_PREFIX}${encodeURIComponent(scopedRepo)}`;
-    reply.header('Link', `<${base}/v2/_catalog?n=${n}&last=${encodeURIComponent(page.items[page.items.length - 1])}>; rel="next"`);
+    reply.header('Link', `<${base}/v2/_catalog?n=${n}&last=${encodeURIComponent(items[items.length - 1])}>; rel="next"`);
   }
-  return reply.code(200).type('application/json').send(JSON.stringify({ repositories: page.items }));
+  return reply.code(200).type('application/json').send(JSON.stringify({ repositories: items }));
 }
 
 interface Prepared {

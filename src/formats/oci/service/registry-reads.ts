@@ -4,6 +4,7 @@ import type { RepoConfig } from '../../../services/repositories.js';
 import { blobLinkPath, manifestFolder } from '../layout.js';
 import type { Digest, ManifestReference } from '../reference.js';
 import type { ReferrersIndex } from '../referrers.js';
+import { paginate, type Page } from './discovery.js';
 import { REGISTRY_TYPES, requireImage, type ImageRef } from './image-access.js';
 import type { StoredManifest } from './manifests.js';
 import type { OciRegistry } from './oci-registry.js';
@@ -72,6 +73,16 @@ export class RegistryReads {
     return this.deps.virtual.tags(repo, image, access);
   }
 
+  /** One page (`n`, `last`) of the image's tags, sorted; undefined when the image is unknown. */
+  async tagsPage(access: Access, ref: ImageRef, n: number | undefined, last: string | undefined): Promise<Page | undefined> {
+    if (ref.repo.rclass === 'local') {
+      await requireImage(access, ref, 'read', ref.image);
+      return this.deps.reg.discovery.tagsPage(ref.repo.key, ref.image, n, last);
+    }
+    const all = await this.tags(access, ref);
+    return all && paginate(all, n, last);
+  }
+
   /** The referrers of `subject` in the image, filtered by `artifactType` when given. */
   async referrers(access: Access, ref: ImageRef, subject: Digest, artifactType: string | undefined): Promise<ReferrersIndex> {
     await requireImage(access, ref, 'read', ref.image);
@@ -82,10 +93,10 @@ export class RegistryReads {
   }
 
   /**
-   * The images of local registry repositories the caller may read (of `scope` only, when
-   * given), as `{repoKey}/{image}` names, sorted.
+   * One page (`n`, `last`) of the images of local registry repositories the caller may read (of
+   * `scope` only, when given), as sorted `{repoKey}/{image}` names.
    */
-  async catalog(access: Access, scope: string | undefined): Promise<string[]> {
+  async catalog(access: Access, scope: string | undefined, n: number | undefined, last: string | undefined): Promise<Page> {
     const repos: RepoConfig[] = [];
     for (const r of await this.deps.repos.list()) {
       if (r.rclass !== 'local' || !REGISTRY_TYPES.includes(r.packageType)) continue;
@@ -93,9 +104,11 @@ export class RegistryReads {
       if (await access.canReadAny(r)) repos.push(r);
     }
     const byKey = new Map(repos.map((r) => [r.key, r]));
-    return this.deps.reg.discovery.catalog(
+    return this.deps.reg.discovery.catalogPage(
       repos.map((r) => r.key),
       (key, path) => access.can('read', byKey.get(key)!, path),
+      n,
+      last,
     );
   }
 }
