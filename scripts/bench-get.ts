@@ -197,7 +197,7 @@ async function main(): Promise<number> {
   }
   try {
     for (const [k, tree] of o.trees.entries()) servers.push(await start(o, tree, root, k));
-    const totals = servers.map(() => ({ requests: 0, seconds: 0, cpu: 0, dbCpu: 0, rates: [] as number[], p99: [] as number[] }));
+    const totals = servers.map(() => ({ requests: 0, seconds: 0, cpu: 0, dbCpu: 0, bad: 0, rates: [] as number[], p99: [] as number[] }));
     const runOne = async (k: number, durationS: number) => {
       const s = servers[k];
       const before = treeCpu(s.daemon.pid);
@@ -205,8 +205,10 @@ async function main(): Promise<number> {
       const r = await runWrk({ wrk, url: `${s.url}${PATH}`, headers: { Authorization: AUTH }, threads: 2, connections: o.connections, durationS });
       const cpu = treeCpu(s.daemon.pid) - before;
       const dbCpu = cpuDelta(pgBefore, await backendCpu(admin, s));
+      // Reported with the round, not fatal: a loaded machine makes a slow build time out now and then.
       const problem = wrkProblem(r);
-      if (problem) throw new Error(`wrk against ${s.tree}: ${problem}`);
+      if (problem) process.stderr.write(`wrk against ${s.tree}: ${problem}\n`);
+      if (!(r.requests > 0)) throw new Error(`wrk against ${s.tree}: no request completed`);
       return { r, cpu, dbCpu };
     };
     for (let k = 0; k < servers.length; k++) await runOne(k, 2);
@@ -221,16 +223,17 @@ async function main(): Promise<number> {
         t.seconds += r.durationS;
         t.cpu += cpu;
         t.dbCpu += dbCpu;
+        t.bad += r.non2xx3xx;
         t.rates.push(r.requestsPerSec);
         t.p99.push(r.latency.p99 ?? NaN);
         process.stderr.write(`round ${round + 1} ${servers[k].tree}: ${Math.round(r.requestsPerSec)} req/s, p50 ${r.latency.p50?.toFixed(2)} ms, p99 ${r.latency.p99?.toFixed(2)} ms, ${((cpu / r.requests) * 1e6).toFixed(0)} µs Arca CPU/request, ${((dbCpu / r.requests) * 1e6).toFixed(0)} µs database backends\n`);
       }
     }
     process.stdout.write(`\n4 KiB GET, wrk -t2 -c${o.connections} -d${o.durationS}s × ${o.rounds} rounds, ${o.dialect}, ${o.workers} workers, ${new Date().toISOString()}\n\n`);
-    process.stdout.write('| tree | req/s (total) | rounds min–max | p99 per round (ms) | Arca CPU µs/request | PostgreSQL backends CPU µs/request |\n|---|---|---|---|---|---|\n');
+    process.stdout.write('| tree | req/s (total) | rounds min–max | p99 per round (ms) | Arca CPU µs/request | PostgreSQL backends CPU µs/request | non-2xx |\n|---|---|---|---|---|---|---|\n');
     for (const [k, t] of totals.entries()) {
       process.stdout.write(
-        `| ${servers[k].tree} | ${Math.round(t.requests / t.seconds)} | ${Math.round(Math.min(...t.rates))}–${Math.round(Math.max(...t.rates))} | ${t.p99.map((x) => x.toFixed(1)).join(', ')} | ${((t.cpu / t.requests) * 1e6).toFixed(0)} | ${o.dialect === 'postgresql' ? ((t.dbCpu / t.requests) * 1e6).toFixed(0) : '—'} |\n`,
+        `| ${servers[k].tree} | ${Math.round(t.requests / t.seconds)} | ${Math.round(Math.min(...t.rates))}–${Math.round(Math.max(...t.rates))} | ${t.p99.map((x) => x.toFixed(1)).join(', ')} | ${((t.cpu / t.requests) * 1e6).toFixed(0)} | ${o.dialect === 'postgresql' ? ((t.dbCpu / t.requests) * 1e6).toFixed(0) : '—'} | ${t.bad} |\n`,
       );
     }
     return 0;
