@@ -3,6 +3,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type Selectable } from 'kysely';
 import type { Pool } from 'pg';
 import type { DatabaseConfig } from '../config/db-config.js';
+import { KeyBatch, paddedKeys } from './key-batch.js';
 import { NulGuardPlugin } from './nul-guard.js';
 import type { ItemsTable, Schema } from './schema.js';
 
@@ -20,9 +21,13 @@ export interface Database {
   readonly dialect: DialectName;
   /**
    * The item with this `path_key`, read outside any transaction. The one query on the path of
-   * every download, so it skips the query builder: a prepared statement on each dialect.
+   * every download, so it skips the query builder: a prepared statement on each dialect. On
+   * PostgreSQL and MySQL the lookups of one event-loop turn go out as one query (`KeyBatch`),
+   * sent after the last of them was asked for.
    */
   itemByKey(pathKey: string): Promise<Selectable<ItemsTable> | undefined>;
+  /** PostgreSQL, MySQL: the batching of `itemByKey` (its query count, for tests and benches). */
+  readonly itemLookups?: KeyBatch;
   /**
    * SQLite only: a number that grows whenever a commit changed the database, by any
    * connection (`PRAGMA data_version`, for the others) or by this one (`total_changes()`).
@@ -157,13 +162,16 @@ export async function openPostgres(config: DatabaseConfig): Promise<Database> {
     client.on('error', () => undefined);
   });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }), plugins: [new NulGuardPlugin()] });
+  // One prepared statement for any number of keys (an index scan per array element).
+  const itemLookups = new KeyBatch(async (keys) => {
+    const res = await pool.query<Selectable<ItemsTable>>({ name: 'arca_items_by_keys', text: 'select * from items where path_key = any($1::varchar[])', values: [keys] });
+    return res.rows;
+  });
   return {
     db,
     dialect: 'postgresql',
-    async itemByKey(key) {
-      const res = await pool.query<Selectable<ItemsTable>>({ name: 'arca_item_by_key', text: 'select * from items where path_key = $1', values: [key] });
-      return res.rows[0];
-    },
+    itemByKey: (key) => itemLookups.get(key),
+    itemLookups,
     async ping() {
       await pool.query('select 1');
     },
@@ -207,13 +215,16 @@ export async function openMysql(config: DatabaseConfig): Promise<Database> {
   const promisePool = pool.promise();
   const db = new Kysely<Schema>({ dialect: new MysqlDialect({ pool }), plugins: [new NulGuardPlugin()] });
   const internals = pool as unknown as { _allConnections?: { length: number }; _freeConnections?: { length: number }; _connectionQueue?: { length: number } };
+  const itemLookups = new KeyBatch(async (keys) => {
+    const { slots, values } = paddedKeys(keys);
+    const [rows] = await promisePool.execute(`select * from items where path_key in (${'?,'.repeat(slots - 1)}?)`, values);
+    return rows as Selectable<ItemsTable>[];
+  });
   return {
     db,
     dialect: 'mysql',
-    async itemByKey(key) {
-      const [rows] = await promisePool.execute('select * from items where path_key = ?', [key]);
-      return (rows as Selectable<ItemsTable>[])[0];
-    },
+    itemByKey: (key) => itemLookups.get(key),
+    itemLookups,
     async ping() {
       await promisePool.query('select 1');
     },

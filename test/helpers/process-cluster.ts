@@ -6,7 +6,7 @@ import { startNodeProcess, type NodeProcess } from './node-process.js';
 
 export interface ProcessCluster {
   nodes: NodeProcess[];
-  /** URL of the shared PostgreSQL database. */
+  /** URL of the shared database (PostgreSQL unless asked otherwise). */
   dbUrl: string;
   close(): Promise<void>;
 }
@@ -15,9 +15,14 @@ export interface ProcessCluster {
  * `count` real `arca start` processes (HA nodes proc-1, proc-2, …, each with `workers`
  * workers) on one fresh PostgreSQL database and one shared data directory, started one after
  * another as an operator would: the first node's master key is copied to the others.
+ * `dialect: 'mysql'` puts them on a fresh MySQL/MariaDB database instead.
  */
-export async function startProcessCluster(count: number, opts: { workers?: number; env?: Record<string, string> } = {}): Promise<ProcessCluster> {
-  const fresh = await freshDatabaseConfig('postgresql');
+export async function startProcessCluster(
+  count: number,
+  opts: { workers?: number; env?: Record<string, string>; dialect?: 'postgresql' | 'mysql' } = {},
+): Promise<ProcessCluster> {
+  const dialect = opts.dialect ?? 'postgresql';
+  const fresh = await freshDatabaseConfig(dialect);
   const shared = mkdtempSync(join(tmpdir(), 'arca-proc-shared-'));
   const dirs = [shared];
   const nodes: NodeProcess[] = [];
@@ -31,7 +36,7 @@ export async function startProcessCluster(count: number, opts: { workers?: numbe
       const home = mkdtempSync(join(tmpdir(), `arca-proc-${i + 1}-`));
       dirs.push(home);
       mkdirSync(join(home, 'etc'), { recursive: true });
-      writeFileSync(join(home, 'etc', 'db.properties'), `type=postgresql\nurl=${fresh.url}\npool.max.active=5\n`);
+      writeFileSync(join(home, 'etc', 'db.properties'), `type=${dialect}\nurl=${fresh.url}\npool.max.active=5\n`);
       if (i > 0) {
         mkdirSync(join(home, 'etc', 'security'), { mode: 0o700 });
         copyFileSync(join(nodes[0].home, 'etc', 'security', 'master.key'), join(home, 'etc', 'security', 'master.key'));

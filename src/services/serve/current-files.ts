@@ -35,8 +35,9 @@ export interface CurrentFilesOptions {
  * - PostgreSQL, MySQL: there is no cheap equivalent (a stamp would be a round trip, as the
  *   lookup is; a LISTEN/NOTIFY invalidation arrives after the commit, so a GET sent right
  *   after a 201 from another node could still see the old entry). Every request looks the
- *   item up; an unchanged item keeps its entry, so the edge's precomputed headers and the body
- *   are reused.
+ *   item up, but the lookups of one event-loop turn go out as one query (`Database.itemByKey`,
+ *   db/key-batch.ts), sent after the last of those requests arrived; an unchanged item keeps
+ *   its entry, so the edge's precomputed headers and the body are reused.
  *
  * A file is only ever answered with a body that matches the item read for that request.
  */
