@@ -47,3 +47,14 @@ export function streamedIn(bytes: number): void {
   since = 0;
   gcFunction()?.({ type: 'minor' });
 }
+
+/**
+ * One full collection, for a process that has just finished a burst of work and is idle
+ * (the digest threads call it when they stop after an upload): with a large initial old
+ * space (`arca.workerHeapMb`) V8 would otherwise not run one until the old generation grows
+ * to that size, and the young generation keeps the size the burst grew it to.
+ */
+export function fullCollection(): void {
+  // Without arguments: Node 20's V8 runs a young collection for { type: 'major' }.
+  gcFunction()?.();
+}
