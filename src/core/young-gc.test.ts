@@ -55,15 +55,15 @@ describe('the idle collector', () => {
   };
 
   it('runs one full collection once the process is quiet after enough work, and none again while nothing happens', async () => {
-    const stop = startIdleCollector(100, 40);
+    const stop = startIdleCollector(200, 100);
     try {
-      await sleep(150);
-      busy(60);
+      await sleep(250);
+      busy(150);
       const first = watchMajors();
-      await sleep(450);
+      await sleep(900);
       expect(first(), 'full collections after the busy stretch').toBeGreaterThanOrEqual(1);
       const second = watchMajors();
-      await sleep(450);
+      await sleep(900);
       expect(second(), 'full collections while quiet with no work since').toBe(0);
     } finally {
       stop();

@@ -82,7 +82,11 @@ export function startIdleCollector(checkMs = IDLE_GC_CHECK_MS, busyMs = IDLE_GC_
     const delta = performance.eventLoopUtilization(now, last);
     last = now;
     busySinceFull += delta.active;
-    if (delta.utilization < 0.02 && busySinceFull >= busyMs) fullCollection();
+    if (delta.utilization < 0.02 && busySinceFull >= busyMs) {
+      fullCollection();
+      // The collection's own time is not work that calls for another.
+      last = performance.eventLoopUtilization();
+    }
   }, checkMs);
   timer.unref();
   return () => clearInterval(timer);
