@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { MD5_PENDING, type Checksums } from './digests.js';
+import { fullCollection } from './young-gc.js';
 
 /**
  * Digests of large streams computed on two worker threads while the caller's thread moves
@@ -12,8 +13,10 @@ import { MD5_PENDING, type Checksums } from './digests.js';
  * a megabyte on a busy machine).
  *
  * The threads start with the first stream that needs them and stop once no stream has used
- * them for THREAD_IDLE_MS: each is a V8 isolate with its own Node environment, about 8 MB
- * of a worker's resident memory (docs/performance.md, "Memory").
+ * them for THREAD_IDLE_MS: each is a V8 isolate with its own Node environment, about 7 MB
+ * of a worker's resident memory. Once they have exited, the process runs one full
+ * collection, which gives back what the upload left in its own heap (docs/performance.md,
+ * "Memory").
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
@@ -119,15 +122,19 @@ class HashThread {
     if (this.known.delete(slot) && !this.failed) this.worker.postMessage({ t: 'forget', slot });
   }
 
-  /** Ends the thread (nothing waits on it: the pool stops threads only when no stream is open). */
-  stop(): void {
+  /** Ends the thread (nothing waits on it: the pool stops threads only when no stream is open); resolves once it has exited. */
+  stop(): Promise<unknown> {
     this.stopped = true;
-    void this.worker.terminate();
+    return this.worker.terminate().catch(() => undefined);
   }
 }
 
-/** The digest threads stop after this long without a stream. */
-const THREAD_IDLE_MS = 10_000;
+/**
+ * The digest threads stop after this long without a stream: long enough for the next layer
+ * of an image push or the next file of a deploy to find them running (starting the two takes
+ * about 40 ms), short enough that a node does not hold them between occasional uploads.
+ */
+export const THREAD_IDLE_MS = 2_000;
 let threadIdleMs = THREAD_IDLE_MS;
 
 export const BATCH_BYTES = 1 << 20;
@@ -146,6 +153,7 @@ let nextSlot = 1;
 const freeBatches: SharedBatch[] = [];
 /** The arena's free batches; `arenaSize` of them when none is in use. */
 let arena: SharedBatch[] | undefined;
+let arenaSab: SharedArrayBuffer | undefined;
 let arenaSize = 0;
 
 /** Streams open on the threads; when it drops to 0, the idle timer runs. */
@@ -175,13 +183,32 @@ function stopIdleThreads(): void {
   if (openStreams > 0 || !threads) return;
   const stopping = threads;
   threads = undefined;
-  for (const t of stopping) t.stop();
+  void Promise.all(stopping.map((t) => t.stop())).then(() => {
+    if (threads) return;
+    dropIdleBuffers();
+    fullCollection();
+  });
 }
 
-/** Whether the digest threads are running, and sets how long they may idle (for tests). */
-export function digestThreads(idleMs?: number): { running: boolean } {
+/**
+ * Lets go of the batch buffers no stream holds, once the threads that knew them have exited:
+ * the arena's pages that uploads touched (4 MiB for one upload at a time) stay resident as
+ * long as the arena lives. An arena with a batch in use is kept; the next upload makes a new
+ * one otherwise.
+ */
+function dropIdleBuffers(): void {
+  freeBatches.length = 0;
+  if (arena && arena.length === arenaSize) {
+    arena = undefined;
+    arenaSab = undefined;
+    arenaSize = 0;
+  }
+}
+
+/** Whether the digest threads are running and the arena exists, and sets how long the threads may idle (for tests). */
+export function digestThreads(idleMs?: number): { running: boolean; arena: boolean } {
   if (idleMs !== undefined) threadIdleMs = idleMs;
-  return { running: threads !== undefined };
+  return { running: threads !== undefined, arena: arena !== undefined };
 }
 
 interface SharedWasmMemory {
@@ -202,6 +229,7 @@ function alignedArena(): SharedBatch[] {
     const Memory = (globalThis as unknown as { WebAssembly: { Memory: WasmMemoryConstructor } }).WebAssembly.Memory;
     const pages = (ARENA_BATCHES * BATCH_BYTES) / WASM_PAGE;
     const sab = new Memory({ initial: pages, maximum: pages, shared: true }).buffer;
+    arenaSab = sab;
     for (let i = ARENA_BATCHES - 1; i >= 0; i--) {
       const offset = i * BATCH_BYTES;
       arena.push({ slot: nextSlot++, sab, offset, view: Buffer.from(sab, offset, BATCH_BYTES), aligned: true });
@@ -228,7 +256,8 @@ export function acquireBatch(): SharedBatch {
 
 export function releaseBatch(batch: SharedBatch): void {
   if (batch.aligned) {
-    alignedArena().push(batch);
+    // A batch of an arena let go meanwhile goes with it.
+    if (batch.sab === arenaSab) alignedArena().push(batch);
     return;
   }
   if (freeBatches.length < POOL_KEEP) {

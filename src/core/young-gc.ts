@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -46,4 +47,47 @@ export function streamedIn(bytes: number): void {
   if (since < YOUNG_GC_EVERY_BYTES) return;
   since = 0;
   gcFunction()?.({ type: 'minor' });
+}
+
+/**
+ * One full collection, for a process that has just finished a burst of work and is idle
+ * (the digest threads call it when they stop after an upload): with a large initial old
+ * space (`arca.workerHeapMb`) V8 would otherwise not run one until the old generation grows
+ * to that size, and the young generation keeps the size the burst grew it to.
+ */
+export function fullCollection(): void {
+  busySinceFull = 0;
+  // Without arguments: Node 20's V8 runs a young collection for { type: 'major' }.
+  gcFunction()?.();
+}
+
+/** Event-loop time (ms) since the last full collection that makes an idle one worth it. */
+export const IDLE_GC_AFTER_BUSY_MS = 200;
+/** How often the idle collector looks at the event loop. */
+export const IDLE_GC_CHECK_MS = 5_000;
+let busySinceFull = 0;
+
+/**
+ * Runs a full collection when the process has been quiet (event loop busy less than 2 % of
+ * one check interval) after at least `busyMs` of work since the last one. A burst of GETs
+ * leaves a worker with a grown young generation and promoted garbage that, with a large
+ * initial old space, no collection would otherwise reclaim: about 5 MB of a worker's RSS
+ * (docs/performance.md, "Memory"). A worker under load is never interrupted by it. Returns
+ * the stop.
+ */
+export function startIdleCollector(checkMs = IDLE_GC_CHECK_MS, busyMs = IDLE_GC_AFTER_BUSY_MS): () => void {
+  let last = performance.eventLoopUtilization();
+  const timer = setInterval(() => {
+    const now = performance.eventLoopUtilization();
+    const delta = performance.eventLoopUtilization(now, last);
+    last = now;
+    busySinceFull += delta.active;
+    if (delta.utilization < 0.02 && busySinceFull >= busyMs) {
+      fullCollection();
+      // The collection's own time is not work that calls for another.
+      last = performance.eventLoopUtilization();
+    }
+  }, checkMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../http/app.js';
+import { startIdleCollector } from '../core/young-gc.js';
 import { RequestLog } from '../http/request-log.js';
 import { backupDirWarning } from '../services/backup/storage-location.js';
 import { backupDir } from './cluster-tasks.js';
@@ -82,6 +83,7 @@ export async function serve(options: ServeOptions): Promise<RunningNode> {
     if (options.singletons !== false) ctx.registry.startHeartbeat((err) => ctx.log.warn({ err }, 'heartbeat failed'));
   }
   const stopSingletons = options.singletons === false ? () => Promise.resolve() : startSingletons(ctx);
+  const stopIdleCollector = startIdleCollector();
   options.onListening?.(address);
   let stopping: Promise<void> | undefined;
   const stop = (reason = 'stop requested') => {
@@ -89,6 +91,7 @@ export async function serve(options: ServeOptions): Promise<RunningNode> {
       // Readiness first: the balancer's health check sees 503 and moves traffic away while
       // this node still serves, for the drain delay; only then does it stop listening.
       ctx.state.draining = true;
+      stopIdleCollector();
       ctx.log.info({ reason, drainMs }, 'stopping: readiness answers 503; serving on for the drain delay');
       const handedOver = stopSingletons().catch((err: unknown) => ctx.log.warn({ err }, 'handing cluster tasks over failed'));
       if (registering) {

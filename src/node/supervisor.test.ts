@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { workerExecArgv } from './supervisor.js';
+import { WORKER_MALLOC_ENV, workerExecArgv, workerMallocEnv } from './supervisor.js';
 
 const DEFAULTS = ['--max-semi-space-size=2', '--expose-gc'];
 
@@ -21,5 +21,16 @@ describe('worker node options', () => {
   it('adds no heap size for 0 or no value', () => {
     expect(workerExecArgv(['--trace-gc'], 0)).toEqual(['--trace-gc', ...DEFAULTS]);
     expect(workerExecArgv([], undefined)).toEqual(DEFAULTS);
+  });
+});
+
+describe('worker malloc settings', () => {
+  it('gives a worker two arenas and fixed trim and mmap thresholds', () => {
+    expect(workerMallocEnv({})).toEqual({ MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '1048576', MALLOC_MMAP_THRESHOLD_: '131072' });
+    expect(workerMallocEnv({ PATH: '/usr/bin' })).toEqual(WORKER_MALLOC_ENV);
+  });
+
+  it("leaves out what the supervisor's environment sets (an empty value counts as unset)", () => {
+    expect(workerMallocEnv({ MALLOC_ARENA_MAX: '8', MALLOC_TRIM_THRESHOLD_: '' })).toEqual({ MALLOC_TRIM_THRESHOLD_: '1048576', MALLOC_MMAP_THRESHOLD_: '131072' });
   });
 });

@@ -59,6 +59,31 @@ export function workerExecArgv(execArgv: readonly string[], heapMb: number | und
   return args;
 }
 
+/**
+ * glibc malloc settings of a worker process, each unless the supervisor's own environment
+ * has it (glibc reads them once, when the worker's malloc starts):
+ * - `MALLOC_ARENA_MAX=2`: glibc gives each thread that allocates its own arena (up to eight
+ *   per CPU), and keeps every arena's pages after they are freed. A worker's threads (V8's
+ *   platform threads, libuv's pool, the two digest threads of an upload) then each hold a few
+ *   MB; two arenas shared by all of them hold less.
+ * - `MALLOC_TRIM_THRESHOLD_=1048576` and `MALLOC_MMAP_THRESHOLD_=131072`: the free memory at
+ *   the top of a heap is given back once it reaches 1 MiB, and blocks of 128 KiB or more are
+ *   mapped on their own (given back when freed). Without them glibc raises both thresholds
+ *   (up to 32 and 64 MB) the first time a large block is freed, and a worker keeps what an
+ *   upload's socket reads left behind.
+ * docs/performance.md ("Memory") has the measurements.
+ */
+export const WORKER_MALLOC_ENV: Readonly<Record<string, string>> = {
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_TRIM_THRESHOLD_: String(1 << 20),
+  MALLOC_MMAP_THRESHOLD_: String(128 << 10),
+};
+
+/** The variables of WORKER_MALLOC_ENV that `env` (the supervisor's environment) does not set. */
+export function workerMallocEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(WORKER_MALLOC_ENV).filter(([k]) => env[k] === undefined || env[k] === ''));
+}
+
 function installSignals(stop: (reason: string) => Promise<void>): void {
   let stopping = false;
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
@@ -125,7 +150,7 @@ async function runPrimary(options: StartOptions): Promise<void> {
   };
 
   const fork = (index: number) => {
-    const worker = cluster.fork({ ARCA_WORKER_INDEX: String(index), ARCA_WORKER_INIT: index === 0 ? '1' : '0', ARCA_NODE_INSTANCE: instance });
+    const worker = cluster.fork({ ...workerMallocEnv(process.env), ARCA_WORKER_INDEX: String(index), ARCA_WORKER_INIT: index === 0 ? '1' : '0', ARCA_NODE_INSTANCE: instance });
     workers.set(worker.id, { worker, index });
     worker.on('message', (msg: Msg) => {
       if (msg.t === 'hello') {

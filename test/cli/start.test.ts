@@ -47,29 +47,37 @@ describe('arca start', () => {
     expect(ping.headers['x-artifactory-node-id']).toBe('art-b');
   });
 
-  it('starts its workers with the initial old space of arca.workerHeapMb, or none with 0', async () => {
-    /** The command lines of the node's worker processes (children of the supervisor). */
-    const workerArgs = (pid: number) =>
+  it("starts its workers with the initial old space of arca.workerHeapMb (none with 0) and glibc's malloc settings (the operator's own win)", async () => {
+    /** The command line and environment of each of the node's worker processes (children of the supervisor). */
+    const workersOf = (pid: number) =>
       readdirSync('/proc')
         .filter((d) => /^\d+$/.test(d))
         .flatMap((d) => {
           try {
             const stat = readFileSync(`/proc/${d}/stat`, 'latin1');
-            return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid ? [readFileSync(`/proc/${d}/cmdline`, 'latin1').split('\0')] : [];
+            if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) return [];
+            return [{ args: readFileSync(`/proc/${d}/cmdline`, 'latin1').split('\0'), env: readFileSync(`/proc/${d}/environ`, 'latin1').split('\0') }];
           } catch {
             return [];
           }
         });
     const byDefault = await startNodeProcess({ workers: 2 });
     nodes.push(byDefault);
-    const workers = workerArgs(byDefault.child.pid!);
+    const workers = workersOf(byDefault.child.pid!);
     expect(workers).toHaveLength(2);
-    for (const args of workers) expect(args).toContain('--initial-old-space-size=128');
-    const off = await startNodeProcess({ workers: 2, env: { ARCA_WORKERHEAPMB: '0' } });
+    for (const { args, env } of workers) {
+      expect(args).toContain('--initial-old-space-size=128');
+      expect(env).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=2', 'MALLOC_TRIM_THRESHOLD_=1048576', 'MALLOC_MMAP_THRESHOLD_=131072']));
+    }
+    const off = await startNodeProcess({ workers: 2, env: { ARCA_WORKERHEAPMB: '0', MALLOC_ARENA_MAX: '4' } });
     nodes.push(off);
-    const plain = workerArgs(off.child.pid!);
+    const plain = workersOf(off.child.pid!);
     expect(plain).toHaveLength(2);
-    for (const args of plain) expect(args.some((a) => a.startsWith('--initial-old-space-size'))).toBe(false);
+    for (const { args, env } of plain) {
+      expect(args.some((a) => a.startsWith('--initial-old-space-size'))).toBe(false);
+      expect(env.filter((v) => v.startsWith('MALLOC_ARENA_MAX='))).toEqual(['MALLOC_ARENA_MAX=4']);
+      expect(env).toContain('MALLOC_TRIM_THRESHOLD_=1048576');
+    }
   });
 
   it('writes a random initial admin password (0600) when ARCA_ADMIN_PASSWORD is not set', async () => {
