@@ -13,6 +13,7 @@ import { RepositoryService } from '../../services/repositories.js';
 import { NodeHealth } from '../../services/health.js';
 import { SearchService } from '../../services/search.js';
 import { ServeService } from '../../services/serve/serve-service.js';
+import { ListingRunner } from '../../services/listing/listing-runner.js';
 import { StorageApiService } from '../../services/storage-api.js';
 import type { Wired } from '../lifecycle.js';
 import type { NodeConfig } from './config.js';
@@ -34,15 +35,17 @@ export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 
  * resolution, deploy with format hooks), the formats' own services (the OCI registry and its
  * remote and virtual proxies, npm packages), search and the storage API. Repositories get
  * the master key here, so a remote's password is encrypted before it is first stored. At
- * close the connections to remote repositories' upstreams (arca.remote.*Addresses) go.
+ * close the connections to remote repositories' upstreams (arca.remote.*Addresses) go, and
+ * the listing thread of a SQLite node (services/listing/listing-runner.ts) stops.
  */
-export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identity'>, deps: ServiceDeps): Wired<NodeServices> {
+export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identity' | 'log'>, deps: ServiceDeps): Wired<NodeServices> {
   const { clock } = cfg;
   const { database, content, masterKey } = deps;
   const network = new UpstreamNetwork(remoteAddressPolicy(cfg.system));
   const repos = new RepositoryService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy });
   const artifacts = new ArtifactService(database, content, clock, repos);
   const formats = formatHandlers(FORMATS);
+  const listings = new ListingRunner(database, { warn: (message) => cfg.log.warn(message) });
   const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks });
   const services = {
     formats,
@@ -53,7 +56,13 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     health: new NodeHealth(database, content),
     formatServices: new FormatServices(FORMATS, { database, content, clock, repos, artifacts, packages }),
     search: new SearchService(database, repos),
-    storageApi: new StorageApiService(database, clock),
+    storageApi: new StorageApiService(database, clock, listings),
   };
-  return { value: services, close: () => network.close() };
+  return {
+    value: services,
+    close: () => {
+      listings.close();
+      return network.close();
+    },
+  };
 }
