@@ -20,7 +20,7 @@ export class StorageApiService {
     private readonly database: Database,
     private readonly clock: Clock,
     /** Runs the streamed listings (off the event loop on SQLite). */
-    private readonly listings: ListingRunner,
+    readonly listings: ListingRunner,
   ) {}
 
   private get db() {

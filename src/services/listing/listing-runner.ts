@@ -113,7 +113,8 @@ export class ListingRunner {
     this.thread = undefined;
     clearInterval(this.idle);
     this.idle = undefined;
-    if (!this.closed && !reason.message.startsWith('the listing thread was stopped')) this.options.warn(`the listing thread stopped: ${reason.message}`);
+    // A thread that never started is reported by threadFor; a deliberate stop is not news.
+    if (thread.started && !this.closed && !reason.message.startsWith('the listing thread was stopped')) this.options.warn(`the listing thread stopped: ${reason.message}`);
   }
 
   private watchIdle(): void {
@@ -164,6 +165,11 @@ export class ListingRunner {
     const body = streamJsonText(template, key, texts());
     body.once('close', () => pages.cancel());
     return body;
+  }
+
+  /** How many listings run on the thread now. */
+  get onThread(): number {
+    return this.thread?.active ?? 0;
   }
 
   /** Stops the thread (the node is closing). */

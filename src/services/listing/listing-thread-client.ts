@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ArcaError, ERROR_CODES, type ErrorCode } from '../../core/errors.js';
 import type { ListingJob, ListingPage } from './listing-job.js';
@@ -32,9 +33,12 @@ function threadEntry(): URL {
 function startWorker(data: ThreadData): Worker {
   const entry = threadEntry();
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData: data });
-  // The sources: tsx compiles the thread's TypeScript as it does the tests'.
-  const tsx = createRequire(import.meta.url).resolve('tsx/esm/api');
-  const source = `import(${JSON.stringify(tsx)}).then((api) => api.tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(import.meta.url)}))`;
+  // The sources: tsx compiles the thread's TypeScript as it does the tests'. Its ES module API
+  // (the CommonJS one registers its hooks from the wrong place), found through its exports map.
+  const pkgFile = createRequire(import.meta.url).resolve('tsx/package.json');
+  const exported = (JSON.parse(readFileSync(pkgFile, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api'].import.default;
+  const tsx = new URL(exported, pathToFileURL(pkgFile));
+  const source = `import(${JSON.stringify(tsx.href)}).then((api) => api.tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(import.meta.url)}))`;
   return new Worker(source, { eval: true, workerData: data });
 }
 
@@ -132,6 +136,8 @@ export class ListingThread {
   private readonly jobs = new Map<number, ThreadJob>();
   private nextId = 1;
   private gone: Error | undefined;
+  /** The thread opened the database. */
+  started = false;
 
   constructor(
     data: ThreadData,
@@ -144,7 +150,10 @@ export class ListingThread {
     this.ready = new Promise((resolve, reject) => (settle = { resolve, reject }));
     this.ready.catch(() => undefined);
     this.worker.on('message', (m: FromThread) => {
-      if (m.t === 'ready') settle.resolve();
+      if (m.t === 'ready') {
+        this.started = true;
+        settle.resolve();
+      }
       else if (m.t === 'failed') this.stop(errorOf(m.error));
       else this.jobs.get(m.id)?.receive(m);
     });
