@@ -23,8 +23,6 @@ export interface ListOptions {
   includeRootPath: boolean;
 }
 
-export type { FileListEntry };
-
 /** The item at a path: a row, or the repository root (no row). */
 export type Located = { kind: 'root' } | { kind: 'item'; row: ItemRow };
 
