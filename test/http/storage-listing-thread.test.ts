@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { get as httpGet } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -206,6 +207,37 @@ describe('storage listings on SQLite run on the listing thread', () => {
   }, 300_000);
   afterAll(() => node?.close());
 
+  it('never holds the event loop for 30 ms of CPU during a deep listing of 40,000 items over HTTP, and renices only its thread', async () => {
+    await node.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = node.app.server.address() as AddressInfo;
+    let last = mainCpuMs();
+    let held = 0;
+    const ticker = setInterval(() => {
+      const now = mainCpuMs();
+      held = Math.max(held, now - last);
+      last = now;
+    }, 1);
+    // The client is curl, another process: this process's main thread then does only the server's part.
+    let niced: number[] = [];
+    const sampler = setInterval(() => {
+      if (niced.length === 0) niced = nicedThreads();
+    }, 50);
+    const curl = spawn('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', '-H', `authorization: ${ADMIN_AUTH}`, `http://127.0.0.1:${port}/artifactory/api/storage/thread-local?list&deep=1&listFolders=1`]);
+    let out = '';
+    curl.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    await new Promise((resolve) => curl.once('exit', resolve));
+    clearInterval(sampler);
+    const [status, size] = out.split(' ').map(Number);
+    expect(status).toBe(200);
+    const bytes = size;
+    clearInterval(ticker);
+    expect(bytes).toBeGreaterThan(8_000_000);
+    // The listing thread and nothing else runs at nice 19 (Linux keeps nice values per thread).
+    expect(niced).toHaveLength(1);
+    expect(niced[0]).not.toBe(process.pid);
+    expect(held, `main thread held for ${held.toFixed(1)} ms of CPU at most`).toBeLessThan(30);
+  }, 120_000);
+
   it('keeps the walk off the event loop: a small part of the main thread CPU the same walk takes on the loop', async () => {
     const threaded = node.ctx.storageApi.listings;
     const warnings: string[] = [];
@@ -225,37 +257,6 @@ describe('storage listings on SQLite run on the listing thread', () => {
     expect(thread.text.length).toBeGreaterThan(8_000_000);
     // On this machine: about 1.5 s of main-thread CPU on the loop, 0.1 s with the thread.
     expect(thread.cpu, `main thread: ${thread.cpu.toFixed(0)} ms with the thread, ${loop.cpu.toFixed(0)} ms on the loop`).toBeLessThan(loop.cpu / 3);
-  }, 120_000);
-
-  it('never holds the event loop for 30 ms of CPU during a deep listing of 40,000 items over HTTP, and renices only its thread', async () => {
-    await node.app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = node.app.server.address() as AddressInfo;
-    let last = mainCpuMs();
-    let held = 0;
-    const ticker = setInterval(() => {
-      const now = mainCpuMs();
-      held = Math.max(held, now - last);
-      last = now;
-    }, 1);
-    let niced: number[] = [];
-    const bytes = await new Promise<number>((resolve, reject) => {
-      httpGet({ host: '127.0.0.1', port, path: '/artifactory/api/storage/thread-local?list&deep=1&listFolders=1', headers: { authorization: ADMIN_AUTH } }, (res) => {
-        let n = 0;
-        res.on('data', (c: Buffer) => {
-          n += c.length;
-          if (niced.length === 0) niced = nicedThreads();
-        });
-        res.on('end', () => resolve(n));
-        res.on('error', reject);
-      }).on('error', reject);
-    });
-    clearInterval(ticker);
-    expect(bytes).toBeGreaterThan(8_000_000);
-    // The listing thread and nothing else runs at nice 19 (Linux keeps nice values per thread).
-    expect(niced).toHaveLength(1);
-    expect(niced[0]).not.toBe(process.pid);
-    // Reading the answer is this process's work too; the walk is not.
-    expect(held, `main thread held for ${held.toFixed(1)} ms of CPU at most`).toBeLessThan(30);
   }, 120_000);
 
   it('stops the walk when the client goes away', async () => {
