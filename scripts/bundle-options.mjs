@@ -17,7 +17,9 @@ const root = new URL('../', import.meta.url).pathname;
  */
 export function bundleOptions(outdir) {
   return {
-    entryPoints: { arca: `${root}src/cli/main.ts` },
+    // The listing thread of a SQLite worker (src/services/listing/) is an entry of its own:
+    // dist/listing-thread.mjs, loaded by `new Worker` and sharing the chunks it needs.
+    entryPoints: { arca: `${root}src/cli/main.ts`, 'listing-thread': `${root}src/services/listing/listing-thread.ts` },
     outdir,
     bundle: true,
     splitting: true,

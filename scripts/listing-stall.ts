@@ -1,21 +1,23 @@
 /**
  * Does a big listing stall the node? (issue 14, item 1)
  *
- *   node --import tsx scripts/listing-stall.ts [--items 100000] [--seconds 10] [--arca DIR]
+ *   node --import tsx scripts/listing-stall.ts [--items 100000] [--seconds 10] [--rounds 1] [--arca DIR]
  *
  * Starts `arca start` (one worker, SQLite) from the checkout DIR (default: this one; it must
  * be built), deploys one 4 KiB artifact, bulk-loads `--items` items straight into the database
  * (one transaction), then runs wrk GETs of that artifact for `--seconds`: first alone, then while
  * another client lists the whole repository (`?list&deep=1&listFolders=1` of the root) back to
  * back, reading every byte. Prints GET throughput and latency for both runs and the listings'
- * durations. Everything runs on 127.0.0.1 in a temp dir and is stopped at the end.
+ * durations, and (on Linux) the CPU the node's threads used meanwhile. With `--rounds N` the two
+ * runs are repeated N times on the same data (the machine's noise shows in the spread).
+ * Everything runs on 127.0.0.1 in a temp dir and is stopped at the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { checksumsOf } from '../src/core/digests.js';
 import { openSqlite } from '../src/db/database.js';
@@ -28,6 +30,7 @@ const opt = (name: string, dflt: string) => {
 };
 const ITEMS = Number(opt('items', '100000'));
 const SECONDS = Number(opt('seconds', '10'));
+const ROUNDS = Number(opt('rounds', '1'));
 const ARCA = resolve(opt('arca', resolve(import.meta.dirname, '..')));
 const PASSWORD = 'stall-Passw0rd!';
 const AUTH = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
@@ -76,6 +79,50 @@ async function wrk(url: string): Promise<Wrk> {
     max: ms(/^\s+Latency\s+[\d.]+\w+\s+[\d.]+\w+\s+([\d.]+)(us|ms|s|m)/m),
     errors: [/Socket errors:.*/.exec(out)?.[0], /Non-2xx.*/.exec(out)?.[0]].filter(Boolean).join('; '),
   };
+}
+
+/**
+ * CPU time (ms) of each thread of the node's processes (with one worker, the process started
+ * serves itself; Linux: /proc, schedstat's run time in ns), keyed `pid/tid`, with each
+ * thread's nice value; empty elsewhere.
+ */
+function threadCpu(started: number): Map<string, { ms: number; nice: number; main: boolean }> {
+  const out = new Map<string, { ms: number; nice: number; main: boolean }>();
+  const childrenFile = `/proc/${started}/task/${started}/children`;
+  if (!existsSync(childrenFile)) return out;
+  for (const pid of [String(started), ...readFileSync(childrenFile, 'utf8').trim().split(/\s+/).filter(Boolean)]) {
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const ms = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+        out.set(`${pid}/${tid}`, { ms, nice, main: pid === tid });
+      } catch {
+        // the thread ended
+      }
+    }
+  }
+  return out;
+}
+
+/** CPU used between two `threadCpu` samples: the processes' main threads, reniced threads, and the rest. */
+function cpuBetween(a: ReturnType<typeof threadCpu>, b: ReturnType<typeof threadCpu>): string {
+  let main = 0;
+  let reniced = 0;
+  let other = 0;
+  for (const [k, v] of b) {
+    const used = v.ms - (a.get(k)?.ms ?? 0);
+    if (v.main) main += used;
+    else if (v.nice > 0) reniced += used;
+    else other += used;
+  }
+  return `node CPU: main threads ${(main / 1000).toFixed(2)} s, reniced threads ${(reniced / 1000).toFixed(2)} s, other threads ${(other / 1000).toFixed(2)} s`;
 }
 
 /** Lists the repository root deep, back to back, until stopped; returns each listing's duration and size. */
@@ -138,23 +185,35 @@ async function main(): Promise<void> {
     const getUrl = `${base}/${REPO}/one/file.bin`;
     const listUrl = `${base}/api/storage/${REPO}?list&deep=1&listFolders=1`;
     t = performance.now();
+    const lone0 = threadCpu(child.pid!);
     const first = lister(listUrl);
     await new Promise((r) => setTimeout(r, 10));
     const warm = await first.stop();
-    log(`one listing: ${warm[0].ms.toFixed(0)} ms, ${(warm[0].bytes / 1e6).toFixed(1)} MB`);
+    const lone1 = threadCpu(child.pid!);
+    // What one listing costs the event loop, in CPU time: the machine's load does not change it.
+    console.log(`one listing alone: ${warm[0].ms.toFixed(0)} ms, ${(warm[0].bytes / 1e6).toFixed(1)} MB${lone1.size > 0 ? `; ${cpuBetween(lone0, lone1)}` : ''}`);
 
     await wrk(getUrl); // warm-up
-    const alone = await wrk(getUrl);
-    const l = lister(listUrl);
-    await new Promise((r) => setTimeout(r, 200)); // the first listing is under way
-    const busy = await wrk(getUrl);
-    const runs = await l.stop();
-    const avg = runs.reduce((s, r) => s + r.ms, 0) / runs.length;
     const f = (n: number) => n.toFixed(1);
-    console.log(`GET ${getUrl.replace(base, '')} with wrk -t1 -c8 -d${SECONDS}s, ${ITEMS} items, SQLite, one worker`);
-    console.log(`  alone:                 ${f(alone.rps)} req/s, p50 ${f(alone.p50)} ms, p99 ${f(alone.p99)} ms, max ${f(alone.max)} ms ${alone.errors}`);
-    console.log(`  while listing the root: ${f(busy.rps)} req/s, p50 ${f(busy.p50)} ms, p99 ${f(busy.p99)} ms, max ${f(busy.max)} ms ${busy.errors}`);
-    console.log(`  throughput kept: ${f((100 * busy.rps) / alone.rps)} %; listings meanwhile: ${runs.length}, avg ${f(avg)} ms, ${(runs[0]?.bytes / 1e6).toFixed(1)} MB each`);
+    console.log(`GET ${getUrl.replace(base, '')} with wrk -t1 -c8 -d${SECONDS}s, ${ITEMS} items, SQLite, one worker, ${ROUNDS} round(s)`);
+    const kept: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const alone = await wrk(getUrl);
+      const l = lister(listUrl);
+      await new Promise((r) => setTimeout(r, 200)); // the first listing is under way
+      const cpu0 = threadCpu(child.pid!);
+      const busy = await wrk(getUrl);
+      const cpu1 = threadCpu(child.pid!);
+      const runs = await l.stop();
+      const avg = runs.reduce((s, r) => s + r.ms, 0) / runs.length;
+      kept.push((100 * busy.rps) / alone.rps);
+      if (ROUNDS > 1) console.log(`round ${round} (load average ${loadavg()[0].toFixed(1)})`);
+      console.log(`  alone:                 ${f(alone.rps)} req/s, p50 ${f(alone.p50)} ms, p99 ${f(alone.p99)} ms, max ${f(alone.max)} ms ${alone.errors}`);
+      console.log(`  while listing the root: ${f(busy.rps)} req/s, p50 ${f(busy.p50)} ms, p99 ${f(busy.p99)} ms, max ${f(busy.max)} ms ${busy.errors}`);
+      console.log(`  throughput kept: ${f(kept[kept.length - 1])} %; listings meanwhile: ${runs.length}, avg ${f(avg)} ms, ${(runs[0]?.bytes / 1e6).toFixed(1)} MB each`);
+      if (cpu1.size > 0) console.log(`  while listing, ${cpuBetween(cpu0, cpu1)}`);
+    }
+    if (ROUNDS > 1) console.log(`throughput kept over ${ROUNDS} rounds: ${kept.map(f).join(', ')} % (median ${f([...kept].sort((a, b) => a - b)[Math.floor(kept.length / 2)])} %)`);
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));

@@ -1,4 +1,5 @@
 import { closeSync, existsSync, openSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type Selectable } from 'kysely';
 import type { Pool } from 'pg';
@@ -19,6 +20,12 @@ export interface PoolStats {
 export interface Database {
   readonly db: Kysely<Schema>;
   readonly dialect: DialectName;
+  /**
+   * SQLite only: the absolute path of the database file, for a second, read-only connection
+   * on another thread (services/listing/listing-thread.ts). Undefined for an in-memory
+   * database and on the other dialects.
+   */
+  readonly sqliteFile?: string;
   /**
    * The item with this `path_key`, read outside any transaction. The one query on the path of
    * every download, so it skips the query builder: a prepared statement on each dialect. On
@@ -68,7 +75,7 @@ class ImmediateSqliteDialect extends SqliteDialect {
 }
 
 /** better-sqlite3 with a statement cache: Kysely prepares every query, we prepare each SQL once. */
-function cachedStatements(raw: BetterSqlite3.Database) {
+export function cachedStatements(raw: BetterSqlite3.Database) {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => raw.close(),
@@ -126,6 +133,7 @@ export function openSqlite(file: string): Database {
   return {
     db,
     dialect: 'sqlite',
+    sqliteFile: file === ':memory:' || file === '' ? undefined : resolvePath(file),
     // Prepared on first use: the table exists only once migrations have run.
     itemByKey: async (key) => (byKey ??= raw.prepare('select * from items where path_key = ?')).get(key) as Selectable<ItemsTable> | undefined,
     // Both counters only grow, so their sum changes whenever either does.
@@ -141,6 +149,23 @@ export function openSqlite(file: string): Database {
       await db.destroy();
     },
   };
+}
+
+/**
+ * A second, read-only connection to the SQLite database `file`, for another thread than the
+ * one that owns the database (services/listing/listing-thread.ts). With the write-ahead log a
+ * reader runs beside the writer; each statement reads the newest commit at its start, as the
+ * owner's own reads outside a transaction do. Its waits (busy_timeout) hold only its thread.
+ */
+export function openSqliteReader(file: string): { db: Kysely<Schema>; close(): Promise<void> } {
+  const raw = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+  raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  raw.pragma('query_only = ON');
+  const db = new Kysely<Schema>({
+    dialect: new SqliteDialect({ database: cachedStatements(raw) as unknown as BetterSqlite3.Database }),
+    plugins: [new NulGuardPlugin()],
+  });
+  return { db, close: () => db.destroy() };
 }
 
 /** PostgreSQL; the driver is loaded only when a node uses it (it costs start-up time). */

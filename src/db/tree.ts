@@ -60,6 +60,17 @@ export function cursorOf(row: ItemRow): TreeCursor {
   return { path: row.path, name: row.name, id: Number(row.id) };
 }
 
+/** How a walk shares its thread between reads: `tick` between two reads, awaited. */
+export interface Pace {
+  tick(): Promise<void>;
+}
+
+/**
+ * A walk that has its thread to itself (the listing thread, services/listing/) reads without
+ * pausing; the thread's own job loop takes turns between pages.
+ */
+export const UNPACED: Pace = { tick: async () => undefined };
+
 /**
  * Shares the event loop between a long walk and the short requests around it. After SLICE_MS
  * of work the walk gives the loop a turn (`setImmediate`). If that turn shows other work (or did
@@ -67,7 +78,7 @@ export function cursorOf(row: ItemRow): TreeCursor {
  * turns each (a GET reads, looks up, opens, streams) keep most of the loop: a walk alone runs at
  * full speed, a walk beside busy traffic at about a fifth of it.
  */
-export class Slicer {
+export class Slicer implements Pace {
   private since = performance.now();
   private busyAt = -Infinity;
   async tick(): Promise<void> {
@@ -172,13 +183,13 @@ interface Frame {
  * The items below `folder` down to `maxDepth` levels (1 = its children), in tree order: depth
  * first, each folder's children by name, a folder directly followed by its content. Yields
  * pages of at most `pageSize` rows; holds at most one page of children per level of the tree.
+ * `pace` decides how the walk shares its thread (by default the event loop: a Slicer).
  */
-export async function* walkTree(db: Db, repo: string, folder: string, maxDepth = Infinity, pageSize = TREE_PAGE): AsyncGenerator<ItemRow[]> {
+export async function* walkTree(db: Db, repo: string, folder: string, maxDepth = Infinity, pageSize = TREE_PAGE, pace: Pace = new Slicer()): AsyncGenerator<ItemRow[]> {
   if (maxDepth < 1) return;
-  const slicer = new Slicer();
   const open = async (f: string, depth: number, after?: TreeCursor): Promise<Frame> => {
     const rows = await childrenPage(db, repo, f, after, pageSize);
-    await slicer.tick();
+    await pace.tick();
     return { folder: f, depth, rows, next: 0, more: rows.length === pageSize };
   };
   const stack: Frame[] = [await open(folder, 1)];

@@ -6,6 +6,7 @@ import type { Action, Principal } from './types.js';
 export interface AccessDecider {
   canAccess(principal: Principal, action: Action, repo: RepoConfig, path: string): Promise<boolean>;
   canReadAny(principal: Principal, repo: RepoConfig): Promise<boolean>;
+  canReadAll(principal: Principal, repo: RepoConfig): Promise<boolean>;
   holdsAny(principal: Principal, repo: RepoConfig): Promise<boolean>;
   canAny(principal: Principal, action: Action, repo: RepoConfig): Promise<boolean>;
 }
@@ -48,6 +49,14 @@ export class Access {
     return this.decider.canReadAny(this.principal, repo);
   }
 
+  /**
+   * May the caller read every path of `repo`? Then `can('read', repo, path)` is true for any
+   * path, so a listing may skip the check per item (it still asks this once per page).
+   */
+  canReadAll(repo: RepoConfig): Promise<boolean> {
+    return this.decider.canReadAll(this.principal, repo);
+  }
+
   /** Does the caller hold any permission at all in `repo`? */
   holdsAny(repo: RepoConfig): Promise<boolean> {
     return this.decider.holdsAny(this.principal, repo);
@@ -87,6 +96,7 @@ const SYSTEM_PRINCIPAL: Principal = Object.freeze({ name: '_system', admin: true
 const ALLOW_ALL: AccessDecider = {
   canAccess: async () => true,
   canReadAny: async () => true,
+  canReadAll: async () => true,
   holdsAny: async () => true,
   canAny: async () => true,
 };

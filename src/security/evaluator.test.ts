@@ -44,6 +44,27 @@ describe('PermissionIndex', () => {
     expect(g.allows('read', repo('artifactory-build-info'), 'b/1')).toBe(true);
   });
 
+  it('says an action is allowed everywhere only when a grant of it matches every path (listings then skip the check per item)', () => {
+    const paths = ['', 'a', 'org', 'org/acme/a.jar', 'org/secret/a.jar', 'x/y.key', 'public/p'];
+    const cases: Array<[Principal, 'read' | 'write', RepoConfig, boolean]> = [
+      [user('alice'), 'read', LIBS, true],
+      [user('alice'), 'write', LIBS, false],
+      [user('zed', ['devs']), 'write', LIBS, true],
+      [user('bob'), 'read', OTHER, false],
+      [user('erin'), 'read', OTHER, true],
+      [user('dave'), 'read', REMOTE, true],
+      [ANON, 'read', LIBS, false],
+      [user('nobody'), 'read', LIBS, false],
+    ];
+    for (const [p, action, r, everywhere] of cases) {
+      const g = index.grantsFor(p);
+      expect(g.allowsEverywhere(action, r), `${p.name} ${action} ${r.key}`).toBe(everywhere);
+      // Everywhere means every path; not everywhere leaves some path refused here.
+      if (everywhere) for (const path of paths) expect(g.allows(action, r, path), `${p.name} ${action} ${r.key}/${path}`).toBe(true);
+      else expect(paths.some((path) => !g.allows(action, r, path))).toBe(true);
+    }
+  });
+
   it('grants through groups, and ignores groups the principal does not act with', () => {
     expect(index.grantsFor(user('zed', ['devs'])).allows('write', LIBS, 'x')).toBe(true);
     expect(index.grantsFor(user('zed', ['ops'])).allows('read', LIBS, 'x')).toBe(false);

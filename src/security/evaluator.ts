@@ -117,6 +117,15 @@ export class PrincipalGrants {
     return this.forRepo(repo).grants.some((g) => (g.mask & bit) !== 0);
   }
 
+  /**
+   * True when `action` is allowed on every path of the repository: a grant of it matches every
+   * path (`everyPath`), so `decide` answers true whatever the path.
+   */
+  allowsEverywhere(action: Action, repo: RepoConfig): boolean {
+    const bit = ACTION_BITS[action];
+    return this.forRepo(repo).grants.some((g) => (g.mask & bit) !== 0 && g.section.everyPath);
+  }
+
   /** True when the principal holds some permission (any action, any path) in the repository. */
   holdsAny(repo: RepoConfig): boolean {
     return this.forRepo(repo).grants.length > 0;
@@ -216,6 +225,10 @@ export class PermissionEvaluator {
 
   async readsAny(principal: Principal, repo: RepoConfig): Promise<boolean> {
     return (await this.grantsFor(principal)).readsAny(repo);
+  }
+
+  async allowsEverywhere(principal: Principal, action: Action, repo: RepoConfig): Promise<boolean> {
+    return (await this.grantsFor(principal)).allowsEverywhere(action, repo);
   }
 
   async holdsAny(principal: Principal, repo: RepoConfig): Promise<boolean> {

@@ -265,6 +265,13 @@ export class SecurityService implements Security {
     return this.evaluator.readsAny(principal, repo);
   }
 
+  /** True when `canAccess(principal, 'read', repo, path)` is true for every path of the repository. */
+  async canReadAll(principal: Principal, repo: RepoConfig): Promise<boolean> {
+    if (principal.admin) return true;
+    if (principal.anonymous && !(await this.anonymousAccessEnabled())) return false;
+    return this.evaluator.allowsEverywhere(principal, 'read', repo);
+  }
+
   /** True when the principal may do anything at all in the repository (so may know that it exists). */
   async holdsAny(principal: Principal, repo: RepoConfig): Promise<boolean> {
     if (principal.admin) return true;

@@ -5,6 +5,7 @@ import type { Db, ItemRow, PropertyMap } from '../db/items.js';
 import { descendantPages } from '../db/tree.js';
 import { deletePropertiesOn, markUpdated, setPropertiesOn } from '../db/search-queries.js';
 import type { Access } from '../security/access.js';
+import type { ListingRunner } from './listing/listing-runner.js';
 import type { RepoConfig } from './repositories.js';
 import { filterAllowed, locate, StorageItem } from './storage-item.js';
 
@@ -18,6 +19,8 @@ export class StorageApiService {
   constructor(
     private readonly database: Database,
     private readonly clock: Clock,
+    /** Runs the streamed listings (off the event loop on SQLite). */
+    readonly listings: ListingRunner,
   ) {}
 
   private get db() {
@@ -29,7 +32,7 @@ export class StorageApiService {
     if (path === '') {
       if (!(await access.canReadAny(repo))) await access.refuse(`read '${repo.key}'`);
     } else await access.require('read', repo, path);
-    return new StorageItem(this.db, access, repo, path);
+    return new StorageItem(this.db, this.listings, access, repo, path);
   }
 
   /**

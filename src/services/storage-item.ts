@@ -3,11 +3,12 @@ import { ArcaError } from '../core/errors.js';
 import type { Readable } from 'node:stream';
 import { fullPathOf, getItem, getProperties, type Db, type ItemRow, type PropertyMap } from '../db/items.js';
 import { idsWithProperties, newestFilesUnder, repoCreated } from '../db/search-queries.js';
-import { childrenPage, walkTree } from '../db/tree.js';
+import { childrenPage } from '../db/tree.js';
 import type { Access } from '../security/access.js';
 import type { Action } from '../security/types.js';
-import { childEntries, fileInfoJson, folderInfoJson, storageUri } from './item-info.js';
-import { streamJsonObject } from './json-stream.js';
+import { fileInfoJson, folderInfoJson, storageUri } from './item-info.js';
+import { fileListEntry, type FileListEntry, type ListingJob, type ListingPage } from './listing/listing-job.js';
+import { keepEntries, type ListingRunner } from './listing/listing-runner.js';
 import { type ListPage, pageToken, parsePageToken } from './list-page.js';
 import type { RepoConfig } from './repositories.js';
 
@@ -20,16 +21,6 @@ export interface ListOptions {
   listFolders: boolean;
   mdTimestamps: boolean;
   includeRootPath: boolean;
-}
-
-export interface FileListEntry {
-  uri: string;
-  size: number;
-  lastModified: string;
-  folder: boolean;
-  sha1?: string;
-  sha2?: string;
-  mdTimestamps?: { properties: string };
 }
 
 /** The item at a path: a row, or the repository root (no row). */
@@ -45,20 +36,6 @@ const LETTERS: Array<[Action, string]> = [
   ['delete', 'd'],
   ['manage', 'm'],
 ];
-
-function relativeTo(folder: string, row: ItemRow): string {
-  const full = fullPathOf(row);
-  return folder === '' ? full : full.slice(folder.length + 1);
-}
-
-async function* mapPages<T, U>(pages: AsyncIterable<T[]>, map: (page: T[]) => Promise<U[]>): AsyncGenerator<U[]> {
-  for await (const page of pages) yield await map(page);
-}
-
-async function* prepend<T>(first: T[], pages: AsyncIterable<T[]>): AsyncGenerator<T[]> {
-  yield first;
-  yield* pages;
-}
 
 /** The item at `path` of `repo` (the root when ''); ITEM_NOT_FOUND when absent. */
 export async function locate(db: Db, repo: RepoConfig, path: string): Promise<Located> {
@@ -84,10 +61,22 @@ export async function filterAllowed(access: Access, action: Action, repo: RepoCo
 export class StorageItem {
   constructor(
     private readonly db: Db,
+    private readonly listings: ListingRunner,
     private readonly access: Access,
     readonly repo: RepoConfig,
     readonly path: string,
   ) {}
+
+  /**
+   * The streamed JSON of a listing: `template` with `job`'s entries as its member `key` (after
+   * `head`), each page's entries kept only where the caller may read them, decided on the
+   * event loop when the page is written (listing-runner.ts runs the walk).
+   */
+  private stream(template: Record<string, unknown>, key: string, head: unknown[], job: ListingJob): Promise<Readable> {
+    const { access, repo } = this;
+    const visible = async (page: ListingPage) => ((await access.canReadAll(repo)) ? page.text : keepEntries(page, (p) => access.can('read', repo, p)));
+    return this.listings.stream(template, key, head, job, visible);
+  }
 
   private locate(): Promise<Located> {
     return locate(this.db, this.repo, this.path);
@@ -114,8 +103,8 @@ export class StorageItem {
       return { folder: true, body: { ...folderInfoJson(base, repo.key, row, await readable(rows), created), ...(next ? { next } : {}) } };
     }
     const template = folderInfoJson(base, repo.key, row, [], created);
-    const toChildren = async (rows: ItemRow[]) => childEntries(await readable(rows));
-    return { folder: true, body: streamJsonObject(template, 'children', mapPages(walkTree(this.db, repo.key, path, 1), toChildren)) };
+    const job: ListingJob = { kind: 'children', repo: repo.key, folder: path, depth: 1, listFolders: true, mdTimestamps: false };
+    return { folder: true, body: await this.stream(template, 'children', [], job) };
   }
 
   /** One page of the folder's children, and the token of the next page when there is one. */
@@ -140,19 +129,11 @@ export class StorageItem {
     if (opts.page && opts.deep) throw new ArcaError('BAD_REQUEST', "Paging ('limit') lists one folder's children; it does not combine with 'deep'");
     const created = at.kind === 'item' ? at.row.created : await this.rootCreated();
     const toEntries = async (candidates: ItemRow[]): Promise<FileListEntry[]> => {
-      // Every candidate is within the depth asked for; only folders may be left out.
+      // One page of children (at most MAX_PAGE): read on the event loop, written as the streamed listing writes its entries.
       const rows = opts.listFolders ? candidates : candidates.filter((r) => r.type !== 'folder');
       const visible = await filterAllowed(this.access, 'read', repo, rows);
       const withProps = opts.mdTimestamps && visible.length > 0 ? await idsWithProperties(this.db, visible.map((r) => r.id)) : new Set<number>();
-      return visible.map((row) => {
-        const e: FileListEntry = { uri: `/${relativeTo(path, row)}`, size: row.type === 'folder' ? -1 : Number(row.size), lastModified: isoDate(row.modified), folder: row.type === 'folder' };
-        if (row.type === 'file') {
-          if (row.sha1) e.sha1 = row.sha1;
-          if (row.sha256) e.sha2 = row.sha256;
-        }
-        if (withProps.has(row.id)) e.mdTimestamps = { properties: isoDate(row.updated) };
-        return e;
-      });
+      return visible.map((row) => fileListEntry(path, row, withProps.has(row.id)));
     };
     const head: FileListEntry[] = [];
     if (opts.includeRootPath && opts.listFolders && opts.page?.after === undefined) {
@@ -166,7 +147,8 @@ export class StorageItem {
     }
     // Depth first down to the depth asked for (the children only without `deep`); without one, the whole subtree.
     const depth = !opts.deep ? 1 : (opts.depth ?? Infinity);
-    return streamJsonObject(template, 'files', prepend(head, mapPages(walkTree(this.db, repo.key, path, depth), toEntries)));
+    const job: ListingJob = { kind: 'files', repo: repo.key, folder: path, depth, listFolders: opts.listFolders, mdTimestamps: opts.mdTimestamps };
+    return this.stream(template, 'files', head, job);
   }
 
   /** The newest readable file at or below the path (a folder without files answers itself). */

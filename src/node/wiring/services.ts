@@ -17,6 +17,7 @@ import { CopyMoveService } from '../../services/copy-move.js';
 import { StorageInfoService } from '../../services/storage-info.js';
 import { SearchService } from '../../services/search.js';
 import { ServeService } from '../../services/serve/serve-service.js';
+import { ListingRunner } from '../../services/listing/listing-runner.js';
 import { StorageApiService } from '../../services/storage-api.js';
 import type { Wired } from '../lifecycle.js';
 import type { NodeConfig } from './config.js';
@@ -42,15 +43,17 @@ export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 
  * resolution, deploy with format hooks), the formats' own services (the OCI registry and its
  * remote and virtual proxies, npm packages), search and the storage API. Repositories get
  * the master key here, so a remote's password is encrypted before it is first stored. At
- * close the connections to remote repositories' upstreams (arca.remote.*Addresses) go.
+ * close the connections to remote repositories' upstreams (arca.remote.*Addresses) go, and
+ * the listing thread of a SQLite node (services/listing/listing-runner.ts) stops.
  */
-export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identity'>, deps: ServiceDeps): Wired<NodeServices> {
+export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identity' | 'log'>, deps: ServiceDeps): Wired<NodeServices> {
   const { clock } = cfg;
   const { database, content, masterKey } = deps;
   const network = new UpstreamNetwork(remoteAddressPolicy(cfg.system));
   const repos = new RepositoryService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy });
   const artifacts = new ArtifactService(database, content, clock, repos);
   const formats = formatHandlers(FORMATS);
+  const listings = new ListingRunner(database, { warn: (message) => cfg.log.warn(message) });
   const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks });
   const services = {
     formats,
@@ -62,9 +65,15 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     formatServices: new FormatServices(FORMATS, { database, content, clock, repos, artifacts, packages }),
     search: new SearchService(database, repos),
     aql: new AqlService(database, repos, () => clock.now(), () => deps.systemProperties.userQueryLimit),
-    storageApi: new StorageApiService(database, clock),
+    storageApi: new StorageApiService(database, clock, listings),
     copyMove: new CopyMoveService(database, repos, packages.deploy),
     storageInfo: new StorageInfoService(database, repos, clock, deps.store),
   };
-  return { value: services, close: () => network.close() };
+  return {
+    value: services,
+    close: () => {
+      listings.close();
+      return network.close();
+    },
+  };
 }
