@@ -56,7 +56,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   const formats = formatHandlers(FORMATS);
   const downloadStats = new DownloadStats(database, clock, cfg.system.bool('arca.downloadStats.enabled'));
   const listings = new ListingRunner(database, { warn: (message) => cfg.log.warn(message) });
-  const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks });
+  const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks, downloadStats });
   const services = {
     formats,
     repos,
