@@ -39,8 +39,9 @@ const USAGE = `Usage: npm run bench [-- options]
                    1,000,000 artifacts and times requests, GC and backup at each size
                    ('--scale --help' for its options, e.g. --sizes 1000,100000 --dialect sqlite)
   --aql            AQL at 1,000 and 1,000,000 items on PostgreSQL (bulk-loaded): p50/p99 of the
-                   CLI's pattern query, a property query and a time query, beside a 4 KiB GET
-                   (the --scale bench with --ops get,aql-* --no-tasks; its options apply)
+                   CLI's pattern query, a property query, a time query and a download-statistics
+                   query, beside a 4 KiB GET with download statistics on and off (the --scale
+                   bench with --ops get,aql-* --no-tasks --get-stats-off; its options apply)
   --workers N      start Arca with --workers N (default: Arca's default, one per CPU)
   --tmpdir DIR     where the temp dir goes (default: the OS temp dir); Arca's home, nginx's
                    root and the cp target all live there, so it picks the disk under test
@@ -253,7 +254,7 @@ async function main(): Promise<number> {
   if (process.argv.includes('--scale')) return (await import('./scale.js')).runScale(process.argv.slice(2));
   if (process.argv.includes('--aql')) {
     const rest = process.argv.slice(2).filter((a) => a !== '--aql');
-    return (await import('./scale.js')).runScale(['--dialect', 'postgresql', '--sizes', '1000,1000000', '--ops', 'get,aql-*', '--no-tasks', ...rest]);
+    return (await import('./scale.js')).runScale(['--dialect', 'postgresql', '--sizes', '1000,1000000', '--ops', 'get,aql-*', '--no-tasks', '--get-stats-off', ...rest]);
   }
   const opts = parseOptions();
   if (opts.ha) return (await import('./ha.js')).runHa(opts.quick);

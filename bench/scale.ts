@@ -38,6 +38,8 @@ const USAGE = `Usage: npm run bench -- --scale [options]
                      '{"incremental":true}' once backups are incremental)
   --ops ID,ID,…      time only these operations (a trailing * matches a prefix, e.g. get,aql-*)
   --no-tasks         no GC or backup runs
+  --get-stats-off    at each size, also time the GET with download statistics off
+                     (arca.downloadStats.enabled: false), beside the GET with them on
   --workers N        arca start --workers N (default 1)
   --pg-url URL       PostgreSQL server to create the throwaway database on
                      (default postgres://postgres@127.0.0.1:5432/postgres)
@@ -70,6 +72,7 @@ function options(argv: string[]) {
       'no-analyze': { type: 'boolean', default: false },
       ops: { type: 'string' },
       'no-tasks': { type: 'boolean', default: false },
+      'get-stats-off': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -100,6 +103,7 @@ function options(argv: string[]) {
     analyze: !v['no-analyze'],
     ops: v.ops?.split(',').map((x) => x.trim()).filter((x) => x !== ''),
     tasks: !v['no-tasks'],
+    getStatsOff: v['get-stats-off']!,
   };
 }
 type Options = ReturnType<typeof options>;
@@ -193,6 +197,15 @@ async function runDialect(dialect: 'sqlite' | 'postgresql', sizes: number[], o: 
       result.sizes.push(sr);
       await measureOps(node, state, sr, o);
       if (o.tasks) await measureTasks(node, state, sr, o, skip);
+      if (o.getStatsOff) {
+        // The same GETs with download statistics off: what counting them costs.
+        closeConnections();
+        await node.stop();
+        writeFileSync(join(home, 'etc', 'system.yaml'), `${SYSTEM_YAML}  downloadStats:\n    enabled: false\n`);
+        node = await start();
+        await measureOps(node, state, sr, { ...o, ops: ['get'] }, ' (download statistics off)', '-stats-off');
+        writeFileSync(join(home, 'etc', 'system.yaml'), SYSTEM_YAML);
+      }
       closeConnections();
       await node.stop();
       node = undefined;
@@ -205,7 +218,7 @@ async function runDialect(dialect: 'sqlite' | 'postgresql', sizes: number[], o: 
   return result;
 }
 
-async function measureOps(node: ArcaNode, state: RepoState, sr: SizeResult, o: Options): Promise<void> {
+async function measureOps(node: ArcaNode, state: RepoState, sr: SizeResult, o: Options, labelSuffix = '', idSuffix = ''): Promise<void> {
   const wanted = (id: string) => !o.ops || o.ops.some((w) => (w.endsWith('*') ? id.startsWith(w.slice(0, -1)) : id === w));
   const ops = opsFor(node.base, state, String(state.size), state.size).filter((op) => wanted(op.id));
   // Warm-up (20 requests, at most 3 s): the first requests of each kind pay for JIT and lazy loading.
@@ -222,8 +235,8 @@ async function measureOps(node: ArcaNode, state: RepoState, sr: SizeResult, o: O
   for (const op of ops) {
     const n = op.kind === 'delete' ? DELETE_SAMPLES : o.requests;
     const s = await sample(n, o.opBudgetMs, (k) => op.request(k), (r, k) => op.check(r, k));
-    sr.ops[op.id] = { label: op.label, p50: percentile(s.ms, 50), p99: percentile(s.ms, 99), n: s.ms.length, errors: s.errors, firstError: s.firstError };
-    log(`${state.size.toLocaleString('en-US')}: ${op.label}: p50 ${percentile(s.ms, 50).toFixed(2)} ms, p99 ${percentile(s.ms, 99).toFixed(2)} ms (${s.ms.length} requests${s.errors ? `, ${s.errors} errors: ${s.firstError}` : ''})`);
+    sr.ops[op.id + idSuffix] = { label: op.label + labelSuffix, p50: percentile(s.ms, 50), p99: percentile(s.ms, 99), n: s.ms.length, errors: s.errors, firstError: s.firstError };
+    log(`${state.size.toLocaleString('en-US')}: ${op.label}${labelSuffix}: p50 ${percentile(s.ms, 50).toFixed(2)} ms, p99 ${percentile(s.ms, 99).toFixed(2)} ms (${s.ms.length} requests${s.errors ? `, ${s.errors} errors: ${s.firstError}` : ''})`);
   }
 }
 

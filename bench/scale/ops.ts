@@ -183,6 +183,13 @@ export function opsFor(base: string, state: RepoState, tag: string, seed: number
       check: (r) => status(r, 200) ?? ((json(r).results as unknown[]).length === 100 ? undefined : `${(json(r).results as unknown[]).length} results, want 100`),
     },
     {
+      id: 'aql-stat',
+      label: 'AQL, not downloaded for 60 days or never, 100',
+      kind: 'read',
+      request: () => aql(base, `items.find({"repo":"${GENERIC}","$or":[{"stat.downloaded":{"$before":"60d"}},{"stat.downloads":{"$eq":null}}]}).limit(100)`),
+      check: (r) => status(r, 200) ?? ((json(r).results as unknown[]).length === 100 ? undefined : `${(json(r).results as unknown[]).length} results, want 100`),
+    },
+    {
       id: 'deploy',
       label: 'deploy (PUT 1 KiB, new binary)',
       kind: 'deploy',

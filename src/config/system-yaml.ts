@@ -91,6 +91,11 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
     mirrors: "the backup's Incremental option",
     description: 'Scheduled backups write only what changed since the previous backup of the chain (items, properties, deletions, new binaries); false: every backup is full.',
   },
+  {
+    path: 'arca.downloadStats.enabled',
+    default: true,
+    description: 'Count downloads per item (count, last time and user; `?stats`, AQL `stat.*`), in memory and added to the database once a second per process; false: nothing is counted.',
+  },
   { path: 'arca.backup.fullEvery', default: 7, description: 'With incremental backups, every Nth backup starts a new chain with a full backup (7: a full, then six incrementals); 1: all full; 0: only the first.' },
 ];
 

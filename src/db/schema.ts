@@ -105,6 +105,16 @@ export interface OciImagesTable {
   image: string;
 }
 
+/** Download counts of an item (migration 0017). */
+export interface DownloadStatsTable {
+  item_id: number;
+  downloads: number;
+  last_downloaded: number | null;
+  last_downloaded_by: string | null;
+  remote_downloads: number;
+  remote_last_downloaded: number | null;
+}
+
 export interface RepositoriesTable {
   repo_key: string;
   rclass: string;
@@ -291,6 +301,7 @@ export interface Schema {
   binaries: BinariesTable;
   binary_ref_log: BinaryRefLogTable;
   binary_totals: BinaryTotalsTable;
+  download_stats: DownloadStatsTable;
   gc_state: GcStateTable;
   items: ItemsTable;
   item_props: ItemPropsTable;

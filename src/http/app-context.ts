@@ -17,6 +17,7 @@ import type { AqlService } from '../services/aql/aql-service.js';
 import type { CopyMoveService } from '../services/copy-move.js';
 import type { SearchService } from '../services/search.js';
 import type { StorageInfoService } from '../services/storage-info.js';
+import type { DownloadStats } from '../services/download-stats.js';
 import type { NodeHealth } from '../services/health.js';
 import type { ServeService } from '../services/serve/serve-service.js';
 import type { StorageApiService } from '../services/storage-api.js';
@@ -71,6 +72,8 @@ export interface AppContext {
   copyMove: CopyMoveService;
   /** Storage summary (`/api/storageinfo`). */
   storageInfo: StorageInfoService;
+  /** Download counts per item, batched (`?stats`, AQL `stat.*`). */
+  downloadStats: DownloadStats;
   /** The storage API: item info, listings and properties. */
   storageApi: StorageApiService;
   metrics: MetricsRegistry;

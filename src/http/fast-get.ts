@@ -150,6 +150,7 @@ export class FastGet {
       if (!res.headersSent) return next(req, res);
     }
     res.end(file.body);
+    this.ctx.downloadStats.record(Number(file.item.id), principal.name);
     this.metrics.record({
       method: 'GET',
       status: 200,

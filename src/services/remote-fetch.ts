@@ -1,3 +1,4 @@
+import type { DownloadStats } from './download-stats.js';
 import type { ContentStore } from '../content/content-store.js';
 import type { Clock } from '../core/clock.js';
 import { ArcaError } from '../core/errors.js';
@@ -39,6 +40,8 @@ export interface RemoteFetchDeps {
   masterKey?: Buffer;
   /** Where remotes may connect, and their connections; the built-in deny list on connections of its own when not given. */
   network?: UpstreamNetwork;
+  /** Counts each fetch of a cached item from its upstream (`remote_downloads`). */
+  downloadStats?: Pick<DownloadStats, 'recordRemote'>;
 }
 
 /** Answers for which the upstream is considered failing (the cached copy is served instead). */
@@ -238,6 +241,9 @@ export class RemoteFetchService {
         await trx.updateTable('items').set({ modified }).where('id', '=', row.id).execute();
         await putCacheRecord(trx, record);
         return { ...row, modified };
+      }).then((row) => {
+        this.deps.downloadStats?.recordRemote(Number(row.id));
+        return row;
       });
     } catch (err) {
       if (err instanceof FolderConflict) throw new ArcaError('CONFLICT', err.message);

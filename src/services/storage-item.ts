@@ -182,6 +182,12 @@ export class StorageItem {
     return { properties: props, uri: storageUri(base, this.repo.key, this.path) };
   }
 
+  /** The item's id (ITEM_NOT_FOUND when absent); undefined for the repository root, which has no row. */
+  async itemId(): Promise<number | undefined> {
+    const at = await this.locate();
+    return at.kind === 'item' ? Number(at.row.id) : undefined;
+  }
+
   /** The caller's own permissions on the item, as v1 action letters (ITEM_NOT_FOUND when absent). */
   async permissions(base: string) {
     const { repo, path } = this;

@@ -224,7 +224,7 @@ describe.each(DIALECTS)('AQL on %s', (dialect) => {
       ['items.find({"repo":{"$like":"x"}})', /unknown comparison '\$like'/],
       ['items.find({"nosuch":"x"})', /unknown field 'nosuch'/],
       ['items.find({}).include("nosuch")', /unknown field 'nosuch'/],
-      ['items.find({"stat.downloads":{"$gt":1}})', /download statistics/],
+      ['items.find({"archive.entry.name":"Main.class"})', /archive entries/],
       ['builds.find({"name":"x"})', /'builds' domain is not supported/],
       ['items.find({}).limit(-1)', /non-negative integer/],
       ['items.find({}) trailing', /unexpected text/],

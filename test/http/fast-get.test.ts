@@ -57,6 +57,10 @@ describe('download fast path (one process, SQLite)', () => {
     }
     // The two downloads and the first scrape itself.
     expect((await requestsTotal()) - before).toBe(3);
+    // Both paths count the download in the statistics: the inject, then the two fast answers.
+    await node.ctx.downloadStats.flush();
+    const stats = (await node.request({ url: '/artifactory/api/storage/fast-local/open/a.txt?stats' })).json();
+    expect(stats).toMatchObject({ downloadCount: 3, lastDownloadedBy: 'admin' });
   });
 
   it('serves what the last commit left: a redeploy, a delete, a deploy again', async () => {

@@ -6,6 +6,7 @@ import { imagesQuery, tagCandidatesQuery } from '../../src/formats/oci/service/d
 import { candidatesQuery, emptyRowsQuery } from '../../src/formats/npm/service/npm-search-index.js';
 import { parseSearchQuery } from '../../src/formats/npm/search.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import type { PlanNode } from '../helpers/plans.js';
 
 /**
  * The queries on the format indexes of migration 0013, explained on PostgreSQL over tables big
@@ -14,16 +15,6 @@ import { openTestDatabase, type TestDatabase } from '../helpers/databases.js';
  * runs the same code paths through HTTP on a smaller repository.)
  */
 
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Actual Rows'?: number;
-  'Actual Loops'?: number;
-  'Rows Removed by Filter'?: number;
-  'Rows Removed by Index Recheck'?: number;
-  Plans?: PlanNode[];
-}
 
 function flatten(node: PlanNode): PlanNode[] {
   return [node, ...(node.Plans ?? []).flatMap(flatten)];

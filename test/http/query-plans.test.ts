@@ -10,6 +10,7 @@ import { searchItems } from '../../src/db/search-queries.js';
 import { packPackage, publishBody } from '../../src/formats/npm/testing/pack.js';
 import { MAX_SEARCH_RESULTS } from '../../src/services/search.js';
 import { startTestNode, type TestNode } from '../helpers/node-context.js';
+import type { PlanNode } from '../helpers/plans.js';
 
 /**
  * Issue 14: every hot listing and search is served by an index, in proportion to what it
@@ -70,16 +71,6 @@ async function recording(work: () => Promise<void>): Promise<Recorded[]> {
   return out;
 }
 
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Actual Rows'?: number;
-  'Actual Loops'?: number;
-  'Rows Removed by Filter'?: number;
-  'Rows Removed by Index Recheck'?: number;
-  Plans?: PlanNode[];
-}
 
 /** The Bitmap Index Scans that feed a Bitmap Heap Scan (through BitmapAnd/BitmapOr). */
 function bitmapInputs(node: PlanNode): PlanNode[] {

@@ -40,6 +40,10 @@ describe('remote repositories: caching', () => {
     expect(second.body).toBe('alpha');
     expect(second.headers['last-modified']).toBe('Tue, 03 Mar 2020 10:00:00 GMT');
     expect(up.count(`/${key}/lib/a.bin`)).toBe(1);
+    // Statistics: two downloads, one of them fetched from the upstream.
+    await node.ctx.downloadStats.flush();
+    const stats = (await node.request({ method: 'GET', url: `/artifactory/api/storage/${key}/lib/a.bin?stats` })).json();
+    expect(stats).toMatchObject({ downloadCount: 2, remoteDownloadCount: 1, remoteLastDownloaded: expect.any(Number) });
     // The cache is also addressed as {key}-cache, and never goes upstream from there.
     expect((await get(`${key}-cache/lib/a.bin`)).body).toBe('alpha');
     expect((await get(`${key}-cache/lib/other.bin`)).statusCode).toBe(404);

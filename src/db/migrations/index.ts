@@ -15,6 +15,7 @@ import * as m0012 from './0012-search-indexes.js';
 import * as m0013 from './0013-format-indexes.js';
 import * as m0014 from './0014-sqlite-name-trigrams.js';
 import * as m0016 from './0016-item-time-indexes.js';
+import * as m0017 from './0017-download-stats.js';
 
 export interface NumberedMigration {
   name: string;
@@ -38,4 +39,5 @@ export const MIGRATIONS: NumberedMigration[] = [
   { name: '0013-format-indexes', up: m0013.up },
   { name: '0014-sqlite-name-trigrams', up: m0014.up },
   { name: '0016-item-time-indexes', up: m0016.up },
+  { name: '0017-download-stats', up: m0017.up },
 ];

@@ -15,6 +15,7 @@ import { NodeHealth } from '../../services/health.js';
 import { AqlService } from '../../services/aql/aql-service.js';
 import { CopyMoveService } from '../../services/copy-move.js';
 import { StorageInfoService } from '../../services/storage-info.js';
+import { DownloadStats } from '../../services/download-stats.js';
 import { SearchService } from '../../services/search.js';
 import { ServeService } from '../../services/serve/serve-service.js';
 import { ListingRunner } from '../../services/listing/listing-runner.js';
@@ -36,7 +37,7 @@ export interface ServiceDeps {
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'storageInfo' | 'storageApi'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'storageInfo' | 'downloadStats' | 'storageApi'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -53,8 +54,9 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   const repos = new RepositoryService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy });
   const artifacts = new ArtifactService(database, content, clock, repos);
   const formats = formatHandlers(FORMATS);
+  const downloadStats = new DownloadStats(database, clock, cfg.system.bool('arca.downloadStats.enabled'));
   const listings = new ListingRunner(database, { warn: (message) => cfg.log.warn(message) });
-  const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks });
+  const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks, downloadStats });
   const services = {
     formats,
     repos,
@@ -68,11 +70,13 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     storageApi: new StorageApiService(database, clock, listings),
     copyMove: new CopyMoveService(database, repos, packages.deploy),
     storageInfo: new StorageInfoService(database, repos, clock, deps.store),
+    downloadStats,
   };
   return {
     value: services,
-    close: () => {
+    close: async () => {
       listings.close();
+      await downloadStats.close();
       return network.close();
     },
   };

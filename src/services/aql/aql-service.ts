@@ -7,7 +7,7 @@ import { fullPathOf, getProperties, type ItemRow } from '../../db/items.js';
 import { Slicer } from '../../db/tree.js';
 import type { Access } from '../../security/access.js';
 import type { RepoConfig, RepositoryService } from '../repositories.js';
-import { compileCriteria, itemField, unsupported } from './compile.js';
+import { compileCriteria, itemField, statField, unsupported } from './compile.js';
 import { parseAql, type AqlQuery } from './parse.js';
 
 /**
@@ -33,6 +33,8 @@ const ALL_FIELDS = [...DEFAULT_FIELDS, 'depth', 'actual_md5', 'actual_sha1', 'or
 const NOT_NULL = new Set(['repo', 'path', 'name', 'type', 'size', 'created', 'created_by', 'modified', 'modified_by', 'updated', 'depth']);
 
 interface Output {
+  /** Include `stats` (download statistics). */
+  stats?: boolean;
   fields: string[];
   /** Include properties: all of them (true) or these keys. */
   properties: true | Set<string> | undefined;
@@ -47,6 +49,7 @@ export function outputOf(include: string[] | undefined): Output {
   if (include === undefined) return { fields: DEFAULT_FIELDS, properties: undefined };
   const fields: string[] = [];
   let properties: Output['properties'];
+  let stats = false;
   const add = (f: string) => {
     if (!fields.includes(f)) fields.push(f);
   };
@@ -54,6 +57,7 @@ export function outputOf(include: string[] | undefined): Output {
     const f = raw.startsWith('item.') ? raw.slice(5) : raw;
     if (f === '*') ALL_FIELDS.forEach(add);
     else if (f === 'property' || f === 'property.*' || f === 'property.key' || f === 'property.value') properties = true;
+    else if (f === 'stat' || f === 'stat.*' || statField(f)) stats = true;
     else if (f.startsWith('@') && f.length > 1) {
       if (properties === undefined) properties = new Set();
       if (properties !== true) properties.add(f.slice(1));
@@ -61,7 +65,7 @@ export function outputOf(include: string[] | undefined): Output {
     else throw unsupported(f) ?? bad(`unknown field '${raw}' in include`);
   }
   if (fields.length === 0) ['repo', 'path', 'name'].forEach(add);
-  return { fields, properties };
+  return { fields, properties, stats };
 }
 
 function depthOf(row: ItemRow): number {
@@ -162,6 +166,21 @@ export class AqlService {
     return { keys, desc: q.sort?.direction === 'desc' };
   }
 
+  /** The `stats` entries of items `ids`, as the seed writes them (times as ISO dates). */
+  private async statsOf(ids: number[]): Promise<Map<number, Record<string, unknown>>> {
+    const out = new Map<number, Record<string, unknown>>();
+    const rows = await this.database.db.selectFrom('download_stats').selectAll().where('item_id', 'in', ids).execute();
+    for (const r of rows) {
+      const e: Record<string, unknown> = { downloads: Number(r.downloads) };
+      if (r.last_downloaded !== null) e.downloaded = isoDate(Number(r.last_downloaded));
+      if (r.last_downloaded_by !== null) e.downloaded_by = r.last_downloaded_by;
+      e.remote_downloads = Number(r.remote_downloads);
+      if (r.remote_last_downloaded !== null) e.remote_downloaded = isoDate(Number(r.remote_last_downloaded));
+      out.set(Number(r.item_id), e);
+    }
+    return out;
+  }
+
   /** The repositories whose items a non-administrator may see some of. */
   private async readable(access: Access): Promise<Map<string, RepoConfig>> {
     const out = new Map<string, RepoConfig>();
@@ -236,6 +255,7 @@ export class AqlService {
           cut = true;
         }
         const props = out.properties && rows.length > 0 ? await getProperties(this.database.db, rows.map((r) => Number(r.id))) : undefined;
+        const stats = out.stats && rows.length > 0 ? await this.statsOf(rows.map((r) => Number(r.id))) : undefined;
         const text = rows.map((r) => {
           const o: Record<string, unknown> = {};
           for (const f of out.fields) o[f] = fieldValue(r, f);
@@ -247,6 +267,7 @@ export class AqlService {
             }
             if (list.length > 0) o.properties = list;
           }
+          if (stats) o.stats = [stats.get(Number(r.id)) ?? { downloads: 0 }];
           return JSON.stringify(o);
         });
         if (text.length > 0) yield (sent > 0 ? ',' : '') + text.join(',');

@@ -39,12 +39,27 @@ const FIELDS: Record<string, { column: string; kind: Kind }> = {
 
 /** Fields of domains Arca does not index yet, refused with a clear message rather than ignored. */
 const LATER: [string, string][] = [
-  ['stat.', 'download statistics'],
   ['archive.', 'archive entries'],
   ['artifact.', 'build artifacts'],
   ['dependency.', 'build dependencies'],
   ['release', 'release bundles'],
 ];
+
+/**
+ * Download statistics (`download_stats`, migration 0017), by the AQL names of the `stat`
+ * domain. An item never downloaded has no row: it counts as 0 downloads and no times.
+ */
+const STAT_FIELDS: Record<string, { column: string; kind: 'number' | 'date' | 'string' }> = {
+  'stat.downloads': { column: 'downloads', kind: 'number' },
+  'stat.downloaded': { column: 'last_downloaded', kind: 'date' },
+  'stat.downloaded_by': { column: 'last_downloaded_by', kind: 'string' },
+  'stat.remote_downloads': { column: 'remote_downloads', kind: 'number' },
+  'stat.remote_downloaded': { column: 'remote_last_downloaded', kind: 'date' },
+};
+
+export function statField(name: string) {
+  return Object.hasOwn(STAT_FIELDS, name) ? STAT_FIELDS[name] : undefined;
+}
 
 export function itemField(name: string): { column: string; kind: Kind } | undefined {
   return Object.hasOwn(FIELDS, name) ? FIELDS[name] : undefined;
@@ -103,6 +118,8 @@ export function compileCriteria(dialect: DialectName, criteria: Criterion, now: 
   };
 
   const field = (c: Extract<Criterion, { kind: 'field' }>): Expression<SqlBool> => {
+    const st = statField(c.field);
+    if (st) return stat(c, st);
     const refused = unsupported(c.field);
     if (refused) throw refused;
     const f = itemField(c.field);
@@ -144,6 +161,45 @@ export function compileCriteria(dialect: DialectName, criteria: Criterion, now: 
     if (typeof value !== 'string') bad(`'${c.field}' is compared with text`);
     // Checksums are stored in lower case.
     return compareText(f.column, op, f.kind === 'checksum' && op !== '$match' && op !== '$nmatch' ? value.toLowerCase() : value);
+  };
+
+  /**
+   * A `stat.*` criterion: the items whose statistics row compares so, plus the items without a
+   * row when the comparison holds for what they count as (0 downloads, no time, no user).
+   */
+  const stat = (c: Extract<Criterion, { kind: 'field' }>, f: { column: string; kind: 'number' | 'date' | 'string' }): Expression<SqlBool> => {
+    const { op, value } = c;
+    const col = `download_stats.${f.column}`;
+    let cond: Expression<SqlBool>;
+    let holdsWithoutRow: boolean;
+    if (value === null) {
+      if (op !== '$eq' && op !== '$ne') bad(`'${c.field}' can be compared with null by $eq and $ne only`);
+      if (f.kind === 'number') {
+        // Artifactory's "never downloaded": `"stat.downloads": {"$eq": null}`.
+        cond = sql<SqlBool>`${sql.ref(col)} ${sql.raw(op === '$eq' ? '=' : '<>')} 0`;
+        holdsWithoutRow = op === '$eq';
+      } else {
+        cond = op === '$eq' ? sql<SqlBool>`${sql.ref(col)} is null` : sql<SqlBool>`${sql.ref(col)} is not null`;
+        holdsWithoutRow = op === '$eq';
+      }
+    } else if (f.kind === 'date') {
+      if (op === '$before') cond = sql<SqlBool>`${sql.ref(col)} < ${now - relativeTime(value)}`;
+      else if (op === '$last') cond = sql<SqlBool>`${sql.ref(col)} > ${now - relativeTime(value)}`;
+      else if (SQL_OP[op]) cond = sql<SqlBool>`${sql.ref(col)} ${sql.raw(SQL_OP[op]!)} ${absoluteTime(value)}`;
+      else bad(`'${c.field}' is a time: compare it with $eq $ne $gt $gte $lt $lte $before $last`);
+      holdsWithoutRow = false;
+    } else if (f.kind === 'number') {
+      const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+      if (Number.isNaN(n) || SQL_OP[op] === undefined) bad(`'${c.field}' is compared with a number by $eq $ne $gt $gte $lt $lte`);
+      cond = sql<SqlBool>`${sql.ref(col)} ${sql.raw(SQL_OP[op]!)} ${n}`;
+      holdsWithoutRow = { $eq: 0 === n, $ne: 0 !== n, $gt: 0 > n, $gte: 0 >= n, $lt: 0 < n, $lte: 0 <= n }[op as '$eq'] ?? false;
+    } else {
+      if (typeof value !== 'string') bad(`'${c.field}' is compared with text`);
+      cond = compareText(col, op, value);
+      holdsWithoutRow = false;
+    }
+    const matching = sql<SqlBool>`items.id in (select download_stats.item_id from download_stats where ${cond})`;
+    return holdsWithoutRow ? or([matching, sql<SqlBool>`items.id not in (select download_stats.item_id from download_stats)`]) : matching;
   };
 
   const comparePath = (op: Operator, value: string): Expression<SqlBool> => {

@@ -1,3 +1,4 @@
+import type { DownloadStats } from '../download-stats.js';
 import type { LockManager } from '../../cluster/locks/lock-manager.js';
 import type { ContentStore } from '../../content/content-store.js';
 import type { Clock } from '../../core/clock.js';
@@ -25,6 +26,8 @@ export interface PackageServiceDeps {
   network: UpstreamNetwork;
   /** Cluster locks (a node context has them): metadata updates then run one node at a time. */
   locks?: LockManager;
+  /** Download statistics (a remote cache's fetches from upstream are counted). */
+  downloadStats?: Pick<DownloadStats, 'recordRemote'>;
 }
 
 /** The services every format's routes share: proxying, virtual resolution, deploy with format hooks. */
@@ -40,7 +43,7 @@ export interface PackageServices {
  * route plugin (so the in-process deduplication of upstream fetches spans all formats).
  */
 export function createPackageServices(deps: PackageServiceDeps): PackageServices {
-  const remote = new RemoteFetchService({ database: deps.database, content: deps.content, clock: deps.clock, formats: deps.formats, masterKey: deps.masterKey, network: deps.network });
+  const remote = new RemoteFetchService({ database: deps.database, content: deps.content, clock: deps.clock, formats: deps.formats, masterKey: deps.masterKey, network: deps.network, downloadStats: deps.downloadStats });
   return {
     remote,
     virtual: new VirtualResolver(deps.repos, deps.artifacts, remote),

@@ -10,6 +10,8 @@ import { sendFileRange } from '../../send-file.js';
 
 /** A stored file as a read answers it: the fields of its item this sends. */
 export interface StoredFile {
+  /** The item's id, when the file is an item (its downloads are counted). */
+  id?: number;
   name: string;
   sha1: string | null;
   sha256: string | null;
@@ -98,6 +100,8 @@ export async function serveFile(ctx: AppContext, request: FastifyRequest, reply:
     reply.code(206).header('Content-Type', `multipart/byteranges; boundary=${mp.boundary}`).header('Content-Length', String(mp.length));
     return reply.send(mp.body);
   }
+  // A whole file sent (or handed to the object store) is a download; ranges and HEADs are not.
+  if (item.id !== undefined) ctx.downloadStats.record(Number(item.id), request.access.user);
   // Object stores with direct downloads (presigned URLs) serve whole files themselves.
   const direct = await ctx.serve.bodies.downloadUrl(sha1, size);
   if (direct) return reply.redirect(direct, 302);

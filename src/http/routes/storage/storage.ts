@@ -6,6 +6,7 @@ import type { StorageApiService } from '../../../services/storage-api.js';
 import type { AppContext } from '../../app-context.js';
 import { baseUrl, intentOf, requireAuthenticated } from '../../auth.js';
 import { listPage } from '../../../services/list-page.js';
+import { storageUri } from '../../../services/item-info.js';
 import { readBounded } from '../../read-body.js';
 import { flagDefaultOn, flagOn, nonNegativeInt, parsePropertiesParam, parsePropertyKeys, rawParam, stringParam } from './params.js';
 
@@ -22,6 +23,7 @@ const TYPES = {
   lastModified: `${MEDIA}ItemLastModified+json; charset=utf-8`,
   properties: `${MEDIA}ItemProperties+json; charset=utf-8`,
   permissions: `${MEDIA}ItemPermissions+json; charset=utf-8`,
+  stats: `${MEDIA}StatsInfo+json; charset=utf-8`,
 };
 
 type Query = Record<string, unknown>;
@@ -67,10 +69,21 @@ async function get(ctx: AppContext, service: StorageApiService, request: Fastify
     return reply.type(TYPES.properties).send(await item.properties(base, keys));
   }
   if ('lastModified' in q) return reply.type(TYPES.lastModified).send(await item.lastModified(base));
-  for (const flag of ['stats', 'propertiesXml']) {
-    // Download statistics are not tracked and XML properties are not offered: say so rather than answer item info.
-    if (flag in q) throw new ArcaError('NOT_IMPLEMENTED', `The '${flag}' storage query is not supported`);
+  if ('stats' in q) {
+    // Counted per process and added to the database once a second (services/download-stats.ts).
+    const id = await item.itemId();
+    const s = id === undefined ? undefined : (await ctx.downloadStats.of([id])).get(id);
+    return reply.type(TYPES.stats).send({
+      uri: storageUri(base, t.repo.key, t.path),
+      downloadCount: s?.downloads ?? 0,
+      lastDownloaded: s?.lastDownloaded ?? 0,
+      lastDownloadedBy: s?.lastDownloadedBy ?? null,
+      remoteDownloadCount: s?.remoteDownloads ?? 0,
+      remoteLastDownloaded: s?.remoteLastDownloaded ?? 0,
+    });
   }
+  // XML properties are not offered: say so rather than answer item info.
+  if ('propertiesXml' in q) throw new ArcaError('NOT_IMPLEMENTED', "The 'propertiesXml' storage query is not supported");
   if ('permissions' in q) {
     requireAuthenticated(request);
     return reply.type(TYPES.permissions).send(await item.permissions(base));

@@ -1,0 +1,168 @@
+import { sql } from 'kysely';
+import type { Clock } from '../core/clock.js';
+import type { Database } from '../db/database.js';
+import { retryConflicts } from '../db/conflicts.js';
+import type { Db } from '../db/items.js';
+
+/**
+ * Download statistics without a database write on the download path (issue 15, item 2): a
+ * download is counted in this process's memory (`record`, a map update), and every
+ * FLUSH_MS the counts of all items downloaded since are added to `download_stats` in one
+ * transaction, each row with an atomic increment (`downloads = downloads + n`), so workers
+ * and nodes add up without coordinating. A flush that fails keeps its counts for the next.
+ * An item deleted before the flush is skipped (the insert reads it from `items`). What is
+ * counted in the last interval before a crash is lost; a clean stop flushes.
+ */
+
+const FLUSH_MS = 1000;
+/** Distinct items kept between flushes; beyond it a flush is started at once. */
+const MAX_PENDING = 10_000;
+
+interface Pending {
+  downloads: number;
+  last: number;
+  by: string;
+  remote: number;
+  remoteLast: number;
+}
+
+export interface DownloadStatsRow {
+  downloads: number;
+  lastDownloaded: number | undefined;
+  lastDownloadedBy: string | undefined;
+  remoteDownloads: number;
+  remoteLastDownloaded: number | undefined;
+}
+
+export class DownloadStats {
+  private pending = new Map<number, Pending>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+
+  constructor(
+    private readonly database: Database,
+    private readonly clock: Clock,
+    /** `arca.downloadStats.enabled`: off, nothing is counted. */
+    readonly enabled: boolean,
+  ) {}
+
+  /** Counts one download of item `id` by `user`. */
+  record(id: number, user: string): void {
+    if (!this.enabled) return;
+    this.add(id, (p, now) => {
+      p.downloads++;
+      p.last = now;
+      p.by = user;
+    });
+  }
+
+  /** Counts one fetch of a remote repository's cached item `id` from its upstream. */
+  recordRemote(id: number): void {
+    if (!this.enabled) return;
+    this.add(id, (p, now) => {
+      p.remote++;
+      p.remoteLast = now;
+    });
+  }
+
+  private add(id: number, change: (p: Pending, now: number) => void): void {
+    let p = this.pending.get(id);
+    if (!p) this.pending.set(id, (p = { downloads: 0, last: 0, by: '', remote: 0, remoteLast: 0 }));
+    change(p, this.clock.now());
+    if (this.pending.size >= MAX_PENDING) void this.flush().catch(() => undefined);
+    else this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), FLUSH_MS).unref();
+  }
+
+  /** Writes what was counted; one flush at a time. */
+  async flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    this.flushing = this.write(batch)
+      .catch((err) => {
+        // Kept for the next flush, merged with what arrived meanwhile.
+        for (const [id, p] of batch) {
+          const q = this.pending.get(id);
+          if (!q) this.pending.set(id, p);
+          else {
+            q.downloads += p.downloads;
+            q.remote += p.remote;
+            if (p.last > q.last) Object.assign(q, { last: p.last, by: p.by });
+            q.remoteLast = Math.max(q.remoteLast, p.remoteLast);
+          }
+        }
+        if (this.pending.size > 0) this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), FLUSH_MS).unref();
+        throw err;
+      })
+      .finally(() => {
+        this.flushing = undefined;
+      });
+    return this.flushing;
+  }
+
+  private async write(batch: Map<number, Pending>): Promise<void> {
+    const entries = [...batch].sort((a, b) => a[0] - b[0]);
+    const d = this.database.dialect;
+    // Rows in id order, so flushes of several processes never wait for each other crosswise;
+    // a deadlock or serialisation failure anyway rolls back and runs again.
+    await retryConflicts(() =>
+      this.database.db.transaction().execute(async (trx) => {
+        for (const [id, p] of entries) await upsert(trx, d, id, p);
+      }),
+    );
+  }
+
+  /** The statistics of items `ids` (absent: never downloaded). */
+  async of(ids: number[]): Promise<Map<number, DownloadStatsRow>> {
+    const db = this.database.db;
+    const out = new Map<number, DownloadStatsRow>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await db.selectFrom('download_stats').selectAll().where('item_id', 'in', ids.slice(i, i + 500)).execute();
+      for (const r of rows) {
+        out.set(Number(r.item_id), {
+          downloads: Number(r.downloads),
+          lastDownloaded: r.last_downloaded === null ? undefined : Number(r.last_downloaded),
+          lastDownloadedBy: r.last_downloaded_by ?? undefined,
+          remoteDownloads: Number(r.remote_downloads),
+          remoteLastDownloaded: r.remote_last_downloaded === null ? undefined : Number(r.remote_last_downloaded),
+        });
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.flush().catch(() => undefined);
+  }
+}
+
+/** Adds one item's counts: inserted when the item still exists, else nothing. */
+async function upsert(db: Db, d: string, id: number, p: Pending): Promise<void> {
+  const last = p.downloads > 0 ? p.last : null;
+  const by = p.downloads > 0 ? p.by : null;
+  const remoteLast = p.remote > 0 ? p.remoteLast : null;
+  // PostgreSQL types the parameters of a select list as text unless told.
+  const n = (v: number | null) => (d === 'postgresql' ? sql`cast(${v} as bigint)` : sql`${v}`);
+  const t = (v: string | null) => (d === 'postgresql' ? sql`cast(${v} as varchar)` : sql`${v}`);
+  const select = sql`select id, ${n(p.downloads)}, ${n(last)}, ${t(by)}, ${n(p.remote)}, ${n(remoteLast)} from items where id = ${id}`;
+  const cols = sql`(item_id, downloads, last_downloaded, last_downloaded_by, remote_downloads, remote_last_downloaded)`;
+  if (d === 'mysql') {
+    await sql`insert into download_stats ${cols} ${select} on duplicate key update
+      last_downloaded_by = if(values(last_downloaded) is not null and (last_downloaded is null or values(last_downloaded) >= last_downloaded), values(last_downloaded_by), last_downloaded_by),
+      last_downloaded = if(values(last_downloaded) is not null and (last_downloaded is null or values(last_downloaded) >= last_downloaded), values(last_downloaded), last_downloaded),
+      remote_last_downloaded = if(values(remote_last_downloaded) is not null and (remote_last_downloaded is null or values(remote_last_downloaded) > remote_last_downloaded), values(remote_last_downloaded), remote_last_downloaded),
+      downloads = downloads + values(downloads),
+      remote_downloads = remote_downloads + values(remote_downloads)`.execute(db);
+    return;
+  }
+  // SQLite needs a WHERE in an INSERT … SELECT that has an upsert clause (it parses `on` as a join otherwise).
+  await sql`insert into download_stats ${cols} ${select} and true on conflict (item_id) do update set
+    downloads = download_stats.downloads + excluded.downloads,
+    last_downloaded_by = case when excluded.last_downloaded is not null and (download_stats.last_downloaded is null or excluded.last_downloaded >= download_stats.last_downloaded) then excluded.last_downloaded_by else download_stats.last_downloaded_by end,
+    last_downloaded = case when excluded.last_downloaded is not null and (download_stats.last_downloaded is null or excluded.last_downloaded >= download_stats.last_downloaded) then excluded.last_downloaded else download_stats.last_downloaded end,
+    remote_downloads = download_stats.remote_downloads + excluded.remote_downloads,
+    remote_last_downloaded = case when excluded.remote_last_downloaded is not null and (download_stats.remote_last_downloaded is null or excluded.remote_last_downloaded > download_stats.remote_last_downloaded) then excluded.remote_last_downloaded else download_stats.remote_last_downloaded end`.execute(db);
+}
