@@ -19,7 +19,7 @@ export interface ThreadData {
   nice: number;
 }
 
-export type ToThread = { t: 'start'; id: number; job: ListingJob } | { t: 'more'; id: number } | { t: 'cancel'; id: number };
+export type ToThread = { t: 'start'; id: number; job: ListingJob } | { t: 'more'; id: number; busy: boolean } | { t: 'cancel'; id: number };
 
 /** A failure as it crosses threads: an ArcaError's code comes back as the same ArcaError. */
 export interface ThreadFailure {

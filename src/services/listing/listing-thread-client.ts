@@ -1,10 +1,23 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { ArcaError, ERROR_CODES, type ErrorCode } from '../../core/errors.js';
 import type { ListingJob, ListingPage } from './listing-job.js';
 import { type FromThread, type ThreadData, type ThreadFailure, type ToThread } from './listing-protocol.js';
+
+/** The event loop's use since the last look, above which other requests are taken to be waiting. */
+const BUSY_UTILIZATION = 0.5;
+let lastLook = performance.eventLoopUtilization();
+
+/** Has this process's event loop been mostly busy since the last look (serving other requests)? */
+function loopBusy(): boolean {
+  const now = performance.eventLoopUtilization();
+  const since = performance.eventLoopUtilization(now, lastLook);
+  lastLook = now;
+  return since.utilization > BUSY_UTILIZATION;
+}
 
 /** The pages of one listing, as the event loop reads them; `cancel` drops the rest. */
 export interface ListingPages extends AsyncIterator<ListingPage> {
@@ -91,7 +104,7 @@ class ThreadJob implements ListingPages {
     const page = this.queue.shift();
     if (page) {
       // The response took a page: the thread may read one more.
-      if (!this.finished) this.post({ t: 'more', id: this.id });
+      if (!this.finished) this.post({ t: 'more', id: this.id, busy: loopBusy() });
       return { value: page, done: false };
     }
     if (this.failure) {

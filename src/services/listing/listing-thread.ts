@@ -1,4 +1,5 @@
 import { setPriority } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteReader } from '../../db/database.js';
@@ -22,9 +23,20 @@ const port = parentPort!;
 const data = workerData as ThreadData;
 const send = (m: FromThread, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
+/**
+ * While the worker's event loop is busy with other requests, the thread rests PACE times as
+ * long as it worked on each page (at most MAX_REST_MS), leaving the cores to them: even at
+ * nice 19 it takes any idle core, which on a small machine is the one the clients and the
+ * kernel's network work need. A listing alone runs at full speed.
+ */
+const PACE = 2;
+const MAX_REST_MS = 100;
+
 interface Running {
   credit: number;
   cancelled: boolean;
+  /** The worker said its event loop was busy when it last gave credit. */
+  busy: boolean;
   wake?: () => void;
 }
 
@@ -55,8 +67,13 @@ async function run(id: number, job: ListingJob, state: Running): Promise<void> {
       await nextTurn();
       while (state.credit === 0 && !state.cancelled) await new Promise<void>((resolve) => (state.wake = resolve));
       if (state.cancelled) return;
+      const started = performance.now();
       const next = await pages.next();
       if (state.cancelled) return;
+      if (state.busy) {
+        const rest = Math.min(MAX_REST_MS, PACE * (performance.now() - started));
+        if (rest >= 1) await new Promise((resolve) => setTimeout(resolve, rest));
+      }
       if (next.done) {
         send({ t: 'end', id });
         return;
@@ -74,14 +91,17 @@ async function run(id: number, job: ListingJob, state: Running): Promise<void> {
 
 port.on('message', (m: ToThread) => {
   if (m.t === 'start') {
-    const state: Running = { credit: CREDIT, cancelled: false };
+    const state: Running = { credit: CREDIT, cancelled: false, busy: false };
     running.set(m.id, state);
     void run(m.id, m.job, state);
     return;
   }
   const state = running.get(m.id);
   if (!state) return;
-  if (m.t === 'more') state.credit++;
+  if (m.t === 'more') {
+    state.credit++;
+    state.busy = m.busy;
+  }
   else state.cancelled = true;
   state.wake?.();
   state.wake = undefined;
