@@ -20,7 +20,7 @@ import {
 } from '../db/items.js';
 import type { Access } from '../security/access.js';
 import { mimeTypeOf } from './mime-types.js';
-import type { RepoConfig, RepositoryService } from './repositories.js';
+import { repositoriesReadableBy, type RepoConfig, type RepositoryService } from './repositories.js';
 
 /** Items holding a checksum looked at per query, and at most in all, before a checksum deploy gives up. */
 const CHECKSUM_PAGE = 100;
@@ -191,22 +191,13 @@ export class ArtifactService {
     return { ...req.properties, ...asked } as PropertyMap;
   }
 
-  /** Repositories holding items the caller may read some of (where a checksum deploy may find its binary). */
-  private async readableRepos(access: Access): Promise<RepoConfig[]> {
-    const out: RepoConfig[] = [];
-    for (const r of await this.repos.list()) {
-      if (r.rclass !== 'virtual' && (await access.canReadAny(r))) out.push(r);
-    }
-    return out;
-  }
-
   /**
    * True when the caller may read some item holding the binary. Pages through the items with
    * that sha1 (its index) in the repositories the caller may read, and stops at the first
    * readable one, or after MAX_CHECKSUM_ITEMS.
    */
   private async readableCopy(sha1: string, access: Access): Promise<boolean> {
-    const repos = await this.readableRepos(access);
+    const repos = await repositoriesReadableBy(access, this.repos);
     if (repos.length === 0) return false;
     const byKey = new Map(repos.map((r) => [r.key, r]));
     let after = 0;

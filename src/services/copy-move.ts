@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { ArcaError, isArcaError } from '../core/errors.js';
+import { ArcaError, badRequest, isArcaError } from '../core/errors.js';
 import type { Database } from '../db/database.js';
 import { fullPathOf, getItem, getProperties, type ItemRow } from '../db/items.js';
 import { descendantPages } from '../db/tree.js';
@@ -46,10 +46,6 @@ const VERB: Record<Mode, { ing: string; ed: string }> = {
   move: { ing: 'moving', ed: 'moved' },
 };
 
-function bad(message: string): ArcaError {
-  return new ArcaError('BAD_REQUEST', message);
-}
-
 /** Formats whose files can go to each other's repositories: the same type, or to and from generic. */
 function compatible(a: RepoConfig, b: RepoConfig): boolean {
   return a.packageType === b.packageType || a.packageType === 'generic' || b.packageType === 'generic';
@@ -71,11 +67,11 @@ export class CopyMoveService {
     if (!src) throw new ArcaError('REPO_NOT_FOUND', `Repository '${srcKey}' not found`);
     const dst = await this.repos.get(dstKey);
     if (!dst) throw new ArcaError('REPO_NOT_FOUND', `Repository '${dstKey}' not found`);
-    if (src.rclass === 'virtual') throw bad(`Cannot ${mode} from virtual repository '${src.key}': name the repository that holds the item`);
-    if (dst.rclass !== 'local') throw bad(`Cannot ${mode} to ${dst.rclass} repository '${dst.key}': the target must be a local repository`);
-    if (mode === 'move' && src.rclass !== 'local') throw bad(`Cannot move out of ${src.rclass} repository '${src.key}': copy instead`);
+    if (src.rclass === 'virtual') throw badRequest(`Cannot ${mode} from virtual repository '${src.key}': name the repository that holds the item`);
+    if (dst.rclass !== 'local') throw badRequest(`Cannot ${mode} to ${dst.rclass} repository '${dst.key}': the target must be a local repository`);
+    if (mode === 'move' && src.rclass !== 'local') throw badRequest(`Cannot move out of ${src.rclass} repository '${src.key}': copy instead`);
     if (!compatible(src, dst)) {
-      throw bad(`Cannot ${mode} between repositories of different types: '${src.key}' is ${src.packageType}, '${dst.key}' is ${dst.packageType}`);
+      throw badRequest(`Cannot ${mode} between repositories of different types: '${src.key}' is ${src.packageType}, '${dst.key}' is ${dst.packageType}`);
     }
     const path = srcPath.replace(/^\/+|\/+$/g, '');
     const root = path === '' ? undefined : await getItem(this.database.db, src.key, path);
@@ -90,7 +86,7 @@ export class CopyMoveService {
       if (into || dstRaw === '' || existing?.type === 'folder') dstPath = dstRaw === '' ? root!.name : `${dstRaw}/${root!.name}`;
     }
     if (src.key === dst.key && (dstPath === path || (!isFile && (path === '' || dstPath.startsWith(`${path}/`))))) {
-      throw bad(`Cannot ${mode} '${src.key}/${path}' onto or into itself`);
+      throw badRequest(`Cannot ${mode} '${src.key}/${path}' onto or into itself`);
     }
 
     const v = VERB[mode];
@@ -143,11 +139,9 @@ export class CopyMoveService {
     };
 
     try {
-      if (isFile) {
-        const props = (await getProperties(this.database.db, [Number(root!.id)])).get(Number(root!.id)) ?? {};
-        await one(root!, props);
-      } else {
-        if (root && dstPath !== '') await one({ ...root }, (await getProperties(this.database.db, [Number(root.id)])).get(Number(root.id)) ?? {});
+      // The item named itself (a file, or a folder landing on a named target), then what is below a folder.
+      if (root && (isFile || dstPath !== '')) await one(root, (await getProperties(this.database.db, [Number(root.id)])).get(Number(root.id)) ?? {});
+      if (!isFile) {
         for await (const page of descendantPages(this.database.db, src.key, path)) {
           const props = await getProperties(this.database.db, page.map((r) => Number(r.id)));
           for (const row of page) await one(row, props.get(Number(row.id)) ?? {});
@@ -157,14 +151,14 @@ export class CopyMoveService {
       if (!(err instanceof FailFast)) throw err;
     }
 
-    // A move deletes what it copied, file by file, then the source folders it emptied.
+    // A move deletes what it copied: the source at once (one run of its format's hooks) when
+    // everything was copied, else the copied files one by one, leaving what failed.
     if (mode === 'move' && !opts.dryRun) {
-      for (const from of moved) await this.deploy.delete(src, from, access);
-      if (!isFile && failed === 0) {
+      if (failed === 0) {
         await this.deploy.delete(src, path, access).catch((err) => {
           if (!isArcaError(err, 'ITEM_NOT_FOUND')) throw err;
         });
-      }
+      } else for (const from of moved) await this.deploy.delete(src, from, access);
     }
 
     const summary = `${opts.dryRun ? 'Dry run for ' : ''}${v.ing} ${src.key}:${path === '' ? '/' : path} to ${dst.key}:${dstPath === '' ? '/' : dstPath} ${

@@ -70,7 +70,12 @@ export class DownloadStats {
     if (!p) this.pending.set(id, (p = { downloads: 0, last: 0, by: '', remote: 0, remoteLast: 0 }));
     change(p, this.clock.now());
     if (this.pending.size >= MAX_PENDING) void this.flush().catch(() => undefined);
-    else this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), FLUSH_MS).unref();
+    else this.schedule();
+  }
+
+  /** A flush in FLUSH_MS, unless one is due already. */
+  private schedule(): void {
+    this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), FLUSH_MS).unref();
   }
 
   /** Writes what was counted; one flush at a time. */
@@ -94,7 +99,7 @@ export class DownloadStats {
             q.remoteLast = Math.max(q.remoteLast, p.remoteLast);
           }
         }
-        if (this.pending.size > 0) this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), FLUSH_MS).unref();
+        if (this.pending.size > 0) this.schedule();
         throw err;
       })
       .finally(() => {

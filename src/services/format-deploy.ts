@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { LockManager } from '../cluster/locks/lock-manager.js';
 import type { ContentStore } from '../content/content-store.js';
 import { ArcaError, isArcaError } from '../core/errors.js';
+import { readBounded } from '../core/read-bounded.js';
 import type { Database } from '../db/database.js';
 import { getItem, pathKey, type ItemRow } from '../db/items.js';
 import type { RepoStore, StoreEntry } from '../formats/format-handler.js';
@@ -14,15 +15,8 @@ import type { RepoConfig } from './repositories.js';
 /** A deploy's outcome: a stored item, or a file the format absorbed (a checksum file, say). */
 export type FormatDeployResult = (DeployResult & { absorbed?: false }) | { absorbed: true; item?: ItemRow };
 
-async function collect(source: AsyncIterable<Uint8Array>, limit: number, what: string): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of source) {
-    total += chunk.length;
-    if (total > limit) throw new ArcaError('BAD_REQUEST', `${what} is larger than ${limit} bytes`);
-    parts.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(parts);
+function collect(source: AsyncIterable<Uint8Array>, limit: number, what: string): Promise<Buffer> {
+  return readBounded(source, limit, () => new ArcaError('BAD_REQUEST', `${what} is larger than ${limit} bytes`));
 }
 
 /**

@@ -5,6 +5,7 @@ import { REPO_KEY_PATTERN } from '../core/paths.js';
 import type { RepoClass, RepoConfig } from '../core/repo-config.js';
 import { encryptSecret, isEncrypted } from '../core/secrets.js';
 import type { Database } from '../db/database.js';
+import type { Access } from '../security/access.js';
 import { deleteTree, deleteTreeInBatches } from '../db/items.js';
 import { DEFAULT_ADDRESS_POLICY, type AddressPolicy } from './remote/address-policy.js';
 import { dropCacheRecords } from './remote/cache-records.js';
@@ -162,6 +163,15 @@ export function validateRepoKey(key: string): void {
 }
 
 /** Repository configurations, kept in the database and cached per process. */
+/** The repositories holding items (local ones and remote caches) in which `access` may read some. */
+export async function repositoriesReadableBy(access: Access, repos: Pick<RepositoryService, 'list'>): Promise<RepoConfig[]> {
+  const out: RepoConfig[] = [];
+  for (const r of await repos.list()) {
+    if (r.rclass !== 'virtual' && (await access.canReadAny(r))) out.push(r);
+  }
+  return out;
+}
+
 export class RepositoryService {
   private cache: Map<string, RepoConfig> | undefined;
   private loading: Promise<Map<string, RepoConfig>> | undefined;

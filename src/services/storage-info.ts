@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { sql } from 'kysely';
-import type { Clock } from '../core/clock.js';
+import { isoDate, type Clock } from '../core/clock.js';
 import type { Database } from '../db/database.js';
 import { binaryTotals } from '../db/binaries.js';
 import type { RepositoryService } from './repositories.js';
@@ -97,27 +97,26 @@ export class StorageInfoService {
     const totals = await binaryTotals(this.database.db);
     let artifactsSize = 0;
     let artifacts = 0;
-    let items = 0;
-    const list: Record<string, unknown>[] = [];
-    for (const r of await this.repos.list()) {
+    let folders = 0;
+    const counted = (await this.repos.list()).map((r) => {
       const c = calc.repos.get(r.key) ?? { folders: 0, files: 0, bytes: 0 };
       artifactsSize += c.bytes;
       artifacts += c.files;
-      items += c.files + c.folders;
-      list.push({
-        repoKey: r.key,
-        repoType: r.rclass.toUpperCase(),
-        foldersCount: c.folders,
-        filesCount: c.files,
-        usedSpace: humanSize(c.bytes),
-        usedSpaceInBytes: c.bytes,
-        itemsCount: c.files + c.folders,
-        packageType: r.packageType,
-        percentage: '',
-      });
-    }
-    for (const entry of list) entry.percentage = percent(entry.usedSpaceInBytes as number, artifactsSize);
-    const folders = list.reduce((n, e) => n + (e.foldersCount as number), 0);
+      folders += c.folders;
+      return { r, c };
+    });
+    const items = artifacts + folders;
+    const list: Record<string, unknown>[] = counted.map(({ r, c }) => ({
+      repoKey: r.key,
+      repoType: r.rclass.toUpperCase(),
+      foldersCount: c.folders,
+      filesCount: c.files,
+      usedSpace: humanSize(c.bytes),
+      usedSpaceInBytes: c.bytes,
+      itemsCount: c.files + c.folders,
+      packageType: r.packageType,
+      percentage: percent(c.bytes, artifactsSize),
+    }));
     list.push({ repoKey: 'TOTAL', repoType: 'NA', foldersCount: folders, filesCount: artifacts, usedSpace: humanSize(artifactsSize), usedSpaceInBytes: artifactsSize, itemsCount: items });
     const disk = await statfs(this.store.dir).catch(() => undefined);
     const total = disk ? disk.blocks * disk.bsize : 0;
@@ -139,7 +138,7 @@ export class StorageInfoService {
         freeSpace: `${humanSize(free)} (${percent(free, total)})`,
       },
       repositoriesSummaryList: list,
-      calculatedAt: new Date(calc.at).toISOString(),
+      calculatedAt: isoDate(calc.at),
     };
   }
 }

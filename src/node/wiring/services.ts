@@ -66,7 +66,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     health: new NodeHealth(database, content),
     formatServices: new FormatServices(FORMATS, { database, content, clock, repos, artifacts, packages }),
     search: new SearchService(database, repos),
-    aql: new AqlService(database, repos, () => clock.now(), () => deps.systemProperties.userQueryLimit),
+    aql: new AqlService(database, repos, downloadStats, () => clock.now(), () => deps.systemProperties.userQueryLimit),
     storageApi: new StorageApiService(database, clock, listings),
     copyMove: new CopyMoveService(database, repos, packages.deploy),
     storageInfo: new StorageInfoService(database, repos, clock, deps.store),

@@ -1,13 +1,13 @@
 import { Readable } from 'node:stream';
 import { sql, type Expression, type SqlBool } from 'kysely';
 import { isoDate } from '../../core/clock.js';
-import { ArcaError } from '../../core/errors.js';
 import type { Database, DialectName } from '../../db/database.js';
 import { fullPathOf, getProperties, type ItemRow } from '../../db/items.js';
 import { Slicer } from '../../db/tree.js';
 import type { Access } from '../../security/access.js';
-import type { RepoConfig, RepositoryService } from '../repositories.js';
-import { compileCriteria, itemField, statField, unsupported } from './compile.js';
+import type { DownloadStats } from '../download-stats.js';
+import { repositoriesReadableBy, type RepoConfig, type RepositoryService } from '../repositories.js';
+import { bad, compileCriteria, itemField, statField, unsupported } from './compile.js';
 import { parseAql, type AqlQuery } from './parse.js';
 
 /**
@@ -29,8 +29,6 @@ export const DEFAULT_USER_QUERY_LIMIT = 1000;
 
 const DEFAULT_FIELDS = ['repo', 'path', 'name', 'type', 'size', 'created', 'created_by', 'modified', 'modified_by', 'updated'];
 const ALL_FIELDS = [...DEFAULT_FIELDS, 'depth', 'actual_md5', 'actual_sha1', 'original_md5', 'original_sha1', 'sha256'];
-/** Sort columns that are never null, which a keyset can resume after. */
-const NOT_NULL = new Set(['repo', 'path', 'name', 'type', 'size', 'created', 'created_by', 'modified', 'modified_by', 'updated', 'depth']);
 
 interface Output {
   /** Include `stats` (download statistics). */
@@ -38,10 +36,6 @@ interface Output {
   fields: string[];
   /** Include properties: all of them (true) or these keys. */
   properties: true | Set<string> | undefined;
-}
-
-function bad(message: string): never {
-  throw new ArcaError('BAD_REQUEST', `AQL: ${message}`);
 }
 
 /** What `.include(…)` asks for. With no item field named, repo, path and name are given (the caller needs them to use a result). */
@@ -122,6 +116,8 @@ export class AqlService {
   constructor(
     private readonly database: Database,
     private readonly repos: Pick<RepositoryService, 'list'>,
+    /** Download statistics of items (`include("stat")`). */
+    private readonly downloads: Pick<DownloadStats, 'of'>,
     private readonly now: () => number = Date.now,
     private readonly userQueryLimit: () => number = () => DEFAULT_USER_QUERY_LIMIT,
   ) {}
@@ -158,7 +154,8 @@ export class AqlService {
       if (!f) throw unsupported(field) ?? bad(`cannot sort by '${field}'`);
       if (field === 'depth') bad("cannot sort by 'depth'");
       const column = d === 'postgresql' && (field === 'path' || field === 'name') ? sql`${sql.ref(f.column)} collate "C"` : sql.ref(f.column);
-      return { field, column, prop: f.column.slice('items.'.length) as keyof ItemRow, nullable: !NOT_NULL.has(field) };
+      // Only the checksum columns can be null (a folder has none).
+      return { field, column, prop: f.column.slice('items.'.length) as keyof ItemRow, nullable: f.kind === 'checksum' };
     };
     const fields = q.sort ? q.sort.fields.map((f) => (f.startsWith('item.') ? f.slice(5) : f)) : ['repo', 'path', 'name'];
     const keys = [...new Set(fields)].map(key);
@@ -169,23 +166,20 @@ export class AqlService {
   /** The `stats` entries of items `ids`, as the seed writes them (times as ISO dates). */
   private async statsOf(ids: number[]): Promise<Map<number, Record<string, unknown>>> {
     const out = new Map<number, Record<string, unknown>>();
-    const rows = await this.database.db.selectFrom('download_stats').selectAll().where('item_id', 'in', ids).execute();
-    for (const r of rows) {
-      const e: Record<string, unknown> = { downloads: Number(r.downloads) };
-      if (r.last_downloaded !== null) e.downloaded = isoDate(Number(r.last_downloaded));
-      if (r.last_downloaded_by !== null) e.downloaded_by = r.last_downloaded_by;
-      e.remote_downloads = Number(r.remote_downloads);
-      if (r.remote_last_downloaded !== null) e.remote_downloaded = isoDate(Number(r.remote_last_downloaded));
-      out.set(Number(r.item_id), e);
+    for (const [id, r] of await this.downloads.of(ids)) {
+      const e: Record<string, unknown> = { downloads: r.downloads };
+      if (r.lastDownloaded !== undefined) e.downloaded = isoDate(r.lastDownloaded);
+      if (r.lastDownloadedBy !== undefined) e.downloaded_by = r.lastDownloadedBy;
+      e.remote_downloads = r.remoteDownloads;
+      if (r.remoteLastDownloaded !== undefined) e.remote_downloaded = isoDate(r.remoteLastDownloaded);
+      out.set(id, e);
     }
     return out;
   }
 
-  /** The repositories whose items a non-administrator may see some of. */
+  /** The repositories whose items a non-administrator may see some of, by key. */
   private async readable(access: Access): Promise<Map<string, RepoConfig>> {
-    const out = new Map<string, RepoConfig>();
-    for (const r of await this.repos.list()) if (r.rclass !== 'virtual' && (await access.canReadAny(r))) out.set(r.key, r);
-    return out;
+    return new Map((await repositoriesReadableBy(access, this.repos)).map((r) => [r.key, r]));
   }
 
   /**
@@ -235,7 +229,7 @@ export class AqlService {
     const capBound = cap !== undefined && (q.limit === undefined || q.limit > cap);
     let page = first;
     try {
-      outer: while (!page.done) {
+      while (!page.done) {
         let rows = page.value;
         if (repos) {
           const visible: ItemRow[] = [];
@@ -275,7 +269,7 @@ export class AqlService {
         if (limit !== undefined && sent >= limit) {
           // Cut by the hard limit (not by the caller's own): say so when more rows were there.
           if (capBound) trimmed = cut || !(await rest.next()).done;
-          break outer;
+          break;
         }
         if (cap !== undefined && examined >= cap * SCAN_FACTOR) {
           trimmed = true;

@@ -1,5 +1,6 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import { ArcaError } from '../../core/errors.js';
+import { wildcardToRegExp } from '../../core/glob.js';
 import type { DialectName } from '../../db/database.js';
 import { matchesSensitive } from '../../db/search-queries.js';
 import type { Criterion, Operator, Scalar } from './parse.js';
@@ -70,20 +71,41 @@ export function unsupported(field: string): ArcaError | undefined {
   return later ? new ArcaError('BAD_REQUEST', `AQL: '${field}' (${later[1]}) cannot be queried yet`) : undefined;
 }
 
-function bad(message: string): never {
+/** Throws the BAD_REQUEST of an AQL query that cannot be run as written. */
+export function bad(message: string): never {
   throw new ArcaError('BAD_REQUEST', `AQL: ${message}`);
 }
 
-const UNITS: Record<string, number> = { s: 1_000, mi: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000, mo: 30 * 86_400_000, y: 365 * 86_400_000 };
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+/** The units of a relative time, with the long names some scripts write. */
+const UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1_000,
+  mi: MINUTE,
+  minute: MINUTE,
+  minutes: MINUTE,
+  h: 60 * MINUTE,
+  d: DAY,
+  day: DAY,
+  days: DAY,
+  w: 7 * DAY,
+  week: 7 * DAY,
+  weeks: 7 * DAY,
+  mo: 30 * DAY,
+  month: 30 * DAY,
+  months: 30 * DAY,
+  y: 365 * DAY,
+  year: 365 * DAY,
+  years: 365 * DAY,
+};
+const RELATIVE = new RegExp(`^\\s*(\\d+)\\s*(${Object.keys(UNITS).sort((a, b) => b.length - a.length).join('|')})\\s*$`, 'i');
 
 /** `7d`, `2w`, `3mo`, `1y`, `30mi`, `10s` (a relative time of `$before`/`$last`) in milliseconds. */
 export function relativeTime(value: Scalar): number {
-  const m = typeof value === 'string' ? /^\s*(\d+)\s*(ms|s|mi|minutes?|h|d|days?|w|weeks?|mo|months?|y|years?)\s*$/i.exec(value) : null;
+  const m = typeof value === 'string' ? RELATIVE.exec(value) : null;
   if (!m) bad(`'${String(value)}' is not a relative time such as 7d, 2w, 3mo, 1y, 30mi`);
-  const unit = m[2].toLowerCase();
-  const ms =
-    unit === 'ms' ? 1 : UNITS[unit] ?? UNITS[{ minute: 'mi', minutes: 'mi', day: 'd', days: 'd', week: 'w', weeks: 'w', month: 'mo', months: 'mo', year: 'y', years: 'y' }[unit]!];
-  return Number(m[1]) * ms;
+  return Number(m[1]) * UNITS[m[2].toLowerCase()];
 }
 
 /** An absolute time: epoch milliseconds, or a date/time string (ISO 8601 or RFC 2822). */
@@ -117,6 +139,21 @@ export function compileCriteria(dialect: DialectName, criteria: Criterion, now: 
     return sql<SqlBool>`${sql.ref(column)} ${sql.raw(SQL_OP[op]!)} ${value}`;
   };
 
+  /** A time column compared with an absolute time, or a relative one by `$before`/`$last`. */
+  const compareTime = (column: string, name: string, op: Operator, value: Scalar): Expression<SqlBool> => {
+    if (op === '$before') return sql<SqlBool>`${sql.ref(column)} < ${now - relativeTime(value)}`;
+    if (op === '$last') return sql<SqlBool>`${sql.ref(column)} > ${now - relativeTime(value)}`;
+    if (op === '$match' || op === '$nmatch') bad(`'${name}' is a time: compare it with $eq $ne $gt $gte $lt $lte $before $last`);
+    return sql<SqlBool>`${sql.ref(column)} ${sql.raw(SQL_OP[op]!)} ${absoluteTime(value)}`;
+  };
+
+  /** The number a numeric field is compared with (a number, or digits in a string). */
+  const numberFor = (name: string, op: Operator, value: Scalar): number => {
+    const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+    if (Number.isNaN(n) || SQL_OP[op] === undefined) bad(`'${name}' is compared with a number by $eq $ne $gt $gte $lt $lte`);
+    return n;
+  };
+
   const field = (c: Extract<Criterion, { kind: 'field' }>): Expression<SqlBool> => {
     const st = statField(c.field);
     if (st) return stat(c, st);
@@ -147,17 +184,8 @@ export function compileCriteria(dialect: DialectName, criteria: Criterion, now: 
       const depth = sql`(case when items.path = '' then 1 else ${slashes} + 2 end)`;
       return sql<SqlBool>`${depth} ${sql.raw(SQL_OP[op]!)} ${value}`;
     }
-    if (f.kind === 'date') {
-      if (op === '$before') return sql<SqlBool>`${sql.ref(f.column)} < ${now - relativeTime(value)}`;
-      if (op === '$last') return sql<SqlBool>`${sql.ref(f.column)} > ${now - relativeTime(value)}`;
-      if (op === '$match' || op === '$nmatch') bad(`'${c.field}' is a time: compare it with $eq $ne $gt $gte $lt $lte $before $last`);
-      return sql<SqlBool>`${sql.ref(f.column)} ${sql.raw(SQL_OP[op]!)} ${absoluteTime(value)}`;
-    }
-    if (f.kind === 'number') {
-      const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
-      if (Number.isNaN(n) || SQL_OP[op] === undefined) bad(`'${c.field}' is compared with a number by $eq $ne $gt $gte $lt $lte`);
-      return sql<SqlBool>`${sql.ref(f.column)} ${sql.raw(SQL_OP[op]!)} ${n}`;
-    }
+    if (f.kind === 'date') return compareTime(f.column, c.field, op, value);
+    if (f.kind === 'number') return sql<SqlBool>`${sql.ref(f.column)} ${sql.raw(SQL_OP[op]!)} ${numberFor(c.field, op, value)}`;
     if (typeof value !== 'string') bad(`'${c.field}' is compared with text`);
     // Checksums are stored in lower case.
     return compareText(f.column, op, f.kind === 'checksum' && op !== '$match' && op !== '$nmatch' ? value.toLowerCase() : value);
@@ -183,14 +211,10 @@ export function compileCriteria(dialect: DialectName, criteria: Criterion, now: 
         holdsWithoutRow = op === '$eq';
       }
     } else if (f.kind === 'date') {
-      if (op === '$before') cond = sql<SqlBool>`${sql.ref(col)} < ${now - relativeTime(value)}`;
-      else if (op === '$last') cond = sql<SqlBool>`${sql.ref(col)} > ${now - relativeTime(value)}`;
-      else if (SQL_OP[op]) cond = sql<SqlBool>`${sql.ref(col)} ${sql.raw(SQL_OP[op]!)} ${absoluteTime(value)}`;
-      else bad(`'${c.field}' is a time: compare it with $eq $ne $gt $gte $lt $lte $before $last`);
+      cond = compareTime(col, c.field, op, value);
       holdsWithoutRow = false;
     } else if (f.kind === 'number') {
-      const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
-      if (Number.isNaN(n) || SQL_OP[op] === undefined) bad(`'${c.field}' is compared with a number by $eq $ne $gt $gte $lt $lte`);
+      const n = numberFor(c.field, op, value);
       cond = sql<SqlBool>`${sql.ref(col)} ${sql.raw(SQL_OP[op]!)} ${n}`;
       holdsWithoutRow = { $eq: 0 === n, $ne: 0 !== n, $gt: 0 > n, $gte: 0 >= n, $lt: 0 < n, $lte: 0 <= n }[op as '$eq'] ?? false;
     } else {
@@ -205,7 +229,7 @@ export function compileCriteria(dialect: DialectName, criteria: Criterion, now: 
   const comparePath = (op: Operator, value: string): Expression<SqlBool> => {
     const column = 'items.path';
     if (op === '$match' || op === '$nmatch') {
-      const matchesRoot = wildcardRegExp(value).test('.');
+      const matchesRoot = wildcardToRegExp(value, 's').test('.');
       const m = matchesRoot ? or([sql<SqlBool>`items.path = ''`, matchesSensitive(dialect, column, value)]) : matchesSensitive(dialect, column, value);
       return op === '$match' ? m : not(m);
     }
@@ -230,12 +254,12 @@ export function compileCriteria(dialect: DialectName, criteria: Criterion, now: 
 
   const withProperty = (row: Expression<SqlBool>) => sql<SqlBool>`items.id in (select item_props.item_id from item_props where ${row})`;
 
-  const compile = (c: Criterion, depth: number): Expression<SqlBool> => {
+  const compile = (c: Criterion): Expression<SqlBool> => {
     switch (c.kind) {
       case 'and':
-        return and(c.items.map((i) => compile(i, depth + 1)));
+        return and(c.items.map((i) => compile(i)));
       case 'or':
-        return or(c.items.map((i) => compile(i, depth + 1)));
+        return or(c.items.map((i) => compile(i)));
       case 'msp': {
         // Match same property: the property criteria hold for one and the same property row.
         const props = c.items.filter((i): i is Extract<Criterion, { kind: 'property' | 'property-part' }> => i.kind === 'property' || i.kind === 'property-part');
@@ -244,7 +268,7 @@ export function compileCriteria(dialect: DialectName, criteria: Criterion, now: 
           const { row, negated } = propertyRow(p);
           return negated ? not(row) : row;
         });
-        return and([...(rows.length > 0 ? [withProperty(and(rows))] : []), ...rest.map((i) => compile(i, depth + 1))]);
+        return and([...(rows.length > 0 ? [withProperty(and(rows))] : []), ...rest.map((i) => compile(i))]);
       }
       case 'field':
         return field(c);
@@ -256,12 +280,6 @@ export function compileCriteria(dialect: DialectName, criteria: Criterion, now: 
       }
     }
   };
-  const where = compile(criteria, 0);
+  const where = compile(criteria);
   return { where, typed };
-}
-
-/** The JavaScript form of an AQL wildcard (`*`, `?`), for deciding things outside the database. */
-export function wildcardRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 's');
 }

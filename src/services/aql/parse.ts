@@ -51,6 +51,15 @@ function near(text: string, at: number): string {
   return piece === '' ? ' (at the end of the query)' : ` (near '${piece}')`;
 }
 
+// Matched where the reader stands (sticky), so no token copies the rest of the query.
+const WORD = /[A-Za-z_]\w*/y;
+const LITERAL = /(?:-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/y;
+const HEX4 = /[0-9a-fA-F]{4}/y;
+const DIGITS = /\d+/y;
+const DOT_WORD = /\.\s*[A-Za-z_]/y;
+/** JSON's one-character escapes. */
+const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
 type Json = { t: 'scalar'; v: Scalar; at: number } | { t: 'array'; items: Json[]; at: number } | { t: 'object'; pairs: [string, Json, number][]; at: number };
 
 class Reader {
@@ -60,6 +69,12 @@ class Reader {
 
   fail(message: string, at = this.i): never {
     throw new AqlSyntaxError(message, at, this.text);
+  }
+
+  /** The match of sticky `re` at the reader's position (the position does not move). */
+  match(re: RegExp): RegExpExecArray | null {
+    re.lastIndex = this.i;
+    return re.exec(this.text);
   }
 
   skip(): void {
@@ -85,7 +100,7 @@ class Reader {
   /** A dotted name outside the criteria: `items`, `find`, `archive.entries`. */
   word(): string {
     this.skip();
-    const m = /^[A-Za-z_][\w]*/.exec(this.text.slice(this.i));
+    const m = this.match(WORD);
     if (!m) this.fail('expected a name');
     this.i += m[0].length;
     return m[0];
@@ -122,7 +137,7 @@ class Reader {
     }
     if (++this.leaves > MAX_LEAVES) this.fail(`more than ${MAX_LEAVES} values in one query`);
     if (c === '"') return { t: 'scalar', v: this.string(), at };
-    const m = /^(?:-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(this.text.slice(this.i));
+    const m = this.match(LITERAL);
     if (!m) this.fail('expected a value');
     this.i += m[0].length;
     const v = m[0] === 'true' ? true : m[0] === 'false' ? false : m[0] === 'null' ? null : Number(m[0]);
@@ -143,9 +158,8 @@ class Reader {
         continue;
       }
       const e = this.text[this.i++] ?? '';
-      const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-      if (e in simple) out += simple[e];
-      else if (e === 'u' && /^[0-9a-fA-F]{4}/.test(this.text.slice(this.i))) {
+      if (Object.hasOwn(ESCAPES, e)) out += ESCAPES[e];
+      else if (e === 'u' && this.match(HEX4)) {
         out += String.fromCharCode(parseInt(this.text.slice(this.i, this.i + 4), 16));
         this.i += 4;
       } else out += `\\${e}`;
@@ -154,7 +168,7 @@ class Reader {
 
   integer(): number {
     this.skip();
-    const m = /^\d+/.exec(this.text.slice(this.i));
+    const m = this.match(DIGITS);
     if (!m) this.fail('expected a non-negative integer');
     this.i += m[0].length;
     const n = Number(m[0]);
@@ -169,7 +183,7 @@ export function parseAql(text: string): AqlQuery {
   r.skip();
   const domainAt = r.i;
   let domain = r.word();
-  while (r.peek() === '.' && /^\.\s*[A-Za-z_]/.test(text.slice(r.i))) {
+  while (r.peek() === '.' && r.match(DOT_WORD)) {
     const save = r.i;
     r.i++;
     const next = r.word();

@@ -1,6 +1,7 @@
 /** One npm registry request, as the npm route handlers share it. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ArcaError } from '../../../core/errors.js';
+import { readBounded } from '../../../core/read-bounded.js';
 import type { AppContext } from '../../../http/app-context.js';
 import { baseUrl } from '../../../http/auth.js';
 import type { Access } from '../../../security/access.js';
@@ -44,14 +45,7 @@ export function checkDeclaredLength(call: Pick<NpmCall, 'request'>, limit: numbe
 /** The request body, at most `limit` bytes (the npm routes leave every body unread until here). */
 export async function readBody(call: Pick<NpmCall, 'request'>, limit: number): Promise<Buffer> {
   checkDeclaredLength(call, limit);
-  const parts: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of call.request.raw) {
-    total += (chunk as Buffer).length;
-    if (total > limit) throw new ArcaError('PAYLOAD_TOO_LARGE', `The body is larger than ${limit} bytes`);
-    parts.push(chunk as Buffer);
-  }
-  return Buffer.concat(parts);
+  return readBounded(call.request.raw, limit, () => new ArcaError('PAYLOAD_TOO_LARGE', `The body is larger than ${limit} bytes`));
 }
 
 /** The request body parsed as JSON, at most `limit` bytes. */

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { readBounded } from '../../../core/read-bounded.js';
 import type { AppContext } from '../../../http/app-context.js';
 import type { Access } from '../../../security/access.js';
 import { OciError } from '../oci-errors.js';
@@ -47,14 +48,7 @@ export function uploadSignal(request: FastifyRequest): AbortSignal {
 
 /** The request body into memory, refused past `limit` bytes (manifests). */
 export async function readBody(request: FastifyRequest, limit: number): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of request.raw) {
-    total += (chunk as Buffer).length;
-    if (total > limit) throw new OciError('SIZE_INVALID', `The body is larger than ${limit} bytes`, { code: 'PAYLOAD_TOO_LARGE' });
-    parts.push(chunk as Buffer);
-  }
-  return Buffer.concat(parts);
+  return readBounded(request.raw, limit, () => new OciError('SIZE_INVALID', `The body is larger than ${limit} bytes`, { code: 'PAYLOAD_TOO_LARGE' }));
 }
 
 /** `n` of a listing: a non-negative integer, or undefined when absent. */

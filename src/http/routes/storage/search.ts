@@ -10,7 +10,7 @@ import {
 import type { AppContext } from '../../app-context.js';
 import { baseUrl, requireAuthenticated } from '../../auth.js';
 import { ArcaError } from '../../../core/errors.js';
-import { readBounded } from '../../read-body.js';
+import { readBounded } from '../../../core/read-bounded.js';
 import { formDecode, rawQuery } from './params.js';
 
 const MEDIA = 'application/vnd.org.jfrog.artifactory.search.';

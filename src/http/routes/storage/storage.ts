@@ -7,7 +7,7 @@ import type { AppContext } from '../../app-context.js';
 import { baseUrl, intentOf, requireAuthenticated } from '../../auth.js';
 import { listPage } from '../../../services/list-page.js';
 import { storageUri } from '../../../services/item-info.js';
-import { readBounded } from '../../read-body.js';
+import { readBounded } from '../../../core/read-bounded.js';
 import { flagDefaultOn, flagOn, nonNegativeInt, parsePropertiesParam, parsePropertyKeys, rawParam, stringParam } from './params.js';
 
 const PREFIX = '/artifactory/api/storage/';
