@@ -71,7 +71,8 @@ export function formatStarted(ms: number): string {
 
 /** A build's `started` in epoch ms (the seed's format, or any ISO 8601 time); NaN when it is none. */
 export function startedMs(started: string): number {
-  const iso = started.trim().replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
+  // A '+' sent unescaped in a query string arrives as a space.
+  const iso = started.trim().replace(/ (\d{2}:?\d{2})$/, '+$1').replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
   return /^\d{4}-\d{2}-\d{2}T/.test(iso) ? Date.parse(iso) : NaN;
 }
 
