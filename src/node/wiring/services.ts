@@ -63,7 +63,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   const copyMove = new CopyMoveService(database, repos, packages.deploy);
   const storageApi = new StorageApiService(database, clock, listings);
   // Every build item stored (by the API, a deploy, a replication) is indexed (issue 15, item 6).
-  const buildIndex = new BuildIndex(database, packages.deploy);
+  const buildIndex = new BuildIndex(database, content);
   packages.deploy.listen(buildIndex);
   const builds = new BuildService(database, repos, packages.deploy, buildIndex, clock);
   const services = {

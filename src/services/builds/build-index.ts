@@ -1,9 +1,11 @@
+import type { ContentStore } from '../../content/content-store.js';
+import { ArcaError } from '../../core/errors.js';
+import { readBounded } from '../../core/read-bounded.js';
 import { indexBuild, unindexBuild } from '../../db/builds.js';
 import type { Database } from '../../db/database.js';
-import { fullPathOf, type ItemRow } from '../../db/items.js';
+import { fullPathOf, getItem, type ItemRow } from '../../db/items.js';
 import { descendantPages } from '../../db/tree.js';
-import type { FormatDeployService, StoredFileListener } from '../format-deploy.js';
-import type { RepoConfig } from '../repositories.js';
+import type { StoredFileListener } from '../format-deploy.js';
 import { BUILD_INFO_MAX_BYTES, indexedEntries, parseBuildInfo, startedMs, type BuildDocument } from './build-info.js';
 
 /** The package type of build-info repositories (the seed's `buildinfo`). */
@@ -20,24 +22,28 @@ export const BUILD_INFO_PACKAGE_TYPE = 'buildinfo';
 export class BuildIndex implements StoredFileListener {
   constructor(
     private readonly database: Database,
-    private readonly deploy: Pick<FormatDeployService, 'storeFor'>,
+    private readonly content: ContentStore,
   ) {}
 
   /** The document of a build item, or undefined when it is none. */
-  async read(repo: RepoConfig, path: string): Promise<BuildDocument | undefined> {
-    const text = await this.deploy.storeFor(repo, 'system').read(path);
-    if (!text) return undefined;
+  async read(repoKey: string, path: string, row?: ItemRow): Promise<BuildDocument | undefined> {
+    const item = row ?? (await getItem(this.database.db, repoKey, path));
+    if (item?.type !== 'file' || !item.sha1 || !path.endsWith('.json') || Number(item.size) > BUILD_INFO_MAX_BYTES) return undefined;
     try {
-      return parseBuildInfo(text.toString('utf8'), 0);
+      const bytes =
+        Number(item.size) <= this.content.smallFileLimit
+          ? await this.content.readSmall(item.sha1)
+          : await readBounded(await this.content.read(item.sha1), BUILD_INFO_MAX_BYTES, () => new ArcaError('PAYLOAD_TOO_LARGE'));
+      return parseBuildInfo(bytes.toString('utf8'), 0);
     } catch {
       return undefined;
     }
   }
 
-  async stored(repo: RepoConfig, path: string, item: ItemRow): Promise<void> {
+  async stored(repo: { key: string; packageType: string }, path: string, item: ItemRow): Promise<void> {
     if (repo.packageType !== BUILD_INFO_PACKAGE_TYPE) return;
     const id = Number(item.id);
-    const doc = path.endsWith('.json') && Number(item.size) <= BUILD_INFO_MAX_BYTES ? await this.read(repo, path) : undefined;
+    const doc = await this.read(repo.key, path, item);
     if (!doc) {
       await unindexBuild(this.database.db, id);
       return;
@@ -60,15 +66,23 @@ export class BuildIndex implements StoredFileListener {
   }
 
   /** Indexes every file of a build-info repository again (page by page); returns how many files were read. */
-  async rebuild(repo: RepoConfig): Promise<number> {
+  async rebuild(repoKey: string): Promise<number> {
     let count = 0;
-    for await (const page of descendantPages(this.database.db, repo.key, '')) {
+    for await (const page of descendantPages(this.database.db, repoKey, '')) {
       for (const row of page) {
         if (row.type !== 'file') continue;
-        await this.stored(repo, fullPathOf(row), row);
+        await this.stored({ key: repoKey, packageType: BUILD_INFO_PACKAGE_TYPE }, fullPathOf(row), row);
         count++;
       }
     }
+    return count;
+  }
+
+  /** Rebuilds the index of every build-info repository (after an import); returns the files read. */
+  async rebuildAll(): Promise<number> {
+    const repos = await this.database.db.selectFrom('repositories').select('repo_key').where('package_type', '=', BUILD_INFO_PACKAGE_TYPE).execute();
+    let count = 0;
+    for (const r of repos) count += await this.rebuild(r.repo_key);
     return count;
   }
 }

@@ -146,7 +146,7 @@ export class BuildService {
 
   /** The stored document of a run. */
   async document(row: BuildRow): Promise<BuildDocument> {
-    const doc = await this.index.read(await this.repository(), fullPath(row));
+    const doc = await this.index.read(row.repo, fullPath(row));
     if (!doc) throw new ArcaError('NOT_FOUND', `The build info of ${row.name}#${row.number} could not be read`);
     return doc;
   }
