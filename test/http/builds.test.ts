@@ -269,6 +269,20 @@ describe.each(DIALECTS)('build info on %s', (dialect) => {
     expect((await req('POST', '/artifactory/api/build/delete', { buildName: 'nosuch', buildNumbers: ['1'] })).statusCode).toBe(404);
   });
 
+  it("stores names and numbers with '/' and other special characters as the CLI encodes them, and answers them by URL", async () => {
+    expect((await publish(buildInfo('team/app: x', '1.0/rc*1', T0, [A1]))).statusCode).toBe(204);
+    expect((await req('GET', `/artifactory/api/storage/artifactory-build-info/team%252Fapp%253A x/1.0%252Frc%252A1-${T0}.json`)).statusCode).toBe(200);
+    const runs = await req('GET', '/artifactory/api/build/team%2Fapp%3A%20x');
+    expect(runs.statusCode, runs.body).toBe(200);
+    expect(runs.json().buildsNumbers).toEqual([{ uri: '/1.0%2Frc*1', started: started(T0) }]);
+    const run = await req('GET', '/artifactory/api/build/team%2Fapp%3A%20x/1.0%2Frc*1');
+    expect(run.statusCode, run.body).toBe(200);
+    expect(run.json().buildInfo.number).toBe('1.0/rc*1');
+    // The CLI's LATEST look-up: the newest build item of the name's folder, its number before the last '-'.
+    const latest = await req('POST', '/artifactory/api/search/aql', 'items.find({"type":"file","repo":"artifactory-build-info","path":{"$match":"team%2Fapp%3A x"}}).sort({"$desc":["created"]}).limit(1)');
+    expect(latest.json().results[0].name).toBe(`1.0%2Frc%2A1-${T0}.json`);
+  });
+
   it('keeps the index derived from the items: a plain deploy indexes, a plain delete forgets', async () => {
     const doc = buildInfo('plain', '7', T0, [A1]);
     await put(`artifactory-build-info/plain/7-${T0}.json`, JSON.stringify(doc));
