@@ -144,6 +144,10 @@ describe.each(DIALECTS)('build info on %s', (dialect) => {
     const props = `items.find({"$and":[{"$or":[{"$and":[{"artifact.module.build.name":"app","artifact.module.build.number":"1"}]}]},{"$or":[{"@build.name":"app"}]}]}).include("name","repo","path","actual_sha1","property")`;
     expect(await aql(props)).toEqual(['b-dev/app/1/app.bin']);
     expect(await aql('items.find({"artifact.module.build.name":{"$match":"ap*"}})')).toEqual(['b-dev/app/1/app.bin', 'b-dev/app/2/app.bin']);
+    // The criteria of one object hold for one build: app#2's artifact, also listed by another build numbered 1, is no artifact of app#1.
+    expect((await publish(buildInfo('other', '1', T0, [A2]))).statusCode).toBe(204);
+    expect(await aql('items.find({"artifact.module.build.name":"app","artifact.module.build.number":"1"})')).toEqual(['b-dev/app/1/app.bin']);
+    expect(await aql('items.find({"$and":[{"artifact.module.build.name":"app"},{"artifact.module.build.number":"1"}]})')).toEqual(['b-dev/app/1/app.bin']);
     const files = await req('GET', '/artifactory/api/builds/buildArtifacts/app/1/artifactory-build-info');
     expect(files.json()).toEqual([{ repo: 'b-dev', path: 'app/1', name: 'app.bin' }]);
   });

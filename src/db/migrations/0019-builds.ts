@@ -10,7 +10,8 @@ import type { DialectName } from '../database.js';
  * - `build_entries`: the build's artifacts and dependencies by sha1, for AQL's
  *   `artifact.module.build.*` / `dependency.module.build.*` criteria and for promotion.
  * Rows go with their item (a trigger, so every delete path is covered: the API, a folder
- * delete, a move, an import).
+ * delete, a move, an import); only build items are indexed and they end in `.json`, so the
+ * trigger does nothing for other items.
  */
 export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
   const run = (q: RawBuilder<unknown>) => q.execute(db);
@@ -52,9 +53,13 @@ export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
         delete from builds where item_id = old.id;
         return null;
       end $$`);
-    await run(sql`create trigger builds_items after delete on items for each row execute procedure builds_items()`);
+    await run(sql`create trigger builds_items after delete on items for each row when (old.name like '%.json') execute procedure builds_items()`);
     return;
   }
-  const each = mysql ? sql`for each row` : sql``;
-  await run(sql`create trigger builds_items_delete after delete on items ${each} begin delete from build_entries where item_id = old.id; delete from builds where item_id = old.id; end`);
+  const forget = sql`delete from build_entries where item_id = old.id; delete from builds where item_id = old.id;`;
+  if (mysql) {
+    await run(sql`create trigger builds_items_delete after delete on items for each row begin if old.name like '%.json' then ${forget} end if; end`);
+  } else {
+    await run(sql`create trigger builds_items_delete after delete on items when old.name like '%.json' begin ${forget} end`);
+  }
 }

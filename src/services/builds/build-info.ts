@@ -92,6 +92,11 @@ function checkName(what: string, value: unknown): string {
  * objects with valid checksums, at most BUILD_MAX_ENTRIES of them.
  */
 export function parseBuildInfo(text: string, now: number): BuildDocument {
+  return checkBuildInfo(text, now).doc;
+}
+
+/** parseBuildInfo, and whether the document differs from the text (a `started` added, a number made a string). */
+export function checkBuildInfo(text: string, now: number): { doc: BuildDocument; changed: boolean } {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -126,8 +131,9 @@ export function parseBuildInfo(text: string, now: number): BuildDocument {
       }
     }
   }
-  return { ...d, name, number, started } as BuildDocument;
+  return { doc: { ...d, name, number, started } as BuildDocument, changed: started !== d.started || number !== d.number };
 }
+
 
 /** The artifacts and dependencies of a document that carry a sha1 (what the index keeps). */
 export function indexedEntries(doc: BuildDocument): IndexedEntry[] {

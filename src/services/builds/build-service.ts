@@ -7,7 +7,7 @@ import { getProperties, type ItemRow } from '../../db/items.js';
 import type { Access } from '../../security/access.js';
 import type { FormatDeployService } from '../format-deploy.js';
 import type { RepoConfig, RepositoryService } from '../repositories.js';
-import { buildItemPath, diffBuilds, formatStarted, parseBuildInfo, startedMs, type BuildDocument } from './build-info.js';
+import { buildItemPath, diffBuilds, checkBuildInfo, formatStarted, startedMs, type BuildDocument } from './build-info.js';
 import { BUILD_INFO_PACKAGE_TYPE, type BuildIndex } from './build-index.js';
 
 /** The build-info repository of the default project (the seed's version 7 name). */
@@ -78,9 +78,8 @@ export class BuildService {
   /** Stores a build run (a new item, or the same run again) and indexes it; the caller needs write permission there. */
   async publish(access: Access, text: string): Promise<ItemRow> {
     const repo = await this.repository();
-    const doc = parseBuildInfo(text, this.clock.now());
-    const body = doc.started === JSON.parse(text).started ? text : JSON.stringify(doc);
-    return this.store(access, repo, doc, body);
+    const { doc, changed } = checkBuildInfo(text, this.clock.now());
+    return this.store(access, repo, doc, changed ? JSON.stringify(doc) : text);
   }
 
   /** Writes a document to its item (publish, and a promotion's new status). */
