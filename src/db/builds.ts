@@ -1,4 +1,5 @@
 import { sql, type Selectable } from 'kysely';
+import { retryConflicts } from './conflicts.js';
 import type { Database } from './database.js';
 import type { Db } from './items.js';
 import type { BuildEntriesTable, BuildsTable } from './schema.js';
@@ -17,11 +18,19 @@ const BATCH = 500;
 
 /** Replaces the index rows of a build item. */
 export async function indexBuild(database: Database, row: Selectable<BuildsTable>, entries: BuildEntryRow[]): Promise<void> {
-  await database.db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('build_entries').where('item_id', '=', row.item_id).execute();
-    await trx.deleteFrom('builds').where('item_id', '=', row.item_id).execute();
-    // The item may have gone since it was read (a delete racing the index): index nothing.
-    const item = await trx.selectFrom('items').select('id').where('id', '=', row.item_id).executeTakeFirst();
+  // MariaDB's gap locks can deadlock two runs indexed at once: the transaction is tried again.
+  await retryConflicts(() => database.db.transaction().execute(async (trx) => {
+    // The item's row lock orders two indexings of one item (the same run published twice at
+    // once) and a delete racing them; an item gone since it was read is not indexed.
+    let q = trx.selectFrom('items').select('id').where('id', '=', row.item_id);
+    if (database.dialect !== 'sqlite') q = q.forUpdate();
+    const item = await q.executeTakeFirst();
+    // A first indexing deletes nothing (and takes no gap locks for it).
+    const had = await trx.selectFrom('builds').select('item_id').where('item_id', '=', row.item_id).executeTakeFirst();
+    if (had) {
+      await trx.deleteFrom('build_entries').where('item_id', '=', row.item_id).execute();
+      await trx.deleteFrom('builds').where('item_id', '=', row.item_id).execute();
+    }
     if (!item) return;
     await trx.insertInto('builds').values(row).execute();
     for (let i = 0; i < entries.length; i += BATCH) {
@@ -30,7 +39,7 @@ export async function indexBuild(database: Database, row: Selectable<BuildsTable
         .values(entries.slice(i, i + BATCH).map((e) => ({ ...e, item_id: row.item_id })))
         .execute();
     }
-  });
+  }));
 }
 
 /** Forgets a build item (the trigger does this on delete; an item that is no build any more). */

@@ -51,6 +51,8 @@ const fullPath = (row: { path: string; item_name: string }) => (row.path === '' 
  * listings and the artifact look-ups.
  */
 export class BuildService {
+  private creating?: Promise<RepoConfig>;
+
   constructor(
     private readonly database: Database,
     private readonly repos: Pick<RepositoryService, 'get' | 'create'>,
@@ -59,20 +61,26 @@ export class BuildService {
     private readonly clock: Clock,
   ) {}
 
-  /** The build-info repository, created when it does not exist yet. */
+  /** The build-info repository, created when it does not exist yet (once, however many requests ask at once). */
   async repository(): Promise<RepoConfig> {
-    let repo = await this.repos.get(BUILD_INFO_REPO);
-    if (!repo) {
-      try {
-        repo = await this.repos.create(BUILD_INFO_REPO, { rclass: 'local', packageType: BUILD_INFO_PACKAGE_TYPE, description: 'Build info (created by Arca on first use)' });
-      } catch (err) {
-        // Another node created it first.
-        if (!isArcaError(err, 'ALREADY_EXISTS')) throw err;
-        repo = await this.repos.get(BUILD_INFO_REPO);
-      }
+    const repo = await this.repos.get(BUILD_INFO_REPO);
+    if (repo) return repo;
+    this.creating ??= this.create().finally(() => {
+      this.creating = undefined;
+    });
+    return this.creating;
+  }
+
+  private async create(): Promise<RepoConfig> {
+    try {
+      return await this.repos.create(BUILD_INFO_REPO, { rclass: 'local', packageType: BUILD_INFO_PACKAGE_TYPE, description: 'Build info (created by Arca on first use)' });
+    } catch (err) {
+      // Another node created it first (ALREADY_EXISTS, or the key's unique violation when both
+      // inserted at once); this node's repository cache may not know it yet.
+      const row = await this.database.db.selectFrom('repositories').select('config').where('repo_key', '=', BUILD_INFO_REPO).executeTakeFirst();
+      if (!row) throw err;
+      return JSON.parse(row.config) as RepoConfig;
     }
-    if (!repo) throw new ArcaError('INTERNAL', `Repository '${BUILD_INFO_REPO}' could not be created`);
-    return repo;
   }
 
   /** Stores a build run (a new item, or the same run again) and indexes it; the caller needs write permission there. */
