@@ -220,6 +220,19 @@ describe.each(DIALECTS)('build info on %s', (dialect) => {
     expect(await aql('items.find({"artifact.module.build.name":"app","artifact.module.build.number":"1"})')).toEqual(['b-dev/app/1/app.bin', 'b-prod/app/1/app.bin']);
   });
 
+  it('promotes only what the caller may copy: a target without write permission fails each file, copies nothing and adds no status', async () => {
+    expect((await req('PUT', '/artifactory/api/repositories/b-locked', { rclass: 'local', packageType: 'generic' })).statusCode).toBe(200);
+    const res = await req('POST', '/artifactory/api/build/promote/app/2', { status: 'Locked', targetRepo: 'b-locked', copy: true }, CI);
+    expect(res.statusCode, res.body).toBe(409);
+    expect(res.json().messages[0]).toMatchObject({ level: 'ERROR' });
+    expect((await req('GET', '/artifactory/b-locked/app/2/app.bin')).statusCode).toBe(404);
+    expect((await req('GET', '/artifactory/api/build/app/2')).json().buildInfo.statuses).toBeUndefined();
+    // Moving needs delete on the source: ci may not delete in b-dev.
+    const move = await req('POST', '/artifactory/api/build/promote/app/2', { targetRepo: 'b-prod', copy: false }, CI);
+    expect(move.statusCode, move.body).toBe(409);
+    expect((await req('GET', '/artifactory/b-dev/app/2/app.bin')).statusCode).toBe(200);
+  });
+
   it('promotes by moving a Maven build: metadata is right on both sides', async () => {
     const pomOf = (v: string) => `<?xml version="1.0"?>\n<project><modelVersion>4.0.0</modelVersion><groupId>org.b</groupId><artifactId>lib</artifactId><version>${v}</version></project>\n`;
     const pom = pomOf('1.0');
