@@ -206,6 +206,8 @@ describe.each(DIALECTS)('build info on %s', (dialect) => {
     expect((await req('GET', '/artifactory/b-prod/app/1/app.bin')).statusCode).toBe(404);
     expect((await req('GET', '/artifactory/api/build/app/1')).json().buildInfo.statuses).toBeUndefined();
 
+    const info = async () => (await req('GET', `/artifactory/api/storage/artifactory-build-info/app/1-${T0}.json`)).json();
+    const createdBefore = (await info()).created;
     const res = await req('POST', '/artifactory/api/build/promote/app/1', { status: 'QA', comment: 'to prod', ciUser: 'jenkins', targetRepo: 'b-prod', copy: true, dependencies: true, properties: { promoted: ['yes'] } });
     expect(res.statusCode, res.body).toBe(200);
     expect((await req('GET', '/artifactory/b-prod/app/1/app.bin')).body).toBe(A1.body);
@@ -215,6 +217,8 @@ describe.each(DIALECTS)('build info on %s', (dialect) => {
     expect(props).toMatchObject({ 'build.name': ['app'], promoted: ['yes'] });
     const statuses = (await req('GET', '/artifactory/api/build/app/1')).json().buildInfo.statuses;
     expect(statuses).toEqual([{ status: 'QA', comment: 'to prod', repository: 'b-prod', timestamp: expect.any(String), user: 'admin', ciUser: 'jenkins' }]);
+    // The rewritten run keeps its creation time (the CLI's LATEST is the newest created run).
+    expect((await info()).created).toBe(createdBefore);
     // Still one run, still indexed (the item was rewritten).
     expect((await req('GET', '/artifactory/api/build/app')).json().buildsNumbers).toHaveLength(2);
     expect(await aql('items.find({"artifact.module.build.name":"app","artifact.module.build.number":"1"})')).toEqual(['b-dev/app/1/app.bin', 'b-prod/app/1/app.bin']);

@@ -105,7 +105,7 @@ export class BuildPromotion {
       };
       doc.statuses = [...(Array.isArray(doc.statuses) ? doc.statuses : []), status];
       // The caller's write permission on the run was checked above; the item is rewritten on the system's account.
-      await this.builds.store(SYSTEM_ACCESS, buildRepo, doc);
+      await this.builds.store(SYSTEM_ACCESS, buildRepo, doc, undefined, true);
     }
     const what = target ? `${req.dryRun ? 'Dry run for ' : ''}${mode === 'copy' ? 'copying' : 'moving'} ${promoted} of ${files.length} files of ${name}#${number} to '${target.key}'` : `${req.dryRun ? 'Dry run for ' : ''}promoting ${name}#${number}`;
     messages.push({ level: failed === 0 ? 'INFO' : 'WARNING', message: `${what} ${failed === 0 ? 'completed successfully' : `completed with ${failed} error${failed === 1 ? '' : 's'}`}` });

@@ -3,7 +3,7 @@ import type { Clock } from '../../core/clock.js';
 import { ArcaError, isArcaError } from '../../core/errors.js';
 import { buildEntries, buildNames, buildRuns, buildRunsOf, filesBySha1, type BuildRow } from '../../db/builds.js';
 import type { Database } from '../../db/database.js';
-import { getProperties, type ItemRow } from '../../db/items.js';
+import { getItem, getProperties, type ItemRow } from '../../db/items.js';
 import type { Access } from '../../security/access.js';
 import type { FormatDeployService } from '../format-deploy.js';
 import type { RepoConfig, RepositoryService } from '../repositories.js';
@@ -90,9 +90,14 @@ export class BuildService {
     return this.store(access, repo, doc, changed ? JSON.stringify(doc) : text);
   }
 
-  /** Writes a document to its item (publish, and a promotion's new status). */
-  async store(access: Access, repo: RepoConfig, doc: BuildDocument, body = JSON.stringify(doc)): Promise<ItemRow> {
+  /**
+   * Writes a document to its item (publish, and a promotion's new status). A rewrite of the
+   * same run (`keepCreated`) keeps the item's creation time: the JFrog CLI takes a name's
+   * newest created item as its LATEST run, which a promotion of an older run must not change.
+   */
+  async store(access: Access, repo: RepoConfig, doc: BuildDocument, body = JSON.stringify(doc), keepCreated = false): Promise<ItemRow> {
     const path = buildItemPath(doc.name, doc.number, startedMs(doc.started));
+    const before = keepCreated ? await getItem(this.database.db, repo.key, path) : undefined;
     const result = await this.deploy.deploy({
       repo,
       path,
@@ -105,6 +110,10 @@ export class BuildService {
       access,
     });
     if (result.absorbed) throw new ArcaError('INTERNAL', `The build info at '${path}' was not stored`);
+    if (before?.type === 'file') {
+      await this.database.db.updateTable('items').set({ created: before.created, created_by: before.created_by }).where('id', '=', result.item.id).execute();
+      return { ...result.item, created: before.created, created_by: before.created_by };
+    }
     return result.item;
   }
 
