@@ -134,7 +134,7 @@ export class BuildService {
     const out: { name: string; lastStarted: string }[] = [];
     for (const n of all) {
       const runs = await this.readable(access, await buildRuns(this.database.db, repo.key, n.name));
-      if (runs.length > 0) out.push({ name: n.name, lastStarted: runs[0].started });
+      if (runs.length > 0) out.push({ name: n.name, lastStarted: formatStarted(runs[0].started_ms) });
     }
     return out;
   }
