@@ -269,6 +269,11 @@ describe.each(DIALECTS)('build info on %s', (dialect) => {
     res = await req('POST', '/artifactory/api/build/retention/ret', { minimumBuildDate: started(T0 + 5 * 86_400_000), buildNumbersNotToBeDiscarded: ['4'] });
     expect(res.statusCode, res.body).toBe(204);
     expect(await numbers()).toEqual(['6', '5', '4']);
+    // Runs whose last status is listed in keepBuildsWithStatus stay too.
+    expect((await req('POST', '/artifactory/api/build/promote/ret/4', { status: 'Released' })).statusCode).toBe(200);
+    res = await req('POST', '/artifactory/api/build/retention/ret', { count: 1, keepBuildsWithStatus: ['Released'] });
+    expect(res.statusCode, res.body).toBe(204);
+    expect(await numbers()).toEqual(['6', '4']);
     expect((await req('POST', '/artifactory/api/build/retention/ret', { count: 'x' })).statusCode).toBe(400);
     expect((await req('POST', '/artifactory/api/build/retention/ret', {})).statusCode).toBe(400);
   });
@@ -280,7 +285,7 @@ describe.each(DIALECTS)('build info on %s', (dialect) => {
     expect(res.body).toContain("'ci-build#1'");
     expect((await req('GET', '/artifactory/b-dev/ci/extra.txt')).statusCode).toBe(404);
     expect((await req('GET', '/artifactory/api/build/ci-build')).statusCode).toBe(404);
-    res = await req('DELETE', '/artifactory/api/build/ret?buildNumbers=5,6&artifacts=0');
+    res = await req('DELETE', '/artifactory/api/build/ret?buildNumbers=6&artifacts=0');
     expect(res.statusCode, res.body).toBe(200);
     expect((await req('GET', '/artifactory/api/build/ret')).json().buildsNumbers).toEqual([{ uri: '/4', started: started(T0 + 4 * 86_400_000) }]);
     res = await req('DELETE', '/artifactory/api/build/ret?deleteAll=1');

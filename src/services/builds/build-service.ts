@@ -37,6 +37,8 @@ export interface RetentionRequest {
   minimumBuildDate?: number;
   /** Numbers never discarded. */
   keep: string[];
+  /** Runs whose last promotion status is one of these are never discarded (an Arca extension). */
+  keepStatuses: string[];
   deleteArtifacts: boolean;
 }
 
@@ -249,8 +251,9 @@ export class BuildService {
     const repo = await this.repository();
     const all = await buildRuns(this.database.db, repo.key, name);
     const keep = new Set(req.keep);
+    const keepStatuses = new Set(req.keepStatuses);
     const chosen = all.filter((r, i) => {
-      if (keep.has(r.number)) return false;
+      if (keep.has(r.number) || (r.status !== null && keepStatuses.has(r.status))) return false;
       return (req.count !== undefined && i >= req.count) || (req.minimumBuildDate !== undefined && r.started_ms < req.minimumBuildDate);
     });
     return this.discard(access, repo, chosen, req.deleteArtifacts);

@@ -86,7 +86,8 @@ export function deleteRequest(body: Record<string, unknown>): DeleteBuildsReques
 /**
  * `POST /api/build/retention/{name}`, as jfrog-client-go's discardBuilds.go sends it:
  * `{"count":"N","minimumBuildDate":"<time>","buildNumbersNotToBeDiscarded":[…],"deleteBuildArtifacts":bool}`
- * (`count` is a string there; a number is taken too; `--max-days` arrives as `minimumBuildDate`).
+ * (`count` is a string there; a number is taken too; `--max-days` arrives as `minimumBuildDate`),
+ * and Arca's `keepBuildsWithStatus` (runs whose last promotion status is listed are kept).
  */
 export function retentionRequest(body: Record<string, unknown>): RetentionRequest {
   let count: number | undefined;
@@ -107,6 +108,7 @@ export function retentionRequest(body: Record<string, unknown>): RetentionReques
     count,
     minimumBuildDate,
     keep: strings(body, 'buildNumbersNotToBeDiscarded') ?? [],
+    keepStatuses: strings(body, 'keepBuildsWithStatus') ?? [],
     deleteArtifacts: bool(body, 'deleteBuildArtifacts', false),
   };
 }
