@@ -242,7 +242,8 @@ export class Cli {
     const paths = topChain(items);
     if (dryRun) return paths;
     for (const p of paths) {
-      const r = await this.wire.send('DELETE', escapePath(p.replace(/\/$/, '')));
+      // The CLI sends a folder with its trailing slash.
+      const r = await this.wire.send('DELETE', escapePath(p));
       expectStatus(r, [204], `DELETE ${p}`);
     }
     return paths;
