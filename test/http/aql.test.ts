@@ -118,6 +118,12 @@ describe.each(DIALECTS)('AQL on %s', (dialect) => {
     expect(await found('items.find({"repo":"aql-a","$or":[{"size":{"$gt":5,"$lt":7}}]})')).toEqual(['aql-a/org/x/sub/deep.jar']);
   });
 
+  it('reads "@*" as any property key (the CLI\'s second query for properties after sort/limit)', async () => {
+    const q = 'items.find({"$and":[{"repo":"aql-a","name":{"$match":"*.jar"}},{"$or":[{"@*":{"$match":"*"}}]}]}).include("name","repo","path","property")';
+    expect((await found(q)).sort()).toEqual(['aql-a/org/x/lib-1.0.jar', 'aql-a/org/x/sub/deep.jar', 'aql-a/org/y/other.jar']);
+    expect(await found('items.find({"repo":"aql-a","@*":"deep"})')).toEqual(['aql-a/org/x/sub/deep.jar']);
+  });
+
   it('answers items at the repository root with path "." and finds them by it', async () => {
     expect(await found('items.find({"repo":"aql-a","path":"."})')).toEqual(['aql-a/root.txt']);
     expect(await found('items.find({"repo":"aql-a","path":{"$match":"*"},"name":{"$match":"*.txt"}})')).toEqual(['aql-a/root.txt']);
