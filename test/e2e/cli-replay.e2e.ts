@@ -313,6 +313,31 @@ describe.skipIf(!NGINX)('JFrog CLI request replays on a three-node cluster behin
     expect(empty.wire.lines()).toEqual(['POST api/system/usage', 'POST api/search/aql']);
   });
 
+  it('a reader: search and download see only what it may read; delete and set-props are refused per request', async () => {
+    const admin = state();
+    const user = await admin.send('PUT', 'api/security/users/replay-reader', {
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: 'reader@example.com', password: 'Replay-Reader-Pw1!' }),
+    });
+    expect([200, 201]).toContain(user.status);
+    const target = { name: 'replay-read-lib', repo: { 'include-patterns': ['rel/app/lib/**'], 'exclude-patterns': [], repositories: [SRC], actions: { users: { 'replay-reader': ['read'] } } } };
+    const perm = await admin.send('POST', 'api/v2/security/permissions/replay-read-lib', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(target) });
+    expect([200, 201]).toContain(perm.status);
+    const reader = new Cli(new Wire(cluster.lbUrl, 'replay-reader', 'Replay-Reader-Pw1!'));
+    expect((await reader.search({ pattern: `${SRC}/rel/` })).map((r) => r.path).sort()).toEqual([`${SRC}/rel/app/lib/core-sources.jar`, `${SRC}/rel/app/lib/core.jar`, `${SRC}/rel/app/lib/util.jar`]);
+    const out = join(ws, 'reader');
+    expect((await reader.download({ pattern: `${SRC}/rel/`, target: 'r/', flat: true }, out)).written.sort()).toEqual(['r/core-sources.jar', 'r/core.jar', 'r/util.jar']);
+    // The CLI would log each refusal; here the first one stops the replay with the server's answer.
+    await expect(reader.delete({ pattern: `${SRC}/rel/app/lib/util.jar` })).rejects.toThrow(/expected 204 .* got 403/);
+    await expect(reader.setProps({ pattern: `${SRC}/rel/app/lib/util.jar` }, 'x=1')).rejects.toThrow(/got 403/);
+    expect(await exists(`${SRC}/rel/app/lib/util.jar`)).toBe(true);
+    expect((await propsOf(`${SRC}/rel/app/lib/util.jar`)).x).toBeUndefined();
+    // Writes are refused before anything is stored, including the checksum deploy.
+    const up = reader.upload({ pattern: 'app/big.bin', target: `${SRC}/reader/`, cwd: ws, flat: true });
+    await expect(up).rejects.toThrow(/checksum deploy .* got 40[13]/);
+    expect(await exists(`${SRC}/reader/big.bin`)).toBe(false);
+  });
+
   it('upload --build-name/--build-number: the build props ride on every PUT', async () => {
     const b = newBuildRun('replay-app', '7');
     const c = run();
