@@ -15,6 +15,8 @@ export interface FileSpec {
   /** Default true, as in the CLI. */
   recursive?: boolean;
   includeDirs?: boolean;
+  /** `--archive-entries`: a pattern of entry paths inside archives (`site/*.html`). */
+  archiveEntries?: string;
   sortBy?: string[];
   sortOrder?: 'asc' | 'desc';
   limit?: number;
@@ -32,6 +34,11 @@ interface Triple {
 
 function aqlValue(v: string): string {
   return v.includes('*') ? `{"$match":"${v}"}` : `"${v}"`;
+}
+
+/** An entries pattern gets a `*` only when it ends with `/` (there is no repository part). */
+function withArchiveWildcard(pattern: string): string {
+  return pattern.endsWith('/') ? pattern + '*' : pattern;
 }
 
 function withWildcard(pattern: string): string {
@@ -114,6 +121,11 @@ function innerPart(t: Triple): string {
   return `{"$and":[{${conds.join(',')}}]}`;
 }
 
+/** One triple per archive entry pattern pair (handleArchiveSearch): the repo is always named. */
+function archivePart(t: Triple, entry: Triple): string {
+  return `{"$and":[{"repo":${aqlValue(t.repo)},"path":${aqlValue(t.path)},"name":${aqlValue(t.file)},"archive.entry.path":${aqlValue(entry.path)},"archive.entry.name":${aqlValue(entry.file)}}]}`;
+}
+
 function propsPart(props?: string, excludeProps?: string): string {
   let q = '';
   for (const [key, values] of parseProps(props)) q += `"$and":[${values.map((v) => `{"@${key}":${aqlValue(v)}}`).join(',')}],`;
@@ -147,7 +159,9 @@ export function aqlBodyForPattern(spec: FileSpec): string {
   const nePath = triples.length === 0 || includeRoot ? '' : '"path":{"$ne":"."},';
   const type = spec.includeDirs ? '"type":"any",' : '';
   const exclude = excludePart(spec, triples.length === 0 || recursive, recursive);
-  return `{${propsPart(spec.props, spec.excludeProps) + type + nePath + exclude}"$or":[${triples.map(innerPart).join(',')}]}`;
+  const entries = spec.archiveEntries ? pathFileTriples('', withArchiveWildcard(spec.archiveEntries).replaceAll('(', '').replaceAll(')', ''), true) : [];
+  const parts = entries.length ? triples.map((t) => entries.map((e) => archivePart(t, e)).join(',')) : triples.map(innerPart);
+  return `{${propsPart(spec.props, spec.excludeProps) + type + nePath + exclude}"$or":[${parts.join(',')}]}`;
 }
 
 const DEFAULT_FIELDS = ['name', 'repo', 'path', 'actual_md5', 'actual_sha1', 'sha256', 'size', 'type', 'modified', 'created'];
