@@ -13,6 +13,7 @@ import {
   buildInfoJson,
   buildPromote,
   buildPublish,
+  downloadBuild,
   explodeMissing,
   getBuildInfo,
   newBuildRun,
@@ -366,6 +367,9 @@ describe.skipIf(!NGINX)('JFrog CLI request replays on a three-node cluster behin
     const info = await getBuildInfo(run(), 'replay-app', '7');
     expect(info?.buildInfo).toMatchObject({ name: 'replay-app', number: '7' });
     expect((await buildArtifacts(run(), 'replay-app', '7')).map((i) => i.name).sort()).toEqual(['core-sources.jar', 'core.jar', 'util.jar']);
+    const dl = run();
+    expect(await downloadBuild(dl, 'replay-app', '7')).toEqual(['core-sources.jar', 'core.jar', 'util.jar'].map((n) => `${SRC}/builds/7/${n}`));
+    expect(dl.wire.lines().slice(0, 4)).toEqual(['POST api/system/usage', 'GET api/system/version', 'GET api/build/replay-app/7', 'GET api/builds/buildArtifacts/replay-app/7/artifactory-build-info']);
     const dryPromote = await buildPromote(run(), 'replay-app', '7', { targetRepo: DST, status: 'released', dryRun: true, copy: true });
     expect(dryPromote.status).toBe(200);
     expect(await exists(`${DST}/builds/7/core.jar`)).toBe(false);

@@ -144,6 +144,38 @@ export async function buildDiscard(cli: Cli, name: string, o: DiscardOptions): P
 }
 
 /**
+ * `jf rt download "*" <target> --build <name>/<number>`: the build info (for aggregated
+ * builds), the build's artifact paths from `GET api/builds/buildArtifacts/<name>/<number>/
+ * artifactory-build-info` (AQL when that fails), their checksums and props by a second AQL,
+ * then one GET per file. Returns the `repo/path/name` of each file fetched.
+ */
+export async function downloadBuild(cli: Cli, name: string, number: string): Promise<string[]> {
+  await cli.reportUsage('rt_download');
+  await cli.version();
+  const info = await getBuildInfo(cli, name, number);
+  if (!info) return [];
+  const builds = `{"$or":[{"$and":[{"artifact.module.build.name":"${name}","artifact.module.build.number":"${number}"}]}]}`;
+  const api = await cli.wire.send('GET', `api/builds/buildArtifacts/${escapePath(`${name}/${number}/artifactory-build-info`)}`);
+  let paths: ResultItem[];
+  if (api.status === 200) paths = api.json<{ repo: string; path: string; name: string }[]>().map((i) => ({ ...i, type: 'file' }));
+  else paths = await cli.aql(aqlQuery({ pattern: '*' }, 'ALL', builds));
+  // The API gives paths only: checksums and props come from a property query on the build's artifacts.
+  const withProps = await cli.aql(`items.find({"$and":[${builds},{"$or":[{"@build.name":"${name}"}]}]}).include("name","repo","path","actual_md5","actual_sha1","sha256","size","property")`);
+  const byPath = new Map(withProps.map((i) => [`${i.repo}/${i.path}/${i.name}`, i]));
+  const fetched: string[] = [];
+  for (const p of paths) {
+    const item = byPath.get(`${p.repo}/${p.path}/${p.name}`);
+    if (!item) continue;
+    const rel = item.path === '.' ? `${item.repo}/${item.name}` : `${item.repo}/${item.path}/${item.name}`;
+    const r = await cli.wire.send('GET', escapePath(rel));
+    expectStatus(r, [200], `GET ${rel}`);
+    if (createHash('sha1').update(r.body).digest('hex') !== item.actual_sha1) throw new Error(`${rel}: checksum mismatch`);
+    fetched.push(rel);
+  }
+  return fetched.sort();
+}
+
+/**
  * `jf rt download --build <name>/<number>` without a pattern, by the AQL fallback (the CLI
  * tries `POST api/builds/buildArtifacts` first and falls back to this when it fails): the
  * build's artifacts, filtered to the ones carrying that build's props when a SHA-1 is shared.
