@@ -317,6 +317,25 @@ describe('query plans on PostgreSQL', () => {
         50,
       ),
     ],
+    [
+      'AQL, the CLI pattern with --exclusions "*file-2001*" (each exclusion triple kept when any part differs)',
+      aql(
+        'items.find({"path":{"$ne":"."},"$or":[{"path":{"$nmatch":"*"},"name":{"$nmatch":"*file-2001*"}}],"$or":[{"path":{"$nmatch":"*file-2001*"},"name":{"$nmatch":"*"}}],' +
+          '"$or":[{"repo":{"$nmatch":"*file-2001*"},"path":{"$nmatch":"*"},"name":{"$nmatch":"*"}}],' +
+          '"$or":[{"$and":[{"repo":"big","path":"f-40","name":{"$match":"*.bin"}}]},{"$and":[{"repo":"big","path":{"$match":"f-40/*"},"name":{"$match":"*.bin"}}]}]})' +
+          '.include("name","repo","path","actual_md5","actual_sha1","sha256","size","type","modified","created")',
+        49,
+      ),
+    ],
+    [
+      "AQL, the CLI's second query for properties after --sort-by/--limit (@* is any key)",
+      aql(
+        'items.find({"$and":[{"path":{"$ne":"."},"$or":[{"$and":[{"repo":"big","path":"f-40","name":{"$match":"*.bin"}}]},' +
+          '{"$and":[{"repo":"big","path":{"$match":"f-40/*"},"name":{"$match":"*.bin"}}]}]},{"$or":[{"@*":{"$match":"*"}}]}]})' +
+          '.include("name","repo","path","actual_md5","actual_sha1","sha256","size","property")',
+        50,
+      ),
+    ],
     ['AQL, a file by name in every repository', aql('items.find({"name":"file-4242.bin"})', 2)],
     ['AQL, a property in every repository', aql('items.find({"@build.number":"123"}).include("repo","path","name","property")', 10)],
     ['AQL, a property pattern and a name pattern in one repository', aql('items.find({"repo":"big","@build.number":{"$match":"12*"},"name":{"$match":"file-1*"}})', 22)],

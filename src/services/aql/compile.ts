@@ -247,10 +247,11 @@ export function compileCriteria(dialect: DialectName, criteria: Criterion, now: 
       if (value === null) bad('property.key and property.value are never null');
       return { row: compareText(c.part === 'key' ? 'item_props.prop_key' : 'item_props.prop_value', positive, String(value)), negated };
     }
-    const key = sql<SqlBool>`item_props.prop_key = ${c.key}`;
+    // `@*` is any key: the CLI fetches all properties with `{"@*":{"$match":"*"}}` when sort/limit kept them out of the results.
+    const key = c.key === '*' ? sql<SqlBool>`1 = 1` : sql<SqlBool>`item_props.prop_key = ${c.key}`;
     // `{"@k": {"$eq": null}}`: no property k at all; `$ne null`: some value of k.
     if (value === null) return { row: key, negated: op === '$eq' };
-    return { row: and([key, compareText('item_props.prop_value', positive, String(value))]), negated };
+    return { row: c.key === '*' ? compareText('item_props.prop_value', positive, String(value)) : and([key, compareText('item_props.prop_value', positive, String(value))]), negated };
   };
 
   const withProperty = (row: Expression<SqlBool>) => sql<SqlBool>`items.id in (select item_props.item_id from item_props where ${row})`;
