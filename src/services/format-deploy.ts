@@ -52,6 +52,13 @@ export class FormatDeployService {
     }
   }
 
+  private readonly listeners: Array<(item: ItemRow) => void> = [];
+
+  /** Told of every file a deploy stored (after the format's hooks), e.g. the archive entry index. */
+  onDeployed(listener: (item: ItemRow) => void): void {
+    this.listeners.push(listener);
+  }
+
   /** One repository's files as its format handler sees them. */
   storeFor(repo: RepoConfig, user: string): RepoStore {
     const { artifacts, content, database } = this;
@@ -135,6 +142,7 @@ export class FormatDeployService {
     if (after && result.item.type === 'file') {
       await this.underRepoLock(repo, () => after({ repo, path, sha1: result.item.sha1!, size: Number(result.item.size), user: req.user, store }));
     }
+    if (result.item.type === 'file') for (const l of this.listeners) l(result.item);
     return result;
   }
 

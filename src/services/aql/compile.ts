@@ -3,6 +3,7 @@ import { ArcaError } from '../../core/errors.js';
 import { wildcardToRegExp } from '../../core/glob.js';
 import type { DialectName } from '../../db/database.js';
 import { matchesSensitive } from '../../db/search-queries.js';
+import { archiveEntryCondition, isArchiveCriterion } from './archive-criteria.js';
 import type { Criterion, Operator, Scalar } from './parse.js';
 
 /**
@@ -40,7 +41,6 @@ const FIELDS: Record<string, { column: string; kind: Kind }> = {
 
 /** Fields of domains Arca does not index yet, refused with a clear message rather than ignored. */
 const LATER: [string, string][] = [
-  ['archive.', 'archive entries'],
   ['artifact.', 'build artifacts'],
   ['dependency.', 'build dependencies'],
   ['release', 'release bundles'],
@@ -155,6 +155,7 @@ export function compileCriteria(dialect: DialectName, criteria: Criterion, now: 
   };
 
   const field = (c: Extract<Criterion, { kind: 'field' }>): Expression<SqlBool> => {
+    if (isArchiveCriterion(c)) return archiveEntryCondition(dialect, [c]);
     const st = statField(c.field);
     if (st) return stat(c, st);
     const refused = unsupported(c.field);
@@ -256,8 +257,12 @@ export function compileCriteria(dialect: DialectName, criteria: Criterion, now: 
 
   const compile = (c: Criterion): Expression<SqlBool> => {
     switch (c.kind) {
-      case 'and':
-        return and(c.items.map((i) => compile(i)));
+      case 'and': {
+        // Archive entry criteria side by side hold for one entry (archive-criteria.ts).
+        const entries = c.items.filter(isArchiveCriterion);
+        const rest = c.items.filter((i) => !isArchiveCriterion(i));
+        return and([...(entries.length > 0 ? [archiveEntryCondition(dialect, entries)] : []), ...rest.map((i) => compile(i))]);
+      }
       case 'or':
         return or(c.items.map((i) => compile(i)));
       case 'msp': {
