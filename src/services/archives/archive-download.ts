@@ -63,9 +63,13 @@ export class ArchiveDownloadService {
     private readonly limits: FolderDownloadLimits = DEFAULT_DOWNLOAD_LIMITS,
   ) {}
 
-  async folder(access: Access, repo: RepoConfig, path: string, type: DownloadArchiveType, checksumFiles: boolean): Promise<FolderArchive> {
-    // The seed's answer when the feature is off.
+  /** The seed's answer when the feature is off (before the repository is looked at). */
+  requireEnabled(): void {
     if (!this.limits.enabled) throw new ArcaError('FORBIDDEN', 'Download Folder functionality is disabled.');
+  }
+
+  async folder(access: Access, repo: RepoConfig, path: string, type: DownloadArchiveType, checksumFiles: boolean): Promise<FolderArchive> {
+    this.requireEnabled();
     if (repo.rclass === 'virtual') throw new ArcaError('BAD_REQUEST', `Download a folder of a local or remote repository, not of virtual repository '${repo.key}'`);
     const folder = path.replace(/\/+$/, '');
     await access.require('read', repo, folder);

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { Transform, type Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
 import { BoundedInflater } from '../../core/bounded-inflate.js';
 import { ArcaError } from '../../core/errors.js';
@@ -135,11 +135,11 @@ async function zipFiles(file: string, limits: ArchiveLimits): Promise<ArchiveFil
       open: () => {
         const raw = range(file, offset, compressedSize);
         const check = exactly(size, name);
-        if (method === 0) return raw.pipe(check);
+        // pipeline() hands any stream's error to the last one, which the deploy reads.
+        if (method === 0) return pipeline(raw, check, () => {});
         const inflate = createInflateRaw();
-        raw.on('error', (err) => inflate.destroy(err));
         inflate.on('error', (err) => check.destroy(bad(`The archive entry '${name}' cannot be inflated: ${err.message}`)));
-        return raw.pipe(inflate).pipe(check);
+        return pipeline(raw, inflate, check, () => {});
       },
     });
   }
@@ -188,7 +188,7 @@ async function tarFiles(file: string, limits: ArchiveLimits): Promise<ArchiveFil
       if (type === '5') continue;
       if (type !== '0' && type !== '7') throw bad(`The archive entry '${name}' is not a regular file (tar type '${type}')`);
       if (path === '') throw bad(`The archive entry '${name}' has no name`);
-      files.push({ path, size, open: () => range(file, dataAt, size).pipe(exactly(size, name)) });
+      files.push({ path, size, open: () => pipeline(range(file, dataAt, size), exactly(size, name), () => {}) });
     }
   } finally {
     await handle.close();

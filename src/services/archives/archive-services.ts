@@ -29,7 +29,7 @@ export function createArchiveServices(deps: ArchiveServiceDeps): ArchiveServices
   const index = new ArchiveIndexer(deps.database, deps.content, deps.clock, undefined, deps.warn);
   deps.deploys.onDeployed((item) => index.deployed(item.name, item.sha1));
   return {
-    explode: new ArchiveExplodeService(deps.database, deps.artifacts, deps.deploys),
+    explode: new ArchiveExplodeService(deps.database, deps.artifacts, deps.deploys, deps.content),
     index,
     download: new ArchiveDownloadService(deps.database, deps.content, deps.download),
   };

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ContentStore } from '../../content/content-store.js';
 import { DigestSet } from '../../core/digests.js';
 import { ArcaError } from '../../core/errors.js';
 import { getItem, getProperties, type ItemRow, type PropertyMap } from '../../db/items.js';
@@ -55,6 +56,7 @@ export class ArchiveExplodeService {
     private readonly database: Database,
     private readonly artifacts: Pick<ArtifactService, 'checkDeployable'>,
     private readonly deploys: FormatDeployService,
+    private readonly content: Pick<ContentStore, 'read'>,
     private readonly limits: ExplodeLimits = DEFAULT_EXPLODE_LIMITS,
   ) {}
 
@@ -149,13 +151,14 @@ export class ArchiveExplodeService {
           await this.deploys.delete(req.repo, p, SYSTEM_ACCESS);
           continue;
         }
+        // The old binary is unreferenced now but not collected (garbage collection's grace period).
         await this.deploys.deploy({
           ...req,
           path: p,
           folder: false,
-          body: Readable.from([]),
+          body: await this.content.read(before.sha1),
           expected: { sha1: before.sha1 },
-          checksumDeploy: true,
+          checksumDeploy: false,
           properties: before.properties as DeployRequest['properties'],
           matrix: undefined,
           access: SYSTEM_ACCESS,

@@ -16,6 +16,7 @@ const PREFIX = '/artifactory/api/archive/download/';
  */
 export async function archiveDownloadRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get(`${PREFIX}*`, async (request: FastifyRequest, reply) => {
+    ctx.archives.download.requireEnabled();
     const url = request.raw.url ?? '';
     const rp = parseRepoPath(url.slice(url.indexOf(PREFIX) + PREFIX.length));
     const query = (request.query ?? {}) as Record<string, unknown>;
