@@ -16,7 +16,7 @@ export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
   const bin = dialect === 'mysql' ? sql`engine = InnoDB default charset = utf8mb4 collate = utf8mb4_bin` : sql``;
   let b = db.schema
     .createTable('archive_binaries')
-    .addColumn('sha1', 'char(40)', (c) => c.primaryKey())
+    .addColumn('sha1', 'varchar(40)', (c) => c.primaryKey())
     .addColumn('entry_count', 'integer', (c) => c.notNull())
     .addColumn('truncated', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('indexed', 'bigint', (c) => c.notNull());
@@ -28,7 +28,7 @@ export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
       const pk = c.primaryKey();
       return dialect === 'mysql' ? pk.autoIncrement() : dialect === 'sqlite' ? pk.autoIncrement() : pk;
     })
-    .addColumn('sha1', 'char(40)', (c) => c.notNull())
+    .addColumn('sha1', 'varchar(40)', (c) => c.notNull())
     .addColumn('entry_path', text(700) as any, (c) => c.notNull())
     .addColumn('entry_name', text(255) as any, (c) => c.notNull())
     .addColumn('name_rev', text(255) as any, (c) => c.notNull());
