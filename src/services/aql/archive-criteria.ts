@@ -1,9 +1,9 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
+import { ArcaError } from '../../core/errors.js';
 import { wildcardToRegExp } from '../../core/glob.js';
 import type { DialectName } from '../../db/database.js';
 import { hasWildcard, literalPrefix, matchesSensitive } from '../../db/search-queries.js';
 import { reversed } from '../archives/archive-index.js';
-import { bad } from './compile.js';
 import type { Criterion, Operator } from './parse.js';
 
 /**
@@ -16,6 +16,10 @@ import type { Criterion, Operator } from './parse.js';
  * entry path of a top-level entry is '' and compares equal to ".", as item paths do.
  * `$ne`/`$nmatch` find the items with some entry that does not compare so.
  */
+function bad(message: string): never {
+  throw new ArcaError('BAD_REQUEST', `AQL: ${message}`);
+}
+
 export type ArchiveCriterion = Extract<Criterion, { kind: 'field' }>;
 
 const COLUMNS: Record<string, string> = { 'archive.entry.name': 'archive_entries.entry_name', 'archive.entry.path': 'archive_entries.entry_path' };

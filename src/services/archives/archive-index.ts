@@ -1,7 +1,7 @@
 import type { ContentStore } from '../../content/content-store.js';
 import type { Clock } from '../../core/clock.js';
 import type { Database } from '../../db/database.js';
-import { ZipScanner } from '../../formats/pypi/zip-scanner.js';
+import { ZipScanner } from '../../core/zip-scanner.js';
 
 /**
  * The archive entry index (migration 0018) behind AQL `archive.entry.name`/`archive.entry.path`:

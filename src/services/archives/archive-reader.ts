@@ -5,7 +5,7 @@ import { createInflateRaw } from 'node:zlib';
 import { BoundedInflater } from '../../core/bounded-inflate.js';
 import { ArcaError } from '../../core/errors.js';
 import { cString, headerPath, paxPath, TAR_BLOCK, tarSize } from '../../core/tar.js';
-import { ZipScanner } from '../../formats/pypi/zip-scanner.js';
+import { ZipScanner } from '../../core/zip-scanner.js';
 
 /**
  * The files of an archive on local disk (a spooled upload), read for an explode

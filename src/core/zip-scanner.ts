@@ -1,9 +1,10 @@
-import { inflateBounded, type InflateLimits } from '../../core/bounded-inflate.js';
-import { isArcaError } from '../../core/errors.js';
+import { inflateBounded, type InflateLimits } from './bounded-inflate.js';
+import { isArcaError } from './errors.js';
 
 /**
  * Reads a zip archive as it streams past (local file headers, front to back) and keeps the
- * entries a caller asks for, so a wheel's `.dist-info/METADATA` is known when the upload
+ * entries a caller asks for (notes their names, offsets and sizes: the archive explode and
+ * the archive entry index, services/archives/), so a wheel's `.dist-info/METADATA` is known when the upload
  * ends without holding the archive in memory or reading it twice. Entries it does not keep
  * are skipped by count. Entries written with a data descriptor (general-purpose bit 3, sizes
  * after the data) are delimited by the descriptor's signature and its compressed size,
