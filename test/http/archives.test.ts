@@ -23,7 +23,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'arca-archives-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** A folder of files made on disk, then packed by a real tool (`zip -r -y`, `tar -c[z]`). */
-function packed(kind: 'zip' | 'tar' | 'tgz', files: Record<string, string>, links: Record<string, string> = {}): Buffer {
+function packed(kind: 'zip' | 'zip-stream' | 'jar' | 'tar' | 'tgz', files: Record<string, string>, links: Record<string, string> = {}): Buffer {
   const dir = mkdtempSync(join(scratch, 'src-'));
   for (const [p, text] of Object.entries(files)) {
     mkdirSync(join(dir, p, '..'), { recursive: true });
@@ -32,6 +32,9 @@ function packed(kind: 'zip' | 'tar' | 'tgz', files: Record<string, string>, link
   for (const [p, target] of Object.entries(links)) symlinkSync(target, join(dir, p));
   const out = join(scratch, `out-${Math.random().toString(36).slice(2)}.${kind}`);
   if (kind === 'zip') execFileSync('zip', ['-q', '-r', '-y', out, '.'], { cwd: dir });
+  // Written to a pipe: sizes in data descriptors after each entry's data.
+  else if (kind === 'zip-stream') writeFileSync(out, execFileSync('sh', ['-c', 'zip -q -r - . | cat'], { cwd: dir }));
+  else if (kind === 'jar') execFileSync('jar', ['cf', out, '-C', dir, '.']);
   else execFileSync('tar', [kind === 'tgz' ? '-czf' : '-cf', out, '.'], { cwd: dir });
   return readFileSync(out);
 }
@@ -132,17 +135,19 @@ describe('X-Explode-Archive and folder downloads (sqlite)', () => {
 
   afterAll(async () => node?.close());
 
-  it.each(['zip', 'tar', 'tgz'] as const)('explodes a %s made by the real tool under the folder of the PUT path, with the matrix properties', async (kind) => {
+  it.each(['zip', 'zip-stream', 'jar', 'tar', 'tgz'] as const)('explodes a %s made by the real tool under the folder of the PUT path, with the matrix properties', async (kind) => {
     const archive = packed(kind, { 'a.txt': `a of ${kind}`, 'sub/deeper/b.txt': `b of ${kind}` });
-    const res = await put(`ex/${kind}/drop/bundle.${kind === 'tgz' ? 'tar.gz' : kind};team=blue`, archive);
+    const ext = kind === 'tgz' ? 'tar.gz' : kind === 'zip-stream' ? 'zip' : kind;
+    const res = await put(`ex/${kind}/drop/bundle.${ext};team=blue`, archive);
     expect(res.statusCode, res.body).toBe(201);
     const body = res.json();
     expect(body.path).toBe(`/${kind}/drop`);
-    expect(body.files.sort()).toEqual([`/${kind}/drop/a.txt`, `/${kind}/drop/sub/deeper/b.txt`]);
+    // The jar tool adds its manifest.
+    expect(body.files.sort()).toEqual([`/${kind}/drop/a.txt`, ...(kind === 'jar' ? [`/${kind}/drop/META-INF/MANIFEST.MF`] : []), `/${kind}/drop/sub/deeper/b.txt`].sort());
     expect(await text(`ex/${kind}/drop/a.txt`)).toBe(`a of ${kind}`);
     expect(await text(`ex/${kind}/drop/sub/deeper/b.txt`)).toBe(`b of ${kind}`);
     // The archive itself is not stored.
-    expect(await text(`ex/${kind}/drop/bundle.${kind === 'tgz' ? 'tar.gz' : kind}`)).toBeUndefined();
+    expect(await text(`ex/${kind}/drop/bundle.${ext}`)).toBeUndefined();
     const props = await node.request({ method: 'GET', url: `/artifactory/api/storage/ex/${kind}/drop/a.txt?properties` });
     expect(props.json().properties).toEqual({ team: ['blue'] });
   });
@@ -317,6 +322,8 @@ describe.each(DIALECTS)('archive entry index and AQL archive.entry.* on %s', (di
     for (const p of ['pub/a-1.0.jar', 'secret/b-1.0.jar']) expect((await node.request({ method: 'PUT', url: `/artifactory/jars/${p}`, payload: jar })).statusCode).toBe(201);
     expect((await node.request({ method: 'PUT', url: '/artifactory/jars/pub/other.zip', payload: storedZip({ 'docs/readme.txt': 'hi' }) })).statusCode).toBe(201);
     expect((await node.request({ method: 'PUT', url: '/artifactory/jars/pub/fake.jar', payload: 'not a zip' })).statusCode).toBe(201);
+    // A jar of the real jar tool: deflated entries with data descriptors.
+    expect((await node.request({ method: 'PUT', url: '/artifactory/jars/pub/real.jar', payload: packed('jar', { 'com/acme/Main.class': 'main' }) })).statusCode).toBe(201);
     const user = await node.request({ method: 'PUT', url: '/artifactory/api/security/users/archlow', payload: { email: 'l@example.com', password: 'Archlow-Passw0rd!' } });
     expect([200, 201]).toContain(user.statusCode);
     const t = { name: 'jars-pub', repo: { 'include-patterns': ['pub/**'], 'exclude-patterns': [], repositories: ['jars'], actions: { users: { archlow: ['read'] } } } };
@@ -329,17 +336,18 @@ describe.each(DIALECTS)('archive entry index and AQL archive.entry.* on %s', (di
   it('indexes each binary once, shared by its copies', async () => {
     const db = node.ctx.database.db;
     const binaries = await db.selectFrom('archive_binaries').selectAll().execute();
-    expect(binaries.map((b) => Number(b.entry_count)).sort()).toEqual([0, 1, 4]);
+    expect(binaries.map((b) => Number(b.entry_count)).sort()).toEqual([0, 1, 2, 4]);
     const entries = await db.selectFrom('archive_entries').select(['entry_path', 'entry_name']).execute();
-    expect(entries).toHaveLength(5);
+    expect(entries).toHaveLength(7);
   });
 
   it('finds items by entry name and path (one entry for both), with $match on a suffix', async () => {
-    expect(await found('items.find({"archive.entry.name":{"$match":"*.class"}})')).toEqual(['jars/pub/a-1.0.jar', 'jars/secret/b-1.0.jar']);
+    expect(await found('items.find({"archive.entry.name":{"$match":"*.class"}})')).toEqual(['jars/pub/a-1.0.jar', 'jars/pub/real.jar', 'jars/secret/b-1.0.jar']);
     expect(await found('items.find({"archive.entry.name":"Foo.class","archive.entry.path":"org/x"})')).toEqual(['jars/pub/a-1.0.jar', 'jars/secret/b-1.0.jar']);
     expect(await found('items.find({"archive.entry.name":"Foo.class","archive.entry.path":"META-INF"})')).toEqual([]);
     expect(await found('items.find({"archive.entry.name":"top.properties","archive.entry.path":"."})')).toEqual(['jars/pub/a-1.0.jar', 'jars/secret/b-1.0.jar']);
     expect(await found('items.find({"archive.entry.path":{"$match":"do*"}})')).toEqual(['jars/pub/other.zip']);
+    expect(await found('items.find({"archive.entry.name":"Main.class","archive.entry.path":"com/acme"})')).toEqual(['jars/pub/real.jar']);
     expect(await found('items.find({"$or":[{"archive.entry.name":"readme.txt"},{"name":"fake.jar"}]})')).toEqual(['jars/pub/fake.jar', 'jars/pub/other.zip']);
     // The JFrog CLI's archive search shape (aqlquerybuilder.go buildInnerArchiveQueryPart).
     const cli = '{"$and":[{"repo":"jars","path":{"$match":"*"},"name":{"$match":"*"},"archive.entry.path":{"$match":"org/*"},"archive.entry.name":{"$match":"Bar*"}}]}';
@@ -347,7 +355,7 @@ describe.each(DIALECTS)('archive entry index and AQL archive.entry.* on %s', (di
   });
 
   it('filters by read permission and includes the entries when asked', async () => {
-    expect(await found('items.find({"archive.entry.name":{"$match":"*.class"}})', basic('archlow', 'Archlow-Passw0rd!'))).toEqual(['jars/pub/a-1.0.jar']);
+    expect(await found('items.find({"archive.entry.name":{"$match":"*.class"}})', basic('archlow', 'Archlow-Passw0rd!'))).toEqual(['jars/pub/a-1.0.jar', 'jars/pub/real.jar']);
     const res = await node.request({
       method: 'POST',
       url: '/artifactory/api/search/aql',
@@ -363,7 +371,7 @@ describe.each(DIALECTS)('archive entry index and AQL archive.entry.* on %s', (di
     await node.ctx.runGc();
     const db = node.ctx.database.db;
     expect(await db.selectFrom('archive_entries').select('entry_name').where('entry_name', '=', 'Foo.class').execute()).toEqual([]);
-    expect((await db.selectFrom('archive_entries').select('entry_name').execute()).map((r) => r.entry_name)).toEqual(['readme.txt']);
+    expect((await db.selectFrom('archive_entries').select('entry_name').execute()).map((r) => r.entry_name).sort()).toEqual(['MANIFEST.MF', 'Main.class', 'readme.txt']);
   });
 });
 
