@@ -152,6 +152,13 @@ describe('X-Explode-Archive and folder downloads (sqlite)', () => {
     expect(props.json().properties).toEqual({ team: ['blue'] });
   });
 
+  it('explodes at the repository root when the archive is put there', async () => {
+    const res = await put('ex/at-root.tgz', packed('tgz', { 'rooted/r.txt': 'r' }));
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().path).toBe('/');
+    expect(await text('ex/rooted/r.txt')).toBe('r');
+  });
+
   it('checks the checksums the client declared for the archive (409 on a mismatch, nothing deployed)', async () => {
     const archive = packed('zip', { 'c.txt': 'c' });
     const res = await put('ex/sums/bundle.zip', archive, { 'x-checksum-sha1': '0'.repeat(40) });
@@ -277,6 +284,14 @@ describe('X-Explode-Archive and folder downloads (sqlite)', () => {
       // A folder the caller may not read at all.
       const denied = await node.request({ method: 'GET', url: '/artifactory/api/archive/download/ex-dl/pub/app/secret?archiveType=zip', headers: { authorization: LOW } });
       expect([403, 404]).toContain(denied.statusCode);
+    });
+
+    it('the repository root: named after the repository', async () => {
+      const res = await node.request({ method: 'GET', url: '/artifactory/api/archive/download/ex-dl?archiveType=tgz' });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.headers['content-disposition']).toMatch(/filename="ex-dl.tar.gz"/);
+      const names = execFileSync('tar', ['-tzf', save(res.rawPayload, 'tgz')], { encoding: 'utf8' }).trim().split('\n').sort();
+      expect(names).toEqual(Object.keys(files).sort());
     });
 
     it('refuses a bad archiveType, a file, a missing folder', async () => {
