@@ -65,7 +65,7 @@ describe.skipIf(process.platform !== 'linux')('archives (real process)', () => {
       body: zip,
     });
     expect(res.status, await res.clone().text()).toBe(201);
-    expect((await res.json()).checksums.sha256).toBe(sum('sha256'));
+    expect(((await res.json()) as { checksums: { sha256: string } }).checksums.sha256).toBe(sum('sha256'));
     expect(await (await fetch(`${node.base}/arch/tools/1.0/README`, { headers: auth })).text()).toBe('read me');
     expect((await fetch(`${node.base}/arch/tools/1.0/tools.zip`, { headers: auth })).status).toBe(404);
   });
