@@ -115,6 +115,25 @@ export interface DownloadStatsTable {
   remote_last_downloaded: number | null;
 }
 
+/** A binary whose archive entries were indexed (migration 0018). */
+export interface ArchiveBinariesTable {
+  sha1: string;
+  entry_count: number;
+  /** 1 when the entries past the limit were left out. */
+  truncated: number;
+  indexed: number;
+}
+
+/** One entry of an indexed archive: its folder inside the archive ('' at the top) and name. */
+export interface ArchiveEntriesTable {
+  id: Generated<number>;
+  sha1: string;
+  entry_path: string;
+  entry_name: string;
+  /** entry_name reversed (suffix patterns). */
+  name_rev: string;
+}
+
 /** A build-info item's index row (migration 0019). */
 export interface BuildsTable {
   item_id: number;
@@ -324,6 +343,8 @@ export interface Schema {
   binary_ref_log: BinaryRefLogTable;
   binary_totals: BinaryTotalsTable;
   download_stats: DownloadStatsTable;
+  archive_binaries: ArchiveBinariesTable;
+  archive_entries: ArchiveEntriesTable;
   builds: BuildsTable;
   build_entries: BuildEntriesTable;
   gc_state: GcStateTable;

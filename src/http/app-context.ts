@@ -23,6 +23,7 @@ import type { DownloadStats } from '../services/download-stats.js';
 import type { NodeHealth } from '../services/health.js';
 import type { ServeService } from '../services/serve/serve-service.js';
 import type { StorageApiService } from '../services/storage-api.js';
+import type { ArchiveServices } from '../services/archives/archive-services.js';
 import type { SystemSettings } from '../services/system-settings.js';
 
 export interface VersionInfo {
@@ -82,6 +83,8 @@ export interface AppContext {
   downloadStats: DownloadStats;
   /** The storage API: item info, listings and properties. */
   storageApi: StorageApiService;
+  /** Archives: explode on deploy, the archive entry index, folder downloads. */
+  archives: ArchiveServices;
   metrics: MetricsRegistry;
   registry: NodeRegistry;
   /** Mirrored configuration files (binarystore.xml, system properties) and who runs which copy. */

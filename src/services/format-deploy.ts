@@ -28,7 +28,7 @@ function collect(source: AsyncIterable<Uint8Array>, limit: number, what: string)
  */
 /**
  * Told of every file a deploy stored (after the format's hooks), such as the build-info index
- * (services/builds/build-index.ts). Deletes need no listener: indexes derived from items go
+ * (services/builds/build-index.ts) and the archive entry index (services/archives). Deletes need no listener: indexes derived from items go
  * with them through triggers.
  */
 export interface StoredFileListener {

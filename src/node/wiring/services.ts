@@ -13,6 +13,7 @@ import { createPackageServices } from '../../services/remote/package-services.js
 import { RepositoryService } from '../../services/repositories.js';
 import { NodeHealth } from '../../services/health.js';
 import { AqlService } from '../../services/aql/aql-service.js';
+import { createArchiveServices } from '../../services/archives/archive-services.js';
 import { CopyMoveService } from '../../services/copy-move.js';
 import { BuildIndex } from '../../services/builds/build-index.js';
 import { BuildPromotion } from '../../services/builds/build-promotion.js';
@@ -40,7 +41,7 @@ export interface ServiceDeps {
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'builds' | 'buildPromotion' | 'storageInfo' | 'downloadStats' | 'storageApi'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'builds' | 'buildPromotion' | 'storageInfo' | 'downloadStats' | 'storageApi' | 'archives'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -66,6 +67,19 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   const buildIndex = new BuildIndex(database, content);
   packages.deploy.listen(buildIndex);
   const builds = new BuildService(database, repos, packages.deploy, buildIndex, clock);
+  const archives = createArchiveServices({
+    database,
+    content,
+    clock,
+    artifacts,
+    deploys: packages.deploy,
+    download: {
+      enabled: cfg.system.bool('arca.archiveDownload.enabled'),
+      maxFiles: cfg.system.number('arca.archiveDownload.maxFiles'),
+      maxBytes: cfg.system.number('arca.archiveDownload.maxSizeMb') * 1024 * 1024,
+    },
+    warn: (message) => cfg.log.warn(message),
+  });
   const services = {
     formats,
     repos,
@@ -82,11 +96,13 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     buildPromotion: new BuildPromotion(builds, repos, copyMove, storageApi, () => clock.now()),
     storageInfo: new StorageInfoService(database, repos, clock, deps.store),
     downloadStats,
+    archives,
   };
   return {
     value: services,
     close: async () => {
       listings.close();
+      await archives.index.close();
       await downloadStats.close();
       return network.close();
     },

@@ -3,6 +3,7 @@ import { ArcaError } from '../../core/errors.js';
 import { wildcardToRegExp } from '../../core/glob.js';
 import type { DialectName } from '../../db/database.js';
 import { matchesSensitive } from '../../db/search-queries.js';
+import { archiveEntryCondition, isArchiveCriterion } from './archive-criteria.js';
 import type { Criterion, Operator, Scalar } from './parse.js';
 import { buildCondition, buildKindOf, groupBuildCriteria } from './build-criteria.js';
 
@@ -41,7 +42,6 @@ const FIELDS: Record<string, { column: string; kind: Kind }> = {
 
 /** Fields of domains Arca does not index yet, refused with a clear message rather than ignored. */
 const LATER: [string, string][] = [
-  ['archive.', 'archive entries'],
   ['release', 'release bundles'],
 ];
 
@@ -154,6 +154,7 @@ export function compileCriteria(dialect: DialectName, criteria: Criterion, now: 
   };
 
   const field = (c: Extract<Criterion, { kind: 'field' }>): Expression<SqlBool> => {
+    if (isArchiveCriterion(c)) return archiveEntryCondition(dialect, [c]);
     const st = statField(c.field);
     if (st) return stat(c, st);
     const buildKind = buildKindOf(c.field);
@@ -259,9 +260,15 @@ export function compileCriteria(dialect: DialectName, criteria: Criterion, now: 
   const compile = (c: Criterion): Expression<SqlBool> => {
     switch (c.kind) {
       case 'and': {
-        // Build criteria of one $and hold for one build entry (services/aql/build-criteria.ts).
-        const { groups, rest } = groupBuildCriteria(c.items);
-        return and([...groups.map(([kind, fields]) => buildCondition(kind, fields, compareText)), ...rest.map((i) => compile(i))]);
+        // Archive entry criteria side by side hold for one entry (archive-criteria.ts), and the
+        // build criteria of one $and for one build entry (build-criteria.ts).
+        const entries = c.items.filter(isArchiveCriterion);
+        const { groups, rest } = groupBuildCriteria(c.items.filter((i) => !isArchiveCriterion(i)));
+        return and([
+          ...(entries.length > 0 ? [archiveEntryCondition(dialect, entries)] : []),
+          ...groups.map(([kind, fields]) => buildCondition(kind, fields, compareText)),
+          ...rest.map((i) => compile(i)),
+        ]);
       }
       case 'or':
         return or(c.items.map((i) => compile(i)));
