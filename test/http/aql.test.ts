@@ -244,7 +244,7 @@ describe.each(DIALECTS)('AQL on %s', (dialect) => {
       ['items.find({"repo":{"$like":"x"}})', /unknown comparison '\$like'/],
       ['items.find({"nosuch":"x"})', /unknown field 'nosuch'/],
       ['items.find({}).include("nosuch")', /unknown field 'nosuch'/],
-      ['items.find({"dependency.name":"x"})', /build dependencies/],
+      ['items.find({"release.name":"x"})', /release bundles/],
       ['items.find({"archive.entry.name":{"$before":"7d"}})', /'archive.entry.name' is text/],
       ['items.find({"archive.entry.name":5})', /'archive.entry.name' is compared with text/],
       ['builds.find({"name":"x"})', /'builds' domain is not supported/],
