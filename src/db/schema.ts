@@ -115,6 +115,12 @@ export interface DownloadStatsTable {
   remote_last_downloaded: number | null;
 }
 
+/** When an item of the trash can was trashed (migration 0020), by its path key. */
+export interface TrashItemsTable {
+  path_key: string;
+  trashed_at: number;
+}
+
 export interface RepositoriesTable {
   repo_key: string;
   rclass: string;
@@ -302,6 +308,7 @@ export interface Schema {
   binary_ref_log: BinaryRefLogTable;
   binary_totals: BinaryTotalsTable;
   download_stats: DownloadStatsTable;
+  trash_items: TrashItemsTable;
   gc_state: GcStateTable;
   items: ItemsTable;
   item_props: ItemPropsTable;

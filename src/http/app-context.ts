@@ -22,6 +22,7 @@ import type { NodeHealth } from '../services/health.js';
 import type { ServeService } from '../services/serve/serve-service.js';
 import type { StorageApiService } from '../services/storage-api.js';
 import type { SystemSettings } from '../services/system-settings.js';
+import type { TrashCan } from '../services/trash/trash-can.js';
 
 export interface VersionInfo {
   version: string;
@@ -70,6 +71,8 @@ export interface AppContext {
   aql: AqlService;
   /** Copy and move (`POST /api/copy/…`, `/api/move/…`). */
   copyMove: CopyMoveService;
+  /** The trash can (`auto-trashcan`): restore, clean, empty, prune. */
+  trash: TrashCan;
   /** Storage summary (`/api/storageinfo`). */
   storageInfo: StorageInfoService;
   /** Download counts per item, batched (`?stats`, AQL `stat.*`). */

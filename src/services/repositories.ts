@@ -2,7 +2,7 @@ import type { ConfigVersions } from '../cluster/config-versions.js';
 import type { Clock } from '../core/clock.js';
 import { ArcaError } from '../core/errors.js';
 import { REPO_KEY_PATTERN } from '../core/paths.js';
-import type { RepoClass, RepoConfig } from '../core/repo-config.js';
+import { TRASH_REPO, TRASH_REPO_KEY, type RepoClass, type RepoConfig } from '../core/repo-config.js';
 import { encryptSecret, isEncrypted } from '../core/secrets.js';
 import type { Database } from '../db/database.js';
 import type { Access } from '../security/access.js';
@@ -257,7 +257,9 @@ export class RepositoryService {
     return this.cache?.get(key);
   }
 
+  /** A repository by key; also the trash can (`auto-trashcan`), which `list` leaves out. */
   async get(key: string): Promise<RepoConfig | undefined> {
+    if (key === TRASH_REPO_KEY) return TRASH_REPO;
     return (await this.all()).get(key);
   }
 

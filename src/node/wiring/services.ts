@@ -14,6 +14,8 @@ import { RepositoryService } from '../../services/repositories.js';
 import { NodeHealth } from '../../services/health.js';
 import { AqlService } from '../../services/aql/aql-service.js';
 import { CopyMoveService } from '../../services/copy-move.js';
+import type { SystemSettings } from '../../services/system-settings.js';
+import { TrashCan } from '../../services/trash/trash-can.js';
 import { StorageInfoService } from '../../services/storage-info.js';
 import { DownloadStats } from '../../services/download-stats.js';
 import { SearchService } from '../../services/search.js';
@@ -34,10 +36,12 @@ export interface ServiceDeps {
   store: { type: string; dir: string };
   /** The seed's artifactory.system.properties (the AQL hard limit). */
   systemProperties: Pick<SystemProperties, 'userQueryLimit'>;
+  /** Cluster-wide settings (the trash can's). */
+  settings: SystemSettings;
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'storageInfo' | 'downloadStats' | 'storageApi'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'storageInfo' | 'downloadStats' | 'storageApi' | 'trash'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -56,7 +60,8 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   const formats = formatHandlers(FORMATS);
   const downloadStats = new DownloadStats(database, clock, cfg.system.bool('arca.downloadStats.enabled'));
   const listings = new ListingRunner(database, { warn: (message) => cfg.log.warn(message) });
-  const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks, downloadStats });
+  const trash = new TrashCan(database, clock, deps.settings, repos);
+  const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks, downloadStats, trash });
   const services = {
     formats,
     repos,
@@ -71,6 +76,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     copyMove: new CopyMoveService(database, repos, packages.deploy),
     storageInfo: new StorageInfoService(database, repos, clock, deps.store),
     downloadStats,
+    trash,
   };
   return {
     value: services,

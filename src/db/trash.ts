@@ -1,0 +1,199 @@
+import type { Kysely } from 'kysely';
+import { ancestorsOf, parentOf } from '../core/paths.js';
+import { checkPropertyKey, checkPropertyValue, type PropertyValues } from '../core/properties.js';
+import { orUpdate } from './dialect.js';
+import { deleteTree, ensureFolders, FolderConflict, fullPathOf, getItem, getProperties, pathKey, type Db, type ItemRow } from './items.js';
+import type { Schema } from './schema.js';
+import { belowPage, childrenPage, cursorOf, isEmptyBelow, Slicer, TREE_PAGE, type TreeCursor } from './tree.js';
+
+/**
+ * One relocation of a subtree to another repository and path, as metadata only: every item row
+ * keeps its id, binary reference and properties and gets a new place (the trash can's
+ * `{repo}/{path}` on a delete, the original or a chosen place on a restore). No binary is
+ * copied, so reference counts do not move.
+ */
+export interface Relocation {
+  fromRepo: string;
+  fromPath: string;
+  toRepo: string;
+  toPath: string;
+  user: string;
+  now: number;
+  /** Properties set on each moved item (each key's values replaced), from its original full path. */
+  props(fromFullPath: string): PropertyValues;
+  /** Property keys removed from each moved item. */
+  drop: string[];
+  /**
+   * What stands at a target is replaced (the trash keeps the last thing deleted at a path);
+   * otherwise a file in the way of a folder, or a folder in the way of a file, is a conflict.
+   */
+  replace: boolean;
+  /** Records the trash time of each moved item (moves into the trash can). */
+  trashedAt?: number;
+  /** Asked before an item lands at a target (permission checks); `existing` is what stands there. */
+  check?(toFullPath: string, row: ItemRow, existing: { type: string } | undefined): Promise<void>;
+}
+
+/** A file stands where a folder is needed, or the other way round, and the relocation may not replace it. */
+export class RelocationConflict extends Error {
+  constructor(readonly path: string) {
+    super(`'${path}' is in the way: a file and a folder cannot replace one another`);
+  }
+}
+
+function join(a: string, b: string): string {
+  return a === '' ? b : b === '' ? a : `${a}/${b}`;
+}
+
+/**
+ * Moves the item at `fromPath` (a file, a folder with everything below it, or the repository
+ * root '') to `toPath` in `toRepo`, in batches of at most `batch` rows, each its own short
+ * transaction, deepest paths first as `deleteTreeInBatches` does: an interrupted move leaves a
+ * smaller but whole tree at the source, and running it again finishes it. Folders merge with
+ * folders already at the target. Returns how many items moved (0 when nothing is at `fromPath`).
+ */
+export async function relocateTree(db: Kysely<Schema>, rel: Relocation, batch = TREE_PAGE): Promise<number> {
+  const self = rel.fromPath === '' ? undefined : await getItem(db, rel.fromRepo, rel.fromPath);
+  if (rel.fromPath !== '' && !self) return 0;
+  const ensured = new Set<string>();
+  if (self?.type === 'file') {
+    await db.transaction().execute((trx) => moveRows(trx, rel, [self], ensured));
+    return 1;
+  }
+  const slicer = new Slicer();
+  let moved = 0;
+  for (;;) {
+    for (const read of rel.fromPath === '' ? [belowPage] : [belowPage, childrenPage]) {
+      let after: TreeCursor | undefined;
+      for (let n = batch; n === batch; ) {
+        n = await db.transaction().execute(async (trx) => {
+          const rows = await read(trx, rel.fromRepo, rel.fromPath, after, batch, true);
+          if (rows.length > 0) await moveRows(trx, rel, rows, ensured);
+          after = rows.length > 0 ? cursorOf(rows[rows.length - 1]) : after;
+          return rows.length;
+        });
+        moved += n;
+        await slicer.tick();
+      }
+    }
+    const done = await db.transaction().execute(async (trx) => {
+      if (!(await isEmptyBelow(trx, rel.fromRepo, rel.fromPath))) return false;
+      if (self) await moveRows(trx, rel, [self], ensured);
+      else if (rel.toPath !== '') await ensureTarget(trx, rel, rel.toPath, ensured);
+      return true;
+    });
+    if (done) return moved + (self ? 1 : 0);
+  }
+}
+
+/** The target folder exists (with its ancestors); a file in the way is deleted when the relocation replaces. */
+async function ensureTarget(trx: Db, rel: Relocation, folder: string, ensured: Set<string>): Promise<void> {
+  if (folder === '' || ensured.has(folder)) return;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await ensureFolders(trx, rel.toRepo, folder, rel.user, rel.now, true);
+      break;
+    } catch (err) {
+      if (!(err instanceof FolderConflict) || !rel.replace || attempt > ancestorsOf(folder).length) {
+        throw err instanceof FolderConflict ? new RelocationConflict(`${rel.toRepo}/${err.path}`) : err;
+      }
+      await deleteTree(trx, rel.toRepo, err.path);
+    }
+  }
+  for (let f = folder; f !== '' && !ensured.has(f); f = parentOf(f)) ensured.add(f);
+}
+
+async function moveRows(trx: Db, rel: Relocation, rows: ItemRow[], ensured: Set<string>): Promise<void> {
+  const from = rows.map(fullPathOf);
+  const base = rel.fromPath;
+  const to = from.map((f) => join(rel.toPath, base === '' ? f : f.slice(base.length + 1)));
+  for (const t of new Set(to.map(parentOf))) await ensureTarget(trx, rel, t, ensured);
+  const keys = to.map((t) => pathKey(rel.toRepo, t));
+  const existing = new Map(
+    (await trx.selectFrom('items').select(['id', 'path_key', 'type']).where('path_key', 'in', keys).execute()).map((r) => [r.path_key, r]),
+  );
+  const props = await getProperties(trx, rows.map((r) => Number(r.id)));
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    const there = existing.get(keys[i]);
+    await rel.check?.(to[i], row, there);
+    const set = rel.props(from[i]);
+    if (row.type === 'folder' && there?.type === 'folder') {
+      // Merge: the folder at the target stays and takes this folder's properties.
+      const merged: PropertyValues = { ...(props.get(Number(row.id)) ?? {}) };
+      for (const k of rel.drop) delete merged[k];
+      Object.assign(merged, set);
+      await trx.deleteFrom('item_props').where('item_id', '=', Number(there.id)).execute();
+      await insertProps(trx, Number(there.id), merged);
+      await trx.deleteFrom('item_props').where('item_id', '=', Number(row.id)).execute();
+      await trx.deleteFrom('items').where('id', '=', Number(row.id)).execute();
+    } else {
+      if (there) {
+        if (!rel.replace && (there.type === 'folder' || row.type === 'folder')) throw new RelocationConflict(`${rel.toRepo}/${to[i]}`);
+        await deleteTree(trx, rel.toRepo, to[i]);
+      }
+      await trx.updateTable('items').set({ repo: rel.toRepo, path: parentOf(to[i]), path_key: keys[i] }).where('id', '=', Number(row.id)).execute();
+      const dropKeys = [...new Set([...rel.drop, ...Object.keys(set)])];
+      if (dropKeys.length > 0) await trx.deleteFrom('item_props').where('item_id', '=', Number(row.id)).where('prop_key', 'in', dropKeys).execute();
+      await insertProps(trx, Number(row.id), set);
+    }
+    if (rel.trashedAt !== undefined) {
+      await orUpdate(trx, trx.insertInto('trash_items').values({ path_key: keys[i], trashed_at: rel.trashedAt }), 'path_key', { trashed_at: rel.trashedAt }).execute();
+    }
+  }
+}
+
+async function insertProps(trx: Db, itemId: number, props: PropertyValues): Promise<void> {
+  const values = Object.keys(props).flatMap((k) => {
+    checkPropertyKey(k);
+    return props[k].map((v) => ({ item_id: itemId, prop_key: k, prop_value: checkPropertyValue(v) }));
+  });
+  if (values.length > 0) await trx.insertInto('item_props').values(values).execute();
+}
+
+/** Trash entries older than `cutoff`, oldest first (the `trash_items_time` index). */
+export function expiredEntries(db: Db, cutoff: number, limit: number): Promise<{ path_key: string; trashed_at: number }[]> {
+  return db
+    .selectFrom('trash_items')
+    .select(['path_key', 'trashed_at'])
+    .where('trashed_at', '<', cutoff)
+    .orderBy('trashed_at')
+    .orderBy('path_key')
+    .limit(limit)
+    .execute();
+}
+
+/**
+ * Deletes what the expired entries name in `trashRepo`: files, and folders with nothing left
+ * below them (a folder that still holds items keeps them until their own entries expire). Then
+ * the emptied ancestors go, up to the trash root. Returns the files and folders deleted.
+ */
+export async function pruneEntries(trx: Db, trashRepo: string, entries: { path_key: string }[]): Promise<{ files: number; folders: number }> {
+  const out = { files: 0, folders: 0 };
+  if (entries.length === 0) return out;
+  const keys = entries.map((e) => e.path_key);
+  const items = await trx.selectFrom('items').selectAll().where('path_key', 'in', keys).execute();
+  const parents = new Set<string>();
+  for (const item of items) {
+    if (item.repo !== trashRepo) continue;
+    const full = fullPathOf(item);
+    if (item.type === 'folder' && !(await isEmptyBelow(trx, trashRepo, full))) continue;
+    await trx.deleteFrom('item_props').where('item_id', '=', Number(item.id)).execute();
+    await trx.deleteFrom('items').where('id', '=', Number(item.id)).execute();
+    if (item.type === 'file') out.files++;
+    else out.folders++;
+    if (item.path !== '') parents.add(item.path);
+  }
+  await trx.deleteFrom('trash_items').where('path_key', 'in', keys).execute();
+  // Deepest first, so a parent is looked at after its emptied children.
+  for (const start of [...parents].sort((a, b) => b.length - a.length)) {
+    for (let f = start; f !== ''; f = parentOf(f)) {
+      const row = await getItem(trx, trashRepo, f);
+      if (!row || row.type !== 'folder' || !(await isEmptyBelow(trx, trashRepo, f))) break;
+      await trx.deleteFrom('item_props').where('item_id', '=', Number(row.id)).execute();
+      await trx.deleteFrom('items').where('id', '=', Number(row.id)).execute();
+      out.folders++;
+    }
+  }
+  return out;
+}
