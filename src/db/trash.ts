@@ -56,6 +56,8 @@ export async function relocateTree(db: Kysely<Schema>, rel: Relocation, batch = 
   const self = rel.fromPath === '' ? undefined : await getItem(db, rel.fromRepo, rel.fromPath);
   if (rel.fromPath !== '' && !self) return 0;
   const ensured = new Set<string>();
+  // A file moved to a repository's root keeps its name there.
+  if (self?.type === 'file' && rel.toPath === '') rel = { ...rel, toPath: self.name };
   if (self?.type === 'file') {
     await db.transaction().execute((trx) => moveRows(trx, rel, [self], ensured));
     return 1;
@@ -78,8 +80,11 @@ export async function relocateTree(db: Kysely<Schema>, rel: Relocation, batch = 
     }
     const done = await db.transaction().execute(async (trx) => {
       if (!(await isEmptyBelow(trx, rel.fromRepo, rel.fromPath))) return false;
-      if (self) await moveRows(trx, rel, [self], ensured);
-      else if (rel.toPath !== '') await ensureTarget(trx, rel, rel.toPath, ensured);
+      if (self && rel.toPath === '') {
+        // A folder moved onto a repository's root: its content went there; the folder itself goes.
+        await trx.deleteFrom('item_props').where('item_id', '=', Number(self.id)).execute();
+        await trx.deleteFrom('items').where('id', '=', Number(self.id)).execute();
+      } else if (self) await moveRows(trx, rel, [self], ensured);
       return true;
     });
     if (done) return moved + (self ? 1 : 0);

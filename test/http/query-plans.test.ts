@@ -321,6 +321,29 @@ describe('query plans on PostgreSQL', () => {
     // Only the few items deployed through HTTP above are recent; the filled ones date from 1970.
     ['AQL, modified in the last day, in two repositories', aql('items.find({"$or":[{"repo":"big"},{"repo":"other"}],"modified":{"$last":"1d"}})', 1)],
     ['AQL, created before a date in one repository, oldest first', aql('items.find({"repo":"other","created":{"$lte":"2000-01-01"}}).sort({"$asc":["created"]}).limit(10)', 10)],
+    // The trash can (services/trash): a folder delete moves its rows, restore moves them back, the prune reads its entries by time.
+    [
+      'trash: delete of a 50-file folder (moved into auto-trashcan)',
+      async () => {
+        const res = await node.request({ method: 'DELETE', url: '/artifactory/big/f-90' });
+        expect(res.statusCode, res.body).toBe(204);
+      },
+    ],
+    ['trash: listing the trashed folder', get('/artifactory/api/storage/auto-trashcan/big/f-90?list&deep=1')],
+    [
+      'trash: restore of the folder',
+      async () => {
+        const res = await node.request({ method: 'POST', url: '/artifactory/api/trash/restore/big/f-90' });
+        expect(res.statusCode, res.body).toBe(202);
+      },
+    ],
+    [
+      'trash: the trash-prune task',
+      async () => {
+        const res = await node.request({ method: 'POST', url: '/artifactory/api/system/tasks/trash-prune/run?wait=60' });
+        expect(res.json().status, res.body).toBe('SUCCEEDED');
+      },
+    ],
   ];
 
   for (const [name, work] of CASES) it(name, () => expectIndexed(work));

@@ -187,6 +187,23 @@ describe.each(DIALECTS)('trash can on %s', (dialect) => {
     }
   });
 
+  it('trashes a whole repository (DELETE {repo}/) and restores it to its root', async () => {
+    await node.request({ method: 'PUT', url: '/artifactory/api/repositories/tr-whole', payload: { rclass: 'local', packageType: 'generic' } });
+    await put('tr-whole/a.txt', 'whole a');
+    await put('tr-whole/d/b.txt', 'whole b');
+    expect((await del('tr-whole/')).statusCode).toBe(204);
+    expect((await get('tr-whole/a.txt')).statusCode).toBe(404);
+    expect((await get('auto-trashcan/tr-whole/d/b.txt')).body).toBe('whole b');
+    expect((await node.request({ method: 'POST', url: '/artifactory/api/trash/restore/tr-whole' })).statusCode).toBe(202);
+    expect((await get('tr-whole/a.txt')).body).toBe('whole a');
+    expect((await get('tr-whole/d/b.txt')).body).toBe('whole b');
+    expect((await node.request({ method: 'GET', url: '/artifactory/api/storage/auto-trashcan/tr-whole' })).statusCode).toBe(404);
+    // A file restored to a repository's root keeps its name.
+    await del('tr-whole/a.txt');
+    expect((await node.request({ method: 'POST', url: '/artifactory/api/trash/restore/tr-whole/a.txt?to=tr-b' })).statusCode).toBe(202);
+    expect((await get('tr-b/a.txt')).body).toBe('whole a');
+  });
+
   it('does not trash the source of a move', async () => {
     await put('tr-a/mv.txt', 'moved content');
     const res = await node.request({ method: 'POST', url: '/artifactory/api/move/tr-a/mv.txt?to=/tr-b/mv.txt' });
