@@ -338,8 +338,10 @@ describe('query plans on PostgreSQL', () => {
       },
     ],
     [
-      'trash: the trash-prune task',
+      'trash: the trash-prune task (a trashed 50-file folder, expired)',
       async () => {
+        expect((await node.request({ method: 'DELETE', url: '/artifactory/big/f-91' })).statusCode).toBe(204);
+        await node.ctx.database.db.updateTable('trash_items').set((eb) => ({ trashed_at: eb('trashed_at', '-', 30 * 86_400_000) })).execute();
         const res = await node.request({ method: 'POST', url: '/artifactory/api/system/tasks/trash-prune/run?wait=60' });
         expect(res.json().status, res.body).toBe('SUCCEEDED');
       },
