@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import { ancestorsOf, parentOf } from '../core/paths.js';
 import { checkPropertyKey, checkPropertyValue, type PropertyValues } from '../core/properties.js';
-import { orUpdate } from './dialect.js';
+import { retryConflicts } from './conflicts.js';
+import { dialectOf, orUpdate } from './dialect.js';
 import { deleteTree, ensureFolders, FolderConflict, fullPathOf, getItem, getProperties, pathKey, type Db, type ItemRow } from './items.js';
 import type { Schema } from './schema.js';
 import { belowPage, childrenPage, cursorOf, isEmptyBelow, Slicer, TREE_PAGE, type TreeCursor } from './tree.js';
@@ -55,12 +56,13 @@ function join(a: string, b: string): string {
 export async function relocateTree(db: Kysely<Schema>, rel: Relocation, batch = TREE_PAGE): Promise<number> {
   const self = rel.fromPath === '' ? undefined : await getItem(db, rel.fromRepo, rel.fromPath);
   if (rel.fromPath !== '' && !self) return 0;
-  const ensured = new Set<string>();
   // A file moved to a repository's root keeps its name there.
   if (self?.type === 'file' && rel.toPath === '') rel = { ...rel, toPath: self.name };
+  // Each batch is its own transaction, retried on a deadlock (two moves of one tree on MySQL):
+  // a retry re-reads what is still at the source.
+  const tx = <T>(work: (trx: Db) => Promise<T>) => retryConflicts(() => db.transaction().execute(work));
   if (self?.type === 'file') {
-    await db.transaction().execute((trx) => moveRows(trx, rel, [self], ensured));
-    return 1;
+    return tx((trx) => moveRows(trx, rel, [self]));
   }
   const slicer = new Slicer();
   let moved = 0;
@@ -68,26 +70,28 @@ export async function relocateTree(db: Kysely<Schema>, rel: Relocation, batch = 
     for (const read of rel.fromPath === '' ? [belowPage] : [belowPage, childrenPage]) {
       let after: TreeCursor | undefined;
       for (let n = batch; n === batch; ) {
-        n = await db.transaction().execute(async (trx) => {
-          const rows = await read(trx, rel.fromRepo, rel.fromPath, after, batch, true);
-          if (rows.length > 0) await moveRows(trx, rel, rows, ensured);
-          after = rows.length > 0 ? cursorOf(rows[rows.length - 1]) : after;
-          return rows.length;
+        const { page, count } = await tx(async (trx) => {
+          const page = await read(trx, rel.fromRepo, rel.fromPath, after, batch, true);
+          return { page, count: page.length > 0 ? await moveRows(trx, rel, page) : 0 };
         });
-        moved += n;
+        n = page.length;
+        after = n > 0 ? cursorOf(page[n - 1]) : after;
+        moved += count;
         await slicer.tick();
       }
     }
-    const done = await db.transaction().execute(async (trx) => {
-      if (!(await isEmptyBelow(trx, rel.fromRepo, rel.fromPath))) return false;
+    const done = await tx(async (trx) => {
+      if (!(await isEmptyBelow(trx, rel.fromRepo, rel.fromPath))) return undefined;
       if (self && rel.toPath === '') {
         // A folder moved onto a repository's root: its content went there; the folder itself goes.
+        if ((await stillThere(trx, rel.fromRepo, [self])).length === 0) return 0;
         await trx.deleteFrom('item_props').where('item_id', '=', Number(self.id)).execute();
         await trx.deleteFrom('items').where('id', '=', Number(self.id)).execute();
-      } else if (self) await moveRows(trx, rel, [self], ensured);
-      return true;
+        return 1;
+      }
+      return self ? moveRows(trx, rel, [self]) : 0;
     });
-    if (done) return moved + (self ? 1 : 0);
+    if (done !== undefined) return moved + done;
   }
 }
 
@@ -108,7 +112,23 @@ async function ensureTarget(trx: Db, rel: Relocation, folder: string, ensured: S
   for (let f = folder; f !== '' && !ensured.has(f); f = parentOf(f)) ensured.add(f);
 }
 
-async function moveRows(trx: Db, rel: Relocation, rows: ItemRow[], ensured: Set<string>): Promise<void> {
+/**
+ * The rows still where they were read, locked (PostgreSQL and MySQL; SQLite has one writer):
+ * a concurrent move of the same tree that committed first has taken the others, so each item
+ * moves once.
+ */
+async function stillThere(trx: Db, repo: string, read: ItemRow[]): Promise<ItemRow[]> {
+  const q = trx.selectFrom('items').select(['id', 'path_key']).where('id', 'in', read.map((r) => Number(r.id)));
+  const current = await (dialectOf(trx) === 'sqlite' ? q : q.forUpdate()).execute();
+  const keys = new Map(current.map((r) => [Number(r.id), r.path_key]));
+  return read.filter((r) => keys.get(Number(r.id)) === pathKey(repo, fullPathOf(r)));
+}
+
+/** Moves the rows still at the source; returns how many. Target folders are made in the same transaction. */
+async function moveRows(trx: Db, rel: Relocation, read: ItemRow[]): Promise<number> {
+  const rows = await stillThere(trx, rel.fromRepo, read);
+  if (rows.length === 0) return 0;
+  const ensured = new Set<string>();
   const from = rows.map(fullPathOf);
   const base = rel.fromPath;
   const to = from.map((f) => join(rel.toPath, base === '' ? f : f.slice(base.length + 1)));
@@ -146,6 +166,7 @@ async function moveRows(trx: Db, rel: Relocation, rows: ItemRow[], ensured: Set<
       await orUpdate(trx, trx.insertInto('trash_items').values({ path_key: keys[i], trashed_at: rel.trashedAt }), 'path_key', { trashed_at: rel.trashedAt }).execute();
     }
   }
+  return rows.length;
 }
 
 async function insertProps(trx: Db, itemId: number, props: PropertyValues): Promise<void> {

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.js';
+import { pruneTrash } from '../../src/services/trash/trash-can.js';
 import { basic, startTestNode, type TestNode } from '../helpers/node-context.js';
 
 const LOW = basic('trashlow', 'Trash-Low-Passw0rd!');
+const MGR = basic('trashmgr', 'Trash-Mgr-Passw0rd!');
 const DAY = 86_400_000;
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 
@@ -61,6 +63,14 @@ describe.each(DIALECTS)('trash can on %s', (dialect) => {
     const perm = { name: 'tr-low', repo: { 'include-patterns': ['**'], 'exclude-patterns': [], repositories: ['tr-a'], actions: { users: { trashlow: ['read', 'write', 'delete', 'annotate'] } } } };
     const res = await node.request({ method: 'POST', url: '/artifactory/api/v2/security/permissions/tr-low', payload: perm });
     expect([200, 201], res.body).toContain(res.statusCode);
+    // The manager may manage tr-a (so restore from its trash), and only read tr-b.
+    const mgr = await node.request({ method: 'PUT', url: '/artifactory/api/security/users/trashmgr', payload: { email: 'm@example.com', password: 'Trash-Mgr-Passw0rd!' } });
+    expect([200, 201]).toContain(mgr.statusCode);
+    for (const [name, repo, actions] of [['tr-mgr-a', 'tr-a', ['read', 'write', 'delete', 'annotate', 'manage']], ['tr-mgr-b', 'tr-b', ['read']]] as const) {
+      const t = { name, repo: { 'include-patterns': ['**'], 'exclude-patterns': [], repositories: [repo], actions: { users: { trashmgr: actions } } } };
+      const r = await node.request({ method: 'POST', url: `/artifactory/api/v2/security/permissions/${name}`, payload: t });
+      expect([200, 201], r.body).toContain(r.statusCode);
+    }
   }, 60_000);
   afterAll(async () => node?.close());
 
@@ -202,6 +212,44 @@ describe.each(DIALECTS)('trash can on %s', (dialect) => {
     await del('tr-whole/a.txt');
     expect((await node.request({ method: 'POST', url: '/artifactory/api/trash/restore/tr-whole/a.txt?to=tr-b' })).statusCode).toBe(202);
     expect((await get('tr-b/a.txt')).body).toBe('whole a');
+  });
+
+  it('lets a user who manages the original repository restore where they may deploy, and nowhere else', async () => {
+    await put('tr-a/mgr/x.txt', 'managed');
+    expect((await del('tr-a/mgr/x.txt', MGR)).statusCode).toBe(204);
+    expect([403, 404]).toContain((await get('auto-trashcan/tr-a/mgr/x.txt', MGR)).statusCode);
+    const elsewhere = await node.request({ method: 'POST', url: '/artifactory/api/trash/restore/tr-a/mgr/x.txt?to=tr-b/x.txt', headers: { authorization: MGR } });
+    expect(elsewhere.statusCode).toBe(403);
+    expect((await get('tr-b/x.txt')).statusCode).toBe(404);
+    const home = await node.request({ method: 'POST', url: '/artifactory/api/trash/restore/tr-a/mgr/x.txt', headers: { authorization: MGR } });
+    expect(home.statusCode, home.body).toBe(202);
+    expect((await get('tr-a/mgr/x.txt', MGR)).body).toBe('managed');
+  });
+
+  it('survives two deletes of one folder at once: every file once in the trash, reference counts exact', async () => {
+    for (let i = 0; i < 40; i++) await put(`tr-a/race/d${i % 4}/f${i}.txt`, `race ${i}`);
+    const [a, b] = await Promise.all([del('tr-a/race'), del('tr-a/race')]);
+    expect([a.statusCode, b.statusCode].sort()).toContain(204);
+    for (const r of [a, b]) expect([204, 404], r.body).toContain(r.statusCode);
+    const listing = await node.request({ method: 'GET', url: '/artifactory/api/storage/auto-trashcan/tr-a/race?list&deep=1' });
+    expect((listing.json().files as unknown[]).length).toBe(40);
+    expect((await node.request({ method: 'GET', url: '/artifactory/api/storage/tr-a/race' })).statusCode).toBe(404);
+    for (const i of [0, 17, 39]) expect(await refs(sha1(`race ${i}`))).toBe(1);
+  });
+
+  it('bounds a prune run: at most the given number of entries, oldest first, the rest left for the next run', async () => {
+    for (let i = 0; i < 5; i++) {
+      await put(`tr-a/bound/f${i}.txt`, `bound ${i}`);
+      await del(`tr-a/bound/f${i}.txt`);
+    }
+    await age(20);
+    const clock = { now: () => Date.now() };
+    const first = await pruneTrash(node.ctx.database, clock, node.ctx.settings, { maxEntries: 2 });
+    expect(first).toMatchObject({ entries: 2, more: true });
+    const rest = await pruneTrash(node.ctx.database, clock, node.ctx.settings, { maxEntries: 1000 });
+    expect(rest.more).toBe(false);
+    expect((await node.request({ method: 'GET', url: '/artifactory/api/storage/auto-trashcan/tr-a/bound' })).statusCode).toBe(404);
+    expect(await node.ctx.database.db.selectFrom('trash_items').select('path_key').where('trashed_at', '<', Date.now() - 14 * DAY).execute()).toEqual([]);
   });
 
   it('does not trash the source of a move', async () => {
