@@ -31,6 +31,8 @@ export interface Relocation {
   replace: boolean;
   /** Records the trash time of each moved item (moves into the trash can). */
   trashedAt?: number;
+  /** Drops the trash entries of the moved items' old places (moves out of the trash can). */
+  dropEntries?: boolean;
   /** Asked before an item lands at a target (permission checks); `existing` is what stands there. */
   check?(toFullPath: string, row: ItemRow, existing: { type: string } | undefined): Promise<void>;
 }
@@ -128,6 +130,7 @@ async function stillThere(trx: Db, repo: string, read: ItemRow[]): Promise<ItemR
 async function moveRows(trx: Db, rel: Relocation, read: ItemRow[]): Promise<number> {
   const rows = await stillThere(trx, rel.fromRepo, read);
   if (rows.length === 0) return 0;
+  if (rel.dropEntries) await trx.deleteFrom('trash_items').where('path_key', 'in', rows.map((r) => r.path_key)).execute();
   const ensured = new Set<string>();
   const from = rows.map(fullPathOf);
   const base = rel.fromPath;
@@ -194,10 +197,13 @@ export function expiredEntries(db: Db, cutoff: number, limit: number): Promise<{
  * below them (a folder that still holds items keeps them until their own entries expire). Then
  * the emptied ancestors go, up to the trash root. Returns the files and folders deleted.
  */
-export async function pruneEntries(trx: Db, trashRepo: string, entries: { path_key: string }[]): Promise<{ files: number; folders: number }> {
+export async function pruneEntries(trx: Db, trashRepo: string, found: { path_key: string }[], cutoff: number): Promise<{ files: number; folders: number }> {
   const out = { files: 0, folders: 0 };
-  if (entries.length === 0) return out;
-  const keys = entries.map((e) => e.path_key);
+  if (found.length === 0) return out;
+  // Locked and read again: a path trashed again since (a newer time) is not pruned.
+  const q = trx.selectFrom('trash_items').select('path_key').where('path_key', 'in', found.map((e) => e.path_key)).where('trashed_at', '<', cutoff);
+  const keys = (await (dialectOf(trx) === 'sqlite' ? q : q.forUpdate()).execute()).map((e) => e.path_key);
+  if (keys.length === 0) return out;
   const items = await trx.selectFrom('items').selectAll().where('path_key', 'in', keys).execute();
   const parents = new Set<string>();
   for (const item of items) {

@@ -4,6 +4,7 @@ import type { Schema } from '../../db/schema.js';
 import { ArcaError } from '../../core/errors.js';
 import { TRASH_REPO, TRASH_REPO_KEY, type RepoConfig } from '../../core/repo-config.js';
 import type { Database } from '../../db/database.js';
+import { retryConflicts } from '../../db/conflicts.js';
 import { deleteTreeInBatches, getItem } from '../../db/items.js';
 import { expiredEntries, pruneEntries, RelocationConflict, relocateTree, type Relocation } from '../../db/trash.js';
 import type { Access } from '../../security/access.js';
@@ -113,6 +114,7 @@ export class TrashCan {
       props: () => ({ [TRASH_PROPS.restoredTime]: [String(now)] }),
       drop: RESTORE_DROP,
       replace: false,
+      dropEntries: true,
       check: access.admin
         ? undefined
         : async (toPath, row, existing) => {
@@ -164,14 +166,16 @@ export async function pruneTrash(database: Database, clock: Clock, settings: Pic
   while (out.entries < opts.maxEntries) {
     if (opts.signal?.aborted) break;
     const limit = Math.min(PRUNE_BATCH, opts.maxEntries - out.entries);
-    const n = await database.db.transaction().execute(async (trx) => {
-      await opts.fence?.(trx);
-      const entries = await expiredEntries(trx, cutoff, limit);
-      const done = await pruneEntries(trx, TRASH_REPO.key, entries);
-      out.files += done.files;
-      out.folders += done.folders;
-      return entries.length;
-    });
+    // Retried on a deadlock with a delete moving items into the trash at the same time.
+    const { n, done } = await retryConflicts(() =>
+      database.db.transaction().execute(async (trx) => {
+        await opts.fence?.(trx);
+        const entries = await expiredEntries(trx, cutoff, limit);
+        return { n: entries.length, done: await pruneEntries(trx, TRASH_REPO.key, entries, cutoff) };
+      }),
+    );
+    out.files += done.files;
+    out.folders += done.folders;
     out.entries += n;
     if (n < limit) return out;
   }
