@@ -172,6 +172,11 @@ export async function repositoriesReadableBy(access: Access, repos: Pick<Reposit
   return out;
 }
 
+/** The trash can is built in: configured by `trashcanConfig`, emptied with `POST /api/trash/empty`. */
+function refuseTrash(key: string): void {
+  if (key === TRASH_REPO_KEY) throw new ArcaError('BAD_REQUEST', `'${key}' is the built-in trash can: configure it with trashcanConfig, empty it with POST /api/trash/empty`);
+}
+
 export class RepositoryService {
   private cache: Map<string, RepoConfig> | undefined;
   private loading: Promise<Map<string, RepoConfig>> | undefined;
@@ -296,6 +301,7 @@ export class RepositoryService {
   }
 
   async update(key: string, input: unknown): Promise<RepoConfig> {
+    refuseTrash(key);
     const base = await this.require(key);
     const config = this.sealed(validateRepoConfig(key, input, base, this.addressPolicy));
     await this.checkMembers(config);
@@ -308,6 +314,7 @@ export class RepositoryService {
 
   /** Deletes the repository and every item in it; the binaries are left to garbage collection. */
   async delete(key: string): Promise<number> {
+    refuseTrash(key);
     await this.require(key);
     // The items go first in short batches; what a deploy adds meanwhile goes with the repository.
     const batched = await deleteTreeInBatches(this.database.db, key, '');

@@ -276,6 +276,8 @@ describe.each(DIALECTS)('trash can on %s', (dialect) => {
     expect((await get('auto-trashcan/tr-a/secret.txt')).body).toBe('secret');
     // Not deployable, even by an administrator; not listed among the repositories.
     expect((await node.request({ method: 'PUT', url: '/artifactory/auto-trashcan/x.txt', payload: 'x' })).statusCode).toBe(403);
+    expect((await node.request({ method: 'DELETE', url: '/artifactory/api/repositories/auto-trashcan' })).statusCode).toBe(400);
+    expect((await node.request({ method: 'POST', url: '/artifactory/api/repositories/auto-trashcan', payload: { description: 'x' } })).statusCode).toBe(400);
     const repos = await node.request({ method: 'GET', url: '/artifactory/api/repositories' });
     expect((repos.json() as { key: string }[]).map((r) => r.key)).not.toContain('auto-trashcan');
     // Searches of normal repositories do not find trashed items; an administrator's AQL does.
