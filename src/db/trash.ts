@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { ancestorsOf, parentOf } from '../core/paths.js';
+import { ancestorsOf, MAX_PATH_LENGTH, parentOf } from '../core/paths.js';
 import { checkPropertyKey, checkPropertyValue, type PropertyValues } from '../core/properties.js';
 import { retryConflicts } from './conflicts.js';
 import { dialectOf, orUpdate } from './dialect.js';
@@ -132,9 +132,17 @@ async function moveRows(trx: Db, rel: Relocation, read: ItemRow[]): Promise<numb
   if (rows.length === 0) return 0;
   if (rel.dropEntries) await trx.deleteFrom('trash_items').where('path_key', 'in', rows.map((r) => r.path_key)).execute();
   const ensured = new Set<string>();
-  const from = rows.map(fullPathOf);
   const base = rel.fromPath;
-  const to = from.map((f) => join(rel.toPath, base === '' ? f : f.slice(base.length + 1)));
+  const targetOf = (f: string) => join(rel.toPath, base === '' ? f : f.slice(base.length + 1));
+  // The trash can's `{repo}/` prefix can take a path past the limit: such an item is deleted for good.
+  const tooLong = rel.replace ? rows.filter((r) => targetOf(fullPathOf(r)).length > MAX_PATH_LENGTH) : [];
+  for (const r of tooLong) {
+    await trx.deleteFrom('item_props').where('item_id', '=', Number(r.id)).execute();
+    await trx.deleteFrom('items').where('id', '=', Number(r.id)).execute();
+  }
+  if (tooLong.length > 0) rows.splice(0, rows.length, ...rows.filter((r) => !tooLong.includes(r)));
+  const from = rows.map(fullPathOf);
+  const to = from.map(targetOf);
   for (const t of new Set(to.map(parentOf))) await ensureTarget(trx, rel, t, ensured);
   const keys = to.map((t) => pathKey(rel.toRepo, t));
   const existing = new Map(
@@ -169,7 +177,7 @@ async function moveRows(trx: Db, rel: Relocation, read: ItemRow[]): Promise<numb
       await orUpdate(trx, trx.insertInto('trash_items').values({ path_key: keys[i], trashed_at: rel.trashedAt }), 'path_key', { trashed_at: rel.trashedAt }).execute();
     }
   }
-  return rows.length;
+  return rows.length + tooLong.length;
 }
 
 async function insertProps(trx: Db, itemId: number, props: PropertyValues): Promise<void> {

@@ -254,6 +254,20 @@ describe.each(DIALECTS)('trash can on %s', (dialect) => {
     expect(await node.ctx.database.db.selectFrom('trash_items').select('path_key').where('trashed_at', '<', Date.now() - 14 * DAY).execute()).toEqual([]);
   });
 
+  it('restores a file into a folder named by ?to=, and deletes for good what the trash path would make too long', async () => {
+    await put('tr-b/into/keep.txt', 'keep');
+    await put('tr-a/into-me.txt', 'into me');
+    await del('tr-a/into-me.txt');
+    expect((await node.request({ method: 'POST', url: '/artifactory/api/trash/restore/tr-a/into-me.txt?to=tr-b/into' })).statusCode).toBe(202);
+    expect((await get('tr-b/into/into-me.txt')).body).toBe('into me');
+
+    const long = ['a', 'b', 'c', 'd'].map((c) => c.repeat(250)).join('/') + '/' + 'e'.repeat(15) + '.txt'; // 1023 characters; 1028 in the trash
+    await put(`tr-a/${long}`, 'long path');
+    expect((await del(`tr-a/${long}`)).statusCode).toBe(204);
+    expect((await get(`tr-a/${long}`)).statusCode).toBe(404);
+    expect(await refs(sha1('long path'))).toBe(0);
+  });
+
   it('does not trash the source of a move', async () => {
     await put('tr-a/mv.txt', 'moved content');
     const res = await node.request({ method: 'POST', url: '/artifactory/api/move/tr-a/mv.txt?to=/tr-b/mv.txt' });

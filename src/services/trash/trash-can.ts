@@ -93,7 +93,7 @@ export class TrashCan {
   async restore(access: Access, path: string, to: { repoKey: string; path: string } | undefined): Promise<number> {
     if (path === '') throw new ArcaError('BAD_REQUEST', 'Name what to restore: /api/trash/restore/{repo}/{path}');
     const [originalKey] = path.split('/');
-    const target = to ?? { repoKey: originalKey, path: path.slice(originalKey.length + 1) };
+    const target = { ...(to ?? { repoKey: originalKey, path: path.slice(originalKey.length + 1) }) };
     if (!access.admin) {
       const original = await this.repos.get(originalKey);
       if (!original || !(await access.can('manage', original, path.slice(originalKey.length + 1)))) await access.refuse(`restore '${TRASH_REPO_KEY}/${path}'`);
@@ -102,7 +102,12 @@ export class TrashCan {
     if (!repo || repo.rclass !== 'local' || repo.key === TRASH_REPO_KEY) {
       throw new ArcaError('BAD_REQUEST', `Restore repo '${target.repoKey}' doesn't exist or is not a local repository`);
     }
-    if (!(await getItem(this.database.db, TRASH_REPO_KEY, path))) throw new ArcaError('ITEM_NOT_FOUND', `Could not find '${path}' in the trash can`);
+    const source = await getItem(this.database.db, TRASH_REPO_KEY, path);
+    if (!source) throw new ArcaError('ITEM_NOT_FOUND', `Could not find '${path}' in the trash can`);
+    // A file restored onto a folder (or the repository root) goes inside it, keeping its name.
+    if (source.type === 'file' && target.path !== '' && (await getItem(this.database.db, repo.key, target.path))?.type === 'folder') {
+      target.path = `${target.path}/${source.name}`;
+    }
     const now = this.clock.now();
     const rel: Relocation = {
       fromRepo: TRASH_REPO_KEY,
