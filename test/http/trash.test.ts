@@ -79,6 +79,11 @@ describe.each(DIALECTS)('trash can on %s', (dialect) => {
     expect(res.body).toMatch(/<trashcanConfig>\s*<enabled>true<\/enabled>\s*<allowPermDeletes>false<\/allowPermDeletes>\s*<retentionPeriodDays>14<\/retentionPeriodDays>/);
     const bad = await node.request({ method: 'PATCH', url: '/artifactory/api/system/configuration', headers: { 'content-type': 'application/yaml' }, payload: 'trashcanConfig:\n  retentionPeriodDays: 0\n' });
     expect(bad.statusCode).toBe(400);
+    // The retention task is a cluster task of the storage group, scheduled like GC (every 4 h).
+    const tasks = (await node.request({ method: 'GET', url: '/artifactory/api/system/tasks' })).json().tasks as { name: string; group: string; schedule: unknown }[];
+    const prune = tasks.find((t) => t.name === 'trash-prune');
+    expect(prune?.group).toBe('storage');
+    expect(prune?.schedule).toBe('every 14400s');
   });
 
   it('moves a deleted file to the trash with its properties and the trash properties, and restores it', async () => {
