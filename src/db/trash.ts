@@ -141,6 +141,7 @@ async function moveRows(trx: Db, rel: Relocation, read: ItemRow[]): Promise<numb
     await trx.deleteFrom('items').where('id', '=', Number(r.id)).execute();
   }
   if (tooLong.length > 0) rows.splice(0, rows.length, ...rows.filter((r) => !tooLong.includes(r)));
+  if (rows.length === 0) return tooLong.length;
   const from = rows.map(fullPathOf);
   const to = from.map(targetOf);
   for (const t of new Set(to.map(parentOf))) await ensureTarget(trx, rel, t, ensured);
