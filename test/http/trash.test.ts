@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.js';
+import { pathKey } from '../../src/db/items.js';
 import { pruneTrash } from '../../src/services/trash/trash-can.js';
 import { basic, startTestNode, type TestNode } from '../helpers/node-context.js';
 
@@ -271,6 +272,25 @@ describe.each(DIALECTS)('trash can on %s', (dialect) => {
     expect((await del(`tr-a/${long}`)).statusCode).toBe(204);
     expect((await get(`tr-a/${long}`)).statusCode).toBe(404);
     expect(await refs(sha1('long path'))).toBe(0);
+  });
+
+  it('gets its retention entries back from a backup import', async () => {
+    await put('tr-a/bk/kept.txt', 'backed up in the trash');
+    await del('tr-a/bk/kept.txt');
+    const db = node.ctx.database.db;
+    const entries = () => db.selectFrom('trash_items').select(['path_key', 'trashed_at']).orderBy('path_key').execute();
+    const before = await entries();
+    expect(before.length).toBeGreaterThan(0);
+    const backup = await node.request({ method: 'POST', url: '/artifactory/api/system/tasks/backup/run?wait=120' });
+    expect(backup.json().status, backup.body).toBe('SUCCEEDED');
+    await db.deleteFrom('trash_items').execute();
+    const imported = await node.request({ method: 'POST', url: '/artifactory/api/system/tasks/import/run?wait=120', payload: { path: backup.json().result.path } });
+    expect(imported.json().status, imported.body).toBe('SUCCEEDED');
+    const key = pathKey('auto-trashcan', 'tr-a/bk/kept.txt');
+    const was = before.find((e) => e.path_key === key);
+    expect(was).toBeDefined();
+    expect((await entries()).find((e) => e.path_key === key)).toEqual({ path_key: key, trashed_at: was!.trashed_at });
+    expect((await get('auto-trashcan/tr-a/bk/kept.txt')).body).toBe('backed up in the trash');
   });
 
   it('does not trash the source of a move', async () => {
