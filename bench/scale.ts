@@ -38,8 +38,8 @@ const USAGE = `Usage: npm run bench -- --scale [options]
                      '{"incremental":true}' once backups are incremental)
   --ops ID,ID,…      time only these operations (a trailing * matches a prefix, e.g. get,aql-*)
   --no-tasks         no GC or backup runs
-  --get-stats-off    at each size, also time the GET with download statistics off
-                     (arca.downloadStats.enabled: false), beside the GET with them on
+  --get-stats-off    at each size, also time the GET with download statistics off, then on again
+                     (arca.downloadStats.enabled: false, then true; each after a restart)
   --workers N        arca start --workers N (default 1)
   --pg-url URL       PostgreSQL server to create the throwaway database on
                      (default postgres://postgres@127.0.0.1:5432/postgres)
@@ -204,7 +204,13 @@ async function runDialect(dialect: 'sqlite' | 'postgresql', sizes: number[], o: 
         writeFileSync(join(home, 'etc', 'system.yaml'), `${SYSTEM_YAML}  downloadStats:\n    enabled: false\n`);
         node = await start();
         await measureOps(node, state, sr, { ...o, ops: ['get'] }, ' (download statistics off)', '-stats-off');
+        // And on again after a restart like the one above: the first GET row ran right after the
+        // load's start, before the other operations warmed the node and the database's caches.
+        closeConnections();
+        await node.stop();
         writeFileSync(join(home, 'etc', 'system.yaml'), SYSTEM_YAML);
+        node = await start();
+        await measureOps(node, state, sr, { ...o, ops: ['get'] }, ' (download statistics on, restarted)', '-stats-on');
       }
       closeConnections();
       await node.stop();

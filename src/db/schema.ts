@@ -115,6 +115,28 @@ export interface DownloadStatsTable {
   remote_last_downloaded: number | null;
 }
 
+/** A build-info item's index row (migration 0019). */
+export interface BuildsTable {
+  item_id: number;
+  repo: string;
+  name: string;
+  number: string;
+  started: string;
+  started_ms: number;
+  status: string | null;
+}
+
+/** An artifact or dependency of a build, by sha1 (migration 0019). */
+export interface BuildEntriesTable {
+  item_id: number;
+  kind: 'artifact' | 'dependency';
+  module: string;
+  name: string;
+  type: string | null;
+  scopes: string | null;
+  sha1: string;
+}
+
 /** When an item of the trash can was trashed (migration 0020), by its path key. */
 export interface TrashItemsTable {
   path_key: string;
@@ -308,6 +330,8 @@ export interface Schema {
   binary_ref_log: BinaryRefLogTable;
   binary_totals: BinaryTotalsTable;
   download_stats: DownloadStatsTable;
+  builds: BuildsTable;
+  build_entries: BuildEntriesTable;
   trash_items: TrashItemsTable;
   gc_state: GcStateTable;
   items: ItemsTable;

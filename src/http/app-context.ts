@@ -14,6 +14,8 @@ import type { ArtifactService } from '../services/artifacts.js';
 import type { PackageServices } from '../services/remote/package-services.js';
 import type { RepositoryService } from '../services/repositories.js';
 import type { AqlService } from '../services/aql/aql-service.js';
+import type { BuildService } from '../services/builds/build-service.js';
+import type { BuildPromotion } from '../services/builds/build-promotion.js';
 import type { CopyMoveService } from '../services/copy-move.js';
 import type { SearchService } from '../services/search.js';
 import type { StorageInfoService } from '../services/storage-info.js';
@@ -71,6 +73,10 @@ export interface AppContext {
   aql: AqlService;
   /** Copy and move (`POST /api/copy/…`, `/api/move/…`). */
   copyMove: CopyMoveService;
+  /** Build Info (`/api/build`): publish, list, get, delete, retention. */
+  builds: BuildService;
+  /** Build promotion (`POST /api/build/promote/…`). */
+  buildPromotion: BuildPromotion;
   /** The trash can (`auto-trashcan`): restore, clean, empty, prune. */
   trash: TrashCan;
   /** Storage summary (`/api/storageinfo`). */

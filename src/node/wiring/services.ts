@@ -16,6 +16,9 @@ import { AqlService } from '../../services/aql/aql-service.js';
 import { CopyMoveService } from '../../services/copy-move.js';
 import type { SystemSettings } from '../../services/system-settings.js';
 import { TrashCan } from '../../services/trash/trash-can.js';
+import { BuildIndex } from '../../services/builds/build-index.js';
+import { BuildPromotion } from '../../services/builds/build-promotion.js';
+import { BuildService } from '../../services/builds/build-service.js';
 import { StorageInfoService } from '../../services/storage-info.js';
 import { DownloadStats } from '../../services/download-stats.js';
 import { SearchService } from '../../services/search.js';
@@ -41,7 +44,7 @@ export interface ServiceDeps {
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'storageInfo' | 'downloadStats' | 'storageApi' | 'trash'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'builds' | 'buildPromotion' | 'storageInfo' | 'downloadStats' | 'storageApi' | 'trash'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -62,6 +65,12 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   const listings = new ListingRunner(database, { warn: (message) => cfg.log.warn(message) });
   const trash = new TrashCan(database, clock, deps.settings, repos);
   const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks, downloadStats, trash });
+  const copyMove = new CopyMoveService(database, repos, packages.deploy);
+  const storageApi = new StorageApiService(database, clock, listings);
+  // Every build item stored (by the API, a deploy, a replication) is indexed (issue 15, item 6).
+  const buildIndex = new BuildIndex(database, content);
+  packages.deploy.listen(buildIndex);
+  const builds = new BuildService(database, repos, packages.deploy, buildIndex, clock);
   const services = {
     formats,
     repos,
@@ -72,8 +81,10 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     formatServices: new FormatServices(FORMATS, { database, content, clock, repos, artifacts, packages }),
     search: new SearchService(database, repos),
     aql: new AqlService(database, repos, downloadStats, () => clock.now(), () => deps.systemProperties.userQueryLimit),
-    storageApi: new StorageApiService(database, clock, listings),
-    copyMove: new CopyMoveService(database, repos, packages.deploy),
+    storageApi,
+    copyMove,
+    builds,
+    buildPromotion: new BuildPromotion(builds, repos, copyMove, storageApi, () => clock.now()),
     storageInfo: new StorageInfoService(database, repos, clock, deps.store),
     downloadStats,
     trash,

@@ -4,6 +4,7 @@ import { wildcardToRegExp } from '../../core/glob.js';
 import type { DialectName } from '../../db/database.js';
 import { matchesSensitive } from '../../db/search-queries.js';
 import type { Criterion, Operator, Scalar } from './parse.js';
+import { buildCondition, buildKindOf, groupBuildCriteria } from './build-criteria.js';
 
 /**
  * AQL criteria of the `items` domain compiled to one SQL condition over `items` (REST-API.md
@@ -41,8 +42,6 @@ const FIELDS: Record<string, { column: string; kind: Kind }> = {
 /** Fields of domains Arca does not index yet, refused with a clear message rather than ignored. */
 const LATER: [string, string][] = [
   ['archive.', 'archive entries'],
-  ['artifact.', 'build artifacts'],
-  ['dependency.', 'build dependencies'],
   ['release', 'release bundles'],
 ];
 
@@ -157,6 +156,8 @@ export function compileCriteria(dialect: DialectName, criteria: Criterion, now: 
   const field = (c: Extract<Criterion, { kind: 'field' }>): Expression<SqlBool> => {
     const st = statField(c.field);
     if (st) return stat(c, st);
+    const buildKind = buildKindOf(c.field);
+    if (buildKind) return buildCondition(buildKind, [c], compareText);
     const refused = unsupported(c.field);
     if (refused) throw refused;
     const f = itemField(c.field);
@@ -246,18 +247,22 @@ export function compileCriteria(dialect: DialectName, criteria: Criterion, now: 
       if (value === null) bad('property.key and property.value are never null');
       return { row: compareText(c.part === 'key' ? 'item_props.prop_key' : 'item_props.prop_value', positive, String(value)), negated };
     }
-    const key = sql<SqlBool>`item_props.prop_key = ${c.key}`;
+    // `@*` is any key: the CLI fetches all properties with `{"@*":{"$match":"*"}}` when sort/limit kept them out of the results.
+    const key = c.key === '*' ? sql<SqlBool>`1 = 1` : sql<SqlBool>`item_props.prop_key = ${c.key}`;
     // `{"@k": {"$eq": null}}`: no property k at all; `$ne null`: some value of k.
     if (value === null) return { row: key, negated: op === '$eq' };
-    return { row: and([key, compareText('item_props.prop_value', positive, String(value))]), negated };
+    return { row: c.key === '*' ? compareText('item_props.prop_value', positive, String(value)) : and([key, compareText('item_props.prop_value', positive, String(value))]), negated };
   };
 
   const withProperty = (row: Expression<SqlBool>) => sql<SqlBool>`items.id in (select item_props.item_id from item_props where ${row})`;
 
   const compile = (c: Criterion): Expression<SqlBool> => {
     switch (c.kind) {
-      case 'and':
-        return and(c.items.map((i) => compile(i)));
+      case 'and': {
+        // Build criteria of one $and hold for one build entry (services/aql/build-criteria.ts).
+        const { groups, rest } = groupBuildCriteria(c.items);
+        return and([...groups.map(([kind, fields]) => buildCondition(kind, fields, compareText)), ...rest.map((i) => compile(i))]);
+      }
       case 'or':
         return or(c.items.map((i) => compile(i)));
       case 'msp': {

@@ -10,6 +10,7 @@ import { expiredEntries, pruneEntries, RelocationConflict, relocateTree, type Re
 import type { Access } from '../../security/access.js';
 import type { RepositoryService } from '../repositories.js';
 import type { SystemSettings } from '../system-settings.js';
+import { BUILD_INFO_PACKAGE_TYPE } from '../builds/build-index.js';
 
 /** The properties the seed sets on a trashed item (its TrashService names). */
 export const TRASH_PROPS = {
@@ -50,9 +51,13 @@ export class TrashCan {
     private readonly repos: Pick<RepositoryService, 'get'>,
   ) {}
 
-  /** Does a delete at this repository go to the trash (enabled, a local repository, not the trash itself)? */
+  /**
+   * Does a delete at this repository go to the trash (enabled, a local repository, not the
+   * trash itself)? Not the build-info repository's: its build index (services/builds) follows
+   * item deletes only, so a deleted build there is deleted for good.
+   */
   async takes(repo: RepoConfig): Promise<boolean> {
-    if (repo.rclass !== 'local' || repo.key === TRASH_REPO_KEY) return false;
+    if (repo.rclass !== 'local' || repo.key === TRASH_REPO_KEY || repo.packageType === BUILD_INFO_PACKAGE_TYPE) return false;
     return (await this.settings.get()).trashcanEnabled;
   }
 
