@@ -16,7 +16,7 @@ import { AqlService } from '../../services/aql/aql-service.js';
 import { CopyMoveService } from '../../services/copy-move.js';
 import type { SystemSettings } from '../../services/system-settings.js';
 import { TrashCan } from '../../services/trash/trash-can.js';
-import { BuildIndex } from '../../services/builds/build-index.js';
+import { BUILD_INFO_PACKAGE_TYPE, BuildIndex } from '../../services/builds/build-index.js';
 import { BuildPromotion } from '../../services/builds/build-promotion.js';
 import { BuildService } from '../../services/builds/build-service.js';
 import { StorageInfoService } from '../../services/storage-info.js';
@@ -63,7 +63,8 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   const formats = formatHandlers(FORMATS);
   const downloadStats = new DownloadStats(database, clock, cfg.system.bool('arca.downloadStats.enabled'));
   const listings = new ListingRunner(database, { warn: (message) => cfg.log.warn(message) });
-  const trash = new TrashCan(database, clock, deps.settings, repos);
+  // Build-info JSON is deleted for good: the build index follows item deletes only.
+  const trash = new TrashCan(database, clock, deps.settings, repos, [BUILD_INFO_PACKAGE_TYPE]);
   const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks, downloadStats, trash });
   const copyMove = new CopyMoveService(database, repos, packages.deploy);
   const storageApi = new StorageApiService(database, clock, listings);

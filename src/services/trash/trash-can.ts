@@ -10,7 +10,6 @@ import { expiredEntries, pruneEntries, RelocationConflict, relocateTree, type Re
 import type { Access } from '../../security/access.js';
 import type { RepositoryService } from '../repositories.js';
 import type { SystemSettings } from '../system-settings.js';
-import { BUILD_INFO_PACKAGE_TYPE } from '../builds/build-index.js';
 
 /** The properties the seed sets on a trashed item (its TrashService names). */
 export const TRASH_PROPS = {
@@ -49,15 +48,16 @@ export class TrashCan {
     private readonly clock: Clock,
     private readonly settings: Pick<SystemSettings, 'get'>,
     private readonly repos: Pick<RepositoryService, 'get'>,
+    /** Package types whose deletes are for good (the build-info repository: its index follows item deletes only). */
+    private readonly untrashedTypes: string[] = [],
   ) {}
 
   /**
    * Does a delete at this repository go to the trash (enabled, a local repository, not the
-   * trash itself)? Not the build-info repository's: its build index (services/builds) follows
-   * item deletes only, so a deleted build there is deleted for good.
+   * trash itself, not of a package type the composition root keeps out)?
    */
   async takes(repo: RepoConfig): Promise<boolean> {
-    if (repo.rclass !== 'local' || repo.key === TRASH_REPO_KEY || repo.packageType === BUILD_INFO_PACKAGE_TYPE) return false;
+    if (repo.rclass !== 'local' || repo.key === TRASH_REPO_KEY || this.untrashedTypes.includes(repo.packageType)) return false;
     return (await this.settings.get()).trashcanEnabled;
   }
 
