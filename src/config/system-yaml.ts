@@ -40,6 +40,8 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
   },
   { path: 'arca.logLevel', default: 'info', description: 'pino log level.' },
   { path: 'arca.gc.intervalSecs', default: 14400, mirrors: 'gcConfig cron `0 0 /4 * * ?`', description: 'How often garbage collection of unreferenced binaries runs.' },
+  { path: 'arca.trash.pruneIntervalSecs', default: 14400, mirrors: 'TrashcanPruner, run with each GC (`0 0 /4 * * ?`)', description: 'How often the trash-prune task deletes what was trashed more than trashcanConfig.retentionPeriodDays ago; 0: on demand only.' },
+  { path: 'arca.trash.pruneMaxItems', default: 100000, description: 'Trash entries one trash-prune run deletes at most (oldest first); the rest waits for the next run.' },
   { path: 'arca.gc.graceSecs', default: 3600, description: 'A binary younger than this is never collected.' },
   { path: 'arca.gc.orphanSweepIntervalSecs', default: 86400, description: 'How often garbage collection also walks every stored file for files with no binaries row (left by a crash between a file\'s rename and its commit); sooner after a failed commit. The rest of GC costs what changed, this walk what is stored.' },
   { path: 'arca.binarystore.balanceIntervalSecs', default: 600, description: 'How often the binstore-balance task restores the redundancy of sharding and cluster-file-system stores (copies missing copies, removes surplus ones); 0: on demand only.' },

@@ -22,3 +22,27 @@ export interface RepoConfig {
   blackedOut: boolean;
   [field: string]: unknown;
 }
+
+/** The trash can's repository (the seed's name): deleted items of local repositories go there. */
+export const TRASH_REPO_KEY = 'auto-trashcan';
+
+/**
+ * The trash can as a repository: a local generic one that is not listed, not deployable, and
+ * that only administrators see (security/access.ts). Its items sit at `{repo}/{path}`.
+ */
+export const TRASH_REPO: RepoConfig = Object.freeze({
+  key: TRASH_REPO_KEY,
+  rclass: 'local',
+  packageType: 'generic',
+  description: 'Trash can: deleted items, kept for trashcanConfig.retentionPeriodDays',
+  notes: '',
+  includesPattern: '**/*',
+  excludesPattern: '',
+  repoLayoutRef: 'simple-default',
+  blackedOut: false,
+  trash: true,
+}) as RepoConfig;
+
+export function isTrashRepo(repo: Pick<RepoConfig, 'key'>): boolean {
+  return repo.key === TRASH_REPO_KEY;
+}

@@ -156,6 +156,12 @@ export interface BuildEntriesTable {
   sha1: string;
 }
 
+/** When an item of the trash can was trashed (migration 0020), by its path key. */
+export interface TrashItemsTable {
+  path_key: string;
+  trashed_at: number;
+}
+
 export interface RepositoriesTable {
   repo_key: string;
   rclass: string;
@@ -347,6 +353,7 @@ export interface Schema {
   archive_entries: ArchiveEntriesTable;
   builds: BuildsTable;
   build_entries: BuildEntriesTable;
+  trash_items: TrashItemsTable;
   gc_state: GcStateTable;
   items: ItemsTable;
   item_props: ItemPropsTable;

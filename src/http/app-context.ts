@@ -25,6 +25,7 @@ import type { ServeService } from '../services/serve/serve-service.js';
 import type { StorageApiService } from '../services/storage-api.js';
 import type { ArchiveServices } from '../services/archives/archive-services.js';
 import type { SystemSettings } from '../services/system-settings.js';
+import type { TrashCan } from '../services/trash/trash-can.js';
 
 export interface VersionInfo {
   version: string;
@@ -77,6 +78,8 @@ export interface AppContext {
   builds: BuildService;
   /** Build promotion (`POST /api/build/promote/…`). */
   buildPromotion: BuildPromotion;
+  /** The trash can (`auto-trashcan`): restore, clean, empty, prune. */
+  trash: TrashCan;
   /** Storage summary (`/api/storageinfo`). */
   storageInfo: StorageInfoService;
   /** Download counts per item, batched (`?stats`, AQL `stat.*`). */

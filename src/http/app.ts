@@ -24,6 +24,7 @@ import { searchRoutes } from './routes/storage/search.js';
 import { copyMoveRoutes } from './routes/storage/copy-move.js';
 import { buildRoutes } from './routes/builds/builds.js';
 import { archiveDownloadRoutes } from './routes/storage/archive-download.js';
+import { trashRoutes } from './routes/storage/trash.js';
 import { storageRoutes } from './routes/storage/storage.js';
 import { taskRoutes } from './routes/system/tasks.js';
 import { licenseRoutes } from './routes/system/licenses.js';
@@ -39,7 +40,7 @@ export interface AppOptions {
 }
 
 /** The JFrog REST API plugins, in registration order. Formats bring their own protocol routes (formats/registry.ts). */
-const API_PLUGINS = [systemRoutes, repositoryRoutes, storageRoutes, searchRoutes, copyMoveRoutes, archiveDownloadRoutes, buildRoutes, securityRoutes, configFileRoutes, uiAuthRoutes, taskRoutes, licenseRoutes, binstoreNodeRoutes, systemLogRoutes, uiStaticRoutes];
+const API_PLUGINS = [systemRoutes, repositoryRoutes, storageRoutes, searchRoutes, copyMoveRoutes, archiveDownloadRoutes, buildRoutes, trashRoutes, securityRoutes, configFileRoutes, uiAuthRoutes, taskRoutes, licenseRoutes, binstoreNodeRoutes, systemLogRoutes, uiStaticRoutes];
 
 const KEEP_ALIVE_MS = 65_000;
 

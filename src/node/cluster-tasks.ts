@@ -21,6 +21,8 @@ import { scrubStore } from '../content/scrub.js';
 import { collectOciGarbage } from '../formats/oci/service/oci-gc.js';
 import { sessionCleanupTask } from '../security/session-cleanup-task.js';
 import type { SessionService } from '../security/sessions.js';
+import { SystemSettings } from '../services/system-settings.js';
+import { pruneTrash } from '../services/trash/trash-can.js';
 
 /** What the cluster tasks of a node may use (built by the composition root). */
 export interface TaskDeps {
@@ -110,6 +112,23 @@ export function balanceTask(deps: TaskDeps): ClusterTask {
   };
 }
 
+/** The trash can's retention (the seed's TrashcanPruner): what was trashed retentionPeriodDays ago goes, a bounded amount per run. */
+export function trashPruneTask(deps: TaskDeps): ClusterTask {
+  const intervalSecs = deps.system.number('arca.trash.pruneIntervalSecs');
+  const maxEntries = deps.system.number('arca.trash.pruneMaxItems');
+  const settings = new SystemSettings(deps.database, deps.versions, deps.clock);
+  return {
+    name: 'trash-prune',
+    description: 'Trash can retention: deletes, oldest first, the items of auto-trashcan trashed more than trashcanConfig.retentionPeriodDays ago (at most arca.trash.pruneMaxItems per run); GC then frees their binaries',
+    group: STORAGE,
+    schedule: intervalSecs > 0 ? everyMs(intervalSecs * 1000) : undefined,
+    async run(ctx) {
+      const out = await pruneTrash(deps.database, deps.clock, settings, { maxEntries, signal: ctx.signal, fence: ctx.fence });
+      return { counts: { files: out.files, folders: out.folders, entries: out.entries }, result: { more: out.more } };
+    },
+  };
+}
+
 function cronKey(deps: TaskDeps, key: string): Schedule | undefined {
   const expression = deps.system.string(key) ?? '';
   if (expression.trim() === '') return undefined;
@@ -186,5 +205,5 @@ export function importTask(deps: TaskDeps): ClusterTask<{ path: string }> {
 export async function clusterTasks(deps: TaskDeps): Promise<ClusterTask[]> {
   // Only with artifactory.map.provider.type=db: other session stores need no cluster task.
   const sessionCleanup = await sessionCleanupTask(deps.systemProperties, deps.database, deps.sessions);
-  return [gcTask(deps), backupTask(deps), importTask(deps), scrubTask(deps), balanceTask(deps), ...(sessionCleanup ? [sessionCleanup] : [])] as ClusterTask[];
+  return [gcTask(deps), trashPruneTask(deps), backupTask(deps), importTask(deps), scrubTask(deps), balanceTask(deps), ...(sessionCleanup ? [sessionCleanup] : [])] as ClusterTask[];
 }

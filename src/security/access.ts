@@ -1,5 +1,5 @@
 import { ArcaError } from '../core/errors.js';
-import type { RepoConfig } from '../core/repo-config.js';
+import { isTrashRepo, type RepoConfig } from '../core/repo-config.js';
 import type { Action, Principal } from './types.js';
 
 /** The permission decisions an `Access` delegates (the security service). */
@@ -39,13 +39,20 @@ export class Access {
     return this.principal.anonymous;
   }
 
+  /** The trash can is for administrators only, whatever the permission targets say (as in the seed). */
+  private trashRefused(repo: RepoConfig): boolean {
+    return !this.principal.admin && isTrashRepo(repo);
+  }
+
   /** May the caller do `action` at `path` of `repo`? */
-  can(action: Action, repo: RepoConfig, path: string): Promise<boolean> {
+  async can(action: Action, repo: RepoConfig, path: string): Promise<boolean> {
+    if (this.trashRefused(repo)) return false;
     return this.decider.canAccess(this.principal, action, repo, path);
   }
 
   /** May the caller read something in `repo` (listings, searches)? */
-  canReadAny(repo: RepoConfig): Promise<boolean> {
+  async canReadAny(repo: RepoConfig): Promise<boolean> {
+    if (this.trashRefused(repo)) return false;
     return this.decider.canReadAny(this.principal, repo);
   }
 
@@ -53,17 +60,20 @@ export class Access {
    * May the caller read every path of `repo`? Then `can('read', repo, path)` is true for any
    * path, so a listing may skip the check per item (it still asks this once per page).
    */
-  canReadAll(repo: RepoConfig): Promise<boolean> {
+  async canReadAll(repo: RepoConfig): Promise<boolean> {
+    if (this.trashRefused(repo)) return false;
     return this.decider.canReadAll(this.principal, repo);
   }
 
   /** Does the caller hold any permission at all in `repo`? */
-  holdsAny(repo: RepoConfig): Promise<boolean> {
+  async holdsAny(repo: RepoConfig): Promise<boolean> {
+    if (this.trashRefused(repo)) return false;
     return this.decider.holdsAny(this.principal, repo);
   }
 
   /** May the caller do `action` somewhere in `repo`? */
-  canAny(action: Action, repo: RepoConfig): Promise<boolean> {
+  async canAny(action: Action, repo: RepoConfig): Promise<boolean> {
+    if (this.trashRefused(repo)) return false;
     return this.decider.canAny(this.principal, action, repo);
   }
 

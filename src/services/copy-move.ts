@@ -158,10 +158,10 @@ export class CopyMoveService {
     // everything was copied, else the copied files one by one, leaving what failed.
     if (mode === 'move' && !opts.dryRun) {
       if (failed === 0) {
-        await this.deploy.delete(src, path, access).catch((err) => {
+        await this.deploy.delete(src, path, access, { permanent: true }).catch((err) => {
           if (!isArcaError(err, 'ITEM_NOT_FOUND')) throw err;
         });
-      } else for (const from of moved) await this.deploy.delete(src, from, access);
+      } else for (const from of moved) await this.deploy.delete(src, from, access, { permanent: true });
     }
 
     const summary = `${opts.dryRun ? 'Dry run for ' : ''}${v.ing} ${src.key}:${path === '' ? '/' : path} to ${dst.key}:${dstPath === '' ? '/' : dstPath} ${

@@ -2,7 +2,7 @@ import type { ConfigVersions } from '../cluster/config-versions.js';
 import type { Clock } from '../core/clock.js';
 import { ArcaError } from '../core/errors.js';
 import { REPO_KEY_PATTERN } from '../core/paths.js';
-import type { RepoClass, RepoConfig } from '../core/repo-config.js';
+import { TRASH_REPO, TRASH_REPO_KEY, type RepoClass, type RepoConfig } from '../core/repo-config.js';
 import { encryptSecret, isEncrypted } from '../core/secrets.js';
 import type { Database } from '../db/database.js';
 import type { Access } from '../security/access.js';
@@ -172,6 +172,11 @@ export async function repositoriesReadableBy(access: Access, repos: Pick<Reposit
   return out;
 }
 
+/** The trash can is built in: configured by `trashcanConfig`, emptied with `POST /api/trash/empty`. */
+function refuseTrash(key: string): void {
+  if (key === TRASH_REPO_KEY) throw new ArcaError('BAD_REQUEST', `'${key}' is the built-in trash can: configure it with trashcanConfig, empty it with POST /api/trash/empty`);
+}
+
 export class RepositoryService {
   private cache: Map<string, RepoConfig> | undefined;
   private loading: Promise<Map<string, RepoConfig>> | undefined;
@@ -257,7 +262,9 @@ export class RepositoryService {
     return this.cache?.get(key);
   }
 
+  /** A repository by key; also the trash can (`auto-trashcan`), which `list` leaves out. */
   async get(key: string): Promise<RepoConfig | undefined> {
+    if (key === TRASH_REPO_KEY) return TRASH_REPO;
     return (await this.all()).get(key);
   }
 
@@ -294,6 +301,7 @@ export class RepositoryService {
   }
 
   async update(key: string, input: unknown): Promise<RepoConfig> {
+    refuseTrash(key);
     const base = await this.require(key);
     const config = this.sealed(validateRepoConfig(key, input, base, this.addressPolicy));
     await this.checkMembers(config);
@@ -306,6 +314,7 @@ export class RepositoryService {
 
   /** Deletes the repository and every item in it; the binaries are left to garbage collection. */
   async delete(key: string): Promise<number> {
+    refuseTrash(key);
     await this.require(key);
     // The items go first in short batches; what a deploy adds meanwhile goes with the repository.
     const batched = await deleteTreeInBatches(this.database.db, key, '');

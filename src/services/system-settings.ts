@@ -11,9 +11,22 @@ export interface Settings {
   hideUnauthorizedResources: boolean;
   /** The custom URL base (the load balancer's URL), '' to derive it from each request. */
   urlBase: string;
+  /** `trashcanConfig.enabled`: deletes in local repositories move items to `auto-trashcan`. */
+  trashcanEnabled: boolean;
+  /** `trashcanConfig.retentionPeriodDays`: days an item stays in the trash can before the prune task deletes it. */
+  trashcanRetentionPeriodDays: number;
+  /** `trashcanConfig.allowPermDeletes`: kept and shown; the seed uses it only in its UI. */
+  trashcanAllowPermDeletes: boolean;
 }
 
-export const DEFAULT_SETTINGS: Settings = { anonAccessEnabled: false, hideUnauthorizedResources: false, urlBase: '' };
+export const DEFAULT_SETTINGS: Settings = {
+  anonAccessEnabled: false,
+  hideUnauthorizedResources: false,
+  urlBase: '',
+  trashcanEnabled: true,
+  trashcanRetentionPeriodDays: 14,
+  trashcanAllowPermDeletes: false,
+};
 
 export class SystemSettings {
   private cache: Settings | undefined;

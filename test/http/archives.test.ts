@@ -199,6 +199,11 @@ describe('X-Explode-Archive and folder downloads (sqlite)', () => {
     const props = await node.request({ method: 'GET', url: '/artifactory/api/storage/ex-atomic/at/one.txt?properties' });
     expect(props.json().properties).toEqual({ kept: ['yes'] });
     expect(await text('ex-atomic/at/two.txt')).toBeUndefined();
+    // A file it created is deleted for good, not kept in the trash can.
+    const fresh = await put('ex-atomic/fresh/bundle.zip', brokenSecondEntry(), { 'x-explode-archive-atomic': 'true' });
+    expect(fresh.statusCode).toBe(400);
+    expect(await text('ex-atomic/fresh/one.txt')).toBeUndefined();
+    expect((await node.request({ method: 'GET', url: '/artifactory/auto-trashcan/ex-atomic/fresh/one.txt' })).statusCode).toBe(404);
     // Not atomic: the file before the failing one stays (as the seed does).
     const plain = await put('ex-atomic/plain/bundle.zip', brokenSecondEntry());
     expect(plain.statusCode).toBe(400);

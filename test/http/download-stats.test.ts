@@ -76,6 +76,8 @@ describe.each(DIALECTS)('download statistics on %s', (dialect) => {
     await statsWhen('dl-local/gone.txt', 1);
     expect((await get('dl-local/gone.txt')).statusCode).toBe(200);
     expect((await node.request({ method: 'DELETE', url: '/artifactory/dl-local/gone.txt' })).statusCode).toBe(204);
+    // The delete moved it to the trash can (with its statistics); deleted there, it is gone for good.
+    expect((await node.request({ method: 'DELETE', url: '/artifactory/auto-trashcan/dl-local/gone.txt' })).statusCode).toBe(204);
     await new Promise((r) => setTimeout(r, 1500));
     const db = node.ctx.database.db;
     const ids = (await db.selectFrom('items').select('id').where('repo', '=', 'dl-local').execute()).map((r) => Number(r.id));

@@ -357,6 +357,31 @@ describe('query plans on PostgreSQL', () => {
     ['AQL, an archive entry by suffix (the reversed-name index)', aql('items.find({"archive.entry.name":{"$match":"*.special"}})', 1)],
     ['AQL, an archive entry by path and name (the CLI)', aql('items.find({"$and":[{"repo":"big","path":{"$match":"*"},"name":{"$match":"*"},"archive.entry.path":"org/p42","archive.entry.name":{"$match":"Rare*"}}]})', 1)],
     ['AQL, created before a date in one repository, oldest first', aql('items.find({"repo":"other","created":{"$lte":"2000-01-01"}}).sort({"$asc":["created"]}).limit(10)', 10)],
+    // The trash can (services/trash): a folder delete moves its rows, restore moves them back, the prune reads its entries by time.
+    [
+      'trash: delete of a 50-file folder (moved into auto-trashcan)',
+      async () => {
+        const res = await node.request({ method: 'DELETE', url: '/artifactory/big/f-90' });
+        expect(res.statusCode, res.body).toBe(204);
+      },
+    ],
+    ['trash: listing the trashed folder', get('/artifactory/api/storage/auto-trashcan/big/f-90?list&deep=1')],
+    [
+      'trash: restore of the folder',
+      async () => {
+        const res = await node.request({ method: 'POST', url: '/artifactory/api/trash/restore/big/f-90' });
+        expect(res.statusCode, res.body).toBe(202);
+      },
+    ],
+    [
+      'trash: the trash-prune task (a trashed 50-file folder, expired)',
+      async () => {
+        expect((await node.request({ method: 'DELETE', url: '/artifactory/big/f-91' })).statusCode).toBe(204);
+        await node.ctx.database.db.updateTable('trash_items').set((eb) => ({ trashed_at: eb('trashed_at', '-', 30 * 86_400_000) })).execute();
+        const res = await node.request({ method: 'POST', url: '/artifactory/api/system/tasks/trash-prune/run?wait=60' });
+        expect(res.json().status, res.body).toBe('SUCCEEDED');
+      },
+    ],
   ];
 
   for (const [name, work] of CASES) it(name, () => expectIndexed(work));

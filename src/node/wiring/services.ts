@@ -15,7 +15,9 @@ import { NodeHealth } from '../../services/health.js';
 import { AqlService } from '../../services/aql/aql-service.js';
 import { createArchiveServices } from '../../services/archives/archive-services.js';
 import { CopyMoveService } from '../../services/copy-move.js';
-import { BuildIndex } from '../../services/builds/build-index.js';
+import type { SystemSettings } from '../../services/system-settings.js';
+import { TrashCan } from '../../services/trash/trash-can.js';
+import { BUILD_INFO_PACKAGE_TYPE, BuildIndex } from '../../services/builds/build-index.js';
 import { BuildPromotion } from '../../services/builds/build-promotion.js';
 import { BuildService } from '../../services/builds/build-service.js';
 import { StorageInfoService } from '../../services/storage-info.js';
@@ -38,10 +40,12 @@ export interface ServiceDeps {
   store: { type: string; dir: string };
   /** The seed's artifactory.system.properties (the AQL hard limit). */
   systemProperties: Pick<SystemProperties, 'userQueryLimit'>;
+  /** Cluster-wide settings (the trash can's). */
+  settings: SystemSettings;
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'builds' | 'buildPromotion' | 'storageInfo' | 'downloadStats' | 'storageApi' | 'archives'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'builds' | 'buildPromotion' | 'storageInfo' | 'downloadStats' | 'storageApi' | 'archives' | 'trash'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -60,7 +64,9 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   const formats = formatHandlers(FORMATS);
   const downloadStats = new DownloadStats(database, clock, cfg.system.bool('arca.downloadStats.enabled'));
   const listings = new ListingRunner(database, { warn: (message) => cfg.log.warn(message) });
-  const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks, downloadStats });
+  // Build-info JSON is deleted for good: the build index follows item deletes only.
+  const trash = new TrashCan(database, clock, deps.settings, repos, [BUILD_INFO_PACKAGE_TYPE]);
+  const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks, downloadStats, trash });
   const copyMove = new CopyMoveService(database, repos, packages.deploy);
   const storageApi = new StorageApiService(database, clock, listings);
   // Every build item stored (by the API, a deploy, a replication) is indexed (issue 15, item 6).
@@ -97,6 +103,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     storageInfo: new StorageInfoService(database, repos, clock, deps.store),
     downloadStats,
     archives,
+    trash,
   };
   return {
     value: services,

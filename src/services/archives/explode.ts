@@ -148,7 +148,8 @@ export class ArchiveExplodeService {
       const before = replaced.get(p);
       try {
         if (!before) {
-          await this.deploys.delete(req.repo, p, SYSTEM_ACCESS);
+          // Never deployed as far as the client knows: not kept in the trash can.
+          await this.deploys.delete(req.repo, p, SYSTEM_ACCESS, { permanent: true });
           continue;
         }
         // The old binary is unreferenced now but not collected (garbage collection's grace period).

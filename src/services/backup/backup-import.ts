@@ -9,6 +9,8 @@ import { ArcaError } from '../../core/errors.js';
 import { MD5_PENDING } from '../../core/digests.js';
 import { lockBinary } from '../../db/binaries.js';
 import { pathKey } from '../../db/items.js';
+import { orUpdate } from '../../db/dialect.js';
+import { TRASH_REPO_KEY } from '../../core/repo-config.js';
 import type { Schema } from '../../db/schema.js';
 import { chainOf, isIncremental } from './backup-chain.js';
 import { writeChainMarker } from './backup-changes.js';
@@ -155,6 +157,7 @@ async function loadItems(trx: Transaction<Schema>, root: string, incremental: bo
   if (!incremental) {
     await trx.deleteFrom('item_props').execute();
     await trx.deleteFrom('items').execute();
+    await trx.deleteFrom('trash_items').execute();
   } else {
     let keys: string[] = [];
     for await (const d of lines<DeletedRecord>(join(root, FILES.deleted))) {
@@ -178,6 +181,11 @@ async function loadItems(trx: Transaction<Schema>, root: string, incremental: bo
       Object.entries(it.properties).flatMap(([k, vs]) => vs.map((v) => ({ item_id: idOf.get(key)!, prop_key: k, prop_value: v }))),
     );
     await insertChunks(trx, 'item_props', props);
+    // The trash can's entries come back from its items' trash.time (the retention task reads them).
+    for (const { it, key } of keyed) {
+      const time = it.repo === TRASH_REPO_KEY && Object.hasOwn(it.properties, 'trash.time') ? Number(it.properties['trash.time'][0]) : NaN;
+      if (Number.isSafeInteger(time)) await orUpdate(trx, trx.insertInto('trash_items').values({ path_key: key, trashed_at: time }), 'path_key', { trashed_at: time }).execute();
+    }
     batch = [];
   };
   for await (const it of lines<ItemRecord>(join(root, FILES.items))) {

@@ -10,6 +10,7 @@ import { RemoteFetchService } from '../remote-fetch.js';
 import type { RepositoryService } from '../repositories.js';
 import { VirtualResolver } from '../serve/virtual-resolver.js';
 import type { UpstreamNetwork } from './guarded-http.js';
+import type { TrashCan } from '../trash/trash-can.js';
 
 /** What the package services are built from. */
 export interface PackageServiceDeps {
@@ -28,6 +29,8 @@ export interface PackageServiceDeps {
   locks?: LockManager;
   /** Download statistics (a remote cache's fetches from upstream are counted). */
   downloadStats?: Pick<DownloadStats, 'recordRemote'>;
+  /** The trash can (a node context has it): deletes in local repositories go there when it is on. */
+  trash?: TrashCan;
 }
 
 /** The services every format's routes share: proxying, virtual resolution, deploy with format hooks. */
@@ -53,6 +56,7 @@ export function createPackageServices(deps: PackageServiceDeps): PackageServices
       deps.artifacts,
       deps.formats,
       deps.locks ? { locks: deps.locks, owner: `${deps.node.nodeId}/${process.pid}` } : undefined,
+      deps.trash,
     ),
   };
 }

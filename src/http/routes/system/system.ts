@@ -26,6 +26,11 @@ function settingsXml(s: Settings): string {
         <anonAccessEnabled>${s.anonAccessEnabled}</anonAccessEnabled>
         <hideUnauthorizedResources>${s.hideUnauthorizedResources}</hideUnauthorizedResources>
     </security>
+    <trashcanConfig>
+        <enabled>${s.trashcanEnabled}</enabled>
+        <allowPermDeletes>${s.trashcanAllowPermDeletes}</allowPermDeletes>
+        <retentionPeriodDays>${s.trashcanRetentionPeriodDays}</retentionPeriodDays>
+    </trashcanConfig>
 </config>
 `;
 }
@@ -41,7 +46,7 @@ export function settingsFromYaml(text: string): Partial<Settings> {
   if (doc === null || typeof doc !== 'object') throw new ArcaError('BAD_REQUEST', 'The configuration patch must be a YAML mapping');
   const d = doc as Record<string, unknown>;
   const patch: Partial<Settings> = {};
-  const known = new Set(['urlBase', 'security']);
+  const known = new Set(['urlBase', 'security', 'trashcanConfig']);
   for (const k of Object.keys(d)) if (!known.has(k)) throw new ArcaError('BAD_REQUEST', `Unsupported configuration key '${k}'`);
   if (d.urlBase !== undefined) {
     if (typeof d.urlBase !== 'string') throw new ArcaError('BAD_REQUEST', "'urlBase' must be a string");
@@ -55,6 +60,25 @@ export function settingsFromYaml(text: string): Partial<Settings> {
       if (typeof v !== 'boolean') throw new ArcaError('BAD_REQUEST', `'security.${k}' must be true or false`);
       patch[k] = v;
     }
+  }
+  if (d.trashcanConfig !== undefined) Object.assign(patch, trashcanFromYaml(d.trashcanConfig));
+  return patch;
+}
+
+/** `trashcanConfig: {enabled, allowPermDeletes, retentionPeriodDays}`, the seed's block. */
+function trashcanFromYaml(value: unknown): Partial<Settings> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ArcaError('BAD_REQUEST', "'trashcanConfig' must be a mapping");
+  const patch: Partial<Settings> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (k === 'enabled' || k === 'allowPermDeletes') {
+      if (typeof v !== 'boolean') throw new ArcaError('BAD_REQUEST', `'trashcanConfig.${k}' must be true or false`);
+      patch[k === 'enabled' ? 'trashcanEnabled' : 'trashcanAllowPermDeletes'] = v;
+    } else if (k === 'retentionPeriodDays') {
+      if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 36500) {
+        throw new ArcaError('BAD_REQUEST', "'trashcanConfig.retentionPeriodDays' must be a whole number of days from 1 to 36500");
+      }
+      patch.trashcanRetentionPeriodDays = v as number;
+    } else throw new ArcaError('BAD_REQUEST', `Unsupported configuration key 'trashcanConfig.${k}'`);
   }
   return patch;
 }
