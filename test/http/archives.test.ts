@@ -388,8 +388,12 @@ describe.each(DIALECTS)('archive entry index and AQL archive.entry.* on %s', (di
 
   it('drops the entries of a binary once no item holds it (garbage collection)', async () => {
     for (const p of ['pub/a-1.0.jar', 'secret/b-1.0.jar']) expect((await node.request({ method: 'DELETE', url: `/artifactory/jars/${p}` })).statusCode).toBe(204);
+    // In the trash can the binaries are still held, and so are their entries.
     await node.ctx.runGc();
     const db = node.ctx.database.db;
+    expect(await db.selectFrom('archive_entries').select('entry_name').where('entry_name', '=', 'Foo.class').execute()).not.toEqual([]);
+    for (const p of ['pub/a-1.0.jar', 'secret/b-1.0.jar']) expect((await node.request({ method: 'DELETE', url: `/artifactory/auto-trashcan/jars/${p}` })).statusCode).toBe(204);
+    await node.ctx.runGc();
     expect(await db.selectFrom('archive_entries').select('entry_name').where('entry_name', '=', 'Foo.class').execute()).toEqual([]);
     expect((await db.selectFrom('archive_entries').select('entry_name').execute()).map((r) => r.entry_name).sort()).toEqual(['MANIFEST.MF', 'Main.class', 'readme.txt']);
   });
