@@ -38,6 +38,8 @@ const USAGE = `Usage: npm run bench -- --scale [options]
                      '{"incremental":true}' once backups are incremental)
   --ops ID,ID,…      time only these operations (a trailing * matches a prefix, e.g. get,aql-*)
   --no-tasks         no GC or backup runs
+  --tasks T,T        only these task runs: gc (its deletes and the two GC runs), backup (the
+                     first backup and the two after a change); default gc,backup
   --get-stats-off    at each size, also time the GET with download statistics off
                      (arca.downloadStats.enabled: false), beside the GET with them on
   --workers N        arca start --workers N (default 1)
@@ -72,6 +74,7 @@ function options(argv: string[]) {
       'no-analyze': { type: 'boolean', default: false },
       ops: { type: 'string' },
       'no-tasks': { type: 'boolean', default: false },
+      tasks: { type: 'string', default: 'gc,backup' },
       'get-stats-off': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -89,6 +92,8 @@ function options(argv: string[]) {
   if (sizes && sizes.some((s, i) => i > 0 && s <= sizes[i - 1])) throw new Error('--sizes must be ascending');
   if (!['sqlite', 'postgresql', 'both'].includes(v.dialect!)) throw new Error(`--dialect must be sqlite, postgresql or both`);
   JSON.parse(v['backup-params']!);
+  const taskKinds = v.tasks!.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  if (taskKinds.some((t) => t !== 'gc' && t !== 'backup')) throw new Error(`--tasks takes gc and/or backup, got '${v.tasks}'`);
   return {
     dialects: (v.dialect === 'both' ? ['sqlite', 'postgresql'] : [v.dialect]) as ('sqlite' | 'postgresql')[],
     sizes,
@@ -102,7 +107,8 @@ function options(argv: string[]) {
     keepTmp: v['keep-tmp']!,
     analyze: !v['no-analyze'],
     ops: v.ops?.split(',').map((x) => x.trim()).filter((x) => x !== ''),
-    tasks: !v['no-tasks'],
+    tasks: !v['no-tasks'] && taskKinds.length > 0,
+    taskKinds,
     getStatsOff: v['get-stats-off']!,
   };
 }
@@ -290,11 +296,14 @@ async function measureTasks(node: ArcaNode, state: RepoState, sr: SizeResult, o:
     if (out.timedOut) throw new TaskOverrun(id);
   };
   try {
-    const garbage = await deleteFiles(node, state, onePercent);
-    log(`${state.size.toLocaleString('en-US')}: deleted ${garbage} files (1 %); GC`);
-    await task('gc-1pct', 'gc', {}, garbage);
-    const fixed = await deleteFiles(node, state, FILES_PER_FOLDER);
-    await task('gc-fixed', 'gc', {}, fixed);
+    if (o.taskKinds.includes('gc')) {
+      const garbage = await deleteFiles(node, state, onePercent);
+      log(`${state.size.toLocaleString('en-US')}: deleted ${garbage} files (1 %); GC`);
+      await task('gc-1pct', 'gc', {}, garbage);
+      const fixed = await deleteFiles(node, state, FILES_PER_FOLDER);
+      await task('gc-fixed', 'gc', {}, fixed);
+    }
+    if (!o.taskKinds.includes('backup')) return;
     await task('backup-full', 'backup', {}, state.size);
     const deploy = async (count: number, tag: string) => {
       await parallel(count, 4, async (k) => {
