@@ -48,6 +48,8 @@ const USAGE = `Usage: npm run bench -- --scale [options]
   --no-analyze       no ANALYZE after each load (default: statistics are brought up to date,
                      as autovacuum does on PostgreSQL; with this, SQLite has what the node's
                      own PRAGMA optimize gives it)
+  --keep-db          leave the PostgreSQL database in place at the end (its name is logged), to
+                     look at plans on the largest size; drop it yourself afterwards
   --tmpdir DIR, --keep-tmp
 `;
 
@@ -71,6 +73,7 @@ function options(argv: string[]) {
       'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
       tmpdir: { type: 'string' },
       'keep-tmp': { type: 'boolean', default: false },
+      'keep-db': { type: 'boolean', default: false },
       'no-analyze': { type: 'boolean', default: false },
       ops: { type: 'string' },
       'no-tasks': { type: 'boolean', default: false },
@@ -105,6 +108,7 @@ function options(argv: string[]) {
     pgUrl: v['pg-url']!,
     tmpdir: v.tmpdir,
     keepTmp: v['keep-tmp']!,
+    keepDb: v['keep-db']!,
     analyze: !v['no-analyze'],
     ops: v.ops?.split(',').map((x) => x.trim()).filter((x) => x !== ''),
     tasks: !v['no-tasks'] && taskKinds.length > 0,
@@ -142,6 +146,7 @@ async function runDialect(dialect: 'sqlite' | 'postgresql', sizes: number[], o: 
     await admin.end();
     const url = o.pgUrl.replace(/\/[^/?]*(\?|$)/, `/${name}$1`);
     dropDb = async () => {
+      if (o.keepDb) return log(`PostgreSQL: database ${name} kept (--keep-db); drop it with: drop database ${name} with (force)`);
       const c = new pg.Client({ connectionString: o.pgUrl });
       await c.connect();
       await c.query(`drop database if exists ${name} with (force)`);

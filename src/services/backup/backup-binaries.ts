@@ -41,7 +41,8 @@ export async function writeReferencedBinaries(db: Db, todo: LineFile, signal?: A
       .selectFrom('binaries')
       .select(['sha1', 'sha256', 'md5', 'size'])
       .where('sha1', '>', last)
-      .where(({ exists, selectFrom }) => exists(selectFrom('items').select(sql`1`.as('one')).whereRef('items.sha1', '=', 'binaries.sha1')))
+      // The bound inside too: a merge join then starts both indexes at the page, not at the beginning.
+      .where(({ exists, selectFrom }) => exists(selectFrom('items').select(sql`1`.as('one')).whereRef('items.sha1', '=', 'binaries.sha1').where('items.sha1', '>', last)))
       .orderBy('sha1')
       .limit(PAGE)
       .execute();
