@@ -30,14 +30,10 @@ const WHOLE_READ_LIMIT = 1 << 20;
 
 type Counts = BackupCounts & { linkedBinaries: number; presentBinaries: number };
 
-/**
- * Full backup: every binary some item references, in SHA-1 order, walking the binaries' primary
- * key and probing `items_sha1` for each (a page per query; the cost follows the binaries).
- */
-export async function writeReferencedBinaries(db: Db, todo: LineFile, signal?: AbortSignal): Promise<void> {
-  for (let last = ''; ; ) {
-    signal?.throwIfAborted();
-    const rows = await db
+/** One page of the binaries some item references, after `last` in SHA-1 order (exported for the plan test). */
+export function referencedBinariesPage(db: Db, last: string) {
+  return (
+    db
       .selectFrom('binaries')
       .select(['sha1', 'sha256', 'md5', 'size'])
       .where('sha1', '>', last)
@@ -45,7 +41,17 @@ export async function writeReferencedBinaries(db: Db, todo: LineFile, signal?: A
       .where(({ exists, selectFrom }) => exists(selectFrom('items').select(sql`1`.as('one')).whereRef('items.sha1', '=', 'binaries.sha1').where('items.sha1', '>', last)))
       .orderBy('sha1')
       .limit(PAGE)
-      .execute();
+  );
+}
+
+/**
+ * Full backup: every binary some item references, in SHA-1 order, walking the binaries' primary
+ * key and `items_sha1` from the page on (a page per query; the cost follows the binaries).
+ */
+export async function writeReferencedBinaries(db: Db, todo: LineFile, signal?: AbortSignal): Promise<void> {
+  for (let last = ''; ; ) {
+    signal?.throwIfAborted();
+    const rows = await referencedBinariesPage(db, last).execute();
     if (rows.length === 0) break;
     for (const b of rows) await todo.line({ ...b, size: Number(b.size) } satisfies BinaryRecord);
     last = rows[rows.length - 1].sha1;
