@@ -5,7 +5,7 @@ import { openDatabase } from '../../db/database.js';
 import { migrate } from '../../db/migrate.js';
 import { MIGRATIONS } from '../../db/migrations/index.js';
 import { DIALECTS, freshDatabaseConfig, openTestDatabase, type TestDatabase } from '../../db/testing/databases.js';
-import { consumeChanges, idRuns, readChanges } from './backup-changes.js';
+import { changeLogExceeds, consumeChanges, idRuns, readChanges } from './backup-changes.js';
 
 const item = (name: string) => ({
   path_key: pathKey('r', name),
@@ -56,6 +56,10 @@ describe.each(DIALECTS)('the backup change log on %s', (dialect) => {
     expect((await readChanges(database.db)).runs).toEqual([]);
     await database.db.updateTable('items').set({ size: 5 }).where('name', '=', 'old1').execute();
     expect((await readChanges(database.db)).keys).toEqual([pathKey('r', 'old1')]);
+    // A log past the limit makes the next backup a full one.
+    await database.db.insertInto('items').values([item('new1'), item('new2')]).execute();
+    expect(await changeLogExceeds(database.db, 2)).toBe(true);
+    expect(await changeLogExceeds(database.db, 3)).toBe(false);
   });
 
   it('logs every change of an item or of its properties, by path_key', async () => {

@@ -15,6 +15,15 @@ import { CLUSTER_LOCAL_PREFIX, FILES, type BackupCounts, type DeletedRecord, typ
 const PAGE = 5000;
 const CHUNK = 500;
 
+/** Past this many log rows a backup that could be incremental is a full one (docs/ha.md). */
+export const MAX_INCREMENTAL_CHANGES = 500_000;
+
+/** Does the log hold more than `n` rows? Walks at most n + 1 entries of its primary key. */
+export async function changeLogExceeds(db: Db, n: number): Promise<boolean> {
+  const row = await db.selectFrom('backup_changes').select('id').orderBy('id').offset(n).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Which backup of which directory last consumed the log: a cluster fact, never exported or imported. */
 export const CHAIN_KEY = `${CLUSTER_LOCAL_PREFIX}backup.chain`;
 

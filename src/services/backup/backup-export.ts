@@ -6,7 +6,7 @@ import type { Database } from '../../db/database.js';
 import { getProperties, type Db } from '../../db/items.js';
 import { checkBinaryRows, copyBinaries, TODO_FILE, writeBinaryRows, writeReferencedBinaries } from './backup-binaries.js';
 import { applyRetention, newestChain } from './backup-chain.js';
-import { consumeChanges, readChainMarker, readChanges, writeChainMarker, writeChangedItems, type ChangeSet } from './backup-changes.js';
+import { changeLogExceeds, consumeChanges, MAX_INCREMENTAL_CHANGES, readChainMarker, readChanges, writeChainMarker, writeChangedItems, type ChangeSet } from './backup-changes.js';
 import { jsonFile, LineFile, writeItemRecords } from './backup-files.js';
 import {
   BACKUP_FORMAT, BACKUP_PREFIX, backupName, CLUSTER_LOCAL_PREFIX, FILES, FULL_FORMAT_VERSION, INCREMENTAL_FORMAT_VERSION,
@@ -109,7 +109,10 @@ async function plan(deps: BackupDeps, opts: ExportOptions, chain: Manifest[]): P
   // The log holds the changes since the backup that last consumed it: only that one may be followed.
   const marker = await readChainMarker(deps.database.db);
   const follows = marker?.dir === resolve(opts.dir) && marker.name === last.name;
-  return follows ? { incremental: true, sequence } : { incremental: false, sequence: 0 };
+  // A change as large as a repository (a bulk import) costs no less as an incremental, which
+  // holds the changed keys in memory to sort them: a full backup streams instead.
+  if (!follows || (await changeLogExceeds(deps.database.db, MAX_INCREMENTAL_CHANGES))) return { incremental: false, sequence: 0 };
+  return { incremental: true, sequence };
 }
 
 /**
