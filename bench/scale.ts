@@ -40,8 +40,8 @@ const USAGE = `Usage: npm run bench -- --scale [options]
   --no-tasks         no GC or backup runs
   --tasks T,T        only these task runs: gc (its deletes and the two GC runs), backup (the
                      first backup and the two after a change); default gc,backup
-  --get-stats-off    at each size, also time the GET with download statistics off
-                     (arca.downloadStats.enabled: false), beside the GET with them on
+  --get-stats-off    at each size, also time the GET with download statistics off, then on again
+                     (arca.downloadStats.enabled: false, then true; each after a restart)
   --workers N        arca start --workers N (default 1)
   --pg-url URL       PostgreSQL server to create the throwaway database on
                      (default postgres://postgres@127.0.0.1:5432/postgres)
@@ -215,7 +215,13 @@ async function runDialect(dialect: 'sqlite' | 'postgresql', sizes: number[], o: 
         writeFileSync(join(home, 'etc', 'system.yaml'), `${SYSTEM_YAML}  downloadStats:\n    enabled: false\n`);
         node = await start();
         await measureOps(node, state, sr, { ...o, ops: ['get'] }, ' (download statistics off)', '-stats-off');
+        // And on again after a restart like the one above: the first GET row ran right after the
+        // load's start, before the other operations warmed the node and the database's caches.
+        closeConnections();
+        await node.stop();
         writeFileSync(join(home, 'etc', 'system.yaml'), SYSTEM_YAML);
+        node = await start();
+        await measureOps(node, state, sr, { ...o, ops: ['get'] }, ' (download statistics on, restarted)', '-stats-on');
       }
       closeConnections();
       await node.stop();

@@ -96,6 +96,9 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
     default: true,
     description: 'Count downloads per item (count, last time and user; `?stats`, AQL `stat.*`), in memory and added to the database once a second per process; false: nothing is counted.',
   },
+  { path: 'arca.archiveDownload.enabled', default: true, mirrors: 'Folder Download enabled', description: 'GET /api/archive/download (a folder as a zip, tar or tar.gz); false: 403 "Download Folder functionality is disabled."' },
+  { path: 'arca.archiveDownload.maxFiles', default: 5000, mirrors: 'Folder Download max number of files', description: 'A folder holding more files than this (readable or not) is refused (400) before the archive starts.' },
+  { path: 'arca.archiveDownload.maxSizeMb', default: 1024, mirrors: 'Folder Download max size', description: 'A folder whose readable files hold more than this many MiB is refused (400) before the archive starts; a zip stays below 4 GiB whatever the value.' },
   { path: 'arca.backup.fullEvery', default: 7, description: 'With incremental backups, every Nth backup starts a new chain with a full backup (7: a full, then six incrementals); 1: all full; 0: only the first.' },
 ];
 

@@ -42,13 +42,21 @@ export function checkSegment(seg: string): void {
   if (Buffer.byteLength(seg) > MAX_SEGMENT_BYTES) throw invalid(`Path segment longer than ${MAX_SEGMENT_BYTES} bytes`);
 }
 
+/**
+ * A matrix parameter's key or value, form-decoded as Artifactory reads it: `+` is a space. The
+ * JFrog CLI writes props with Go's QueryEscape (`a b` as `a+b`, a plus as `%2B`).
+ */
+function decodeMatrixPart(raw: string): string {
+  return decodeSegment(raw.replace(/\+/g, ' '));
+}
+
 /** Adds one `key=value` matrix parameter; a key or value that cannot be a property is refused (BAD_REQUEST). */
 function addMatrix(target: MatrixParams, raw: string): void {
   if (raw === '') return;
   const eq = raw.indexOf('=');
-  const key = decodeSegment(eq < 0 ? raw : raw.slice(0, eq)).trim();
+  const key = decodeMatrixPart(eq < 0 ? raw : raw.slice(0, eq)).trim();
   if (key === '') return;
-  const value = eq < 0 ? '' : decodeSegment(raw.slice(eq + 1));
+  const value = eq < 0 ? '' : decodeMatrixPart(raw.slice(eq + 1));
   valuesOf(target, checkPropertyKey(key)).push(checkPropertyValue(value));
 }
 

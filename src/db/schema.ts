@@ -115,6 +115,47 @@ export interface DownloadStatsTable {
   remote_last_downloaded: number | null;
 }
 
+/** A binary whose archive entries were indexed (migration 0018). */
+export interface ArchiveBinariesTable {
+  sha1: string;
+  entry_count: number;
+  /** 1 when the entries past the limit were left out. */
+  truncated: number;
+  indexed: number;
+}
+
+/** One entry of an indexed archive: its folder inside the archive ('' at the top) and name. */
+export interface ArchiveEntriesTable {
+  id: Generated<number>;
+  sha1: string;
+  entry_path: string;
+  entry_name: string;
+  /** entry_name reversed (suffix patterns). */
+  name_rev: string;
+}
+
+/** A build-info item's index row (migration 0019). */
+export interface BuildsTable {
+  item_id: number;
+  repo: string;
+  name: string;
+  number: string;
+  started: string;
+  started_ms: number;
+  status: string | null;
+}
+
+/** An artifact or dependency of a build, by sha1 (migration 0019). */
+export interface BuildEntriesTable {
+  item_id: number;
+  kind: 'artifact' | 'dependency';
+  module: string;
+  name: string;
+  type: string | null;
+  scopes: string | null;
+  sha1: string;
+}
+
 export interface RepositoriesTable {
   repo_key: string;
   rclass: string;
@@ -302,6 +343,10 @@ export interface Schema {
   binary_ref_log: BinaryRefLogTable;
   binary_totals: BinaryTotalsTable;
   download_stats: DownloadStatsTable;
+  archive_binaries: ArchiveBinariesTable;
+  archive_entries: ArchiveEntriesTable;
+  builds: BuildsTable;
+  build_entries: BuildEntriesTable;
   gc_state: GcStateTable;
   items: ItemsTable;
   item_props: ItemPropsTable;

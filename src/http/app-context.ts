@@ -14,6 +14,8 @@ import type { ArtifactService } from '../services/artifacts.js';
 import type { PackageServices } from '../services/remote/package-services.js';
 import type { RepositoryService } from '../services/repositories.js';
 import type { AqlService } from '../services/aql/aql-service.js';
+import type { BuildService } from '../services/builds/build-service.js';
+import type { BuildPromotion } from '../services/builds/build-promotion.js';
 import type { CopyMoveService } from '../services/copy-move.js';
 import type { SearchService } from '../services/search.js';
 import type { StorageInfoService } from '../services/storage-info.js';
@@ -21,6 +23,7 @@ import type { DownloadStats } from '../services/download-stats.js';
 import type { NodeHealth } from '../services/health.js';
 import type { ServeService } from '../services/serve/serve-service.js';
 import type { StorageApiService } from '../services/storage-api.js';
+import type { ArchiveServices } from '../services/archives/archive-services.js';
 import type { SystemSettings } from '../services/system-settings.js';
 
 export interface VersionInfo {
@@ -70,12 +73,18 @@ export interface AppContext {
   aql: AqlService;
   /** Copy and move (`POST /api/copy/…`, `/api/move/…`). */
   copyMove: CopyMoveService;
+  /** Build Info (`/api/build`): publish, list, get, delete, retention. */
+  builds: BuildService;
+  /** Build promotion (`POST /api/build/promote/…`). */
+  buildPromotion: BuildPromotion;
   /** Storage summary (`/api/storageinfo`). */
   storageInfo: StorageInfoService;
   /** Download counts per item, batched (`?stats`, AQL `stat.*`). */
   downloadStats: DownloadStats;
   /** The storage API: item info, listings and properties. */
   storageApi: StorageApiService;
+  /** Archives: explode on deploy, the archive entry index, folder downloads. */
+  archives: ArchiveServices;
   metrics: MetricsRegistry;
   registry: NodeRegistry;
   /** Mirrored configuration files (binarystore.xml, system properties) and who runs which copy. */

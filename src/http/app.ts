@@ -22,6 +22,8 @@ import { configFileRoutes } from './routes/system/config-files.js';
 import { uiAuthRoutes } from './routes/security/ui-auth.js';
 import { searchRoutes } from './routes/storage/search.js';
 import { copyMoveRoutes } from './routes/storage/copy-move.js';
+import { buildRoutes } from './routes/builds/builds.js';
+import { archiveDownloadRoutes } from './routes/storage/archive-download.js';
 import { storageRoutes } from './routes/storage/storage.js';
 import { taskRoutes } from './routes/system/tasks.js';
 import { licenseRoutes } from './routes/system/licenses.js';
@@ -37,7 +39,7 @@ export interface AppOptions {
 }
 
 /** The JFrog REST API plugins, in registration order. Formats bring their own protocol routes (formats/registry.ts). */
-const API_PLUGINS = [systemRoutes, repositoryRoutes, storageRoutes, searchRoutes, copyMoveRoutes, securityRoutes, configFileRoutes, uiAuthRoutes, taskRoutes, licenseRoutes, binstoreNodeRoutes, systemLogRoutes, uiStaticRoutes];
+const API_PLUGINS = [systemRoutes, repositoryRoutes, storageRoutes, searchRoutes, copyMoveRoutes, archiveDownloadRoutes, buildRoutes, securityRoutes, configFileRoutes, uiAuthRoutes, taskRoutes, licenseRoutes, binstoreNodeRoutes, systemLogRoutes, uiStaticRoutes];
 
 const KEEP_ALIVE_MS = 65_000;
 

@@ -14,6 +14,7 @@ import type { Database } from '../db/database.js';
 import type { VersionInfo } from '../http/app-context.js';
 import { exportBackup } from '../services/backup/backup-export.js';
 import { importBackup } from '../services/backup/backup-import.js';
+import { BuildIndex } from '../services/builds/build-index.js';
 import { backupDirWarning } from '../services/backup/storage-location.js';
 import type { SystemProperties } from '../config/system-properties.js';
 import { scrubStore } from '../content/scrub.js';
@@ -170,7 +171,9 @@ export function importTask(deps: TaskDeps): ClusterTask<{ path: string }> {
         signal: ctx.signal,
         fence: ctx.fence,
       });
-      return { counts: { ...out.counts }, result: { name: out.name, path: out.path } };
+      // The build index is derived from the build items, which an import writes without deploys.
+      const builds = await new BuildIndex(deps.database, deps.content).rebuildAll();
+      return { counts: { ...out.counts, buildInfoFiles: builds }, result: { name: out.name, path: out.path } };
     },
   };
 }

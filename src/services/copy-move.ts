@@ -17,8 +17,8 @@ import type { RepoConfig, RepositoryService } from './repositories.js';
  * is never deleted from the source.
  *
  * Where the source lands: a file onto the target path, or into it when the target is an
- * existing folder or ends with '/'; a folder onto the target folder, merged with what is
- * there. Permissions: read (and, for a move, delete) on every source file; write on every
+ * existing folder or ends with '/'; a folder into the target when it ends with '/', else onto
+ * the target folder, merged with what is there. Permissions: read (and, for a move, delete) on every source file; write on every
  * target path (and delete where a file is replaced), decided by the deploy.
  */
 
@@ -84,6 +84,9 @@ export class CopyMoveService {
     if (isFile) {
       const existing = dstRaw === '' ? undefined : await getItem(this.database.db, dst.key, dstRaw);
       if (into || dstRaw === '' || existing?.type === 'folder') dstPath = dstRaw === '' ? root!.name : `${dstRaw}/${root!.name}`;
+    } else if (root && into) {
+      // `to=…/` names the folder to put it in: the CLI creates the parent and copies each folder it found into it.
+      dstPath = dstRaw === '' ? root.name : `${dstRaw}/${root.name}`;
     }
     if (src.key === dst.key && (dstPath === path || (!isFile && (path === '' || dstPath.startsWith(`${path}/`))))) {
       throw badRequest(`Cannot ${mode} '${src.key}/${path}' onto or into itself`);

@@ -112,10 +112,11 @@ export class DownloadStats {
     const entries = [...batch].sort((a, b) => a[0] - b[0]);
     const d = this.database.dialect;
     // Rows in id order, so flushes of several processes never wait for each other crosswise;
-    // a deadlock or serialisation failure anyway rolls back and runs again.
+    // a deadlock or serialisation failure anyway rolls back and runs again. One statement per
+    // CHUNK items: a flush costs a few round trips, not one per item downloaded.
     await retryConflicts(() =>
       this.database.db.transaction().execute(async (trx) => {
-        for (const [id, p] of entries) await upsert(trx, d, id, p);
+        for (let i = 0; i < entries.length; i += CHUNK) await upsert(trx, d, entries.slice(i, i + CHUNK));
       }),
     );
   }
@@ -144,18 +145,27 @@ export class DownloadStats {
   }
 }
 
-/** Adds one item's counts: inserted when the item still exists, else nothing. */
-async function upsert(db: Db, d: string, id: number, p: Pending): Promise<void> {
-  const last = p.downloads > 0 ? p.last : null;
-  const by = p.downloads > 0 ? p.by : null;
-  const remoteLast = p.remote > 0 ? p.remoteLast : null;
-  // PostgreSQL types the parameters of a select list as text unless told.
-  const n = (v: number | null) => (d === 'postgresql' ? sql`cast(${v} as bigint)` : sql`${v}`);
-  const t = (v: string | null) => (d === 'postgresql' ? sql`cast(${v} as varchar)` : sql`${v}`);
-  const select = sql`select id, ${n(p.downloads)}, ${n(last)}, ${t(by)}, ${n(p.remote)}, ${n(remoteLast)} from items where id = ${id}`;
+/** Items per statement of a flush (six parameters each: within every driver's limit). */
+const CHUNK = 500;
+
+/** Adds the counts of `entries` (ascending ids): inserted for the items that still exist, the rest skipped. */
+async function upsert(db: Db, d: string, entries: [number, Pending][]): Promise<void> {
+  const values = entries.map(([id, p]) => {
+    const last = p.downloads > 0 ? p.last : null;
+    const by = p.downloads > 0 ? p.by : null;
+    const remoteLast = p.remote > 0 ? p.remoteLast : null;
+    return [id, p.downloads, last, by, p.remote, remoteLast] as const;
+  });
   const cols = sql`(item_id, downloads, last_downloaded, last_downloaded_by, remote_downloads, remote_last_downloaded)`;
+  const pick = sql`select items.id, v.v_n, v.v_last, v.v_by, v.v_r, v.v_rlast from v join items on items.id = v.v_id`;
   if (d === 'mysql') {
-    await sql`insert into download_stats ${cols} ${select} on duplicate key update
+    // A derived table of UNION ALL rows (MySQL 8 and MariaDB spell a VALUES table differently).
+    const rows = sql.join(
+      values.map(([id, n, last, by, r, rl], i) => (i === 0 ? sql`select ${id} as v_id, ${n} as v_n, ${last} as v_last, ${by} as v_by, ${r} as v_r, ${rl} as v_rlast` : sql`select ${id}, ${n}, ${last}, ${by}, ${r}, ${rl}`)),
+      sql` union all `,
+    );
+    await sql`insert into download_stats ${cols} select items.id, v.v_n, v.v_last, v.v_by, v.v_r, v.v_rlast from (${rows}) v join items on items.id = v.v_id order by items.id
+      on duplicate key update
       last_downloaded_by = if(values(last_downloaded) is not null and (last_downloaded is null or values(last_downloaded) >= last_downloaded), values(last_downloaded_by), last_downloaded_by),
       last_downloaded = if(values(last_downloaded) is not null and (last_downloaded is null or values(last_downloaded) >= last_downloaded), values(last_downloaded), last_downloaded),
       remote_last_downloaded = if(values(remote_last_downloaded) is not null and (remote_last_downloaded is null or values(remote_last_downloaded) > remote_last_downloaded), values(remote_last_downloaded), remote_last_downloaded),
@@ -163,8 +173,13 @@ async function upsert(db: Db, d: string, id: number, p: Pending): Promise<void> 
       remote_downloads = remote_downloads + values(remote_downloads)`.execute(db);
     return;
   }
+  // PostgreSQL types the parameters of a VALUES list as text unless told.
+  const n = (v: number | null) => (d === 'postgresql' ? sql`cast(${v} as bigint)` : sql`${v}`);
+  const t = (v: string | null) => (d === 'postgresql' ? sql`cast(${v} as varchar)` : sql`${v}`);
+  const rows = sql.join(values.map(([id, dl, last, by, r, rl]) => sql`(${n(id)}, ${n(dl)}, ${n(last)}, ${t(by)}, ${n(r)}, ${n(rl)})`));
   // SQLite needs a WHERE in an INSERT … SELECT that has an upsert clause (it parses `on` as a join otherwise).
-  await sql`insert into download_stats ${cols} ${select} and true on conflict (item_id) do update set
+  await sql`with v (v_id, v_n, v_last, v_by, v_r, v_rlast) as (values ${rows})
+    insert into download_stats ${cols} ${pick} where true order by items.id on conflict (item_id) do update set
     downloads = download_stats.downloads + excluded.downloads,
     last_downloaded_by = case when excluded.last_downloaded is not null and (download_stats.last_downloaded is null or excluded.last_downloaded >= download_stats.last_downloaded) then excluded.last_downloaded_by else download_stats.last_downloaded_by end,
     last_downloaded = case when excluded.last_downloaded is not null and (download_stats.last_downloaded is null or excluded.last_downloaded >= download_stats.last_downloaded) then excluded.last_downloaded else download_stats.last_downloaded end,

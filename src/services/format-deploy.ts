@@ -26,7 +26,18 @@ function collect(source: AsyncIterable<Uint8Array>, limit: number, what: string)
  * delete. Remote repositories refuse deploys. The caller's `Access` comes with every deploy
  * and delete, and what it allows is decided here and in ArtifactService.deploy.
  */
+/**
+ * Told of every file a deploy stored (after the format's hooks), such as the build-info index
+ * (services/builds/build-index.ts) and the archive entry index (services/archives). Deletes need no listener: indexes derived from items go
+ * with them through triggers.
+ */
+export interface StoredFileListener {
+  stored(repo: RepoConfig, path: string, item: ItemRow): Promise<void>;
+}
+
 export class FormatDeployService {
+  private readonly listeners: StoredFileListener[] = [];
+
   constructor(
     private readonly database: Database,
     private readonly content: ContentStore,
@@ -50,6 +61,11 @@ export class FormatDeployService {
     } finally {
       if (lease) await locks.release(lease).catch(() => undefined);
     }
+  }
+
+  /** Adds a listener told of every stored file (wired once, by the composition root). */
+  listen(listener: StoredFileListener): void {
+    this.listeners.push(listener);
   }
 
   /** One repository's files as its format handler sees them. */
@@ -135,6 +151,7 @@ export class FormatDeployService {
     if (after && result.item.type === 'file') {
       await this.underRepoLock(repo, () => after({ repo, path, sha1: result.item.sha1!, size: Number(result.item.size), user: req.user, store }));
     }
+    if (result.item.type === 'file') for (const l of this.listeners) await l.stored(repo, path, result.item);
     return result;
   }
 

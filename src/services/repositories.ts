@@ -15,7 +15,7 @@ import { REMOTE_DEFAULTS } from './remote/remote-settings.js';
 export type { RepoClass, RepoConfig } from '../core/repo-config.js';
 
 export const PACKAGE_TYPES = [
-  'alpine', 'bower', 'cargo', 'chef', 'cocoapods', 'composer', 'conan', 'conda', 'cran', 'debian', 'docker',
+  'alpine', 'bower', 'buildinfo', 'cargo', 'chef', 'cocoapods', 'composer', 'conan', 'conda', 'cran', 'debian', 'docker',
   'gems', 'generic', 'gitlfs', 'go', 'gradle', 'helm', 'ivy', 'maven', 'npm', 'nuget', 'oci', 'opkg', 'p2',
   'pub', 'puppet', 'pypi', 'rpm', 'sbt', 'swift', 'terraform', 'vagrant', 'yum',
 ] as const;

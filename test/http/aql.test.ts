@@ -97,11 +97,31 @@ describe.each(DIALECTS)('AQL on %s', (dialect) => {
   });
 
   it('reads a key given twice in one object as two criteria (the CLI writes its exclusions so)', async () => {
-    // --exclusions '*sub*': "$or" for the exclusion, then "$or" for the pattern, in one object.
+    // jf rt search 'aql-a/*.jar' --exclusions '*sub*': one "$or" per exclusion triple, then the pattern's "$or", in one object.
     const q =
-      'items.find({"$or":[{"path":{"$nmatch":"*sub*"},"name":{"$nmatch":"*sub*"}}],' +
+      'items.find({"$or":[{"path":{"$nmatch":"*"},"name":{"$nmatch":"*sub*"}}],"$or":[{"path":{"$nmatch":"*sub*"},"name":{"$nmatch":"*"}}],' +
+      '"$or":[{"repo":{"$nmatch":"*sub*"},"path":{"$nmatch":"*"},"name":{"$nmatch":"*"}}],' +
       '"$or":[{"$and":[{"repo":"aql-a","path":{"$match":"*"},"name":{"$match":"*.jar"}}]}]})';
     expect(await found(q)).toEqual(['aql-a/org/x/lib-1.0.jar', 'aql-a/org/y/other.jar']);
+  });
+
+  it('joins the keys of an object inside "$or" by "$or" (and inside "$and" by "$and"), as Artifactory does', async () => {
+    // The CLI's exclusion triple: excluded only when repo, path and name all match, so kept when any differs.
+    expect((await found('items.find({"repo":"aql-a","$or":[{"path":{"$nmatch":"org/x*"},"name":{"$nmatch":"*.jar"}}]})')).sort()).toEqual([
+      'aql-a/Upper/CASE.JAR',
+      'aql-a/org/x/lib-1.0.pom',
+      'aql-a/org/y/other.jar',
+      'aql-a/root.txt',
+    ]);
+    expect(await found('items.find({"repo":"aql-a","$and":[{"path":{"$match":"org/x*"},"name":{"$match":"*.jar"}}]})')).toEqual(['aql-a/org/x/lib-1.0.jar', 'aql-a/org/x/sub/deep.jar']);
+    // Two operators on one field stay one range, whatever the enclosing operator.
+    expect(await found('items.find({"repo":"aql-a","$or":[{"size":{"$gt":5,"$lt":7}}]})')).toEqual(['aql-a/org/x/sub/deep.jar']);
+  });
+
+  it('reads "@*" as any property key (the CLI\'s second query for properties after sort/limit)', async () => {
+    const q = 'items.find({"$and":[{"repo":"aql-a","name":{"$match":"*.jar"}},{"$or":[{"@*":{"$match":"*"}}]}]}).include("name","repo","path","property")';
+    expect((await found(q)).sort()).toEqual(['aql-a/org/x/lib-1.0.jar', 'aql-a/org/x/sub/deep.jar', 'aql-a/org/y/other.jar']);
+    expect(await found('items.find({"repo":"aql-a","@*":"deep"})')).toEqual(['aql-a/org/x/sub/deep.jar']);
   });
 
   it('answers items at the repository root with path "." and finds them by it', async () => {
@@ -224,7 +244,9 @@ describe.each(DIALECTS)('AQL on %s', (dialect) => {
       ['items.find({"repo":{"$like":"x"}})', /unknown comparison '\$like'/],
       ['items.find({"nosuch":"x"})', /unknown field 'nosuch'/],
       ['items.find({}).include("nosuch")', /unknown field 'nosuch'/],
-      ['items.find({"archive.entry.name":"Main.class"})', /archive entries/],
+      ['items.find({"release.name":"x"})', /release bundles/],
+      ['items.find({"archive.entry.name":{"$before":"7d"}})', /'archive.entry.name' is text/],
+      ['items.find({"archive.entry.name":5})', /'archive.entry.name' is compared with text/],
       ['builds.find({"name":"x"})', /'builds' domain is not supported/],
       ['items.find({}).limit(-1)', /non-negative integer/],
       ['items.find({}) trailing', /unexpected text/],

@@ -87,6 +87,14 @@ describe.each(DIALECTS)('copy and move on %s', (dialect) => {
     expect((await node.request({ method: 'GET', url: '/artifactory/api/storage/cm-b/copied/empty' })).statusCode).toBe(200);
   });
 
+  it("copies a folder into the folder 'to' ends with, as the CLI does for each folder it found", async () => {
+    // jf rt cp "cm-a/" "cm-b/cli/": the CLI creates cm-b/cli/ and sends to=cm-b/cli/ for the folder cm-a/tree.
+    const res = await post('copy', 'cm-a/tree', 'to=cm-b/cli/');
+    expect(res.status, res.body).toBe(200);
+    expect((await get('cm-b/cli/tree/sub/two.txt')).body).toBe('content of tree/sub/two.txt');
+    expect(await exists('cm-b/cli/one.txt')).toBe(false);
+  });
+
   it('moves a folder: the target gets everything with its properties, the source is gone', async () => {
     const res = await post('move', 'cm-a/mv', 'to=/cm-c/moved');
     expect(res.status, res.body).toBe(200);

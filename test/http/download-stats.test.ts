@@ -100,4 +100,39 @@ describe.each(DIALECTS)('download statistics on %s', (dialect) => {
     await off.flush();
     expect((await off.of([id])).get(id)!.downloads).toBe(200);
   });
+
+  it('writes a flush of more items than one statement takes, skipping ids of deleted items, in one go', async () => {
+    const db = node.ctx.database;
+    const files = Array.from({ length: 1_200 }, (_, i) => `many/f-${i}.txt`);
+    for (let i = 0; i < files.length; i += 20) {
+      await Promise.all(
+        files.slice(i, i + 20).map(async (f) => {
+          const r = await node.request({ method: 'PUT', url: `/artifactory/dl-local/${f}`, payload: f });
+          expect(r.statusCode, r.body).toBe(201);
+        }),
+      );
+    }
+    const rows = await db.db.selectFrom('items').select(['id', 'name']).where('repo', '=', 'dl-local').where('path', '=', 'many').execute();
+    expect(rows).toHaveLength(1_200);
+    const ids = rows.map((r) => Number(r.id));
+    const missing = [Math.max(...ids) + 1_000_000, Math.max(...ids) + 1_000_001];
+    const w = new DownloadStats(db, { now: () => 1_700_000_000_000 }, true);
+    // Not in id order: the flush sorts.
+    for (const id of [...ids].reverse()) {
+      w.record(id, 'bulk');
+      if (id % 3 === 0) w.recordRemote(id);
+    }
+    w.record(ids[0], 'bulk');
+    for (const id of missing) w.record(id, 'ghost');
+    await w.flush();
+    const got = await w.of([...ids, ...missing]);
+    expect(got.size).toBe(1_200);
+    for (const id of ids) {
+      const s = got.get(id)!;
+      expect(s.downloads).toBe(id === ids[0] ? 2 : 1);
+      expect(s.lastDownloaded).toBe(1_700_000_000_000);
+      expect(s.lastDownloadedBy).toBe('bulk');
+      expect(s.remoteDownloads).toBe(id % 3 === 0 ? 1 : 0);
+    }
+  });
 });

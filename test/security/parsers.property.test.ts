@@ -116,6 +116,13 @@ describe('artifact paths (core/paths.ts)', () => {
     seen.assertBoth(200);
   });
 
+  it('parseRepoPath reads matrix parameters form-encoded, as Artifactory does: + is a space, %2B a plus', () => {
+    // The JFrog CLI writes `--props "note=a b;type=image/svg+xml"` with Go's QueryEscape.
+    expect(parseRepoPath('r/f.txt;note=a+b;type=image%2Fsvg%2Bxml;k%2Bx=1').matrix).toEqual({ note: ['a b'], type: ['image/svg+xml'], 'k+x': ['1'] });
+    // In the path itself a plus stays a plus.
+    expect(parseRepoPath('r/c++/a+b.txt').path).toBe('c++/a+b.txt');
+  });
+
   it('normalizeRelPath and checkSegment: a value or a 4xx; the value is canonical and inside', () => {
     const seen = new Acceptance();
     run(

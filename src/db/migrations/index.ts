@@ -16,6 +16,8 @@ import * as m0013 from './0013-format-indexes.js';
 import * as m0014 from './0014-sqlite-name-trigrams.js';
 import * as m0016 from './0016-item-time-indexes.js';
 import * as m0017 from './0017-download-stats.js';
+import * as m0018 from './0018-archive-entries.js';
+import * as m0019 from './0019-builds.js';
 
 export interface NumberedMigration {
   name: string;
@@ -40,4 +42,6 @@ export const MIGRATIONS: NumberedMigration[] = [
   { name: '0014-sqlite-name-trigrams', up: m0014.up },
   { name: '0016-item-time-indexes', up: m0016.up },
   { name: '0017-download-stats', up: m0017.up },
+  { name: '0018-archive-entries', up: m0018.up },
+  { name: '0019-builds', up: m0019.up },
 ];

@@ -7,6 +7,7 @@
  */
 import { BoundedInflater, type InflateLimits } from '../../core/bounded-inflate.js';
 import { ArcaError } from '../../core/errors.js';
+import { cString, headerPath, paxPath, tarSize } from '../../core/tar.js';
 
 const BLOCK = 512;
 
@@ -21,40 +22,10 @@ function bad(message: string): ArcaError {
   return new ArcaError('BAD_REQUEST', message);
 }
 
-function cString(buf: Buffer, start: number, length: number): string {
-  const field = buf.subarray(start, start + length);
-  const nul = field.indexOf(0);
-  return field.subarray(0, nul < 0 ? field.length : nul).toString('utf8');
-}
-
 function sizeField(buf: Buffer, start: number): number {
-  const field = buf.subarray(start, start + 12);
-  if (field[0] & 0x80) {
-    // GNU base-256: big-endian, high bit of the first byte is the marker.
-    let n = field[0] & 0x7f;
-    for (let i = 1; i < field.length; i++) n = n * 256 + field[i];
-    return n;
-  }
-  const text = cString(buf, start, 12).trim();
-  if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) throw bad('The package tarball is not a valid tar archive (bad size field)');
-  return parseInt(text, 8);
-}
-
-function paxPath(data: Buffer): string | undefined {
-  let path: string | undefined;
-  let off = 0;
-  while (off < data.length) {
-    const space = data.indexOf(0x20, off);
-    if (space < 0) break;
-    const len = Number(data.subarray(off, space).toString('ascii'));
-    if (!Number.isInteger(len) || len <= 0) break;
-    const record = data.subarray(space + 1, off + len - 1).toString('utf8');
-    const eq = record.indexOf('=');
-    if (eq > 0 && record.slice(0, eq) === 'path') path = record.slice(eq + 1);
-    off += len;
-  }
-  return path;
+  const size = tarSize(buf, start);
+  if (size === undefined) throw bad('The package tarball is not a valid tar archive (bad size field)');
+  return size;
 }
 
 /** True for `<top>/package.json` (the first path component is the package root, whatever its name). */
@@ -116,9 +87,7 @@ class TarScanner {
     if (type === 'x') keep = 'pax';
     else if (type === 'L') keep = 'longname';
     else if (type !== 'g') {
-      const ustar = cString(h, 257, 6) === 'ustar';
-      const prefix = ustar ? cString(h, 345, 155) : '';
-      path = this.longName ?? (prefix ? `${prefix}/${cString(h, 0, 100)}` : cString(h, 0, 100));
+      path = this.longName ?? headerPath(h);
       this.longName = undefined;
       if ((type === '0' || type === '\0' || type === '7') && isRootManifest(path)) keep = 'manifest';
     }

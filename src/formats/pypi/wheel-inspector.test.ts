@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { wheelFilename, writeWheel, type WheelOptions } from '../../../test/helpers/pypi-fixtures.js';
 import { parseWheelFilename } from './filenames.js';
 import { WheelInspector } from './wheel-inspector.js';
-import { entryContent, ZipScanner } from './zip-scanner.js';
+import { entryContent, ZipScanner } from '../../core/zip-scanner.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'arca-wheels-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

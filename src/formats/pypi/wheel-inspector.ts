@@ -3,7 +3,7 @@ import type { DistributionFile } from './filenames.js';
 import { normalizeProjectName } from './names.js';
 import { sameVersion } from './versions.js';
 import type { InflateLimits } from '../../core/bounded-inflate.js';
-import { entryContent, ZipScanner } from './zip-scanner.js';
+import { entryContent, ZipScanner } from '../../core/zip-scanner.js';
 
 /**
  * Checks a wheel while it streams past: it must be a zip archive holding

@@ -32,7 +32,7 @@ export async function startTestNode(dialect: DialectName = 'sqlite', env: Record
   const ctx = await createNodeContext({
     home,
     env: { ARCA_ADMIN_PASSWORD: ADMIN_PASSWORD, ARCA_SHARED_NODE_ID: 'test-node', ...env },
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: process.env.ARCA_TEST_LOG_LEVEL ?? 'silent' }),
   });
   const app = await buildApp(ctx);
   await app.ready();

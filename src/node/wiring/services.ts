@@ -13,7 +13,11 @@ import { createPackageServices } from '../../services/remote/package-services.js
 import { RepositoryService } from '../../services/repositories.js';
 import { NodeHealth } from '../../services/health.js';
 import { AqlService } from '../../services/aql/aql-service.js';
+import { createArchiveServices } from '../../services/archives/archive-services.js';
 import { CopyMoveService } from '../../services/copy-move.js';
+import { BuildIndex } from '../../services/builds/build-index.js';
+import { BuildPromotion } from '../../services/builds/build-promotion.js';
+import { BuildService } from '../../services/builds/build-service.js';
 import { StorageInfoService } from '../../services/storage-info.js';
 import { DownloadStats } from '../../services/download-stats.js';
 import { SearchService } from '../../services/search.js';
@@ -37,7 +41,7 @@ export interface ServiceDeps {
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'storageInfo' | 'downloadStats' | 'storageApi'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'builds' | 'buildPromotion' | 'storageInfo' | 'downloadStats' | 'storageApi' | 'archives'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -57,6 +61,25 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   const downloadStats = new DownloadStats(database, clock, cfg.system.bool('arca.downloadStats.enabled'));
   const listings = new ListingRunner(database, { warn: (message) => cfg.log.warn(message) });
   const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks, downloadStats });
+  const copyMove = new CopyMoveService(database, repos, packages.deploy);
+  const storageApi = new StorageApiService(database, clock, listings);
+  // Every build item stored (by the API, a deploy, a replication) is indexed (issue 15, item 6).
+  const buildIndex = new BuildIndex(database, content);
+  packages.deploy.listen(buildIndex);
+  const builds = new BuildService(database, repos, packages.deploy, buildIndex, clock);
+  const archives = createArchiveServices({
+    database,
+    content,
+    clock,
+    artifacts,
+    deploys: packages.deploy,
+    download: {
+      enabled: cfg.system.bool('arca.archiveDownload.enabled'),
+      maxFiles: cfg.system.number('arca.archiveDownload.maxFiles'),
+      maxBytes: cfg.system.number('arca.archiveDownload.maxSizeMb') * 1024 * 1024,
+    },
+    warn: (message) => cfg.log.warn(message),
+  });
   const services = {
     formats,
     repos,
@@ -67,15 +90,19 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     formatServices: new FormatServices(FORMATS, { database, content, clock, repos, artifacts, packages }),
     search: new SearchService(database, repos),
     aql: new AqlService(database, repos, downloadStats, () => clock.now(), () => deps.systemProperties.userQueryLimit),
-    storageApi: new StorageApiService(database, clock, listings),
-    copyMove: new CopyMoveService(database, repos, packages.deploy),
+    storageApi,
+    copyMove,
+    builds,
+    buildPromotion: new BuildPromotion(builds, repos, copyMove, storageApi, () => clock.now()),
     storageInfo: new StorageInfoService(database, repos, clock, deps.store),
     downloadStats,
+    archives,
   };
   return {
     value: services,
     close: async () => {
       listings.close();
+      await archives.index.close();
       await downloadStats.close();
       return network.close();
     },

@@ -7,6 +7,7 @@ import { Slicer } from '../../db/tree.js';
 import type { Access } from '../../security/access.js';
 import type { DownloadStats } from '../download-stats.js';
 import { repositoriesReadableBy, type RepoConfig, type RepositoryService } from '../repositories.js';
+import { archiveEntriesOf } from '../archives/archive-index.js';
 import { bad, compileCriteria, itemField, statField, unsupported } from './compile.js';
 import { parseAql, type AqlQuery } from './parse.js';
 
@@ -33,6 +34,8 @@ const ALL_FIELDS = [...DEFAULT_FIELDS, 'depth', 'actual_md5', 'actual_sha1', 'or
 interface Output {
   /** Include `stats` (download statistics). */
   stats?: boolean;
+  /** Include `archives` (the indexed entries of archives). */
+  archives?: boolean;
   fields: string[];
   /** Include properties: all of them (true) or these keys. */
   properties: true | Set<string> | undefined;
@@ -44,6 +47,7 @@ export function outputOf(include: string[] | undefined): Output {
   const fields: string[] = [];
   let properties: Output['properties'];
   let stats = false;
+  let archives = false;
   const add = (f: string) => {
     if (!fields.includes(f)) fields.push(f);
   };
@@ -52,6 +56,7 @@ export function outputOf(include: string[] | undefined): Output {
     if (f === '*') ALL_FIELDS.forEach(add);
     else if (f === 'property' || f === 'property.*' || f === 'property.key' || f === 'property.value') properties = true;
     else if (f === 'stat' || f === 'stat.*' || statField(f)) stats = true;
+    else if (f === 'archive' || f === 'archive.entry' || f === 'archive.*' || f.startsWith('archive.entry.')) archives = true;
     else if (f.startsWith('@') && f.length > 1) {
       if (properties === undefined) properties = new Set();
       if (properties !== true) properties.add(f.slice(1));
@@ -59,7 +64,7 @@ export function outputOf(include: string[] | undefined): Output {
     else throw unsupported(f) ?? bad(`unknown field '${raw}' in include`);
   }
   if (fields.length === 0) ['repo', 'path', 'name'].forEach(add);
-  return { fields, properties, stats };
+  return { fields, properties, stats, archives };
 }
 
 function depthOf(row: ItemRow): number {
@@ -250,6 +255,7 @@ export class AqlService {
         }
         const props = out.properties && rows.length > 0 ? await getProperties(this.database.db, rows.map((r) => Number(r.id))) : undefined;
         const stats = out.stats && rows.length > 0 ? await this.statsOf(rows.map((r) => Number(r.id))) : undefined;
+        const entries = out.archives && rows.length > 0 ? await archiveEntriesOf(this.database, rows.flatMap((r) => (r.sha1 ? [r.sha1] : []))) : undefined;
         const text = rows.map((r) => {
           const o: Record<string, unknown> = {};
           for (const f of out.fields) o[f] = fieldValue(r, f);
@@ -262,6 +268,8 @@ export class AqlService {
             if (list.length > 0) o.properties = list;
           }
           if (stats) o.stats = [stats.get(Number(r.id)) ?? { downloads: 0 }];
+          const listed = entries && r.sha1 ? entries.get(r.sha1) : undefined;
+          if (listed) o.archives = [{ entries: listed }];
           return JSON.stringify(o);
         });
         if (text.length > 0) yield (sent > 0 ? ',' : '') + text.join(',');

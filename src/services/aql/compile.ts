@@ -3,7 +3,9 @@ import { ArcaError } from '../../core/errors.js';
 import { wildcardToRegExp } from '../../core/glob.js';
 import type { DialectName } from '../../db/database.js';
 import { matchesSensitive } from '../../db/search-queries.js';
+import { archiveEntryCondition, isArchiveCriterion } from './archive-criteria.js';
 import type { Criterion, Operator, Scalar } from './parse.js';
+import { buildCondition, buildKindOf, groupBuildCriteria } from './build-criteria.js';
 
 /**
  * AQL criteria of the `items` domain compiled to one SQL condition over `items` (REST-API.md
@@ -40,9 +42,6 @@ const FIELDS: Record<string, { column: string; kind: Kind }> = {
 
 /** Fields of domains Arca does not index yet, refused with a clear message rather than ignored. */
 const LATER: [string, string][] = [
-  ['archive.', 'archive entries'],
-  ['artifact.', 'build artifacts'],
-  ['dependency.', 'build dependencies'],
   ['release', 'release bundles'],
 ];
 
@@ -155,8 +154,11 @@ export function compileCriteria(dialect: DialectName, criteria: Criterion, now: 
   };
 
   const field = (c: Extract<Criterion, { kind: 'field' }>): Expression<SqlBool> => {
+    if (isArchiveCriterion(c)) return archiveEntryCondition(dialect, [c]);
     const st = statField(c.field);
     if (st) return stat(c, st);
+    const buildKind = buildKindOf(c.field);
+    if (buildKind) return buildCondition(buildKind, [c], compareText);
     const refused = unsupported(c.field);
     if (refused) throw refused;
     const f = itemField(c.field);
@@ -246,18 +248,28 @@ export function compileCriteria(dialect: DialectName, criteria: Criterion, now: 
       if (value === null) bad('property.key and property.value are never null');
       return { row: compareText(c.part === 'key' ? 'item_props.prop_key' : 'item_props.prop_value', positive, String(value)), negated };
     }
-    const key = sql<SqlBool>`item_props.prop_key = ${c.key}`;
+    // `@*` is any key: the CLI fetches all properties with `{"@*":{"$match":"*"}}` when sort/limit kept them out of the results.
+    const key = c.key === '*' ? sql<SqlBool>`1 = 1` : sql<SqlBool>`item_props.prop_key = ${c.key}`;
     // `{"@k": {"$eq": null}}`: no property k at all; `$ne null`: some value of k.
     if (value === null) return { row: key, negated: op === '$eq' };
-    return { row: and([key, compareText('item_props.prop_value', positive, String(value))]), negated };
+    return { row: c.key === '*' ? compareText('item_props.prop_value', positive, String(value)) : and([key, compareText('item_props.prop_value', positive, String(value))]), negated };
   };
 
   const withProperty = (row: Expression<SqlBool>) => sql<SqlBool>`items.id in (select item_props.item_id from item_props where ${row})`;
 
   const compile = (c: Criterion): Expression<SqlBool> => {
     switch (c.kind) {
-      case 'and':
-        return and(c.items.map((i) => compile(i)));
+      case 'and': {
+        // Archive entry criteria side by side hold for one entry (archive-criteria.ts), and the
+        // build criteria of one $and for one build entry (build-criteria.ts).
+        const entries = c.items.filter(isArchiveCriterion);
+        const { groups, rest } = groupBuildCriteria(c.items.filter((i) => !isArchiveCriterion(i)));
+        return and([
+          ...(entries.length > 0 ? [archiveEntryCondition(dialect, entries)] : []),
+          ...groups.map(([kind, fields]) => buildCondition(kind, fields, compareText)),
+          ...rest.map((i) => compile(i)),
+        ]);
+      }
       case 'or':
         return or(c.items.map((i) => compile(i)));
       case 'msp': {

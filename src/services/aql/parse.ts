@@ -5,8 +5,10 @@
  *
  * The criteria are JSON objects, read here by a parser of our own rather than JSON.parse:
  * the CLI writes the same key twice in one object (`{"$or":[…exclusions…],"$or":[…patterns…]}`),
- * and every key must count. Keys of one object are ANDed; `$and`, `$or` and `$msp` take an
- * array (or an object) of criteria. Every error names the offset where the text went wrong.
+ * and every key must count. `$and`, `$or` and `$msp` take an array (or an object) of criteria;
+ * the keys of an object in that array are joined by that operator, as Artifactory does (the
+ * CLI's exclusion `"$or":[{"path":{"$nmatch":…},"name":{"$nmatch":…}}]` means "either differs",
+ * and it wraps each pattern triple in `"$and"` for that reason). Keys of the top object are ANDed. Every error names the offset where the text went wrong.
  */
 import { ArcaError } from '../../core/errors.js';
 
@@ -246,20 +248,23 @@ export function parseAql(text: string): AqlQuery {
   return q;
 }
 
-function toCriterion(r: Reader, json: Json): Criterion {
+/** An object of criteria; `join` is the operator of the array it stands in ('and' at the top). */
+function toCriterion(r: Reader, json: Json, join: 'and' | 'or' = 'and'): Criterion {
   if (json.t !== 'object') r.fail('expected an object of criteria', json.at);
   const items: Criterion[] = [];
   for (const [key, value, at] of json.pairs) {
     if (key === '$and' || key === '$or' || key === '$msp') {
       const list = value.t === 'array' ? value.items : [value];
       const kind = key === '$and' ? 'and' : key === '$or' ? 'or' : 'msp';
-      items.push({ kind, items: list.map((v) => toCriterion(r, v)) });
+      items.push({ kind, items: list.map((v) => toCriterion(r, v, kind === 'or' ? 'or' : 'and')) });
       continue;
     }
     if (key.startsWith('$')) r.fail(`unknown operator '${key}' where a field was expected`, at);
-    items.push(...comparisons(r, key, value, at));
+    const leaves = comparisons(r, key, value, at);
+    // Several operators on one field (`{"size":{"$gt":1,"$lt":9}}`) stay a range, ANDed.
+    items.push(leaves.length === 1 ? leaves[0] : { kind: 'and', items: leaves });
   }
-  return items.length === 1 ? items[0] : { kind: 'and', items };
+  return items.length === 1 ? items[0] : { kind: join, items };
 }
 
 /** `"field": value` (equality) or `"field": {"$op": value, …}` (each operator ANDed). */

@@ -73,6 +73,9 @@ async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
   request.raw.on('close', () => {
     if (!request.raw.complete) abort.abort();
   });
+  const explode = /^true$/i.test(header(request, 'x-explode-archive') ?? '');
+  const atomic = /^true$/i.test(header(request, 'x-explode-archive-atomic') ?? '');
+  if (explode || atomic) return putExploded(ctx, request, reply, rp, abort, atomic);
   let result;
   try {
     // The deploy decides what the caller may do (write; overwrite; annotate for the matrix properties).
@@ -109,6 +112,46 @@ async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
   }
   const body = deployedFileJson(base, result.item, !(header(request, 'user-agent') ?? '').includes('ArtifactoryBuildClient/'));
   return reply.code(201).header('Location', body.downloadUri).header('Content-Type', ITEM_CREATED).send(Buffer.from(JSON.stringify(body)));
+}
+
+/** A deploy with `X-Explode-Archive` (services/archives/explode.ts): the archive's files, not the archive. */
+async function putExploded(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, rp: RepoPath, abort: AbortController, atomic: boolean) {
+  const access = request.access;
+  const repo = await ctx.serve.deployTarget(access, rp.repoKey);
+  const req = {
+    repo,
+    path: rp.path,
+    folder: rp.folder,
+    body: request.raw,
+    signal: abort.signal,
+    expected: declaredChecksums(request),
+    checksumDeploy: false,
+    user: access.user,
+    properties: {},
+    matrix: rp.matrix,
+    access,
+  };
+  let result;
+  try {
+    result = await ctx.archives.explode.explode(req, atomic);
+  } catch (err) {
+    if (abort.signal.aborted && !(err instanceof ArcaError && err.code !== 'UPLOAD_ABORTED')) {
+      throw new ArcaError('UPLOAD_ABORTED', 'The client aborted the upload; nothing was stored');
+    }
+    throw err;
+  }
+  const base = await baseUrl(ctx, request);
+  const folder = result.folder;
+  const uri = `${base}/api/storage/${repo.key}${folder ? `/${folder}` : ''}`;
+  const body = {
+    repo: repo.key,
+    path: `/${folder}`,
+    createdBy: access.user,
+    uri,
+    checksums: { sha1: result.archive.sha1, md5: result.archive.md5, sha256: result.archive.sha256 },
+    files: result.files.map((f) => `/${f.path ? `${f.path}/` : ''}${f.name}`),
+  };
+  return reply.code(201).header('Location', uri).header('Content-Type', ITEM_CREATED).send(Buffer.from(JSON.stringify(body)));
 }
 
 async function del(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {

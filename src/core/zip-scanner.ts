@@ -1,9 +1,10 @@
-import { inflateBounded, type InflateLimits } from '../../core/bounded-inflate.js';
-import { isArcaError } from '../../core/errors.js';
+import { inflateBounded, type InflateLimits } from './bounded-inflate.js';
+import { isArcaError } from './errors.js';
 
 /**
  * Reads a zip archive as it streams past (local file headers, front to back) and keeps the
- * entries a caller asks for, so a wheel's `.dist-info/METADATA` is known when the upload
+ * entries a caller asks for (notes their names, offsets and sizes: the archive explode and
+ * the archive entry index, services/archives/), so a wheel's `.dist-info/METADATA` is known when the upload
  * ends without holding the archive in memory or reading it twice. Entries it does not keep
  * are skipped by count. Entries written with a data descriptor (general-purpose bit 3, sizes
  * after the data) are delimited by the descriptor's signature and its compressed size,
@@ -24,6 +25,10 @@ export interface ZipEntry {
   compressedSize: number;
   size: number;
   encrypted: boolean;
+  /** Where the entry's compressed bytes start, from the start of the archive. */
+  offset: number;
+  /** The unix mode of the central directory record (0 when not unix-made), once the directory is read. */
+  mode?: number;
   /** The compressed bytes, for kept entries only. */
   data?: Buffer;
 }
@@ -50,6 +55,8 @@ export class ZipScanner {
   private pending: Buffer = Buffer.alloc(0);
   private readonly maxKept: number;
   private entryCount = 0;
+  /** Bytes pushed so far. */
+  private pushed = 0;
   /** Kept and noted entries, in archive order. */
   readonly entries: ZipEntry[] = [];
 
@@ -60,8 +67,14 @@ export class ZipScanner {
   push(chunk: Uint8Array): void {
     if (this.state.kind === 'done' || this.state.kind === 'failed') return;
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.pushed += buf.length;
     this.pending = this.pending.length === 0 ? buf : Buffer.concat([this.pending, buf]);
     while (this.step());
+  }
+
+  /** Local headers read so far. */
+  get count(): number {
+    return this.entryCount;
   }
 
   /** After the last chunk: undefined when the archive was read to its central directory, else why not. */
@@ -115,7 +128,8 @@ export class ZipScanner {
     }
     this.pending = p.subarray(30 + nameLen + extraLen);
     this.entryCount++;
-    const entry: ZipEntry = { name, method, compressedSize, size, encrypted: (flags & 1) !== 0 };
+    const offset = this.pushed - this.pending.length;
+    const entry: ZipEntry = { name, method, compressedSize, size, encrypted: (flags & 1) !== 0, offset };
     const keep = this.options.keep(name);
     if (keep || this.options.note?.(name)) this.entries.push(entry);
     const parts = keep ? [] : undefined;
@@ -155,7 +169,15 @@ export class ZipScanner {
       return this.fail('the zip archive is corrupt (bad central directory)');
     }
     if (p.length < length) return false;
-    if (sig === CENTRAL_HEADER) s.records++;
+    if (sig === CENTRAL_HEADER) {
+      // The unix mode (made on unix: high byte of "version made by" is 3) of a noted entry.
+      const noted = this.entries[s.records];
+      const raw = p.subarray(46, 46 + p.readUInt16LE(28));
+      if (noted && (raw.toString('utf8') === noted.name || raw.toString('latin1') === noted.name)) {
+        noted.mode = p[5] === 3 ? p.readUInt32LE(38) >>> 16 : 0;
+      }
+      s.records++;
+    }
     this.pending = p.subarray(length);
     return true;
   }
