@@ -38,6 +38,8 @@ const USAGE = `Usage: npm run bench -- --scale [options]
                      '{"incremental":true}' once backups are incremental)
   --ops ID,ID,…      time only these operations (a trailing * matches a prefix, e.g. get,aql-*)
   --no-tasks         no GC or backup runs
+  --tasks T,T        only these task runs: gc (its deletes and the two GC runs), backup (the
+                     first backup and the two after a change); default gc,backup
   --get-stats-off    at each size, also time the GET with download statistics off, then on again
                      (arca.downloadStats.enabled: false, then true; each after a restart)
   --workers N        arca start --workers N (default 1)
@@ -46,6 +48,8 @@ const USAGE = `Usage: npm run bench -- --scale [options]
   --no-analyze       no ANALYZE after each load (default: statistics are brought up to date,
                      as autovacuum does on PostgreSQL; with this, SQLite has what the node's
                      own PRAGMA optimize gives it)
+  --keep-db          leave the PostgreSQL database in place at the end (its name is logged), to
+                     look at plans on the largest size; drop it yourself afterwards
   --tmpdir DIR, --keep-tmp
 `;
 
@@ -69,9 +73,11 @@ function options(argv: string[]) {
       'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
       tmpdir: { type: 'string' },
       'keep-tmp': { type: 'boolean', default: false },
+      'keep-db': { type: 'boolean', default: false },
       'no-analyze': { type: 'boolean', default: false },
       ops: { type: 'string' },
       'no-tasks': { type: 'boolean', default: false },
+      tasks: { type: 'string', default: 'gc,backup' },
       'get-stats-off': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -89,6 +95,8 @@ function options(argv: string[]) {
   if (sizes && sizes.some((s, i) => i > 0 && s <= sizes[i - 1])) throw new Error('--sizes must be ascending');
   if (!['sqlite', 'postgresql', 'both'].includes(v.dialect!)) throw new Error(`--dialect must be sqlite, postgresql or both`);
   JSON.parse(v['backup-params']!);
+  const taskKinds = v.tasks!.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  if (taskKinds.some((t) => t !== 'gc' && t !== 'backup')) throw new Error(`--tasks takes gc and/or backup, got '${v.tasks}'`);
   return {
     dialects: (v.dialect === 'both' ? ['sqlite', 'postgresql'] : [v.dialect]) as ('sqlite' | 'postgresql')[],
     sizes,
@@ -100,9 +108,11 @@ function options(argv: string[]) {
     pgUrl: v['pg-url']!,
     tmpdir: v.tmpdir,
     keepTmp: v['keep-tmp']!,
+    keepDb: v['keep-db']!,
     analyze: !v['no-analyze'],
     ops: v.ops?.split(',').map((x) => x.trim()).filter((x) => x !== ''),
-    tasks: !v['no-tasks'],
+    tasks: !v['no-tasks'] && taskKinds.length > 0,
+    taskKinds,
     getStatsOff: v['get-stats-off']!,
   };
 }
@@ -136,6 +146,7 @@ async function runDialect(dialect: 'sqlite' | 'postgresql', sizes: number[], o: 
     await admin.end();
     const url = o.pgUrl.replace(/\/[^/?]*(\?|$)/, `/${name}$1`);
     dropDb = async () => {
+      if (o.keepDb) return log(`PostgreSQL: database ${name} kept (--keep-db); drop it with: drop database ${name} with (force)`);
       const c = new pg.Client({ connectionString: o.pgUrl });
       await c.connect();
       await c.query(`drop database if exists ${name} with (force)`);
@@ -296,11 +307,14 @@ async function measureTasks(node: ArcaNode, state: RepoState, sr: SizeResult, o:
     if (out.timedOut) throw new TaskOverrun(id);
   };
   try {
-    const garbage = await deleteFiles(node, state, onePercent);
-    log(`${state.size.toLocaleString('en-US')}: deleted ${garbage} files (1 %); GC`);
-    await task('gc-1pct', 'gc', {}, garbage);
-    const fixed = await deleteFiles(node, state, FILES_PER_FOLDER);
-    await task('gc-fixed', 'gc', {}, fixed);
+    if (o.taskKinds.includes('gc')) {
+      const garbage = await deleteFiles(node, state, onePercent);
+      log(`${state.size.toLocaleString('en-US')}: deleted ${garbage} files (1 %); GC`);
+      await task('gc-1pct', 'gc', {}, garbage);
+      const fixed = await deleteFiles(node, state, FILES_PER_FOLDER);
+      await task('gc-fixed', 'gc', {}, fixed);
+    }
+    if (!o.taskKinds.includes('backup')) return;
     await task('backup-full', 'backup', {}, state.size);
     const deploy = async (count: number, tag: string) => {
       await parallel(count, 4, async (k) => {

@@ -5,7 +5,7 @@ import { openDatabase } from '../../db/database.js';
 import { migrate } from '../../db/migrate.js';
 import { MIGRATIONS } from '../../db/migrations/index.js';
 import { DIALECTS, freshDatabaseConfig, openTestDatabase, type TestDatabase } from '../../db/testing/databases.js';
-import { consumeChanges, idRuns, readChanges } from './backup-changes.js';
+import { changeLogExceeds, consumeChanges, idRuns, readChanges } from './backup-changes.js';
 
 const item = (name: string) => ({
   path_key: pathKey('r', name),
@@ -53,9 +53,13 @@ describe.each(DIALECTS)('the backup change log on %s', (dialect) => {
     expect((await migrator(before).migrateToLatest()).error).toBeUndefined();
     await database.db.insertInto('items').values([item('old1'), item('old2')]).execute();
     expect(await migrate(database)).toEqual(MIGRATIONS.filter((m) => m.name >= '0010').map((m) => m.name));
-    expect((await readChanges(database.db)).ids).toEqual([]);
+    expect((await readChanges(database.db)).runs).toEqual([]);
     await database.db.updateTable('items').set({ size: 5 }).where('name', '=', 'old1').execute();
     expect((await readChanges(database.db)).keys).toEqual([pathKey('r', 'old1')]);
+    // A log past the limit makes the next backup a full one.
+    await database.db.insertInto('items').values([item('new1'), item('new2')]).execute();
+    expect(await changeLogExceeds(database.db, 2)).toBe(true);
+    expect(await changeLogExceeds(database.db, 3)).toBe(false);
   });
 
   it('logs every change of an item or of its properties, by path_key', async () => {
@@ -77,10 +81,10 @@ describe.each(DIALECTS)('the backup change log on %s', (dialect) => {
 
     const changes = await readChanges(db);
     expect(changes.keys.sort()).toEqual([ka, kb, kc].sort());
-    expect(changes.ids).toHaveLength(10);
+    expect(changes.count).toBe(10);
     // Consuming what was read leaves what was logged afterwards.
     await db.insertInto('items').values(item('d')).execute();
-    await consumeChanges(t.database, changes.ids);
+    await consumeChanges(t.database, changes.runs);
     expect((await readChanges(db)).keys).toEqual([pathKey('r', 'd')]);
   });
 });
@@ -111,10 +115,10 @@ describe.each(DIALECTS.filter((d) => d !== 'sqlite'))('the backup change log und
     expect(seen.keys).toEqual([pathKey('r', 'fast')]);
     release();
     await slow;
-    await consumeChanges(t.database, seen.ids);
+    await consumeChanges(t.database, seen.runs);
     const left = await readChanges(db);
     expect(left.keys).toEqual([pathKey('r', 'slow')]);
-    expect(left.ids[0]).toBeLessThan(seen.ids[0]);
+    expect(left.runs[0][0]).toBeLessThan(seen.runs[0][0]);
   });
 });
 

@@ -15,6 +15,15 @@ import { CLUSTER_LOCAL_PREFIX, FILES, type BackupCounts, type DeletedRecord, typ
 const PAGE = 5000;
 const CHUNK = 500;
 
+/** Past this many log rows a backup that could be incremental is a full one (docs/ha.md). */
+export const MAX_INCREMENTAL_CHANGES = 500_000;
+
+/** Does the log hold more than `n` rows? Walks at most n + 1 entries of its primary key. */
+export async function changeLogExceeds(db: Db, n: number): Promise<boolean> {
+  const row = await db.selectFrom('backup_changes').select('id').orderBy('id').offset(n).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Which backup of which directory last consumed the log: a cluster fact, never exported or imported. */
 export const CHAIN_KEY = `${CLUSTER_LOCAL_PREFIX}backup.chain`;
 
@@ -24,43 +33,52 @@ export interface ChainMarker {
 }
 
 export interface ChangeSet {
-  /** The log rows read (deleted once the backup is complete). */
-  ids: number[];
-  /** The distinct items they name. */
+  /** The log rows read, as contiguous runs of ids (deleted once the backup is complete). */
+  runs: [number, number][];
+  /** How many log rows were read. */
+  count: number;
+  /** The distinct items they name (none collected when not asked for: a full backup exports everything). */
   keys: string[];
 }
 
-/** Reads every log row visible now, in id order. Read it before the items, so no change read is newer than the state exported. */
-export async function readChanges(db: Db, signal?: AbortSignal): Promise<ChangeSet> {
-  const ids: number[] = [];
+/**
+ * Reads every log row visible now, in id order. Read it before the items, so no change read is
+ * newer than the state exported. `withKeys` false keeps only the id runs (a full backup: the
+ * log may hold a row for every item of the repository).
+ */
+export async function readChanges(db: Db, signal?: AbortSignal, withKeys = true): Promise<ChangeSet> {
+  const runs: [number, number][] = [];
   const keys = new Set<string>();
+  let count = 0;
   for (let last = 0; ; ) {
     signal?.throwIfAborted();
     const rows = await db.selectFrom('backup_changes').select(['id', 'path_key']).where('id', '>', last).orderBy('id').limit(PAGE).execute();
     if (rows.length === 0) break;
     for (const r of rows) {
-      ids.push(Number(r.id));
-      keys.add(r.path_key);
+      addToRuns(runs, Number(r.id));
+      if (withKeys) keys.add(r.path_key);
     }
-    last = ids[ids.length - 1];
+    count += rows.length;
+    last = Number(rows[rows.length - 1].id);
   }
-  return { ids, keys: [...keys] };
+  return { runs, count, keys: [...keys] };
 }
 
 /** Contiguous runs of sorted ids: a run was read whole, so deleting it by range deletes nothing unread. */
 export function idRuns(ids: number[]): [number, number][] {
   const runs: [number, number][] = [];
-  for (const id of ids) {
-    const run = runs[runs.length - 1];
-    if (run && id === run[1] + 1) run[1] = id;
-    else runs.push([id, id]);
-  }
+  for (const id of ids) addToRuns(runs, id);
   return runs;
 }
 
+function addToRuns(runs: [number, number][], id: number): void {
+  const run = runs[runs.length - 1];
+  if (run && id === run[1] + 1) run[1] = id;
+  else runs.push([id, id]);
+}
+
 /** Deletes the log rows a complete backup covered. */
-export async function consumeChanges(database: Database, ids: number[]): Promise<void> {
-  const runs = idRuns(ids);
+export async function consumeChanges(database: Database, runs: [number, number][]): Promise<void> {
   for (let i = 0; i < runs.length; i += 100) {
     const part = runs.slice(i, i + 100);
     await database.db

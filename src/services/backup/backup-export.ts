@@ -1,20 +1,16 @@
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { link, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { ContentStore } from '../../content/content-store.js';
 import { isoDate, type Clock } from '../../core/clock.js';
-import { ArcaError, isArcaError } from '../../core/errors.js';
 import type { Database } from '../../db/database.js';
 import { getProperties, type Db } from '../../db/items.js';
-import { applyRetention, findInChain, newestChain } from './backup-chain.js';
-import { consumeChanges, readChainMarker, readChanges, writeChainMarker, writeChangedItems, type ChangeSet } from './backup-changes.js';
+import { checkBinaryRows, copyBinaries, TODO_FILE, writeBinaryRows, writeReferencedBinaries } from './backup-binaries.js';
+import { applyRetention, newestChain } from './backup-chain.js';
+import { changeLogExceeds, consumeChanges, MAX_INCREMENTAL_CHANGES, readChainMarker, readChanges, writeChainMarker, writeChangedItems, type ChangeSet } from './backup-changes.js';
 import { jsonFile, LineFile, writeItemRecords } from './backup-files.js';
 import {
-  BACKUP_FORMAT, BACKUP_PREFIX, backupName, binaryPath, CLUSTER_LOCAL_PREFIX, FILES, FULL_FORMAT_VERSION, INCREMENTAL_FORMAT_VERSION,
-  type BackupCounts, type BinaryRecord, type Manifest, type ManifestFile,
+  BACKUP_FORMAT, BACKUP_PREFIX, backupName, CLUSTER_LOCAL_PREFIX, FILES, FULL_FORMAT_VERSION, INCREMENTAL_FORMAT_VERSION,
+  type BackupCounts, type Manifest, type ManifestFile,
 } from './backup-format.js';
 
 export interface BackupDeps {
@@ -84,10 +80,9 @@ async function writeConfig(db: Db, root: string, files: ManifestFile[], counts: 
   files.push(await jsonFile(root, FILES.settings, settings), await jsonFile(root, FILES.repositories, repositories), await jsonFile(root, FILES.security, security));
 }
 
-/** Every item with its properties; returns the SHA-1s of the binaries they reference. */
-async function writeAllItems(db: Db, root: string, files: ManifestFile[], counts: BackupCounts, signal?: AbortSignal): Promise<Set<string>> {
+/** Every item with its properties, a page at a time (keyset on the id); then every binary they reference. */
+async function writeAllItems(db: Db, root: string, files: ManifestFile[], counts: BackupCounts, todo: LineFile, signal?: AbortSignal): Promise<void> {
   const items = new LineFile(root, FILES.items);
-  const referenced = new Set<string>();
   try {
     for (let last = 0; ; ) {
       signal?.throwIfAborted();
@@ -95,52 +90,14 @@ async function writeAllItems(db: Db, root: string, files: ManifestFile[], counts
       if (rows.length === 0) break;
       last = Number(rows[rows.length - 1].id);
       const props = await getProperties(db, rows.map((r) => Number(r.id)));
+      const referenced = new Set<string>();
       await writeItemRecords(rows, props, items, counts, referenced);
+      await checkBinaryRows(db, referenced);
     }
   } finally {
     files.push(await items.close());
   }
-  return referenced;
-}
-
-async function binaryRows(db: Db, referenced: Set<string>): Promise<BinaryRecord[]> {
-  const sha1s = [...referenced].sort();
-  const binaries: BinaryRecord[] = [];
-  for (let i = 0; i < sha1s.length; i += 500) {
-    const rows = await db.selectFrom('binaries').select(['sha1', 'sha256', 'md5', 'size']).where('sha1', 'in', sha1s.slice(i, i + 500)).orderBy('sha1').execute();
-    binaries.push(...rows.map((b) => ({ ...b, size: Number(b.size) })));
-  }
-  const found = new Set(binaries.map((b) => b.sha1));
-  const missing = sha1s.filter((s) => !found.has(s));
-  if (missing.length > 0) throw new ArcaError('INTERNAL', `Items reference binaries with no database row: ${missing.slice(0, 5).join(', ')}`);
-  return binaries;
-}
-
-/** Copies one binary out of the store, checking its SHA-1 and SHA-256 on the way. */
-async function copyBinary(content: ContentStore, b: BinaryRecord, target: string): Promise<void> {
-  const sha1 = createHash('sha1');
-  const sha256 = createHash('sha256');
-  let size = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      sha1.update(chunk);
-      sha256.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
-  let source;
-  try {
-    source = await content.read(b.sha1);
-  } catch (err) {
-    if (isArcaError(err, 'ITEM_NOT_FOUND')) throw new ArcaError('INTERNAL', `Binary ${b.sha1} is missing from the binary store; the backup cannot be complete`);
-    throw err;
-  }
-  await pipeline(source, tap, createWriteStream(target));
-  const got = { sha1: sha1.digest('hex'), sha256: sha256.digest('hex') };
-  if (got.sha1 !== b.sha1 || got.sha256 !== b.sha256 || size !== b.size) {
-    throw new ArcaError('CHECKSUM_MISMATCH', `Binary ${b.sha1} in the binary store is corrupt (read sha1 ${got.sha1}, ${size} bytes)`);
-  }
+  await writeReferencedBinaries(db, todo, signal);
 }
 
 /** A full backup, or an incremental one when this directory's newest backup is the chain's and the chain may grow. */
@@ -152,7 +109,10 @@ async function plan(deps: BackupDeps, opts: ExportOptions, chain: Manifest[]): P
   // The log holds the changes since the backup that last consumed it: only that one may be followed.
   const marker = await readChainMarker(deps.database.db);
   const follows = marker?.dir === resolve(opts.dir) && marker.name === last.name;
-  return follows ? { incremental: true, sequence } : { incremental: false, sequence: 0 };
+  // A change as large as a repository (a bulk import) costs no less as an incremental, which
+  // holds the changed keys in memory to sort them: a full backup streams instead.
+  if (!follows || (await changeLogExceeds(deps.database.db, MAX_INCREMENTAL_CHANGES))) return { incremental: false, sequence: 0 };
+  return { incremental: true, sequence };
 }
 
 /**
@@ -183,42 +143,30 @@ export async function exportBackup(deps: BackupDeps, opts: ExportOptions): Promi
     await mkdir(join(root, 'config'), { recursive: true });
     await mkdir(join(root, 'metadata'), { recursive: true });
     const files: ManifestFile[] = [];
-    const binaries = await snapshot(deps.database, async (db) => {
-      // The log first: every change read is then older than the state exported below.
-      changes = opts.chain ? await readChanges(db, opts.signal) : undefined;
-      await writeConfig(db, root, files, counts);
-      const referenced = incremental
-        ? await writeChangedItems(db, root, changes!.keys, files, counts, opts.signal)
-        : await writeAllItems(db, root, files, counts, opts.signal);
-      return binaryRows(db, referenced);
-    });
-    counts.changes = changes?.ids.length ?? 0;
-    const list = new LineFile(root, FILES.binaries);
-    const sums: string[] = [];
+    const todo = new LineFile(root, TODO_FILE);
     try {
-      for (const b of binaries) {
-        opts.signal?.throwIfAborted();
-        const old = await findInChain(opts.dir, chain, b);
-        if (old && incremental) {
-          counts.presentBinaries++;
-          continue;
-        }
-        const target = join(root, binaryPath(b.sha1));
-        await mkdir(dirname(target), { recursive: true });
-        const linked = old !== undefined && (await link(old, target).then(() => true, () => false));
-        if (linked) counts.linkedBinaries++;
-        else await copyBinary(deps.content, b, target);
-        await list.line(b);
-        sums.push(`${b.sha256}  ${binaryPath(b.sha1)}`);
-        counts.binaries++;
-        counts.bytes += b.size;
-      }
+      await snapshot(deps.database, async (db) => {
+        // The log first: every change read is then older than the state exported below.
+        // A full backup needs only its ids (it may name every item of the repository).
+        changes = opts.chain ? await readChanges(db, opts.signal, incremental) : undefined;
+        await writeConfig(db, root, files, counts);
+        if (incremental) await writeBinaryRows(db, await writeChangedItems(db, root, changes!.keys, files, counts, opts.signal), todo);
+        else await writeAllItems(db, root, files, counts, todo, opts.signal);
+      });
     } finally {
-      files.push(await list.close());
+      await todo.close();
     }
-    opts.signal?.throwIfAborted();
-    const sumsText = [...files.map((f) => `${f.sha256}  ${f.path}`), ...sums].join('\n') + '\n';
-    await writeFile(join(root, FILES.sums), sumsText);
+    counts.changes = changes?.count ?? 0;
+    // The checksum list: the binaries' lines as they are copied, then the other files'.
+    const sums = new LineFile(root, FILES.sums);
+    try {
+      files.push(await copyBinaries({ content: deps.content, dir: opts.dir, root, chain, incremental, counts, signal: opts.signal }, sums));
+      opts.signal?.throwIfAborted();
+      for (const f of files) await sums.raw(`${f.sha256}  ${f.path}\n`);
+    } finally {
+      await sums.close();
+    }
+    await rm(join(root, TODO_FILE));
     const { linkedBinaries: _linked, presentBinaries: _present, changes: _changes, ...manifestCounts } = counts;
     const manifest: Manifest = {
       format: BACKUP_FORMAT,
@@ -250,7 +198,7 @@ export async function exportBackup(deps: BackupDeps, opts: ExportOptions): Promi
   if (opts.chain && changes) {
     // The marker first: a crash before the log is trimmed only makes the next incremental repeat some changes.
     await deps.database.db.transaction().execute((trx) => writeChainMarker(trx, { dir: resolve(opts.dir), name }, deps.clock.now()));
-    await consumeChanges(deps.database, changes.ids);
+    await consumeChanges(deps.database, changes.runs);
   }
   const removed = opts.retain && opts.retain > 0 ? await applyRetention(opts.dir, opts.retain) : [];
   return { name, path: final, kind: incremental ? 'incremental' : 'full', counts, removed };

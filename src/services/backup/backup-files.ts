@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { ItemRow, PropertyMap } from '../../db/items.js';
 import type { BackupCounts, ItemRecord, ManifestFile } from './backup-format.js';
 
@@ -15,9 +16,13 @@ export class LineFile {
     this.out = createWriteStream(join(root, path));
     this.out.on('error', (err) => (this.failed ??= err));
   }
-  async line(value: unknown): Promise<void> {
+  line(value: unknown): Promise<void> {
+    return this.raw(JSON.stringify(value) + '\n');
+  }
+  /** Appends text as it is (ending it with a newline is the caller's business). */
+  async raw(text: string): Promise<void> {
     if (this.failed) throw this.failed;
-    const buf = Buffer.from(JSON.stringify(value) + '\n');
+    const buf = Buffer.from(text);
     this.hash.update(buf);
     this.size += buf.length;
     if (this.out.write(buf)) return;
@@ -37,6 +42,12 @@ export class LineFile {
     if (this.failed) throw this.failed;
     return { path: this.path, size: this.size, sha256: this.hash.digest('hex') };
   }
+}
+
+/** The records of a JSON-lines file, one at a time. */
+export async function* lines<T>(file: string): AsyncIterable<T> {
+  const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const line of rl) if (line.trim() !== '') yield JSON.parse(line) as T;
 }
 
 export async function jsonFile(root: string, path: string, value: unknown): Promise<ManifestFile> {

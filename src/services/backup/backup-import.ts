@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Insertable, Transaction } from 'kysely';
 import type { StagedBinary } from '../../binstore/binary-provider.js';
 import { bumpVersion, type ConfigDomain, type ConfigVersions } from '../../cluster/config-versions.js';
@@ -14,6 +13,7 @@ import { TRASH_REPO_KEY } from '../../core/repo-config.js';
 import type { Schema } from '../../db/schema.js';
 import { chainOf, isIncremental } from './backup-chain.js';
 import { writeChainMarker } from './backup-changes.js';
+import { lines } from './backup-files.js';
 import type { BackupDeps } from './backup-export.js';
 import {
   BACKUP_FORMAT, BACKUP_FORMAT_VERSION, binaryPath, CLUSTER_LOCAL_PREFIX, FILES, listBackups, sha256File,
@@ -50,11 +50,6 @@ export async function resolveBackupPath(path: string, backupDir: string): Promis
     return join(backupDir, newest);
   }
   return isAbsolute(path) ? path : join(backupDir, path);
-}
-
-async function* lines<T>(file: string): AsyncIterable<T> {
-  const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  for await (const line of rl) if (line.trim() !== '') yield JSON.parse(line) as T;
 }
 
 /** Checks the manifest, the master key and the size and SHA-256 of every listed file. */
