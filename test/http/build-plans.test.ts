@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pathKey } from '../../src/db/items.js';
 import { startTestNode, type TestNode } from '../helpers/node-context.js';
-import type { PlanNode } from '../helpers/plans.js';
+import { planText, recording, type PlanNode } from '../helpers/plans.js';
 
 /**
  * Issue 15, item 6: the build index answers in proportion to what it returns. A node on
@@ -24,29 +24,6 @@ const ARTIFACTS = 10;
 const DEPENDENCIES = 5;
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 
-interface Recorded {
-  text: string;
-  values: unknown[];
-}
-
-async function recording(work: () => Promise<void>): Promise<Recorded[]> {
-  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-  const original = proto.query;
-  const out: Recorded[] = [];
-  proto.query = function (this: unknown, ...args: unknown[]) {
-    const [first, second] = args;
-    if (typeof first === 'string') out.push({ text: first, values: Array.isArray(second) ? second : [] });
-    else if (first && typeof first === 'object' && 'text' in first) out.push({ text: (first as Recorded).text, values: (first as Recorded).values ?? [] });
-    return original.apply(this, args);
-  };
-  try {
-    await work();
-  } finally {
-    proto.query = original;
-  }
-  return out;
-}
-
 function problems(node: PlanNode): string[] {
   const out: string[] = [];
   const rel = node['Relation Name'];
@@ -57,11 +34,6 @@ function problems(node: PlanNode): string[] {
   }
   for (const child of node.Plans ?? []) out.push(...problems(child));
   return out;
-}
-
-function planText(node: PlanNode, depth = 0): string {
-  const name = `${node['Node Type']}${node['Relation Name'] ? ` on ${node['Relation Name']}` : ''}${node['Index Name'] ? ` using ${node['Index Name']}` : ''}`;
-  return [`${'  '.repeat(depth)}${name} (rows=${node['Actual Rows']} loops=${node['Actual Loops']})`, ...(node.Plans ?? []).map((c) => planText(c, depth + 1))].join('\n');
 }
 
 describe('build index query plans on PostgreSQL', () => {

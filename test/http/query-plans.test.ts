@@ -10,7 +10,7 @@ import { searchItems } from '../../src/db/search-queries.js';
 import { packPackage, publishBody } from '../../src/formats/npm/testing/pack.js';
 import { MAX_SEARCH_RESULTS } from '../../src/services/search.js';
 import { startTestNode, type TestNode } from '../helpers/node-context.js';
-import type { PlanNode } from '../helpers/plans.js';
+import { planText, recording, type PlanNode, type Recorded } from '../helpers/plans.js';
 
 /**
  * Issue 14: every hot listing and search is served by an index, in proportion to what it
@@ -44,34 +44,6 @@ const PYPI_PROJECTS = 500;
 const OCI_IMAGES = 300;
 const MAVEN_ARTIFACTS = 300;
 
-interface Recorded {
-  text: string;
-  values: unknown[];
-}
-
-/** Every statement the pg clients of this process send while `work` runs. */
-async function recording(work: () => Promise<void>): Promise<Recorded[]> {
-  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-  const original = proto.query;
-  const out: Recorded[] = [];
-  proto.query = function (this: unknown, ...args: unknown[]) {
-    const [first, second] = args;
-    if (typeof first === 'string') out.push({ text: first, values: Array.isArray(second) ? second : [] });
-    else if (first && typeof first === 'object' && 'text' in first) {
-      const q = first as { text: string; values?: unknown[] };
-      out.push({ text: q.text, values: q.values ?? [] });
-    }
-    return original.apply(this, args);
-  };
-  try {
-    await work();
-  } finally {
-    proto.query = original;
-  }
-  return out;
-}
-
-
 /** The Bitmap Index Scans that feed a Bitmap Heap Scan (through BitmapAnd/BitmapOr). */
 function bitmapInputs(node: PlanNode): PlanNode[] {
   return (node.Plans ?? []).flatMap((c) => (c['Node Type'] === 'Bitmap Index Scan' ? [c] : bitmapInputs(c)));
@@ -100,11 +72,6 @@ function planProblems(node: PlanNode): string[] {
 }
 
 /** One plan line per node, indented, for the failure message. */
-function planText(node: PlanNode, depth = 0): string {
-  const name = `${node['Node Type']}${node['Relation Name'] ? ` on ${node['Relation Name']}` : ''}${node['Index Name'] ? ` using ${node['Index Name']}` : ''}`;
-  const rows = node['Actual Rows'] !== undefined ? ` (rows=${node['Actual Rows']} loops=${node['Actual Loops']} removed=${node['Rows Removed by Filter'] ?? 0})` : '';
-  return [`${'  '.repeat(depth)}${name}${rows}`, ...(node.Plans ?? []).map((c) => planText(c, depth + 1))].join('\n');
-}
 
 const hex = (s: string, alg = 'sha1') => createHash(alg).update(s).digest('hex');
 
