@@ -14,6 +14,7 @@
  * backslashes reach the server as written); fast-check picks one per request.
  */
 import { createHash } from 'node:crypto';
+import { TRASH_REPO_KEY } from '../../src/core/repo-config.js';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
@@ -527,7 +528,8 @@ describe.each(DIALECTS)('request names over HTTP on %s: never a 5xx, never a pat
     // The runs above did reach the store: they deployed things, not only refused them.
     expect(seen.created, `${seen.requests} requests`).toBeGreaterThan(20);
     const db = node.ctx.database.db;
-    const repos = new Set((await db.selectFrom('repositories').select('repo_key').execute()).map((r) => r.repo_key));
+    // The trash can (auto-trashcan) is a repository of its own, kept out of the configured ones.
+    const repos = new Set([TRASH_REPO_KEY, ...(await db.selectFrom('repositories').select('repo_key').execute()).map((r) => r.repo_key)]);
     const items = await db.selectFrom('items').select(['repo', 'path', 'name', 'type']).execute();
     expect(items.length).toBeGreaterThan(20);
     // Every kind of repository stored something under a generated name (the runs reached the store everywhere).
