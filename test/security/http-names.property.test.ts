@@ -14,13 +14,13 @@
  * backslashes reach the server as written); fast-check picks one per request.
  */
 import { createHash } from 'node:crypto';
-import { TRASH_REPO_KEY } from '../../src/core/repo-config.js';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TRASH_REPO_KEY } from '../../src/core/repo-config.js';
 import { fullPathOf } from '../../src/db/items.js';
 import { packPackage, publishBody } from '../../src/formats/npm/testing/pack.js';
 import { DIALECTS } from '../helpers/databases.js';
