@@ -35,6 +35,17 @@ export interface ReplicationRow {
   lastRun: RunRecord | null;
 }
 
+/** Runs a check of `replications[n]`, naming the field with its place in the list. */
+function inItem<T>(n: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const field = err instanceof ArcaError ? err.details?.field : undefined;
+    if (typeof field !== 'string') throw err;
+    throw new ArcaError(err.code, err.message.replace(`'${field}'`, `'replications[${n}].${field}'`), { field: `replications[${n}].${field}` });
+  }
+}
+
 const BLOCK_KEYS = { push: 'replicationBlockPush', pull: 'replicationBlockPull' } as const;
 
 /**
@@ -138,7 +149,7 @@ export class ReplicationConfigService {
         if (typeof t.url === 'string') seen.add(t.url);
         const old = (current as PushReplication[]).find((c) => c.url === t.url);
         const base = replace ? (old ? { password: old.password } : undefined) : old;
-        const target = validatePush(repoKey, { ...t, ...shared }, this.options.addressPolicy, base);
+        const target = inItem(n, () => validatePush(repoKey, { ...t, ...shared }, this.options.addressPolicy, base));
         const at = next.findIndex((c) => c.url === target.url);
         if (at >= 0) next[at] = target;
         else next.push(target);
