@@ -195,6 +195,21 @@ describe.each(DIALECTS)('replication configuration on %s', (dialect) => {
     expect((await json(a, 'POST', '/api/replication/execute/rp-multi-none')).statusCode).toBe(404);
   });
 
+  it('serialises concurrent changes from both nodes: every one answers, the last whole set wins', async () => {
+    const bodies = Array.from({ length: 6 }, (_, i) => ({
+      cronExp: '0 0 12 * * ?',
+      replications: Array.from({ length: 1 + (i % 3) }, (_, j) => push({ repoKey: 'rp-multi', url: `https://site-${i}-${j}.example.com/artifactory/t` })),
+    }));
+    const answers = await Promise.all(bodies.map((body, i) => json(i % 2 ? b : a, 'PUT', '/api/replications/multiple/rp-multi', body)));
+    expect(answers.map((r) => r.statusCode)).toEqual(bodies.map(() => 201));
+    const stored = await rows('rp-multi');
+    expect(stored.map((r) => r.position)).toEqual(stored.map((_, i) => i));
+    // The stored targets are exactly one request's set, never a mix.
+    const site = new Set(stored.map((r) => /site-(\d+)-/.exec(r.url)![1]));
+    expect(site.size).toBe(1);
+    expect(stored).toHaveLength(bodies[Number([...site][0])]!.replications.length);
+  });
+
   it('shows a change made on one node on the other at once, and drops it with the repository', async () => {
     expect((await json(a, 'PUT', '/api/replications/rp-local', push({ syncStatistics: true }))).statusCode).toBe(201);
     expect((await json(b, 'GET', '/api/replications/rp-local')).json()[0].syncStatistics).toBe(true);
