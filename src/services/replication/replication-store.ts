@@ -40,8 +40,8 @@ function inItem<T>(n: number, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    const field = err instanceof ArcaError ? err.details?.field : undefined;
-    if (typeof field !== 'string') throw err;
+    if (!(err instanceof ArcaError) || typeof err.details?.field !== 'string') throw err;
+    const field = err.details.field;
     throw new ArcaError(err.code, err.message.replace(`'${field}'`, `'replications[${n}].${field}'`), { field: `replications[${n}].${field}` });
   }
 }
