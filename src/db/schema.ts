@@ -162,6 +162,25 @@ export interface TrashItemsTable {
   trashed_at: number;
 }
 
+/** Replication targets (issue 16): one row per push target of a local repository, or the pull of a remote. */
+export interface ReplicationsTable {
+  repo_key: string;
+  /** 0, 1, … in the order the targets were given. */
+  position: number;
+  /** 'push' or 'pull'. */
+  kind: string;
+  /** The push target's URL; '' for a pull. */
+  url: string;
+  /** The configuration JSON (seed field names; the password encrypted with the master key). */
+  config: string;
+  /** When `POST /api/replication/execute` last asked for a run (ms), null when never. */
+  requested_at: number | null;
+  /** The last run's record (JSON: status, lastCompleted, message), null when never run. */
+  last_run: string | null;
+  created: number;
+  modified: number;
+}
+
 export interface RepositoriesTable {
   repo_key: string;
   rclass: string;
@@ -354,6 +373,7 @@ export interface Schema {
   builds: BuildsTable;
   build_entries: BuildEntriesTable;
   trash_items: TrashItemsTable;
+  replications: ReplicationsTable;
   gc_state: GcStateTable;
   items: ItemsTable;
   item_props: ItemPropsTable;

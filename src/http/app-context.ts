@@ -26,6 +26,7 @@ import type { StorageApiService } from '../services/storage-api.js';
 import type { ArchiveServices } from '../services/archives/archive-services.js';
 import type { SystemSettings } from '../services/system-settings.js';
 import type { TrashCan } from '../services/trash/trash-can.js';
+import type { ReplicationConfigService } from '../services/replication/replication-store.js';
 
 export interface VersionInfo {
   version: string;
@@ -80,6 +81,8 @@ export interface AppContext {
   buildPromotion: BuildPromotion;
   /** The trash can (`auto-trashcan`): restore, clean, empty, prune. */
   trash: TrashCan;
+  /** Replication configuration (`/api/replications`), in the shared database. */
+  replications: ReplicationConfigService;
   /** Storage summary (`/api/storageinfo`). */
   storageInfo: StorageInfoService;
   /** Download counts per item, batched (`?stats`, AQL `stat.*`). */

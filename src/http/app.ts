@@ -31,6 +31,7 @@ import { licenseRoutes } from './routes/system/licenses.js';
 import { binstoreNodeRoutes } from './routes/system/binstore-node.js';
 import { uiStaticRoutes } from './routes/ui/static.js';
 import { systemLogRoutes } from './routes/system/logs.js';
+import { replicationRoutes } from './routes/replication/replications.js';
 
 export interface AppOptions {
   /** Where one line per request goes (`logs/request.log`); none when undefined. */
@@ -40,7 +41,7 @@ export interface AppOptions {
 }
 
 /** The JFrog REST API plugins, in registration order. Formats bring their own protocol routes (formats/registry.ts). */
-const API_PLUGINS = [systemRoutes, repositoryRoutes, storageRoutes, searchRoutes, copyMoveRoutes, archiveDownloadRoutes, buildRoutes, trashRoutes, securityRoutes, configFileRoutes, uiAuthRoutes, taskRoutes, licenseRoutes, binstoreNodeRoutes, systemLogRoutes, uiStaticRoutes];
+const API_PLUGINS = [systemRoutes, repositoryRoutes, storageRoutes, searchRoutes, copyMoveRoutes, archiveDownloadRoutes, buildRoutes, trashRoutes, securityRoutes, configFileRoutes, uiAuthRoutes, taskRoutes, licenseRoutes, binstoreNodeRoutes, systemLogRoutes, replicationRoutes, uiStaticRoutes];
 
 const KEEP_ALIVE_MS = 65_000;
 

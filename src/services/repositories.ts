@@ -321,6 +321,7 @@ export class RepositoryService {
     const removed = await this.versions.change('repositories', async (trx) => {
       const rows = await deleteTree(trx, key, '');
       await dropCacheRecords(trx, key);
+      await trx.deleteFrom('replications').where('repo_key', '=', key).execute();
       await trx.deleteFrom('repositories').where('repo_key', '=', key).execute();
       return batched + rows.length;
     });

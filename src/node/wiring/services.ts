@@ -17,6 +17,7 @@ import { createArchiveServices } from '../../services/archives/archive-services.
 import { CopyMoveService } from '../../services/copy-move.js';
 import type { SystemSettings } from '../../services/system-settings.js';
 import { TrashCan } from '../../services/trash/trash-can.js';
+import { ReplicationConfigService } from '../../services/replication/replication-store.js';
 import { BUILD_INFO_PACKAGE_TYPE, BuildIndex } from '../../services/builds/build-index.js';
 import { BuildPromotion } from '../../services/builds/build-promotion.js';
 import { BuildService } from '../../services/builds/build-service.js';
@@ -45,7 +46,7 @@ export interface ServiceDeps {
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'builds' | 'buildPromotion' | 'storageInfo' | 'downloadStats' | 'storageApi' | 'archives' | 'trash'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'builds' | 'buildPromotion' | 'storageInfo' | 'downloadStats' | 'storageApi' | 'archives' | 'trash' | 'replications'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -104,6 +105,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     downloadStats,
     archives,
     trash,
+    replications: new ReplicationConfigService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy, repo: (key) => repos.get(key) }),
   };
   return {
     value: services,

@@ -117,7 +117,7 @@ async function replaceConfig(trx: Transaction<Schema>, root: string, counts: Bac
     accessTokens: Insertable<Schema['access_tokens']>[];
   };
   await trx.deleteFrom('user_groups').execute();
-  for (const t of ['users', 'security_groups', 'permission_targets', 'access_tokens', 'repositories'] as const) await trx.deleteFrom(t).execute();
+  for (const t of ['users', 'security_groups', 'permission_targets', 'access_tokens', 'replications', 'repositories'] as const) await trx.deleteFrom(t).execute();
   await trx.deleteFrom('system_config').where('config_key', 'not like', `${CLUSTER_LOCAL_PREFIX}%`).execute();
 
   await insertChunks(trx, 'system_config', settings.filter((s) => !String(s.config_key).startsWith(CLUSTER_LOCAL_PREFIX)));
