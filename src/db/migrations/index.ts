@@ -19,6 +19,7 @@ import * as m0017 from './0017-download-stats.js';
 import * as m0018 from './0018-archive-entries.js';
 import * as m0019 from './0019-builds.js';
 import * as m0020 from './0020-trash-items.js';
+import * as m0022 from './0022-replication-events.js';
 
 export interface NumberedMigration {
   name: string;
@@ -46,4 +47,5 @@ export const MIGRATIONS: NumberedMigration[] = [
   { name: '0018-archive-entries', up: m0018.up },
   { name: '0019-builds', up: m0019.up },
   { name: '0020-trash-items', up: m0020.up },
+  { name: '0022-replication-events', up: m0022.up },
 ];
