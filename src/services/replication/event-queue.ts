@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { retryConflicts } from '../../db/conflicts.js';
 import { dialectOf } from '../../db/dialect.js';
 import type { Schema } from '../../db/schema.js';
+import { depthQuery, headsQuery, nextOfPathQuery, pruneBatchQuery, readyWindowQuery } from './event-queries.js';
 import {
   backoffMs,
   DELIVERED,
@@ -92,7 +93,7 @@ export class ReplicationEventQueue {
       for (const target of [...to].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
         // Parked behind a pending event of the path; its lock makes a concurrent `complete` of
         // that event wait for this commit (and then promote this row), or this read skip it.
-        let head = tx.selectFrom('replication_events').select('id').where('target', '=', target.key).where('path_key', '=', key).where('state', '=', PENDING).orderBy('id').limit(1);
+        let head = nextOfPathQuery(tx, target.key, key);
         if (dialect !== 'sqlite') head = head.forUpdate();
         const parked = (await head.executeTakeFirst()) !== undefined;
         await tx
@@ -131,17 +132,7 @@ export class ReplicationEventQueue {
       this.transaction().execute(async (tx) => {
         const now = this.clock.now();
         const dialect = dialectOf(tx);
-        let q = tx
-          .selectFrom('replication_events')
-          .select(['id', 'path_key'])
-          .where('target', '=', target)
-          .where('state', '=', PENDING)
-          .where('next_at', '<=', now)
-          .orderBy('target')
-          .orderBy('state')
-          .orderBy('next_at')
-          .orderBy('id')
-          .limit(max * WINDOW_FACTOR);
+        let q = readyWindowQuery(tx, target, now, max * WINDOW_FACTOR);
         // Rows another claim is taking are skipped, never waited for.
         if (dialect !== 'sqlite') q = q.forUpdate().skipLocked();
         const window = await q.execute();
@@ -239,13 +230,7 @@ export class ReplicationEventQueue {
 
   /** Pending and failed events of `target` and how far it is behind (index range reads). */
   async depth(target: string): Promise<QueueDepth> {
-    const count = (state: number) =>
-      this.db
-        .selectFrom('replication_events')
-        .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min<number>('id').as('oldest')])
-        .where('target', '=', target)
-        .where('state', '=', state)
-        .executeTakeFirstOrThrow();
+    const count = (state: number) => depthQuery(this.db, target, state).executeTakeFirstOrThrow();
     const pending = await count(PENDING);
     const failed = await count(FAILED);
     let oldestPending: number | null = null;
@@ -268,18 +253,7 @@ export class ReplicationEventQueue {
   async prune(before: number, batch = 500, maxBatches = 20): Promise<{ removed: number; more: boolean }> {
     let removed = 0;
     for (let i = 0; i < maxBatches; i++) {
-      const ids = (
-        await this.db
-          .selectFrom('replication_events')
-          .select('id')
-          .where('state', '=', DELIVERED)
-          .where('done_at', '<', before)
-          .orderBy('state')
-          .orderBy('done_at')
-          .orderBy('id')
-          .limit(batch)
-          .execute()
-      ).map((r) => Number(r.id));
+      const ids = (await pruneBatchQuery(this.db, before, batch).execute()).map((r) => Number(r.id));
       if (ids.length === 0) return { removed, more: false };
       await this.db.deleteFrom('replication_events').where('id', 'in', ids).where('state', '=', DELIVERED).execute();
       removed += ids.length;
@@ -313,14 +287,7 @@ export class ReplicationEventQueue {
   private async headsOf(tx: Db, target: string, keys: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     for (let i = 0; i < keys.length; i += 200) {
-      const rows = await tx
-        .selectFrom('replication_events')
-        .select((eb) => ['path_key', eb.fn.min<number>('id').as('head')])
-        .where('target', '=', target)
-        .where('path_key', 'in', keys.slice(i, i + 200))
-        .where('state', '=', PENDING)
-        .groupBy('path_key')
-        .execute();
+      const rows = await headsQuery(tx, target, keys.slice(i, i + 200)).execute();
       for (const r of rows) out.set(r.path_key, Number(r.head));
     }
     return out;
@@ -353,7 +320,7 @@ export class ReplicationEventQueue {
     const dialect = dialectOf(tx);
     const paths = new Map(rows.map((r) => [`${r.target}\0${r.path_key}`, r]));
     for (const r of paths.values()) {
-      let next = tx.selectFrom('replication_events').select(['id', 'next_at']).where('target', '=', r.target).where('path_key', '=', r.path_key).where('state', '=', PENDING).orderBy('id').limit(1);
+      let next = nextOfPathQuery(tx, r.target, r.path_key);
       // A locking read sees the newest commit (an enqueue that parked behind this row waited for it).
       if (dialect !== 'sqlite') next = next.forUpdate();
       const head = await next.executeTakeFirst();
