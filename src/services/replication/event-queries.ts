@@ -13,7 +13,7 @@ type Db = Kysely<Schema> | Transaction<Schema>;
 export function readyWindowQuery(db: Db, target: string, now: number, limit: number) {
   return db
     .selectFrom('replication_events')
-    .select(['id', 'path_key'])
+    .select(['id', 'path_key', 'attempts'])
     .where('target', '=', target)
     .where('state', '=', PENDING)
     .where('next_at', '<=', now)

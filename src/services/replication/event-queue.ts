@@ -139,12 +139,20 @@ export class ReplicationEventQueue {
         if (window.length === 0) return [];
         const heads = await this.headsOf(tx, target, [...new Set(window.map((r) => r.path_key))]);
         const chosen: number[] = [];
+        const exhausted: number[] = [];
         const seen = new Set<string>();
         for (const r of window) {
           if (chosen.length >= max) break;
           if (seen.has(r.path_key) || heads.get(r.path_key) !== Number(r.id)) continue;
           seen.add(r.path_key);
-          chosen.push(Number(r.id));
+          // Its lease ran out on the last allowed attempt (its worker died each time): failed,
+          // rather than handed out forever.
+          if (Number(r.attempts) >= this.maxAttempts) exhausted.push(Number(r.id));
+          else chosen.push(Number(r.id));
+        }
+        if (exhausted.length > 0) {
+          const rows = await tx.selectFrom('replication_events').select(['id', 'target', 'path_key', 'sha1', 'holds_ref']).where('id', 'in', exhausted).execute();
+          await this.finish(tx, rows, FAILED, `lease expired on each of ${this.maxAttempts} attempts`);
         }
         if (chosen.length === 0) return [];
         const leaseUntil = now + leaseMs;

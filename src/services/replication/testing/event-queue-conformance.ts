@@ -121,6 +121,20 @@ export function eventQueueConformance(name: string, factory: () => Promise<Event
       expect((await q.claim(T, 'A', LEASE, 5)).map((e) => e.payload.size)).toEqual([2]);
     });
 
+    it('marks failed an event whose lease ran out on every allowed attempt', async () => {
+      const bq = queue(h.database, { maxAttempts: 2 });
+      await bq.enqueue(deploy('a.jar', 1), [{ key: T }]);
+      await bq.enqueue(deploy('a.jar', 2), [{ key: T }]);
+      for (const attempt of [1, 2]) {
+        const [e] = await bq.claim(T, `dies-${attempt}`, LEASE, 5);
+        expect(e).toMatchObject({ attempts: attempt });
+        clock.advance(LEASE);
+      }
+      expect(await bq.claim(T, 'A', LEASE, 5)).toEqual([]);
+      expect(await bq.depth(T)).toMatchObject({ pending: 1, failed: 1 });
+      expect((await bq.claim(T, 'A', LEASE, 5)).map((x) => x.payload.size)).toEqual([2]);
+    });
+
     it('backs off exponentially up to the cap, then marks the event failed and lets the path go on', async () => {
       const bq = queue(h.database, { maxAttempts: 5 });
       await bq.enqueue(deploy('a.jar', 1), [{ key: T }]);
