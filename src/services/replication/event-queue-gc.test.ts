@@ -2,16 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CompiledQuery, sql, type Compilable } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DIALECTS, openTestDatabase, type TestDatabase } from '../../../test/helpers/databases.js';
 import { FileSystemProvider } from '../../binstore/file-system-provider.js';
 import { ContentStore } from '../../content/content-store.js';
 import { FakeClock } from '../../core/clock.js';
 import { deleteTree, putFile } from '../../db/items.js';
-import { depthQuery, headsQuery, nextOfPathQuery, pruneBatchQuery, readyWindowQuery } from './event-queries.js';
 import { ReplicationEventQueue } from './event-queue.js';
-import { pathKey } from './event-types.js';
 
 async function* once(data: Buffer) {
   yield data;
@@ -82,39 +79,4 @@ describe.each(DIALECTS)('replication events and garbage collection on %s', (dial
     expect((await store.collectGarbage(1_000)).binariesRemoved).toBe(0);
     expect(await provider.exists(b.row.sha1!)).toBe(true);
   });
-});
-
-describe.runIf(DIALECTS.includes('postgresql'))('replication event queue plans on postgresql', () => {
-  it('reads every hot query as a range of one index, never a sequential scan', async () => {
-    const tdb = await openTestDatabase('postgresql');
-    try {
-      const db = tdb.database.db;
-      // 60,000 events over 20 targets, most delivered: the planner chooses on real sizes.
-      await sql`insert into replication_events (target, repo, path, path_key, kind, payload, created, state, next_at, done_at)
-        select 't' || (g % 20), 'libs', 'p' || g, md5(g::text), 'deploy', '{}', g, case when g % 10 = 0 then 0 else 1 end, g, case when g % 10 = 0 then null else g end
-        from generate_series(1, 60000) g`.execute(db);
-      await sql`analyze replication_events`.execute(db);
-      const plan = async (q: Compilable) => {
-        const c = q.compile();
-        const res = await db.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${c.sql}`, [...c.parameters]));
-        return res.rows.map((r) => r['QUERY PLAN']).join('\n');
-      };
-      // `sorts`: the heads of at most 200 keys may be sorted for the grouping; the window and
-      // the prune batch are read in index order (a sort there would read the whole range).
-      const checks: [Compilable, string, boolean][] = [
-        [readyWindowQuery(db, 't0', 50_000, 40), 'replication_events_ready', false],
-        [headsQuery(db, 't0', [pathKey('libs', 'a'), pathKey('libs', 'b')]), 'replication_events_path', true],
-        [nextOfPathQuery(db, 't0', pathKey('libs', 'a')), 'replication_events_path', false],
-        [depthQuery(db, 't0', 0), 'replication_events_ready', false],
-        [pruneBatchQuery(db, 30_000, 500), 'replication_events_done', false],
-      ];
-      for (const [q, index, sorts] of checks) {
-        const text = await plan(q);
-        expect(text, text).toContain(index);
-        expect(text, text).not.toMatch(sorts ? /Seq Scan/ : /Seq Scan|Sort/);
-      }
-    } finally {
-      await tdb.drop();
-    }
-  }, 60_000);
 });
