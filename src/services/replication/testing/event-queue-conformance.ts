@@ -99,6 +99,29 @@ export function eventQueueConformance(name: string, factory: () => Promise<Event
       expect((await q.depth(T)).pending).toBe(0);
     });
 
+    it('never strands an event parked behind one that completes at the same time', async () => {
+      const other = await second();
+      let enqueued = 0;
+      for (let round = 0; round < 40; round++) {
+        const drain = async () => {
+          const got = await other.claim(T, 'B', LEASE, 5);
+          if (got.length) await other.complete(got.map((e) => e.id), got[0].fence);
+        };
+        await Promise.all([q.enqueue(deploy('hot.jar', round + 1), [{ key: T }]), drain()]);
+        enqueued++;
+      }
+      const sizes: number[] = [];
+      for (let i = 0; i < 200 && (await q.depth(T)).pending > 0; i++) {
+        const got = await q.claim(T, 'A', LEASE, 5);
+        expect(got.length, 'a pending event is neither ready nor behind a pending one').toBeGreaterThan(0);
+        sizes.push(...got.map((e) => e.payload.size!));
+        await q.complete(got.map((e) => e.id), got[0].fence);
+      }
+      expect((await q.depth(T)).pending).toBe(0);
+      expect(enqueued).toBe(40);
+      expect(sizes).toEqual([...sizes].sort((x, y) => x - y));
+    });
+
     it('lets another owner take over an expired lease and fences the first one out', async () => {
       const other = await second();
       await q.enqueue(deploy('a.jar', 1), [{ key: T }]);
