@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { systemClock, type Clock } from '../../core/clock.js';
+import { ArcaError } from '../../core/errors.js';
 import { retryConflicts } from '../../db/conflicts.js';
 import { dialectOf } from '../../db/dialect.js';
 import type { Schema } from '../../db/schema.js';
@@ -75,6 +76,7 @@ export class ReplicationEventQueue {
    */
   async enqueue(change: ReplicationChange, targets: QueueTarget[], trx?: Transaction<Schema>): Promise<number> {
     const payload = payloadOf(change);
+    if (targets.some((t) => t.key.length > 200)) throw new ArcaError('BAD_REQUEST', 'replication target key over 200 characters');
     const to = targets.filter((t) => !(change.origin && t.siteId && t.siteId === change.origin));
     if (to.length === 0) return 0;
     const run = async (tx: Db) => {
@@ -158,7 +160,7 @@ export class ReplicationEventQueue {
         const leaseUntil = now + leaseMs;
         await tx
           .updateTable('replication_events')
-          .set((eb) => ({ lease_owner: owner, lease_token: fence, next_at: leaseUntil, attempts: eb('attempts', '+', 1) }))
+          .set((eb) => ({ lease_owner: owner.slice(0, 128), lease_token: fence, next_at: leaseUntil, attempts: eb('attempts', '+', 1) }))
           .where('id', 'in', chosen)
           .where('state', '=', PENDING)
           .where('next_at', '<=', now)

@@ -78,6 +78,10 @@ export function pathKey(repo: string, path: string): string {
 export function payloadOf(change: ReplicationChange): string {
   if (!EVENT_KINDS.includes(change.kind)) throw new ArcaError('BAD_REQUEST', `unknown replication event kind '${String(change.kind)}'`);
   if (change.kind === 'move' && !change.to) throw new ArcaError('BAD_REQUEST', 'a move event needs its destination (to)');
+  // The column sizes of migration 0022.
+  if (change.repo.length > 128 || change.path.length > 2048 || (change.origin?.length ?? 0) > 128 || (change.sha1?.length ?? 0) > 40) {
+    throw new ArcaError('BAD_REQUEST', 'replication event field too long (repo 128, path 2048, origin 128, sha1 40 characters)');
+  }
   const body: ClaimedEvent['payload'] = {};
   if (change.sha1) body.sha1 = change.sha1;
   if (change.sha256) body.sha256 = change.sha256;

@@ -232,6 +232,8 @@ export function eventQueueConformance(name: string, factory: () => Promise<Event
       await expect(q.enqueue({ repo: 'libs', path: 'a', kind: 'copy' as never }, [{ key: T }])).rejects.toMatchObject({ code: 'BAD_REQUEST' });
       await expect(q.enqueue({ repo: 'libs', path: 'a', kind: 'move' }, [{ key: T }])).rejects.toMatchObject({ code: 'BAD_REQUEST' });
       await expect(q.enqueue({ repo: 'libs', path: 'a', kind: 'props', props: { k: ['x'.repeat(5000)] } }, [{ key: T }])).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+      await expect(q.enqueue({ repo: 'libs', path: 'p'.repeat(2049), kind: 'delete' }, [{ key: T }])).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+      await expect(q.enqueue({ repo: 'libs', path: 'a', kind: 'delete' }, [{ key: 'k'.repeat(201) }])).rejects.toMatchObject({ code: 'BAD_REQUEST' });
       expect((await q.depth(T)).pending).toBe(0);
     });
   });
