@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { ReplicationEventsTable, ReplicationsTable } from './schema-replication.js';
 
 /** Booleans are stored as 0/1 integers and times as epoch milliseconds, the same on every dialect. */
 export type Bool = number;
@@ -160,25 +161,6 @@ export interface BuildEntriesTable {
 export interface TrashItemsTable {
   path_key: string;
   trashed_at: number;
-}
-
-/** Replication targets (issue 16): one row per push target of a local repository, or the pull of a remote. */
-export interface ReplicationsTable {
-  repo_key: string;
-  /** 0, 1, … in the order the targets were given. */
-  position: number;
-  /** 'push' or 'pull'. */
-  kind: string;
-  /** The push target's URL; '' for a pull. */
-  url: string;
-  /** The configuration JSON (seed field names; the password encrypted with the master key). */
-  config: string;
-  /** When `POST /api/replication/execute` last asked for a run (ms), null when never. */
-  requested_at: number | null;
-  /** The last run's record (JSON: status, lastCompleted, message), null when never run. */
-  last_run: string | null;
-  created: number;
-  modified: number;
 }
 
 export interface RepositoriesTable {
@@ -364,6 +346,7 @@ export interface ClusterLicensesTable {
 }
 
 export interface Schema {
+  replication_events: ReplicationEventsTable;
   binaries: BinariesTable;
   binary_ref_log: BinaryRefLogTable;
   binary_totals: BinaryTotalsTable;

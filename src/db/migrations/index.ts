@@ -20,6 +20,7 @@ import * as m0018 from './0018-archive-entries.js';
 import * as m0019 from './0019-builds.js';
 import * as m0020 from './0020-trash-items.js';
 import * as m0021 from './0021-replications.js';
+import * as m0022 from './0022-replication-events.js';
 
 export interface NumberedMigration {
   name: string;
@@ -48,4 +49,5 @@ export const MIGRATIONS: NumberedMigration[] = [
   { name: '0019-builds', up: m0019.up },
   { name: '0020-trash-items', up: m0020.up },
   { name: '0021-replications', up: m0021.up },
+  { name: '0022-replication-events', up: m0022.up },
 ];
