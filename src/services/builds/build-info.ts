@@ -1,4 +1,5 @@
 import { ArcaError } from '../../core/errors.js';
+import type { BuildEntriesTable } from '../../db/schema.js';
 
 /**
  * The build-info document the JFrog CLI and the CI plugins publish (`PUT /api/build`; the
@@ -46,15 +47,8 @@ export interface BuildStatus {
   ciUser?: string;
 }
 
-/** One artifact or dependency as the index keeps it. */
-export interface IndexedEntry {
-  kind: 'artifact' | 'dependency';
-  module: string;
-  name: string;
-  type: string | null;
-  scopes: string | null;
-  sha1: string;
-}
+/** One artifact or dependency as the index keeps it (a `build_entries` row but its item). */
+export type IndexedEntry = Omit<BuildEntriesTable, 'item_id'>;
 
 /** The largest build-info body taken (bytes). */
 export const BUILD_INFO_MAX_BYTES = 32 * 1024 * 1024;
