@@ -6,6 +6,8 @@
  *   Basic challenge, an error with `details.retryAfter` (seconds) a `Retry-After`.
  * - A client error raised by Fastify (a body over its limit, bad JSON, a failed schema)
  *   keeps its status and message; its code is PAYLOAD_TOO_LARGE for a 413, else BAD_REQUEST.
+ * - The database having no free connection is a 503 UNAVAILABLE with `Retry-After: 1`
+ *   (logged).
  * - Anything else, and a MISCONFIGURED error (its message names the node's files), is a
  *   fault of the server: 500 INTERNAL with no details, and `internal` set so it is logged.
  */
@@ -80,6 +82,19 @@ function isJsonSyntax(err: unknown): boolean {
   return (err as { code?: unknown }).code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError;
 }
 
+/**
+ * The database refused a connection for want of a free one: PostgreSQL's too_many_connections
+ * (53300, for the server or the role), MySQL/MariaDB's ER_CON_COUNT_ERROR (1040),
+ * ER_TOO_MANY_USER_CONNECTIONS (1203) and ER_USER_LIMIT_REACHED (1226). A passing overload,
+ * not a broken request: the client may try again.
+ */
+export function noFreeConnection(err: unknown): boolean {
+  const e = err as { code?: unknown; errno?: unknown } | null;
+  return e?.code === '53300' || e?.errno === 1040 || e?.errno === 1203 || e?.errno === 1226;
+}
+
+export const NO_CONNECTION_MESSAGE = 'The database has no free connection for this request; try again';
+
 export function mapError(err: unknown, options: MapOptions = {}): MappedError {
   const headers: Record<string, string | string[]> = {};
   let status: number;
@@ -97,6 +112,13 @@ export function mapError(err: unknown, options: MapOptions = {}): MappedError {
     code = status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
     message = (err as Error).message;
     if (isJsonSyntax(err)) message = `Invalid JSON body: ${message}`;
+  } else if (noFreeConnection(err)) {
+    // Logged (the operator sizes the database's connections), answered as a 503 to retry.
+    status = 503;
+    code = 'UNAVAILABLE';
+    message = NO_CONNECTION_MESSAGE;
+    headers['Retry-After'] = '1';
+    internal = true;
   } else {
     status = 500;
     code = 'INTERNAL';
