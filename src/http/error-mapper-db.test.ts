@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
-import { mapError, NO_CONNECTION_MESSAGE } from './error-mapper.js';
+import { mapError, NO_CONNECTION_MESSAGE, TOO_LARGE_TO_INDEX_MESSAGE } from './error-mapper.js';
 
 /**
  * The errors a real database server gives when it has no connection left for a client map to a
@@ -63,6 +63,27 @@ describe('a database with no free connection', () => {
       await admin.query(`drop user if exists '${user}'@'%'`);
       await admin.query(`drop user if exists '${user}'@'localhost'`);
       await admin.end();
+    }
+  });
+});
+
+describe('a value too large for an index entry on PostgreSQL', () => {
+  it('is a 400 naming the cause, not a 500', async () => {
+    const client = new pg.Client({ connectionString: inject('pgUrl') });
+    await client.connect();
+    try {
+      await client.query('create temporary table t (v varchar(4000))');
+      await client.query('create index t_v on t (v)');
+      // Random letters do not compress: the entry is larger than a B-tree page allows.
+      const v = Array.from(randomBytes(3000), (b) => String.fromCharCode(97 + (b % 26))).join('');
+      const err = await client.query('insert into t (v) values ($1)', [v]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((err as { code?: string }).code).toBe('54000');
+      expect(mapError(err)).toMatchObject({ status: 400, code: 'BAD_REQUEST', message: TOO_LARGE_TO_INDEX_MESSAGE, internal: false });
+    } finally {
+      await client.end();
     }
   });
 });

@@ -6,6 +6,7 @@
  *   Basic challenge, an error with `details.retryAfter` (seconds) a `Retry-After`.
  * - A client error raised by Fastify (a body over its limit, bad JSON, a failed schema)
  *   keeps its status and message; its code is PAYLOAD_TOO_LARGE for a 413, else BAD_REQUEST.
+ * - A value PostgreSQL cannot fit in an index entry is a 400 BAD_REQUEST.
  * - The database having no free connection is a 503 UNAVAILABLE with `Retry-After: 1`
  *   (logged).
  * - Anything else, and a MISCONFIGURED error (its message names the node's files), is a
@@ -93,6 +94,19 @@ export function noFreeConnection(err: unknown): boolean {
   return e?.code === '53300' || e?.errno === 1040 || e?.errno === 1203 || e?.errno === 1226;
 }
 
+/**
+ * PostgreSQL refused a row because one of its values is too large for a B-tree index entry
+ * (program_limit_exceeded, "index row size … exceeds btree … maximum 2704"): a property value
+ * of about 2,700 bytes or more that does not compress, say. The client's value, not a fault of
+ * the server; the transaction rolled back, so nothing was written.
+ */
+export function tooLargeToIndex(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return e?.code === '54000' && typeof e.message === 'string' && /index row size/.test(e.message);
+}
+
+export const TOO_LARGE_TO_INDEX_MESSAGE = 'A value is too large to be indexed (a property value of more than about 2,700 bytes); nothing was changed';
+
 export const NO_CONNECTION_MESSAGE = 'The database has no free connection for this request; try again';
 
 export function mapError(err: unknown, options: MapOptions = {}): MappedError {
@@ -112,6 +126,10 @@ export function mapError(err: unknown, options: MapOptions = {}): MappedError {
     code = status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
     message = (err as Error).message;
     if (isJsonSyntax(err)) message = `Invalid JSON body: ${message}`;
+  } else if (tooLargeToIndex(err)) {
+    status = 400;
+    code = 'BAD_REQUEST';
+    message = TOO_LARGE_TO_INDEX_MESSAGE;
   } else if (noFreeConnection(err)) {
     // Logged (the operator sizes the database's connections), answered as a 503 to retry.
     status = 503;
