@@ -3,6 +3,7 @@ import { classifyChecksum, type Checksums } from '../../../core/digests.js';
 import { ArcaError } from '../../../core/errors.js';
 import { parseRepoPath, type RepoPath } from '../../../core/paths.js';
 import { deployedFileJson, deployedFolderJson } from '../../../services/item-info.js';
+import type { DeployRequest } from '../../../services/artifacts.js';
 import type { AppContext } from '../../app-context.js';
 import { baseUrl, intentOf } from '../../auth.js';
 import type { RepoNeed } from '../../route-access.js';
@@ -75,31 +76,22 @@ async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
   });
   const explode = /^true$/i.test(header(request, 'x-explode-archive') ?? '');
   const atomic = /^true$/i.test(header(request, 'x-explode-archive-atomic') ?? '');
-  if (explode || atomic) return putExploded(ctx, request, reply, rp, abort, atomic);
-  let result;
-  try {
-    // The deploy decides what the caller may do (write; overwrite; annotate for the matrix properties).
-    result = await ctx.packages.deploy.deploy({
-      repo,
-      path: rp.path,
-      folder: rp.folder,
-      body: request.raw,
-      signal: abort.signal,
-      expected: declaredChecksums(request),
-      checksumDeploy: /^true$/i.test(header(request, 'x-checksum-deploy') ?? ''),
-      user: access.user,
-      properties: {},
-      matrix: rp.matrix,
-      access,
-    });
-  } catch (err) {
-    // A server-side failure (full disk, bad checksum) stops reading the body, which also
-    // closes the request: only an error that is not ours means the client went away.
-    if (abort.signal.aborted && !(err instanceof ArcaError && err.code !== 'UPLOAD_ABORTED')) {
-      throw new ArcaError('UPLOAD_ABORTED', 'The client aborted the upload; nothing was stored');
-    }
-    throw err;
-  }
+  const req: DeployRequest = {
+    repo,
+    path: rp.path,
+    folder: rp.folder,
+    body: request.raw,
+    signal: abort.signal,
+    expected: declaredChecksums(request),
+    checksumDeploy: !(explode || atomic) && /^true$/i.test(header(request, 'x-checksum-deploy') ?? ''),
+    user: access.user,
+    properties: {},
+    matrix: rp.matrix,
+    access,
+  };
+  if (explode || atomic) return putExploded(ctx, request, reply, req, atomic);
+  // The deploy decides what the caller may do (write; overwrite; annotate for the matrix properties).
+  const result = await clientAbortAware(abort.signal, ctx.packages.deploy.deploy(req));
   const base = await baseUrl(ctx, request);
   if (result.absorbed) {
     // A file the format recorded without storing it (a checksum file): answer with its target.
@@ -114,32 +106,26 @@ async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
   return reply.code(201).header('Location', body.downloadUri).header('Content-Type', ITEM_CREATED).send(Buffer.from(JSON.stringify(body)));
 }
 
-/** A deploy with `X-Explode-Archive` (services/archives/explode.ts): the archive's files, not the archive. */
-async function putExploded(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, rp: RepoPath, abort: AbortController, atomic: boolean) {
-  const access = request.access;
-  const repo = await ctx.serve.deployTarget(access, rp.repoKey);
-  const req = {
-    repo,
-    path: rp.path,
-    folder: rp.folder,
-    body: request.raw,
-    signal: abort.signal,
-    expected: declaredChecksums(request),
-    checksumDeploy: false,
-    user: access.user,
-    properties: {},
-    matrix: rp.matrix,
-    access,
-  };
-  let result;
+/**
+ * A deploy's outcome, or UPLOAD_ABORTED when the client went away. A server-side failure (full
+ * disk, bad checksum) stops reading the body, which also closes the request: only an error that
+ * is not ours means the client went away.
+ */
+async function clientAbortAware<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
   try {
-    result = await ctx.archives.explode.explode(req, atomic);
+    return await work;
   } catch (err) {
-    if (abort.signal.aborted && !(err instanceof ArcaError && err.code !== 'UPLOAD_ABORTED')) {
+    if (signal.aborted && !(err instanceof ArcaError && err.code !== 'UPLOAD_ABORTED')) {
       throw new ArcaError('UPLOAD_ABORTED', 'The client aborted the upload; nothing was stored');
     }
     throw err;
   }
+}
+
+/** A deploy with `X-Explode-Archive` (services/archives/explode.ts): the archive's files, not the archive. */
+async function putExploded(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, req: DeployRequest, atomic: boolean) {
+  const { repo, access } = req;
+  const result = await clientAbortAware(req.signal!, ctx.archives.explode.explode(req, atomic));
   const base = await baseUrl(ctx, request);
   const folder = result.folder;
   const uri = `${base}/api/storage/${repo.key}${folder ? `/${folder}` : ''}`;
