@@ -19,3 +19,9 @@ export async function retryConflicts<T>(fn: () => Promise<T>, attempts = 8, retr
     }
   }
 }
+
+/** A unique or primary key violation (PostgreSQL 23505, MySQL/MariaDB 1062, SQLite's constraint codes). */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; errno?: number };
+  return e?.code === '23505' || e?.errno === 1062 || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
