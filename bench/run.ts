@@ -36,6 +36,9 @@ const USAGE = `Usage: npm run bench [-- options]
                    connections, and a clean npm install of 50 dependencies (see bench/npm.ts)
   --oci            the registry API against the CNCF registry (docker-registry): skopeo push and
                    pull of a five-layer 200 MiB image, 4 KiB blob GET req/s (see bench/oci.ts)
+  --replication    two sites (A: 3 nodes on PostgreSQL behind nginx, B: 1 node): event lag p50/p99
+                   at 50 deploys/s, and a scheduled run copying 1 GiB in 10,000 files beside curl
+                   uploading the same to B (see bench/replication.ts)
   --scale          how operations cost as a repository grows: bulk-loads 1,000 / 100,000 /
                    1,000,000 artifacts and times requests, GC and backup at each size
                    ('--scale --help' for its options, e.g. --sizes 1000,100000 --dialect sqlite)
@@ -105,6 +108,7 @@ function parseOptions() {
         storage: { type: 'boolean', default: false },
         npm: { type: 'boolean', default: false },
         oci: { type: 'boolean', default: false },
+        replication: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     });
@@ -122,7 +126,7 @@ function parseOptions() {
     workers = Number(v.workers);
     if (!Number.isInteger(workers) || workers < 1 || workers > 64) fail(`--workers must be an integer from 1 to 64, got '${v.workers}'`);
   }
-  return { mode: MODES[v.quick ? 'quick' : 'full'], workers, tmpdir: v.tmpdir, keepTmp: v['keep-tmp'], strict: v.strict, ha: v.ha, storage: v.storage, npm: v.npm, oci: v.oci, quick: v.quick };
+  return { mode: MODES[v.quick ? 'quick' : 'full'], workers, tmpdir: v.tmpdir, keepTmp: v['keep-tmp'], strict: v.strict, ha: v.ha, storage: v.storage, npm: v.npm, oci: v.oci, replication: v.replication, quick: v.quick };
 }
 
 function preflight(): Tools {
@@ -267,6 +271,7 @@ async function main(): Promise<number> {
   }
   const opts = parseOptions();
   if (opts.ha) return (await import('./ha.js')).runHa(opts.quick);
+  if (opts.replication) return (await import('./replication.js')).runReplication(opts.quick);
   if (opts.storage) return (await import('./storage.js')).runStorage(opts.quick, opts.tmpdir);
   if (opts.npm) return (await import('./npm.js')).runNpm({ quick: opts.quick, tmpdir: opts.tmpdir, workers: opts.workers, keepTmp: opts.keepTmp });
   if (opts.oci) return (await import('./oci.js')).runOci({ quick: opts.quick, tmpdir: opts.tmpdir, workers: opts.workers, keepTmp: opts.keepTmp });
