@@ -31,8 +31,8 @@ import { makeRow, median, renderTable, type Row } from './lib/report.js';
 const MB = 1e6;
 const RATE = 50;
 const FILE_SIZE = 107_374;
-/** The scheduled run's parallel sends per target (the runner's default); curl gets the same. */
-const RUNNER_PARALLELISM = Number(process.env.ARCA_BENCH_REPL_PARALLEL ?? 4);
+/** The scheduled run's parallel sends per target (the runner's default, PushRunOptions.parallel); curl gets the same. */
+const RUNNER_PARALLELISM = Number(process.env.ARCA_BENCH_REPL_PARALLEL ?? 8);
 
 function log(msg: string): void {
   process.stderr.write(`[bench --replication ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);

@@ -63,18 +63,20 @@ async function converged(b: Site, repo: string, want: Map<string, string>, ms: n
   );
 }
 
-/** A file's count of files sent in a run record, under whichever name the runner writes it. */
-function sentOf(record: Record<string, unknown> | null): number | undefined {
-  if (!record) return undefined;
-  for (const key of ['filesSent', 'sent', 'deployed', 'transferred', 'copied', 'files']) {
-    const v = record[key];
-    if (typeof v === 'number') return v;
+/**
+ * What a run record says was sent: the runner's push counts (`withBody`, `byChecksum`,
+ * `propsOnly`, `deleted`), found wherever the record nests them (per target or at the top).
+ */
+function sentOf(record: unknown): number | undefined {
+  if (!record || typeof record !== 'object') return undefined;
+  const r = record as Record<string, unknown>;
+  if (typeof r.withBody === 'number') return ['withBody', 'byChecksum', 'propsOnly', 'deleted'].reduce((s, k) => s + (typeof r[k] === 'number' ? (r[k] as number) : 0), 0);
+  let total: number | undefined;
+  for (const v of Object.values(r)) {
+    const inner = sentOf(v);
+    if (inner !== undefined) total = (total ?? 0) + inner;
   }
-  for (const v of Object.values(record)) if (v && typeof v === 'object' && !Array.isArray(v)) {
-    const inner = sentOf(v as Record<string, unknown>);
-    if (inner !== undefined) return inner;
-  }
-  return undefined;
+  return total;
 }
 
 if (!NGINX) console.warn('[skip] replication e2e: nginx is not installed (apt-get install nginx)');
