@@ -131,7 +131,7 @@ async function curlUpload(curl: string, b: Site, repo: string, dir: string, path
   const cfg = join(work, 'curl-upload.cfg');
   writeFileSync(cfg, paths.map((p) => `upload-file = "${join(dir, p)}"\nurl = "${b.base}/${repo}/${p}"\noutput = "/dev/null"\n`).join(''));
   const t = performance.now();
-  const r = await run(curl, ['--parallel', '--parallel-max', String(parallel), '-sS', '-u', `${REPLICATOR.user}:${REPLICATOR.password}`, '-w', '%{http_code}\\n', '-K', cfg], { timeoutMs: 900_000 });
+  const r = await run(curl, ['--parallel', '--parallel-max', String(parallel), '-sS', '--no-progress-meter', '-u', `${REPLICATOR.user}:${REPLICATOR.password}`, '-w', '%{http_code}\\n', '-K', cfg], { timeoutMs: 900_000 });
   const seconds = (performance.now() - t) / 1000;
   const codes = r.stdout.split('\n').filter(Boolean);
   const created = codes.filter((c) => c === '201').length;
