@@ -151,7 +151,7 @@ async function scheduledRun(a: Site, b: Site, count: number): Promise<Transfer &
   for (;;) {
     const s = await runState(a, 'sched-src');
     const last = Date.parse(String(s.status.lastCompleted ?? '')) || 0;
-    if (last >= requested - 1000 && s.status.status !== 'running') {
+    if (last >= requested && s.status.status !== 'running') {
       const seconds = (performance.now() - t) / 1000;
       const onB = await b.list('sched-dst');
       if (onB.length !== count) throw new Error(`the run completed (${JSON.stringify(s.status)}) with ${onB.length} of ${count} files on B; record ${JSON.stringify(s.record)}`);

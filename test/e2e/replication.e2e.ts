@@ -319,7 +319,7 @@ describe.skipIf(!NGINX)('replication between two sites (A: 3 nodes + nginx on Po
       async () => {
         after = await runState(A, 'outage-local');
         const last = Date.parse(String(after.status.lastCompleted ?? '')) || 0;
-        return last >= requested - 1000 && after.status.status !== 'running' ? true : `status ${JSON.stringify(after.status)}, record ${JSON.stringify(after.record)}`;
+        return last >= requested && after.status.status !== 'running' ? true : `status ${JSON.stringify(after.status)}, record ${JSON.stringify(after.record)}`;
       },
       both,
     );
