@@ -26,6 +26,7 @@ import { NGINX } from '../test/e2e/harness/cluster.js';
 import { pushBody, REPLICATOR, runState, Site, sleep } from '../test/e2e/harness/two-sites.js';
 import { REPO_ROOT } from './lib/arca.js';
 import { run, which } from './lib/proc.js';
+import { cpuWindow, type CpuUse } from './lib/cpu.js';
 import { makeRow, median, renderTable, type Row } from './lib/report.js';
 
 const MB = 1e6;
@@ -217,6 +218,7 @@ export async function runReplication(quick: boolean): Promise<number> {
   let curlT: Transfer | undefined;
   let sched: (Transfer & { record: unknown }) | undefined;
   let tputError: string | undefined;
+  const cpu: { lag?: CpuUse; curl?: CpuUse; sched?: CpuUse } = {};
   try {
     log('starting site A (3 nodes + nginx, PostgreSQL) and site B (1 node, PostgreSQL)');
     await Promise.all([a.start(), b.start()]);
@@ -226,7 +228,9 @@ export async function runReplication(quick: boolean): Promise<number> {
     await a.must('PUT', '/api/replications/lag-src', pushBody(b, 'lag-src', { enableEventReplication: true }));
     try {
       log(`lag: ${RATE} deploys/s to A for ${lagS} s, each polled on B`);
+      const w = cpuWindow();
       lag = await measureLag(a, b, lagS, RATE);
+      cpu.lag = w();
       log(`lag: ${lag.acknowledged} acknowledged, ${lag.refused} refused, ${lag.neverReadable} never readable on B; p50 ${quantile(lag.lagsMs, 0.5).toFixed(0)} ms, p99 ${quantile(lag.lagsMs, 0.99).toFixed(0)} ms`);
       if (lag.refused > 0 || lag.neverReadable > 0) lagError = `${lag.refused} deploys refused, ${lag.neverReadable} never readable on B within 60 s`;
     } catch (err) {
@@ -250,10 +254,14 @@ export async function runReplication(quick: boolean): Promise<number> {
       log(`deploying ${files} files to A (setup)`);
       await deployFiles(a, 'sched-src', srcDir, paths, 8);
       log(`reference: curl --parallel-max ${RUNNER_PARALLELISM} uploading ${files} other files of the same size to B`);
+      let w = cpuWindow();
       curlT = await curlUpload(curl, b, 'curl-dst', refDir, paths, RUNNER_PARALLELISM, work);
+      cpu.curl = w();
       log(`reference: ${curlT.seconds.toFixed(1)} s, ${curlT.mbps.toFixed(1)} MB/s`);
       log('scheduled run: POST /api/replication/execute/sched-src');
+      w = cpuWindow();
       sched = await scheduledRun(a, b, files);
+      cpu.sched = w();
       log(`scheduled run: ${sched.seconds.toFixed(1)} s, ${sched.mbps.toFixed(1)} MB/s; record ${JSON.stringify(sched.record)}`);
     } catch (err) {
       tputError = (err as Error).message;
@@ -271,6 +279,7 @@ export async function runReplication(quick: boolean): Promise<number> {
       unit: 'ms',
       statistic: `${lag?.lagsMs.length ?? 0} deploys`,
       arca: lag && quantile(lag.lagsMs, 0.5),
+      othersCpu: cpu.lag && { arca: cpu.lag.foreign },
       error: lagError,
     }),
     makeRow({
@@ -280,6 +289,7 @@ export async function runReplication(quick: boolean): Promise<number> {
       statistic: `${lag?.lagsMs.length ?? 0} deploys`,
       arca: lag && quantile(lag.lagsMs, 0.99),
       target: { kind: 'max', value: 2000, text: '< 2,000 ms' },
+      othersCpu: cpu.lag && { arca: cpu.lag.foreign },
       error: lagError,
     }),
     makeRow({
@@ -290,6 +300,7 @@ export async function runReplication(quick: boolean): Promise<number> {
       arca: sched?.mbps,
       reference: curlT && { name: `curl ×${RUNNER_PARALLELISM}`, value: curlT.mbps },
       target: { kind: 'min-ratio', value: 0.7, text: '≥ 70 % of curl' },
+      othersCpu: { arca: cpu.sched?.foreign, reference: cpu.curl?.foreign },
       error: tputError,
     }),
   ];
@@ -299,13 +310,14 @@ export async function runReplication(quick: boolean): Promise<number> {
     renderTable(rows),
     '',
     `Lag: from the 201 of a deploy on A (through nginx) to the first listing of its folder on B that shows it (folders with unseen deploys listed every 50 ms); achieved rate ${lag?.achievedRate.toFixed(1) ?? '—'} deploys/s, median ${lag ? median(lag.lagsMs).toFixed(0) : '—'} ms, max ${lag?.lagsMs.at(-1)?.toFixed(0) ?? '—'} ms.`,
+    `Others' CPU: the share of this machine's cores used by processes outside the bench's own tree (both sites, their PostgreSQL servers, nginx, curl) during the measurement; above about 10 % the figures are skewed.`,
     `Throughput: scheduled run from POST /api/replication/execute to the run record's completion (${sched?.seconds.toFixed(1) ?? '—'} s); curl: one process, --parallel-max ${RUNNER_PARALLELISM}, PUTs as the same B user, other random files of the same sizes (${curlT?.seconds.toFixed(1) ?? '—'} s). MB = 10^6 bytes.`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
   mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(
     join(REPO_ROOT, 'bench', 'results', 'replication-latest.json'),
-    JSON.stringify({ at: new Date().toISOString(), quick, rows, lag: lag && { ...lag, lagsMs: undefined, p50: quantile(lag.lagsMs, 0.5), p99: quantile(lag.lagsMs, 0.99) }, curl: curlT, scheduled: sched }, null, 2) + '\n',
+    JSON.stringify({ at: new Date().toISOString(), quick, rows, cpu, lag: lag && { ...lag, lagsMs: undefined, p50: quantile(lag.lagsMs, 0.5), p99: quantile(lag.lagsMs, 0.99) }, curl: curlT, scheduled: sched }, null, 2) + '\n',
   );
   return rows.some((r) => r.verdict === 'ERROR') ? 1 : 0;
 }
