@@ -355,6 +355,8 @@ describe.skipIf(!NGINX)('replication between two sites (A: 3 nodes + nginx on Po
     await until('the delete on B', 60_000, async () => ((await onB('b.txt')) === 404 ? true : 'still there'), both);
 
     await A.must('POST', '/api/replications/sync-local', { url: `${B.base}/sync-local`, syncDeletes: false, syncProperties: false });
+    // Every node's delivery reads the targets' configuration about once a second.
+    await sleep(3000);
     await put('c.txt;color=green', 'charlie');
     await until('c.txt on B', 60_000, async () => ((await onB('c.txt')) === 200 ? true : 'absent'), both);
     expect(await B.properties('sync-local', 'c.txt')).toEqual({});
