@@ -7,6 +7,7 @@ import type { DatabaseConfig } from '../config/db-config.js';
 import { KeyBatch, paddedKeys } from './key-batch.js';
 import { NulGuardPlugin } from './nul-guard.js';
 import type { ItemsTable, Schema } from './schema.js';
+import type { EventTargetsOf, RecordChange } from '../services/replication/event-recorder.js';
 
 export type DialectName = 'sqlite' | 'postgresql' | 'mysql';
 
@@ -42,6 +43,12 @@ export interface Database {
    * on the other dialects. See services/serve/current-files.ts.
    */
   changeStamp?(): number | undefined;
+  /**
+   * The node's change capture for event replication (services/replication/change-capture.ts),
+   * set by the node's wiring: every writer of items holds this Database, so the write paths
+   * reach it here. Absent: no change is recorded.
+   */
+  changeCapture?: { targetsOf: EventTargetsOf; record: RecordChange };
   /** Cheap connectivity check used by ping and readiness. */
   ping(): Promise<void>;
   poolStats(): PoolStats;
