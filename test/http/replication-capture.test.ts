@@ -101,6 +101,14 @@ describe.each(DIALECTS)('replication event capture on %s', (dialect) => {
     expect(await events('cap-off')).toEqual([]);
   });
 
+  it('leaves properties too large for an event out of it; the deploy still succeeds', async () => {
+    const big = 'v'.repeat(1500);
+    await deploy(b, `cap-gen/big/a.txt;k1=${big};k2=${big};k3=${big}`, 'big props');
+    const [e] = await events('cap-gen');
+    expect(e).toMatchObject({ kind: 'deploy', path: 'big/a.txt', sha1: sha1('big props') });
+    expect(e!.props).toBeUndefined();
+  });
+
   it('records property changes, one props event per changed item of a recursive change, and PATCH /api/metadata', async () => {
     for (const f of ['p/one.txt', 'p/sub/two.txt']) await deploy(b, `cap-gen/${f}`, f);
     await a.ctx.database.db.deleteFrom('replication_events').execute();
