@@ -1,13 +1,12 @@
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type Selectable } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type Selectable, type Transaction } from 'kysely';
 import type { Pool } from 'pg';
 import type { DatabaseConfig } from '../config/db-config.js';
 import { KeyBatch, paddedKeys } from './key-batch.js';
 import { NulGuardPlugin } from './nul-guard.js';
 import type { ItemsTable, Schema } from './schema.js';
-import type { EventTargetsOf, RecordChange } from '../services/replication/event-recorder.js';
 
 export type DialectName = 'sqlite' | 'postgresql' | 'mysql';
 
@@ -16,6 +15,15 @@ export interface PoolStats {
   idle: number;
   waiting: number;
   max: number;
+}
+
+/**
+ * What a node's write paths reach of its change capture (services/replication/change-capture.ts
+ * gives it its types; declared loosely here, as db/ imports nothing above it).
+ */
+export interface ChangeCaptureSlot {
+  targetsOf(repo: string): readonly unknown[];
+  record(change: object, trx?: Transaction<Schema>): Promise<number>;
 }
 
 export interface Database {
@@ -48,7 +56,7 @@ export interface Database {
    * set by the node's wiring: every writer of items holds this Database, so the write paths
    * reach it here. Absent: no change is recorded.
    */
-  changeCapture?: { targetsOf: EventTargetsOf; record: RecordChange };
+  changeCapture?: ChangeCaptureSlot;
   /** Cheap connectivity check used by ping and readiness. */
   ping(): Promise<void>;
   poolStats(): PoolStats;

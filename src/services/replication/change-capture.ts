@@ -124,13 +124,7 @@ function siteIdOf(lastRun: string | null): string | undefined {
 
 /** What a node's write paths reach through its Database: the capture's targets and recorder. */
 function captureOf(database: Database): Pick<ChangeCapture, 'targetsOf' | 'record'> | undefined {
-  return database.changeCapture;
-}
-
-/** True when a change of `repo` is recorded at all (no query). */
-export function captures(database: Database, repo: string): boolean {
-  const c = captureOf(database);
-  return c !== undefined && c.targetsOf(repo).length > 0;
+  return database.changeCapture as Pick<ChangeCapture, 'targetsOf' | 'record'> | undefined;
 }
 
 /** The properties an event carries: left out when too large for its payload. */
