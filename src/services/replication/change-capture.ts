@@ -176,13 +176,3 @@ export async function recordDeletes(database: Database, repo: string, paths: rea
   for (const path of paths) if (path !== '') n += await c.record({ repo, path, kind: 'delete', origin: origin ?? null }, trx);
   return n;
 }
-
-/** Records a move of `from` to `to` inside the repository (the move's transaction, after it). */
-export async function recordMove(database: Database, trx: Transaction<Schema>, repo: string, from: string, to: string, origin?: string | null): Promise<number> {
-  const c = captureOf(database);
-  if (!c || c.targetsOf(repo).length === 0) return 0;
-  const row = await getItem(trx, repo, to);
-  const change: ReplicationChange = { repo, path: from, kind: 'move', to, origin: origin ?? null };
-  if (row?.type === 'file') Object.assign(change, { sha1: row.sha1 ?? undefined, sha256: row.sha256 ?? undefined, size: row.size === null ? undefined : Number(row.size) });
-  return c.record(change, trx);
-}
