@@ -243,6 +243,10 @@ describe.each(DIALECTS)('replication event capture on %s', (dialect) => {
     await ok(api(a, 'DELETE', '/api/replications/cap-gen'), 200);
     await seenByB('cap-gen', 0);
     await ok(api(a, 'PUT', '/api/replications/cap-gen', push('cap-gen')), 201);
+    // The node that made the change records at once, with no wait.
+    await a.ctx.database.db.deleteFrom('replication_events').execute();
+    await deploy(a, 'cap-gen/cfg/d.txt', 'at once');
+    expect(await kinds('cap-gen')).toEqual(['deploy cfg/d.txt']);
     await seenByB('cap-gen', 1);
   });
 

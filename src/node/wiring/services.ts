@@ -109,7 +109,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     downloadStats,
     archives,
     trash,
-    replications: new ReplicationConfigService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy, repo: (key) => repos.get(key) }),
+    replications: new ReplicationConfigService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy, repo: (key) => repos.get(key), afterChange: () => replicationCapture.reload() }),
     replicationCapture,
   };
   return {
