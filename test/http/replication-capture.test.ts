@@ -228,6 +228,23 @@ describe.each(DIALECTS)('replication event capture on %s', (dialect) => {
     }
   });
 
+  it('records build info published and deleted through /api/build', async () => {
+    const started = (n: number) => new Date(Date.parse('2026-01-10T10:00:00.000Z') + n * 60_000).toISOString().replace('Z', '+0000');
+    const build = (n: number) => JSON.stringify({ version: '1.0.1', name: 'capapp', number: String(n), started: started(n), modules: [] });
+    const publish = (n: number) => ok(api(b, 'PUT', '/api/build', build(n), { 'content-type': 'application/json' }), 204);
+    // The build-info repository is made on first use; then it gets an event-replicated target.
+    await publish(1);
+    await ok(api(a, 'PUT', '/api/replications/artifactory-build-info', push('artifactory-build-info')), 201);
+    await seenByB('artifactory-build-info', 1);
+    await publish(2);
+    const [e] = await events('artifactory-build-info');
+    expect(e).toMatchObject({ kind: 'deploy', path: expect.stringMatching(/^capapp\/2-/), sha1: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    await a.ctx.database.db.deleteFrom('replication_events').execute();
+    await ok(api(b, 'DELETE', '/api/build/capapp?buildNumbers=2'), 200);
+    expect(await events('artifactory-build-info')).toEqual([expect.objectContaining({ kind: 'delete', path: e!.path })]);
+    await ok(api(a, 'DELETE', '/api/replications/artifactory-build-info'), 200);
+  });
+
   it('follows configuration changes made on the other node: disabled, event replication off, removed, added again', async () => {
     await ok(api(a, 'POST', '/api/replications/cap-gen', { enabled: false }), 200);
     await seenByB('cap-gen', 0);
