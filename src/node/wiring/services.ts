@@ -62,7 +62,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   const { database, content, masterKey } = deps;
   const network = new UpstreamNetwork(remoteAddressPolicy(cfg.system));
   // Event replication: every write path records through the database's capture (started by the node).
-  const replicationCapture = new ChangeCapture(database, deps.versions, { warn: (message) => cfg.log.warn(message) });
+  const replicationCapture = new ChangeCapture(database, deps.versions, { clock, warn: (message) => cfg.log.warn(message) });
   database.changeCapture = replicationCapture;
   const repos = new RepositoryService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy });
   const artifacts = new ArtifactService(database, content, clock, repos);

@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { ConfigVersions } from '../../cluster/config-versions.js';
+import type { Clock } from '../../core/clock.js';
 import type { Database } from '../../db/database.js';
 import { getItem, getProperties, type ItemRow } from '../../db/items.js';
 import type { Schema } from '../../db/schema.js';
@@ -32,19 +33,18 @@ export class ChangeCapture {
   private again = false;
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
+  private readonly warn: (message: string) => void;
 
   constructor(
     private readonly database: Database,
     versions: ConfigVersions,
-    options: { queue?: ReplicationEventQueue; warn?: (message: string) => void } = {},
+    options: { queue?: ReplicationEventQueue; clock?: Clock; warn?: (message: string) => void } = {},
   ) {
-    this.queue = options.queue ?? new ReplicationEventQueue(database.db);
+    this.queue = options.queue ?? new ReplicationEventQueue(database.db, { clock: options.clock });
     this.record = eventRecorder(this.queue, (repo) => this.targetsOf(repo));
     this.warn = options.warn ?? (() => undefined);
     versions.on('repositories', () => void this.reload().catch(() => undefined));
   }
-
-  private readonly warn: (message: string) => void;
 
   /** The event targets of a repository (enabled push replications with `enableEventReplication`). */
   targetsOf(repo: string): readonly QueueTarget[] {
@@ -80,7 +80,12 @@ export class ChangeCapture {
         // Keep the last known targets and try again shortly: a lost reload must not leave a
         // newly configured target without its events until the next configuration change.
         this.warn(`replication event targets could not be read: ${(err as Error).message}`);
-        if (!this.closed) this.retry ??= setTimeout(() => ((this.retry = undefined), void this.reload().catch(() => undefined)), RETRY_MS).unref();
+        if (!this.closed && !this.retry) {
+          this.retry = setTimeout(() => {
+            this.retry = undefined;
+            this.reload().catch(() => undefined);
+          }, RETRY_MS).unref();
+        }
         throw err;
       } finally {
         this.loading = undefined;
