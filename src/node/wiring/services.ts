@@ -18,6 +18,7 @@ import { CopyMoveService } from '../../services/copy-move.js';
 import type { SystemSettings } from '../../services/system-settings.js';
 import { TrashCan } from '../../services/trash/trash-can.js';
 import { ReplicationConfigService } from '../../services/replication/replication-store.js';
+import { ChangeCapture } from '../../services/replication/change-capture.js';
 import { BUILD_INFO_PACKAGE_TYPE, BuildIndex } from '../../services/builds/build-index.js';
 import { BuildPromotion } from '../../services/builds/build-promotion.js';
 import { BuildService } from '../../services/builds/build-service.js';
@@ -46,7 +47,7 @@ export interface ServiceDeps {
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'builds' | 'buildPromotion' | 'storageInfo' | 'downloadStats' | 'storageApi' | 'archives' | 'trash' | 'replications'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'builds' | 'buildPromotion' | 'storageInfo' | 'downloadStats' | 'storageApi' | 'archives' | 'trash' | 'replications' | 'replicationCapture'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -60,6 +61,9 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   const { clock } = cfg;
   const { database, content, masterKey } = deps;
   const network = new UpstreamNetwork(remoteAddressPolicy(cfg.system));
+  // Event replication: every write path records through the database's capture (started by the node).
+  const replicationCapture = new ChangeCapture(database, deps.versions, { clock, warn: (message) => cfg.log.warn(message) });
+  database.changeCapture = replicationCapture;
   const repos = new RepositoryService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy });
   const artifacts = new ArtifactService(database, content, clock, repos);
   const formats = formatHandlers(FORMATS);
@@ -105,11 +109,13 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     downloadStats,
     archives,
     trash,
-    replications: new ReplicationConfigService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy, repo: (key) => repos.get(key) }),
+    replications: new ReplicationConfigService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy, repo: (key) => repos.get(key), afterChange: () => replicationCapture.reload() }),
+    replicationCapture,
   };
   return {
     value: services,
     close: async () => {
+      replicationCapture.close();
       listings.close();
       await archives.index.close();
       await downloadStats.close();
