@@ -310,7 +310,7 @@ export async function runReplication(quick: boolean): Promise<number> {
     renderTable(rows),
     '',
     `Lag: from the 201 of a deploy on A (through nginx) to the first listing of its folder on B that shows it (folders with unseen deploys listed every 50 ms); achieved rate ${lag?.achievedRate.toFixed(1) ?? '—'} deploys/s, median ${lag ? median(lag.lagsMs).toFixed(0) : '—'} ms, max ${lag?.lagsMs.at(-1)?.toFixed(0) ?? '—'} ms.`,
-    `Others' CPU: the share of this machine's cores used by processes outside the bench's own tree (both sites, their PostgreSQL servers, nginx, curl) during the measurement; above about 10 % the figures are skewed.`,
+    `Others' CPU: the share of this machine's cores used by processes outside the bench's own process tree (which holds both sites, their PostgreSQL servers, nginx and curl) during the measurement; above about 10 % the figures are skewed.`,
     `Throughput: scheduled run from POST /api/replication/execute to the run record's completion (${sched?.seconds.toFixed(1) ?? '—'} s); curl: one process, --parallel-max ${RUNNER_PARALLELISM}, PUTs as the same B user, other random files of the same sizes (${curlT?.seconds.toFixed(1) ?? '—'} s). MB = 10^6 bytes.`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
