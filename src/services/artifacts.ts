@@ -15,6 +15,7 @@ import {
   listChildren,
   putFile,
   setProperties,
+  type Db,
   type ItemRow,
   type PropertyMap,
 } from '../db/items.js';
@@ -51,6 +52,15 @@ export interface DeployRequest {
    * `SYSTEM_ACCESS` (security/access.ts) for files a format writes on its own account.
    */
   access: Access;
+  /**
+   * The site a replicated change came from (`X-Arca-Replication-Origin`); recorded with the
+   * change's event so it is never sent back there. Undefined for a change made at this site.
+   */
+  origin?: string;
+  /** The stored properties become exactly `properties` and `matrix` (a replication apply); otherwise they are merged by key. */
+  exactProperties?: boolean;
+  /** The item's media type, when the path does not tell it (a replicated OCI manifest). */
+  mimeType?: string;
 }
 
 export interface DeployResult {
@@ -63,6 +73,12 @@ interface Grant {
   properties: PropertyMap;
   /** May replace an existing file (delete permission at the path). */
   overwrite: boolean;
+}
+
+/** Sets a deployed item's properties: merged by key, or (`exact`) replacing all it had. */
+async function storeProperties(db: Db, itemId: number, properties: PropertyMap, exact?: boolean): Promise<void> {
+  if (exact) await db.deleteFrom('item_props').where('item_id', '=', itemId).execute();
+  await setProperties(db, itemId, properties);
 }
 
 function wrapFolderConflict<T>(p: Promise<T>): Promise<T> {
@@ -136,12 +152,12 @@ export class ArtifactService {
           fullPath: path,
           binary: staged,
           original: req.expected,
-          mimeType: mimeTypeOf(path),
+          mimeType: req.mimeType ?? mimeTypeOf(path),
           user: req.user,
           now,
         });
         if (replaced && !grant.overwrite) throw overwriteRefused(repo.key, path, req.user);
-        await setProperties(trx, row.id, grant.properties);
+        await storeProperties(trx, row.id, grant.properties, req.exactProperties);
         return { item: row, replaced: replaced !== undefined };
       }),
     );
@@ -172,13 +188,13 @@ export class ArtifactService {
           fullPath: req.path,
           binary,
           original: { sha1: binary.sha1, sha256: binary.sha256, md5: binary.md5 || undefined },
-          mimeType: mimeTypeOf(req.path),
+          mimeType: req.mimeType ?? mimeTypeOf(req.path),
           user: req.user,
           now,
         });
         // A file committed after the check in deploy(): the same refusal.
         if (replaced && !grant.overwrite) throw overwriteRefused(req.repo.key, req.path, req.user);
-        await setProperties(trx, row.id, grant.properties);
+        await storeProperties(trx, row.id, grant.properties, req.exactProperties);
         return { item: row, replaced: replaced !== undefined };
       }),
     );
