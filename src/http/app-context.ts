@@ -27,6 +27,7 @@ import type { ArchiveServices } from '../services/archives/archive-services.js';
 import type { SystemSettings } from '../services/system-settings.js';
 import type { TrashCan } from '../services/trash/trash-can.js';
 import type { ReplicationConfigService } from '../services/replication/replication-store.js';
+import type { ReplicationApply } from '../services/replication/replication-apply.js';
 
 export interface VersionInfo {
   version: string;
@@ -83,6 +84,8 @@ export interface AppContext {
   trash: TrashCan;
   /** Replication configuration (`/api/replications`), in the shared database. */
   replications: ReplicationConfigService;
+  /** The target side of replication: deploys and deletes carrying X-Arca-Replication-Origin. */
+  replicationApply: ReplicationApply;
   /** Storage summary (`/api/storageinfo`). */
   storageInfo: StorageInfoService;
   /** Download counts per item, batched (`?stats`, AQL `stat.*`). */

@@ -18,6 +18,7 @@ import { CopyMoveService } from '../../services/copy-move.js';
 import type { SystemSettings } from '../../services/system-settings.js';
 import { TrashCan } from '../../services/trash/trash-can.js';
 import { ReplicationConfigService } from '../../services/replication/replication-store.js';
+import { ReplicationApply } from '../../services/replication/replication-apply.js';
 import { BUILD_INFO_PACKAGE_TYPE, BuildIndex } from '../../services/builds/build-index.js';
 import { BuildPromotion } from '../../services/builds/build-promotion.js';
 import { BuildService } from '../../services/builds/build-service.js';
@@ -46,7 +47,7 @@ export interface ServiceDeps {
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'builds' | 'buildPromotion' | 'storageInfo' | 'downloadStats' | 'storageApi' | 'archives' | 'trash' | 'replications'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'builds' | 'buildPromotion' | 'storageInfo' | 'downloadStats' | 'storageApi' | 'archives' | 'trash' | 'replications' | 'replicationApply'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -106,6 +107,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     archives,
     trash,
     replications: new ReplicationConfigService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy, repo: (key) => repos.get(key) }),
+    replicationApply: new ReplicationApply(database, content, packages.deploy, formats),
   };
   return {
     value: services,
