@@ -154,8 +154,11 @@ export interface FormatHandler {
    */
   replicatedContentLimit?(path: string): number | undefined;
 
-  /** The media type to store a replicated file with, from its content and properties; undefined: from its name. */
-  replicatedMediaType?(path: string, content: Buffer, properties: Readonly<Record<string, readonly string[]>>): string | undefined;
+  /**
+   * The media type to store a replicated file with, as the format's own API stores it, from its
+   * path, properties and (when `replicatedContentLimit` asked for it) content; undefined: from its name.
+   */
+  replicatedMediaType?(path: string, content: Buffer | undefined, properties: Readonly<Record<string, readonly string[]>>): string | undefined;
 
   /**
    * Merges the copies of a metadata file found in the members of a virtual repository

@@ -93,6 +93,11 @@ export const npmHandler: FormatHandler = {
     await store.write(documentPath(target.name), Buffer.from(JSON.stringify(next)), 'application/json');
   },
 
+  // Tarballs as a publish stores them (service/npm-store.ts).
+  replicatedMediaType(path) {
+    return tarballOf(path) ? 'application/x-compressed' : undefined;
+  },
+
   // A replicated tarball is listed in its document unless the document (replicated on its own) lists it already.
   async afterReplication(change) {
     const { path, store } = change;

@@ -55,6 +55,6 @@ export const ociHandler: FormatHandler = {
     return holdsManifest(path) ? MAX_MANIFEST_BYTES : undefined;
   },
   replicatedMediaType(path, content, properties) {
-    return holdsManifest(path) ? manifestMediaType(content, properties) : undefined;
+    return content && holdsManifest(path) ? manifestMediaType(content, properties) : undefined;
   },
 };

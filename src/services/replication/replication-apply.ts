@@ -168,8 +168,9 @@ export class ReplicationApply {
    */
   private async mediaTypeOf(req: ReplicatedPut): Promise<{ body: AsyncIterable<Uint8Array>; mimeType?: string }> {
     const handler = this.formats.handlerFor(req.repo.packageType);
+    if (!handler.replicatedMediaType) return { body: req.body };
     const limit = handler.replicatedContentLimit?.(req.path);
-    if (limit === undefined || !handler.replicatedMediaType) return { body: req.body };
+    if (limit === undefined) return { body: req.body, mimeType: handler.replicatedMediaType(req.path, undefined, req.matrix) };
     let content: Buffer | undefined;
     let body = req.body;
     if (req.checksumDeploy) {
