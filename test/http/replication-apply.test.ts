@@ -6,6 +6,7 @@ import { packPackage, publishBody } from '../../src/formats/npm/testing/pack.js'
 import { DIALECTS } from '../helpers/databases.js';
 import { basic, startTestNode, type TestNode } from '../helpers/node-context.js';
 import { multipartBody, sha256Hex, twineFields, wheelFilename, writeWheel } from '../helpers/pypi-fixtures.js';
+import { storedZip } from '../helpers/stored-zip.js';
 import { copyRepo, itemUrl, listItems, type CopyResult } from '../helpers/replication-copy.js';
 import { OciClient, nodeTarget, sha256 } from './oci-client.js';
 
@@ -94,6 +95,18 @@ describe.each(DIALECTS)('replication apply on %s', (dialect) => {
     const props = await get(target, '/artifactory/api/storage/gen-local/a/one.txt?properties');
     expect(props.json().properties).toEqual({ team: ['core'], tags: ['x', 'y'], comma: ['x,y'], odd: ['a,b;c=d'] });
     expect((await get(target, '/artifactory/gen-local/a/one.txt')).body).toBe('one');
+  });
+
+  it('the archive entry index of the target knows a replicated archive', async () => {
+    const zip = storedZip({ 'org/x/Replicated.class': 'class bytes', 'README.txt': 'hi' });
+    expect((await source.request({ method: 'PUT', url: '/artifactory/gen-local/zips/r-1.0.jar', payload: zip })).statusCode).toBe(201);
+    allStatus(await copy('gen-local', { authorization: REPLICATOR, paths: ['zips/r-1.0.jar'] }), 201);
+    await target.ctx.archives.index.idle();
+    const aql = await target.request({ method: 'POST', url: '/artifactory/api/search/aql', payload: 'items.find({"archive.entry.name":"Replicated.class"})' });
+    expect(aql.statusCode, aql.body).toBe(200);
+    expect(aql.json().results.map((r: { path: string; name: string }) => `${r.path}/${r.name}`)).toEqual(['zips/r-1.0.jar']);
+    expect((await apply('DELETE', itemUrl('gen-local', 'zips'), { authorization: REPLICATOR })).statusCode).toBe(204);
+    expect((await source.request({ method: 'DELETE', url: '/artifactory/gen-local/zips' })).statusCode).toBe(204);
   });
 
   it('an identical item writes nothing: no row, property or event changes', async () => {
@@ -271,9 +284,22 @@ describe.each(DIALECTS)('replication apply on %s', (dialect) => {
     const blob = await get(target, `/v2/oci-local/app/web/blobs/${layer}`);
     expect([blob.statusCode, sha256(blob.rawPayload)]).toEqual([200, layer]);
 
+    // A signature-like artifact whose subject is v1: the referrers API of the target lists it.
+    const sig = await client.pushImage('app/web', 'sig', {
+      layers: ['signature'],
+      configType: 'application/vnd.example.sig.v1+json',
+      extra: { subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: v1.digest, size: Buffer.byteLength(v1.manifest) } },
+    });
+    allStatus(await copy('oci-local', { authorization: REPLICATOR }), 200, 201);
+    await same('oci-local');
+    const refs = await get(target, `/v2/oci-local/app/web/referrers/${v1.digest}`);
+    expect(refs.statusCode, refs.body).toBe(200);
+    expect(refs.json()).toEqual((await get(source, `/v2/oci-local/app/web/referrers/${v1.digest}`)).json());
+    expect(refs.json().manifests.map((m: { digest: string }) => m.digest)).toEqual([sig.digest]);
+
     expect((await source.request({ method: 'DELETE', url: '/artifactory/oci-local/app/web/v2' })).statusCode).toBe(204);
     expect((await apply('DELETE', itemUrl('oci-local', 'app/web/v2'), { authorization: REPLICATOR })).statusCode).toBe(204);
-    expect((await get(target, '/v2/oci-local/app/web/tags/list')).json().tags).toEqual(['v1']);
+    expect((await get(target, '/v2/oci-local/app/web/tags/list')).json().tags).toEqual(['sig', 'v1']);
     await same('oci-local');
   });
 
