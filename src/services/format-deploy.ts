@@ -82,7 +82,7 @@ export class FormatDeployService {
   }
 
   /** One repository's files as its format handler sees them. */
-  storeFor(repo: RepoConfig, user: string): RepoStore {
+  storeFor(repo: RepoConfig, user: string, origin?: string): RepoStore {
     const { artifacts, content, database } = this;
     return {
       repo,
@@ -116,6 +116,8 @@ export class FormatDeployService {
           properties: {},
           // The format's own bookkeeping, after the caller's deploy or delete was allowed.
           access: SYSTEM_ACCESS,
+          // Metadata made after a replicated change is not sent back to the change's origin.
+          origin,
         });
       },
       async delete(path) {
@@ -158,14 +160,14 @@ export class FormatDeployService {
     await this.artifacts.requireWrite(req);
     const result = await this.artifacts.deploy(req);
     if (result.item.type !== 'file') return result;
-    await this.afterReplication(repo, path, false, req.user);
+    await this.afterReplication(repo, path, false, req.user, req.origin);
     for (const l of this.listeners) await l.stored(repo, path, result.item);
     return result;
   }
 
-  private async afterReplication(repo: RepoConfig, path: string, deleted: boolean, user: string): Promise<void> {
+  private async afterReplication(repo: RepoConfig, path: string, deleted: boolean, user: string, origin?: string): Promise<void> {
     const after = this.formats.handlerFor(repo.packageType).afterReplication;
-    if (after) await this.underRepoLock(repo, () => after({ repo, path, deleted, user, store: this.storeFor(repo, user) }));
+    if (after) await this.underRepoLock(repo, () => after({ repo, path, deleted, user, store: this.storeFor(repo, user, origin) }));
   }
 
   async deploy(req: DeployRequest): Promise<FormatDeployResult> {
@@ -213,7 +215,7 @@ export class FormatDeployService {
     if (repo.rclass === 'remote') await dropCacheRecords(this.database.db, repo.key, path);
     if (repo.rclass !== 'local') return removed;
     if (options.asGiven) {
-      await this.afterReplication(repo, path, true, user);
+      await this.afterReplication(repo, path, true, user, options.origin);
       return removed;
     }
     const after = this.formats.handlerFor(repo.packageType).afterDelete;

@@ -168,6 +168,7 @@ describe.each(DIALECTS)('replication apply on %s', (dialect) => {
     for (const headers of <Record<string, string>[]>[{ 'x-arca-replication-origin': 'bad origin!' }, { 'x-arca-replication-origin': '' }, { 'x-arca-replication-properties': 'merge' }]) {
       const bad = await apply('PUT', itemUrl('gen-local', 'auth/h.txt'), { authorization: REPLICATOR, 'x-checksum-sha1': sha1, ...headers }, '');
       expect(bad.statusCode, JSON.stringify(headers)).toBe(400);
+      expect(bad.headers['x-arca-site-id']).toBe(targetSite);
     }
     const noSum = await apply('PUT', itemUrl('gen-local', 'auth/h.txt'), { authorization: REPLICATOR }, '');
     expect(noSum.statusCode).toBe(400);
@@ -203,6 +204,20 @@ describe.each(DIALECTS)('replication apply on %s', (dialect) => {
     expect((await get(target, meta)).body).toContain('<version>1.2</version>');
     allStatus(await copy('mvn-local', { authorization: REPLICATOR }), 200, 201);
     await same('mvn-local');
+
+    // Unique SNAPSHOT builds: the version folder's metadata too.
+    const snap = (n: number) => `2.0-SNAPSHOT/lib-2.0-20260101.12000${n}-${n}`;
+    for (const n of [1, 2]) {
+      expect((await put(`${snap(n)}.pom`, pom('2.0-SNAPSHOT'))).statusCode).toBe(201);
+      expect((await put(`${snap(n)}.jar`, `snapshot ${n}`)).statusCode).toBe(201);
+    }
+    allStatus(await copy('mvn-local', { authorization: REPLICATOR, paths: [`org/ex/lib/${snap(1)}.jar`, `org/ex/lib/${snap(2)}.jar`] }), 201);
+    const snapMeta = '/artifactory/mvn-local/org/ex/lib/2.0-SNAPSHOT/maven-metadata.xml';
+    expect((await get(target, snapMeta)).body).toContain('<buildNumber>2</buildNumber>');
+    allStatus(await copy('mvn-local', { authorization: REPLICATOR }), 200, 201);
+    await same('mvn-local');
+    expect((await get(target, snapMeta)).body).toBe((await get(source, snapMeta)).body);
+    expect((await get(target, `/artifactory/mvn-local/org/ex/lib/${snap(2)}.jar`)).body).toBe('snapshot 2');
 
     // The source deletes 1.2: its files go, then its new metadata arrives.
     expect((await source.request({ method: 'DELETE', url: '/artifactory/mvn-local/org/ex/lib/1.2' })).statusCode).toBe(204);
