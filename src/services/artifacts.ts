@@ -75,10 +75,9 @@ interface Grant {
   overwrite: boolean;
 }
 
-/** Sets a deployed item's properties: merged by key, or (`exact`) replacing all it had. */
-async function storeProperties(db: Db, itemId: number, properties: PropertyMap, exact?: boolean): Promise<void> {
-  if (exact) await db.deleteFrom('item_props').where('item_id', '=', itemId).execute();
-  await setProperties(db, itemId, properties);
+/** Removes every property of an item (before a replication apply sets exactly its own). */
+async function clearProperties(db: Db, itemId: number): Promise<void> {
+  await db.deleteFrom('item_props').where('item_id', '=', itemId).execute();
 }
 
 function wrapFolderConflict<T>(p: Promise<T>): Promise<T> {
@@ -157,7 +156,9 @@ export class ArtifactService {
           now,
         });
         if (replaced && !grant.overwrite) throw overwriteRefused(repo.key, path, req.user);
-        await storeProperties(trx, row.id, grant.properties, req.exactProperties);
+        // A replication apply's properties replace the item's (exact), not merge.
+        if (req.exactProperties) await clearProperties(trx, row.id);
+        await setProperties(trx, row.id, grant.properties);
         return { item: row, replaced: replaced !== undefined };
       }),
     );
@@ -194,7 +195,9 @@ export class ArtifactService {
         });
         // A file committed after the check in deploy(): the same refusal.
         if (replaced && !grant.overwrite) throw overwriteRefused(req.repo.key, req.path, req.user);
-        await storeProperties(trx, row.id, grant.properties, req.exactProperties);
+        // A replication apply's properties replace the item's (exact), not merge.
+        if (req.exactProperties) await clearProperties(trx, row.id);
+        await setProperties(trx, row.id, grant.properties);
         return { item: row, replaced: replaced !== undefined };
       }),
     );
