@@ -138,6 +138,27 @@ describe.each(DIALECTS)('replication apply on %s', (dialect) => {
     expect((await get(target, '/artifactory/gen-local/a/b/two.bin')).body).toBe('two, again');
   });
 
+  it('passes the origin into the deploy and the delete (the events they record carry it)', async () => {
+    const artifacts = target.ctx.artifacts;
+    const deploys = target.ctx.packages.deploy;
+    const seen: (string | undefined)[] = [];
+    const deploy = artifacts.deploy.bind(artifacts);
+    const del = deploys.delete.bind(deploys);
+    artifacts.deploy = (req) => (seen.push(`deploy ${req.path} ${req.origin}`), deploy(req));
+    deploys.delete = (repo, path, access, options) => (seen.push(`delete ${path} ${options?.origin}`), del(repo, path, access, options));
+    try {
+      const sha1 = 'a9993e364706816aba3e25717850c26c9cd0d89d';
+      expect((await apply('PUT', itemUrl('gen-local', 'origin/abc.txt'), { authorization: REPLICATOR, 'x-checksum-sha1': sha1 }, 'abc')).statusCode).toBe(201);
+      expect((await apply('PUT', itemUrl('gen-local', 'origin/abc.txt'), { authorization: REPLICATOR, 'x-checksum-sha1': sha1 }, 'abc')).statusCode).toBe(200);
+      expect((await apply('DELETE', itemUrl('gen-local', 'origin'), { authorization: REPLICATOR })).statusCode).toBe(204);
+    } finally {
+      artifacts.deploy = deploy;
+      deploys.delete = del;
+    }
+    // The identical PUT reached no deploy.
+    expect(seen).toEqual([`deploy origin/abc.txt ${sourceSite}`, `delete origin ${sourceSite}`]);
+  });
+
   it('a change that came from this site is a loop: 200 and nothing changes', async () => {
     const loop = await apply('PUT', '/artifactory/gen-local/loop/x.txt', { 'x-arca-replication-origin': targetSite, 'x-checksum-sha1': 'a'.repeat(40), authorization: REPLICATOR }, 'x');
     expect(loop.statusCode, loop.body).toBe(200);
