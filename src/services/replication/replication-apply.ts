@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ContentStore } from '../../content/content-store.js';
 import type { Checksums } from '../../core/digests.js';
-import { ArcaError, isArcaError } from '../../core/errors.js';
+import { ArcaError } from '../../core/errors.js';
 import type { MatrixParams } from '../../core/paths.js';
 import { readBounded } from '../../core/read-bounded.js';
 import type { Database } from '../../db/database.js';
@@ -183,9 +183,4 @@ export class ReplicationApply {
     }
     return { body, mimeType: content ? handler.replicatedMediaType(req.path, content, req.matrix) : undefined };
   }
-}
-
-/** True for an error that means "nothing there" to a replication delete. */
-export function isAbsent(err: unknown): boolean {
-  return isArcaError(err, 'ITEM_NOT_FOUND');
 }
