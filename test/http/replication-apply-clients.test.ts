@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packPackage, publishBody } from '../../src/formats/npm/testing/pack.js';
-import { ADMIN_PASSWORD, startTestNode, type TestNode } from '../helpers/node-context.js';
+import { ADMIN_PASSWORD, basic, startTestNode, type TestNode } from '../helpers/node-context.js';
+import { streamingUpload } from '../helpers/raw-http.js';
 import { multipartBody, twineFields, wheelFilename, writeWheel } from '../helpers/pypi-fixtures.js';
 import { copyRepo } from '../helpers/replication-copy.js';
 import { OciClient, nodeTarget } from './oci-client.js';
@@ -49,6 +50,11 @@ describe('real clients against a replication target (SQLite)', () => {
         expect((await node.request({ method: 'PUT', url: `/artifactory/api/repositories/${key}`, payload: { rclass: 'local', packageType: type } })).statusCode).toBe(200);
       }
     }
+    for (const [user, letters] of [['reader', ['r']], ['deployer', ['r', 'w', 'd']]] as const) {
+      expect((await target.request({ method: 'PUT', url: `/artifactory/api/security/users/${user}`, payload: { email: `${user}@example.com`, password: 'Some-Passw0rd!1' } })).statusCode).toBeLessThan(300);
+      const perm = { name: user, repositories: ['npm-local'], principals: { users: { [user]: letters } } };
+      expect((await target.request({ method: 'PUT', url: `/artifactory/api/security/permissions/${user}`, payload: perm })).statusCode).toBeLessThan(300);
+    }
     await target.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(target.app.server.address() as AddressInfo).port}`;
   }, 120_000);
@@ -61,6 +67,22 @@ describe('real clients against a replication target (SQLite)', () => {
     const origin = await source.ctx.replicationApply.ownSiteId();
     for (const r of await copyRepo(source, target, repo, { origin })) expect([200, 201], `${r.path}: ${r.body}`).toContain(r.status);
   };
+
+  it('refuses a replication apply without permission before reading the body (a body that never ends)', async () => {
+    for (const [user, extra] of [['reader', {}], ['deployer', { 'x-arca-replication-properties': 'exact' }]] as const) {
+      const upload = streamingUpload(base, '/artifactory/npm-local/never/ends.tgz', {
+        authorization: basic(user, 'Some-Passw0rd!1'),
+        'x-arca-replication-origin': 'site-a',
+        'x-checksum-sha1': 'a'.repeat(40),
+        ...extra,
+      });
+      await upload.write(Buffer.alloc(1024, 1));
+      const res = await upload.response;
+      upload.abort();
+      expect([user, res.status]).toEqual([user, 403]);
+      expect(res.headers['x-arca-site-id']).toBe(await target.ctx.replicationApply.ownSiteId());
+    }
+  });
 
   it('npm install from the target', async () => {
     const lib = packPackage({ name: 'repl-lib', version: '1.2.3', main: 'index.js' });
