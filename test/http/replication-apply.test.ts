@@ -304,7 +304,13 @@ describe.each(DIALECTS)('replication apply on %s', (dialect) => {
   it('oci: manifests by tag and digest with their media type, tags, catalogue, blobs; a tag deleted', async () => {
     const client = new OciClient(nodeTarget(source, 'oci-local'), 'oci-local');
     const v1 = await client.pushImage('app/web', 'v1', { layers: [`${dialect} layer one`] });
-    await client.pushImage('app/web', 'v2', { layers: [`${dialect} layer two`] });
+    const v2 = await client.pushImage('app/web', 'v2', { layers: [`${dialect} layer two`] });
+    // A multi-platform index over both (list.manifest.json), without a mediaType field of its own.
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      manifests: [v1, v2].map((m, i) => ({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: m.digest, size: Buffer.byteLength(m.manifest), platform: { architecture: ['amd64', 'arm64'][i], os: 'linux' } })),
+    });
+    expect((await client.putManifest('app/web', 'multi', index, 'application/vnd.oci.image.index.v1+json')).status).toBe(201);
     allStatus(await copy('oci-local', { authorization: REPLICATOR }), 201);
     await same('oci-local');
     for (const ref of ['v1', v1.digest]) {
@@ -314,7 +320,9 @@ describe.each(DIALECTS)('replication apply on %s', (dialect) => {
       expect(m.headers['docker-content-digest']).toBe(v1.digest);
       expect(m.body).toBe(v1.manifest);
     }
-    expect((await get(target, '/v2/oci-local/app/web/tags/list')).json()).toEqual({ name: 'oci-local/app/web', tags: ['v1', 'v2'] });
+    expect((await get(target, '/v2/oci-local/app/web/tags/list')).json()).toEqual({ name: 'oci-local/app/web', tags: ['multi', 'v1', 'v2'] });
+    const multi = await get(target, '/v2/oci-local/app/web/manifests/multi', { accept: 'application/vnd.oci.image.index.v1+json' });
+    expect([multi.statusCode, multi.headers['content-type'], multi.headers['docker-content-digest'], multi.body]).toEqual([200, 'application/vnd.oci.image.index.v1+json', sha256(index), index]);
     expect((await get(target, '/v2/_catalog')).json().repositories).toContain('oci-local/app/web');
     const layer = JSON.parse(v1.manifest).layers[0].digest as string;
     const blob = await get(target, `/v2/oci-local/app/web/blobs/${layer}`);
@@ -335,7 +343,7 @@ describe.each(DIALECTS)('replication apply on %s', (dialect) => {
 
     expect((await source.request({ method: 'DELETE', url: '/artifactory/oci-local/app/web/v2' })).statusCode).toBe(204);
     expect((await apply('DELETE', itemUrl('oci-local', 'app/web/v2'), { authorization: REPLICATOR })).statusCode).toBe(204);
-    expect((await get(target, '/v2/oci-local/app/web/tags/list')).json().tags).toEqual(['sig', 'v1']);
+    expect((await get(target, '/v2/oci-local/app/web/tags/list')).json().tags).toEqual(['multi', 'sig', 'v1']);
     await same('oci-local');
   });
 
