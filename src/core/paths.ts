@@ -51,20 +51,22 @@ function decodeMatrixPart(raw: string): string {
 }
 
 /** Adds one `key=value` matrix parameter; a key or value that cannot be a property is refused (BAD_REQUEST). */
-function addMatrix(target: MatrixParams, raw: string): void {
+function addMatrix(target: MatrixParams, raw: string, commaLists: boolean): void {
   if (raw === '') return;
   const eq = raw.indexOf('=');
   const key = decodeMatrixPart(eq < 0 ? raw : raw.slice(0, eq)).trim();
   if (key === '') return;
-  const value = eq < 0 ? '' : decodeMatrixPart(raw.slice(eq + 1));
-  valuesOf(target, checkPropertyKey(key)).push(checkPropertyValue(value));
+  const rawValue = eq < 0 ? '' : raw.slice(eq + 1);
+  const values = valuesOf(target, checkPropertyKey(key));
+  for (const v of commaLists ? rawValue.split(',') : [rawValue]) values.push(checkPropertyValue(decodeMatrixPart(v)));
 }
 
 /**
  * Parses the raw (still percent-encoded) part of a URL after the context path:
- * `repo;k=v/some/path/file.jar;k2=v2`. Matrix parameters may follow any segment.
+ * `repo;k=v/some/path/file.jar;k2=v2`. Matrix parameters may follow any segment. With
+ * `commaLists` (the replication wire protocol) `k=v1,v2` is two values, each percent-encoded.
  */
-export function parseRepoPath(rawPath: string): RepoPath {
+export function parseRepoPath(rawPath: string, options: { commaLists?: boolean } = {}): RepoPath {
   const q = rawPath.indexOf('?');
   const pathOnly = q >= 0 ? rawPath.slice(0, q) : rawPath;
   if (pathOnly.includes('\\') || /%5c/i.test(pathOnly)) throw invalid('Backslashes are not allowed in paths');
@@ -77,7 +79,7 @@ export function parseRepoPath(rawPath: string): RepoPath {
   const segments: string[] = [];
   for (const rawSeg of rawSegments) {
     const parts = rawSeg.split(';');
-    for (const p of parts.slice(1)) addMatrix(matrix, p);
+    for (const p of parts.slice(1)) addMatrix(matrix, p, options.commaLists === true);
     if (parts[0] === '') continue;
     const seg = decodeSegment(parts[0]);
     checkSegment(seg);

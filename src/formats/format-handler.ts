@@ -79,6 +79,18 @@ export interface DeployedFile {
   store: RepoStore;
 }
 
+/**
+ * A change a replication applied (services/replication/replication-apply.ts): `path` now holds
+ * what the source site holds there (stored as given, no `beforeDeploy`), or is gone.
+ */
+export interface ReplicatedChange {
+  repo: RepoSettings;
+  path: string;
+  deleted: boolean;
+  user: string;
+  store: RepoStore;
+}
+
 /** What a handler asks the deploy service to do instead of storing a file as it is. */
 export type DeployDecision =
   /** Store the file normally (the default). */
@@ -126,6 +138,27 @@ export interface FormatHandler {
 
   /** After a file or folder is deleted: regenerates the metadata that listed it. */
   afterDelete?(repo: RepoSettings, path: string, store: RepoStore): Promise<void>;
+
+  /**
+   * After a replication applied a change: brings up to date what the format derives from its
+   * items, so clients see the change at once, but only where it does not already say so (the
+   * source site sends its own copy of every metadata item, which is stored as given; metadata
+   * that already lists the change is left as it is, so the target ends up holding the same
+   * items as the source). Undefined: nothing to do (the format reads its items directly).
+   */
+  afterReplication?(change: ReplicatedChange): Promise<void>;
+
+  /**
+   * Bytes of a replicated file to read before it is stored, when its media type is in its
+   * content rather than its path (an OCI manifest); undefined for other paths.
+   */
+  replicatedContentLimit?(path: string): number | undefined;
+
+  /**
+   * The media type to store a replicated file with, as the format's own API stores it, from its
+   * path, properties and (when `replicatedContentLimit` asked for it) content; undefined: from its name.
+   */
+  replicatedMediaType?(path: string, content: Buffer | undefined, properties: Readonly<Record<string, readonly string[]>>): string | undefined;
 
   /**
    * Merges the copies of a metadata file found in the members of a virtual repository

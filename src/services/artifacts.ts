@@ -15,6 +15,7 @@ import {
   listChildren,
   putFile,
   setProperties,
+  type Db,
   type ItemRow,
   type PropertyMap,
 } from '../db/items.js';
@@ -52,8 +53,15 @@ export interface DeployRequest {
    * `SYSTEM_ACCESS` (security/access.ts) for files a format writes on its own account.
    */
   access: Access;
-  /** The site the change came from when it arrived by replication (its events are not sent back there). */
+  /**
+   * The site a replicated change came from (`X-Arca-Replication-Origin`); recorded with the
+   * change's event so it is never sent back there. Undefined for a change made at this site.
+   */
   origin?: string;
+  /** The stored properties become exactly `properties` and `matrix` (a replication apply); otherwise they are merged by key. */
+  exactProperties?: boolean;
+  /** The item's media type, when the path does not tell it (a replicated OCI manifest). */
+  mimeType?: string;
 }
 
 export interface DeployResult {
@@ -66,6 +74,11 @@ interface Grant {
   properties: PropertyMap;
   /** May replace an existing file (delete permission at the path). */
   overwrite: boolean;
+}
+
+/** Removes every property of an item (before a replication apply sets exactly its own). */
+async function clearProperties(db: Db, itemId: number): Promise<void> {
+  await db.deleteFrom('item_props').where('item_id', '=', itemId).execute();
 }
 
 function wrapFolderConflict<T>(p: Promise<T>): Promise<T> {
@@ -139,11 +152,13 @@ export class ArtifactService {
           fullPath: path,
           binary: staged,
           original: req.expected,
-          mimeType: mimeTypeOf(path),
+          mimeType: req.mimeType ?? mimeTypeOf(path),
           user: req.user,
           now,
         });
         if (replaced && !grant.overwrite) throw overwriteRefused(repo.key, path, req.user);
+        // A replication apply's properties replace the item's (exact), not merge.
+        if (req.exactProperties) await clearProperties(trx, row.id);
         await setProperties(trx, row.id, grant.properties);
         await recordItems(this.database, trx, repo.key, [row], 'deploy', req.origin);
         return { item: row, replaced: replaced !== undefined };
@@ -176,12 +191,14 @@ export class ArtifactService {
           fullPath: req.path,
           binary,
           original: { sha1: binary.sha1, sha256: binary.sha256, md5: binary.md5 || undefined },
-          mimeType: mimeTypeOf(req.path),
+          mimeType: req.mimeType ?? mimeTypeOf(req.path),
           user: req.user,
           now,
         });
         // A file committed after the check in deploy(): the same refusal.
         if (replaced && !grant.overwrite) throw overwriteRefused(req.repo.key, req.path, req.user);
+        // A replication apply's properties replace the item's (exact), not merge.
+        if (req.exactProperties) await clearProperties(trx, row.id);
         await setProperties(trx, row.id, grant.properties);
         await recordItems(this.database, trx, req.repo.key, [row], 'deploy', req.origin);
         return { item: row, replaced: replaced !== undefined };

@@ -37,6 +37,15 @@ export interface StoredFileListener {
   stored(repo: RepoConfig, path: string, item: ItemRow): Promise<void>;
 }
 
+export interface DeleteOptions {
+  /** Delete for good even when the trash can is on (the source side of a move). */
+  permanent?: boolean;
+  /** The site a replicated delete came from (`X-Arca-Replication-Origin`), recorded with its event. */
+  origin?: string;
+  /** A replication apply: the format catches up with `afterReplication` instead of `afterDelete`. */
+  asGiven?: boolean;
+}
+
 export class FormatDeployService {
   private readonly listeners: StoredFileListener[] = [];
 
@@ -73,7 +82,7 @@ export class FormatDeployService {
   }
 
   /** One repository's files as its format handler sees them. */
-  storeFor(repo: RepoConfig, user: string): RepoStore {
+  storeFor(repo: RepoConfig, user: string, origin?: string): RepoStore {
     const { artifacts, content, database } = this;
     return {
       repo,
@@ -107,6 +116,8 @@ export class FormatDeployService {
           properties: {},
           // The format's own bookkeeping, after the caller's deploy or delete was allowed.
           access: SYSTEM_ACCESS,
+          // Metadata made after a replicated change is not sent back to the change's origin.
+          origin,
         });
       },
       async delete(path) {
@@ -129,13 +140,39 @@ export class FormatDeployService {
     };
   }
 
-  async deploy(req: DeployRequest): Promise<FormatDeployResult> {
-    const { repo, path } = req;
+  private checkDeployTarget(repo: RepoConfig): void {
     if (repo.rclass === 'remote') {
       throw new ArcaError('METHOD_NOT_ALLOWED', `Remote repository '${repo.key}' is read-only: deploy to a local repository instead`);
     }
     if (repo.rclass !== 'local') throw new ArcaError('BAD_REQUEST', `Cannot deploy directly to ${repo.rclass} repository '${repo.key}'`);
     if (isTrashRepo(repo)) throw new ArcaError('FORBIDDEN', `The trash can '${repo.key}' is not deployable: restore items with POST /api/trash/restore`);
+  }
+
+  /**
+   * Stores a file (or folder) as given, with no `beforeDeploy`: a replication apply
+   * (services/replication/replication-apply.ts), whose source site's format validated it. Then
+   * the format brings its derived metadata up to date (`afterReplication`) and the listeners
+   * (build index, archive index) are told, as after a deploy.
+   */
+  async deployAsGiven(req: DeployRequest): Promise<DeployResult> {
+    const { repo, path } = req;
+    this.checkDeployTarget(repo);
+    await this.artifacts.requireWrite(req);
+    const result = await this.artifacts.deploy(req);
+    if (result.item.type !== 'file') return result;
+    await this.afterReplication(repo, path, false, req.user, req.origin);
+    for (const l of this.listeners) await l.stored(repo, path, result.item);
+    return result;
+  }
+
+  private async afterReplication(repo: RepoConfig, path: string, deleted: boolean, user: string, origin?: string): Promise<void> {
+    const after = this.formats.handlerFor(repo.packageType).afterReplication;
+    if (after) await this.underRepoLock(repo, () => after({ repo, path, deleted, user, store: this.storeFor(repo, user, origin) }));
+  }
+
+  async deploy(req: DeployRequest): Promise<FormatDeployResult> {
+    const { repo, path } = req;
+    this.checkDeployTarget(repo);
     // Write permission is decided here, first, so a refused deploy runs no format hook and
     // reads no body; ArtifactService.deploy decides overwrite and annotate.
     await this.artifacts.requireWrite(req);
@@ -166,7 +203,7 @@ export class FormatDeployService {
    * repository the items go to the trash can when it is on (unless `permanent`: the source side
    * of a move, as in the seed); a delete in the trash can itself is for good.
    */
-  async delete(repo: RepoConfig, path: string, access: Access, options: { permanent?: boolean; origin?: string } = {}): Promise<number> {
+  async delete(repo: RepoConfig, path: string, access: Access, options: DeleteOptions = {}): Promise<number> {
     if (repo.rclass === 'virtual') {
       throw new ArcaError('METHOD_NOT_ALLOWED', `Cannot delete through virtual repository '${repo.key}': delete from the member repository`);
     }
@@ -176,9 +213,13 @@ export class FormatDeployService {
     const removed = toTrash ? await this.trashCan!.trash(repo, path, user, options.origin) : await this.artifacts.delete(repo.key, path, options);
     if (removed === 0 && path !== '') throw new ArcaError('ITEM_NOT_FOUND', `Could not locate artifact '${repo.key}:${path}'`);
     if (repo.rclass === 'remote') await dropCacheRecords(this.database.db, repo.key, path);
-    const handler = this.formats.handlerFor(repo.packageType);
-    const after = handler.afterDelete;
-    if (after && repo.rclass === 'local') await this.underRepoLock(repo, () => after(repo, path, this.storeFor(repo, user)));
+    if (repo.rclass !== 'local') return removed;
+    if (options.asGiven) {
+      await this.afterReplication(repo, path, true, user, options.origin);
+      return removed;
+    }
+    const after = this.formats.handlerFor(repo.packageType).afterDelete;
+    if (after) await this.underRepoLock(repo, () => after(repo, path, this.storeFor(repo, user)));
     return removed;
   }
 }

@@ -130,6 +130,18 @@ export const mavenHandler: FormatHandler = {
     await refresh(file.store, art, max);
   },
 
+  // The source's own maven-metadata.xml arrives as an item; regenerated here only when it does not list what arrived or went.
+  async afterReplication({ path, store }) {
+    if (isMetadataPath(path)) return;
+    const art = parseArtifactPath(path);
+    const folder = art ? foldersOf(art).artifactFolder : parentOf(path);
+    if (folder === '' || (!art && !(await store.exists(`${folder}/${METADATA_FILE}`)))) return;
+    await serialized(`${store.repo.key}\u0000${folder}`, async () => {
+      if (art?.snapshot) await updateSnapshotMetadata(store, foldersOf(art).versionFolder, Date.now(), true);
+      await updateArtifactMetadata(store, folder, Date.now(), true);
+    });
+  },
+
   async afterDelete(_repo, path, store) {
     const art = parseArtifactPath(path);
     if (art) return refresh(store, art, 0);

@@ -1,6 +1,6 @@
 import type { RepoStore } from '../format-handler.js';
 import { METADATA_FILE, metadataTimestamp, parseArtifactPath, type MavenArtifactPath } from './maven-layout.js';
-import { latestAndRelease, renderMetadata, type SnapshotVersion } from './maven-metadata.js';
+import { latestAndRelease, parseMetadata, renderMetadata, type MavenMetadata, type SnapshotVersion } from './maven-metadata.js';
 import { sortVersions } from './maven-version.js';
 
 const CHECKSUM_SUFFIX = /\.(md5|sha1|sha256|sha512|asc)$/;
@@ -29,13 +29,31 @@ async function artifactsIn(store: RepoStore, versionFolder: string): Promise<{ p
   return out;
 }
 
+/**
+ * Writes a generated metadata file. With `onlyIfChanged` (after a replication, which sends the
+ * source's own copy) a stored file that says the same but for its `lastUpdated` is kept.
+ */
+async function writeMetadata(store: RepoStore, path: string, meta: MavenMetadata, onlyIfChanged: boolean): Promise<void> {
+  if (onlyIfChanged) {
+    const stored = await store.read(path);
+    let lastUpdated: string | undefined;
+    try {
+      lastUpdated = stored ? parseMetadata(stored).versioning?.lastUpdated : undefined;
+    } catch {
+      lastUpdated = undefined;
+    }
+    if (stored && lastUpdated && renderMetadata({ ...meta, versioning: { ...meta.versioning!, lastUpdated } }) === stored.toString('utf8')) return;
+  }
+  await store.write(path, Buffer.from(renderMetadata(meta)), 'application/xml');
+}
+
 const buildKey = (p: MavenArtifactPath) => `${p.timestamp}-${String(p.buildNumber).padStart(9, '0')}`;
 
 /**
  * Regenerates `{artifactFolder}/maven-metadata.xml` from the version folders that hold
  * artifacts (removes it when none is left).
  */
-export async function updateArtifactMetadata(store: RepoStore, artifactFolder: string, now: number): Promise<void> {
+export async function updateArtifactMetadata(store: RepoStore, artifactFolder: string, now: number, onlyIfChanged = false): Promise<void> {
   const path = `${artifactFolder}/${METADATA_FILE}`;
   const versions: string[] = [];
   for (const e of await store.list(artifactFolder)) {
@@ -47,20 +65,19 @@ export async function updateArtifactMetadata(store: RepoStore, artifactFolder: s
   }
   const sorted = sortVersions(versions);
   const segs = artifactFolder.split('/');
-  const xml = renderMetadata({
+  await writeMetadata(store, path, {
     groupId: segs.slice(0, -1).join('.'),
     artifactId: segs[segs.length - 1],
     versioning: { ...latestAndRelease(sorted), versions: sorted, lastUpdated: metadataTimestamp(now), snapshotVersions: [] },
     plugins: [],
-  });
-  await store.write(path, Buffer.from(xml), 'application/xml');
+  }, onlyIfChanged);
 }
 
 /**
  * Regenerates a SNAPSHOT folder's `maven-metadata.xml`: the newest unique build as
  * `<snapshot>` and the newest file per classifier and extension as `<snapshotVersions>`.
  */
-export async function updateSnapshotMetadata(store: RepoStore, versionFolder: string, now: number): Promise<void> {
+export async function updateSnapshotMetadata(store: RepoStore, versionFolder: string, now: number, onlyIfChanged = false): Promise<void> {
   const path = `${versionFolder}/${METADATA_FILE}`;
   const files = await artifactsIn(store, versionFolder);
   if (files.length === 0) {
@@ -78,7 +95,7 @@ export async function updateSnapshotMetadata(store: RepoStore, versionFolder: st
     if (!had || rank > had.rank) byKind.set(k, { classifier: f.p.classifier, extension: f.p.extension, value: f.p.version, updated, rank });
   }
   const first = files[0].p;
-  const xml = renderMetadata({
+  await writeMetadata(store, path, {
     groupId: first.groupId,
     artifactId: first.artifactId,
     version: first.baseVersion,
@@ -91,8 +108,7 @@ export async function updateSnapshotMetadata(store: RepoStore, versionFolder: st
         .map(({ rank: _rank, ...s }) => s),
     },
     plugins: [],
-  });
-  await store.write(path, Buffer.from(xml), 'application/xml');
+  }, onlyIfChanged);
 }
 
 /**

@@ -93,6 +93,20 @@ export const npmHandler: FormatHandler = {
     await store.write(documentPath(target.name), Buffer.from(JSON.stringify(next)), 'application/json');
   },
 
+  // Tarballs as a publish stores them (service/npm-store.ts).
+  replicatedMediaType(path) {
+    return tarballOf(path) ? 'application/x-compressed' : undefined;
+  },
+
+  // A replicated tarball is listed in its document unless the document (replicated on its own) lists it already.
+  async afterReplication(change) {
+    const { path, store } = change;
+    if (change.deleted) return npmHandler.afterDelete!(change.repo, path, store);
+    const target = tarballOf(path);
+    if (!target || (await readDocument(store, target.name))?.versions[target.version]) return;
+    await npmHandler.afterDeploy!({ ...change, sha1: '', size: 0 });
+  },
+
   async afterDelete(_repo, path, store) {
     if (path === '' || path === METADATA_FOLDER || path.startsWith(`${METADATA_FOLDER}/`)) return;
     const now = new Date().toISOString();

@@ -7,7 +7,31 @@
  */
 import { ArcaError } from '../../core/errors.js';
 import type { FormatHandler } from '../format-handler.js';
-import { isDigestFolderName, MANIFEST_FILES } from './layout.js';
+import { isDigestFolderName, MANIFEST_FILES, REFERRERS_FOLDER } from './layout.js';
+import { MAX_MANIFEST_BYTES } from './manifest.js';
+import { OCI_INDEX, OCI_MANIFEST } from './media-types.js';
+
+/** A manifest file (by tag or digest) or a referrer link: items whose media type the registry serves. */
+function holdsManifest(path: string): boolean {
+  const parts = path.split('/');
+  return MANIFEST_FILES.includes(parts[parts.length - 1]) || (parts.length >= 4 && parts[parts.length - 3] === REFERRERS_FOLDER);
+}
+
+/**
+ * A replicated manifest's media type: the `docker.manifest.type` property the push recorded,
+ * else the manifest's own `mediaType`, else what its fields say (an OCI index or manifest).
+ */
+function manifestMediaType(content: Buffer, properties: Readonly<Record<string, readonly string[]>>): string | undefined {
+  const recorded = properties['docker.manifest.type']?.[0];
+  if (recorded) return recorded;
+  try {
+    const body = JSON.parse(content.toString('utf8')) as Record<string, unknown>;
+    if (typeof body.mediaType === 'string' && body.mediaType !== '') return body.mediaType;
+    return Array.isArray(body.manifests) ? OCI_INDEX : OCI_MANIFEST;
+  } catch {
+    return undefined;
+  }
+}
 
 export const ociHandler: FormatHandler = {
   packageTypes: ['docker', 'oci'],
@@ -24,5 +48,13 @@ export const ociHandler: FormatHandler = {
       `'${check.repo.key}' is a ${check.repo.packageType} repository: push images and artifacts through the registry API ` +
         `(/v2/${check.repo.key}/<image>/…), for example with docker, podman, skopeo, oras or helm`,
     );
+  },
+  // A replication stores the items the source's registry wrote (docs/replication.md); the
+  // image list (oci_images) follows digest manifests through triggers, tags are folders.
+  replicatedContentLimit(path) {
+    return holdsManifest(path) ? MAX_MANIFEST_BYTES : undefined;
+  },
+  replicatedMediaType(path, content, properties) {
+    return content && holdsManifest(path) ? manifestMediaType(content, properties) : undefined;
   },
 };

@@ -9,13 +9,15 @@ import { baseUrl, intentOf } from '../../auth.js';
 import type { RepoNeed } from '../../route-access.js';
 import { header, serveBytes, serveFile } from './artifacts-serve.js';
 import { folderListingHtml } from './folder-listing.js';
+import { addSiteIdHeader, applyReplicatedDelete, applyReplicatedPut, checkReplicationHeaders, isReplicationApply } from './replication-apply.js';
 
 const PREFIX = '/artifactory/';
 const ITEM_CREATED = 'application/vnd.org.jfrog.artifactory.storage.ItemCreated+json';
 
 function repoPathOf(request: FastifyRequest): RepoPath {
   const url = request.raw.url ?? '';
-  const rp = parseRepoPath(url.slice(url.indexOf(PREFIX) + PREFIX.length));
+  // A replication apply's matrix params are lists (`k=v1,v2`, docs/replication.md).
+  const rp = parseRepoPath(url.slice(url.indexOf(PREFIX) + PREFIX.length), { commaLists: isReplicationApply(request) });
   // 'api' is a reserved key (no repository has it): an unknown REST call, not a missing repository.
   if (rp.repoKey === 'api') throw new ArcaError('NOT_FOUND', `No REST API at ${request.method} ${url.split('?')[0]}`);
   return rp;
@@ -59,6 +61,7 @@ async function get(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
  */
 async function accessOf(ctx: AppContext, request: FastifyRequest): Promise<RepoNeed | undefined> {
   const rp = repoPathOf(request);
+  checkReplicationHeaders(request);
   if (request.method === 'PUT') return { repo: await ctx.serve.deployTarget(request.access, rp.repoKey), action: 'write', path: rp.path };
   if (request.method !== 'DELETE') return undefined;
   const { repo } = await ctx.serve.address(request.access, rp.repoKey, intentOf(request.method));
@@ -69,11 +72,12 @@ async function accessOf(ctx: AppContext, request: FastifyRequest): Promise<RepoN
 async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
   const rp = repoPathOf(request);
   const access = request.access;
-  const repo = await ctx.serve.deployTarget(access, rp.repoKey);
   const abort = new AbortController();
   request.raw.on('close', () => {
     if (!request.raw.complete) abort.abort();
   });
+  if (isReplicationApply(request)) return clientAbortAware(abort.signal, applyReplicatedPut(ctx, request, reply, rp, abort.signal, declaredChecksums(request)));
+  const repo = await ctx.serve.deployTarget(access, rp.repoKey);
   const explode = /^true$/i.test(header(request, 'x-explode-archive') ?? '');
   const atomic = /^true$/i.test(header(request, 'x-explode-archive-atomic') ?? '');
   const req: DeployRequest = {
@@ -142,6 +146,7 @@ async function putExploded(ctx: AppContext, request: FastifyRequest, reply: Fast
 
 async function del(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
   const rp = repoPathOf(request);
+  if (isReplicationApply(request)) return applyReplicatedDelete(ctx, request, reply, rp);
   const { repo } = await ctx.serve.address(request.access, rp.repoKey, intentOf(request.method));
   await ctx.packages.deploy.delete(repo, rp.path, request.access);
   return reply.code(204).send();
@@ -159,6 +164,7 @@ export async function artifactRoutes(app: FastifyInstance, ctx: AppContext): Pro
   // HEAD before GET, so Fastify does not derive a HEAD route from the GET handler.
   app.head('/artifactory/*', (request, reply) => get(ctx, request, reply, true));
   app.get('/artifactory/*', (request, reply) => get(ctx, request, reply, false));
+  addSiteIdHeader(app, ctx);
   const config = { access: (request: FastifyRequest) => accessOf(ctx, request) };
   app.put('/artifactory/*', { config }, (request, reply) => put(ctx, request, reply));
   app.delete('/artifactory/*', { config }, (request, reply) => del(ctx, request, reply));
