@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -9,7 +8,7 @@ import { sha256Hex, wheelFilename, writeWheel } from '../helpers/pypi-fixtures.j
 import { NGINX } from './harness/cluster.js';
 import { deployMany, sha256, type Deployed } from './harness/load.js';
 import { layoutRef, OciLayout } from './harness/oci-layout.js';
-import { pushBody, REPLICATOR, runState, sha1, Site, sleep, until } from './harness/two-sites.js';
+import { converged, npmEnv, pending, pushBody, REPLICATOR, run, runState, sentOf, sha1, Site, sleep, until } from './harness/two-sites.js';
 
 /**
  * Replication between two sites (issue 16): site A is three nodes on PostgreSQL behind nginx,
@@ -23,61 +22,6 @@ import { pushBody, REPLICATOR, runState, sha1, Site, sleep, until } from './harn
 const SKOPEO = ['/usr/bin/skopeo', '/usr/local/bin/skopeo'].find((p) => existsSync(p));
 const CREDS = `admin:${ADMIN_PASSWORD}`;
 const M2_GROUP = `org.arca.repl.g${randomBytes(4).toString('hex')}`;
-
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 180_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stdout}\n${stderr}`));
-      else resolve(`${stdout}\n${stderr}`);
-    });
-  });
-}
-
-/** npm without the caller's npm_config_* (npm run exports them), plus `extra`. */
-function npmEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_config_/i.test(k)) env[k] = v;
-  return { ...env, npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false', ...extra };
-}
-
-/** Pending events of a site's queue for targets whose key mentions `repo` (all when omitted). */
-async function pending(site: Site): Promise<number> {
-  return (await site.queue()).filter((r) => r.state === 0).reduce((s, r) => s + r.n, 0);
-}
-
-/** Waits until B lists exactly `want` (path → sha256) in `repo`. */
-async function converged(b: Site, repo: string, want: Map<string, string>, ms: number, sites: Site[]): Promise<number> {
-  return until(
-    `${want.size} files of ${repo} on ${b.name}`,
-    ms,
-    async () => {
-      const files = await b.list(repo);
-      const have = new Map(files.map((f) => [f.uri.replace(/^\//, ''), f.sha2]));
-      const missing = [...want.keys()].filter((p) => !have.has(p));
-      const wrong = [...want].filter(([p, s]) => have.has(p) && have.get(p) !== s).map(([p]) => p);
-      const extra = [...have.keys()].filter((p) => !want.has(p));
-      if (missing.length === 0 && wrong.length === 0 && extra.length === 0) return true;
-      return `${files.length} listed; missing ${missing.length} (${missing.slice(0, 3).join(', ')}), wrong checksum ${wrong.length} (${wrong.slice(0, 3).join(', ')}), extra ${extra.length} (${extra.slice(0, 3).join(', ')})`;
-    },
-    sites,
-  );
-}
-
-/**
- * What a run record says was sent: the runner's push counts (`withBody`, `byChecksum`,
- * `propsOnly`, `deleted`), found wherever the record nests them (per target or at the top).
- */
-function sentOf(record: unknown): number | undefined {
-  if (!record || typeof record !== 'object') return undefined;
-  const r = record as Record<string, unknown>;
-  if (typeof r.withBody === 'number') return ['withBody', 'byChecksum', 'propsOnly', 'deleted'].reduce((s, k) => s + (typeof r[k] === 'number' ? (r[k] as number) : 0), 0);
-  let total: number | undefined;
-  for (const v of Object.values(r)) {
-    const inner = sentOf(v);
-    if (inner !== undefined) total = (total ?? 0) + inner;
-  }
-  return total;
-}
 
 if (!NGINX) console.warn('[skip] replication e2e: nginx is not installed (apt-get install nginx)');
 

