@@ -27,6 +27,7 @@ import type { ArchiveServices } from '../services/archives/archive-services.js';
 import type { SystemSettings } from '../services/system-settings.js';
 import type { TrashCan } from '../services/trash/trash-can.js';
 import type { ReplicationConfigService } from '../services/replication/replication-store.js';
+import type { ReplicationRunner } from '../services/replication/runner.js';
 
 export interface VersionInfo {
   version: string;
@@ -83,6 +84,8 @@ export interface AppContext {
   trash: TrashCan;
   /** Replication configuration (`/api/replications`), in the shared database. */
   replications: ReplicationConfigService;
+  /** The replication runner: event delivery, scheduled runs, run records and status (issue 16). */
+  replicationRunner: ReplicationRunner;
   /** Storage summary (`/api/storageinfo`). */
   storageInfo: StorageInfoService;
   /** Download counts per item, batched (`?stats`, AQL `stat.*`). */
