@@ -143,7 +143,13 @@ export class EventDelivery {
         await sleep(this.o.idleMs, signal);
         continue;
       }
-      await this.deliverAll(target, key, events, signal);
+      try {
+        await this.deliverAll(target, key, events, signal);
+      } catch (err) {
+        // The claim's leases run out and the events are handed out again.
+        this.deps.log.warn({ err, target: key }, 'replication delivery: a batch was interrupted');
+        await sleep(this.o.idleMs * 10, signal);
+      }
     }
   }
 
