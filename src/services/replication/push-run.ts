@@ -35,26 +35,32 @@ export interface PushRunOptions {
   onError?(path: string, err: Error): void;
 }
 
-/** At most `limit` promises under way; `add` waits for a free slot. */
+/** At most `limit` promises under way; `add` waits for a free slot; `drain` waits for all and throws the first error. */
 export class Pool {
   private running = 0;
   private waiters: (() => void)[] = [];
   private all = new Set<Promise<void>>();
+  private error: unknown;
   constructor(private readonly limit: number) {}
 
   async add(fn: () => Promise<void>): Promise<void> {
     while (this.running >= this.limit) await new Promise<void>((r) => this.waiters.push(r));
     this.running++;
-    const p = fn().finally(() => {
-      this.running--;
-      this.all.delete(p);
-      this.waiters.shift()?.();
-    });
+    const p: Promise<void> = fn()
+      .catch((err: unknown) => {
+        this.error ??= err;
+      })
+      .finally(() => {
+        this.running--;
+        this.all.delete(p);
+        this.waiters.shift()?.();
+      });
     this.all.add(p);
   }
 
   async drain(): Promise<void> {
-    while (this.all.size > 0) await Promise.allSettled([...this.all]);
+    while (this.all.size > 0) await Promise.all([...this.all]);
+    if (this.error !== undefined) throw this.error;
   }
 }
 
