@@ -150,6 +150,23 @@ describe('replication scheduled runs', () => {
     expect(second).toMatchObject({ status: 'ok', counts: { listed: 3, cached: 0, unchanged: 3, removed: 1 } });
   });
 
+  it('a run cut short (its node stops or dies) is not recorded, so it is still due and runs again', async () => {
+    const src = await repo('source');
+    const dst = await repo('target');
+    await put('source', src, 'cut.txt', 'cut');
+    await replicate(src, dst);
+    await sites.source.request({ method: 'POST', url: `/artifactory/api/replication/execute/${src}` }).catch(() => undefined);
+    const [row] = await sites.source.ctx.replications.rows(src);
+    const stop = new AbortController();
+    stop.abort();
+    const { ReplicationRunner: Runner } = await import('../../src/services/replication/runner.js');
+    const fresh = { ...row!, lastRun: null };
+    await expect(runner.runOne(fresh, { signal: stop.signal, log })).rejects.toThrow();
+    expect(Runner.due({ ...fresh, requestedAt: Date.now() }, Date.now())).toBe(true);
+    await until(async () => (await sites.source.ctx.replications.rows(src))[0]!.lastRun?.status === 'ok', 15_000, 'the run requested');
+    expect((await get(dst, 'cut.txt')).statusCode).toBe(200);
+  });
+
   it('the replication task runs what is due (execute request), not while blocked, and the status shows it', async () => {
     const src = await repo('source');
     const dst = await repo('target');
