@@ -106,6 +106,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     metrics: deps.metrics,
     scratchDir: cfg.layout.tmp,
     self: { nodeId: cfg.identity.nodeId, taskAffinity: cfg.identity.taskAffinity, explicit: cfg.identity.taskAffinityExplicit !== false, primary: cfg.identity.primary },
+    delivery: { leaseMs: Math.max(1, cfg.system.number('arca.replication.eventLeaseSecs')) * 1000 },
   });
   const services = {
     formats,

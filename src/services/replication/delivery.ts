@@ -77,7 +77,7 @@ export class EventDelivery {
     private readonly deps: DeliveryDeps,
     options: DeliveryOptions,
   ) {
-    this.o = { leaseMs: 60_000, batch: 32, parallel: 8, idleMs: 150, refreshMs: 1_000, keepDeliveredMs: 3_600_000, pruneEveryMs: 60_000, ...options };
+    this.o = { leaseMs: 30_000, batch: 32, parallel: 8, idleMs: 150, refreshMs: 1_000, keepDeliveredMs: 3_600_000, pruneEveryMs: 60_000, ...options };
   }
 
   get running(): boolean {
