@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { tempName } from '../../binstore/temp-files.js';
 import type { ListedFile } from './file-list-parser.js';
 
 /**
@@ -17,7 +17,8 @@ export class ScratchList {
   count = 0;
 
   constructor(dir: string) {
-    this.file = join(dir, `replication-${randomBytes(8).toString('hex')}.sqlite`);
+    // A temp name of this process: the temp-file sweep removes it if the process dies mid-run.
+    this.file = join(dir, tempName('replication-'));
     this.db = new BetterSqlite3(this.file);
     this.db.pragma('journal_mode = OFF');
     this.db.pragma('synchronous = OFF');
