@@ -39,11 +39,11 @@ export class CountingProxy {
       }
       const entry: SeenRequest = { method: req.method ?? '', url: req.url ?? '', checksumDeploy: req.headers['x-checksum-deploy'] === 'true', bodyBytes: 0, status: 0, ms: 0 };
       const t0 = performance.now();
+      this.seen.push(entry);
       req.on('data', (c: Buffer) => (entry.bodyBytes += c.length));
       const out = httpRequest({ host: '127.0.0.1', port: this.targetPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
         entry.status = answer.statusCode ?? 0;
         entry.ms = Math.round(performance.now() - t0);
-        this.seen.push(entry);
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       });

@@ -58,8 +58,9 @@ describe.each(['sqlite', 'postgresql'] as const)('replication event delivery fro
     await deployed('lib/copy.txt', 'alpha');
     await until(async () => (await onTarget('lib/copy.txt')).statusCode === 200, 10_000, 'copy.txt');
     expect(sites.proxy.puts(next)).toMatchObject({ bodies: 0, checksum: 1 });
-    const depth = await runner.queue.depth(key);
-    expect(depth).toMatchObject({ pending: 0, failed: 0, lagMs: 0 });
+    // Completed just after the target answered.
+    await until(async () => (await runner.queue.depth(key)).pending === 0, 10_000, 'queue drained');
+    expect(await runner.queue.depth(key)).toMatchObject({ pending: 0, failed: 0, lagMs: 0 });
   });
 
   it('sends properties as matrix parameters, and state-based: what the source holds now', async () => {
@@ -108,8 +109,8 @@ describe.each(['sqlite', 'postgresql'] as const)('replication event delivery fro
       sites.proxy.down = false;
     }
     await until(async () => (await onTarget('down/x.txt')).statusCode === 200, 15_000, 'delivery after the target is back');
-    const row = await sites.source.ctx.database.db.selectFrom('replication_events').select(['state']).where('path', '=', 'down/x.txt').executeTakeFirstOrThrow();
-    expect(Number(row.state)).toBe(1);
+    const state = async () => Number((await sites.source.ctx.database.db.selectFrom('replication_events').select(['state']).where('path', '=', 'down/x.txt').executeTakeFirstOrThrow()).state);
+    await until(async () => (await state()) === 1, 10_000, 'the event completed');
   });
 
   it("takes over an event whose worker died once its lease ran out; the dead worker's fence is void", async () => {
@@ -121,6 +122,7 @@ describe.each(['sqlite', 'postgresql'] as const)('replication event delivery fro
       expect(dead?.path).toBe('lease/y.txt');
       runner.start();
       await until(async () => (await onTarget('lease/y.txt')).statusCode === 200, 10_000, 'delivery after the takeover');
+      await until(async () => (await runner.queue.depth(key)).pending === 0, 10_000, 'queue drained');
       expect(await runner.queue.complete([dead!.id], dead!.fence)).toBe(0);
       const row = await sites.source.ctx.database.db.selectFrom('replication_events').select(['attempts', 'state', 'lease_owner']).where('id', '=', dead!.id).executeTakeFirstOrThrow();
       expect(Number(row.attempts)).toBe(2);
@@ -133,6 +135,8 @@ describe.each(['sqlite', 'postgresql'] as const)('replication event delivery fro
 
   it('holds events while push replication is blocked, and delivers them once unblocked', async () => {
     expect((await sites.source.request({ method: 'POST', url: '/artifactory/api/replication/block?push=true&pull=false' })).statusCode).toBe(200);
+    // The workers read the switch again every refreshMs (100 ms here, 1 s by default).
+    await new Promise((r) => setTimeout(r, 400));
     try {
       await deployed('blocked/z.txt', 'blocked');
       await new Promise((r) => setTimeout(r, 600));
@@ -145,6 +149,7 @@ describe.each(['sqlite', 'postgresql'] as const)('replication event delivery fro
   });
 
   it('shows queue depth and lag in the status, and counts delivered events in the metrics', async () => {
+    await until(async () => (await runner.queue.depth(key)).pending === 0, 10_000, 'queue drained');
     const status = (await sites.source.request({ method: 'GET', url: '/artifactory/api/replication/src-local' })).json();
     expect(status.targets[0]).toMatchObject({ url, eventReplication: true, queue: { pending: 0, failed: 0, lagSeconds: 0 } });
     const snap = await sites.source.ctx.collectMetrics();
