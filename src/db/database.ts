@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type Selectable } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type Selectable, type Transaction } from 'kysely';
 import type { Pool } from 'pg';
 import type { DatabaseConfig } from '../config/db-config.js';
 import { KeyBatch, paddedKeys } from './key-batch.js';
@@ -15,6 +15,15 @@ export interface PoolStats {
   idle: number;
   waiting: number;
   max: number;
+}
+
+/**
+ * What a node's write paths reach of its change capture (services/replication/change-capture.ts
+ * gives it its types; declared loosely here, as db/ imports nothing above it).
+ */
+export interface ChangeCaptureSlot {
+  targetsOf(repo: string): readonly unknown[];
+  record(change: object, trx?: Transaction<Schema>): Promise<number>;
 }
 
 export interface Database {
@@ -42,6 +51,12 @@ export interface Database {
    * on the other dialects. See services/serve/current-files.ts.
    */
   changeStamp?(): number | undefined;
+  /**
+   * The node's change capture for event replication (services/replication/change-capture.ts),
+   * set by the node's wiring: every writer of items holds this Database, so the write paths
+   * reach it here. Absent: no change is recorded.
+   */
+  changeCapture?: ChangeCaptureSlot;
   /** Cheap connectivity check used by ping and readiness. */
   ping(): Promise<void>;
   poolStats(): PoolStats;

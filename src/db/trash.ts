@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { ancestorsOf, MAX_PATH_LENGTH, parentOf } from '../core/paths.js';
+import { ancestorsOf, MAX_PATH_LENGTH, nameOf, parentOf } from '../core/paths.js';
 import { checkPropertyKey, checkPropertyValue, type PropertyValues } from '../core/properties.js';
 import { retryConflicts } from './conflicts.js';
 import { dialectOf, orUpdate } from './dialect.js';
@@ -35,6 +35,8 @@ export interface Relocation {
   dropEntries?: boolean;
   /** Asked before an item lands at a target (permission checks); `existing` is what stands there. */
   check?(toFullPath: string, row: ItemRow, existing: { type: string } | undefined): Promise<void>;
+  /** Told, in each batch's transaction, the rows that landed at the target (their new places); event replication records them. */
+  landed?(trx: Db, rows: ItemRow[]): Promise<void>;
 }
 
 /** A file stands where a folder is needed, or the other way round, and the relocation may not replace it. */
@@ -150,6 +152,7 @@ async function moveRows(trx: Db, rel: Relocation, read: ItemRow[]): Promise<numb
     (await trx.selectFrom('items').select(['id', 'path_key', 'type']).where('path_key', 'in', keys).execute()).map((r) => [r.path_key, r]),
   );
   const props = await getProperties(trx, rows.map((r) => Number(r.id)));
+  const landed: ItemRow[] = [];
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
     const there = existing.get(keys[i]);
@@ -173,11 +176,13 @@ async function moveRows(trx: Db, rel: Relocation, read: ItemRow[]): Promise<numb
       const dropKeys = [...new Set([...rel.drop, ...Object.keys(set)])];
       if (dropKeys.length > 0) await trx.deleteFrom('item_props').where('item_id', '=', Number(row.id)).where('prop_key', 'in', dropKeys).execute();
       await insertProps(trx, Number(row.id), set);
+      landed.push({ ...row, repo: rel.toRepo, path: parentOf(to[i]), name: nameOf(to[i]), path_key: keys[i] });
     }
     if (rel.trashedAt !== undefined) {
       await orUpdate(trx, trx.insertInto('trash_items').values({ path_key: keys[i], trashed_at: rel.trashedAt }), 'path_key', { trashed_at: rel.trashedAt }).execute();
     }
   }
+  if (landed.length > 0) await rel.landed?.(trx, landed);
   return rows.length + tooLong.length;
 }
 

@@ -28,6 +28,7 @@ import type { SystemSettings } from '../services/system-settings.js';
 import type { TrashCan } from '../services/trash/trash-can.js';
 import type { ReplicationConfigService } from '../services/replication/replication-store.js';
 import type { ReplicationRunner } from '../services/replication/runner.js';
+import type { ChangeCapture } from '../services/replication/change-capture.js';
 
 export interface VersionInfo {
   version: string;
@@ -86,6 +87,8 @@ export interface AppContext {
   replications: ReplicationConfigService;
   /** The replication runner: event delivery, scheduled runs, run records and status (issue 16). */
   replicationRunner: ReplicationRunner;
+  /** Event replication: the targets of each repository and the queue its changes go to. */
+  replicationCapture: ChangeCapture;
   /** Storage summary (`/api/storageinfo`). */
   storageInfo: StorageInfoService;
   /** Download counts per item, batched (`?stats`, AQL `stat.*`). */

@@ -90,6 +90,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
     const settings = new SystemSettings(database, versions, clock);
     const store = { type: binstore.provider.type, dir: storeDataDir(cfg) };
     const services = life.own('the upstream connections and the listing thread', nodeServices(cfg, { database, versions, content, masterKey, locks, systemProperties, store, settings, metrics }));
+    await services.replicationCapture.start();
     if (init) await configFiles.recordLoaded(synced);
     const { security, sessions } = life.own('the UI session store', await securityService(cfg, { database, versions, settings, masterKey, systemProperties }));
     if (init) warnProcessLocalSessions(cfg, systemProperties);

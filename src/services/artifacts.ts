@@ -20,6 +20,7 @@ import {
 } from '../db/items.js';
 import type { Access } from '../security/access.js';
 import { mimeTypeOf } from './mime-types.js';
+import { recordDeletes, recordItems } from './replication/change-capture.js';
 import { repositoriesReadableBy, type RepoConfig, type RepositoryService } from './repositories.js';
 
 /** Items holding a checksum looked at per query, and at most in all, before a checksum deploy gives up. */
@@ -51,6 +52,8 @@ export interface DeployRequest {
    * `SYSTEM_ACCESS` (security/access.ts) for files a format writes on its own account.
    */
   access: Access;
+  /** The site the change came from when it arrived by replication (its events are not sent back there). */
+  origin?: string;
 }
 
 export interface DeployResult {
@@ -142,6 +145,7 @@ export class ArtifactService {
         });
         if (replaced && !grant.overwrite) throw overwriteRefused(repo.key, path, req.user);
         await setProperties(trx, row.id, grant.properties);
+        await recordItems(this.database, trx, repo.key, [row], 'deploy', req.origin);
         return { item: row, replaced: replaced !== undefined };
       }),
     );
@@ -179,6 +183,7 @@ export class ArtifactService {
         // A file committed after the check in deploy(): the same refusal.
         if (replaced && !grant.overwrite) throw overwriteRefused(req.repo.key, req.path, req.user);
         await setProperties(trx, row.id, grant.properties);
+        await recordItems(this.database, trx, req.repo.key, [row], 'deploy', req.origin);
         return { item: row, replaced: replaced !== undefined };
       }),
     );
@@ -232,6 +237,7 @@ export class ArtifactService {
         await ensureFolders(trx, req.repo.key, req.path, req.user, now, true);
         const row = (await getItem(trx, req.repo.key, req.path))!;
         await setProperties(trx, row.id, properties);
+        await recordItems(this.database, trx, req.repo.key, [row], 'deploy', req.origin);
         return { item: row, replaced: before !== undefined };
       }),
     );
@@ -258,10 +264,12 @@ export class ArtifactService {
   }
 
   /** Deletes a file or a folder with everything in it; the binaries are left to GC. */
-  async delete(repo: string, path: string): Promise<number> {
+  async delete(repo: string, path: string, options: { origin?: string } = {}): Promise<number> {
     // In short batches (src/db/items.ts): a big folder never holds the write lock for long.
     const removed = await deleteTreeInBatches(this.database.db, repo, path);
     if (removed === 0 && path !== '') throw new ArcaError('ITEM_NOT_FOUND', `Could not locate artifact '${repo}:${path}'`);
+    // Once the whole tree is gone: one event for the path (delivery deletes it on the target while it stays absent here).
+    await recordDeletes(this.database, repo, [path], options.origin);
     return removed;
   }
 }

@@ -166,14 +166,14 @@ export class FormatDeployService {
    * repository the items go to the trash can when it is on (unless `permanent`: the source side
    * of a move, as in the seed); a delete in the trash can itself is for good.
    */
-  async delete(repo: RepoConfig, path: string, access: Access, options: { permanent?: boolean } = {}): Promise<number> {
+  async delete(repo: RepoConfig, path: string, access: Access, options: { permanent?: boolean; origin?: string } = {}): Promise<number> {
     if (repo.rclass === 'virtual') {
       throw new ArcaError('METHOD_NOT_ALLOWED', `Cannot delete through virtual repository '${repo.key}': delete from the member repository`);
     }
     await access.require('delete', repo, path);
     const user = access.user;
     const toTrash = !options.permanent && this.trashCan !== undefined && (await this.trashCan.takes(repo));
-    const removed = toTrash ? await this.trashCan!.trash(repo, path, user) : await this.artifacts.delete(repo.key, path);
+    const removed = toTrash ? await this.trashCan!.trash(repo, path, user, options.origin) : await this.artifacts.delete(repo.key, path, options);
     if (removed === 0 && path !== '') throw new ArcaError('ITEM_NOT_FOUND', `Could not locate artifact '${repo.key}:${path}'`);
     if (repo.rclass === 'remote') await dropCacheRecords(this.database.db, repo.key, path);
     const handler = this.formats.handlerFor(repo.packageType);

@@ -8,6 +8,12 @@ import type { Access } from '../security/access.js';
 import type { ListingRunner } from './listing/listing-runner.js';
 import type { RepoConfig } from './repositories.js';
 import { filterAllowed, locate, StorageItem } from './storage-item.js';
+import { recordItems } from './replication/change-capture.js';
+
+export interface PropertyChangeOptions {
+  /** The site the change came from when it arrived by replication (its events are not sent back there). */
+  origin?: string;
+}
 
 /**
  * The `/api/storage` use cases (REST-API.md §2). Each decides with the caller's `Access`:
@@ -42,7 +48,14 @@ export class StorageApiService {
    * no row, so it needs `recursive`. Setting or deleting properties again is harmless, so an
    * interrupted change is finished by repeating it. Returns how many items changed.
    */
-  private async apply(access: Access, repo: RepoConfig, path: string, recursive: boolean, change: (trx: Db, ids: number[], now: number) => Promise<void>): Promise<number> {
+  private async apply(
+    access: Access,
+    repo: RepoConfig,
+    path: string,
+    recursive: boolean,
+    origin: string | undefined,
+    change: (trx: Db, ids: number[], now: number) => Promise<void>,
+  ): Promise<number> {
     await access.require('annotate', repo, path);
     const at = await locate(this.db, repo, path);
     const isFolder = at.kind === 'root' || at.row.type === 'folder';
@@ -53,7 +66,11 @@ export class StorageApiService {
     let changed = 0;
     const write = async (rows: ItemRow[]) => {
       if (rows.length === 0) return;
-      await this.db.transaction().execute((trx) => change(trx, rows.map((r) => r.id), now));
+      await this.db.transaction().execute(async (trx) => {
+        await change(trx, rows.map((r) => r.id), now);
+        // One props event per changed item, in the page's transaction (so bounded by the page).
+        await recordItems(this.database, trx, repo.key, rows, 'props', origin);
+      });
       changed += rows.length;
     };
     if (at.kind === 'item') await write([at.row]);
@@ -64,16 +81,16 @@ export class StorageApiService {
   }
 
   /** Sets properties (each key's values replace the old ones); returns how many items changed. */
-  async setProperties(access: Access, repo: RepoConfig, path: string, props: PropertyMap, recursive: boolean): Promise<number> {
-    return this.apply(access, repo, path, recursive, async (trx, ids, now) => {
+  async setProperties(access: Access, repo: RepoConfig, path: string, props: PropertyMap, recursive: boolean, options: PropertyChangeOptions = {}): Promise<number> {
+    return this.apply(access, repo, path, recursive, options.origin, async (trx, ids, now) => {
       await setPropertiesOn(trx, ids, props);
       await markUpdated(trx, ids, now);
     });
   }
 
   /** Removes the properties `keys`; returns how many items changed. */
-  async deleteProperties(access: Access, repo: RepoConfig, path: string, keys: string[], recursive: boolean): Promise<number> {
-    return this.apply(access, repo, path, recursive, async (trx, ids, now) => {
+  async deleteProperties(access: Access, repo: RepoConfig, path: string, keys: string[], recursive: boolean, options: PropertyChangeOptions = {}): Promise<number> {
+    return this.apply(access, repo, path, recursive, options.origin, async (trx, ids, now) => {
       await deletePropertiesOn(trx, ids, keys);
       await markUpdated(trx, ids, now);
     });

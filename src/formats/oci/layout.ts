@@ -90,3 +90,10 @@ export function referrerLinkPath(image: string, subject: Digest, referrer: Diges
 export function isUploadId(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value);
 }
+
+/** True for a path in an upload session (`{image}/_uploads/{uuid}[/part-…]`): temporary, never replicated. */
+export function isUploadSessionPath(path: string): boolean {
+  const parts = path.split('/');
+  const at = parts.lastIndexOf(UPLOADS_FOLDER);
+  return at >= 0 && at + 1 < parts.length && isUploadId(parts[at + 1]);
+}

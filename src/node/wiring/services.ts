@@ -20,6 +20,7 @@ import { TrashCan } from '../../services/trash/trash-can.js';
 import { ReplicationConfigService } from '../../services/replication/replication-store.js';
 import { ReplicationRunner } from '../../services/replication/runner.js';
 import type { MetricsRegistry } from '../../metrics/registry.js';
+import { ChangeCapture } from '../../services/replication/change-capture.js';
 import { BUILD_INFO_PACKAGE_TYPE, BuildIndex } from '../../services/builds/build-index.js';
 import { BuildPromotion } from '../../services/builds/build-promotion.js';
 import { BuildService } from '../../services/builds/build-service.js';
@@ -50,7 +51,7 @@ export interface ServiceDeps {
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'builds' | 'buildPromotion' | 'storageInfo' | 'downloadStats' | 'storageApi' | 'archives' | 'trash' | 'replications' | 'replicationRunner'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'builds' | 'buildPromotion' | 'storageInfo' | 'downloadStats' | 'storageApi' | 'archives' | 'trash' | 'replications' | 'replicationRunner' | 'replicationCapture'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -64,6 +65,9 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   const { clock } = cfg;
   const { database, content, masterKey } = deps;
   const network = new UpstreamNetwork(remoteAddressPolicy(cfg.system));
+  // Event replication: every write path records through the database's capture (started by the node).
+  const replicationCapture = new ChangeCapture(database, deps.versions, { clock, warn: (message) => cfg.log.warn(message) });
+  database.changeCapture = replicationCapture;
   const repos = new RepositoryService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy });
   const artifacts = new ArtifactService(database, content, clock, repos);
   const formats = formatHandlers(FORMATS);
@@ -91,7 +95,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     },
     warn: (message) => cfg.log.warn(message),
   });
-  const replications = new ReplicationConfigService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy, repo: (key) => repos.get(key) });
+  const replications = new ReplicationConfigService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy, repo: (key) => repos.get(key), afterChange: () => replicationCapture.reload() });
   // Event delivery starts with the node's singletons (server.ts); scheduled runs are the `replication` cluster task.
   const replicationRunner = new ReplicationRunner({
     database,
@@ -107,6 +111,9 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     scratchDir: cfg.layout.tmp,
     self: { nodeId: cfg.identity.nodeId, taskAffinity: cfg.identity.taskAffinity, explicit: cfg.identity.taskAffinityExplicit !== false, primary: cfg.identity.primary },
     delivery: { leaseMs: Math.max(1, cfg.system.number('arca.replication.eventLeaseSecs')) * 1000 },
+    // One queue with the capture; a site id learnt from a target reaches the capture's targets at once.
+    eventQueue: replicationCapture.queue,
+    siteIdLearned: () => void replicationCapture.reload().catch(() => undefined),
   });
   const services = {
     formats,
@@ -128,11 +135,13 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     trash,
     replications,
     replicationRunner,
+    replicationCapture,
   };
   return {
     value: services,
     close: async () => {
       await replicationRunner.stop();
+      replicationCapture.close();
       listings.close();
       await archives.index.close();
       await downloadStats.close();

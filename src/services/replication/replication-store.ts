@@ -70,7 +70,13 @@ export class ReplicationConfigService {
     private readonly database: Database,
     private readonly versions: ConfigVersions,
     private readonly clock: Clock,
-    private readonly options: { masterKey: Buffer; addressPolicy: AddressPolicy; repo: (key: string) => Promise<RepoConfig | undefined> },
+    private readonly options: {
+      masterKey: Buffer;
+      addressPolicy: AddressPolicy;
+      repo: (key: string) => Promise<RepoConfig | undefined>;
+      /** Awaited after a change committed (the node's event capture reloads, so this node records at once). */
+      afterChange?: () => Promise<void>;
+    },
   ) {}
 
   /** Which kind of replication the repository takes: push for a local one, pull for a remote one. */
@@ -259,5 +265,6 @@ export class ReplicationConfigService {
         .execute();
     });
     this.versions.changedLocally('repositories');
+    await this.options.afterChange?.().catch(() => undefined);
   }
 }

@@ -37,7 +37,11 @@ export interface ReplicationRunnerDeps {
   scratchDir: string;
   /** This node's task affinity: event delivery runs where cluster tasks may. */
   self: SelfAffinity;
+  /** The node's event queue (the change capture's); else one is made with `queue`. */
+  eventQueue?: ReplicationEventQueue;
   queue?: EventQueueOptions;
+  /** Called when a target's site id was learnt and stored (the capture reloads its targets). */
+  siteIdLearned?(): void;
   delivery?: Partial<DeliveryOptions>;
   /** Runs of different targets under way at once within one tick (default 4). */
   parallelRuns?: number;
@@ -68,7 +72,7 @@ export class ReplicationRunner {
   private eligibleNow = false;
 
   constructor(private readonly deps: ReplicationRunnerDeps) {
-    this.queue = new ReplicationEventQueue(deps.database.db, deps.queue);
+    this.queue = deps.eventQueue ?? new ReplicationEventQueue(deps.database.db, deps.queue);
     this.metrics = new ReplicationMetrics(deps.metrics);
     this.delivery = new EventDelivery(
       {
@@ -80,7 +84,10 @@ export class ReplicationRunner {
         eligible: () => this.eligible(),
         client: (repoKey, config) => this.clientFor(repoKey, config),
         siteId: () => this.siteId(),
-        learnedSiteId: (repoKey, url, siteId) => this.record(repoKey, url, (r) => (r ? { ...r, siteId } : { status: 'never_run', lastCompleted: null, siteId })),
+        learnedSiteId: async (repoKey, url, siteId) => {
+          await this.record(repoKey, url, (r) => (r ? { ...r, siteId } : { status: 'never_run', lastCompleted: null, siteId }));
+          deps.siteIdLearned?.();
+        },
       },
       { owner: `${deps.self.nodeId}:${process.pid}`, ...deps.delivery },
     );
@@ -216,6 +223,7 @@ export class ReplicationRunner {
     }
     this.metrics.runs.inc({ repo: row.repoKey, kind: row.kind, status: record.status });
     await this.record(row.repoKey, row.kind === 'push' ? (row.config as PushReplication).url : '', () => record, ctx.fence);
+    if (record.siteId && record.siteId !== row.lastRun?.siteId) this.deps.siteIdLearned?.();
     return record;
   }
 

@@ -10,6 +10,7 @@ import { expiredEntries, pruneEntries, RelocationConflict, relocateTree, type Re
 import type { Access } from '../../security/access.js';
 import type { RepositoryService } from '../repositories.js';
 import type { SystemSettings } from '../system-settings.js';
+import { recordDeletes, recordItems } from '../replication/change-capture.js';
 
 /** The properties the seed sets on a trashed item (its TrashService names). */
 export const TRASH_PROPS = {
@@ -66,7 +67,7 @@ export class TrashCan {
    * the trash at the same place is replaced (the trash keeps the last thing deleted), folders
    * merge. Returns how many items moved.
    */
-  async trash(repo: RepoConfig, path: string, user: string): Promise<number> {
+  async trash(repo: RepoConfig, path: string, user: string, origin?: string): Promise<number> {
     const now = this.clock.now();
     const rel: Relocation = {
       fromRepo: repo.key,
@@ -86,7 +87,10 @@ export class TrashCan {
       replace: true,
       trashedAt: now,
     };
-    return relocateTree(this.database.db, rel);
+    const moved = await relocateTree(this.database.db, rel);
+    // A delete into the trash is a delete for event replication, recorded once it is all there.
+    if (moved > 0) await recordDeletes(this.database, repo.key, [path], origin);
+    return moved;
   }
 
   /**
@@ -125,6 +129,8 @@ export class TrashCan {
       drop: RESTORE_DROP,
       replace: false,
       dropEntries: true,
+      // Restored files are deploys for event replication (as they stand now, in the batch's transaction).
+      landed: (trx, rows) => recordItems(this.database, trx as Transaction<Schema>, repo.key, rows.filter((r) => r.type === 'file'), 'deploy').then(() => undefined),
       check: access.admin
         ? undefined
         : async (toPath, row, existing) => {

@@ -31,6 +31,7 @@ import { documentPath, METADATA_FOLDER, tarballPath } from '../names.js';
 import type { PackageDocument } from '../packument.js';
 import type { PublishRequest } from '../publish.js';
 import { fillRow, NpmSearchIndex } from './npm-search-index.js';
+import { recordDeletes, recordItems } from '../../../services/replication/change-capture.js';
 
 export interface StoredDocument {
   doc: PackageDocument;
@@ -153,7 +154,10 @@ export class NpmStore {
           const { row: written, replaced } = await putFile(trx, { repo: repo.key, fullPath: path, binary: staged, original: {}, mimeType: JSON_TYPE, user, now });
           // With no row to lock (a first publish), a concurrent first insert may commit in between.
           if ((replaced?.sha1 ?? undefined) !== current?.sha1) throw new StaleDocument();
-          for (const v of removed) await deleteTree(trx, repo.key, tarballPath(name, v));
+          await recordItems(this.database, trx, repo.key, [written], 'deploy');
+          for (const v of removed) {
+            if ((await deleteTree(trx, repo.key, tarballPath(name, v))).length > 0) await recordDeletes(this.database, repo.key, [tarballPath(name, v)], null, trx);
+          }
           // The search row of the document, in the same transaction (the triggers emptied it).
           await fillRow(trx, written.id, doc, staged.sha1);
           return doc;
@@ -239,6 +243,7 @@ export class NpmStore {
           // A tarball committed after the check above: check again, with its row locked.
           if (replaced && !existing) throw new StaleDocument();
           await setProperties(trx, row.id, { 'npm.name': [pub.name], 'npm.version': [pub.version] });
+          await recordItems(this.database, trx, repo.key, [row], 'deploy');
         });
         return staged.sha1;
       } catch (err) {
@@ -257,6 +262,7 @@ export class NpmStore {
       if (tgz?.sha1 !== sha1) return;
       if (docRow?.sha1 && (await this.parse(docRow)).versions[version]) return;
       await deleteTree(trx, repo.key, tarballPath(name, version));
+      await recordDeletes(this.database, repo.key, [tarballPath(name, version)], null, trx);
     });
   }
 
@@ -272,6 +278,7 @@ export class NpmStore {
       }
       await deleteTree(trx, repo.key, name);
       await deleteTree(trx, repo.key, `${METADATA_FOLDER}/${name}`);
+      await recordDeletes(this.database, repo.key, [name, `${METADATA_FOLDER}/${name}`], null, trx);
     });
   }
 }

@@ -36,6 +36,7 @@ import { deleteTree, getItem, type Db, type ItemRow } from '../../../db/items.js
 import { blobFileName, isDigestFolderName, isTagFolderName, isUploadId, MANIFEST_FILES, REFERRERS_FOLDER, UPLOADS_FOLDER } from '../layout.js';
 import { parseManifest, requiredBlobs, type ParsedManifest } from '../manifest.js';
 import { binaryOf, type BinaryRef } from './oci-store.js';
+import { recordDeletes } from '../../../services/replication/change-capture.js';
 
 export interface OciGcDeps {
   database: Database;
@@ -254,13 +255,17 @@ async function removePlan(
       const current = await getItem(trx, repo, `${row.path}/${row.name}`);
       if (!current || current.updated !== row.updated) continue;
       await deleteTree(trx, repo, row.path);
+      await recordDeletes(deps.database, repo, [row.path], null, trx);
       out.manifests++;
     }
-    for (const row of plan.referrerLinks) await deleteTree(trx, repo, `${row.path}/${row.name}`);
+    for (const row of plan.referrerLinks) {
+      if ((await deleteTree(trx, repo, `${row.path}/${row.name}`)).length > 0) await recordDeletes(deps.database, repo, [`${row.path}/${row.name}`], null, trx);
+    }
     for (const row of plan.links) {
       const current = await getItem(trx, repo, `${row.path}/${row.name}`);
       if (!current || current.updated !== row.updated) continue;
       await deleteTree(trx, repo, `${row.path}/${row.name}`);
+      await recordDeletes(deps.database, repo, [`${row.path}/${row.name}`], null, trx);
       out.links++;
     }
     for (const path of plan.uploads) {

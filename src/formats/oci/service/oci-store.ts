@@ -20,6 +20,8 @@ import {
   type PropertyMap,
 } from '../../../db/items.js';
 import type { Schema } from '../../../db/schema.js';
+import { recordDeletes, recordItems } from '../../../services/replication/change-capture.js';
+import { isUploadSessionPath } from '../layout.js';
 
 /** A binary of the content store, as an item references it. */
 export interface BinaryRef {
@@ -125,6 +127,8 @@ export class OciStore {
     await ensureFolders(trx, f.repo, f.path, f.user, now);
     const { row } = await putFile(trx, { repo: f.repo, fullPath: f.path, binary: f.binary, original: {}, mimeType: f.mimeType, user: f.user, now });
     if (f.properties) await setProperties(trx, row.id, f.properties);
+    // Manifests, tags, blob links and referrers replicate; upload session parts do not.
+    if (!isUploadSessionPath(f.path)) await recordItems(this.database, trx as Transaction<Schema>, f.repo, [row], 'deploy');
     return row;
   }
 
@@ -134,7 +138,9 @@ export class OciStore {
 
   /** Deletes a file or a folder with everything below it; the number of items removed. */
   async remove(trx: Db, repo: string, path: string): Promise<number> {
-    return (await deleteTree(trx, repo, path)).length;
+    const n = (await deleteTree(trx, repo, path)).length;
+    if (n > 0 && !isUploadSessionPath(path)) await recordDeletes(this.database, repo, [path], null, trx as Transaction<Schema>);
+    return n;
   }
 
   getItem(trx: Db, repo: string, path: string): Promise<ItemRow | undefined> {
