@@ -9,8 +9,8 @@ import type { ReplicationChange } from '../../src/services/replication/event-typ
 const sha1 = (b: string) => createHash('sha1').update(b).digest('hex');
 
 /**
- * Event delivery between two in-process sites (issue 16, item 3): events enqueued on the
- * source are delivered state-based to a real Arca target over HTTP (deploy, properties,
+ * Event delivery between two in-process sites (issue 16, item 3): events the source's change
+ * capture records (and some enqueued directly) are delivered state-based to a real Arca target over HTTP (deploy, properties,
  * delete, move), retried with back-off while the target is down, and taken over after the
  * lease of a worker that died ran out. The source runs on SQLite and on PostgreSQL.
  */
@@ -23,9 +23,9 @@ describe.each(['sqlite', 'postgresql'] as const)('replication event delivery fro
   const put = (path: string, body: string) => sites.source.request({ method: 'PUT', url: `/artifactory/src-local/${path}`, payload: body });
   const onTarget = (path: string) => sites.target.request({ method: 'GET', url: `/artifactory/dst-local/${path}` });
   const enqueue = (change: Omit<ReplicationChange, 'repo'>) => runner.queue.enqueue({ repo: 'src-local', ...change }, [{ key }]);
+  // The node's change capture records each deploy, property change and delete (branch i16-capture).
   const deployed = async (path: string, body: string) => {
     expect((await put(path, body)).statusCode).toBe(201);
-    await enqueue({ path, kind: 'deploy', sha1: sha1(body), size: body.length });
   };
 
   beforeAll(async () => {
@@ -67,7 +67,6 @@ describe.each(['sqlite', 'postgresql'] as const)('replication event delivery fro
     await deployed('lib/p.txt', 'props');
     const set = await sites.source.request({ method: 'PUT', url: '/artifactory/api/storage/src-local/lib/p.txt?properties=team=core;tag=a%2Cb' });
     expect(set.statusCode, set.body).toBe(204);
-    await enqueue({ path: 'lib/p.txt', kind: 'props' });
     await until(async () => {
       const r = await sites.target.request({ method: 'GET', url: '/artifactory/api/storage/dst-local/lib/p.txt?properties' });
       return r.statusCode === 200 && JSON.stringify(r.json().properties) === JSON.stringify({ tag: ['a,b'], team: ['core'] });
@@ -79,7 +78,6 @@ describe.each(['sqlite', 'postgresql'] as const)('replication event delivery fro
     await deployed('lib/kept.txt', 'kept');
     await until(async () => (await onTarget('lib/kept.txt')).statusCode === 200, 10_000, 'kept.txt');
     expect((await sites.source.request({ method: 'DELETE', url: '/artifactory/src-local/lib/gone.txt' })).statusCode).toBe(204);
-    await enqueue({ path: 'lib/gone.txt', kind: 'delete' });
     // A stale delete event of a path the source has again deletes nothing.
     await enqueue({ path: 'lib/kept.txt', kind: 'delete' });
     await until(async () => (await onTarget('lib/gone.txt')).statusCode === 404, 10_000, 'gone.txt deleted');
@@ -92,11 +90,13 @@ describe.each(['sqlite', 'postgresql'] as const)('replication event delivery fro
     await until(async () => (await onTarget('mv/from.txt')).statusCode === 200, 10_000, 'from.txt');
     const mv = await sites.source.request({ method: 'POST', url: '/artifactory/api/move/src-local/mv/from.txt?to=/src-local/mv/to.txt' });
     expect(mv.statusCode, mv.body).toBe(200);
+    // The capture records a move as a deploy and a delete; a `move` event (another sender's) is delivered alike.
     await enqueue({ path: 'mv/from.txt', kind: 'move', to: 'mv/to.txt', sha1: sha1('moving') });
     await until(async () => (await onTarget('mv/to.txt')).statusCode === 200 && (await onTarget('mv/from.txt')).statusCode === 404, 10_000, 'the move on the target');
   });
 
   it('retries with back-off while the target is down, then delivers', async () => {
+    await until(async () => (await runner.queue.depth(key)).pending === 0, 10_000, 'queue drained');
     sites.proxy.down = true;
     try {
       await deployed('down/x.txt', 'while down');
