@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS } from '../helpers/databases.js';
 import { ADMIN_PASSWORD } from '../helpers/node-context.js';
 import { startSites, testRunner, until, type Sites } from '../helpers/replication-sites.js';
 import type { ReplicationRunner } from '../../src/services/replication/runner.js';
@@ -12,9 +13,9 @@ const sha1 = (b: string) => createHash('sha1').update(b).digest('hex');
  * Event delivery between two in-process sites (issue 16, item 3): events the source's change
  * capture records (and some enqueued directly) are delivered state-based to a real Arca target over HTTP (deploy, properties,
  * delete, move), retried with back-off while the target is down, and taken over after the
- * lease of a worker that died ran out. The source runs on SQLite and on PostgreSQL.
+ * lease of a worker that died ran out. The source runs on every test dialect (SQLite, PostgreSQL, MariaDB when available).
  */
-describe.each(['sqlite', 'postgresql'] as const)('replication event delivery from %s', (dialect) => {
+describe.each(DIALECTS)('replication event delivery from %s', (dialect) => {
   let sites: Sites;
   let runner: ReplicationRunner;
   let url: string;
