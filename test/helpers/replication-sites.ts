@@ -5,6 +5,7 @@ import { UpstreamNetwork } from '../../src/services/remote/guarded-http.js';
 import { ReplicationRunner } from '../../src/services/replication/runner.js';
 import type { DialectName } from '../../src/db/database.js';
 import { startTestNode, type TestNode } from './node-context.js';
+import type { RepoConfig } from '../../src/services/repositories.js';
 
 /** One request the proxy passed to the target site. */
 export interface SeenRequest {
@@ -100,7 +101,11 @@ export async function startSites(sourceDialect: DialectName = 'sqlite'): Promise
 }
 
 /** A runner on the source node's parts with fast timings for tests (its own, beside the node's). */
-export function testRunner(node: TestNode, network: UpstreamNetwork, options: { backoffBaseMs?: number; maxAttempts?: number; leaseMs?: number } = {}): ReplicationRunner {
+export function testRunner(
+  node: TestNode,
+  network: UpstreamNetwork,
+  options: { backoffBaseMs?: number; maxAttempts?: number; leaseMs?: number; transient?: (repo: RepoConfig) => ((path: string) => boolean) | undefined } = {},
+): ReplicationRunner {
   const ctx = node.ctx;
   return new ReplicationRunner({
     database: ctx.database,
@@ -112,6 +117,7 @@ export function testRunner(node: TestNode, network: UpstreamNetwork, options: { 
     repo: (key) => ctx.repos.get(key),
     remote: ctx.packages.remote,
     remove: (repo, path) => ctx.artifacts.delete(repo, path),
+    transient: options.transient ?? ((repo) => ctx.formats.handlerFor(repo.packageType).transientPath),
     metrics: ctx.metrics,
     scratchDir: ctx.layout.tmp,
     self: { nodeId: ctx.identity.nodeId, taskAffinity: 'any', explicit: true, primary: false },

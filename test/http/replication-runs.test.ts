@@ -118,6 +118,26 @@ describe('replication scheduled runs', () => {
     expect((await sites.target.request({ method: 'GET', url: `/artifactory/api/storage/${dst}/p.txt?properties` })).json().properties).toEqual({ k: ['v2'] });
   });
 
+  it("never sends a format's transient items (OCI upload sessions) nor deletes them on the target", async () => {
+    const { formatHandlers, FORMATS } = await import('../../src/formats/registry.js');
+    const oci = formatHandlers(FORMATS).handlerFor('docker');
+    expect(oci.transientPath?.('img/_uploads/0b1f0b4e-7f52-4d43-9a0e-6f3c3a0c2b11/part-0')).toBe(true);
+    expect(oci.transientPath?.('img/latest/manifest.json')).toBe(false);
+    const skipping = testRunner(sites.source, sites.network, { transient: () => (path) => path.startsWith('session/') });
+    const src = await repo('source');
+    const dst = await repo('target');
+    await put('source', src, 'kept/a.txt', 'kept');
+    await put('source', src, 'session/part-0', 'transient');
+    await put('target', dst, 'session/part-9', 'target-only transient');
+    await replicate(src, dst, { syncDeletes: true });
+    const [row] = await sites.source.ctx.replications.rows(src);
+    const record = await skipping.runOne(row!, { signal: new AbortController().signal, log });
+    expect(record.status, JSON.stringify(record)).toBe('ok');
+    expect((await get(dst, 'kept/a.txt')).statusCode).toBe(200);
+    expect((await get(dst, 'session/part-0')).statusCode).toBe(404);
+    expect((await get(dst, 'session/part-9')).statusCode).toBe(200);
+  });
+
   it('records a failed run when the target cannot be reached, with the reason', async () => {
     const src = await repo('source');
     await put('source', src, 'x.txt', 'x');

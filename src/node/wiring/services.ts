@@ -108,6 +108,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     repo: (key) => repos.get(key),
     remote: packages.remote,
     remove: (repo, path) => artifacts.delete(repo, path),
+    transient: (repo) => formats.handlerFor(repo.packageType).transientPath,
     metrics: deps.metrics,
     scratchDir: cfg.layout.tmp,
     self: { nodeId: cfg.identity.nodeId, taskAffinity: cfg.identity.taskAffinity, explicit: cfg.identity.taskAffinityExplicit !== false, primary: cfg.identity.primary },

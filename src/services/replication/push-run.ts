@@ -31,6 +31,8 @@ export interface PushRunOptions {
   /** Start of the last successful run: items whose properties changed since then get them sent again (null: all with properties). */
   since: number | null;
   origin: string;
+  /** Items the run never sends, nor deletes on the target (a format's transient items, such as OCI upload sessions). */
+  skip?: (path: string) => boolean;
   signal?: AbortSignal;
   onError?(path: string, err: Error): void;
 }
@@ -97,7 +99,7 @@ export async function pushRun(database: Database, client: WireClient, repoKey: s
 
     for await (const page of descendantPages(database.db, repoKey, '')) {
       options.signal?.throwIfAborted();
-      const files = page.filter((r) => r.type === 'file' && r.sha1 && pathIncluded(fullPathOf(r), config));
+      const files = page.filter((r) => r.type === 'file' && r.sha1 && pathIncluded(fullPathOf(r), config) && !options.skip?.(fullPathOf(r)));
       const props = config.syncProperties ? await propsOf(database, files) : new Map();
       for (const row of files) {
         const path = fullPathOf(row);
@@ -114,7 +116,7 @@ export async function pushRun(database: Database, client: WireClient, repoKey: s
     if (config.syncDeletes) {
       for (const path of scratch.unseen()) {
         options.signal?.throwIfAborted();
-        if (!pathIncluded(path, config)) continue;
+        if (!pathIncluded(path, config) || options.skip?.(path)) continue;
         await pool.add(async () => {
           try {
             await client.delete(path, options.origin, options.signal);

@@ -32,6 +32,8 @@ export interface ReplicationRunnerDeps {
   remote: RemoteFetchService;
   /** Deletes an item (a pull's syncDeletes). */
   remove(repo: string, path: string): Promise<unknown>;
+  /** The items of a repository a scheduled run never sends (its format's transient items); undefined: none. */
+  transient?(repo: RepoConfig): ((path: string) => boolean) | undefined;
   metrics: MetricsRegistry;
   /** Where runs make their scratch databases (the node's tmp directory). */
   scratchDir: string;
@@ -92,6 +94,11 @@ export class ReplicationRunner {
       { owner: `${deps.self.nodeId}:${process.pid}`, ...deps.delivery },
     );
     deps.metrics.addCollector(() => this.collect());
+  }
+
+  private async transientOf(repoKey: string): Promise<((path: string) => boolean) | undefined> {
+    const repo = this.deps.transient ? await this.deps.repo(repoKey) : undefined;
+    return repo ? this.deps.transient!(repo) : undefined;
   }
 
   start(): void {
@@ -198,6 +205,7 @@ export class ReplicationRunner {
           since,
           origin: await this.siteId(),
           parallel: this.deps.parallelRequests,
+          skip: await this.transientOf(row.repoKey),
           signal: ctx.signal,
           onError,
         });
