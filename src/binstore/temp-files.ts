@@ -28,7 +28,7 @@ export interface ParsedTempName {
 }
 
 /** The prefixes of temp files; legacy names (`upload-<uuid>.tmp`, before owners were named) have them too. */
-export const TEMP_PREFIXES = ['upload-', 'fill-', 'delete-'] as const;
+export const TEMP_PREFIXES = ['upload-', 'fill-', 'delete-', 'replication-'] as const;
 
 export function hostTag(name = hostname()): string {
   return createHash('sha256').update(name).digest('hex').slice(0, 8);

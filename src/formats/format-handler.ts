@@ -149,6 +149,12 @@ export interface FormatHandler {
   afterReplication?(change: ReplicatedChange): Promise<void>;
 
   /**
+   * True for an item the format keeps only while a client is at work (an OCI upload session):
+   * a scheduled replication run never sends it (event capture already leaves it out).
+   */
+  transientPath?(path: string): boolean;
+
+  /**
    * Bytes of a replicated file to read before it is stored, when its media type is in its
    * content rather than its path (an OCI manifest); undefined for other paths.
    */

@@ -27,6 +27,7 @@ import type { ArchiveServices } from '../services/archives/archive-services.js';
 import type { SystemSettings } from '../services/system-settings.js';
 import type { TrashCan } from '../services/trash/trash-can.js';
 import type { ReplicationConfigService } from '../services/replication/replication-store.js';
+import type { ReplicationRunner } from '../services/replication/runner.js';
 import type { ChangeCapture } from '../services/replication/change-capture.js';
 import type { ReplicationApply } from '../services/replication/replication-apply.js';
 
@@ -85,6 +86,8 @@ export interface AppContext {
   trash: TrashCan;
   /** Replication configuration (`/api/replications`), in the shared database. */
   replications: ReplicationConfigService;
+  /** The replication runner: event delivery, scheduled runs, run records and status (issue 16). */
+  replicationRunner: ReplicationRunner;
   /** Event replication: the targets of each repository and the queue its changes go to. */
   replicationCapture: ChangeCapture;
   /** The target side of replication: deploys and deletes carrying X-Arca-Replication-Origin. */

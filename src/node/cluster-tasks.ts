@@ -23,6 +23,7 @@ import { sessionCleanupTask } from '../security/session-cleanup-task.js';
 import type { SessionService } from '../security/sessions.js';
 import { SystemSettings } from '../services/system-settings.js';
 import { pruneTrash } from '../services/trash/trash-can.js';
+import type { ReplicationRunner } from '../services/replication/runner.js';
 
 /** What the cluster tasks of a node may use (built by the composition root). */
 export interface TaskDeps {
@@ -38,6 +39,8 @@ export interface TaskDeps {
   /** `etc/artifactory.system.properties` (the session cleanup's cron). */
   systemProperties: SystemProperties;
   sessions: SessionService;
+  /** The replication runner (the `replication` task's scheduled runs); absent: no replication task. */
+  replication?: ReplicationRunner;
 }
 
 /** GC, backup and import never overlap anywhere in the cluster (GC must not free what they copy). */
@@ -198,6 +201,23 @@ export function importTask(deps: TaskDeps): ClusterTask<{ path: string }> {
 }
 
 /**
+ * Replication (issue 16): each tick starts the push and pull runs that are due (their cronExp,
+ * or a run request) and not blocked, and waits for them. Exclusive cluster-wide: a target never
+ * has two runs at once; a run whose node died is taken over by the next tick on another node.
+ */
+export function replicationTask(deps: TaskDeps, runner: ReplicationRunner): ClusterTask {
+  const intervalSecs = deps.system.number('arca.replication.checkIntervalSecs');
+  return {
+    name: 'replication',
+    description: 'Replication: starts the scheduled push and pull runs that are due (cronExp, or POST /api/replication/execute) and not blocked, records each in its replication status',
+    schedule: intervalSecs > 0 ? everyMs(Math.max(1, intervalSecs) * 1000) : undefined,
+    async run(ctx) {
+      return runner.tick({ signal: ctx.signal, log: ctx.log, fence: (trx) => ctx.fence(trx) });
+    },
+  };
+}
+
+/**
  * The cluster-wide tasks of a node, in one typed list: the registration point. A subsystem
  * adds its task here (e.g. the UI session cleanup of `artifactory.map.provider.type=db`,
  * whose cron comes from the database, hence async), and what it needs to TaskDeps.
@@ -205,5 +225,5 @@ export function importTask(deps: TaskDeps): ClusterTask<{ path: string }> {
 export async function clusterTasks(deps: TaskDeps): Promise<ClusterTask[]> {
   // Only with artifactory.map.provider.type=db: other session stores need no cluster task.
   const sessionCleanup = await sessionCleanupTask(deps.systemProperties, deps.database, deps.sessions);
-  return [gcTask(deps), trashPruneTask(deps), backupTask(deps), importTask(deps), scrubTask(deps), balanceTask(deps), ...(sessionCleanup ? [sessionCleanup] : [])] as ClusterTask[];
+  return [gcTask(deps), trashPruneTask(deps), backupTask(deps), importTask(deps), scrubTask(deps), balanceTask(deps), ...(sessionCleanup ? [sessionCleanup] : []), ...(deps.replication ? [replicationTask(deps, deps.replication)] : [])] as ClusterTask[];
 }

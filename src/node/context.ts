@@ -89,7 +89,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
     // Services: settings, repositories, artifacts, the formats' services, security.
     const settings = new SystemSettings(database, versions, clock);
     const store = { type: binstore.provider.type, dir: storeDataDir(cfg) };
-    const services = life.own('the upstream connections and the listing thread', nodeServices(cfg, { database, versions, content, masterKey, locks, systemProperties, store, settings }));
+    const services = life.own('the upstream connections and the listing thread', nodeServices(cfg, { database, versions, content, masterKey, locks, systemProperties, store, settings, metrics }));
     await services.replicationCapture.start();
     if (init) await configFiles.recordLoaded(synced);
     const { security, sessions } = life.own('the UI session store', await securityService(cfg, { database, versions, settings, masterKey, systemProperties }));
@@ -102,7 +102,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
 
     // Licenses and cluster tasks.
     const licenses = life.own('the license', await clusterLicenses(cfg, database, versions));
-    const tasks = life.own('the task scheduler', await clusterTaskService(cfg, { database, content, versions, masterKey, systemProperties, sessions, locks }));
+    const tasks = life.own('the task scheduler', await clusterTaskService(cfg, { database, content, versions, masterKey, systemProperties, sessions, locks, replication: services.replicationRunner }));
 
     return {
       node: { nodeId: identity.nodeId, home: layout.home, dataDir: layout.data, startTime: clock.now(), version: cfg.version },

@@ -40,7 +40,9 @@ function startSingletons(ctx: NodeContext): () => Promise<void> {
   ctx.tasks.scheduler.start();
   ctx.content.md5Backfill.start();
   ctx.tempHousekeeping.start();
+  ctx.replicationRunner.start();
   return async () => {
+    await ctx.replicationRunner.stop();
     await ctx.tempHousekeeping.stop();
     await ctx.tasks.scheduler.stop(ctx.system.number('arca.shutdownTimeoutSecs') * 1000);
   };

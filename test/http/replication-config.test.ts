@@ -184,7 +184,9 @@ describe.each(DIALECTS)('replication configuration on %s', (dialect) => {
     const exec = await json(a, 'POST', '/api/replication/execute/rp-local');
     expect(exec.statusCode, exec.body).toBe(202);
     const status = (await json(b, 'GET', '/api/replication/rp-local')).json();
-    expect(status).toMatchObject({ status: 'never_run', blocked: false, targets: [{ url: T1, repoKey: 'rp-local', status: 'never_run', lastCompleted: null }] });
+    // The execute starts the replication task at once: its run to the unreachable T1 may already be recorded as failed.
+    expect(['never_run', 'failed']).toContain(status.status);
+    expect(status).toMatchObject({ blocked: false, targets: [{ url: T1, repoKey: 'rp-local' }] });
     expect(typeof status.runRequested).toBe('string');
     const block = await json(a, 'POST', '/api/replication/block?push=true&pull=false');
     expect(block.statusCode, block.body).toBe(200);

@@ -7,7 +7,7 @@
  */
 import { ArcaError } from '../../core/errors.js';
 import type { FormatHandler } from '../format-handler.js';
-import { isDigestFolderName, MANIFEST_FILES, REFERRERS_FOLDER } from './layout.js';
+import { isDigestFolderName, isUploadSessionPath, MANIFEST_FILES, REFERRERS_FOLDER } from './layout.js';
 import { MAX_MANIFEST_BYTES } from './manifest.js';
 import { OCI_INDEX, OCI_MANIFEST } from './media-types.js';
 
@@ -54,6 +54,7 @@ export const ociHandler: FormatHandler = {
   replicatedContentLimit(path) {
     return holdsManifest(path) ? MAX_MANIFEST_BYTES : undefined;
   },
+  transientPath: isUploadSessionPath,
   replicatedMediaType(path, content, properties) {
     return content && holdsManifest(path) ? manifestMediaType(content, properties) : undefined;
   },

@@ -18,6 +18,8 @@ import { CopyMoveService } from '../../services/copy-move.js';
 import type { SystemSettings } from '../../services/system-settings.js';
 import { TrashCan } from '../../services/trash/trash-can.js';
 import { ReplicationConfigService } from '../../services/replication/replication-store.js';
+import { ReplicationRunner } from '../../services/replication/runner.js';
+import type { MetricsRegistry } from '../../metrics/registry.js';
 import { ChangeCapture } from '../../services/replication/change-capture.js';
 import { ReplicationApply } from '../../services/replication/replication-apply.js';
 import { BUILD_INFO_PACKAGE_TYPE, BuildIndex } from '../../services/builds/build-index.js';
@@ -45,10 +47,12 @@ export interface ServiceDeps {
   systemProperties: Pick<SystemProperties, 'userQueryLimit'>;
   /** Cluster-wide settings (the trash can's). */
   settings: SystemSettings;
+  /** The process's metrics (the replication runner's). */
+  metrics: MetricsRegistry;
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'builds' | 'buildPromotion' | 'storageInfo' | 'downloadStats' | 'storageApi' | 'archives' | 'trash' | 'replications' | 'replicationCapture' | 'replicationApply'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'builds' | 'buildPromotion' | 'storageInfo' | 'downloadStats' | 'storageApi' | 'archives' | 'trash' | 'replications' | 'replicationCapture' | 'replicationApply' | 'replicationRunner'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -58,7 +62,7 @@ export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 
  * close the connections to remote repositories' upstreams (arca.remote.*Addresses) go, and
  * the listing thread of a SQLite node (services/listing/listing-runner.ts) stops.
  */
-export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identity' | 'log'>, deps: ServiceDeps): Wired<NodeServices> {
+export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identity' | 'log' | 'layout'>, deps: ServiceDeps): Wired<NodeServices> {
   const { clock } = cfg;
   const { database, content, masterKey } = deps;
   const network = new UpstreamNetwork(remoteAddressPolicy(cfg.system));
@@ -92,6 +96,27 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     },
     warn: (message) => cfg.log.warn(message),
   });
+  const replications = new ReplicationConfigService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy, repo: (key) => repos.get(key), afterChange: () => replicationCapture.reload() });
+  // Event delivery starts with the node's singletons (server.ts); scheduled runs are the `replication` cluster task.
+  const replicationRunner = new ReplicationRunner({
+    database,
+    content,
+    log: cfg.log,
+    masterKey,
+    network,
+    replications,
+    repo: (key) => repos.get(key),
+    remote: packages.remote,
+    remove: (repo, path) => artifacts.delete(repo, path),
+    transient: (repo) => formats.handlerFor(repo.packageType).transientPath,
+    metrics: deps.metrics,
+    scratchDir: cfg.layout.tmp,
+    self: { nodeId: cfg.identity.nodeId, taskAffinity: cfg.identity.taskAffinity, explicit: cfg.identity.taskAffinityExplicit !== false, primary: cfg.identity.primary },
+    delivery: { leaseMs: Math.max(1, cfg.system.number('arca.replication.eventLeaseSecs')) * 1000 },
+    // One queue with the capture; a site id learnt from a target reaches the capture's targets at once.
+    eventQueue: replicationCapture.queue,
+    siteIdLearned: () => void replicationCapture.reload().catch(() => undefined),
+  });
   const services = {
     formats,
     repos,
@@ -110,13 +135,15 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     downloadStats,
     archives,
     trash,
-    replications: new ReplicationConfigService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy, repo: (key) => repos.get(key), afterChange: () => replicationCapture.reload() }),
+    replications,
+    replicationRunner,
     replicationCapture,
     replicationApply: new ReplicationApply(database, content, packages.deploy, formats),
   };
   return {
     value: services,
     close: async () => {
+      await replicationRunner.stop();
       replicationCapture.close();
       listings.close();
       await archives.index.close();

@@ -20,11 +20,19 @@ import {
 
 export type Replications = { kind: 'push'; targets: PushReplication[] } | { kind: 'pull'; pull: PullReplication };
 
-/** The stored record of a target's last run (filled by the runner, issue 16 items 2-4). */
+/** The stored record of a target's last run (`replications.last_run`, written by runner.ts). */
 export interface RunRecord {
+  /** `ok`, `failed`, or `never_run` (a record that only carries the target's site id). */
   status: string;
   lastCompleted: number | null;
+  /** When the recorded run started (a run request newer than this starts another). */
+  started?: number;
   message?: string;
+  counts?: Record<string, number>;
+  /** The target's site id, as it answered in `X-Arca-Site-Id`. */
+  siteId?: string;
+  /** Push: the properties watermark (start of the last good run) the recorded run used. */
+  since?: number | null;
 }
 
 export interface ReplicationRow {
@@ -33,6 +41,7 @@ export interface ReplicationRow {
   config: PushReplication | PullReplication;
   requestedAt: number | null;
   lastRun: RunRecord | null;
+  created: number;
 }
 
 /** Runs a check of `replications[n]`, naming the field with its place in the list. */
@@ -88,6 +97,7 @@ export class ReplicationConfigService {
       config: JSON.parse(r.config) as PushReplication | PullReplication,
       requestedAt: r.requested_at === null ? null : Number(r.requested_at),
       lastRun: r.last_run === null ? null : (JSON.parse(r.last_run) as RunRecord),
+      created: Number(r.created),
     }));
   }
 
@@ -182,7 +192,7 @@ export class ReplicationConfigService {
     return found;
   }
 
-  /** `POST /api/replication/execute/{repoKey}`: records the request for the runner (not built yet). Returns the number of targets. */
+  /** `POST /api/replication/execute/{repoKey}`: records the request; the runner's next tick starts the run. Returns the number of targets. */
   async requestRun(repoKey: string): Promise<number> {
     await this.kindOf(repoKey);
     const res = await this.database.db.updateTable('replications').set({ requested_at: this.clock.now() }).where('repo_key', '=', repoKey).executeTakeFirst();

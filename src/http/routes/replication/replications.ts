@@ -25,11 +25,16 @@ function shownRun(run: RunRecord | null): { status: string; lastCompleted: strin
   return { status: run?.status ?? 'never_run', lastCompleted: iso(run?.lastCompleted) };
 }
 
+/** Arca's detail of the last run: when it started, what it did, why it failed, the target's site id. */
+function runDetail(run: RunRecord | null) {
+  return { lastStarted: iso(run?.started), result: run?.counts ?? null, message: run?.message ?? null, siteId: run?.siteId ?? null };
+}
+
 /**
  * The seed's replication API (REST-API.md §12): configuration under `/api/replications`, status,
  * run requests and the block switches under `/api/replication`. Everything is for
- * administrators, as in the seed. The runner that acts on it is not built yet
- * (docs/replication.md): an execute request is recorded and answered 202.
+ * administrators, as in the seed. An execute request is recorded and answered 202; the
+ * `replication` cluster task starts the run at its next tick (docs/replication.md).
  */
 export async function replicationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const svc = ctx.replications;
@@ -91,7 +96,16 @@ export async function replicationRoutes(app: FastifyInstance, ctx: AppContext): 
     const { repoKey } = request.params;
     const kind = await svc.kindOf(repoKey);
     const rows = await svc.rows(repoKey);
-    const targets = rows.filter((r) => r.kind === 'push').map((r) => ({ url: (r.config as PushReplication).url, repoKey, ...shownRun(r.lastRun) }));
+    const targets = await Promise.all(
+      rows
+        .filter((r) => r.kind === 'push')
+        .map(async (r) => {
+          const config = r.config as PushReplication;
+          const d = await ctx.replicationRunner.depth(repoKey, config.url);
+          const queue = { pending: d.pending, failed: d.failed, lagSeconds: d.lagMs / 1000, oldestPending: iso(d.oldestPending) };
+          return { url: config.url, repoKey, ...shownRun(r.lastRun), ...runDetail(r.lastRun), eventReplication: config.enableEventReplication && config.enabled, queue };
+        }),
+    );
     const runs = rows.map((r) => shownRun(r.lastRun));
     const completed = runs.map((r) => r.lastCompleted).filter((t): t is string => t !== null).sort();
     const status = runs.length === 0 || runs.every((r) => r.status === 'never_run') ? 'never_run' : runs.find((r) => r.status !== 'ok')?.status ?? 'ok';
@@ -105,13 +119,23 @@ export async function replicationRoutes(app: FastifyInstance, ctx: AppContext): 
       // Arca's own fields: the switch that holds this kind back, and the last run request.
       blocked: (await svc.blocked())[kind],
       runRequested: requested.length ? iso(Math.max(...requested)) : null,
+      ...(kind === 'pull' && rows[0] ? runDetail(rows[0].lastRun) : {}),
     };
   });
 
   app.post<Key>('/artifactory/api/replication/execute/:repoKey', ADMIN, async (request, reply) => {
     await requireAdmin(ctx, request);
     const n = await svc.requestRun(request.params.repoKey);
-    return reply.code(202).send({ message: `A replication run of '${request.params.repoKey}' to ${n} target(s) is requested; the replication runner is not built yet in this release (docs/replication.md)` });
+    const blocked = await svc.blocked();
+    const kind = await svc.kindOf(request.params.repoKey);
+    const note = blocked[kind] ? `; ${kind} replication is blocked, so it starts once unblocked` : '';
+    // A tick of the replication task now (one queued tick at most; a running one is followed by the next).
+    try {
+      if ((await ctx.tasks.runs({ task: 'replication', status: 'QUEUED', limit: 1 })).length === 0) await ctx.tasks.request('replication', undefined, request.principal?.name ?? null);
+    } catch (err) {
+      request.log.warn({ err }, 'replication: could not start the replication task now; its next tick starts the run');
+    }
+    return reply.code(202).send({ message: `A replication run of '${request.params.repoKey}' to ${n} target(s) is requested; it starts within arca.replication.checkIntervalSecs${note}` });
   });
 
   for (const [action, blocked] of [['block', true], ['unblock', false]] as const) {

@@ -1,0 +1,192 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
+import { revealSecret } from '../../core/secrets.js';
+import type { PropertyMap } from '../../db/items.js';
+import { refusedUrl, type UpstreamNetwork } from '../remote/guarded-http.js';
+import { parseFileList, type ListedFile } from './file-list-parser.js';
+import { SITE_ID } from './site-id.js';
+
+/** What the target client needs of a push replication's configuration. */
+export interface WireTarget {
+  url: string;
+  username: string;
+  /** As stored: `ENC(v1:…)` or ''. Decrypted only to build the Authorization header. */
+  password: string;
+  socketTimeoutMillis: number;
+  syncProperties: boolean;
+}
+
+/** The item a deploy makes the target equal to. */
+export interface SourceFile {
+  sha1: string;
+  sha256?: string | null;
+  size: number;
+  props?: PropertyMap;
+}
+
+/** A request the target answered with a status the protocol does not accept. */
+export class TargetError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+interface Answer {
+  status: number;
+  headers: IncomingMessage['headers'];
+  body: IncomingMessage;
+}
+
+/** Each path segment percent-encoded (a `;` or `?` in a name must not read as matrix or query). */
+export function encodePath(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
+}
+
+/** The seed's matrix parameters `;key=v1,v2` (each key and value percent-encoded). */
+export function matrixOf(props: PropertyMap | undefined): string {
+  if (!props) return '';
+  return Object.keys(props)
+    .sort()
+    .map((k) => `;${encodeURIComponent(k)}=${props[k].map(encodeURIComponent).join(',')}`)
+    .join('');
+}
+
+/**
+ * The sender's side of the wire protocol between sites (docs/replication.md): a deploy by
+ * checksum and, when the target lacks the binary, the same PUT with the body streamed from
+ * the content store; deletes; the target's deep file list read as a stream. Every request
+ * goes through the node's upstream connections, so arca.remote.allowedAddresses /
+ * deniedAddresses apply as for remote repositories. The password is decrypted for the
+ * Authorization header only and never logged; errors name the URL without credentials.
+ */
+export class WireClient {
+  /** The target's site id, learnt from its `X-Arca-Site-Id` answers. */
+  siteId: string | undefined;
+  /** Bytes of bodies sent so far. */
+  bytesSent = 0;
+  private readonly auth: string | undefined;
+  private readonly base: URL;
+
+  constructor(
+    readonly target: WireTarget,
+    private readonly network: UpstreamNetwork,
+    masterKey: Buffer,
+    private readonly open: (sha1: string) => Promise<Readable>,
+  ) {
+    this.base = new URL(target.url.replace(/\/+$/, ''));
+    const password = target.password ? revealSecret(masterKey, target.password) : '';
+    this.auth = target.username || password ? `Basic ${Buffer.from(`${target.username}:${password}`).toString('base64')}` : undefined;
+  }
+
+  /** The URL of `path` on the target (without credentials). */
+  urlOf(path: string, suffix = ''): URL {
+    return new URL(`${this.base.href}/${encodePath(path)}${suffix}`);
+  }
+
+  /**
+   * Makes the target's `path` the given file: a deploy by checksum, then with the body when
+   * the target answers 404. Returns whether the body was sent and its bytes.
+   */
+  async deploy(path: string, file: SourceFile, origin: string, signal?: AbortSignal): Promise<{ body: boolean; bytes: number }> {
+    const matrix = this.target.syncProperties ? matrixOf(file.props ?? {}) : '';
+    const url = this.urlOf(path, matrix);
+    const headers: Record<string, string> = { 'x-checksum-sha1': file.sha1, 'x-arca-replication-origin': origin };
+    if (file.sha256) headers['x-checksum-sha256'] = file.sha256;
+    if (this.target.syncProperties) headers['x-arca-replication-properties'] = 'exact';
+    const first = await this.send('PUT', url, { ...headers, 'x-checksum-deploy': 'true', 'content-length': '0' }, undefined, signal);
+    await drain(first.body);
+    if (ok(first.status)) return { body: false, bytes: 0 };
+    if (first.status !== 404) throw this.refused('PUT', url, first);
+    const body = await this.open(file.sha1);
+    let counted = 0;
+    body.on('data', (c: Buffer) => {
+      counted += c.length;
+    });
+    const second = await this.send('PUT', url, { ...headers, 'content-length': String(file.size), 'content-type': 'application/octet-stream' }, body, signal);
+    await drain(second.body);
+    this.bytesSent += counted;
+    if (!ok(second.status)) throw this.refused('PUT', url, second);
+    return { body: true, bytes: counted };
+  }
+
+  /** Deletes `path` on the target; a 404 counts as done. */
+  async delete(path: string, origin: string, signal?: AbortSignal): Promise<void> {
+    const url = this.urlOf(path);
+    const res = await this.send('DELETE', url, { 'x-arca-replication-origin': origin }, undefined, signal);
+    await drain(res.body);
+    if (!ok(res.status) && res.status !== 404) throw this.refused('DELETE', url, res);
+  }
+
+  /**
+   * The target repository's files (`{base}/api/storage/{repo}?list&deep=1&listFolders=0`),
+   * read as a stream. Throws a TargetError when the target cannot list it.
+   */
+  async *list(signal?: AbortSignal): AsyncGenerator<ListedFile> {
+    const segments = this.base.pathname.split('/').filter(Boolean);
+    const repo = segments.pop();
+    if (!repo) throw new TargetError(`The target URL ${this.base.origin}${this.base.pathname} names no repository`, 0);
+    const url = new URL(`${this.base.origin}/${segments.map(encodeURIComponent).join('/')}${segments.length ? '/' : ''}api/storage/${encodeURIComponent(repo)}?list&deep=1&listFolders=0&mdTimestamps=0`);
+    const res = await this.send('GET', url, { accept: 'application/json' }, undefined, signal);
+    if (res.status === 404) {
+      // An empty target repository lists as 404 on some servers; an unknown one too (then every deploy fails and says so).
+      await drain(res.body);
+      return;
+    }
+    if (!ok(res.status)) throw this.refused('GET', url, res);
+    yield* parseFileList(withIdleTimeout(res.body, this.target.socketTimeoutMillis, url));
+  }
+
+  private refused(method: string, url: URL, res: Answer): TargetError {
+    return new TargetError(`${method} ${url.origin}${url.pathname} answered ${res.status}`, res.status);
+  }
+
+  /** One request, through the guarded agents, with the socket timeout on the answer. */
+  private send(method: string, url: URL, headers: Record<string, string>, body: Readable | undefined, signal?: AbortSignal): Promise<Answer> {
+    const why = refusedUrl(this.network.policy, url);
+    if (why) return Promise.reject(new TargetError(`Replication to ${url.origin} is refused: ${why}`, 0));
+    return new Promise((resolve, reject) => {
+      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const all = this.auth ? { ...headers, authorization: this.auth } : headers;
+      const req = send(url, { method, headers: all, agent: this.network.agentFor(url), signal });
+      const where = `${url.origin}${url.pathname}`;
+      req.setTimeout(this.target.socketTimeoutMillis, () => req.destroy(new TargetError(`No answer from ${where} within ${this.target.socketTimeoutMillis} ms`, 0)));
+      req.on('error', (err) => {
+        body?.destroy();
+        reject(err instanceof TargetError ? err : new TargetError(`${method} ${where} failed: ${err.message}`, 0));
+      });
+      req.on('response', (res) => {
+        const site = res.headers['x-arca-site-id'];
+        if (typeof site === 'string' && SITE_ID.test(site)) this.siteId = site;
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
+      });
+      if (body) {
+        body.on('error', (err) => req.destroy(err));
+        body.pipe(req);
+      } else req.end();
+    });
+  }
+}
+
+function ok(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+async function drain(res: IncomingMessage): Promise<void> {
+  try {
+    for await (const _ of res) void _;
+  } catch {
+    // The answer's status is what counts; a cut body after it changes nothing.
+  }
+}
+
+/** The body, failing when no data arrives for `ms` (a target that stalls mid-list). */
+async function* withIdleTimeout(res: IncomingMessage, ms: number, url: URL): AsyncGenerator<Uint8Array> {
+  res.setTimeout(ms, () => res.destroy(new TargetError(`No data from ${url.origin}${url.pathname} within ${ms} ms`, 0)));
+  for await (const chunk of res) yield chunk as Uint8Array;
+}
+
+export type { ListedFile };
