@@ -68,9 +68,13 @@ describe.each(DIALECTS)('replication event delivery from %s', (dialect) => {
     await deployed('lib/p.txt', 'props');
     const set = await sites.source.request({ method: 'PUT', url: '/artifactory/api/storage/src-local/lib/p.txt?properties=team=core;tag=a%2Cb' });
     expect(set.statusCode, set.body).toBe(204);
+    // The storage API reads an encoded comma as a separator too: the source holds two values.
+    const source = await sites.source.request({ method: 'GET', url: '/artifactory/api/storage/src-local/lib/p.txt?properties' });
+    expect(source.json().properties).toEqual({ team: ['core'], tag: ['a', 'b'] });
+    const sorted = (p: Record<string, string[]>) => JSON.stringify(Object.fromEntries(Object.entries(p).sort()));
     await until(async () => {
       const r = await sites.target.request({ method: 'GET', url: '/artifactory/api/storage/dst-local/lib/p.txt?properties' });
-      return r.statusCode === 200 && JSON.stringify(r.json().properties) === JSON.stringify({ tag: ['a,b'], team: ['core'] });
+      return r.statusCode === 200 && sorted(r.json().properties) === sorted(source.json().properties);
     }, 10_000, 'properties on the target');
   });
 
