@@ -218,6 +218,20 @@ export class ArtifactService {
    * that sha1 (its index) in the repositories the caller may read, and stops at the first
    * readable one, or after MAX_CHECKSUM_ITEMS.
    */
+  /**
+   * Which of `sha1s` a checksum deploy by `access` would find now: binaries stored and readable
+   * through some item (the rule of deployByChecksum, so the answer reveals nothing more than a
+   * checksum deploy does). One query for the set; the readability check only for those found.
+   */
+  async knownBinaries(sha1s: readonly string[], access: Access): Promise<string[]> {
+    const unique = [...new Set(sha1s)];
+    if (unique.length === 0) return [];
+    const found = await this.database.db.selectFrom('binaries').select('sha1').where('sha1', 'in', unique).where('size', '>=', 0).execute();
+    const known: string[] = [];
+    for (const { sha1 } of found) if (await this.readableCopy(sha1, access)) known.push(sha1);
+    return known;
+  }
+
   private async readableCopy(sha1: string, access: Access): Promise<boolean> {
     const repos = await repositoriesReadableBy(access, this.repos);
     if (repos.length === 0) return false;

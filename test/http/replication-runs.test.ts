@@ -63,8 +63,9 @@ describe('replication scheduled runs', () => {
     const from = sites.proxy.seen.length;
     const first = await runOf(src);
     expect(first).toMatchObject({ status: 'ok', counts: { listed: 13, scanned: 20, unchanged: 5, byChecksum: 3, withBody: 12, deleted: 0, errors: 0 } });
-    // 15 sent: each a checksum deploy first; 12 of them needed the body.
-    expect(sites.proxy.puts(from)).toMatchObject({ checksum: 15, bodies: 12 });
+    // 15 sent after one question about their binaries: the 3 the target holds by checksum, the 12 others with their body at once.
+    expect(sites.proxy.seen.slice(from).filter((r) => r.method === 'POST' && r.url.endsWith('/api/replication/binaries'))).toHaveLength(1);
+    expect(sites.proxy.puts(from)).toMatchObject({ checksum: 3, bodies: 12 });
     expect((await get(dst, 'f/6.txt')).body).toBe('file 6');
     expect((await get(dst, 'extra/0.txt')).statusCode).toBe(200);
     expect(readdirSync(sites.source.ctx.layout.tmp).filter((f) => f.startsWith('replication-'))).toEqual([]);

@@ -162,12 +162,16 @@ export class EventDelivery {
     const client = this.deps.client(target.repoKey, target.config);
     const origin = await this.deps.siteId();
     const known = client.siteId;
+    // One question for the batch's binaries: those the target lacks go with their body at once.
+    const asked = [...new Set(events.map((e) => e.payload.sha1).filter((x): x is string => typeof x === 'string'))];
+    const held = asked.length > 0 ? await client.knownBinaries(asked, signal).catch(() => undefined) : undefined;
+    const lacks = (sha1: string) => held !== undefined && asked.includes(sha1) && !held.has(sha1);
     try {
       const worker = async () => {
         for (let e = waiting.shift(); e; e = waiting.shift()) {
           if (signal.aborted) return;
           try {
-            await this.deliverOne(client, target.config, e, origin, signal);
+            await this.deliverOne(client, target.config, e, origin, signal, lacks);
             await this.deps.queue.complete([e.id], fence);
             this.deps.metrics.delivered.inc(targetLabels(key));
             this.deps.metrics.deliveryLag.observe(Math.max(0, this.deps.queue.clock.now() - e.created) / 1000);
@@ -190,13 +194,13 @@ export class EventDelivery {
   }
 
   /** Makes the target's path(s) of one event equal to the source now. */
-  private async deliverOne(client: WireClient, config: PushReplication, e: ClaimedEvent, ownSite: string, signal: AbortSignal): Promise<void> {
+  private async deliverOne(client: WireClient, config: PushReplication, e: ClaimedEvent, ownSite: string, signal: AbortSignal, lacks: (sha1: string) => boolean = () => false): Promise<void> {
     const origin = e.origin ?? ownSite;
     let bytes = 0;
     const send = async (path: string) => {
       if (!pathIncluded(path, config)) return;
       const now = await sourceState(this.deps.database, e.repo, path, config.syncProperties);
-      if (now.kind === 'file') bytes += (await client.deploy(path, now.file, origin, signal)).bytes;
+      if (now.kind === 'file') bytes += (await client.deploy(path, now.file, origin, signal, { unknownToTarget: lacks(now.file.sha1) })).bytes;
       // Absent now: a later delete event (or the scheduled run) deals with the target.
     };
     const remove = async (path: string) => {

@@ -83,10 +83,10 @@ export async function pushRun(database: Database, client: WireClient, repoKey: s
   try {
     counts.listed = await scratch.load(client.list(options.signal));
     const pool = new Pool(options.parallel ?? 8);
-    const send = (path: string, f: Parameters<WireClient['deploy']>[1], kind: 'new' | 'props') =>
+    const send = (path: string, f: Parameters<WireClient['deploy']>[1], kind: 'new' | 'props', unknownToTarget = false) =>
       pool.add(async () => {
         try {
-          const r = await client.deploy(path, f, options.origin, options.signal);
+          const r = await client.deploy(path, f, options.origin, options.signal, { unknownToTarget });
           counts.bytes += r.bytes;
           if (kind === 'props') counts.propsOnly++;
           else if (r.body) counts.withBody++;
@@ -101,12 +101,16 @@ export async function pushRun(database: Database, client: WireClient, repoKey: s
       options.signal?.throwIfAborted();
       const files = page.filter((r) => r.type === 'file' && r.sha1 && pathIncluded(fullPathOf(r), config) && !options.skip?.(fullPathOf(r)));
       const props = config.syncProperties ? await propsOf(database, files) : new Map();
+      const differing = files.filter((row) => scratch.peek(fullPathOf(row))?.sha1 !== row.sha1);
+      // One question per page for the binaries the target holds (an Arca target answers it):
+      // what it lacks goes with its body at once, without a checksum deploy answered 404 first.
+      const known = differing.length > 0 ? await client.knownBinaries([...new Set(differing.map((r) => r.sha1!))], options.signal).catch(() => undefined) : undefined;
       for (const row of files) {
         const path = fullPathOf(row);
         counts.scanned++;
         const there = scratch.take(path);
         const file = { sha1: row.sha1!, sha256: row.sha256, size: Number(row.size), props: props.get(row.id) ?? {} };
-        if (!there || there.sha1 !== row.sha1) await send(path, file, 'new');
+        if (!there || there.sha1 !== row.sha1) await send(path, file, 'new', known !== undefined && !known.has(row.sha1!));
         else if (config.syncProperties && (options.since === null ? Object.keys(file.props).length > 0 : Number(row.updated) >= options.since)) await send(path, file, 'props');
         else counts.unchanged++;
       }

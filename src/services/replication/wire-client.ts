@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { revealSecret } from '../../core/secrets.js';
 import type { PropertyMap } from '../../db/items.js';
 import { refusedUrl, type UpstreamNetwork } from '../remote/guarded-http.js';
@@ -69,6 +69,7 @@ export class WireClient {
   /** Bytes of bodies sent so far. */
   bytesSent = 0;
   private readonly auth: string | undefined;
+  private noBinariesApi = false;
   private readonly base: URL;
 
   constructor(
@@ -91,16 +92,19 @@ export class WireClient {
    * Makes the target's `path` the given file: a deploy by checksum, then with the body when
    * the target answers 404. Returns whether the body was sent and its bytes.
    */
-  async deploy(path: string, file: SourceFile, origin: string, signal?: AbortSignal): Promise<{ body: boolean; bytes: number }> {
+  async deploy(path: string, file: SourceFile, origin: string, signal?: AbortSignal, options: { unknownToTarget?: boolean } = {}): Promise<{ body: boolean; bytes: number }> {
     const matrix = this.target.syncProperties ? matrixOf(file.props ?? {}) : '';
     const url = this.urlOf(path, matrix);
     const headers: Record<string, string> = { 'x-checksum-sha1': file.sha1, 'x-arca-replication-origin': origin };
     if (file.sha256) headers['x-checksum-sha256'] = file.sha256;
     if (this.target.syncProperties) headers['x-arca-replication-properties'] = 'exact';
-    const first = await this.send('PUT', url, { ...headers, 'x-checksum-deploy': 'true', 'content-length': '0' }, undefined, signal);
-    await drain(first.body);
-    if (ok(first.status)) return { body: false, bytes: 0 };
-    if (first.status !== 404) throw this.refused('PUT', url, first);
+    // The target said just now it lacks the binary (`knownBinaries`): its checksum deploy would be a 404.
+    if (!options.unknownToTarget) {
+      const first = await this.send('PUT', url, { ...headers, 'x-checksum-deploy': 'true', 'content-length': '0' }, undefined, signal);
+      await drain(first.body);
+      if (ok(first.status)) return { body: false, bytes: 0 };
+      if (first.status !== 404) throw this.refused('PUT', url, first);
+    }
     const body = await this.open(file.sha1);
     let counted = 0;
     body.on('data', (c: Buffer) => {
@@ -111,6 +115,41 @@ export class WireClient {
     this.bytesSent += counted;
     if (!ok(second.status)) throw this.refused('PUT', url, second);
     return { body: true, bytes: counted };
+  }
+
+  /**
+   * Which of `sha1s` the target would find for a checksum deploy by this user
+   * (`POST {base}/api/replication/binaries`, an Arca extension). Undefined when the target does
+   * not answer it (another kind of server): then every deploy tries by checksum first.
+   */
+  async knownBinaries(sha1s: string[], signal?: AbortSignal): Promise<Set<string> | undefined> {
+    if (this.noBinariesApi || sha1s.length === 0) return this.noBinariesApi ? undefined : new Set();
+    const url = new URL(`${this.apiBase()}api/replication/binaries`);
+    const body = Buffer.from(JSON.stringify({ sha1: sha1s }));
+    const res = await this.send('POST', url, { 'content-type': 'application/json', 'content-length': String(body.length) }, Readable.from([body]), signal);
+    if (!ok(res.status)) {
+      await drain(res.body);
+      // 404/405/501: not an Arca target, never ask it again; anything else: not this time.
+      if (res.status === 404 || res.status === 405 || res.status === 501) this.noBinariesApi = true;
+      return undefined;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of res.body) {
+      size += (c as Buffer).length;
+      // Never more than the sha1s asked about, quoted: a target answering more is not trusted.
+      if (size > 64 + sha1s.length * 48) throw new TargetError(`POST ${url.origin}${url.pathname} answered more than the checksums asked about`, res.status);
+      chunks.push(c as Buffer);
+    }
+    const known = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { known?: unknown }).known;
+    return new Set(Array.isArray(known) ? known.filter((k): k is string => typeof k === 'string') : []);
+  }
+
+  /** `{origin}/{context…}/` of the target URL: where its REST API is (the URL minus the repository). */
+  private apiBase(): string {
+    const segments = this.base.pathname.split('/').filter(Boolean);
+    segments.pop();
+    return `${this.base.origin}/${segments.map(encodeURIComponent).join('/')}${segments.length ? '/' : ''}`;
   }
 
   /** Deletes `path` on the target; a 404 counts as done. */

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ArcaError } from '../../../core/errors.js';
 import type { AppContext } from '../../app-context.js';
 import { requireAdmin } from '../../auth.js';
+import { replicationBinariesRoute } from './replication-binaries.js';
 import { shownPush, type PullReplication, type PushReplication } from '../../../services/replication/replication-config.js';
 import type { RunRecord } from '../../../services/replication/replication-store.js';
 
@@ -38,6 +39,7 @@ function runDetail(run: RunRecord | null) {
  */
 export async function replicationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const svc = ctx.replications;
+  replicationBinariesRoute(app, ctx);
 
   app.get('/artifactory/api/replications', async (request) => {
     await requireAdmin(ctx, request);
