@@ -211,7 +211,8 @@ export async function runReplication(quick: boolean): Promise<number> {
   const lagS = quick ? 15 : 45;
   const files = quick ? 2000 : 10_000;
   const work = mkdtempSync(join(tmpdir(), 'arca-bench-repl-'));
-  const a = new Site('A', 3, true);
+  // The runner sends as many requests at once as curl does in the reference.
+  const a = new Site('A', 3, true, { ARCA_REPLICATION_PARALLELREQUESTS: String(RUNNER_PARALLELISM) });
   const b = new Site('B', 1, false);
   let lag: LagResult | undefined;
   let lagError: string | undefined;

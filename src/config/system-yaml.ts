@@ -41,6 +41,7 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
   { path: 'arca.logLevel', default: 'info', description: 'pino log level.' },
   { path: 'arca.gc.intervalSecs', default: 14400, mirrors: 'gcConfig cron `0 0 /4 * * ?`', description: 'How often garbage collection of unreferenced binaries runs.' },
   { path: 'arca.replication.checkIntervalSecs', default: 10, mirrors: 'the seed checks replication cron expressions continuously', description: 'How often the replication cluster task looks for due push and pull runs (each replication\'s cronExp, or a POST /api/replication/execute request); 0: only on demand.' },
+  { path: 'arca.replication.parallelRequests', default: 8, mirrors: 'no seed equivalent', description: 'Requests a replication sends to one target at once: files of a scheduled push or pull run, events of one delivery worker (1–64).' },
   { path: 'arca.replication.eventLeaseSecs', default: 30, mirrors: 'no seed equivalent', description: 'How long a node holds the replication events it claimed before another node may take them over (renewed while it delivers); after a node dies, its events wait at most this long.' },
   { path: 'arca.trash.pruneIntervalSecs', default: 14400, mirrors: 'TrashcanPruner, run with each GC (`0 0 /4 * * ?`)', description: 'How often the trash-prune task deletes what was trashed more than trashcanConfig.retentionPeriodDays ago; 0: on demand only.' },
   { path: 'arca.trash.pruneMaxItems', default: 100000, description: 'Trash entries one trash-prune run deletes at most (oldest first); the rest waits for the next run.' },

@@ -98,6 +98,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   });
   const replications = new ReplicationConfigService(database, deps.versions, clock, { masterKey, addressPolicy: network.policy, repo: (key) => repos.get(key), afterChange: () => replicationCapture.reload() });
   // Event delivery starts with the node's singletons (server.ts); scheduled runs are the `replication` cluster task.
+  const parallelRequests = Math.min(64, Math.max(1, Math.floor(cfg.system.number('arca.replication.parallelRequests'))));
   const replicationRunner = new ReplicationRunner({
     database,
     content,
@@ -112,7 +113,8 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     metrics: deps.metrics,
     scratchDir: cfg.layout.tmp,
     self: { nodeId: cfg.identity.nodeId, taskAffinity: cfg.identity.taskAffinity, explicit: cfg.identity.taskAffinityExplicit !== false, primary: cfg.identity.primary },
-    delivery: { leaseMs: Math.max(1, cfg.system.number('arca.replication.eventLeaseSecs')) * 1000 },
+    delivery: { leaseMs: Math.max(1, cfg.system.number('arca.replication.eventLeaseSecs')) * 1000, parallel: parallelRequests },
+    parallelRequests,
     // One queue with the capture; a site id learnt from a target reaches the capture's targets at once.
     eventQueue: replicationCapture.queue,
     siteIdLearned: () => void replicationCapture.reload().catch(() => undefined),
