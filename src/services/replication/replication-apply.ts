@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import type { ContentStore } from '../../content/content-store.js';
-import type { Checksums } from '../../core/digests.js';
 import { ArcaError } from '../../core/errors.js';
 import type { MatrixParams } from '../../core/paths.js';
 import { readBounded } from '../../core/read-bounded.js';
@@ -8,6 +7,7 @@ import type { Database } from '../../db/database.js';
 import { getItem, getProperties, type ItemRow, type PropertyMap } from '../../db/items.js';
 import type { FormatHandlers } from '../../formats/format-handlers.js';
 import type { Access } from '../../security/access.js';
+import type { DeployRequest } from '../artifacts.js';
 import type { FormatDeployService } from '../format-deploy.js';
 import type { RepoConfig } from '../repositories.js';
 import { loadSiteId, SITE_ID } from './site-id.js';
@@ -19,21 +19,12 @@ export const PROPERTIES_HEADER = 'x-arca-replication-properties';
 /** Answered on every response to a replication apply: this site's id. */
 export const SITE_ID_HEADER = 'X-Arca-Site-Id';
 
-/** A replicated deploy, as the wire protocol carries it. */
-export interface ReplicatedPut {
-  repo: RepoConfig;
-  path: string;
-  folder: boolean;
-  body: AsyncIterable<Uint8Array>;
-  signal?: AbortSignal;
-  /** X-Checksum-*: the sha1 (or sha256) a checksum deploy references, or the body must have. */
-  expected: Partial<Checksums>;
-  checksumDeploy: boolean;
+/** A replicated deploy, as the wire protocol carries it: a deploy's fields and the replication's own. */
+export interface ReplicatedPut extends Pick<DeployRequest, 'repo' | 'path' | 'folder' | 'body' | 'signal' | 'expected' | 'checksumDeploy' | 'access'> {
   /** The item's properties (matrix params). */
   matrix: MatrixParams;
   /** Replace the item's properties by `matrix` (X-Arca-Replication-Properties: exact) rather than merge. */
   exact: boolean;
-  access: Access;
   /** The site the change came from. */
   origin: string;
 }
