@@ -158,16 +158,19 @@ export class FormatDeployService {
     const { repo, path } = req;
     this.checkDeployTarget(repo);
     await this.artifacts.requireWrite(req);
-    const result = await this.artifacts.deploy(req);
+    const after = this.formats.handlerFor(repo.packageType).afterReplication;
+    let result!: DeployResult;
+    // The store and the format's catch-up under one repository lock: a metadata file the source
+    // sends (an npm document) cannot land between the catch-up's read and its write of that
+    // file, which would leave the target's own version over the source's.
+    const store = async () => {
+      result = await this.artifacts.deploy(req);
+      if (after && result.item.type === 'file') await after({ repo, path, deleted: false, user: req.user, store: this.storeFor(repo, req.user, req.origin) });
+    };
+    await (after ? this.underRepoLock(repo, store) : store());
     if (result.item.type !== 'file') return result;
-    await this.afterReplication(repo, path, false, req.user, req.origin);
     for (const l of this.listeners) await l.stored(repo, path, result.item);
     return result;
-  }
-
-  private async afterReplication(repo: RepoConfig, path: string, deleted: boolean, user: string, origin?: string): Promise<void> {
-    const after = this.formats.handlerFor(repo.packageType).afterReplication;
-    if (after) await this.underRepoLock(repo, () => after({ repo, path, deleted, user, store: this.storeFor(repo, user, origin) }));
   }
 
   async deploy(req: DeployRequest): Promise<FormatDeployResult> {
@@ -210,14 +213,24 @@ export class FormatDeployService {
     await access.require('delete', repo, path);
     const user = access.user;
     const toTrash = !options.permanent && this.trashCan !== undefined && (await this.trashCan.takes(repo));
-    const removed = toTrash ? await this.trashCan!.trash(repo, path, user, options.origin) : await this.artifacts.delete(repo.key, path, options);
-    if (removed === 0 && path !== '') throw new ArcaError('ITEM_NOT_FOUND', `Could not locate artifact '${repo.key}:${path}'`);
-    if (repo.rclass === 'remote') await dropCacheRecords(this.database.db, repo.key, path);
-    if (repo.rclass !== 'local') return removed;
-    if (options.asGiven) {
-      await this.afterReplication(repo, path, true, user, options.origin);
+    const remove = async () => {
+      const n = toTrash ? await this.trashCan!.trash(repo, path, user, options.origin) : await this.artifacts.delete(repo.key, path, options);
+      if (n === 0 && path !== '') throw new ArcaError('ITEM_NOT_FOUND', `Could not locate artifact '${repo.key}:${path}'`);
+      return n;
+    };
+    const caughtUp = this.formats.handlerFor(repo.packageType).afterReplication;
+    if (options.asGiven && repo.rclass === 'local' && caughtUp) {
+      // As deployAsGiven: the delete and the format's catch-up under one repository lock.
+      let removed = 0;
+      await this.underRepoLock(repo, async () => {
+        removed = await remove();
+        await caughtUp({ repo, path, deleted: true, user, store: this.storeFor(repo, user, options.origin) });
+      });
       return removed;
     }
+    const removed = await remove();
+    if (repo.rclass === 'remote') await dropCacheRecords(this.database.db, repo.key, path);
+    if (repo.rclass !== 'local' || options.asGiven) return removed;
     const after = this.formats.handlerFor(repo.packageType).afterDelete;
     if (after) await this.underRepoLock(repo, () => after(repo, path, this.storeFor(repo, user)));
     return removed;
