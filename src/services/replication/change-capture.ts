@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import type { ConfigVersions } from '../../cluster/config-versions.js';
 import type { Clock } from '../../core/clock.js';
 import type { Database } from '../../db/database.js';
-import { getItem, getProperties, type ItemRow } from '../../db/items.js';
+import { fullPathOf, getItem, getProperties, type ItemRow } from '../../db/items.js';
 import type { Schema } from '../../db/schema.js';
 import { ReplicationEventQueue } from './event-queue.js';
 import { eventRecorder, type RecordChange } from './event-recorder.js';
@@ -160,7 +160,7 @@ export async function recordItems(
   const props = await getProperties(trx, rows.map((r) => r.id));
   let n = 0;
   for (const row of rows) {
-    const change: ReplicationChange = { repo, path: row.path === '' ? row.name : `${row.path}/${row.name}`, kind, origin: origin ?? null };
+    const change: ReplicationChange = { repo, path: fullPathOf(row), kind, origin: origin ?? null };
     if (row.type === 'file') Object.assign(change, { sha1: row.sha1 ?? undefined, sha256: row.sha256 ?? undefined, size: row.size === null ? undefined : Number(row.size) });
     const p = eventProps(props.get(row.id) ?? {});
     if (p) change.props = p;

@@ -163,9 +163,9 @@ export class EventDelivery {
     const origin = await this.deps.siteId();
     const known = client.siteId;
     // One question for the batch's binaries: those the target lacks go with their body at once.
-    const asked = [...new Set(events.map((e) => e.payload.sha1).filter((x): x is string => typeof x === 'string'))];
-    const held = asked.length > 0 ? await client.knownBinaries(asked, signal).catch(() => undefined) : undefined;
-    const lacks = (sha1: string) => held !== undefined && asked.includes(sha1) && !held.has(sha1);
+    const asked = new Set(events.map((e) => e.payload.sha1).filter((x): x is string => typeof x === 'string'));
+    const held = asked.size > 0 ? await client.knownBinaries([...asked], signal).catch(() => undefined) : undefined;
+    const lacks = (sha1: string) => held !== undefined && asked.has(sha1) && !held.has(sha1);
     try {
       const worker = async () => {
         for (let e = waiting.shift(); e; e = waiting.shift()) {

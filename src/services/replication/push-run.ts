@@ -1,9 +1,9 @@
 import type { Database } from '../../db/database.js';
-import { fullPathOf } from '../../db/items.js';
+import { fullPathOf, getProperties } from '../../db/items.js';
 import { descendantPages } from '../../db/tree.js';
 import type { PushReplication } from './replication-config.js';
 import { ScratchList } from './scratch-list.js';
-import { pathIncluded, propsOf } from './source.js';
+import { pathIncluded } from './source.js';
 import type { WireClient } from './wire-client.js';
 
 export interface PushCounts {
@@ -100,7 +100,7 @@ export async function pushRun(database: Database, client: WireClient, repoKey: s
     for await (const page of descendantPages(database.db, repoKey, '')) {
       options.signal?.throwIfAborted();
       const files = page.filter((r) => r.type === 'file' && r.sha1 && pathIncluded(fullPathOf(r), config) && !options.skip?.(fullPathOf(r)));
-      const props = config.syncProperties ? await propsOf(database, files) : new Map();
+      const props = config.syncProperties ? await getProperties(database.db, files.map((r) => r.id)) : new Map();
       const differing = files.filter((row) => scratch.peek(fullPathOf(row))?.sha1 !== row.sha1);
       // One question per page for the binaries the target holds (an Arca target answers it):
       // what it lacks goes with its body at once, without a checksum deploy answered 404 first.

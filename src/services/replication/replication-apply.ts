@@ -10,7 +10,7 @@ import type { Access } from '../../security/access.js';
 import type { DeployRequest } from '../artifacts.js';
 import type { FormatDeployService } from '../format-deploy.js';
 import type { RepoConfig } from '../repositories.js';
-import { loadSiteId, SITE_ID } from './site-id.js';
+import { SITE_ID, siteIdOnce } from './site-id.js';
 
 /** The request header that makes a deploy or delete a replication apply (docs/replication.md). */
 export const ORIGIN_HEADER = 'x-arca-replication-origin';
@@ -76,7 +76,6 @@ function sameProperties(stored: PropertyMap, given: MatrixParams, exact: boolean
  * the format brings what it derives from items up to date (FormatDeployService.deployAsGiven).
  */
 export class ReplicationApply {
-  private siteId?: Promise<string>;
 
   constructor(
     private readonly database: Database,
@@ -87,13 +86,7 @@ export class ReplicationApply {
 
   /** This site's id, read once per node (it never changes once made). */
   ownSiteId(): Promise<string> {
-    if (!this.siteId) {
-      this.siteId = loadSiteId(this.database).catch((err: unknown) => {
-        this.siteId = undefined;
-        throw err;
-      });
-    }
-    return this.siteId;
+    return siteIdOnce(this.database);
   }
 
   async isLoop(origin: string): Promise<boolean> {

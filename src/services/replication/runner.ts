@@ -17,7 +17,7 @@ import { pullRun } from './pull-run.js';
 import type { PullReplication, PushReplication } from './replication-config.js';
 import { ReplicationMetrics, targetLabels } from './replication-metrics.js';
 import type { ReplicationConfigService, ReplicationRow, RunRecord } from './replication-store.js';
-import { loadSiteId } from './site-id.js';
+import { siteIdOnce } from './site-id.js';
 import { targetKey } from './target-key.js';
 import { WireClient } from './wire-client.js';
 
@@ -69,7 +69,6 @@ export class ReplicationRunner {
   readonly delivery: EventDelivery;
   readonly metrics: ReplicationMetrics;
   private readonly clients = new Map<string, { json: string; client: WireClient }>();
-  private site: Promise<string> | undefined;
   private eligibleAt = 0;
   private eligibleNow = false;
 
@@ -110,11 +109,7 @@ export class ReplicationRunner {
   }
 
   siteId(): Promise<string> {
-    this.site ??= loadSiteId(this.deps.database).catch((err: unknown) => {
-      this.site = undefined;
-      throw err;
-    });
-    return this.site;
+    return siteIdOnce(this.deps.database);
   }
 
   /** May this node deliver events (its task affinity), read again every 5 s. */

@@ -32,3 +32,18 @@ export async function loadSiteId(database: Database, now = Date.now()): Promise<
   if (!made) throw new Error('the replication site id could not be stored');
   return made;
 }
+
+const known = new WeakMap<Database, Promise<string>>();
+
+/** The site id, read once per node's database (it never changes once made); a failed read is tried again next time. */
+export function siteIdOnce(database: Database): Promise<string> {
+  let id = known.get(database);
+  if (!id) {
+    id = loadSiteId(database).catch((err: unknown) => {
+      known.delete(database);
+      throw err;
+    });
+    known.set(database, id);
+  }
+  return id;
+}

@@ -1,5 +1,5 @@
 import type { Database } from '../../db/database.js';
-import { findItem, getProperties, type ItemRow, type PropertyMap } from '../../db/items.js';
+import { findItem, getProperties, type ItemRow } from '../../db/items.js';
 import type { SourceFile } from './wire-client.js';
 
 /** What the source repository holds at a path now: a file, a folder, or nothing. */
@@ -12,11 +12,6 @@ export async function sourceState(database: Database, repo: string, path: string
   if (row.type === 'folder' || !row.sha1) return { kind: 'folder' };
   const props = withProps ? ((await getProperties(database.db, [row.id])).get(row.id) ?? {}) : undefined;
   return { kind: 'file', row, file: { sha1: row.sha1, sha256: row.sha256, size: Number(row.size), props } };
-}
-
-/** The properties of several items at once (a page of the scheduled walk). */
-export async function propsOf(database: Database, rows: ItemRow[]): Promise<Map<number, PropertyMap>> {
-  return rows.length === 0 ? new Map() : getProperties(database.db, rows.map((r) => r.id));
 }
 
 /**

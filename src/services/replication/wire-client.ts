@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
+import { readBounded } from '../../core/read-bounded.js';
 import { revealSecret } from '../../core/secrets.js';
 import type { PropertyMap } from '../../db/items.js';
 import { refusedUrl, type UpstreamNetwork } from '../remote/guarded-http.js';
@@ -133,15 +134,9 @@ export class WireClient {
       if (res.status === 404 || res.status === 405 || res.status === 501) this.noBinariesApi = true;
       return undefined;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of res.body) {
-      size += (c as Buffer).length;
-      // Never more than the sha1s asked about, quoted: a target answering more is not trusted.
-      if (size > 64 + sha1s.length * 48) throw new TargetError(`POST ${url.origin}${url.pathname} answered more than the checksums asked about`, res.status);
-      chunks.push(c as Buffer);
-    }
-    const known = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { known?: unknown }).known;
+    // Never more than the sha1s asked about, quoted: a target answering more is not trusted.
+    const answer = await readBounded(res.body, 64 + sha1s.length * 48, () => new TargetError(`POST ${url.origin}${url.pathname} answered more than the checksums asked about`, res.status));
+    const known = (JSON.parse(answer.toString('utf8')) as { known?: unknown }).known;
     return new Set(Array.isArray(known) ? known.filter((k): k is string => typeof k === 'string') : []);
   }
 
@@ -165,10 +160,9 @@ export class WireClient {
    * read as a stream. Throws a TargetError when the target cannot list it.
    */
   async *list(signal?: AbortSignal): AsyncGenerator<ListedFile> {
-    const segments = this.base.pathname.split('/').filter(Boolean);
-    const repo = segments.pop();
+    const repo = this.base.pathname.split('/').filter(Boolean).pop();
     if (!repo) throw new TargetError(`The target URL ${this.base.origin}${this.base.pathname} names no repository`, 0);
-    const url = new URL(`${this.base.origin}/${segments.map(encodeURIComponent).join('/')}${segments.length ? '/' : ''}api/storage/${encodeURIComponent(repo)}?list&deep=1&listFolders=0&mdTimestamps=0`);
+    const url = new URL(`${this.apiBase()}api/storage/${encodeURIComponent(repo)}?list&deep=1&listFolders=0&mdTimestamps=0`);
     const res = await this.send('GET', url, { accept: 'application/json' }, undefined, signal);
     if (res.status === 404) {
       // An empty target repository lists as 404 on some servers; an unknown one too (then every deploy fails and says so).
