@@ -8,7 +8,9 @@
  * - Lag: a steady 50 deploys/s (4 KiB each, open loop: one deploy started every 20 ms
  *   whatever the previous ones do) to A through nginx for LAG_S seconds, with event
  *   replication to B. B's folders with deploys not seen yet are listed every 50 ms; lag =
- *   the first listing on B that shows a deploy − its 201 on A. p50 and p99.
+ *   the first listing on B that shows a deploy − its 201 on A. p50 and p99 of the steady
+ *   state: the same load runs for ARCA_BENCH_REPL_WARM seconds (10) first, right after the
+ *   sites started, and its p99 is printed apart (new processes: JIT, pools, caches).
  * - Throughput: 10,000 files of 107,374 bytes (1 GiB) deployed to A, then a scheduled run
  *   (POST /api/replication/execute) copies them to an empty repository on B; its time runs
  *   from the execute request to the run record's completion. The reference: the same number
@@ -34,6 +36,10 @@ const RATE = 50;
 const FILE_SIZE = 107_374;
 /** The scheduled run's parallel sends per target (the runner's default, PushRunOptions.parallel); curl gets the same. */
 const RUNNER_PARALLELISM = Number(process.env.ARCA_BENCH_REPL_PARALLEL ?? 8);
+/** ARCA_BENCH_REPL_ONLY=lag|throughput runs one part (say, to profile it with ARCA_TEST_NODE_ARGS); both by default. */
+const ONLY = process.env.ARCA_BENCH_REPL_ONLY;
+/** ARCA_BENCH_REPL_WARM: seconds of the same load before the lag is measured (default 10; 0: none). */
+const WARM_S = Number(process.env.ARCA_BENCH_REPL_WARM ?? 10);
 
 function log(msg: string): void {
   process.stderr.write(`[bench --replication ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -50,6 +56,8 @@ interface LagResult {
   refused: number;
   neverReadable: number;
   lagsMs: number[];
+  /** The worst lag of the deploys acknowledged in each second of the run (where the tail comes from). */
+  worstBySecond: number[];
   achievedRate: number;
 }
 
@@ -60,10 +68,10 @@ interface LagResult {
  * and a deploy's lag is the time of the first listing that shows it minus its 201 on A.
  * Every 5 s the status API's queue depth of the target is logged.
  */
-async function measureLag(a: Site, b: Site, seconds: number, rate: number): Promise<LagResult> {
-  const res: LagResult = { started: 0, acknowledged: 0, refused: 0, neverReadable: 0, lagsMs: [], achievedRate: 0 };
+async function measureLag(a: Site, b: Site, seconds: number, rate: number, prefix = 'lag'): Promise<LagResult> {
+  const res: LagResult = { started: 0, acknowledged: 0, refused: 0, neverReadable: 0, lagsMs: [], worstBySecond: [], achievedRate: 0 };
   const total = seconds * rate;
-  const folderOf = (i: number) => `lag/${Math.floor(i / 100)}`;
+  const folderOf = (i: number) => `${prefix}/${Math.floor(i / 100)}`;
   const waiting = new Map<string, Map<string, number>>(); // folder → name → ack time
   let deploying = true;
   const t0 = performance.now();
@@ -93,6 +101,8 @@ async function measureLag(a: Site, b: Site, seconds: number, rate: number): Prom
           for (const [name, ackAt] of w) {
             if (names.has(name)) {
               res.lagsMs.push(at - ackAt);
+              const second = Math.floor((ackAt - t0) / 1000);
+              res.worstBySecond[second] = Math.max(res.worstBySecond[second] ?? 0, Math.round(at - ackAt));
               w.delete(name);
             } else if (at - ackAt > 300_000) {
               res.neverReadable++;
@@ -129,6 +139,7 @@ async function measureLag(a: Site, b: Site, seconds: number, rate: number): Prom
     clearInterval(depth);
   }
   res.lagsMs.sort((x, y) => x - y);
+  res.worstBySecond = Array.from(res.worstBySecond, (v) => v ?? 0);
   return res;
 }
 
@@ -215,6 +226,7 @@ export async function runReplication(quick: boolean): Promise<number> {
   const a = new Site('A', 3, true, { ARCA_REPLICATION_PARALLELREQUESTS: String(RUNNER_PARALLELISM) });
   const b = new Site('B', 1, false);
   let lag: LagResult | undefined;
+  let warm: LagResult | undefined;
   let lagError: string | undefined;
   let curlT: Transfer | undefined;
   let sched: (Transfer & { record: unknown }) | undefined;
@@ -227,13 +239,22 @@ export async function runReplication(quick: boolean): Promise<number> {
     for (const repo of ['lag-src', 'sched-dst', 'curl-dst']) await b.createRepo(repo, { rclass: 'local', packageType: 'generic' });
     await b.createReplicator(['lag-src', 'sched-dst', 'curl-dst']);
     await a.must('PUT', '/api/replications/lag-src', pushBody(b, 'lag-src', { enableEventReplication: true }));
-    try {
-      log(`lag: ${RATE} deploys/s to A for ${lagS} s, each polled on B`);
+    if (ONLY !== 'throughput') try {
       const w = cpuWindow();
+      // The sites' processes are new: their first seconds of this load (JIT, connection pools,
+      // caches) are measured apart, as a warm-up, and the steady state after them.
+      if (WARM_S > 0) {
+        log(`warm-up: ${RATE} deploys/s to A for ${WARM_S} s`);
+        warm = await measureLag(a, b, WARM_S, RATE, 'warm-up');
+        log(`warm-up: p50 ${quantile(warm.lagsMs, 0.5).toFixed(0)} ms, p99 ${quantile(warm.lagsMs, 0.99).toFixed(0)} ms; worst per second ${warm.worstBySecond.join(' ')}`);
+        if (warm.refused > 0 || warm.neverReadable > 0) lagError = `warm-up: ${warm.refused} deploys refused, ${warm.neverReadable} never readable on B within 300 s`;
+      }
+      log(`lag: ${RATE} deploys/s to A for ${lagS} s, each polled on B`);
       lag = await measureLag(a, b, lagS, RATE);
       cpu.lag = w();
       log(`lag: ${lag.acknowledged} acknowledged, ${lag.refused} refused, ${lag.neverReadable} never readable on B; p50 ${quantile(lag.lagsMs, 0.5).toFixed(0)} ms, p99 ${quantile(lag.lagsMs, 0.99).toFixed(0)} ms`);
-      if (lag.refused > 0 || lag.neverReadable > 0) lagError = `${lag.refused} deploys refused, ${lag.neverReadable} never readable on B within 300 s`;
+      log(`lag: worst per second of deploys (ms): ${lag.worstBySecond.join(' ')}`);
+      if (lag.refused > 0 || lag.neverReadable > 0) lagError ??= `${lag.refused} deploys refused, ${lag.neverReadable} never readable on B within 300 s`;
     } catch (err) {
       lagError = (err as Error).message;
     }
@@ -246,7 +267,7 @@ export async function runReplication(quick: boolean): Promise<number> {
     }
     log(`queue on A drained ${((Date.now() - drainStart) / 1000).toFixed(1)} s after the lag part`);
     await a.must('DELETE', '/api/replications/lag-src');
-    try {
+    if (ONLY !== 'lag') try {
       log(`throughput: writing 2 × ${files} files of ${FILE_SIZE} bytes`);
       const srcDir = join(work, 'src');
       const refDir = join(work, 'ref');
@@ -274,6 +295,14 @@ export async function runReplication(quick: boolean): Promise<number> {
 
   const mib = ((files * FILE_SIZE) / (1 << 20)).toFixed(0);
   const rows: Row[] = [
+    makeRow({
+      id: 'lag-warm-up-p99',
+      test: `event lag A→B, p99 of the warm-up (first ${WARM_S} s of new processes)`,
+      unit: 'ms',
+      statistic: `${warm?.lagsMs.length ?? 0} deploys`,
+      arca: warm && quantile(warm.lagsMs, 0.99),
+      error: WARM_S > 0 ? lagError : 'no warm-up (ARCA_BENCH_REPL_WARM=0)',
+    }),
     makeRow({
       id: 'lag-p50',
       test: `event lag A→B, p50 (${RATE} deploys/s, ${lagS} s)`,
@@ -310,6 +339,7 @@ export async function runReplication(quick: boolean): Promise<number> {
     '',
     renderTable(rows),
     '',
+    `Warm-up: the same load for ${WARM_S} s right after the sites started, before the measured ${lagS} s; its worst lag per second: ${warm?.worstBySecond.join(' ') ?? '—'} ms.`,
     `Lag: from the 201 of a deploy on A (through nginx) to the first listing of its folder on B that shows it (folders with unseen deploys listed every 50 ms); achieved rate ${lag?.achievedRate.toFixed(1) ?? '—'} deploys/s, median ${lag ? median(lag.lagsMs).toFixed(0) : '—'} ms, max ${lag?.lagsMs.at(-1)?.toFixed(0) ?? '—'} ms.`,
     `Others' CPU: the share of this machine's cores used by processes outside the bench's own process tree (which holds both sites, their PostgreSQL servers, nginx and curl) during the measurement; above about 10 % the figures are skewed.`,
     `Throughput: scheduled run from POST /api/replication/execute to the run record's completion (${sched?.seconds.toFixed(1) ?? '—'} s); curl: one process, --parallel-max ${RUNNER_PARALLELISM}, PUTs as the same B user, other random files of the same sizes (${curlT?.seconds.toFixed(1) ?? '—'} s). MB = 10^6 bytes.`,
@@ -318,7 +348,7 @@ export async function runReplication(quick: boolean): Promise<number> {
   mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(
     join(REPO_ROOT, 'bench', 'results', 'replication-latest.json'),
-    JSON.stringify({ at: new Date().toISOString(), quick, rows, cpu, lag: lag && { ...lag, lagsMs: undefined, p50: quantile(lag.lagsMs, 0.5), p99: quantile(lag.lagsMs, 0.99) }, curl: curlT, scheduled: sched }, null, 2) + '\n',
+    JSON.stringify({ at: new Date().toISOString(), quick, rows, cpu, warmUp: warm && { ...warm, lagsMs: undefined, p50: quantile(warm.lagsMs, 0.5), p99: quantile(warm.lagsMs, 0.99) }, lag: lag && { ...lag, lagsMs: undefined, p50: quantile(lag.lagsMs, 0.5), p99: quantile(lag.lagsMs, 0.99) }, curl: curlT, scheduled: sched }, null, 2) + '\n',
   );
   return rows.some((r) => r.verdict === 'ERROR') ? 1 : 0;
 }

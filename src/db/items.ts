@@ -3,7 +3,7 @@ import { MD5_PENDING, sha1Hex } from '../core/digests.js';
 import { ancestorsOf, checkItemPath, nameOf, parentOf } from '../core/paths.js';
 import { checkPropertyKey, checkPropertyValue, valuesOf } from '../core/properties.js';
 import type { Database } from './database.js';
-import { orIgnore } from './dialect.js';
+import { dialectOf, orIgnore } from './dialect.js';
 import type { BinariesTable, ItemsTable, Schema } from './schema.js';
 import { belowPage, childrenPage, cursorOf, descendantPages, isEmptyBelow, Slicer, TREE_PAGE, type TreeCursor } from './tree.js';
 import type { PropertyValues } from '../core/properties.js';
@@ -123,16 +123,18 @@ export async function putFile(db: Db, f: NewFile): Promise<{ row: ItemRow; repla
     modified_by: f.user,
     updated: f.now,
   };
+  // PostgreSQL and SQLite hand the written row back; MySQL reads it again.
+  const returns = dialectOf(db) !== 'mysql';
+  let row: ItemRow | undefined;
   if (previous) {
-    await db.updateTable('items').set(values).where('id', '=', previous.id).execute();
+    const update = db.updateTable('items').set(values).where('id', '=', previous.id);
+    row = returns ? await update.returningAll().executeTakeFirstOrThrow() : (await update.execute(), undefined);
     await db.deleteFrom('item_props').where('item_id', '=', previous.id).execute();
   } else {
-    await db
-      .insertInto('items')
-      .values({ ...values, path_key: key, repo: f.repo, path: parentOf(f.fullPath), name: nameOf(f.fullPath), type: 'file' })
-      .execute();
+    const insert = db.insertInto('items').values({ ...values, path_key: key, repo: f.repo, path: parentOf(f.fullPath), name: nameOf(f.fullPath), type: 'file' });
+    row = returns ? await insert.returningAll().executeTakeFirstOrThrow() : (await insert.execute(), undefined);
   }
-  const row = await db.selectFrom('items').selectAll().where('path_key', '=', key).executeTakeFirstOrThrow();
+  row ??= await db.selectFrom('items').selectAll().where('path_key', '=', key).executeTakeFirstOrThrow();
   return { row, replaced: previous };
 }
 

@@ -15,7 +15,6 @@ import {
   listChildren,
   putFile,
   setProperties,
-  type Db,
   type ItemRow,
   type PropertyMap,
 } from '../db/items.js';
@@ -58,8 +57,6 @@ export interface DeployRequest {
    * change's event so it is never sent back there. Undefined for a change made at this site.
    */
   origin?: string;
-  /** The stored properties become exactly `properties` and `matrix` (a replication apply); otherwise they are merged by key. */
-  exactProperties?: boolean;
   /** The item's media type, when the path does not tell it (a replicated OCI manifest). */
   mimeType?: string;
 }
@@ -74,11 +71,6 @@ interface Grant {
   properties: PropertyMap;
   /** May replace an existing file (delete permission at the path). */
   overwrite: boolean;
-}
-
-/** Removes every property of an item (before a replication apply sets exactly its own). */
-async function clearProperties(db: Db, itemId: number): Promise<void> {
-  await db.deleteFrom('item_props').where('item_id', '=', itemId).execute();
 }
 
 function wrapFolderConflict<T>(p: Promise<T>): Promise<T> {
@@ -157,10 +149,9 @@ export class ArtifactService {
           now,
         });
         if (replaced && !grant.overwrite) throw overwriteRefused(repo.key, path, req.user);
-        // A replication apply's properties replace the item's (exact), not merge.
-        if (req.exactProperties) await clearProperties(trx, row.id);
+        // A file's properties are the deploy's own (putFile dropped those of a replaced file): a replication apply's are exact.
         await setProperties(trx, row.id, grant.properties);
-        await recordItems(this.database, trx, repo.key, [row], 'deploy', req.origin);
+        await recordItems(this.database, trx, repo.key, [row], 'deploy', req.origin, grant.properties);
         return { item: row, replaced: replaced !== undefined };
       }),
     );
@@ -197,10 +188,9 @@ export class ArtifactService {
         });
         // A file committed after the check in deploy(): the same refusal.
         if (replaced && !grant.overwrite) throw overwriteRefused(req.repo.key, req.path, req.user);
-        // A replication apply's properties replace the item's (exact), not merge.
-        if (req.exactProperties) await clearProperties(trx, row.id);
+        // A file's properties are the deploy's own (putFile dropped those of a replaced file): a replication apply's are exact.
         await setProperties(trx, row.id, grant.properties);
-        await recordItems(this.database, trx, req.repo.key, [row], 'deploy', req.origin);
+        await recordItems(this.database, trx, req.repo.key, [row], 'deploy', req.origin, grant.properties);
         return { item: row, replaced: replaced !== undefined };
       }),
     );

@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import type { ConfigVersions } from '../../cluster/config-versions.js';
 import type { Clock } from '../../core/clock.js';
 import type { Database } from '../../db/database.js';
-import { fullPathOf, getItem, getProperties, type ItemRow } from '../../db/items.js';
+import { fullPathOf, getItem, getProperties, type ItemRow, type PropertyMap } from '../../db/items.js';
 import type { Schema } from '../../db/schema.js';
 import { ReplicationEventQueue } from './event-queue.js';
 import { eventRecorder, type RecordChange } from './event-recorder.js';
@@ -140,7 +140,8 @@ function eventProps(props: Record<string, string[]>): Record<string, string[]> |
 /**
  * Records a deploy or property change of items, inside the change's transaction after the
  * item writes: each item as stored now (checksums, size, properties). Items are rows already
- * read, or paths to read. Without event targets for the repository it returns at once.
+ * read, or paths to read; `props`, when the caller just wrote them all (a deploy), saves reading
+ * them back. Without event targets for the repository it returns at once.
  */
 export async function recordItems(
   database: Database,
@@ -149,6 +150,7 @@ export async function recordItems(
   items: readonly (ItemRow | string)[],
   kind: 'deploy' | 'props',
   origin?: string | null,
+  written?: PropertyMap,
 ): Promise<number> {
   const c = captureOf(database);
   if (!c || c.targetsOf(repo).length === 0 || items.length === 0) return 0;
@@ -157,7 +159,10 @@ export async function recordItems(
     const row = typeof i === 'string' ? await getItem(trx, repo, i) : i;
     if (row) rows.push(row);
   }
-  const props = await getProperties(trx, rows.map((r) => r.id));
+  const props =
+    written && rows.length === 1
+      ? new Map([[rows[0]!.id, Object.fromEntries(Object.entries(written).filter(([, v]) => v.length > 0))]])
+      : await getProperties(trx, rows.map((r) => r.id));
   let n = 0;
   for (const row of rows) {
     const change: ReplicationChange = { repo, path: fullPathOf(row), kind, origin: origin ?? null };

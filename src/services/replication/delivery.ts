@@ -166,13 +166,28 @@ export class EventDelivery {
     const asked = new Set(events.map((e) => e.payload.sha1).filter((x): x is string => typeof x === 'string'));
     const held = asked.size > 0 ? await client.knownBinaries([...asked], signal).catch(() => undefined) : undefined;
     const lacks = (sha1: string) => held !== undefined && asked.has(sha1) && !held.has(sha1);
+    // Delivered events are completed together: whatever was delivered while the last completion
+    // ran goes in the next one (one transaction for many events under load, none waiting idle).
+    const delivered: number[] = [];
+    let completing: Promise<void> | undefined;
+    const completeDelivered = async () => {
+      while (delivered.length > 0) {
+        const ids = delivered.splice(0);
+        // Not completed: their leases run out and they are delivered again (at least once; the apply is idempotent).
+        await this.deps.queue.complete(ids, fence).catch((err: unknown) => this.deps.log.warn({ err, target: key, events: ids.length }, 'replication delivery: completing delivered events failed'));
+      }
+    };
+    const complete = (id: number) => {
+      delivered.push(id);
+      completing ??= completeDelivered().finally(() => (completing = undefined));
+    };
     try {
       const worker = async () => {
         for (let e = waiting.shift(); e; e = waiting.shift()) {
           if (signal.aborted) return;
           try {
             await this.deliverOne(client, target.config, e, origin, signal, lacks);
-            await this.deps.queue.complete([e.id], fence);
+            complete(e.id);
             this.deps.metrics.delivered.inc(targetLabels(key));
             this.deps.metrics.deliveryLag.observe(Math.max(0, this.deps.queue.clock.now() - e.created) / 1000);
           } catch (err) {
@@ -187,6 +202,7 @@ export class EventDelivery {
         }
       };
       await Promise.all(Array.from({ length: Math.min(this.o.parallel, events.length) }, worker));
+      while (completing) await completing;
     } finally {
       clearInterval(renew);
     }

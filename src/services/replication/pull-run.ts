@@ -43,7 +43,7 @@ export async function pullRun(deps: PullDeps, repo: RepoConfig, config: PullRepl
     { url: settings.url, username: settings.username, password: settings.password, socketTimeoutMillis: settings.socketTimeoutMillis, syncProperties: false },
     deps.network,
     Buffer.alloc(0),
-    () => Promise.reject(new Error('a pull sends no content')),
+    { read: () => Promise.reject(new Error('a pull sends no content')) },
   );
   const scratch = new ScratchList(options.scratchDir);
   try {

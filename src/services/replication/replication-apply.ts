@@ -121,7 +121,6 @@ export class ReplicationApply {
       user: access.user,
       properties: {},
       matrix: req.matrix,
-      exactProperties: req.exact,
       mimeType,
       access,
       origin: req.origin,

@@ -128,7 +128,7 @@ export class ReplicationRunner {
     const json = JSON.stringify(config);
     const known = this.clients.get(key);
     if (known?.json === json) return known.client;
-    const client = new WireClient(config, this.deps.network, this.deps.masterKey, (sha1) => this.deps.content.read(sha1));
+    const client = new WireClient(config, this.deps.network, this.deps.masterKey, this.deps.content);
     if (known?.client.siteId) client.siteId = known.client.siteId;
     this.clients.set(key, { json, client });
     return client;

@@ -1,3 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
@@ -44,15 +49,16 @@ describe('file list parser', () => {
 describe('wire client', () => {
   let server: Server;
   let base: string;
-  const seen: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[] = [];
+  const seen: { method: string; url: string; headers: IncomingMessage['headers']; body: string; raw: Buffer }[] = [];
   const stored = new Set<string>();
 
   beforeAll(async () => {
     server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+        const raw = Buffer.concat(chunks);
+        seen.push({ method: req.method!, url: req.url!, headers: req.headers, body: raw.toString(), raw });
         res.setHeader('x-arca-site-id', 'site-b.1');
         if (req.headers.authorization !== `Basic ${Buffer.from('deployer:pw-Secret-1').toString('base64')}`) return res.writeHead(401).end();
         const sha1 = String(req.headers['x-checksum-sha1']);
@@ -67,7 +73,7 @@ describe('wire client', () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   const client = (network = new UpstreamNetwork(), password = encryptSecret(KEY, 'pw-Secret-1')) =>
-    new WireClient({ url: base, username: 'deployer', password, socketTimeoutMillis: 2000, syncProperties: true }, network, KEY, async () => Readable.from([Buffer.from('hello')]));
+    new WireClient({ url: base, username: 'deployer', password, socketTimeoutMillis: 2000, syncProperties: true }, network, KEY, { read: async () => Readable.from([Buffer.from('hello')]) });
 
   it('deploys by checksum, then with the body on 404; matrix properties encoded; learns the site id', async () => {
     const c = client();
@@ -84,6 +90,48 @@ describe('wire client', () => {
     expect(await c.deploy('other.txt', file, 'site-a')).toEqual({ body: false, bytes: 0 });
     await c.delete('gone.txt', 'site-a');
     expect(seen.at(-1)).toMatchObject({ method: 'DELETE', url: '/artifactory/libs/gone.txt' });
+  });
+
+  it('sends small files of a local store whole from reused buffers, other files as streams', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'arca-wire-'));
+    const files = new Map<string, Buffer>();
+    const put = (size: number) => {
+      const data = randomBytes(size);
+      const sha1 = data.subarray(0, 20).toString('hex');
+      files.set(sha1, data);
+      writeFileSync(join(dir, sha1), data);
+      return { sha1, size, data };
+    };
+    let streamed = 0;
+    const c = new WireClient({ url: base, username: 'deployer', password: encryptSecret(KEY, 'pw-Secret-1'), socketTimeoutMillis: 2000, syncProperties: false }, new UpstreamNetwork(), KEY, {
+      read: async (sha1) => {
+        streamed++;
+        return Readable.from([files.get(sha1)!]);
+      },
+      openFile: (sha1) => open(join(dir, sha1)),
+    });
+    try {
+      // Many at once and one after another: a reused buffer never carries another file's bytes.
+      const small = Array.from({ length: 12 }, (_, i) => put(1000 + i * 7919));
+      await Promise.all(small.map((f, i) => c.deploy(`s/${i}.bin`, f, 'site-a', undefined, { unknownToTarget: true })));
+      for (const [i, f] of small.entries()) await c.deploy(`t/${i}.bin`, f, 'site-a', undefined, { unknownToTarget: true });
+      for (const [i, f] of small.entries()) {
+        for (const prefix of ['s', 't']) expect(seen.find((r) => r.url === `/artifactory/libs/${prefix}/${i}.bin`)!.raw.equals(f.data)).toBe(true);
+      }
+      expect(streamed).toBe(0);
+      // Over the limit, or a stored file shorter than the item says: streamed.
+      const big = put((1 << 20) + 1);
+      expect(await c.deploy('big.bin', big, 'site-a', undefined, { unknownToTarget: true })).toEqual({ body: true, bytes: big.size });
+      expect(seen.at(-1)!.raw.equals(big.data)).toBe(true);
+      expect(streamed).toBe(1);
+      const short = put(10);
+      files.set(short.sha1, Buffer.concat([short.data, Buffer.from('!')]));
+      await c.deploy('short.bin', { ...short, size: 11 }, 'site-a', undefined, { unknownToTarget: true });
+      expect(streamed).toBe(2);
+      expect(seen.at(-1)!.raw.length).toBe(11);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails with the status and never shows the password', async () => {

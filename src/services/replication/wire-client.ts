@@ -1,3 +1,4 @@
+import type { FileHandle } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
@@ -25,6 +26,16 @@ export interface SourceFile {
   size: number;
   props?: PropertyMap;
 }
+
+/** Where the bodies a client sends come from (the node's content store). */
+export interface BodySource {
+  read(sha1: string): Promise<Readable>;
+  /** An open file of the binary when it is kept on a local disk; lets small files go as one buffer. */
+  openFile?(sha1: string): Promise<FileHandle | undefined>;
+}
+
+/** Files up to this size go as one buffer read from a local file (buffers reused), larger ones as a stream. */
+export const WHOLE_BODY_LIMIT = 1 << 20;
 
 /** A request the target answered with a status the protocol does not accept. */
 export class TargetError extends Error {
@@ -72,12 +83,14 @@ export class WireClient {
   private readonly auth: string | undefined;
   private noBinariesApi = false;
   private readonly base: URL;
+  /** Buffers of WHOLE_BODY_LIMIT bytes no request is sending now (a few, as many as requests run at once). */
+  private readonly spare: Buffer[] = [];
 
   constructor(
     readonly target: WireTarget,
     private readonly network: UpstreamNetwork,
     masterKey: Buffer,
-    private readonly open: (sha1: string) => Promise<Readable>,
+    private readonly bodies: BodySource,
   ) {
     this.base = new URL(target.url.replace(/\/+$/, ''));
     const password = target.password ? revealSecret(masterKey, target.password) : '';
@@ -106,16 +119,39 @@ export class WireClient {
       if (ok(first.status)) return { body: false, bytes: 0 };
       if (first.status !== 404) throw this.refused('PUT', url, first);
     }
-    const body = await this.open(file.sha1);
-    let counted = 0;
-    body.on('data', (c: Buffer) => {
-      counted += c.length;
-    });
-    const second = await this.send('PUT', url, { ...headers, 'content-length': String(file.size), 'content-type': 'application/octet-stream' }, body, signal);
+    const whole = await this.wholeBody(file);
+    let counted = whole?.data.length ?? 0;
+    const body = whole?.data ?? (await this.bodies.read(file.sha1));
+    if (!whole)
+      (body as Readable).on('data', (c: Buffer) => {
+        counted += c.length;
+      });
+    // A reused buffer is free again once its request is over (sent, or cut).
+    const second = await this.send('PUT', url, { ...headers, 'content-length': String(file.size), 'content-type': 'application/octet-stream' }, body, signal, whole && (() => this.spare.push(whole.buf)));
     await drain(second.body);
     this.bytesSent += counted;
     if (!ok(second.status)) throw this.refused('PUT', url, second);
     return { body: true, bytes: counted };
+  }
+
+  /**
+   * A small file of a local store read whole into a reused buffer (one read, no stream and no
+   * new memory per file); undefined for larger files, other stores, or a file whose size is not
+   * the item's (then the stream's length mismatch fails the request as before).
+   */
+  private async wholeBody(file: SourceFile): Promise<{ buf: Buffer; data: Buffer } | undefined> {
+    if (file.size > WHOLE_BODY_LIMIT || !this.bodies.openFile) return undefined;
+    const fh = await this.bodies.openFile(file.sha1);
+    if (!fh) return undefined;
+    const buf = this.spare.pop() ?? Buffer.allocUnsafeSlow(WHOLE_BODY_LIMIT);
+    try {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(file.size + 1, WHOLE_BODY_LIMIT), 0);
+      if (bytesRead === file.size) return { buf, data: buf.subarray(0, bytesRead) };
+    } finally {
+      await fh.close();
+    }
+    this.spare.push(buf);
+    return undefined;
   }
 
   /**
@@ -178,7 +214,7 @@ export class WireClient {
   }
 
   /** One request, through the guarded agents, with the socket timeout on the answer. */
-  private send(method: string, url: URL, headers: Record<string, string>, body: Readable | undefined, signal?: AbortSignal): Promise<Answer> {
+  private send(method: string, url: URL, headers: Record<string, string>, body: Readable | Buffer | undefined, signal?: AbortSignal, closed?: () => void): Promise<Answer> {
     const why = refusedUrl(this.network.policy, url);
     if (why) return Promise.reject(new TargetError(`Replication to ${url.origin} is refused: ${why}`, 0));
     return new Promise((resolve, reject) => {
@@ -188,7 +224,7 @@ export class WireClient {
       const where = `${url.origin}${url.pathname}`;
       req.setTimeout(this.target.socketTimeoutMillis, () => req.destroy(new TargetError(`No answer from ${where} within ${this.target.socketTimeoutMillis} ms`, 0)));
       req.on('error', (err) => {
-        body?.destroy();
+        if (body instanceof Readable) body.destroy();
         reject(err instanceof TargetError ? err : new TargetError(`${method} ${where} failed: ${err.message}`, 0));
       });
       req.on('response', (res) => {
@@ -196,7 +232,10 @@ export class WireClient {
         if (typeof site === 'string' && SITE_ID.test(site)) this.siteId = site;
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
       });
-      if (body) {
+      if (closed) req.once('close', closed);
+      if (Buffer.isBuffer(body)) {
+        req.end(body);
+      } else if (body) {
         body.on('error', (err) => req.destroy(err));
         body.pipe(req);
       } else req.end();

@@ -82,7 +82,9 @@ export class TestCluster {
 
   async startNode(node: ClusterNode): Promise<void> {
     node.output = '';
-    const child = spawn(process.execPath, [ARCA_BIN, 'start', '--home', node.home, '--port', String(node.port), '--host', '127.0.0.1', '--workers', '1'], {
+    // ARCA_TEST_NODE_ARGS: extra node options for every node (say `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a bench).
+    const nodeArgs = (process.env.ARCA_TEST_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, ARCA_BIN, 'start', '--home', node.home, '--port', String(node.port), '--host', '127.0.0.1', '--workers', '1'], {
       env: { ...process.env, ARCA_ADMIN_PASSWORD: ADMIN_PASSWORD, ARCA_LOGLEVEL: 'warn', ...this.nodeEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -150,6 +152,8 @@ export class TestCluster {
   }
 
   async destroy(): Promise<void> {
+    // Nodes under extra options (a profile) stop gracefully, so they can write what they collected.
+    if (process.env.ARCA_TEST_NODE_ARGS) await Promise.all(this.nodes.map((n) => Promise.race([this.kill(n, 'SIGTERM'), new Promise((r) => setTimeout(r, 20_000))])));
     for (const n of this.nodes) await this.kill(n);
     await this.nginx?.stop();
     rmSync(this.dir, { recursive: true, force: true });
