@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Clock } from '../core/clock.js';
 import type { Database } from '../db/database.js';
 import { retryConflicts } from '../db/conflicts.js';
-import type { Db } from '../db/items.js';
+import { pathKey, type Db } from '../db/items.js';
 
 /**
  * Download statistics without a database write on the download path (issue 15, item 2): a
@@ -140,6 +140,32 @@ export class DownloadStats {
     return out;
   }
 
+  /**
+   * Takes the download statistics another site sent for items here (replication with
+   * `syncStatistics`) as these items' remote statistics: each count and time only ever grows
+   * (the larger of what is stored and what was sent), so a repeated or late send changes
+   * nothing and several senders never add up twice. Paths without a file here are missing.
+   */
+  async mergeRemote(repo: string, sent: readonly { path: string; downloads: number; lastDownloaded: number }[]): Promise<{ applied: number; missing: number }> {
+    const byKey = new Map(sent.map((e) => [pathKey(repo, e.path), e]));
+    const ids = new Map<string, number>();
+    const keys = [...byKey.keys()];
+    for (let i = 0; i < keys.length; i += 500) {
+      const rows = await this.database.db.selectFrom('items').select(['id', 'path_key']).where('path_key', 'in', keys.slice(i, i + 500)).where('type', '=', 'file').execute();
+      for (const r of rows) ids.set(r.path_key, Number(r.id));
+    }
+    const sorted = [...ids].map(([key, id]) => ({ id, downloads: byKey.get(key)!.downloads, lastDownloaded: byKey.get(key)!.lastDownloaded })).sort((a, b) => a.id - b.id);
+    const result = { applied: sorted.length, missing: byKey.size - sorted.length };
+    if (sorted.length === 0) return result;
+    const d = this.database.dialect;
+    await retryConflicts(() =>
+      this.database.db.transaction().execute(async (trx) => {
+        for (let i = 0; i < sorted.length; i += CHUNK) await mergeRemoteRows(trx, d, sorted.slice(i, i + CHUNK));
+      }),
+    );
+    return result;
+  }
+
   async close(): Promise<void> {
     await this.flush().catch(() => undefined);
   }
@@ -185,4 +211,28 @@ async function upsert(db: Db, d: string, entries: [number, Pending][]): Promise<
     last_downloaded = case when excluded.last_downloaded is not null and (download_stats.last_downloaded is null or excluded.last_downloaded >= download_stats.last_downloaded) then excluded.last_downloaded else download_stats.last_downloaded end,
     remote_downloads = download_stats.remote_downloads + excluded.remote_downloads,
     remote_last_downloaded = case when excluded.remote_last_downloaded is not null and (download_stats.remote_last_downloaded is null or excluded.remote_last_downloaded > download_stats.remote_last_downloaded) then excluded.remote_last_downloaded else download_stats.remote_last_downloaded end`.execute(db);
+}
+
+/** Remote statistics of existing items raised to what another site sent (never lowered). */
+async function mergeRemoteRows(db: Db, d: string, entries: readonly { id: number; downloads: number; lastDownloaded: number }[]): Promise<void> {
+  const cols = sql`(item_id, downloads, remote_downloads, remote_last_downloaded)`;
+  if (d === 'mysql') {
+    const rows = sql.join(
+      entries.map((e, i) => (i === 0 ? sql`select ${e.id} as v_id, ${e.downloads} as v_r, ${e.lastDownloaded} as v_rlast` : sql`select ${e.id}, ${e.downloads}, ${e.lastDownloaded}`)),
+      sql` union all `,
+    );
+    await sql`insert into download_stats ${cols} select items.id, 0, v.v_r, v.v_rlast from (${rows}) v join items on items.id = v.v_id order by items.id
+      on duplicate key update
+      remote_downloads = greatest(remote_downloads, values(remote_downloads)),
+      remote_last_downloaded = greatest(coalesce(remote_last_downloaded, 0), values(remote_last_downloaded))`.execute(db);
+    return;
+  }
+  const n = (v: number) => (d === 'postgresql' ? sql`cast(${v} as bigint)` : sql`${v}`);
+  const greatest = d === 'postgresql' ? sql`greatest` : sql`max`;
+  const rows = sql.join(entries.map((e) => sql`(${n(e.id)}, ${n(e.downloads)}, ${n(e.lastDownloaded)})`));
+  await sql`with v (v_id, v_r, v_rlast) as (values ${rows})
+    insert into download_stats ${cols} select items.id, 0, v.v_r, v.v_rlast from v join items on items.id = v.v_id where true order by items.id
+    on conflict (item_id) do update set
+    remote_downloads = ${greatest}(download_stats.remote_downloads, excluded.remote_downloads),
+    remote_last_downloaded = ${greatest}(coalesce(download_stats.remote_last_downloaded, 0), excluded.remote_last_downloaded)`.execute(db);
 }

@@ -137,4 +137,47 @@ describe.each(DIALECTS)('download statistics on %s', (dialect) => {
       expect(s.remoteDownloads).toBe(id % 3 === 0 ? 1 : 0);
     }
   });
+
+  it('takes statistics a replication sends as remote statistics, never lowering them (POST /api/replication/statistics)', async () => {
+    const send = (items: unknown, auth?: string, repo = 'dl-local') =>
+      node.request({ method: 'POST', url: `/artifactory/api/replication/statistics/${repo}`, headers: auth === undefined ? {} : { authorization: auth }, payload: { items } as unknown as string });
+    const remote = async (path: string) => {
+      const s = await stats(`dl-local/${path}`);
+      return [s.remoteDownloadCount, s.remoteLastDownloaded];
+    };
+    const t0 = 1_790_000_000_000;
+    for (const p of ['r1.txt', 'r2.txt']) expect((await node.request({ method: 'PUT', url: `/artifactory/dl-local/${p}`, payload: `content of ${p}` })).statusCode).toBe(201);
+    let res = await send([
+      { path: 'r1.txt', downloadCount: 7, lastDownloaded: t0 },
+      { path: '/r2.txt', downloadCount: 2, lastDownloaded: t0 + 5 },
+      { path: 'nowhere/x.txt', downloadCount: 1, lastDownloaded: t0 },
+    ]);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ applied: 2, missing: 1, refused: 0 });
+    expect(await remote('r1.txt')).toEqual([7, t0]);
+    expect(await remote('r2.txt')).toEqual([2, t0 + 5]);
+    // The site's own counts are untouched.
+    expect((await stats('dl-local/r2.txt')).downloadCount).toBe(0);
+    // Sent again, or older and smaller: nothing goes down; larger values are taken.
+    expect((await send([{ path: 'r1.txt', downloadCount: 3, lastDownloaded: t0 - 1000 }])).json()).toMatchObject({ applied: 1 });
+    expect(await remote('r1.txt')).toEqual([7, t0]);
+    expect((await send([{ path: 'r1.txt', downloadCount: 9, lastDownloaded: t0 + 60_000 }])).json()).toMatchObject({ applied: 1 });
+    expect(await remote('r1.txt')).toEqual([9, t0 + 60_000]);
+    // A user who may not deploy there is refused per path, and changes nothing.
+    expect((await send([{ path: 'r1.txt', downloadCount: 99, lastDownloaded: t0 + 120_000 }], READER)).json()).toEqual({ applied: 0, missing: 0, refused: 1 });
+    expect(await remote('r1.txt')).toEqual([9, t0 + 60_000]);
+    expect((await send([], '')).statusCode).toBe(401);
+    // Bad requests name what is wrong.
+    for (const [items, what] of [
+      ['x', /'items' must be an array/],
+      [[{ path: 'r1.txt', downloadCount: -1, lastDownloaded: 0 }], /items\[0\]'\.downloadCount/],
+      [[{ path: '../r1.txt', downloadCount: 1, lastDownloaded: 0 }], /\.\./],
+      [Array.from({ length: 1001 }, () => ({ path: 'r1.txt', downloadCount: 1, lastDownloaded: 0 })), /at most 1000/],
+    ] as const) {
+      res = await send(items);
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.body).toMatch(what);
+    }
+    expect((await send([], undefined, 'no-such-repo')).statusCode).toBe(404);
+  });
 });

@@ -119,6 +119,56 @@ describe('replication scheduled runs', () => {
     expect((await sites.target.request({ method: 'GET', url: `/artifactory/api/storage/${dst}/p.txt?properties` })).json().properties).toEqual({ k: ['v2'] });
   });
 
+  it('sends download statistics with syncStatistics: made here, once, then what was downloaded since; none without it', async () => {
+    const src = await repo('source');
+    const dst = await repo('target');
+    for (const f of ['a.txt', 'b.txt', 'c.txt']) await put('source', src, `s/${f}`, `stats ${f}`);
+    const download = async (path: string, n: number) => {
+      for (let i = 0; i < n; i++) expect((await sites.source.request({ method: 'GET', url: `/artifactory/${src}/${path}` })).statusCode).toBe(200);
+      await sites.source.ctx.downloadStats.flush();
+    };
+    const remoteOf = async (path: string) => {
+      const s = (await sites.target.request({ method: 'GET', url: `/artifactory/api/storage/${dst}/${path}?stats` })).json();
+      return { count: s.remoteDownloadCount, last: s.remoteLastDownloaded, own: s.downloadCount };
+    };
+    await download('s/a.txt', 3);
+    await download('s/b.txt', 1);
+    await replicate(src, dst, { syncStatistics: false });
+    expect((await runOf(src)).counts).toMatchObject({ withBody: 3, statistics: 0 });
+    expect((await remoteOf('s/a.txt')).count).toBe(0);
+
+    await sites.source.request({ method: 'POST', url: `/artifactory/api/replications/${src}`, payload: { syncStatistics: true } });
+    const from = sites.proxy.seen.length;
+    expect((await runOf(src)).counts).toMatchObject({ unchanged: 3, statistics: 2, errors: 0 });
+    expect(sites.proxy.seen.slice(from).filter((r) => r.url.endsWith(`/api/replication/statistics/${dst}`))).toHaveLength(1);
+    const a = await remoteOf('s/a.txt');
+    expect(a).toMatchObject({ count: 3, own: 0 });
+    expect(a.last).toBeGreaterThan(0);
+    expect(await remoteOf('s/b.txt')).toMatchObject({ count: 1 });
+    expect(await remoteOf('s/c.txt')).toMatchObject({ count: 0, last: 0 });
+    // A download on the target is its own, not the source's.
+    expect((await get(dst, 's/c.txt')).statusCode).toBe(200);
+    await sites.target.ctx.downloadStats.flush();
+    expect(await remoteOf('s/c.txt')).toMatchObject({ count: 0, own: 1 });
+
+    // Nothing downloaded since: nothing sent; then only what was.
+    await new Promise((r) => setTimeout(r, 5));
+    const quiet = sites.proxy.seen.length;
+    expect((await runOf(src)).counts).toMatchObject({ statistics: 0 });
+    expect(sites.proxy.seen.slice(quiet).filter((r) => r.url.includes('/api/replication/statistics/'))).toHaveLength(0);
+    await download('s/b.txt', 2);
+    expect((await runOf(src)).counts).toMatchObject({ statistics: 1 });
+    expect(await remoteOf('s/b.txt')).toMatchObject({ count: 3 });
+    expect(await remoteOf('s/a.txt')).toMatchObject({ count: 3 });
+    // Off for a while, then on again: everything is sent again (downloads made meanwhile included).
+    await sites.source.request({ method: 'POST', url: `/artifactory/api/replications/${src}`, payload: { syncStatistics: false } });
+    await runOf(src);
+    await download('s/a.txt', 1);
+    await sites.source.request({ method: 'POST', url: `/artifactory/api/replications/${src}`, payload: { syncStatistics: true } });
+    expect((await runOf(src)).counts).toMatchObject({ statistics: 2 });
+    expect(await remoteOf('s/a.txt')).toMatchObject({ count: 4 });
+  });
+
   it("never sends a format's transient items (OCI upload sessions) nor deletes them on the target", async () => {
     const { formatHandlers, FORMATS } = await import('../../src/formats/registry.js');
     const oci = formatHandlers(FORMATS).handlerFor('docker');

@@ -18,6 +18,8 @@ export interface PushCounts {
   /** Same checksum; only the properties sent. */
   propsOnly: number;
   deleted: number;
+  /** Files whose download statistics the target took (syncStatistics). */
+  statistics: number;
   unchanged: number;
   errors: number;
   bytes: number;
@@ -31,6 +33,8 @@ export interface PushRunOptions {
   /** Start of the last successful run: items whose properties changed since then get them sent again (null: all with properties). */
   since: number | null;
   origin: string;
+  /** syncStatistics: statistics of downloads from this time on are sent (null: all). */
+  statisticsSince?: number | null;
   /** Items the run never sends, nor deletes on the target (a format's transient items, such as OCI upload sessions). */
   skip?: (path: string) => boolean;
   signal?: AbortSignal;
@@ -78,7 +82,7 @@ export class Pool {
  * item's `updated`), or, on a first run, when it has any.
  */
 export async function pushRun(database: Database, client: WireClient, repoKey: string, config: PushReplication, options: PushRunOptions): Promise<PushCounts> {
-  const counts: PushCounts = { listed: 0, scanned: 0, byChecksum: 0, withBody: 0, propsOnly: 0, deleted: 0, unchanged: 0, errors: 0, bytes: 0 };
+  const counts: PushCounts = { listed: 0, scanned: 0, byChecksum: 0, withBody: 0, propsOnly: 0, deleted: 0, statistics: 0, unchanged: 0, errors: 0, bytes: 0 };
   const scratch = new ScratchList(options.scratchDir);
   try {
     counts.listed = await scratch.load(client.list(options.signal));
@@ -117,6 +121,8 @@ export async function pushRun(database: Database, client: WireClient, repoKey: s
     }
     await pool.drain();
 
+    if (config.syncStatistics) await sendStatistics(database, client, repoKey, config, options, counts);
+
     if (config.syncDeletes) {
       for (const path of scratch.unseen()) {
         options.signal?.throwIfAborted();
@@ -136,5 +142,49 @@ export async function pushRun(database: Database, client: WireClient, repoKey: s
     return counts;
   } finally {
     scratch.close();
+  }
+}
+
+/** Download statistics sent per request. */
+const STATISTICS_BATCH = 500;
+
+/**
+ * With `syncStatistics`: the download statistics of the repository's files downloaded here
+ * since the last successful run (all of them on a first run), after the files were sent, in
+ * pages of the statistics table (its rows of this repository, by item id). Only downloads made
+ * at this site are sent (not remote statistics it was sent), so two sites replicating to each
+ * other never count a download twice. Nothing when the target does not take statistics.
+ */
+async function sendStatistics(database: Database, client: WireClient, repoKey: string, config: PushReplication, options: PushRunOptions, counts: PushCounts): Promise<void> {
+  let after = 0;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    let q = database.db
+      .selectFrom('download_stats as s')
+      .innerJoin('items as i', 'i.id', 's.item_id')
+      .select(['s.item_id', 's.downloads', 's.last_downloaded', 'i.path', 'i.name'])
+      .where('i.repo', '=', repoKey)
+      .where('i.type', '=', 'file')
+      .where('s.downloads', '>', 0)
+      .where('s.item_id', '>', after)
+      .orderBy('s.item_id')
+      .limit(STATISTICS_BATCH);
+    const since = options.statisticsSince ?? null;
+    if (since !== null) q = q.where('s.last_downloaded', '>=', since);
+    const rows = await q.execute();
+    if (rows.length === 0) return;
+    after = Number(rows[rows.length - 1].item_id);
+    const items = rows
+      .map((r) => ({ path: fullPathOf(r), downloadCount: Number(r.downloads), lastDownloaded: Number(r.last_downloaded ?? 0) }))
+      .filter((e) => pathIncluded(e.path, config) && !options.skip?.(e.path));
+    try {
+      const r = await client.sendStatistics(items, options.signal);
+      if (r === undefined) return;
+      counts.statistics += r.applied;
+    } catch (err) {
+      counts.errors++;
+      options.onError?.('(download statistics)', err as Error);
+    }
+    if (rows.length < STATISTICS_BATCH) return;
   }
 }

@@ -33,6 +33,8 @@ export interface RunRecord {
   siteId?: string;
   /** Push: the properties watermark (start of the last good run) the recorded run used. */
   since?: number | null;
+  /** Push with syncStatistics: statistics of downloads before this time were sent (the start of the last good run that sent them). */
+  statisticsUpTo?: number | null;
 }
 
 export interface ReplicationRow {

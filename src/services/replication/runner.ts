@@ -195,9 +195,11 @@ export class ReplicationRunner {
         const covered = await this.lastEventId(key);
         const client = this.clientFor(row.repoKey, config);
         const since = row.lastRun?.status === 'ok' ? (row.lastRun.started ?? null) : (row.lastRun?.since ?? null);
+        const statisticsSince = row.lastRun?.statisticsUpTo ?? null;
         const counts = await pushRun(this.deps.database, client, row.repoKey, config, {
           scratchDir: this.deps.scratchDir,
           since,
+          statisticsSince,
           origin: await this.siteId(),
           parallel: this.deps.parallelRequests,
           skip: await this.transientOf(row.repoKey),
@@ -207,6 +209,8 @@ export class ReplicationRunner {
         this.metrics.bytes.inc(targetLabels(key, { kind: 'push' }), counts.bytes);
         const discarded = counts.errors === 0 ? await this.discardFailed(key, covered) : 0;
         record = this.finished(started, counts.errors, { ...counts, discardedFailedEvents: discarded }, errors, client.siteId ?? row.lastRun?.siteId, since);
+        // Statistics go from where the last good run that sent them started; all again once syncStatistics was off.
+        record.statisticsUpTo = !config.syncStatistics ? null : record.status === 'ok' ? started : statisticsSince;
       } else {
         const repo = await this.deps.repo(row.repoKey);
         if (!repo) throw new Error(`Repository '${row.repoKey}' not found`);
@@ -222,7 +226,7 @@ export class ReplicationRunner {
       if (ctx.signal.aborted) throw err;
       const message = (err as Error).message;
       log.warn({ error: message }, 'replication run failed');
-      record = { status: 'failed', lastCompleted: Date.now(), started, message, siteId: row.lastRun?.siteId, since: row.lastRun?.since ?? null };
+      record = { status: 'failed', lastCompleted: Date.now(), started, message, siteId: row.lastRun?.siteId, since: row.lastRun?.since ?? null, statisticsUpTo: row.lastRun?.statisticsUpTo ?? null };
     }
     this.metrics.runs.inc({ repo: row.repoKey, kind: row.kind, status: record.status });
     await this.record(row.repoKey, row.kind === 'push' ? (row.config as PushReplication).url : '', () => record, ctx.fence);

@@ -82,6 +82,7 @@ export class WireClient {
   bytesSent = 0;
   private readonly auth: string | undefined;
   private noBinariesApi = false;
+  private noStatisticsApi = false;
   private readonly base: URL;
   /** Buffers of WHOLE_BODY_LIMIT bytes no request is sending now (a few, as many as requests run at once). */
   private readonly spare: Buffer[] = [];
@@ -174,6 +175,31 @@ export class WireClient {
     const answer = await readBounded(res.body, 64 + sha1s.length * 48, () => new TargetError(`POST ${url.origin}${url.pathname} answered more than the checksums asked about`, res.status));
     const known = (JSON.parse(answer.toString('utf8')) as { known?: unknown }).known;
     return new Set(Array.isArray(known) ? known.filter((k): k is string => typeof k === 'string') : []);
+  }
+
+  /**
+   * Sends download statistics of files (`POST {base}/api/replication/statistics/{repo}`, an Arca
+   * extension); the target keeps them as the items' remote statistics. Undefined when the
+   * target does not answer it (another kind of server): then the run sends none.
+   */
+  async sendStatistics(items: { path: string; downloadCount: number; lastDownloaded: number }[], signal?: AbortSignal): Promise<{ applied: number; missing: number; refused: number } | undefined> {
+    if (this.noStatisticsApi || items.length === 0) return this.noStatisticsApi ? undefined : { applied: 0, missing: 0, refused: 0 };
+    const repo = this.base.pathname.split('/').filter(Boolean).pop() ?? '';
+    const url = new URL(`${this.apiBase()}api/replication/statistics/${encodeURIComponent(repo)}`);
+    const body = Buffer.from(JSON.stringify({ items }));
+    const res = await this.send('POST', url, { 'content-type': 'application/json', 'content-length': String(body.length) }, body, signal);
+    if (!ok(res.status)) {
+      await drain(res.body);
+      // Not an Arca target (or its repository is gone, which the deploys report): no statistics to it.
+      if (res.status === 404 || res.status === 405 || res.status === 501) {
+        this.noStatisticsApi = true;
+        return undefined;
+      }
+      throw this.refused('POST', url, res);
+    }
+    const answer = JSON.parse((await readBounded(res.body, 4096, () => new TargetError(`POST ${url.origin}${url.pathname} answered too much`, res.status))).toString('utf8')) as Record<string, unknown>;
+    const n = (k: string) => (typeof answer[k] === 'number' ? (answer[k] as number) : 0);
+    return { applied: n('applied'), missing: n('missing'), refused: n('refused') };
   }
 
   /** `{origin}/{context…}/` of the target URL: where its REST API is (the URL minus the repository). */

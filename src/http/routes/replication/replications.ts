@@ -3,6 +3,7 @@ import { ArcaError } from '../../../core/errors.js';
 import type { AppContext } from '../../app-context.js';
 import { requireAdmin } from '../../auth.js';
 import { replicationBinariesRoute } from './replication-binaries.js';
+import { replicationStatisticsRoute } from './replication-statistics.js';
 import { shownPush, type PullReplication, type PushReplication } from '../../../services/replication/replication-config.js';
 import type { RunRecord } from '../../../services/replication/replication-store.js';
 
@@ -40,6 +41,7 @@ function runDetail(run: RunRecord | null) {
 export async function replicationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const svc = ctx.replications;
   replicationBinariesRoute(app, ctx);
+  replicationStatisticsRoute(app, ctx);
 
   app.get('/artifactory/api/replications', async (request) => {
     await requireAdmin(ctx, request);
