@@ -78,4 +78,21 @@ describe('web UI helpers', () => {
     const remote = snippetsFor({ key: 'gen-remote', type: 'REMOTE', packageType: 'Generic' }, 'https://r/artifactory', 'erin');
     expect(remote.at(-1)!.text).not.toContain(' -T ');
   });
+
+  it('writes the Go, Cargo, RubyGems and Helm client configuration', () => {
+    const base = 'https://r.example/artifactory';
+    const go = snippetsFor({ key: 'go-virt', type: 'VIRTUAL', packageType: 'Go' }, base, 'ann');
+    expect(go[0].text).toContain('export GOPROXY="https://ann:<ACCESS_TOKEN>@r.example/artifactory/api/go/go-virt"');
+    const cargo = snippetsFor({ key: 'crates', type: 'LOCAL', packageType: 'Cargo' }, base, 'ben');
+    expect(cargo[0].text).toContain('index = "sparse+https://r.example/artifactory/api/cargo/crates/index/"');
+    expect(cargo[1].text).toContain('cargo login --registry crates "Bearer <ACCESS_TOKEN>"');
+    const gems = snippetsFor({ key: 'gems-local', type: 'LOCAL', packageType: 'Gems' }, base, 'cy');
+    expect(gems.map((s) => s.title)).toEqual(['gem', 'gem push', 'Bundler', 'curl']);
+    expect(gems[1].text).toContain('api/gems/gems-local/api/v1/api_key.yaml');
+    expect(gems[2].text).toContain('source "https://r.example/artifactory/api/gems/gems-local/"');
+    const helm = snippetsFor({ key: 'charts', type: 'LOCAL', packageType: 'Helm' }, base, 'di');
+    expect(helm[0].text).toContain('helm repo add charts https://r.example/artifactory/api/helm/charts --username di');
+    expect(helm[1].text).toContain('-T my-chart-0.1.0.tgz "https://r.example/artifactory/api/helm/charts/my-chart-0.1.0.tgz"');
+    expect(snippetsFor({ key: 'charts-remote', type: 'REMOTE', packageType: 'Helm' }, base, 'di').map((s) => s.title)).toEqual(['Helm', 'curl']);
+  });
 });

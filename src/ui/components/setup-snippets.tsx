@@ -88,6 +88,40 @@ export function snippetsFor(repo: RepoSummary, base: string, user: string): Snip
       text: `docker login ${url.host}\ndocker tag my-image:1.0 ${url.host}/${repo.key}/my-image:1.0\ndocker push ${url.host}/${repo.key}/my-image:1.0\ndocker pull ${url.host}/${repo.key}/my-image:1.0\n`,
     });
   }
+  if (type === 'go') {
+    const proxy = `${url.protocol}//${user}:${TOKEN}@${hostPath}/api/go/${repo.key}`;
+    out.push({
+      title: 'Go',
+      text: `export GOPROXY="${proxy}"\n# Private modules are not in the public checksum database: leave them out of it\nexport GONOSUMDB="example.com/*"\ngo mod download\n`,
+    });
+  }
+  if (type === 'cargo') {
+    out.push({
+      title: 'Cargo',
+      file: '~/.cargo/config.toml',
+      text: `[registries.${repo.key}]\nindex = "sparse+${base}/api/cargo/${repo.key}/index/"\n\n[registry]\ndefault = "${repo.key}"\nglobal-credential-providers = ["cargo:token"]\n`,
+    });
+    out.push({ title: 'cargo login', text: `cargo login --registry ${repo.key} "Bearer ${TOKEN}"\ncargo publish --registry ${repo.key}\n` });
+  }
+  if (type === 'gems') {
+    const source = `${base}/api/gems/${repo.key}/`;
+    out.push({ title: 'gem', text: `gem sources -a ${url.protocol}//${user}:${TOKEN}@${hostPath}/api/gems/${repo.key}/\ngem install my-gem\n` });
+    out.push({
+      title: 'gem push',
+      file: '~/.gem/credentials',
+      text: `# curl -u ${user}:${TOKEN} ${source}api/v1/api_key.yaml > ~/.gem/credentials; chmod 600 ~/.gem/credentials\n:rubygems_api_key: <API_KEY>\n\ngem push my-gem-1.0.0.gem --host ${base}/api/gems/${repo.key}\n`,
+    });
+    out.push({ title: 'Bundler', file: 'Gemfile', text: `source "${source}"\n\n# bundle config set --global ${source} ${user}:${TOKEN}\n` });
+  }
+  if (type === 'helm') {
+    out.push({
+      title: 'Helm',
+      text: `helm repo add ${repo.key} ${base}/api/helm/${repo.key} --username ${user} --password ${TOKEN}\nhelm repo update\nhelm install my-release ${repo.key}/my-chart\n`,
+    });
+    if (repo.type.toUpperCase() !== 'REMOTE') {
+      out.push({ title: 'Deploy a chart', text: `curl -u ${user}:${TOKEN} -T my-chart-0.1.0.tgz "${base}/api/helm/${repo.key}/my-chart-0.1.0.tgz"\n` });
+    }
+  }
   const deployable = repo.type.toUpperCase() !== 'REMOTE';
   out.push({
     title: 'curl',

@@ -20,8 +20,10 @@ interface FieldDef {
   hint?: string;
 }
 
-/** Package types the UI offers first (the formats Arca serves natively); the rest follow. */
-export const PACKAGE_TYPES = ['generic', 'maven', 'npm', 'pypi', 'docker', 'gradle', 'ivy', 'sbt', 'helm', 'go', 'nuget', 'rpm', 'debian', 'gems', 'cargo', 'conan', 'composer', 'terraform'];
+/** Package types whose clients Arca serves with their own protocol and metadata. */
+export const SERVED_TYPES = ['generic', 'maven', 'gradle', 'npm', 'pypi', 'docker', 'go', 'cargo', 'gems', 'helm'];
+/** Package types the seed's API accepts that Arca stores and serves as plain files (no client protocol yet). */
+export const PLAIN_TYPES = ['ivy', 'sbt', 'nuget', 'rpm', 'debian', 'conan', 'composer', 'terraform'];
 const MAVENISH = ['maven', 'gradle', 'ivy', 'sbt'];
 
 const FIELDS: FieldDef[] = [
@@ -200,9 +202,18 @@ export function RepoForm({ editKey }: { editKey?: string }) {
       </fieldset>
       <Field id="repo-packageType" label="Package type">
         <select id="repo-packageType" disabled={!!editKey} value={type} onChange={(e) => set('packageType', e.target.value)}>
-          {PACKAGE_TYPES.map((t) => (
-            <option key={t}>{t}</option>
-          ))}
+          <optgroup label="Served with the client's own protocol">
+            {SERVED_TYPES.map((t) => (
+              <option key={t}>{t}</option>
+            ))}
+          </optgroup>
+          <optgroup label="Plain files only (no client protocol yet)">
+            {PLAIN_TYPES.map((t) => (
+              <option key={t} value={t}>
+                {t} (plain files)
+              </option>
+            ))}
+          </optgroup>
         </select>
       </Field>
       {fields.map((f) => (
