@@ -39,6 +39,8 @@ const USAGE = `Usage: npm run bench [-- options]
   --replication    two sites (A: 3 nodes on PostgreSQL behind nginx, B: 1 node): event lag p50/p99
                    at 50 deploys/s, and a scheduled run copying 1 GiB in 10,000 files beside curl
                    uploading the same to B (see bench/replication.ts)
+  --formats        go mod download of 50 modules and cargo fetch of 50 crates from Arca beside
+                   the same clients reading a static layout served by nginx (see bench/formats.ts)
   --scale          how operations cost as a repository grows: bulk-loads 1,000 / 100,000 /
                    1,000,000 artifacts and times requests, GC and backup at each size
                    ('--scale --help' for its options, e.g. --sizes 1000,100000 --dialect sqlite)
@@ -109,6 +111,7 @@ function parseOptions() {
         npm: { type: 'boolean', default: false },
         oci: { type: 'boolean', default: false },
         replication: { type: 'boolean', default: false },
+        formats: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     });
@@ -126,7 +129,7 @@ function parseOptions() {
     workers = Number(v.workers);
     if (!Number.isInteger(workers) || workers < 1 || workers > 64) fail(`--workers must be an integer from 1 to 64, got '${v.workers}'`);
   }
-  return { mode: MODES[v.quick ? 'quick' : 'full'], workers, tmpdir: v.tmpdir, keepTmp: v['keep-tmp'], strict: v.strict, ha: v.ha, storage: v.storage, npm: v.npm, oci: v.oci, replication: v.replication, quick: v.quick };
+  return { mode: MODES[v.quick ? 'quick' : 'full'], workers, tmpdir: v.tmpdir, keepTmp: v['keep-tmp'], strict: v.strict, ha: v.ha, storage: v.storage, npm: v.npm, oci: v.oci, replication: v.replication, formats: v.formats, quick: v.quick };
 }
 
 function preflight(): Tools {
@@ -272,6 +275,7 @@ async function main(): Promise<number> {
   const opts = parseOptions();
   if (opts.ha) return (await import('./ha.js')).runHa(opts.quick);
   if (opts.replication) return (await import('./replication.js')).runReplication(opts.quick);
+  if (opts.formats) return (await import('./formats.js')).runFormats(opts.quick);
   if (opts.storage) return (await import('./storage.js')).runStorage(opts.quick, opts.tmpdir);
   if (opts.npm) return (await import('./npm.js')).runNpm({ quick: opts.quick, tmpdir: opts.tmpdir, workers: opts.workers, keepTmp: opts.keepTmp });
   if (opts.oci) return (await import('./oci.js')).runOci({ quick: opts.quick, tmpdir: opts.tmpdir, workers: opts.workers, keepTmp: opts.keepTmp });
