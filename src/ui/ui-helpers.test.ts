@@ -3,6 +3,7 @@ import { encodePath, errorMessage } from './api';
 import { manifestRef, tagsOf } from './components/docker-panel';
 import { mavenCoordinatesOf, npmPackageOf } from './components/package-panel';
 import { snippetsFor } from './components/setup-snippets';
+import { chartFileOf, crateFileOf, crateIndexPath, gemFileCandidates, goFileOf, unescapeGo } from './components/format-panels';
 import { selectionOf } from './pages/browse';
 import { splitKeys } from './pages/licenses';
 import { formatLine } from './pages/logs';
@@ -94,5 +95,21 @@ describe('web UI helpers', () => {
     expect(helm[0].text).toContain('helm repo add charts https://r.example/artifactory/api/helm/charts --username di');
     expect(helm[1].text).toContain('-T my-chart-0.1.0.tgz "https://r.example/artifactory/api/helm/charts/my-chart-0.1.0.tgz"');
     expect(snippetsFor({ key: 'charts-remote', type: 'REMOTE', packageType: 'Helm' }, base, 'di').map((s) => s.title)).toEqual(['Helm', 'curl']);
+  });
+
+  it('reads package names and versions from Go, Cargo, RubyGems and Helm paths', () => {
+    expect(goFileOf('github.com/!azure/sdk/@v/v1.2.3-0.2026.zip')).toEqual({ module: 'github.com/!azure/sdk', version: 'v1.2.3-0.2026' });
+    expect(goFileOf('github.com/x/y/@v/list')).toBeUndefined();
+    expect(unescapeGo('github.com/!azure/!s!d!k')).toBe('github.com/Azure/SDK');
+    expect(crateFileOf('crates/serde-json/serde-json-1.0.0-rc.1.crate')).toEqual({ name: 'serde-json', version: '1.0.0-rc.1' });
+    expect(crateFileOf('crates/a/b-1.0.0.crate')).toBeUndefined();
+    expect([crateIndexPath('a'), crateIndexPath('ab'), crateIndexPath('abc'), crateIndexPath('Serde')]).toEqual(['1/a', '2/ab', '3/a/abc', 'se/rd/serde']);
+    expect(gemFileCandidates('gems/net-http2-0.1.0-x86_64-linux.gem')).toEqual([{ name: 'net-http2', version: '0.1.0-x86_64-linux' }]);
+    expect(gemFileCandidates('gems/ab-1-2.0.gem')).toEqual([
+      { name: 'ab', version: '1-2.0' },
+      { name: 'ab-1', version: '2.0' },
+    ]);
+    expect(chartFileOf('charts/my-app-1.2.3-rc.1+build.5.tgz')).toEqual({ name: 'my-app', version: '1.2.3-rc.1+build.5' });
+    expect(chartFileOf('index.yaml')).toBeUndefined();
   });
 });

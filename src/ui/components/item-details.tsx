@@ -5,6 +5,7 @@ import { ConfirmButton } from './confirm-button';
 import { DeployZone } from './deploy-zone';
 import { DockerManifest, DockerTags } from './docker-panel';
 import { useAsync } from './hooks';
+import { ChartPanel, chartFileOf, CratePanel, crateFileOf, GemPanel, goFileOf, GoModulePanel } from './format-panels';
 import { MavenPanel, mavenCoordinatesOf, npmPackageOf, NpmPackagePanel } from './package-panel';
 import type { RepoSummary } from './setup-snippets';
 import { browseHref } from './tree';
@@ -93,6 +94,10 @@ function FileDetails({ info, repo, version }: { info: ItemInfo; repo: RepoSummar
   const npmName = type === 'npm' ? npmPackageOf(path) : undefined;
   const maven = type === 'maven' || type === 'gradle' ? mavenCoordinatesOf(path) : undefined;
   const docker = (type === 'docker' || type === 'oci') && /(^|\/)(list\.)?manifest\.json$/.test(path);
+  const goFile = type === 'go' ? goFileOf(path) : undefined;
+  const crate = type === 'cargo' ? crateFileOf(path) : undefined;
+  const gem = type === 'gems' && path.startsWith('gems/') && path.endsWith('.gem');
+  const chart = type === 'helm' ? chartFileOf(path) : undefined;
   return (
     <>
       <section className="card" aria-labelledby="file-title">
@@ -139,6 +144,10 @@ function FileDetails({ info, repo, version }: { info: ItemInfo; repo: RepoSummar
       {npmName && <NpmPackagePanel repo={repo.key} name={npmName} />}
       {maven && <MavenPanel c={maven} />}
       {docker && <DockerManifest repo={repo.key} path={path} />}
+      {goFile && <GoModulePanel repo={repo.key} module={goFile.module} version={goFile.version} />}
+      {crate && <CratePanel repo={repo.key} name={crate.name} version={crate.version} />}
+      {gem && <GemPanel repo={repo.key} path={path} />}
+      {chart && <ChartPanel repo={repo.key} name={chart.name} version={chart.version} />}
     </>
   );
 }
