@@ -55,18 +55,15 @@ export class GoProxy {
     return versions.filter((v) => !isPseudoVersion(v)).sort(compareVersions);
   }
 
-  /** The `.info` of the module's latest version (release, else pre-release, else pseudo-version). */
+  /**
+   * The `.info` of the module's latest version (release, else pre-release, else
+   * pseudo-version), from the version lists; a remote's or member's upstream `@latest` counts
+   * when its list is empty (a module with pseudo-versions only).
+   */
   async latest(repo: RepoConfig, module: string): Promise<GoAnswer> {
-    const notFound = () => new ArcaError('NOT_FOUND', `No module '${module}' in repository '${repo.key}'`);
-    if (repo.rclass === 'remote') {
-      const latest = await this.upstreamLatest(repo, module);
-      if (!latest) throw notFound();
-      return { kind: 'item', item: latest.item };
-    }
     const version = latestOf((await this.versionsOf(repo, module, true)) ?? []);
-    if (!version) throw notFound();
-    const info = await this.file(repo, module, version, 'info');
-    if (!info) throw notFound();
+    const info = version ? await this.file(repo, module, version, 'info') : undefined;
+    if (!info) throw new ArcaError('NOT_FOUND', `No module '${module}' in repository '${repo.key}'`);
     return info;
   }
 
@@ -103,7 +100,7 @@ export class GoProxy {
       // The go command asks `@latest` only when the list has nothing for it; so do we.
       if (!withLatest || (listed && listed.length > 0)) return listed;
       const latest = await this.upstreamLatest(repo, module);
-      return latest ? [...(listed ?? []), latest.version] : listed;
+      return latest ? [...(listed ?? []), latest] : listed;
     }
     const all = new Set<string>();
     let found = false;
@@ -184,7 +181,7 @@ export class GoProxy {
     return [...new Set(versions)];
   }
 
-  private async upstreamLatest(repo: RepoConfig, module: string): Promise<{ item: ItemRow; version: string } | undefined> {
+  private async upstreamLatest(repo: RepoConfig, module: string): Promise<string | undefined> {
     const got = await this.upstreamMetadata(repo, latestPath(module));
     if (!got) return undefined;
     let version: unknown;
@@ -196,6 +193,6 @@ export class GoProxy {
     if (typeof version !== 'string' || !checkCanonicalVersion(version).ok) {
       throw new ArcaError('UPSTREAM_FAILED', `The upstream of '${repo.key}' sent an @latest that names no valid version`);
     }
-    return { item: got.item, version };
+    return version;
   }
 }
