@@ -11,12 +11,21 @@ import { createRepo, formatConformance, type ConformanceNode, type PackageRef } 
  */
 
 const modulePath = (name: string) => `example.com/${name}`;
+/** The shared scenarios use 2.0.0 and 3.0.0 of one module path: `+incompatible` versions, zips without go.mod. */
+const goVersion = (version: string) => (Number(version.split('.')[0]) >= 2 ? `v${version}+incompatible` : `v${version}`);
 const files = new Map<string, GoModule>();
 function moduleOf(p: PackageRef): GoModule {
   const key = `${p.name} ${p.version} ${p.variant ?? 1}`;
   let m = files.get(key);
   if (!m) {
-    m = goModule(modulePath(p.name), `v${p.version}`, { 'x.go': `package x\n\nconst Version = "${p.version}/${p.variant ?? 1}"\n` });
+    const module = modulePath(p.name);
+    const version = goVersion(p.version);
+    m = {
+      zip: zipOf([{ name: `${module}@${version}/x.go`, data: `package x\n\nconst Version = "${p.version}/${p.variant ?? 1}"\n`, deflate: true }]),
+      // What the go command makes up for a version without go.mod.
+      mod: Buffer.from(`module ${module}\n`),
+      info: Buffer.from(JSON.stringify({ Version: version, Time: '2024-01-02T03:04:05Z' })),
+    };
     files.set(key, m);
   }
   return m;
@@ -44,9 +53,9 @@ formatConformance({
   packageType: 'go',
   startNode: startListeningNode,
   upstreamUrl: (upstream, key) => `${upstream.base}/api/go/${key}`,
-  publish: (node, repo, p) => publishAll(node, repo, modulePath(p.name), `v${p.version}`, moduleOf(p)),
+  publish: (node, repo, p) => publishAll(node, repo, modulePath(p.name), goVersion(p.version), moduleOf(p)),
   async fetch(node, repo, p) {
-    const { status, body } = await get(node, repo, `${goEscape(modulePath(p.name))}/@v/v${p.version}.zip`);
+    const { status, body } = await get(node, repo, `${goEscape(modulePath(p.name))}/@v/${goVersion(p.version)}.zip`);
     return { status, body };
   },
   expectedContent: (p) => moduleOf(p).zip,
@@ -54,12 +63,12 @@ formatConformance({
     const { status, body } = await get(node, repo, `${goEscape(modulePath(name))}/@v/list`);
     if (status === 404) return [];
     expect(status).toBe(200);
-    return body.toString().split('\n').filter(Boolean).map((v) => v.slice(1));
+    return body.toString().split('\n').filter(Boolean).map((v) => v.slice(1).replace(/\+incompatible$/, ''));
   },
   async remove(node, repo, p) {
     let first = 0;
     for (const ext of ['zip', 'mod', 'info']) {
-      const res = await fetch(`${node.base}/${repo}/${goEscape(modulePath(p.name))}/@v/v${p.version}.${ext}`, { method: 'DELETE', headers: { authorization: node.auth } });
+      const res = await fetch(`${node.base}/${repo}/${goEscape(modulePath(p.name))}/@v/${goVersion(p.version)}.${ext}`, { method: 'DELETE', headers: { authorization: node.auth } });
       await res.arrayBuffer();
       first ||= res.status;
     }
