@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_AUTH, ADMIN_PASSWORD } from '../helpers/credentials.js';
 import { goModule, zipOf, type GoModule } from '../helpers/go-fixtures.js';
+import { startTlsFront, type TlsFront } from '../helpers/go-tls-front.js';
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
 import { describeOnNodeAndCluster } from './harness/node-and-cluster.js';
 
@@ -14,7 +15,9 @@ import { describeOnNodeAndCluster } from './harness/node-and-cluster.js';
  * and the .info with a `go.version` matrix parameter), then `go list -m -versions`,
  * `go mod download` and `go build` of a program that needs them through a virtual
  * repository whose remote member proxies a second node, with basic auth from `.netrc` and
- * the checksum database off (private modules). A hostile zip is refused and nothing stored.
+ * the checksum database off (private modules). The go command sends `.netrc` credentials
+ * over https only, so it reaches the server through an https front with a test CA. A hostile
+ * zip is refused and nothing stored.
  */
 
 const GO = '/usr/bin/go';
@@ -42,6 +45,7 @@ function goFlow(label: string, base: () => string) {
   describe.skipIf(!HAVE_GO)(`go through ${label}`, () => {
     let node: string;
     let upstream: NodeProcess;
+    let front: TlsFront;
     const dir = mkdtempSync(join(tmpdir(), 'arca-go-e2e-'));
     const app = join(dir, 'app');
     let env: Record<string, string>;
@@ -70,15 +74,17 @@ function goFlow(label: string, base: () => string) {
       }
       const home = join(dir, 'home');
       mkdirSync(home);
-      const host = new URL(node).hostname;
-      writeFileSync(join(home, '.netrc'), `machine ${host}\nlogin admin\npassword ${ADMIN_PASSWORD}\n`, { mode: 0o600 });
+      front = await startTlsFront(new URL(node).origin, dir);
+      writeFileSync(join(home, '.netrc'), `machine 127.0.0.1\nlogin admin\npassword ${ADMIN_PASSWORD}\n`, { mode: 0o600 });
+      writeFileSync(join(dir, 'empty-netrc'), '');
       env = {
         HOME: home,
         NETRC: join(home, '.netrc'),
+        SSL_CERT_FILE: front.caFile,
         GOPATH: join(dir, 'gopath'),
         GOMODCACHE: join(dir, 'modcache'),
         GOCACHE: join(shared, 'build'),
-        GOPROXY: `${node}/api/go/go-virtual`,
+        GOPROXY: `${front.origin}/artifactory/api/go/go-virtual`,
         GOFLAGS: '-mod=mod',
         // Private modules: the public checksum database knows nothing of them.
         GOSUMDB: 'off',
@@ -95,6 +101,7 @@ function goFlow(label: string, base: () => string) {
     }, 120_000);
 
     afterAll(async () => {
+      await front?.close();
       await upstream?.cleanup();
       // The module cache is written read-only by go (and only this test's cache is named here).
       if (env) await run(['clean', '-modcache'], dir, env);
@@ -120,6 +127,9 @@ function goFlow(label: string, base: () => string) {
     }, 60_000);
 
     it('go list -m -versions through the virtual repository, local and remote members', async () => {
+      const anonymous = await run(['list', '-m', '-versions', GREET], app, { ...env, NETRC: join(dir, 'empty-netrc') });
+      expect(anonymous.code).not.toBe(0);
+      expect(anonymous.out).toContain('401 Unauthorized');
       const greet = await run(['list', '-m', '-versions', GREET], app, env);
       expect(greet.code, greet.out).toBe(0);
       expect(greet.out).toContain(`${GREET} v1.0.0 v1.1.0`);
