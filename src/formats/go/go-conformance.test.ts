@@ -187,6 +187,27 @@ describe('Go modules: protocol rules and bad input', () => {
     expect(list.status).toBe(405);
   });
 
+  it("proxies a pseudo-version-only module: an empty list, then the upstream's @latest, through a remote and a virtual", async () => {
+    const module = 'example.com/pseudo';
+    const version = 'v0.0.0-20240102030405-abcdefabcdef';
+    expect(await publishAll(node, 'go-rules', module, version, goModule(module, version, { 'a.go': 'package a\n' }))).toBe(201);
+    await createRepo(node, 'go-self', { rclass: 'remote', packageType: 'go', url: `${node.base}/api/go/go-rules`, username: node.user, password: node.password, retrievalCachePeriodSecs: 0 });
+    await createRepo(node, 'go-virt', { rclass: 'virtual', packageType: 'go', repositories: ['go-self'] });
+    for (const repo of ['go-rules', 'go-self', 'go-virt']) {
+      const list = await get(node, repo, `${module}/@v/list`);
+      expect(list.status, repo).toBe(200);
+      expect(list.body.toString(), repo).toBe('');
+      const latest = await get(node, repo, `${module}/@latest`);
+      expect(latest.status, repo).toBe(200);
+      expect(JSON.parse(latest.body.toString()).Version, repo).toBe(version);
+      expect((await get(node, repo, `${module}/@v/${version}.mod`)).body.toString(), repo).toBe(`module ${module}\n\ngo 1.19\n`);
+    }
+    expect((await get(node, 'go-self', 'example.com/absent/@v/list')).status).toBe(404);
+    expect((await get(node, 'go-virt', 'example.com/absent/@latest')).status).toBe(404);
+    // Remote repositories are read-only, through the GOPROXY URL too.
+    expect((await put(node, 'go-self', module, 'v0.1.0', 'mod', Buffer.from(`module ${module}\n`))).status).toBe(405);
+  });
+
   it('checks deploys through the plain artifact API too', async () => {
     const res = await fetch(`${node.base}/go-rules/example.com/plain/@v/v1.0.0.zip`, { method: 'PUT', headers: { authorization: node.auth }, body: zipOf([{ name: 'x/../../a', data: 'x' }]) });
     expect(res.status).toBe(400);
