@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goEscape, goModule, zipOf, type GoModule } from '../../../test/helpers/go-fixtures.js';
 import { startListeningNode } from '../testing/conformance-node.js';
@@ -31,9 +32,9 @@ function moduleOf(p: PackageRef): GoModule {
   return m;
 }
 
-async function put(node: ConformanceNode, repo: string, module: string, version: string, ext: string, body: Buffer): Promise<{ status: number; text: string }> {
+async function put(node: ConformanceNode, repo: string, module: string, version: string, ext: string, body: Buffer): Promise<{ status: number; text: string; sha256: string | null }> {
   const res = await fetch(`${node.base}/api/go/${repo}/${module}/@v/${version}.${ext};go.version=${encodeURIComponent(version)}`, { method: 'PUT', headers: { authorization: node.auth }, body });
-  return { status: res.status, text: await res.text() };
+  return { status: res.status, text: await res.text(), sha256: res.headers.get('x-checksum-sha256') };
 }
 
 async function publishAll(node: ConformanceNode, repo: string, module: string, version: string, m: GoModule): Promise<number> {
@@ -91,6 +92,8 @@ describe('Go modules: protocol rules and bad input', () => {
   it('takes the raw module path go-publish sends, stores it escaped, serves it escaped', async () => {
     const module = 'example.com/Upper/Case';
     const m = goModule(module, 'v1.0.0-RC1', { 'a.go': 'package a\n' });
+    // jf go-publish reads the stored sha256 from the answer.
+    expect((await put(node, 'go-rules', module, 'v1.0.0-RC1', 'zip', m.zip)).sha256).toBe(createHash('sha256').update(m.zip).digest('hex'));
     expect(await publishAll(node, 'go-rules', module, 'v1.0.0-RC1', m)).toBe(201);
     expect(await stored('example.com/!upper/!case/@v/v1.0.0-!r!c1.zip')).toBe(200);
     const zip = await get(node, 'go-rules', 'example.com/!upper/!case/@v/v1.0.0-!r!c1.zip');

@@ -120,7 +120,11 @@ async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
     throw err;
   }
   if (result.absorbed) throw new ArcaError('INTERNAL', 'A Go module file was absorbed instead of stored');
-  const body = deployedFileJson(await baseUrl(ctx, request), result.item);
+  const { item } = result;
+  const body = deployedFileJson(await baseUrl(ctx, request), item);
+  // jf go-publish reads the stored file's sha256 from this header.
+  if (item.sha256) reply.header('X-Checksum-Sha256', item.sha256);
+  if (item.sha1) reply.header('X-Checksum-Sha1', item.sha1);
   return reply.code(201).header('Location', body.downloadUri).type('application/json').send(Buffer.from(JSON.stringify(body)));
 }
 
