@@ -31,6 +31,8 @@ afterAll(() => rmSync(shared, { recursive: true, force: true }));
 const GREET = 'example.com/arca/greet';
 /** Upper case in the path: escaped as `!shout` on the wire and in the module cache. */
 const SHOUT = 'example.com/arca/Shout';
+const TIP = 'example.com/arca/tip';
+const TIP_VERSION = 'v0.0.0-20240102030405-0123456789ab';
 
 function run(args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -123,6 +125,8 @@ function goFlow(label: string, base: () => string) {
         info: Buffer.from(JSON.stringify({ Version: 'v0.2.0', Time: '2024-03-04T05:06:07Z' })),
       };
       await publish(upstream.base, 'go-up', SHOUT, 'v0.2.0', shout);
+      // A module with a pseudo-version only: its list is empty, go asks @latest.
+      await publish(upstream.base, 'go-up', TIP, TIP_VERSION, goModule(TIP, TIP_VERSION, { 'tip.go': 'package tip\n' }));
       await publish(upstream.base, 'go-up', SHOUT, 'v0.1.0', goModule(SHOUT, 'v0.1.0', { 'shout.go': 'package shout\n\nfunc Loud(s string) string { return s }\n' }));
     }, 60_000);
 
@@ -136,6 +140,12 @@ function goFlow(label: string, base: () => string) {
       const shout = await run(['list', '-m', '-versions', SHOUT], app, env);
       expect(shout.code, shout.out).toBe(0);
       expect(shout.out).toContain(`${SHOUT} v0.1.0 v0.2.0`);
+      const latest = await run(['list', '-m', '-json', `${GREET}@latest`], app, env);
+      expect(latest.code, latest.out).toBe(0);
+      expect(latest.out).toContain('"Version": "v1.1.0"');
+      const tip = await run(['list', '-m', '-json', `${TIP}@latest`], app, env);
+      expect(tip.code, tip.out).toBe(0);
+      expect(tip.out).toContain(`"Version": "${TIP_VERSION}"`);
     }, 120_000);
 
     it('go mod download and go build of a program that needs both, then runs it', async () => {
