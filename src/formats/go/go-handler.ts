@@ -46,7 +46,6 @@ export const goHandler: FormatHandler = {
     const parsed = parseFilePath(path);
     if (!parsed.ok) throw bad(parsed.reason);
     const f = parsed.value;
-    if (filePath(f.module, f.version, f.ext) !== path) throw bad(`'${path}' is not the canonical path of ${f.module}@${f.version} (${filePath(f.module, f.version, f.ext)})`);
     if (!content) throw bad('A Go module file must be deployed with its content (checksum deploys are not supported)');
     const stored = await store.stat(path);
     if (stored) {
