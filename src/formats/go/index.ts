@@ -1,0 +1,13 @@
+import type { FormatModule } from '../format-module.js';
+import { goHandler } from './go-handler.js';
+import { GO_PREFIX, goRoutes } from './routes/go.js';
+import { goRenderer } from './routes/go-errors.js';
+import { GoService } from './service/go-service.js';
+
+/** Go modules: the GOPROXY protocol and `jf go-publish` deploys under `/artifactory/api/go/{repo}` (the go command). */
+export const go: FormatModule<GoService> = {
+  name: 'go',
+  handler: goHandler,
+  service: (deps) => new GoService(deps),
+  protocol: { prefixes: [GO_PREFIX], routes: goRoutes, errors: goRenderer },
+};
