@@ -6,7 +6,8 @@
  * - Go: 50 modules (`example.com/bench/mNN` v1.0.0) deployed to a Go repository of one Arca
  *   node, and the same `list`/`.info`/`.mod`/`.zip` files written as a static GOPROXY tree.
  *   Timed: `go mod download` of a program importing all 50, with an empty module cache each
- *   time, GOPROXY pointing at Arca (basic auth) or at nginx.
+ *   time, GOPROXY pointing at Arca or at nginx (plain http: go sends credentials over https
+ *   only, so the Arca repository is readable anonymously, as the static tree is).
  * - Cargo: 50 crates (`bench-cNN` 1.0.0) published to a Cargo repository of the same node
  *   (`PUT …/api/v1/crates/new`), and a static sparse index (`config.json`, the index files at
  *   their prefix paths, the `.crate` files) with the same lines and archives. Timed:
@@ -22,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { tgz } from '../src/formats/npm/testing/pack.js';
 import { storedZip } from '../test/helpers/stored-zip.js';
-import { ADMIN_PASSWORD, ADMIN_USER, AUTH, REPO_ROOT, startArca, type ArcaNode } from './lib/arca.js';
+import { ADMIN_USER, AUTH, REPO_ROOT, startArca, type ArcaNode } from './lib/arca.js';
 import { cpuWindow, type CpuUse } from './lib/cpu.js';
 import { freePort, request } from './lib/http.js';
 import { startNginx, type NginxServer } from './lib/nginx.js';
@@ -118,7 +119,19 @@ async function benchGo(go: string, node: ArcaNode, nginx: NginxServer, work: str
   write(join(consumer, 'go.mod'), `module bench/consumer\n\ngo 1.19\n\nrequire (\n${requires.join('\n')}\n)\n`);
   write(join(consumer, 'main.go'), `package main\n\nimport (\n\t"fmt"\n${imports.join('\n')}\n)\n\nfunc main() {\n${imports.map((_, i) => `\tfmt.Println(m${pad(i)}.Name())`).join('\n')}\n}\n`);
   const cache = join(work, 'gomodcache');
-  const arcaProxy = `http://${ADMIN_USER}:${ADMIN_PASSWORD}@${new URL(node.url).host}/artifactory/api/go/go-bench`;
+  // The go command sends credentials over https only: the repository is readable anonymously
+  // here, as the static layout is (docs/formats.md, Go).
+  await must(
+    'enable anonymous access',
+    request(`${node.base}/api/system/configuration`, { method: 'PATCH', headers: { authorization: AUTH, 'content-type': 'application/yaml' }, body: 'security:\n  anonAccessEnabled: true\n' }),
+  );
+  const perm = { name: 'anon-go-bench', repo: { 'include-patterns': ['**'], 'exclude-patterns': [], repositories: ['go-bench'], actions: { users: { anonymous: ['read'] } } } };
+  await must(
+    'let anonymous read go-bench',
+    request(`${node.base}/api/v2/security/permissions/anon-go-bench`, { method: 'PUT', headers: { authorization: AUTH, 'content-type': 'application/json' }, body: JSON.stringify(perm) }),
+    [200, 201, 204],
+  );
+  const arcaProxy = `${node.base}/api/go/go-bench`;
   return alternate(
     reps,
     () => {
