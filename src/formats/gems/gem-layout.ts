@@ -1,5 +1,3 @@
-import { compareGemVersions } from './names.js';
-
 /**
  * Where a gem repository keeps things, which are also the URL paths below
  * `/artifactory/api/gems/{repoKey}/` (a remote repository caches the upstream's files at the
@@ -36,15 +34,6 @@ export function fullNameCandidates(full: string): { name: string; key: string }[
     out.push({ name: full.slice(0, i), key: rest });
   }
   return out;
-}
-
-/** Sorts `version[-platform]` keys by version, then platform. */
-export function sortKeys(keys: string[]): string[] {
-  return [...keys].sort((a, b) => {
-    const [va, pa = ''] = a.split(/-(.*)/s);
-    const [vb, pb = ''] = b.split(/-(.*)/s);
-    return compareGemVersions(va, vb) || (pa < pb ? -1 : pa > pb ? 1 : 0);
-  });
 }
 
 /** True for files the format writes itself (never deployed by a client). */

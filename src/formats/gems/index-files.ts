@@ -187,7 +187,7 @@ export function quickSpec(spec: GemSpec, nowMs: number): Buffer {
     spec.platform,
     dependencies,
     '',
-    Array.isArray(spec.email) ? spec.email : spec.email,
+    spec.email,
     spec.authors,
     spec.description,
     spec.homepage,

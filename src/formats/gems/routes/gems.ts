@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ArcaError } from '../../../core/errors.js';
+import { ArcaError, isArcaError } from '../../../core/errors.js';
 import { readBounded } from '../../../core/read-bounded.js';
 import type { AppContext } from '../../../http/app-context.js';
 import { intentOf, requireAuthenticated } from '../../../http/auth.js';
@@ -118,16 +118,33 @@ export async function gemsRoutes(app: FastifyInstance, ctx: AppContext, gems: Ge
   });
 
   // The caller's API key (made on first use), for `gem signin` and the credentials file.
+  const apiKeyOf = async (request: FastifyRequest<{ Params: RepoParams }>) => {
+    await gemsRepo(ctx, request, request.params.repoKey);
+    requireAuthenticated(request);
+    const user = request.principal.name;
+    const existing = await ctx.security.apiKeys.get(user);
+    if (existing) return existing;
+    try {
+      return await ctx.security.apiKeys.create(user, 'create');
+    } catch (err) {
+      // Two first calls at once: the other one made the key.
+      const made = isArcaError(err, 'ALREADY_EXISTS') ? await ctx.security.apiKeys.get(user) : undefined;
+      if (made) return made;
+      throw err;
+    }
+  };
+  // `gem signin` (RubyGems 3.3) POSTs its key name and scopes with basic credentials; the key is the body of the answer.
+  app.post<{ Params: RepoParams }>(`${PREFIX}/api/v1/api_key`, { config: { access: 'authenticated' } }, async (request, reply) => {
+    await readBounded(request.raw, FORM_LIMIT, () => new ArcaError('PAYLOAD_TOO_LARGE', 'The request is too large'));
+    return reply.code(200).type(TEXT).send(await apiKeyOf(request));
+  });
   for (const [suffix, render] of [
     ['', (key: string) => key],
     ['.json', (key: string) => JSON.stringify({ rubygems_api_key: key })],
     ['.yaml', (key: string) => `---\n:rubygems_api_key: ${key}\n`],
   ] as const) {
     app.get<{ Params: RepoParams }>(`${PREFIX}/api/v1/api_key${suffix}`, async (request, reply) => {
-      await gemsRepo(ctx, request, request.params.repoKey);
-      requireAuthenticated(request);
-      const user = request.principal.name;
-      const key = (await ctx.security.apiKeys.get(user)) ?? (await ctx.security.apiKeys.create(user, 'create'));
+      const key = await apiKeyOf(request);
       const type = suffix === '.json' ? 'application/json' : suffix === '.yaml' ? 'application/x-yaml' : TEXT;
       return reply.code(200).type(type).send(render(key));
     });
