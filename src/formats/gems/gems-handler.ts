@@ -2,7 +2,7 @@ import { ArcaError } from '../../core/errors.js';
 import type { FormatHandler, RepoStore } from '../format-handler.js';
 import { readGem, readGemSpec, type GemSpec } from './gem-file.js';
 import { fullNameOfGemPath, fullNameCandidates, gemPath, infoPath, isIndexPath, QUICK_FOLDER, quickPath, VERSIONS_PATH } from './gem-layout.js';
-import { infoKeys, infoLine, md5Hex, newVersionsFile, quickSpec, updateInfo, versionsLine } from './index-files.js';
+import { compactVersions, infoKeys, infoLine, md5Hex, newVersionsFile, quickSpec, updateInfo, versionsLine } from './index-files.js';
 import { versionAndPlatform } from './names.js';
 
 /**
@@ -19,11 +19,11 @@ export const MAX_GEM_BYTES = 128 * 1024 * 1024;
 
 const now = () => Date.now();
 
-/** Appends a line to `versions` (creating the file). */
+/** Appends a line to `versions` (creating the file), compacting it once appends outnumber its gems. */
 async function appendVersions(store: RepoStore, line: string): Promise<void> {
   const existing = await store.read(VERSIONS_PATH);
   const head = existing ? existing.toString('utf8') : newVersionsFile(now());
-  await store.write(VERSIONS_PATH, Buffer.from(head + line, 'utf8'), 'text/plain');
+  await store.write(VERSIONS_PATH, Buffer.from(compactVersions(head + line, now()), 'utf8'), 'text/plain');
 }
 
 /** Brings the index up to date after `spec` was stored at `gems/{full}.gem` with `sha256`. */

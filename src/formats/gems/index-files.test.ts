@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gemspecYaml } from '../../../test/helpers/gems-fixtures.js';
 import { parseGemspec } from './gem-file.js';
-import { infoLine, md5Hex, mergeInfo, mergeVersions, namesFile, newVersionsFile, parseVersions, updateInfo, versionsLine } from './index-files.js';
+import { compactVersions, infoLine, md5Hex, mergeInfo, mergeVersions, namesFile, newVersionsFile, parseVersions, updateInfo, versionsLine, VERSIONS_SLACK } from './index-files.js';
 
 /** The compact index files, in the shapes rubygems/compact_index writes and bundler reads. */
 
@@ -39,5 +39,18 @@ describe('compact index', () => {
     expect(merged.gems.get('a')).toEqual({ keys: ['1.0.0', '2.0.0'], checksum: md5Hex('x,y') });
     expect(merged.gems.get('only-one')?.checksum).toBe('keep');
     expect(mergeInfo(['---\n1.0.0 |checksum:local\n', '---\n1.0.0 |checksum:remote\n2.0.0 |checksum:r2\n'])).toBe('---\n1.0.0 |checksum:local\n2.0.0 |checksum:r2\n');
+  });
+
+  it('compacts a versions file once its appended lines outnumber its gems', () => {
+    let file = newVersionsFile(0) + versionsLine('a', ['1.0.0'], 'c0');
+    for (let i = 1; i <= VERSIONS_SLACK; i++) file += versionsLine('b', [`0.${i}`], `c${i}`);
+    expect(compactVersions(file, 0)).toBe(file);
+    file += versionsLine('b', ['-0.1'], 'c-1');
+    file += versionsLine('b', ['-0.2'], 'last');
+    file += versionsLine('gone', ['-1.0'], 'x');
+    const compact = compactVersions(file, Date.UTC(2025, 0, 1));
+    expect(compact.split('\n').slice(0, 3)).toEqual(['created_at: 2025-01-01T00:00:00Z', '---', 'a 1.0.0 c0']);
+    expect(parseVersions(compact).gems.get('b')).toEqual(parseVersions(file).gems.get('b'));
+    expect(compact).not.toContain('gone');
   });
 });

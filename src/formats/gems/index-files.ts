@@ -86,6 +86,26 @@ export function parseVersions(file: string): VersionsIndex {
   return { gems };
 }
 
+/** Appended lines a versions file may hold beyond one per gem before it is compacted. */
+export const VERSIONS_SLACK = 1000;
+
+/**
+ * `file` as it is, or, once its lines outnumber its gems by more than VERSIONS_SLACK, made
+ * again with one line per gem and a new `created_at` (as rubygems.org compacts its file; bundler
+ * then downloads it whole once). Its cost follows the file's size, not the repository's gems.
+ */
+export function compactVersions(file: string, nowMs: number): string {
+  const lines = bodyLines(file).length;
+  const index = parseVersions(file);
+  if (lines <= index.gems.size + VERSIONS_SLACK) return file;
+  let out = newVersionsFile(nowMs);
+  for (const name of [...index.gems.keys()].sort()) {
+    const g = index.gems.get(name)!;
+    if (g.keys.length > 0) out += versionsLine(name, g.keys, g.checksum);
+  }
+  return out;
+}
+
 /**
  * A versions file for a virtual repository: each name once with the union of its members'
  * versions. The checksum is the member's when one member has the gem (the merged info is then

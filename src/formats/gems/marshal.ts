@@ -2,8 +2,9 @@
  * A writer of Ruby's Marshal format (version 4.8), for what the legacy gem index needs:
  * `specs.4.8.gz` (arrays of name, `Gem::Version`, platform) and the quick specs
  * (`Gem::Specification`, which dumps itself with `_dump`). Values are described with the
- * small `RubyValue` vocabulary below; objects are written afresh each time (no object links),
- * which Marshal.load accepts.
+ * small `RubyValue` vocabulary below. Symbols are linked after their first use, as Ruby
+ * writes them; objects are written afresh each time (no object links), which Marshal.load
+ * accepts.
  */
 
 export type RubyValue =
@@ -25,6 +26,7 @@ export const sym = (name: string): RubyValue => ({ kind: 'symbol', name });
 
 class Writer {
   private readonly chunks: Buffer[] = [];
+  private readonly symbols = new Map<string, number>();
 
   bytes(b: Buffer | number[]): void {
     this.chunks.push(Buffer.isBuffer(b) ? b : Buffer.from(b));
@@ -51,7 +53,14 @@ class Writer {
     this.bytes(b);
   }
 
+  /** A symbol: spelled out the first time, then a link to its index (as Ruby writes them). */
   symbol(name: string): void {
+    const seen = this.symbols.get(name);
+    if (seen !== undefined) {
+      this.bytes([0x3b]); // ';'
+      return this.long(seen);
+    }
+    this.symbols.set(name, this.symbols.size);
     this.bytes([0x3a]); // ':'
     this.raw(Buffer.from(name, 'utf8'));
   }

@@ -92,14 +92,15 @@ export async function gemsRoutes(app: FastifyInstance, ctx: AppContext, gems: Ge
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
-  const writeConfig = {
+  // The gem's path is in the body: before it is read, the caller must be able to write (or delete) somewhere in the target.
+  const needs = (action: 'write' | 'delete') => ({
     access: async (request: FastifyRequest) => {
       const { repo, cacheOnly } = await gemsRepo(ctx, request, (request.params as RepoParams).repoKey);
-      return { repo: await gems.writeTarget(repo, cacheOnly), action: 'write' as const };
+      return { repo: await gems.writeTarget(repo, cacheOnly), action };
     },
-  };
+  });
 
-  app.post<{ Params: RepoParams }>(`${PREFIX}/api/v1/gems`, { config: writeConfig }, async (request, reply) => {
+  app.post<{ Params: RepoParams }>(`${PREFIX}/api/v1/gems`, { config: needs('write') }, async (request, reply) => {
     const { repo, cacheOnly } = await gemsRepo(ctx, request, request.params.repoKey);
     const body = await readBounded(request.raw, MAX_GEM_BYTES, () => new ArcaError('PAYLOAD_TOO_LARGE', `A gem may not be larger than ${MAX_GEM_BYTES} bytes`));
     const spec = await gems.push(request.access, repo, cacheOnly, body);
@@ -107,7 +108,7 @@ export async function gemsRoutes(app: FastifyInstance, ctx: AppContext, gems: Ge
     return reply.code(200).type(TEXT).send(`Successfully registered gem: ${spec.name} (${shown})`);
   });
 
-  app.delete<{ Params: RepoParams }>(`${PREFIX}/api/v1/gems/yank`, { config: writeConfig }, async (request, reply) => {
+  app.delete<{ Params: RepoParams }>(`${PREFIX}/api/v1/gems/yank`, { config: needs('delete') }, async (request, reply) => {
     const { repo, cacheOnly } = await gemsRepo(ctx, request, request.params.repoKey);
     const fields = await yankFields(request);
     const name = fields.get('gem_name') ?? '';
