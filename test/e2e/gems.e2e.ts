@@ -206,17 +206,27 @@ function gemsFlow(label: string, base: () => string) {
     }, 60_000);
 
     it('refuses hostile gems with rubygems.org-style text and stores nothing', async () => {
-      const cases: [string, Buffer, RegExp][] = [
-        ['traversal', buildGem({ name: 'arca_evil', version: '1.0.0', files: { '../../../tmp/owned.rb': 'x' } }), /unsafe path '\.\.\/\.\.\/\.\.\/tmp\/owned\.rb'/],
-        ['not-a-gem', Buffer.from('this is not a tar archive at all'.repeat(40)), /not a valid gem/],
-        ['bad-checksum', buildGem({ name: 'arca_evil', version: '1.0.0', badChecksum: true }), /checksum of data.tar.gz does not match/],
+      // gem reads the spec and checks the checksums before it pushes, but not the paths inside.
+      const file = join(dir, 'traversal.gem');
+      writeFileSync(file, buildGem({ name: 'arca_evil', version: '1.0.0', files: { '../../../tmp/owned.rb': 'x' } }));
+      const r = await push(nodeBase, 'gems-local', file);
+      expect(r.code, r.out).not.toBe(0);
+      expect(r.out).toMatch(/unsafe path '\.\.\/\.\.\/\.\.\/tmp\/owned\.rb'/);
+      // What gem would not send, a hostile client does.
+      const cases: [Buffer, RegExp][] = [
+        [Buffer.from('this is not a tar archive at all'.repeat(40)), /^The file is not a valid gem/],
+        [buildGem({ name: 'arca_evil', version: '1.0.0', badChecksum: true }), /^The SHA256 checksum of data.tar.gz does not match/],
       ];
-      for (const [name, bytes, why] of cases) {
-        const file = join(dir, `${name}.gem`);
-        writeFileSync(file, bytes);
-        const r = await push(nodeBase, 'gems-local', file);
-        expect(r.out, name).toMatch(why);
+      for (const [body, why] of cases) {
+        const raw = await fetch(`${url(nodeBase, 'gems-local')}/api/v1/gems`, { method: 'POST', headers: { authorization: apiKey, 'content-type': 'application/octet-stream' }, body });
+        expect(raw.status).toBe(400);
+        expect(raw.headers.get('content-type')).toMatch(/^text\/plain/);
+        expect(await raw.text()).toMatch(why);
       }
+      const renamed = await fetch(`${nodeBase}/gems-local/gems/arca_other-1.0.0.gem`, { method: 'PUT', headers: { authorization: ADMIN_AUTH }, body: buildGem({ name: 'arca_evil', version: '1.0.0' }) });
+      expect(renamed.status).toBe(400);
+      expect(await renamed.text()).toContain('arca_evil-1.0.0, which does not match the file name arca_other-1.0.0.gem');
+      expect((await api(nodeBase, 'GET', '/api/storage/gems-local/gems/arca_other-1.0.0.gem')).status).toBe(404);
       expect((await api(nodeBase, 'GET', '/api/storage/gems-local/gems/arca_evil-1.0.0.gem')).status).toBe(404);
       const names = await (await fetch(`${url(nodeBase, 'gems-local')}/names`, { headers: { authorization: ADMIN_AUTH } })).text();
       expect(names).toBe('---\narca_e2e_app\narca_e2e_native\n');
