@@ -181,8 +181,11 @@ function gemsFlow(label: string, base: () => string) {
       const lock = readFileSync(join(project, 'Gemfile.lock'), 'utf8');
       expect(lock).toMatch(/^ {4}arca_e2e_app \(1\.0\.0\)$/m);
       expect(lock).toMatch(/^ {4}arca_e2e_dep \(1\.0\.0\)$/m);
-      // bundler keeps the compact index it read, and asks again with If-None-Match and Range.
-      expect(existsSync(join(dir, 'bundle-home', 'cache', 'compact_index'))).toBe(true);
+      // bundler read the compact index (and keeps it, to ask again with If-None-Match and Range).
+      const cacheRoot = join(dir, 'bundle-home', 'cache', 'compact_index');
+      const [cache] = readdirSync(cacheRoot);
+      expect(readFileSync(join(cacheRoot, cache, 'versions'), 'utf8')).toMatch(/^arca_e2e_app 1\.0\.0 [0-9a-f]{32}$/m);
+      expect(readFileSync(join(cacheRoot, cache, 'info', 'arca_e2e_dep'), 'utf8')).toMatch(/^1\.0\.0 \|checksum:[0-9a-f]{64}$/m);
 
       const next = await push(nodeBase, 'gems-local', await build('arca_e2e_app', '1.1.0', { deps: { arca_e2e_dep: '~> 1.0' } }));
       expect(next.code, next.out).toBe(0);

@@ -101,7 +101,10 @@ export class GemsService {
     }
     const copies = await this.memberCopies(access, repo, VERSIONS_PATH, cacheOnly);
     const modified = Math.max(0, ...copies.map((c) => c.modified));
-    return { data: Buffer.from(mergeVersions(copies.map((c) => c.data.toString('utf8')), modified), 'utf8'), modified };
+    // Merged once per set of member files (a remote member's may be large).
+    const key = `${repo.key}\nversions\n${modified}\n${copies.map((c) => md5Hex(c.data)).join(',')}`;
+    const data = this.derived.get(key, () => Buffer.from(mergeVersions(copies.map((c) => c.data.toString('utf8')), modified), 'utf8'));
+    return { data, modified };
   }
 
   /** `info/{name}`; NOT_FOUND when no member has the gem. */
