@@ -96,6 +96,27 @@ describe('readGem', () => {
   });
 });
 
+describe('readGem on damaged input', () => {
+  it('answers every damaged gem with BAD_REQUEST or reads it, never another error', async () => {
+    const good = buildGem({ name: 'fuzz', version: '1.0.0', dependencies: { rack: '>= 1' } });
+    let seed = 17;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let i = 0; i < 300; i++) {
+      const bytes = Buffer.from(good);
+      for (let flips = 1 + random(8); flips > 0; flips--) bytes[random(bytes.length)] = random(256);
+      const cut = random(4) === 0 ? bytes.subarray(0, random(bytes.length)) : bytes;
+      try {
+        await readGem(cut);
+      } catch (err) {
+        if (!isArcaError(err, 'BAD_REQUEST')) throw err;
+      }
+    }
+  });
+});
+
 describe('names and versions', () => {
   it('checks names and versions as RubyGems does', () => {
     for (const n of ['rails', 'net-http', 'a_b.c', 'x1']) expect(isValidGemName(n)).toBe(true);
