@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock.js';
 import { ArcaError } from '../core/errors.js';
 import type { RepoConfig } from '../core/repo-config.js';
 import type { Database } from '../db/database.js';
-import { ApiKeyService } from './api-keys.js';
+import { API_KEY_PREFIX, ApiKeyService } from './api-keys.js';
 import { AuthCache } from './auth-cache.js';
 import { Directory } from './directory.js';
 import { decryptPassword, encryptPassword, ENCRYPTED_PASSWORD_PREFIX } from './encrypted-password.js';
@@ -184,6 +184,13 @@ export class SecurityService implements Security {
       const r = await this.tokens.verify(auth.slice(7).trim());
       principal = r.principal;
       if (r.expiresAt !== undefined) expires = Math.min(expires, r.expiresAt);
+    } else if (auth && JWT_SHAPE.test(auth.trim())) {
+      // A bare token or API key as the whole header: what `gem` sends (RubyGems' API keys have no scheme).
+      const r = await this.tokens.verify(auth.trim());
+      principal = r.principal;
+      if (r.expiresAt !== undefined) expires = Math.min(expires, r.expiresAt);
+    } else if (auth && auth.trim().startsWith(API_KEY_PREFIX)) {
+      principal = await this.viaApiKey(auth.trim());
     } else if (auth) {
       throw new ArcaError('UNAUTHORIZED', 'Unsupported authentication scheme');
     } else {
