@@ -184,6 +184,11 @@ export class SecurityService implements Security {
       const r = await this.tokens.verify(auth.slice(7).trim());
       principal = r.principal;
       if (r.expiresAt !== undefined) expires = Math.min(expires, r.expiresAt);
+    } else if (auth && JWT_SHAPE.test(auth.trim())) {
+      // An access token with no scheme: what cargo sends after `cargo login <token>`.
+      const r = await this.tokens.verify(auth.trim());
+      principal = r.principal;
+      if (r.expiresAt !== undefined) expires = Math.min(expires, r.expiresAt);
     } else if (auth) {
       throw new ArcaError('UNAUTHORIZED', 'Unsupported authentication scheme');
     } else {
