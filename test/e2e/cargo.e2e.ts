@@ -111,7 +111,7 @@ function cargoFlow(label: string, base: () => string) {
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     it('logs in with an access token from the token API (raw, and as Bearer)', async () => {
-      const res = await api('POST', '/access/api/v1/tokens', { username: 'admin', scope: 'applied-permissions/admin', expires_in: 3600 });
+      const res = await api('POST', '/api/security/token', { username: 'admin', scope: 'applied-permissions/admin', expires_in: 3600 });
       expect(res.status).toBe(200);
       const token = ((await res.json()) as { access_token: string }).access_token;
       const raw = await cargo(['login', '--registry', 'arca'], dir, `${token}\n`);

@@ -40,7 +40,7 @@ describe('cargo crate inspection', () => {
   });
 
   it('stops a decompression bomb at the limits', async () => {
-    const bomb = withEntry({ path: `${root}/zeros.bin`, data: Buffer.alloc(8 * 1024 * 1024) });
+    const bomb = withEntry({ path: `${root}/zeros.bin`, data: Buffer.alloc(3 * 1024 * 1024) });
     await expect(inspectCrate(bomb, 'demo', '1.0.0')).rejects.toThrow(/times its compressed size/);
     await expect(inspectCrate(bomb, 'demo', '1.0.0', { maxBytes: 1024 * 1024, maxRatio: 10_000, maxEntries: 10 })).rejects.toThrow(/more than 1048576 bytes/);
     const many = crateOf('demo', '1.0.0', { extra: Array.from({ length: 12 }, (_, i) => ({ path: `${root}/f${i}`, data: '' })) });
