@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crateOf, manifestOf, publishBody, publishMetadata } from '../../../test/helpers/cargo-crates.js';
 import { startTestNode, type TestNode } from '../../node/testing/test-node.js';
@@ -34,6 +35,17 @@ describe('cargo protocol', () => {
     const res = await node.request({ method: 'GET', url: `${P}/index/config.json`, headers: { host: 'arca.test' } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ dl: 'http://arca.test/artifactory/api/cargo/cg-local/v1/crates', api: 'http://arca.test/artifactory/api/cargo/cg-local', 'auth-required': true });
+  });
+
+  it('tells an anonymous caller auth-required false only while anonymous access is on', async () => {
+    const res = await node.request({ method: 'GET', url: `${P}/index/config.json`, headers: { authorization: '' } });
+    if (await node.ctx.security.anonymousAccessEnabled()) {
+      expect(res.statusCode).toBe(200);
+      expect(res.json()['auth-required']).toBe(false);
+    } else {
+      // cargo then asks again with its token.
+      expect(res.statusCode).toBe(401);
+    }
   });
 
   it('publishes, lists the version in the index file and serves the crate', async () => {
@@ -112,6 +124,31 @@ describe('cargo protocol', () => {
     expect(body.crates.map((c) => c.name).sort()).toEqual(['Demo_Crate', 'user-crate']);
     expect(body.crates.find((c) => c.name === 'user-crate')).toMatchObject({ max_version: '0.2.0', description: 'The user-crate crate' });
     expect(body.meta.total).toBe(2);
+  });
+
+  it('merges index lines in a virtual repository: the first member listing a version wins, downloads agree', async () => {
+    for (const [key, config] of [
+      ['cg-first', { rclass: 'local' }],
+      ['cg-second', { rclass: 'local' }],
+      ['cg-virtual', { rclass: 'virtual', repositories: ['cg-first', 'cg-second'], defaultDeploymentRepo: 'cg-second' }],
+    ] as const) {
+      const res = await node.request({ method: 'PUT', url: `/artifactory/api/repositories/${key}`, payload: { key, packageType: 'cargo', ...config } });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    const put = (repo: string, version: string, variant: number) =>
+      node.request({ method: 'PUT', url: `/artifactory/api/cargo/${repo}/api/v1/crates/new`, payload: publishBody(publishMetadata('merged', version), crateOf('merged', version, { variant })) });
+    expect((await put('cg-first', '1.0.0', 1)).statusCode).toBe(200);
+    expect((await put('cg-second', '1.0.0', 2)).statusCode).toBe(200);
+    expect((await put('cg-second', '2.0.0', 2)).statusCode).toBe(200);
+    // Through the virtual repository: to its defaultDeploymentRepo.
+    expect((await put('cg-virtual', '3.0.0', 3)).statusCode).toBe(200);
+    const res = await node.request({ method: 'GET', url: '/artifactory/api/cargo/cg-virtual/index/me/rg/merged' });
+    const merged = res.body.trim().split('\n').map((l) => JSON.parse(l) as { vers: string; cksum: string });
+    expect(merged.map((l) => l.vers)).toEqual(['1.0.0', '2.0.0', '3.0.0']);
+    const dl = await node.request({ method: 'GET', url: '/artifactory/api/cargo/cg-virtual/v1/crates/merged/1.0.0/download' });
+    expect(dl.rawPayload.equals(crateOf('merged', '1.0.0', { variant: 1 }))).toBe(true);
+    expect(merged[0].cksum).toBe(createHash('sha256').update(dl.rawPayload).digest('hex'));
+    expect((await node.request({ method: 'GET', url: '/artifactory/api/storage/cg-second/crates/merged/merged-3.0.0.crate' })).statusCode).toBe(200);
   });
 
   it('drops a deleted version from the index file', async () => {
