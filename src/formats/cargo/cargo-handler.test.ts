@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { RepoStore, StoreEntry } from '../format-handler.js';
 import { cargoHandler, type VersionRecord } from './cargo-handler.js';
@@ -17,8 +18,9 @@ function memoryStore() {
     async exists(path) {
       return files.has(path) || [...files.keys()].some((k) => k.startsWith(`${path}/`));
     },
-    async stat() {
-      return undefined;
+    async stat(path) {
+      const data = files.get(path);
+      return data && { sha1: '', md5: '', sha256: createHash('sha256').update(data).digest('hex'), size: data.length, modified: 0 };
     },
     async list(folder): Promise<StoreEntry[]> {
       seen.lists++;
@@ -38,14 +40,15 @@ function memoryStore() {
   return { store, files, seen };
 }
 
-const line = (vers: string, yanked = false): IndexLine => ({ name: 'Demo', vers, deps: [], cksum: 'c'.repeat(64), features: {}, yanked, links: null, v: 1 });
+const CRATE = Buffer.from('crate');
+const line = (vers: string, yanked = false): IndexLine => ({ name: 'Demo', vers, deps: [], cksum: createHash('sha256').update(CRATE).digest('hex'), features: {}, yanked, links: null, v: 1 });
 
 async function put(m: ReturnType<typeof memoryStore>, path: string, data: Buffer) {
   m.files.set(path, data);
   await cargoHandler.afterDeploy!({ repo: m.store.repo, path, sha1: '', size: data.length, user: 'u', store: m.store });
 }
 const publish = async (m: ReturnType<typeof memoryStore>, vers: string, yanked = false) => {
-  await put(m, cratePath('Demo', vers), Buffer.from('crate'));
+  await put(m, cratePath('Demo', vers), CRATE);
   await put(m, recordPath('Demo', vers), Buffer.from(JSON.stringify({ line: line(vers, yanked) } satisfies VersionRecord)));
 };
 const indexOf = (m: ReturnType<typeof memoryStore>) =>
@@ -57,7 +60,7 @@ const indexOf = (m: ReturnType<typeof memoryStore>) =>
 describe('cargo index maintenance', () => {
   it('lists a version once its crate and record are both stored, in version order', async () => {
     const m = memoryStore();
-    await put(m, cratePath('Demo', '1.10.0'), Buffer.from('crate'));
+    await put(m, cratePath('Demo', '1.10.0'), CRATE);
     expect(m.files.has(storedIndexPath('demo'))).toBe(false);
     await put(m, recordPath('Demo', '1.10.0'), Buffer.from(JSON.stringify({ line: line('1.10.0') })));
     await publish(m, '1.9.0');
@@ -74,6 +77,14 @@ describe('cargo index maintenance', () => {
     expect(indexOf(m).map((l) => [l.vers, l.yanked])).toEqual([['1.0.0', false], ['1.1.0', true], ['1.2.0', false]]);
     expect(m.seen.lists).toBe(0);
     expect(m.seen.reads.sort()).toEqual([recordPath('Demo', '1.1.0'), storedIndexPath('demo')].sort());
+  });
+
+  it('leaves out a version whose crate was replaced behind the index\'s back', async () => {
+    const m = memoryStore();
+    await publish(m, '1.0.0');
+    await publish(m, '1.1.0');
+    await put(m, cratePath('Demo', '1.0.0'), Buffer.from('another crate'));
+    expect(indexOf(m).map((l) => l.vers)).toEqual(['1.1.0']);
   });
 
   it('takes a deleted crate out with its record, and the index file with the last version', async () => {

@@ -45,6 +45,18 @@ async function readRecord(store: RepoStore, path: string): Promise<VersionRecord
 }
 
 /**
+ * The record of a version that the index lists: not when its crate is not stored yet
+ * (mid-publish) or any more, nor when the stored crate is not the one the record's cksum
+ * describes (replaced through the REST API behind the index's back: cargo would refuse it).
+ */
+async function listedRecord(store: RepoStore, name: string, version: string): Promise<VersionRecord | undefined> {
+  const crate = await store.stat(cratePath(name, version));
+  if (!crate) return undefined;
+  const record = await readRecord(store, recordPath(name, version));
+  return record?.line.cksum === crate.sha256 ? record : undefined;
+}
+
+/**
  * Brings one version's line of crate `name`'s index file up to date: the line of its record
  * when both the record and the crate are stored, no line otherwise. Reads the index file and
  * that one record, whatever the number of versions.
@@ -53,8 +65,7 @@ async function updateVersion(store: RepoStore, name: string, version: string): P
   const current = await store.read(storedIndexPath(name));
   const all = current ? parseIndexLines(current.toString('utf8')) : [];
   const lines = all.filter((l) => l.vers !== version);
-  // A record whose crate is not stored yet (mid-publish) or any more is not listed.
-  const record = (await store.exists(cratePath(name, version))) ? await readRecord(store, recordPath(name, version)) : undefined;
+  const record = await listedRecord(store, name, version);
   if (record) lines.push(record.line);
   else if (lines.length === all.length) return;
   await writeIndex(store, name, lines);
@@ -65,9 +76,7 @@ export async function regenerateIndex(store: RepoStore, name: string): Promise<v
   const lines: IndexLine[] = [];
   for (const entry of await store.list(recordFolder(name))) {
     if (entry.folder || !entry.name.endsWith('.json')) continue;
-    const version = entry.name.slice(0, -'.json'.length);
-    if (!(await store.exists(cratePath(name, version)))) continue;
-    const record = await readRecord(store, `${recordFolder(name)}/${entry.name}`);
+    const record = await listedRecord(store, name, entry.name.slice(0, -'.json'.length));
     if (record) lines.push(record.line);
   }
   await writeIndex(store, name, lines);

@@ -161,21 +161,26 @@ export class CargoService {
     if (typeof dl !== 'string' || !URL.canParse(dl.replaceAll(/\{[a-z0-9-]+\}/g, 'x'))) {
       throw new ArcaError('UPSTREAM_FAILED', `The upstream index of '${repo.key}' has no usable config.json (its 'dl' download URL)`);
     }
-    let cksum = '';
-    if (hasChecksumMarker(dl)) {
-      const line = (await this.memberLines(access, repo, cacheOnly, name))?.find((l) => l.vers === version);
-      if (!line) return undefined;
-      cksum = line.cksum;
-    }
-    const url = downloadUrl(dl, name, version, cksum);
+    // The upstream's line of the version: its cksum is checked against the crate fetched (and
+    // may be part of the download URL).
+    const line = (await this.memberLines(SYSTEM_ACCESS, repo, cacheOnly, name))?.find((l) => l.vers === version);
+    if (!line && hasChecksumMarker(dl)) return undefined;
+    const url = downloadUrl(dl, name, version, line?.cksum ?? '');
     const slash = url.lastIndexOf('/');
+    let item: ItemRow;
     try {
       // The crate lives where `dl` says, which may be another host than the index.
-      return await remote.fetch({ ...repo, url: url.slice(0, slash) }, path, { upstreamPath: url.slice(slash + 1), kind: 'artifact', user: access.user });
+      item = await remote.fetch({ ...repo, url: url.slice(0, slash) }, path, { upstreamPath: url.slice(slash + 1), kind: 'artifact', user: access.user });
     } catch (err) {
       if (isArcaError(err, 'ITEM_NOT_FOUND')) return undefined;
       throw err;
     }
+    if (line && item.sha256 !== line.cksum) {
+      // Never cached: cargo would refuse it, and the next request fetches it again.
+      await this.deps.artifacts.delete(repo.key, path);
+      throw new ArcaError('UPSTREAM_FAILED', `The upstream of '${repo.key}' sent crate ${name}@${version} with sha256 ${item.sha256 ?? '?'}, but its index says ${line.cksum}`);
+    }
+    return item;
   }
 
   // --- publish and yank --------------------------------------------------------------------
