@@ -38,13 +38,27 @@ describe('cargo protocol', () => {
   });
 
   it('tells an anonymous caller auth-required false only while anonymous access is on', async () => {
-    const res = await node.request({ method: 'GET', url: `${P}/index/config.json`, headers: { authorization: '' } });
-    if (await node.ctx.security.anonymousAccessEnabled()) {
+    const setAnonymous = async (on: boolean) => {
+      const r = await node.request({ method: 'PATCH', url: '/artifactory/api/system/configuration', headers: { 'content-type': 'application/yaml' }, payload: `security:\n  anonAccessEnabled: ${on}\n` });
+      expect(r.statusCode, r.body).toBe(200);
+    };
+    const anonymous = () => node.request({ method: 'GET', url: `${P}/index/config.json`, headers: { authorization: '' } });
+    // Off (the default): 401, and cargo asks again with its token.
+    expect((await anonymous()).statusCode).toBe(401);
+    await setAnonymous(true);
+    const perm = await node.request({
+      method: 'PUT',
+      url: '/artifactory/api/v2/security/permissions/anon-cargo',
+      payload: { name: 'anon-cargo', repo: { 'include-patterns': ['**'], 'exclude-patterns': [], repositories: ['cg-local'], actions: { users: { anonymous: ['read'] } } } },
+    });
+    expect(perm.statusCode, perm.body).toBeLessThan(300);
+    try {
+      const res = await anonymous();
       expect(res.statusCode).toBe(200);
       expect(res.json()['auth-required']).toBe(false);
-    } else {
-      // cargo then asks again with its token.
-      expect(res.statusCode).toBe(401);
+    } finally {
+      await setAnonymous(false);
+      await node.request({ method: 'DELETE', url: '/artifactory/api/v2/security/permissions/anon-cargo' });
     }
   });
 
