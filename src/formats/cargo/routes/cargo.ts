@@ -95,7 +95,13 @@ export async function cargoRoutes(app: FastifyInstance, ctx: AppContext, cargo: 
     const { repo, cacheOnly } = await cargoRepo(ctx, request, request.params.repoKey);
     const declared = Number(header(request, 'content-length') ?? '0');
     if (declared > MAX_PUBLISH_BYTES) throw new ArcaError('PAYLOAD_TOO_LARGE', `The publish body is larger than ${MAX_PUBLISH_BYTES} bytes`);
-    const body = await readBounded(request.raw, MAX_PUBLISH_BYTES, () => new ArcaError('PAYLOAD_TOO_LARGE', `The publish body is larger than ${MAX_PUBLISH_BYTES} bytes`));
+    let body: Buffer;
+    try {
+      body = await readBounded(request.raw, MAX_PUBLISH_BYTES, () => new ArcaError('PAYLOAD_TOO_LARGE', `The publish body is larger than ${MAX_PUBLISH_BYTES} bytes`));
+    } catch (err) {
+      if (!(err instanceof ArcaError) && !request.raw.complete) throw new ArcaError('UPLOAD_ABORTED', 'The client aborted the publish; nothing was stored');
+      throw err;
+    }
     await cargo.publish(request.access, repo, cacheOnly, body);
     return reply.code(200).send({ warnings: { invalid_categories: [], invalid_badges: [], other: [] } });
   });

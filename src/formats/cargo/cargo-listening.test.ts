@@ -1,11 +1,12 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crateOf, publishMetadata } from '../../../test/helpers/cargo-crates.js';
 import { startListeningNode } from '../testing/conformance-node.js';
 import { createRepo, type ConformanceNode } from '../testing/format-conformance.js';
 import { cratePath, storedIndexPath } from './names.js';
-import { parsePublishMetadata } from './publish.js';
+import { MAX_PUBLISH_BYTES, parsePublishMetadata } from './publish.js';
 
-/** A remote Cargo repository checks a proxied crate against the upstream index's cksum. */
+/** Cargo scenarios that need listening nodes: a remote's check of proxied crates, and the publish body limit over a socket. */
 
 let node: ConformanceNode;
 let upstream: ConformanceNode;
@@ -40,5 +41,27 @@ describe('cargo remote repository', () => {
     expect(res.status).toBe(502);
     expect(((await res.json()) as { errors: { detail: string }[] }).errors[0].detail).toMatch(/but its index says/);
     expect((await fetch(`${node.base}/api/storage/proxy/${cratePath('swapped', '1.0.0')}`, { headers: { authorization: node.auth } })).status).toBe(404);
+  });
+});
+
+describe('cargo publish body limit', () => {
+  it('refuses a body declared over the limit before reading it (413, cargo\'s error body)', async () => {
+    await createRepo(node, 'limits', { rclass: 'local', packageType: 'cargo' });
+    const url = new URL(`${node.base}/api/cargo/limits/api/v1/crates/new`);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(url, { method: 'PUT', headers: { authorization: node.auth, 'content-length': String(MAX_PUBLISH_BYTES + 1) } }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body });
+          req.destroy();
+        });
+      });
+      req.on('error', reject);
+      // A few bytes only: the answer must not wait for the rest.
+      req.write(Buffer.alloc(16));
+    });
+    expect(answer.status).toBe(413);
+    expect((JSON.parse(answer.body) as { errors: { detail: string }[] }).errors[0].detail).toMatch(/larger than/);
   });
 });
