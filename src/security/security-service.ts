@@ -185,7 +185,8 @@ export class SecurityService implements Security {
       principal = r.principal;
       if (r.expiresAt !== undefined) expires = Math.min(expires, r.expiresAt);
     } else if (auth && JWT_SHAPE.test(auth.trim())) {
-      // A bare token or API key as the whole header: what `gem` sends (RubyGems' API keys have no scheme).
+      // A bare token or API key as the whole header: what cargo sends after `cargo login <token>`,
+      // and `gem` (RubyGems' API keys have no scheme).
       const r = await this.tokens.verify(auth.trim());
       principal = r.principal;
       if (r.expiresAt !== undefined) expires = Math.min(expires, r.expiresAt);
