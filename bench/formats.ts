@@ -54,6 +54,22 @@ async function createRepo(node: ArcaNode, key: string, packageType: string): Pro
     `create ${packageType} repository ${key}`,
     request(`${node.base}/api/repositories/${key}`, { method: 'PUT', headers: { authorization: AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ rclass: 'local', packageType }) }),
   );
+  await onEveryWorker(`repository ${key} visible`, `${node.base}/api/repositories/${key}`, { authorization: AUTH });
+}
+
+/**
+ * The node's other worker processes learn of a configuration change within their poll: waits
+ * until ten GETs of `url` in a row (each on a new connection, so spread over the workers)
+ * answer 200.
+ */
+async function onEveryWorker(what: string, url: string, headers: Record<string, string> = {}): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (let ok = 0; ok < 10; ) {
+    const r = await request(url, { headers });
+    ok = r.status === 200 ? ok + 1 : 0;
+    if (Date.now() > deadline) throw new Error(`${what}: not on every worker within 15 s (last answer ${r.status})`);
+    if (ok === 0) await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 interface Side {
@@ -132,6 +148,7 @@ async function benchGo(go: string, node: ArcaNode, nginx: NginxServer, work: str
     [200, 201, 204],
   );
   const arcaProxy = `${node.base}/api/go/go-bench`;
+  await onEveryWorker('anonymous read of go-bench', `${arcaProxy}/example.com/bench/m00/@v/list`);
   return alternate(
     reps,
     () => {
