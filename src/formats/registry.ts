@@ -5,13 +5,14 @@ import { maven } from './maven/index.js';
 import { npm } from './npm/index.js';
 import { pypi } from './pypi/index.js';
 import { oci } from './oci/index.js';
+import { helm } from './helm/index.js';
 
 /**
  * Every package format, as a typed list (no folder scanning, no loading by name). Adding a
  * format is adding its folder and one line here. Imported only by the composition root and
  * the app; everything else is given what it needs.
  */
-export const FORMATS: readonly FormatModule[] = [generic, maven, pypi, npm, oci];
+export const FORMATS: readonly FormatModule[] = [generic, maven, pypi, npm, oci, helm];
 
 /** The handlers of every format, generic for package types without one. */
 export function formatHandlers(formats: readonly FormatModule[] = FORMATS): FormatHandlers {
