@@ -141,6 +141,9 @@ function helmFlow(label: string, base: () => string) {
       const all = (await (await fetch(base, { headers: auth })).json()) as Record<string, Array<{ version: string; digest: string }>>;
       expect(Object.keys(all).sort()).toEqual(['cache', 'db', 'web']);
       expect(all.web.map((v) => v.version)).toEqual(['1.2.0-rc.1', '1.0.0']);
+      const paged = (await (await fetch(`${base}?offset=1&limit=1`, { headers: auth })).json()) as Record<string, unknown>;
+      expect(Object.keys(paged)).toEqual(['db']);
+      expect((await fetch(`${base}?limit=0`, { headers: auth })).status).toBe(400);
       const web = (await (await fetch(`${base}/web`, { headers: auth })).json()) as Array<{ version: string }>;
       expect(web.map((v) => v.version)).toEqual(['1.2.0-rc.1', '1.0.0']);
       const one = (await (await fetch(`${base}/web/1.0.0`, { headers: auth })).json()) as { name: string; version: string; digest: string };

@@ -104,9 +104,12 @@ export async function removeChart(store: RepoStore, path: string): Promise<void>
   await store.delete(`${path}.prov`);
 }
 
-/** After a folder was deleted: every chart that was below it leaves the index (reads every fragment). */
+/** After a folder (or another file) was deleted: every chart that was below it leaves the index (reads every fragment when the index names charts below it). */
 export async function removeFolder(store: RepoStore, folder: string): Promise<void> {
   const prefix = `${chartUrl(folder)}/`;
+  // Most deletes are of other files: when no URL in the index starts so, no chart was below.
+  const index = await store.read(INDEX_PATH);
+  if (index && !index.toString('utf8').includes(prefix)) return;
   for (const e of await store.list(ENTRIES_FOLDER)) {
     if (e.folder || !e.name.endsWith('.json')) continue;
     const name = e.name.slice(0, -5);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { chartTgz, sha256Of } from '../../../test/helpers/helm-charts.js';
+import { chartTgz, provOf, sha256Of } from '../../../test/helpers/helm-charts.js';
 import type { RepoStore, StoreEntry } from '../format-handler.js';
 import { helmHandler } from './helm-handler.js';
 import type { IndexEntry } from './index-yaml.js';
@@ -98,6 +98,11 @@ describe('the Helm handler', () => {
       await expect(helmHandler.beforeDeploy!({ repo, path, content: Buffer.from('x'), store: s.store })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     }
     await expect(helmHandler.beforeDeploy!({ repo, path: 'web-1.0.0.tgz', content: Buffer.from('not a chart'), store: s.store })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(helmHandler.beforeDeploy!({ repo, path: 'web-1.0.0.tgz', content: undefined, store: s.store })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    const prov = provOf('web', '1.0.0', tgz);
+    await expect(helmHandler.beforeDeploy!({ repo, path: 'web-1.0.0.tgz.prov', content: prov, store: s.store })).resolves.toBeUndefined();
+    await expect(helmHandler.beforeDeploy!({ repo, path: 'db-1.0.0.tgz.prov', content: prov, store: s.store })).rejects.toMatchObject({ message: expect.stringMatching(/web-1\.0\.0\.tgz\.prov/) });
+    await expect(helmHandler.beforeDeploy!({ repo, path: 'web-1.0.0.tgz.prov', content: Buffer.from('unsigned'), store: s.store })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 
   it('takes deleted charts out of the index, with their provenance files', async () => {
@@ -111,6 +116,12 @@ describe('the Helm handler', () => {
     await remove(s, 'web-1.1.0.tgz');
     expect(s.files.has('web-1.1.0.tgz.prov')).toBe(false);
     expect(indexOf(s).entries.web.map((e) => e.version)).toEqual(['1.0.0']);
+
+    await s.store.write('notes/README.md', Buffer.from('hello'));
+    s.reads.length = 0;
+    await remove(s, 'notes');
+    // No chart URL starts with notes/: the index text tells so, no fragment is read.
+    expect(s.reads).toEqual(['index.yaml']);
 
     await remove(s, 'sub');
     expect(Object.keys(indexOf(s).entries)).toEqual(['web']);

@@ -28,6 +28,14 @@ export function isChartPath(path: string): boolean {
   return path.endsWith('.tgz') && !isGenerated(path);
 }
 
+/** Largest provenance file (a signed Chart.yaml and a digest: a few KiB). */
+export const MAX_PROVENANCE_BYTES = 1024 * 1024;
+
+/** True for a path that holds a chart's provenance file. */
+export function isProvenancePath(path: string): boolean {
+  return path.endsWith('.tgz.prov') && !isGenerated(path);
+}
+
 /** The URL of a stored chart in the index: relative to the index, so it works behind any host name and through virtual repositories. */
 export function chartUrl(path: string): string {
   return encodePath(path);

@@ -8,7 +8,7 @@
  *   PUT      /{path}                            deploy a chart archive (or .prov) by path
  *   POST     /api/charts[?force]                ChartMuseum upload: a raw .tgz body, or a form with `chart` and/or `prov`
  *   POST     /api/prov[?force]                  ChartMuseum upload of a provenance file alone
- *   GET|HEAD /api/charts[/{name}[/{version}]]   ChartMuseum reads (`latest` as a version)
+ *   GET|HEAD /api/charts[/{name}[/{version}]]   ChartMuseum reads (`?offset=&limit=` on the list, `latest` as a version)
  *   DELETE   /api/charts/{name}/{version}       ChartMuseum delete of one version
  *
  * Errors are ChartMuseum's `{"error":"…"}`. Bodies are read by each endpoint, within the
@@ -95,6 +95,18 @@ function pickVersion(list: IndexEntry[], version: string): IndexEntry | undefine
   return sorted.find((e) => (parseSemVer(e.version)?.prerelease.length ?? 1) === 0) ?? sorted[0];
 }
 
+/** ChartMuseum's paging of `GET /api/charts` (`offset`, `limit`, over chart names in order); undefined: every chart. */
+function pageOf(query: URLSearchParams): { offset: number; limit: number } | undefined {
+  const offset = query.get('offset');
+  const limit = query.get('limit');
+  if (offset === null && limit === null) return undefined;
+  const o = offset === null ? 0 : Number(offset);
+  const l = limit === null ? Number.MAX_SAFE_INTEGER : Number(limit);
+  if (!Number.isInteger(o) || o < 0) throw new ArcaError('BAD_REQUEST', 'offset is not a valid non-negative integer');
+  if (!Number.isInteger(l) || l <= 0) throw new ArcaError('BAD_REQUEST', 'limit is not a valid positive integer');
+  return { offset: o, limit: l };
+}
+
 async function upload(helm: HelmService, request: FastifyRequest, reply: FastifyReply, call: Call, prov: boolean) {
   const body = await readBounded(request.raw, MAX_UPLOAD_BYTES, () => new ArcaError('PAYLOAD_TOO_LARGE', `The upload is larger than ${MAX_UPLOAD_BYTES} bytes`));
   const force = call.query.has('force');
@@ -143,8 +155,9 @@ async function handle(ctx: AppContext, helm: HelmService, request: FastifyReques
       return serveBytes(request, reply, INDEX_PATH, answer.data, answer.modified, head, INDEX_MIME);
     }
     case 'charts': {
-      const entries = await helm.charts(access, call.repo, call.cacheOnly);
-      return json(reply, 200, Object.fromEntries(entries), head);
+      const page = pageOf(call.query);
+      const entries = [...(await helm.charts(access, call.repo, call.cacheOnly))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return json(reply, 200, Object.fromEntries(page ? entries.slice(page.offset, page.offset + page.limit) : entries), head);
     }
     case 'chart': {
       const list = await helm.chart(access, call.repo, call.cacheOnly, e.name);
