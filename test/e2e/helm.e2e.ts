@@ -200,6 +200,13 @@ function helmFlow(label: string, base: () => string) {
         expect(res.status, what).toBe(400);
         expect(((await res.json()) as { error: string }).error, what).toMatch(reason);
       }
+      const other = chartTgz({ name: 'evil', version: '1.0.0' });
+      const mismatched = formOf({ chart: { filename: 'evil-1.0.0.tgz', data: other }, prov: { filename: 'x.prov', data: provOf('web', '1.0.0', other) } });
+      const form = await fetch(`${helmUrl(node, 'helm-local')}/api/charts`, { method: 'POST', headers: { ...auth, 'content-type': mismatched.contentType }, body: mismatched.body });
+      expect(form.status).toBe(400);
+      expect(((await form.json()) as { error: string }).error).toMatch(/provenance file is for web 1\.0\.0/);
+      const badProv = await fetch(`${helmUrl(node, 'helm-local')}/evil-1.0.0.tgz.prov`, { method: 'PUT', headers: auth, body: 'not signed' });
+      expect(badProv.status).toBe(400);
       const misnamed = await fetch(`${helmUrl(node, 'helm-local')}/evil-2.0.0.tgz`, { method: 'PUT', headers: auth, body: chartTgz({ name: 'evil', version: '1.0.0' }) });
       expect(misnamed.status).toBe(400);
       expect(((await misnamed.json()) as { error: string }).error).toMatch(/evil-1\.0\.0\.tgz/);
@@ -208,7 +215,7 @@ function helmFlow(label: string, base: () => string) {
       const after = await index(node, 'helm-local');
       expect(after.etag).toBe(before.etag);
       expect(after.doc.entries.evil).toBeUndefined();
-      for (const path of ['evil-1.0.0.tgz', 'evil-2.0.0.tgz']) expect((await fetch(`${node}/api/storage/helm-local/${path}`, { headers: auth })).status).toBe(404);
+      for (const path of ['evil-1.0.0.tgz', 'evil-2.0.0.tgz', 'evil-1.0.0.tgz.prov']) expect((await fetch(`${node}/api/storage/helm-local/${path}`, { headers: auth })).status).toBe(404);
     });
 
     it('merges a local and a remote member in a virtual repository (local first); the remote serves charts through itself', async () => {

@@ -19,7 +19,7 @@ import { MAX_CHART_ARCHIVE_BYTES, readChartArchive } from './chart-archive.js';
 import { chartFileName, provenanceChart } from './chart-metadata.js';
 import { addChart, checkNotElsewhere, listed, reindex, removeChart, removeFolder } from './chart-index.js';
 import { mergeIndexes, newestGenerated, parseIndex, renderEntries, type ParsedIndex } from './index-yaml.js';
-import { INDEX_MIME, INDEX_PATH, isChartPath, isGenerated, isProvenancePath, MAX_PROVENANCE_BYTES, METADATA_FOLDER } from './layout.js';
+import { INDEX_PATH, isChartPath, isGenerated, isProvenancePath, MAX_PROVENANCE_BYTES, METADATA_FOLDER } from './layout.js';
 
 export const helmHandler: FormatHandler = {
   packageTypes: ['helm'],
@@ -73,10 +73,6 @@ export const helmHandler: FormatHandler = {
     if (change.deleted) return removeChart(store, path);
     const stat = await store.stat(path);
     if (stat && !(await listed(store, path, stat.sha256))) await addChart(store, path);
-  },
-
-  replicatedMediaType(path) {
-    return path === INDEX_PATH ? INDEX_MIME : undefined;
   },
 
   mergeMetadata(path, copies) {
