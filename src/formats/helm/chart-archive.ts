@@ -32,8 +32,6 @@ export interface ChartArchive {
   metadata: ChartMetadata;
   /** The archive's top-level folder. */
   folder: string;
-  /** Entries (files and folders). */
-  entries: number;
 }
 
 function bad(message: string): ArcaError {
@@ -161,5 +159,5 @@ export async function readChartArchive(tgz: Buffer, limits: InflateLimits = CHAR
   if (tar.midEntry) throw bad('truncated');
   if (!tar.folder) throw bad('empty (no chart folder)');
   if (!tar.chartYaml) throw bad(`no Chart.yaml in its folder '${tar.folder}'`);
-  return { metadata: parseChartYaml(tar.chartYaml), folder: tar.folder, entries: tar.entries };
+  return { metadata: parseChartYaml(tar.chartYaml), folder: tar.folder };
 }

@@ -117,7 +117,7 @@ function bad(message: string): ArcaError {
 }
 
 /** Helm's sanitizeString: whitespace becomes a space, unprintable characters go. */
-export function sanitize(s: string): string {
+function sanitize(s: string): string {
   return s.replace(/\s/g, ' ').replace(/[\p{C}]/gu, '');
 }
 

@@ -20,6 +20,7 @@ import { parseRepoPath } from '../../../core/paths.js';
 import { readBounded } from '../../../core/read-bounded.js';
 import type { AppContext } from '../../../http/app-context.js';
 import { baseUrl, intentOf } from '../../../http/auth.js';
+import { declaredChecksums } from '../../../http/routes/artifacts/artifacts.js';
 import { header, serveBytes, serveFile } from '../../../http/routes/artifacts/artifacts-serve.js';
 import type { RepoNeed } from '../../../http/route-access.js';
 import { deployedFileJson } from '../../../services/item-info.js';
@@ -132,7 +133,7 @@ async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
     folder: false,
     body: request.raw,
     signal: abort.signal,
-    expected: {},
+    expected: declaredChecksums(request),
     checksumDeploy: false,
     user: request.access.user,
     properties: {},
