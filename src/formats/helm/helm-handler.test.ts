@@ -140,6 +140,21 @@ describe('the Helm handler', () => {
     expect(Object.keys(indexOf(s).entries)).toEqual(['a', 'b']);
   });
 
+  it('after a replication, indexes a chart the replicated index does not list yet, and only then', async () => {
+    const s = memoryStore();
+    const tgz = chartTgz({ name: 'web', version: '1.0.0' });
+    await s.store.write('web-1.0.0.tgz', tgz);
+    const change = { repo, path: 'web-1.0.0.tgz', deleted: false, user: 'admin', store: s.store };
+    await helmHandler.afterReplication!(change);
+    expect(indexOf(s).entries.web[0].digest).toBe(sha256Of(tgz));
+    const written = s.files.get('index.yaml')!.modified;
+    await helmHandler.afterReplication!(change);
+    expect(s.files.get('index.yaml')!.modified).toBe(written);
+    await s.store.delete('web-1.0.0.tgz');
+    await helmHandler.afterReplication!({ ...change, deleted: true });
+    expect(indexOf(s).entries).toEqual({});
+  });
+
   it('merges the index copies of virtual members, first copy winning per version', () => {
     const copy = (repoKey: string, text: string) => ({ repoKey, data: Buffer.from(text), modified: Date.parse('2026-01-01T00:00:00Z') });
     const merged = helmHandler.mergeMetadata!('index.yaml', [

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { entryOf, indexBlocks, mergeIndexes, parseIndex, renderBlock, renderEntries, renderIndex, rewriteUrls, sortEntries, spliceIndex, type IndexEntry } from './index-yaml.js';
@@ -29,6 +30,18 @@ describe('index.yaml', () => {
       generated: '2026-02-03T00:00:00.000Z',
     });
     expect(Object.keys((doc.entries as Record<string, Record<string, unknown>[]>).web[0])).toEqual([...Object.keys((doc.entries as Record<string, Record<string, unknown>[]>).web[0])].sort());
+  });
+
+  // PyYAML reads YAML 1.1 as Helm's go-yaml does (`yes`, `on`, `1.10`, timestamps are typed there).
+  const pyyaml = spawnSync('python3', ['-c', 'import yaml'], { stdio: 'ignore' }).status === 0;
+  if (!pyyaml) console.warn('[skip] YAML 1.1 cross-check: python3 with PyYAML is not installed');
+  it.skipIf(!pyyaml)('is read with the same values by a YAML 1.1 reader (PyYAML)', () => {
+    const tricky = entry('yes', '1.0.0', { appVersion: '1.10', description: 'on', keywords: ['no', 'null', '0x10', '1e3', '~', '2026-01-01'], annotations: { notes: 'a\n\nb: c' }, deprecated: true });
+    const text = renderIndex([['yes', renderBlock('yes', [tricky])], ['true', renderBlock('true', [entry('true', '2.0.0')])]], '2026-02-03T04:05:06.789Z');
+    const out = spawnSync('python3', ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read()), default=str))'], { input: text, encoding: 'utf8' });
+    expect(out.status, out.stderr).toBe(0);
+    expect(JSON.parse(out.stdout)).toEqual(parse(text, { version: '1.1' }));
+    expect(JSON.parse(out.stdout).entries.yes[0]).toMatchObject({ appVersion: '1.10', description: 'on', deprecated: true, created: '2026-01-02T03:04:05.678Z' });
   });
 
   it('writes an empty index helm can load', () => {
