@@ -68,12 +68,12 @@ export async function checkNotElsewhere(store: RepoStore, path: string, md: Char
   if (other) throw new ArcaError('CONFLICT', `Chart ${md.name} ${md.version} is already in this repository at '${other.urls[0]}'`);
 }
 
-/** The chart archive stored at `path` joins the index; returns its metadata (undefined when it is not there). */
-export async function addChart(store: RepoStore, path: string): Promise<ChartMetadata | undefined> {
+/** The chart archive stored at `path` joins the index (unless it is gone, or named otherwise than its chart). */
+export async function addChart(store: RepoStore, path: string): Promise<void> {
   const data = await store.read(path);
-  if (!data) return undefined;
+  if (!data) return;
   const { metadata } = await readChartArchive(data);
-  if (nameOf(path) !== chartFileName(metadata.name, metadata.version)) return undefined;
+  if (nameOf(path) !== chartFileName(metadata.name, metadata.version)) return;
   const stat = await store.stat(path);
   const url = chartUrl(path);
   const entry = entryOf(metadata, {
@@ -82,7 +82,6 @@ export async function addChart(store: RepoStore, path: string): Promise<ChartMet
     created: new Date(stat?.modified ?? Date.now()).toISOString(),
   });
   await updateChart(store, metadata.name, (list) => [...list.filter((e) => e.version !== metadata.version && !e.urls.includes(url)), entry]);
-  return metadata;
 }
 
 /** True when the index lists the chart at `path` with the digest `sha256` (nothing to do after a replication). */
