@@ -165,6 +165,12 @@ function helmFlow(label: string, base: () => string) {
       const forced = await fetch(`${base}?force`, { method: 'POST', headers: auth, body: archives.get('web@1.0.0')! });
       expect(forced.status).toBe(201);
 
+      const prov = provOf('web', '1.0.0', archives.get('web@1.0.0')!);
+      const provUrl = `${helmUrl(node, 'helm-local')}/api/prov`;
+      expect((await fetch(provUrl, { method: 'POST', headers: auth, body: prov })).status).toBe(201);
+      expect((await fetch(provUrl, { method: 'POST', headers: auth, body: prov })).status).toBe(409);
+      expect(Buffer.from(await (await fetch(`${helmUrl(node, 'helm-local')}/web-1.0.0.tgz.prov`, { headers: auth })).arrayBuffer()).equals(prov)).toBe(true);
+
       const anonymous = await fetch(base, { method: 'POST', body: archives.get('web@1.0.0')! });
       expect(anonymous.status).toBe(401);
     });
