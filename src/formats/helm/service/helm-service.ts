@@ -44,8 +44,9 @@ export interface ChartUpload {
  * indexes and rendered ones are kept in memory by the checksums they were made from.
  */
 export class HelmService {
-  private readonly parsed = new LruCache<ParsedIndex>(64);
-  private readonly rendered = new LruCache<Buffer>(256 * 1024 * 1024, (b) => b.length);
+  /** Parsed indexes, weighed by the size of their text (the objects take a few times more). */
+  private readonly parsed = new LruCache<{ index: ParsedIndex; size: number }>(64 * 1024 * 1024, (v) => v.size);
+  private readonly rendered = new LruCache<Buffer>(64 * 1024 * 1024, (b) => b.length);
 
   constructor(private readonly deps: FormatServiceDeps) {}
 
@@ -192,11 +193,11 @@ export class HelmService {
     }
     if (item?.type !== 'file' || !item.sha1) return undefined;
     const key = `${item.sha1} ${base ?? ''}`;
-    let parsed = this.parsed.get(key);
+    let parsed = this.parsed.get(key)?.index;
     if (!parsed) {
       parsed = await this.parseStored(repo, item);
       if (base !== undefined) parsed = { ...parsed, entries: rewriteUrls(parsed.entries, base) };
-      this.parsed.set(key, parsed);
+      this.parsed.set(key, { index: parsed, size: Number(item.size) });
     }
     // An index without a `generated` of its own is as new as the copy it was read from.
     return { ...parsed, generated: parsed.generated ?? new Date(item.modified).toISOString(), key };
