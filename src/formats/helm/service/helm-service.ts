@@ -34,6 +34,13 @@ export interface ChartUpload {
   form: boolean;
 }
 
+/** The caller's access without the right to replace files (delete permission is what allows an overwrite). */
+function withoutOverwrite(access: Access): Access {
+  const view = Object.create(access) as Access;
+  view.can = (action, repo, path) => (action === 'delete' ? Promise.resolve(false) : access.can(action, repo, path));
+  return view;
+}
+
 /**
  * The chart repository use cases of every Helm repository (local, remote, virtual): its
  * index as the caller sees it, the ChartMuseum API's reads, uploads and deletes. Each takes
@@ -118,23 +125,31 @@ export class HelmService {
     }
     const files = [...(chart ? [{ path: file, data: chart }] : []), ...(prov ? [{ path: `${file}.prov`, data: prov }] : [])];
     for (const f of files) await access.require('write', repo, f.path);
+    const exists = () => new ArcaError('CONFLICT', upload.form ? 'chart already exists' : 'file already exists');
     if (!upload.force) {
-      for (const f of files) {
-        if (await this.deps.artifacts.find(repo.key, f.path)) throw new ArcaError('CONFLICT', upload.form ? 'chart already exists' : 'file already exists');
-      }
+      for (const f of files) if (await this.deps.artifacts.find(repo.key, f.path)) throw exists();
     }
+    // Without force the deploy itself may not replace a file (it decides that inside its commit),
+    // so of two uploads of one new version that both passed the check above, one gets the 409.
+    const deployer = upload.force ? access : withoutOverwrite(access);
     for (const f of files) {
-      await this.deps.packages.deploy.deploy({
-        repo,
-        path: f.path,
-        folder: false,
-        body: Readable.from([f.data]),
-        expected: {},
-        checksumDeploy: false,
-        user: access.user,
-        properties: {},
-        access,
-      });
+      try {
+        await this.deps.packages.deploy.deploy({
+          repo,
+          path: f.path,
+          folder: false,
+          body: Readable.from([f.data]),
+          expected: {},
+          checksumDeploy: false,
+          user: access.user,
+          properties: {},
+          access: deployer,
+        });
+      } catch (err) {
+        // Write permission was checked above: a refusal now is the overwrite refusal.
+        if (!upload.force && isArcaError(err, 'FORBIDDEN')) throw exists();
+        throw err;
+      }
     }
   }
 
