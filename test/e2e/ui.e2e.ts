@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_AUTH, ADMIN_PASSWORD } from '../helpers/credentials.js';
+import { chartTgz } from '../helpers/helm-charts.js';
 import { NGINX, TestCluster } from './harness/cluster.js';
 import { startDedicatedPostgres } from './harness/dedicated-pg.js';
 import { chromiumInstalled, CHROMIUM, dropFile, launchBrowser, newContext, pageErrors, screenshot } from './ui/browser.js';
@@ -216,6 +217,33 @@ describe.skipIf(!!skipReason)('web UI through nginx in front of a three-node clu
     await page.getByLabel('Custom URL Base').fill('');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Configuration saved.').waitFor();
+  });
+
+  it('offers the served package types apart, and shows a Helm chart with its versions and set-up snippet', async () => {
+    await page.getByRole('link', { name: 'Repositories' }).click();
+    await page.getByRole('link', { name: 'New repository' }).click();
+    const group = async (i: number) => {
+      const g = page.locator('#repo-packageType optgroup').nth(i);
+      return [await g.getAttribute('label'), await Promise.all((await g.locator('option').all()).map((o) => o.getAttribute('value')))];
+    };
+    const groups = [await group(0), await group(1)];
+    expect(groups[0]).toEqual(["Served with the client's own protocol", ['generic', 'maven', 'gradle', 'npm', 'pypi', 'docker', 'go', 'cargo', 'gems', 'helm']]);
+    expect(groups[1]![1]).toContain('nuget');
+    const admin = { authorization: ADMIN_AUTH, 'content-type': 'application/json' };
+    expect((await fetch(`${lb()}/artifactory/api/repositories/ui-helm`, { method: 'PUT', headers: admin, body: JSON.stringify({ rclass: 'local', packageType: 'helm' }) })).status).toBe(200);
+    for (const version of ['0.1.0', '0.2.0']) {
+      const res = await fetch(`${lb()}/artifactory/api/helm/ui-helm/demo-${version}.tgz`, { method: 'PUT', headers: { authorization: ADMIN_AUTH }, body: chartTgz({ name: 'demo', version, appVersion: '1.0' }) });
+      expect(res.status, await res.text()).toBe(201);
+    }
+    await page.goto(`${lb()}/ui/browse/ui-helm/demo-0.2.0.tgz`);
+    const versions = page.getByTestId('helm-versions');
+    await expect.poll(() => versions.locator('tbody td:first-child').allInnerTexts(), { timeout: 10_000 }).toEqual(['0.2.0', '0.1.0']);
+    expect(await page.getByText('helm install my-release ui-helm/demo --version 0.2.0').count()).toBe(1);
+    await screenshot(page, '10b-helm-chart');
+    // The repository's own page: its set-up snippets.
+    await page.goto(`${lb()}/ui/browse/ui-helm`);
+    await page.getByRole('tab', { name: 'Helm' }).click();
+    expect(await page.getByTestId('setup-snippet').innerText()).toContain(`helm repo add ui-helm ${lb()}/artifactory/api/helm/ui-helm`);
   });
 
   it("shows another node's log through the node that answers", async () => {
