@@ -8,10 +8,9 @@
  */
 import { BoundedInflater, type InflateLimits } from '../../core/bounded-inflate.js';
 import { ArcaError } from '../../core/errors.js';
-import { cString, headerPath, paxPath, tarSize } from '../../core/tar.js';
+import { cString, TAR_BLOCK, TarStream, type TarEntryHeader } from '../../core/tar.js';
 import { MAX_CHART_YAML_BYTES, parseChartYaml, type ChartMetadata } from './chart-metadata.js';
 
-const BLOCK = 512;
 
 /** Largest chart archive accepted (ChartMuseum's default upload limit is 20 MiB). */
 export const MAX_CHART_ARCHIVE_BYTES = 32 * 1024 * 1024;
@@ -48,98 +47,48 @@ function segmentsOf(path: string): string[] {
   return parts;
 }
 
-type Keep = 'pax' | 'longname' | 'chart';
-
-type State =
-  | { kind: 'header'; parts: Buffer[]; have: number }
-  | { kind: 'data'; remaining: number; padding: number; keep?: Keep; parts: Buffer[] }
-  | { kind: 'end' };
-
 /** A tar stream checked entry by entry as it is unpacked. */
-class ChartTarScanner {
-  private state: State = { kind: 'header', parts: [], have: 0 };
-  private longName: string | undefined;
+class ChartTarScanner extends TarStream<'chart'> {
   folder: string | undefined;
   chartYaml: Buffer | undefined;
   entries = 0;
 
-  get midEntry(): boolean {
-    return this.state.kind === 'data' || (this.state.kind === 'header' && this.state.have > 0);
+  constructor() {
+    super({
+      maxRecordBytes: MAX_RECORD_BYTES,
+      tooLarge: () => bad(`a tar header record is larger than ${MAX_RECORD_BYTES} bytes`),
+      badSize: () => bad('a tar header has a bad size field'),
+    });
   }
 
-  push(chunk: Buffer): void {
-    let off = 0;
-    while (off < chunk.length && this.state.kind !== 'end') {
-      const s: State = this.state;
-      if (s.kind === 'header') {
-        const take = Math.min(BLOCK - s.have, chunk.length - off);
-        s.parts.push(chunk.subarray(off, off + take));
-        s.have += take;
-        off += take;
-        if (s.have === BLOCK) this.header(Buffer.concat(s.parts));
-      } else if (s.kind === 'data') {
-        const take = Math.min(s.remaining + s.padding, chunk.length - off);
-        const dataPart = Math.min(take, s.remaining);
-        if (s.keep && dataPart > 0) s.parts.push(chunk.subarray(off, off + dataPart));
-        s.remaining -= dataPart;
-        s.padding -= take - dataPart;
-        off += take;
-        if (s.remaining === 0 && s.padding === 0) this.entryDone(s);
-      }
-    }
-  }
-
-  private header(h: Buffer): void {
-    if (h.every((b) => b === 0)) {
-      this.state = { kind: 'end' };
-      return;
-    }
+  protected override checkHeader(h: Buffer): void {
     let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i];
+    for (let i = 0; i < TAR_BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i];
     const declared = parseInt(cString(h, 148, 8).trim() || 'x', 8);
     if (declared !== sum) throw bad('a tar header checksum is wrong (not a tar archive, or a corrupt one)');
-    const size = tarSize(h, 124);
-    if (size === undefined) throw bad('a tar header has a bad size field');
-    const type = String.fromCharCode(h[156] || 0x30);
-    const padding = (BLOCK - (size % BLOCK)) % BLOCK;
-    let keep: Keep | undefined;
-    if (type === 'x') keep = 'pax';
-    else if (type === 'L') keep = 'longname';
-    else if (type === 'g') keep = undefined;
-    else {
-      const path = this.longName ?? headerPath(h);
-      this.longName = undefined;
-      if (type === '1' || type === '2' || type === 'K') throw bad(`'${path}' is a link; charts hold regular files only`);
-      if (type !== '0' && type !== '7' && type !== '5') throw bad(`'${path}' is not a regular file or folder (tar type '${type}')`);
-      if (++this.entries > MAX_CHART_ENTRIES) throw bad(`more than ${MAX_CHART_ENTRIES} entries`);
-      const parts = segmentsOf(path);
-      if (parts.length === 0) {
-        if (type !== '5') throw bad(`'${path}' is a file outside the chart's folder`);
-      } else {
-        if (this.folder === undefined) this.folder = parts[0];
-        else if (parts[0] !== this.folder) throw bad(`more than one top-level folder ('${this.folder}' and '${parts[0]}')`);
-        if (parts.length === 1 && type !== '5') throw bad(`'${path}' is a file outside the chart's folder`);
-      }
-      if (type !== '5' && size > MAX_CHART_FILE_BYTES) throw bad(`'${path}' is larger than ${MAX_CHART_FILE_BYTES} bytes`);
-      if (type !== '5' && parts.length === 2 && parts[1] === 'Chart.yaml') {
-        if (this.chartYaml) throw bad(`'${path}' appears twice`);
-        if (size > MAX_CHART_YAML_BYTES) throw bad(`'${path}' is larger than ${MAX_CHART_YAML_BYTES} bytes`);
-        keep = 'chart';
-      }
-    }
-    if ((keep === 'pax' || keep === 'longname') && size > MAX_RECORD_BYTES) throw bad(`a tar header record is larger than ${MAX_RECORD_BYTES} bytes`);
-    const next: State = { kind: 'data', remaining: size, padding, keep, parts: [] };
-    this.state = next;
-    if (size === 0) this.entryDone(next);
   }
 
-  private entryDone(s: Extract<State, { kind: 'data' }>): void {
-    this.state = { kind: 'header', parts: [], have: 0 };
-    if (!s.keep) return;
-    const data = Buffer.concat(s.parts);
-    if (s.keep === 'pax') this.longName = paxPath(data) ?? this.longName;
-    else if (s.keep === 'longname') this.longName = cString(data, 0, data.length);
-    else this.chartYaml = data;
+  protected entry({ path, type, size }: TarEntryHeader): 'chart' | undefined {
+    if (type === '1' || type === '2' || type === 'K') throw bad(`'${path}' is a link; charts hold regular files only`);
+    if (type !== '0' && type !== '7' && type !== '5') throw bad(`'${path}' is not a regular file or folder (tar type '${type}')`);
+    if (++this.entries > MAX_CHART_ENTRIES) throw bad(`more than ${MAX_CHART_ENTRIES} entries`);
+    const parts = segmentsOf(path);
+    if (parts.length === 0) {
+      if (type !== '5') throw bad(`'${path}' is a file outside the chart's folder`);
+    } else {
+      if (this.folder === undefined) this.folder = parts[0];
+      else if (parts[0] !== this.folder) throw bad(`more than one top-level folder ('${this.folder}' and '${parts[0]}')`);
+      if (parts.length === 1 && type !== '5') throw bad(`'${path}' is a file outside the chart's folder`);
+    }
+    if (type !== '5' && size > MAX_CHART_FILE_BYTES) throw bad(`'${path}' is larger than ${MAX_CHART_FILE_BYTES} bytes`);
+    if (type === '5' || parts.length !== 2 || parts[1] !== 'Chart.yaml') return undefined;
+    if (this.chartYaml) throw bad(`'${path}' appears twice`);
+    if (size > MAX_CHART_YAML_BYTES) throw bad(`'${path}' is larger than ${MAX_CHART_YAML_BYTES} bytes`);
+    return 'chart';
+  }
+
+  protected kept(_keep: 'chart', _path: string, data: Buffer): void {
+    this.chartYaml = data;
   }
 }
 

@@ -7,9 +7,8 @@
  */
 import { BoundedInflater, type InflateLimits } from '../../core/bounded-inflate.js';
 import { ArcaError } from '../../core/errors.js';
-import { cString, headerPath, paxPath, tarSize } from '../../core/tar.js';
+import { TarStream, type TarEntryHeader } from '../../core/tar.js';
 
-const BLOCK = 512;
 
 /** How far an npm tarball may unpack: an absolute cap and a ratio to its compressed size. */
 export const NPM_TARBALL_LIMITS: InflateLimits = { maxBytes: 512 * 1024 * 1024, maxRatio: 100, allowance: 1024 * 1024 };
@@ -22,89 +21,36 @@ function bad(message: string): ArcaError {
   return new ArcaError('BAD_REQUEST', message);
 }
 
-function sizeField(buf: Buffer, start: number): number {
-  const size = tarSize(buf, start);
-  if (size === undefined) throw bad('The package tarball is not a valid tar archive (bad size field)');
-  return size;
-}
-
 /** True for `<top>/package.json` (the first path component is the package root, whatever its name). */
 function isRootManifest(path: string): boolean {
   const parts = path.replace(/^\.\//, '').split('/').filter((p) => p !== '');
   return parts.length === 2 && parts[1] === 'package.json';
 }
 
-type Keep = 'pax' | 'longname' | 'manifest';
-
-type TarState =
-  | { kind: 'header'; parts: Buffer[]; have: number }
-  | { kind: 'data'; remaining: number; padding: number; keep?: Keep; path?: string; parts: Buffer[] }
-  | { kind: 'end' };
-
 /** A tar stream parsed chunk by chunk; finds the first root package.json. */
-class TarScanner {
-  private state: TarState = { kind: 'header', parts: [], have: 0 };
-  private longName: string | undefined;
+class TarScanner extends TarStream<'manifest'> {
   manifest: { path: string; data: Buffer } | undefined;
 
-  /** True when the archive ended inside an entry (truncated). */
-  get midEntry(): boolean {
-    return this.state.kind === 'data' || (this.state.kind === 'header' && this.state.have > 0);
+  constructor() {
+    super({
+      maxRecordBytes: MAX_RECORD_BYTES,
+      tooLarge: () => bad(`The package tarball's tar header record is larger than ${MAX_RECORD_BYTES} bytes`),
+      badSize: () => bad('The package tarball is not a valid tar archive (bad size field)'),
+    });
   }
 
-  push(chunk: Buffer): void {
-    let off = 0;
-    while (off < chunk.length && this.state.kind !== 'end' && !this.manifest) {
-      const s: TarState = this.state;
-      if (s.kind === 'header') {
-        const take = Math.min(BLOCK - s.have, chunk.length - off);
-        s.parts.push(chunk.subarray(off, off + take));
-        s.have += take;
-        off += take;
-        if (s.have === BLOCK) this.header(Buffer.concat(s.parts));
-      } else if (s.kind === 'data') {
-        const take = Math.min(s.remaining + s.padding, chunk.length - off);
-        const dataPart = Math.min(take, s.remaining);
-        if (s.keep && dataPart > 0) s.parts.push(chunk.subarray(off, off + dataPart));
-        s.remaining -= dataPart;
-        s.padding -= take - dataPart;
-        off += take;
-        if (s.remaining === 0 && s.padding === 0) this.entryDone(s);
-      }
-    }
+  protected override stopped(): boolean {
+    return this.manifest !== undefined;
   }
 
-  private header(h: Buffer): void {
-    if (h.every((b) => b === 0)) {
-      this.state = { kind: 'end' };
-      return;
-    }
-    const size = sizeField(h, 124);
-    const type = String.fromCharCode(h[156] || 0x30);
-    const padding = (BLOCK - (size % BLOCK)) % BLOCK;
-    let keep: Keep | undefined;
-    let path: string | undefined;
-    if (type === 'x') keep = 'pax';
-    else if (type === 'L') keep = 'longname';
-    else if (type !== 'g') {
-      path = this.longName ?? headerPath(h);
-      this.longName = undefined;
-      if ((type === '0' || type === '\0' || type === '7') && isRootManifest(path)) keep = 'manifest';
-    }
-    const limit = keep === 'manifest' ? MAX_MANIFEST_BYTES : MAX_RECORD_BYTES;
-    if (keep && size > limit) throw bad(`The package tarball's ${keep === 'manifest' ? path : 'tar header record'} is larger than ${limit} bytes`);
-    const next: TarState = { kind: 'data', remaining: size, padding, keep, path, parts: [] };
-    this.state = next;
-    if (size === 0 && padding === 0) this.entryDone(next);
+  protected entry(e: TarEntryHeader): 'manifest' | undefined {
+    if ((e.type !== '0' && e.type !== '7') || !isRootManifest(e.path)) return undefined;
+    if (e.size > MAX_MANIFEST_BYTES) throw bad(`The package tarball's ${e.path} is larger than ${MAX_MANIFEST_BYTES} bytes`);
+    return 'manifest';
   }
 
-  private entryDone(s: Extract<TarState, { kind: 'data' }>): void {
-    this.state = { kind: 'header', parts: [], have: 0 };
-    if (!s.keep) return;
-    const data = Buffer.concat(s.parts);
-    if (s.keep === 'pax') this.longName = paxPath(data) ?? this.longName;
-    else if (s.keep === 'longname') this.longName = cString(data, 0, data.length);
-    else this.manifest = { path: s.path!, data };
+  protected kept(_keep: 'manifest', path: string, data: Buffer): void {
+    this.manifest = { path, data };
   }
 }
 

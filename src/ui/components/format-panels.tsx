@@ -47,32 +47,43 @@ export function chartFileOf(path: string): { name: string; version: string } | u
   return m ? { name: m[1], version: m[2] } : undefined;
 }
 
+export interface VersionRow {
+  version: string;
+  note?: string;
+  date?: string;
+}
+
+/** A package's versions, newest first as given: version, publication date, a note (deprecated, yanked…). */
+export function VersionsTable({ testId, rows }: { testId: string; rows: VersionRow[] }) {
+  return (
+    <table data-testid={testId}>
+      <thead>
+        <tr>
+          <th scope="col">Version</th>
+          <th scope="col">Published</th>
+          <th scope="col">Note</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.version}>
+            <td>{r.version}</td>
+            <td>{r.date ? formatDate(r.date) : ''}</td>
+            <td>{r.note ?? ''}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 /** The versions of one package and the client command that installs the one shown. */
-function VersionsCard({ id, title, error, rows, command }: { id: string; title: string; error?: Error; rows?: { version: string; note?: string; date?: string }[]; command: string }) {
+function VersionsCard({ id, title, error, rows, command }: { id: string; title: string; error?: Error; rows?: VersionRow[]; command: string }) {
   return (
     <section className="card" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>{title}</h2>
       <ErrorBox error={error} />
-      {rows && (
-        <table data-testid={`${id}-versions`}>
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">Published</th>
-              <th scope="col">Note</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={r.version}>
-                <td>{r.version}</td>
-                <td>{r.date ? formatDate(r.date) : ''}</td>
-                <td>{r.note ?? ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {rows && <VersionsTable testId={`${id}-versions`} rows={rows} />}
       <pre>{command}</pre>
     </section>
   );

@@ -1,5 +1,6 @@
 import { api } from '../api';
-import { ErrorBox, formatDate } from './common';
+import { ErrorBox } from './common';
+import { VersionsTable } from './format-panels';
 import { useAsync } from './hooks';
 
 /** The npm package a repository path belongs to (`pkg/-/pkg-1.0.0.tgz`, `@scope/pkg/…`), if any. */
@@ -75,26 +76,12 @@ export function NpmPackagePanel({ repo, name }: { repo: string; name: string }) 
             </tbody>
           </table>
           <h3>Versions</h3>
-          <table data-testid="npm-versions">
-            <thead>
-              <tr>
-                <th scope="col">Version</th>
-                <th scope="col">Published</th>
-                <th scope="col">Note</th>
-              </tr>
-            </thead>
-            <tbody>
-              {Object.values(p.versions ?? {})
-                .reverse()
-                .map((v) => (
-                  <tr key={v.version}>
-                    <td>{v.version}</td>
-                    <td>{formatDate(p.time?.[v.version])}</td>
-                    <td>{v.deprecated ? `deprecated: ${v.deprecated}` : ''}</td>
-                  </tr>
-                ))}
-            </tbody>
-          </table>
+          <VersionsTable
+            testId="npm-versions"
+            rows={Object.values(p.versions ?? {})
+              .reverse()
+              .map((v) => ({ version: v.version, date: p.time?.[v.version], note: v.deprecated ? `deprecated: ${v.deprecated}` : undefined }))}
+          />
           <pre>{`npm install ${name}@${p['dist-tags']?.latest ?? ''}`}</pre>
         </>
       )}
