@@ -21,7 +21,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { indexPath } from '../src/formats/cargo/names.js';
 import { tgz } from '../src/formats/npm/testing/pack.js';
+import { publishBody } from '../test/helpers/cargo-crates.js';
 import { storedZip } from '../test/helpers/stored-zip.js';
 import { ADMIN_USER, AUTH, REPO_ROOT, startArca, type ArcaNode } from './lib/arca.js';
 import { cpuWindow, type CpuUse } from './lib/cpu.js';
@@ -175,24 +177,6 @@ async function benchGo(go: string, node: ArcaNode, nginx: NginxServer, work: str
       if (got !== COUNT) throw new Error(`go mod download from ${side} left ${got} of ${COUNT} module zips in the cache`);
     },
   );
-}
-
-/** The index file of a crate in a sparse index (the protocol's prefix layout). */
-function indexPath(name: string): string {
-  const n = name.toLowerCase();
-  if (n.length <= 2) return `${n.length}/${n}`;
-  if (n.length === 3) return `3/${n[0]}/${n}`;
-  return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`;
-}
-
-/** `cargo publish`'s body: the metadata JSON and the .crate, each after its 32-bit little-endian length. */
-function publishBody(meta: Record<string, unknown>, crate: Buffer): Buffer {
-  const json = Buffer.from(JSON.stringify(meta));
-  const a = Buffer.alloc(4);
-  a.writeUInt32LE(json.length);
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(crate.length);
-  return Buffer.concat([a, json, b, crate]);
 }
 
 /** An access token of the admin (cargo sends it in Authorization). */

@@ -3,6 +3,7 @@
  * writes them, plus GNU long names and pax `path` records that other tools add). Header
  * checksums are verified; the caller bounds entry counts and sizes.
  */
+import { cString } from '../../core/tar.js';
 
 export interface TarHeader {
   name: string;
@@ -13,12 +14,6 @@ export interface TarHeader {
 }
 
 export class TarError extends Error {}
-
-function cString(b: Buffer, start: number, length: number): string {
-  const slice = b.subarray(start, start + length);
-  const nul = slice.indexOf(0);
-  return slice.subarray(0, nul < 0 ? slice.length : nul).toString('utf8');
-}
 
 function octal(b: Buffer, start: number, length: number, what: string): number {
   if (b[start] & 0x80) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { goEscape, goModule, zipOf, type GoModule } from '../../../test/helpers/go-fixtures.js';
+import { goEscape, goModule, type GoModule } from '../../../test/helpers/go-fixtures.js';
+import { zipOf } from '../../../test/helpers/stored-zip.js';
 import { startListeningNode } from '../testing/conformance-node.js';
 import { createRepo, formatConformance, type ConformanceNode, type PackageRef } from '../testing/format-conformance.js';
 

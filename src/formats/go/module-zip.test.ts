@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { goModule, zipOf, type ZipEntryInput } from '../../../test/helpers/go-fixtures.js';
+import { goModule } from '../../../test/helpers/go-fixtures.js';
+import { zipOf, type ZipEntryInput } from '../../../test/helpers/stored-zip.js';
 import { checkFilePath, checkModuleZip, MODULE_ZIP_LIMITS } from './module-zip.js';
 
 const M = 'example.com/hello';

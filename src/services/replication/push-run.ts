@@ -103,16 +103,19 @@ export async function pushRun(database: Database, client: WireClient, repoKey: s
 
     for await (const page of descendantPages(database.db, repoKey, '')) {
       options.signal?.throwIfAborted();
-      const files = page.filter((r) => r.type === 'file' && r.sha1 && pathIncluded(fullPathOf(r), config) && !options.skip?.(fullPathOf(r)));
-      const props = config.syncProperties ? await getProperties(database.db, files.map((r) => r.id)) : new Map();
-      const differing = files.filter((row) => scratch.peek(fullPathOf(row))?.sha1 !== row.sha1);
+      // Each file of the page with what the target listed at its path (taken: seen).
+      const files = page.flatMap((row) => {
+        if (row.type !== 'file' || !row.sha1) return [];
+        const path = fullPathOf(row);
+        return pathIncluded(path, config) && !options.skip?.(path) ? [{ row, path, there: scratch.take(path) }] : [];
+      });
+      const props = config.syncProperties ? await getProperties(database.db, files.map((f) => f.row.id)) : new Map();
+      const differing = files.filter((f) => f.there?.sha1 !== f.row.sha1);
       // One question per page for the binaries the target holds (an Arca target answers it):
       // what it lacks goes with its body at once, without a checksum deploy answered 404 first.
-      const known = differing.length > 0 ? await client.knownBinaries([...new Set(differing.map((r) => r.sha1!))], options.signal).catch(() => undefined) : undefined;
-      for (const row of files) {
-        const path = fullPathOf(row);
+      const known = differing.length > 0 ? await client.knownBinaries([...new Set(differing.map((f) => f.row.sha1!))], options.signal).catch(() => undefined) : undefined;
+      for (const { row, path, there } of files) {
         counts.scanned++;
-        const there = scratch.take(path);
         const file = { sha1: row.sha1!, sha256: row.sha256, size: Number(row.size), props: props.get(row.id) ?? {} };
         if (!there || there.sha1 !== row.sha1) await send(path, file, 'new', known !== undefined && !known.has(row.sha1!));
         else if (config.syncProperties && (options.since === null ? Object.keys(file.props).length > 0 : Number(row.updated) >= options.since)) await send(path, file, 'props');

@@ -47,11 +47,6 @@ export class ScratchList {
     return this.count;
   }
 
-  /** The listed file at `path`, or undefined (not marked seen). */
-  peek(path: string): { sha1: string | null } | undefined {
-    return this.lookup.get(path) as { sha1: string | null } | undefined;
-  }
-
   /** The listed file at `path` (marked seen), or undefined. */
   take(path: string): { sha1: string | null } | undefined {
     const row = this.lookup.get(path);

@@ -163,12 +163,11 @@ export class WireClient {
   async knownBinaries(sha1s: string[], signal?: AbortSignal): Promise<Set<string> | undefined> {
     if (this.noBinariesApi || sha1s.length === 0) return this.noBinariesApi ? undefined : new Set();
     const url = new URL(`${this.apiBase()}api/replication/binaries`);
-    const body = Buffer.from(JSON.stringify({ sha1: sha1s }));
-    const res = await this.send('POST', url, { 'content-type': 'application/json', 'content-length': String(body.length) }, Readable.from([body]), signal);
+    const res = await this.postJson(url, { sha1: sha1s }, signal);
     if (!ok(res.status)) {
       await drain(res.body);
-      // 404/405/501: not an Arca target, never ask it again; anything else: not this time.
-      if (res.status === 404 || res.status === 405 || res.status === 501) this.noBinariesApi = true;
+      // Not an Arca target: never ask it again; anything else: not this time.
+      if (notAnswered(res.status)) this.noBinariesApi = true;
       return undefined;
     }
     // Never more than the sha1s asked about, quoted: a target answering more is not trusted.
@@ -184,14 +183,12 @@ export class WireClient {
    */
   async sendStatistics(items: { path: string; downloadCount: number; lastDownloaded: number }[], signal?: AbortSignal): Promise<{ applied: number; missing: number; refused: number } | undefined> {
     if (this.noStatisticsApi || items.length === 0) return this.noStatisticsApi ? undefined : { applied: 0, missing: 0, refused: 0 };
-    const repo = this.base.pathname.split('/').filter(Boolean).pop() ?? '';
-    const url = new URL(`${this.apiBase()}api/replication/statistics/${encodeURIComponent(repo)}`);
-    const body = Buffer.from(JSON.stringify({ items }));
-    const res = await this.send('POST', url, { 'content-type': 'application/json', 'content-length': String(body.length) }, body, signal);
+    const url = new URL(`${this.apiBase()}api/replication/statistics/${encodeURIComponent(this.repoKey() ?? '')}`);
+    const res = await this.postJson(url, { items }, signal);
     if (!ok(res.status)) {
       await drain(res.body);
       // Not an Arca target (or its repository is gone, which the deploys report): no statistics to it.
-      if (res.status === 404 || res.status === 405 || res.status === 501) {
+      if (notAnswered(res.status)) {
         this.noStatisticsApi = true;
         return undefined;
       }
@@ -200,6 +197,17 @@ export class WireClient {
     const answer = JSON.parse((await readBounded(res.body, 4096, () => new TargetError(`POST ${url.origin}${url.pathname} answered too much`, res.status))).toString('utf8')) as Record<string, unknown>;
     const n = (k: string) => (typeof answer[k] === 'number' ? (answer[k] as number) : 0);
     return { applied: n('applied'), missing: n('missing'), refused: n('refused') };
+  }
+
+  /** A JSON request body to one of the target's Arca extensions. */
+  private postJson(url: URL, doc: unknown, signal?: AbortSignal): Promise<Answer> {
+    const body = Buffer.from(JSON.stringify(doc));
+    return this.send('POST', url, { 'content-type': 'application/json', 'content-length': String(body.length) }, body, signal);
+  }
+
+  /** The repository the target URL names (its last path segment). */
+  private repoKey(): string | undefined {
+    return this.base.pathname.split('/').filter(Boolean).pop();
   }
 
   /** `{origin}/{context…}/` of the target URL: where its REST API is (the URL minus the repository). */
@@ -222,7 +230,7 @@ export class WireClient {
    * read as a stream. Throws a TargetError when the target cannot list it.
    */
   async *list(signal?: AbortSignal): AsyncGenerator<ListedFile> {
-    const repo = this.base.pathname.split('/').filter(Boolean).pop();
+    const repo = this.repoKey();
     if (!repo) throw new TargetError(`The target URL ${this.base.origin}${this.base.pathname} names no repository`, 0);
     const url = new URL(`${this.apiBase()}api/storage/${encodeURIComponent(repo)}?list&deep=1&listFolders=0&mdTimestamps=0`);
     const res = await this.send('GET', url, { accept: 'application/json' }, undefined, signal);
@@ -271,6 +279,11 @@ export class WireClient {
 
 function ok(status: number): boolean {
   return status >= 200 && status < 300;
+}
+
+/** 404, 405, 501 to an Arca extension: the target is another kind of server. */
+function notAnswered(status: number): boolean {
+  return status === 404 || status === 405 || status === 501;
 }
 
 async function drain(res: IncomingMessage): Promise<void> {

@@ -13,6 +13,11 @@ import { Locator, type Found } from './locate.js';
 import type { VirtualResolver } from './virtual-resolver.js';
 import { RepoVisibility, type Addressed } from './visibility.js';
 
+/** Refuses (400) a repository of another package type than a format's route serves; `format` reads "a Go", "a PyPI". */
+export function requirePackageType(repo: RepoConfig, packageType: string, format: string): void {
+  if (repo.packageType !== packageType) throw new ArcaError('BAD_REQUEST', `Repository '${repo.key}' is a ${repo.packageType} repository, not ${format} repository`);
+}
+
 export interface ServeDeps {
   repos: RepositoryService;
   artifacts: ArtifactService;
@@ -72,6 +77,13 @@ export class ServeService {
   /** The repository a URL key addresses for the caller (`{remote}-cache` included). */
   address(access: Access, key: string, intent: 'read' | 'change'): Promise<Addressed> {
     return this.visibility.address(access, key, intent);
+  }
+
+  /** `address` for a format's protocol route: a repository of another package type is a 400 (see requirePackageType). */
+  async addressFormat(access: Access, key: string, intent: 'read' | 'change', packageType: string, format: string): Promise<Addressed> {
+    const addressed = await this.address(access, key, intent);
+    requirePackageType(addressed.repo, packageType, format);
+    return addressed;
   }
 
   /**

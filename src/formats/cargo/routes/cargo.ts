@@ -28,12 +28,8 @@ interface RepoParams {
 }
 type VersionParams = RepoParams & { name: string; version: string };
 
-async function cargoRepo(ctx: AppContext, request: FastifyRequest, key: string): Promise<{ repo: RepoConfig; cacheOnly: boolean }> {
-  const addressed = await ctx.serve.address(request.access, key, intentOf(request.method));
-  if (addressed.repo.packageType !== 'cargo') {
-    throw new ArcaError('BAD_REQUEST', `Repository '${addressed.repo.key}' is a ${addressed.repo.packageType} repository, not a Cargo repository`);
-  }
-  return addressed;
+function cargoRepo(ctx: AppContext, request: FastifyRequest, key: string): Promise<{ repo: RepoConfig; cacheOnly: boolean }> {
+  return ctx.serve.addressFormat(request.access, key, intentOf(request.method), 'cargo', 'a Cargo');
 }
 
 /** Sends a generated text with an ETag, or 304 when the client holds it already (cargo revalidates index files). */

@@ -32,12 +32,8 @@ interface RepoParams {
   repoKey: string;
 }
 
-async function gemsRepo(ctx: AppContext, request: FastifyRequest, key: string): Promise<{ repo: RepoConfig; cacheOnly: boolean }> {
-  const addressed = await ctx.serve.address(request.access, key, intentOf(request.method));
-  if (addressed.repo.packageType !== 'gems') {
-    throw new ArcaError('BAD_REQUEST', `Repository '${addressed.repo.key}' is a ${addressed.repo.packageType} repository, not a RubyGems repository`);
-  }
-  return addressed;
+function gemsRepo(ctx: AppContext, request: FastifyRequest, key: string): Promise<{ repo: RepoConfig; cacheOnly: boolean }> {
+  return ctx.serve.addressFormat(request.access, key, intentOf(request.method), 'gems', 'a RubyGems');
 }
 
 /** True when `If-None-Match` lists `etag` (or `*`). */

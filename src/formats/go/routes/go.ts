@@ -7,6 +7,7 @@ import type { RepoNeed } from '../../../http/route-access.js';
 import { declaredChecksums } from '../../../http/routes/artifacts/artifacts.js';
 import { serveBytes, serveFile } from '../../../http/routes/artifacts/artifacts-serve.js';
 import { deployedFileJson } from '../../../services/item-info.js';
+import { requirePackageType } from '../../../services/serve/serve-service.js';
 import type { RepoConfig } from '../../../services/repositories.js';
 import { filePath, GO_FILE_EXTS, type GoFileExt } from '../go-files.js';
 import { modulePathFromUrl, versionFromUrl } from '../module-path.js';
@@ -51,10 +52,6 @@ function parseRequest(path: string): Request {
   return { kind: 'file', module, version: checked(versionFromUrl(rest.slice(0, dot))), ext };
 }
 
-function checkGo(repo: RepoConfig): void {
-  if (repo.packageType !== 'go') throw new ArcaError('BAD_REQUEST', `Repository '${repo.key}' is a ${repo.packageType} repository, not a Go repository`);
-}
-
 const TYPES: Record<GoFileExt, string> = { info: 'application/json', mod: 'text/plain; charset=utf-8', zip: 'application/zip' };
 
 async function serve(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, answer: GoAnswer, head: boolean, type: string) {
@@ -66,7 +63,7 @@ async function serve(ctx: AppContext, request: FastifyRequest, reply: FastifyRep
 async function get(ctx: AppContext, go: GoService, request: FastifyRequest, reply: FastifyReply, head: boolean) {
   const rp = repoPathOf(request);
   const { repo, cacheOnly } = await ctx.serve.address(request.access, rp.repoKey, intentOf(request.method));
-  checkGo(repo);
+  requirePackageType(repo, 'go', 'a Go');
   const asked = parseRequest(rp.path);
   const proxy = await go.reader(request.access, repo, cacheOnly);
   if (asked.kind === 'list') {
@@ -85,7 +82,7 @@ async function get(ctx: AppContext, go: GoService, request: FastifyRequest, repl
 async function deployTarget(ctx: AppContext, request: FastifyRequest): Promise<{ repo: RepoConfig; path: string; rp: RepoPath }> {
   const rp = repoPathOf(request);
   const repo = await ctx.serve.deployTarget(request.access, rp.repoKey);
-  checkGo(repo);
+  requirePackageType(repo, 'go', 'a Go');
   const asked = parseRequest(rp.path);
   if (asked.kind !== 'file') throw new ArcaError('METHOD_NOT_ALLOWED', `${asked.kind === 'list' ? '@v/list' : '@latest'} is made by the repository; deploy the version's .zip, .mod and .info`);
   return { repo, path: filePath(asked.module, asked.version, asked.ext), rp };

@@ -24,6 +24,7 @@ import { declaredChecksums } from '../../../http/routes/artifacts/artifacts.js';
 import { header, serveBytes, serveFile } from '../../../http/routes/artifacts/artifacts-serve.js';
 import type { RepoNeed } from '../../../http/route-access.js';
 import { deployedFileJson } from '../../../services/item-info.js';
+import { requirePackageType } from '../../../services/serve/serve-service.js';
 import type { RepoConfig } from '../../../services/repositories.js';
 import { MAX_CHART_ARCHIVE_BYTES } from '../chart-archive.js';
 import { compareVersions, parseSemVer } from '../chart-metadata.js';
@@ -79,7 +80,7 @@ async function callOf(ctx: AppContext, request: FastifyRequest): Promise<Call> {
   const q = url.indexOf('?');
   const rp = parseRepoPath(url.slice(url.indexOf(HELM_PREFIX) + HELM_PREFIX.length));
   const { repo, cacheOnly, key } = await ctx.serve.address(request.access, rp.repoKey, intentOf(request.method));
-  if (repo.packageType !== 'helm') throw new ArcaError('BAD_REQUEST', `Repository '${repo.key}' is a ${repo.packageType} repository, not a Helm repository`);
+  requirePackageType(repo, 'helm', 'a Helm');
   return { key, repo, cacheOnly, path: rp.path, segments: rp.path === '' ? [] : rp.path.split('/'), query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)) };
 }
 

@@ -30,12 +30,8 @@ interface RepoParams {
   repoKey: string;
 }
 
-async function pypiRepo(ctx: AppContext, request: FastifyRequest, key: string): Promise<{ repo: RepoConfig; cacheOnly: boolean }> {
-  const addressed = await ctx.serve.address(request.access, key, intentOf(request.method));
-  if (addressed.repo.packageType !== 'pypi') {
-    throw new ArcaError('BAD_REQUEST', `Repository '${addressed.repo.key}' is a ${addressed.repo.packageType} repository, not a PyPI repository`);
-  }
-  return addressed;
+function pypiRepo(ctx: AppContext, request: FastifyRequest, key: string): Promise<{ repo: RepoConfig; cacheOnly: boolean }> {
+  return ctx.serve.addressFormat(request.access, key, intentOf(request.method), 'pypi', 'a PyPI');
 }
 
 /** The representation the client asked for, or a 406 answer (then undefined). */
