@@ -4,6 +4,7 @@ import type { Database } from '../db/database.js';
 import type { ArtifactService } from '../services/artifacts.js';
 import type { PackageServices } from '../services/remote/package-services.js';
 import type { RepositoryService } from '../services/repositories.js';
+import type { SigningKeys } from '../security/signing/signer.js';
 
 /** A format as far as its service goes (a `FormatModule` is one). */
 export interface ServiceSource<S> {
@@ -24,6 +25,8 @@ export interface FormatServiceDeps {
   artifacts: ArtifactService;
   /** Proxying, virtual resolution and deploy with format hooks, shared by every format. */
   packages: PackageServices;
+  /** OpenPGP keys that sign repository metadata (Debian, RPM) and check upstream signatures. */
+  signing: SigningKeys;
 }
 
 /** The services of the formats that have one, built once by the composition root. */

@@ -33,6 +33,7 @@ import { ListingRunner } from '../../services/listing/listing-runner.js';
 import { StorageApiService } from '../../services/storage-api.js';
 import type { Wired } from '../lifecycle.js';
 import type { NodeConfig } from './config.js';
+import { NO_SIGNING_KEYS } from '../../security/signing/signer.js';
 
 export interface ServiceDeps {
   database: Database;
@@ -126,7 +127,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     packages,
     serve: new ServeService({ repos, artifacts, content, formats, packages }),
     health: new NodeHealth(database, content),
-    formatServices: new FormatServices(FORMATS, { database, content, clock, repos, artifacts, packages }),
+    formatServices: new FormatServices(FORMATS, { database, content, clock, repos, artifacts, packages, signing: NO_SIGNING_KEYS }),
     search: new SearchService(database, repos),
     aql: new AqlService(database, repos, downloadStats, () => clock.now(), () => deps.systemProperties.userQueryLimit),
     storageApi,
