@@ -54,7 +54,12 @@ declare module 'fastify' {
 /** Builds the whole HTTP application from an AppContext; tests use it with `inject()`. */
 export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promise<FastifyInstance> {
   const metrics = new HttpMetrics(ctx.metrics, options.requestLog);
-  const fast = new FastGet(ctx, metrics, options.fastGet ?? true);
+  const fast = new FastGet(
+    ctx,
+    metrics,
+    options.fastGet ?? true,
+    FORMATS.flatMap((f) => (f.protocol?.storedFiles ? [f.protocol.storedFiles] : [])),
+  );
   const app: FastifyInstance = Fastify({
     // Fastify's own server, with the download fast path in front of Fastify's handler.
     // Set up as Fastify sets up its own: no request or socket timeout (uploads take as long as
