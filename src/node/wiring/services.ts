@@ -78,6 +78,8 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   // Build-info JSON is deleted for good: the build index follows item deletes only.
   const trash = new TrashCan(database, clock, deps.settings, repos, [BUILD_INFO_PACKAGE_TYPE]);
   const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks, downloadStats, trash });
+  // A restore puts items back without a deploy: their formats re-index them.
+  trash.restored = (repo, files, user) => packages.deploy.arrived(repo, files, user);
   const copyMove = new CopyMoveService(database, repos, packages.deploy);
   const storageApi = new StorageApiService(database, clock, listings);
   // Every build item stored (by the API, a deploy, a replication) is indexed (issue 15, item 6).
