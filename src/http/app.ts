@@ -10,6 +10,7 @@ import type { RequestLog } from './request-log.js';
 import { registerSecurityHeaders, setSecurityHeaders } from './security-headers.js';
 import { registerRouteAccess } from './route-access.js';
 import { boundUnreadBody } from './unread-body.js';
+import type { Socket } from 'node:net';
 import { FastGet } from './fast-get.js';
 import { HttpMetrics } from './http-metrics.js';
 import { registerFormatProtocols } from './format-protocols.js';
@@ -48,6 +49,8 @@ const KEEP_ALIVE_MS = 65_000;
 declare module 'fastify' {
   interface FastifyRequest {
     startedAt: bigint;
+    /** The request's socket (see unread-body.ts). */
+    connection: Socket | null;
   }
 }
 
@@ -89,8 +92,11 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   const nodeId = ctx.node.nodeId;
 
   app.decorateRequest('startedAt', 0n);
+  app.decorateRequest('connection', null);
   app.addHook('onRequest', (request, reply, done) => {
     request.startedAt = process.hrtime.bigint();
+    // Kept: a request whose body stream was destroyed unread no longer names its socket.
+    request.connection = request.raw.socket;
     reply.header('X-Artifactory-Node-Id', nodeId);
     done();
   });
