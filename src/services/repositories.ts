@@ -92,6 +92,9 @@ const FIELD_TYPES: Record<string, [string, Checker]> = {
   // Virtual repositories.
   repositories: ['an array of repository keys', (v) => Array.isArray(v) && v.every((s) => typeof s === 'string')],
   defaultDeploymentRepo: ['a repository key', (v) => typeof v === 'string'],
+  // Debian and RPM (any repository may name them): the key pairs that sign its metadata (docs/signing.md).
+  primaryKeyPairRef: ['the name of a key pair', (v) => typeof v === 'string'],
+  secondaryKeyPairRef: ['the name of a key pair', (v) => typeof v === 'string'],
   // PyPI remotes: the index, when it is not at `url`.
   pyPIRegistryUrl: ['an http or https URL', (v) => typeof v === 'string' && (v === '' || (/^https?:\/\/[^\s/]+/i.test(v) && URL.canParse(v)))],
 };
