@@ -102,6 +102,9 @@ describe.each(['sqlite', 'postgresql'] as const)('signing key store on %s', (dia
     // A private key of another key does not match what was uploaded.
     const other = await openpgp.generateKey({ type: 'curve25519', userIDs: [{ name: 'Other' }], format: 'armored' });
     await expect(a.store.uploadPrivate(other.privateKey)).rejects.toThrow(/does not match/);
+    // A key that expired cannot sign: refused at upload.
+    const expired = await openpgp.generateKey({ type: 'curve25519', userIDs: [{ name: 'Old' }], date: new Date(Date.now() - 60_000), keyExpirationTime: 1, format: 'armored' });
+    await expect(b.store.uploadPrivate(expired.privateKey)).rejects.toThrow(/no valid signing/);
     expect(await a.store.uploadPrivate(made.privateKey)).toMatch(/set its passphrase/);
     expect((await a.store.defaultKey()).fingerprint).toBe(old.fingerprint);
     await expect(a.store.uploadPassphrase('wrong')).rejects.toThrow(/does not unlock/);

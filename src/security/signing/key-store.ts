@@ -300,6 +300,8 @@ export class SigningKeyStore implements SigningKeys {
   /** `PUT /api/gpg/key/private`: must match the public key uploaded before (if any). */
   async uploadPrivate(armored: string): Promise<string> {
     const priv = await checked(() => readPrivateKey(armored));
+    // A key that cannot sign (expired, revoked, no signing subkey) is refused now, not at the first signature.
+    if (!(await priv.key.getSigningKey().catch(() => undefined))) throw bad(`The private key ${priv.fingerprint} has no valid signing (sub)key`);
     const staged = await this.row(UPLOAD_ROW);
     if (staged?.public_key && staged.fingerprint !== priv.fingerprint) {
       throw bad(`The private key (${priv.fingerprint}) does not match the public key uploaded (${staged.fingerprint})`);
