@@ -122,6 +122,13 @@ describe.each(DIALECTS)('signing keys API on %s', (dialect) => {
     const cfg = await call({ method: 'POST', url: '/artifactory/api/repositories/deb-local', payload: { primaryKeyPairRef: 'deb-key', secondaryKeyPairRef: 'imported' } });
     expect(cfg.statusCode, cfg.body).toBe(200);
     expect((await call({ method: 'POST', url: '/artifactory/api/repositories/deb-local', payload: { primaryKeyPairRef: 42 } })).statusCode).toBe(400);
+    const unknown = await call({ method: 'POST', url: '/artifactory/api/repositories/deb-local', payload: { primaryKeyPairRef: 'no-such-pair' } });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().errors[0].message).toMatch(/'primaryKeyPairRef' names key pair 'no-such-pair', which does not exist/);
+    const unknownNew = await call({ method: 'PUT', url: '/artifactory/api/repositories/rpm-new', payload: { rclass: 'local', packageType: 'rpm', secondaryKeyPairRef: 'nope' } });
+    expect(unknownNew.statusCode).toBe(400);
+    const repoKeys = ((await call({ method: 'GET', url: '/artifactory/api/repositories' })).json() as { key: string }[]).map((r) => r.key);
+    expect(repoKeys).not.toContain('rpm-new');
     const forRepo = await call({ method: 'GET', url: `${KEYPAIR}/public/repositories/deb-local`, headers: { authorization: ALICE } });
     expect(forRepo.statusCode).toBe(200);
     expect(await fingerprintOf(forRepo.body)).toBe(pair.fingerprint);

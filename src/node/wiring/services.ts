@@ -79,6 +79,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   const trash = new TrashCan(database, clock, deps.settings, repos, [BUILD_INFO_PACKAGE_TYPE]);
   // OpenPGP keys that sign Debian/RPM metadata, the private keys encrypted with the master key (docs/signing.md).
   const signingKeys = new SigningKeyStore(database, deps.versions, clock, masterKey, repos);
+  repos.checkKeyPairsWith((name) => signingKeys.exists(name));
   const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks, downloadStats, trash });
   const copyMove = new CopyMoveService(database, repos, packages.deploy);
   const storageApi = new StorageApiService(database, clock, listings);

@@ -106,6 +106,11 @@ export class SigningKeyStore implements SigningKeys {
 
   // --- SigningKeys ---------------------------------------------------------------------------
 
+  /** True when a key pair of that name exists (repository configuration checks its key pair names). */
+  async exists(name: string): Promise<boolean> {
+    return name !== UPLOAD_ROW && (await this.row(name)) !== undefined;
+  }
+
   async forRepository(repoKey: string): Promise<Signer> {
     const repo = await this.repos.get(repoKey);
     if (!repo) throw new ArcaError('REPO_NOT_FOUND', `Repository '${repoKey}' not found`);
@@ -202,13 +207,15 @@ export class SigningKeyStore implements SigningKeys {
 
   /** The signer of a named pair; undefined when there is no such pair with a private key. */
   private async named(name: string): Promise<Signer | undefined> {
-    let p = this.signers.get(name);
+    const cache = this.signers;
+    let p = cache.get(name);
     if (!p) {
       const row = await this.row(name);
       if (!row?.private_key || name === UPLOAD_ROW) return undefined;
       p = this.unlock(row);
-      this.signers.set(name, p);
-      p.catch(() => this.signers.delete(name));
+      // Kept only in the cache it was read for: a change meanwhile replaced that cache.
+      cache.set(name, p);
+      p.catch(() => cache.delete(name));
     }
     return p;
   }
