@@ -72,6 +72,10 @@ describe.each(DIALECTS)('signing keys API on %s', (dialect) => {
     expect(junk.statusCode).toBe(400);
     expect(junk.json()).toEqual({ errors: [{ status: 400, message: expect.stringMatching(/public key cannot be read/) }] });
     expect((await call({ method: 'PUT', url: `${GPG}/private`, headers: TEXT, payload: '' })).statusCode).toBe(400);
+    // No content type at all (what `curl -T` sends): the body is still read as the key.
+    const untyped = await call({ method: 'PUT', url: `${GPG}/public`, payload: Buffer.from('junk') });
+    expect(untyped.statusCode).toBe(400);
+    expect(untyped.json().errors[0].message).toMatch(/public key cannot be read/);
     expect((await call({ method: 'PUT', url: `${GPG}/passphrase` })).statusCode).toBe(400);
     const a = await openpgp.generateKey({ type: 'curve25519', userIDs: [{ name: 'A' }], format: 'armored' });
     const b = await openpgp.generateKey({ type: 'curve25519', userIDs: [{ name: 'B' }], format: 'armored' });
