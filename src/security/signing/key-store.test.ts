@@ -79,6 +79,20 @@ describe.each(['sqlite', 'postgresql'] as const)('signing key store on %s', (dia
     expect(signer.fingerprint).toBe(pair.fingerprint);
     expect(await verifyDetachedSignature('data', await signer.detachSign('data'), pair.publicKey)).toBe(true);
     await expect(a.store.forRepository('rpm-local')).rejects.toThrow(/'nope' \(primaryKeyPairRef\), which does not exist/);
+    // A secondary pair signs too: each signature verifies with either public key alone.
+    const next = await a.store.create({ pairName: 'deb-key-2027' });
+    repos.set('deb-rotating', { key: 'deb-rotating', rclass: 'local', packageType: 'debian', primaryKeyPairRef: 'deb-key', secondaryKeyPairRef: 'deb-key-2027' } as unknown as RepoConfig);
+    const both = await a.store.forRepository('deb-rotating');
+    expect(both.fingerprint).toBe(pair.fingerprint);
+    expect(both.publicKeyArmored).toBe(pair.publicKey);
+    const sig = await both.detachSign('data');
+    expect(await a.store.verifyDetached('data', sig, pair.publicKey)).toBe(true);
+    expect(await a.store.verifyDetached('data', sig, next.publicKey)).toBe(true);
+    const clear = await both.clearsign('Origin: x\n');
+    expect(await a.store.verifyClearsigned(clear, next.publicKey)).toBe('Origin: x\n');
+    repos.set('deb-rotating', { key: 'deb-rotating', rclass: 'local', packageType: 'debian', secondaryKeyPairRef: 'gone' } as unknown as RepoConfig);
+    await expect(a.store.forRepository('deb-rotating')).rejects.toThrow(/'gone' \(secondaryKeyPairRef\)/);
+    repos.delete('deb-rotating');
     // A pair a repository names cannot be deleted.
     await expect(a.store.delete('deb-key', [...repos.values()])).rejects.toThrow(/named by repositories deb-local/);
     // The name of the generated default is taken by this pair: the default gets its key id appended.

@@ -60,6 +60,8 @@ export interface NewKeyPair {
 
 /** The repository field naming the key pair that signs it (the seed's Debian/RPM repository field). */
 export const PRIMARY_KEY_PAIR_REF = 'primaryKeyPairRef';
+/** The second key pair that signs it too (while clients move from one key to another). */
+export const SECONDARY_KEY_PAIR_REF = 'secondaryKeyPairRef';
 
 function bad(message: string): ArcaError {
   return new ArcaError('BAD_REQUEST', message);
@@ -111,18 +113,28 @@ export class SigningKeyStore implements SigningKeys {
     return name !== UPLOAD_ROW && (await this.row(name)) !== undefined;
   }
 
+  /**
+   * The repository's `primaryKeyPairRef` pair (else the default key), signing together with
+   * its `secondaryKeyPairRef` pair when it names one (two signatures in each signature block).
+   */
   async forRepository(repoKey: string): Promise<Signer> {
     const repo = await this.repos.get(repoKey);
     if (!repo) throw new ArcaError('REPO_NOT_FOUND', `Repository '${repoKey}' not found`);
-    const ref = repo[PRIMARY_KEY_PAIR_REF];
-    if (typeof ref === 'string' && ref !== '') {
-      const signer = await this.named(ref);
-      if (!signer) {
-        throw new ArcaError('INVALID_CONFIG', `Repository '${repoKey}' is signed by key pair '${ref}' (${PRIMARY_KEY_PAIR_REF}), which does not exist or has no private key`, { field: PRIMARY_KEY_PAIR_REF });
-      }
-      return signer;
+    // Both names are checked before the default key is read (or generated).
+    const named = await this.referenced(repo, PRIMARY_KEY_PAIR_REF);
+    const secondary = await this.referenced(repo, SECONDARY_KEY_PAIR_REF);
+    const primary = named ?? (await this.loadDefaultSigner());
+    return secondary ? primary.with(secondary) : primary;
+  }
+
+  private async referenced(repo: RepoConfig, field: string): Promise<OpenPgpSigner | undefined> {
+    const ref = repo[field];
+    if (typeof ref !== 'string' || ref === '') return undefined;
+    const signer = await this.named(ref);
+    if (!signer) {
+      throw new ArcaError('INVALID_CONFIG', `Repository '${repo.key}' is signed by key pair '${ref}' (${field}), which does not exist or has no private key`, { field });
     }
-    return this.defaultKey();
+    return signer;
   }
 
   verifyDetached(data: Uint8Array | string, signatureArmored: string, publicKeysArmored: string): Promise<boolean> {
@@ -137,6 +149,10 @@ export class SigningKeyStore implements SigningKeys {
 
   /** The cluster's default key; generated (once for the cluster) when there is none. */
   defaultKey(): Promise<Signer> {
+    return this.loadDefaultSigner();
+  }
+
+  private loadDefaultSigner(): Promise<OpenPgpSigner> {
     if (!this.defaultSigner) {
       const p = this.loadDefault();
       this.defaultSigner = p;
@@ -206,7 +222,7 @@ export class SigningKeyStore implements SigningKeys {
   }
 
   /** The signer of a named pair; undefined when there is no such pair with a private key. */
-  private async named(name: string): Promise<Signer | undefined> {
+  private async named(name: string): Promise<OpenPgpSigner | undefined> {
     const cache = this.signers;
     let p = cache.get(name);
     if (!p) {
@@ -276,7 +292,7 @@ export class SigningKeyStore implements SigningKeys {
   /** Deletes a key pair no repository names; deleting the default makes the next signature generate a new one. */
   async delete(name: string, repositories: RepoConfig[]): Promise<void> {
     await this.get(name);
-    const users = repositories.filter((r) => r[PRIMARY_KEY_PAIR_REF] === name || r.secondaryKeyPairRef === name).map((r) => r.key);
+    const users = repositories.filter((r) => r[PRIMARY_KEY_PAIR_REF] === name || r[SECONDARY_KEY_PAIR_REF] === name).map((r) => r.key);
     if (users.length > 0) throw new ArcaError('CONFLICT', `Key pair '${name}' is named by repositories ${users.join(', ')}: point them at another key pair first`);
     await this.versions.change('security', (trx) => trx.deleteFrom('signing_keys').where('name', '=', name).execute());
   }

@@ -85,22 +85,38 @@ export async function checkKeyPair(privateKeyArmored: string, publicKeyArmored: 
   return { publicKeyArmored: publicArmored, privateKeyArmored: priv.key.armor(), fingerprint: priv.fingerprint };
 }
 
-/** The Signer of one unlocked private key. */
+/**
+ * The Signer of one unlocked private key, or of several (a repository's primary and secondary
+ * key pairs: each signature then carries one signature per key, and apt and dnf accept it
+ * with any one of the public keys, which lets clients move from one key to the next). The
+ * fingerprint, key id and public key are the first (primary) key's.
+ */
 export class OpenPgpSigner implements Signer {
   readonly fingerprint: string;
   readonly keyId: string;
 
   constructor(
-    private readonly key: openpgp.PrivateKey,
+    private readonly keys: openpgp.PrivateKey[],
     readonly publicKeyArmored: string,
   ) {
-    this.fingerprint = key.getFingerprint().toUpperCase();
+    this.fingerprint = keys[0].getFingerprint().toUpperCase();
     this.keyId = this.fingerprint.slice(-16);
   }
 
   static async of(privateKeyArmored: string, passphrase: string | undefined, publicKeyArmored?: string): Promise<OpenPgpSigner> {
     const key = await unlockPrivateKey(privateKeyArmored, passphrase);
-    return new OpenPgpSigner(key, publicKeyArmored ?? key.toPublic().armor());
+    return new OpenPgpSigner([key], publicKeyArmored ?? key.toPublic().armor());
+  }
+
+  /** Signs with this signer's keys and then `other`'s (a key already here is not used twice). */
+  with(other: OpenPgpSigner): OpenPgpSigner {
+    const mine = new Set(this.keys.map((k) => k.getFingerprint()));
+    return new OpenPgpSigner([...this.keys, ...other.keys.filter((k) => !mine.has(k.getFingerprint()))], this.publicKeyArmored);
+  }
+
+  /** The fingerprints of every key that signs, primary first. */
+  get fingerprints(): string[] {
+    return this.keys.map((k) => k.getFingerprint().toUpperCase());
   }
 
   /**
@@ -111,14 +127,14 @@ export class OpenPgpSigner implements Signer {
   async clearsign(text: string): Promise<string> {
     const body = text.replace(/\r\n/g, '\n');
     const message = await openpgp.createCleartextMessage({ text: body.endsWith('\n') ? body.slice(0, -1) : body });
-    const signed = await openpgp.sign({ message, signingKeys: this.key, format: 'armored' });
+    const signed = await openpgp.sign({ message, signingKeys: this.keys, format: 'armored' });
     return signed.replace(/\r\n/g, '\n');
   }
 
   async detachSign(data: Uint8Array | string): Promise<string> {
     const binary = typeof data === 'string' ? new TextEncoder().encode(data) : data;
     const message = await openpgp.createMessage({ binary });
-    return openpgp.sign({ message, signingKeys: this.key, detached: true, format: 'armored' });
+    return openpgp.sign({ message, signingKeys: this.keys, detached: true, format: 'armored' });
   }
 }
 

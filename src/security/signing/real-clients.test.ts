@@ -64,6 +64,12 @@ describe('metadata signatures accepted by the real apt and dnf', () => {
     expect(r.out).toMatch(/NO_PUBKEY|not signed|signatures couldn't be verified/);
     expect(r.offers).toBe(false);
 
+    // Signed by two keys (a repository's primary and secondary pairs): apt takes it with only one of them.
+    writeFileSync(join(dist, 'InRelease'), await stranger.with(signer).clearsign(release));
+    r = update();
+    expect(r.ok, r.out).toBe(true);
+    expect(r.offers).toBe(true);
+
     rmSync(join(dist, 'InRelease'));
     writeFileSync(join(dist, 'Release.gpg'), await signer.detachSign(release));
     r = update();
@@ -95,5 +101,11 @@ describe('metadata signatures accepted by the real apt and dnf', () => {
     r = makecache(2);
     expect(r.status, r.out).not.toBe(0);
     expect(r.out).toMatch(/GPG signature verification error/);
+
+    // Signed by two keys: dnf takes it with only one of them.
+    writeFileSync(join(repo, 'repodata/repomd.xml.asc'), await stranger.with(signer).detachSign(repomd));
+    r = makecache(3);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain('Metadata cache created');
   }, 180_000);
 });
