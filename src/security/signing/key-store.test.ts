@@ -65,6 +65,9 @@ describe.each(['sqlite', 'postgresql'] as const)('signing key store on %s', (dia
     const signer = await c.store.forRepository('deb-local');
     expect(signer.fingerprint).toBe(signers[0].fingerprint);
     expect(await c.store.verifyDetached('x', await signer.detachSign('x'), signers[1].publicKeyArmored)).toBe(true);
+    // A node with another master key cannot use the key, and says why.
+    const wrongKey = new SigningKeyStore(c.database, c.versions, systemClock, Buffer.alloc(32, 9), repoLookup);
+    await expect(wrongKey.defaultKey()).rejects.toMatchObject({ code: 'MISCONFIGURED', message: expect.stringMatching(/cannot be decrypted with this node's master key/) });
   }, 60_000);
 
   it('signs a repository with the pair its primaryKeyPairRef names, and says clearly when that pair does not exist', async () => {

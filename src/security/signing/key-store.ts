@@ -10,7 +10,7 @@ import type { ConfigVersions } from '../../cluster/config-versions.js';
 import type { Clock } from '../../core/clock.js';
 import { ArcaError } from '../../core/errors.js';
 import type { RepoConfig } from '../../core/repo-config.js';
-import { decryptSecret, encryptSecret } from '../../core/secrets.js';
+import { decryptSecret, DecryptionError, encryptSecret } from '../../core/secrets.js';
 import { isUniqueViolation } from '../../db/conflicts.js';
 import type { Database } from '../../db/database.js';
 import type { SigningKeysTable } from '../../db/schema-signing.js';
@@ -211,8 +211,15 @@ export class SigningKeyStore implements SigningKeys {
 
   private async unlock(row: Row): Promise<OpenPgpSigner> {
     if (!row.private_key) throw new ArcaError('INVALID_CONFIG', `Key pair '${row.name}' has no private key`);
-    const priv = decryptSecret(this.masterKey, row.private_key);
-    const pass = row.passphrase ? decryptSecret(this.masterKey, row.passphrase) : undefined;
+    let priv: string;
+    let pass: string | undefined;
+    try {
+      priv = decryptSecret(this.masterKey, row.private_key);
+      pass = row.passphrase ? decryptSecret(this.masterKey, row.passphrase) : undefined;
+    } catch (err) {
+      if (err instanceof DecryptionError) throw new ArcaError('MISCONFIGURED', `Key pair '${row.name}' cannot be decrypted with this node's master key: ${err.message}`);
+      throw err;
+    }
     try {
       return await OpenPgpSigner.of(priv, pass, row.public_key ?? undefined);
     } catch (err) {
