@@ -6,7 +6,8 @@ import { ArcaError } from '../../core/errors.js';
 import type { RepoConfig } from '../../core/repo-config.js';
 import { openDatabase, type Database } from '../../db/database.js';
 import { openTestDatabase, type TestDatabase } from '../../db/testing/databases.js';
-import { GENERATED_NAME, SigningKeyStore, UPLOAD_ROW } from './key-store.js';
+import { UPLOAD_ROW } from './default-key-upload.js';
+import { GENERATED_NAME, SigningKeyStore } from './key-store.js';
 import { verifyDetachedSignature } from './openpgp-keys.js';
 
 const MASTER = Buffer.alloc(32, 7);
