@@ -33,6 +33,7 @@ import { binstoreNodeRoutes } from './routes/system/binstore-node.js';
 import { uiStaticRoutes } from './routes/ui/static.js';
 import { systemLogRoutes } from './routes/system/logs.js';
 import { replicationRoutes } from './routes/replication/replications.js';
+import { signingKeyRoutes } from './routes/security/signing-keys.js';
 
 export interface AppOptions {
   /** Where one line per request goes (`logs/request.log`); none when undefined. */
@@ -42,7 +43,7 @@ export interface AppOptions {
 }
 
 /** The JFrog REST API plugins, in registration order. Formats bring their own protocol routes (formats/registry.ts). */
-const API_PLUGINS = [systemRoutes, repositoryRoutes, storageRoutes, searchRoutes, copyMoveRoutes, archiveDownloadRoutes, buildRoutes, trashRoutes, securityRoutes, configFileRoutes, uiAuthRoutes, taskRoutes, licenseRoutes, binstoreNodeRoutes, systemLogRoutes, replicationRoutes, uiStaticRoutes];
+const API_PLUGINS = [systemRoutes, repositoryRoutes, storageRoutes, searchRoutes, copyMoveRoutes, archiveDownloadRoutes, buildRoutes, trashRoutes, securityRoutes, configFileRoutes, uiAuthRoutes, taskRoutes, licenseRoutes, binstoreNodeRoutes, systemLogRoutes, replicationRoutes, signingKeyRoutes, uiStaticRoutes];
 
 const KEEP_ALIVE_MS = 65_000;
 
