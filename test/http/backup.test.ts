@@ -23,6 +23,13 @@ describe.each(DIALECTS)('backup and import on %s', (dialect) => {
   it('backs up, wipes, imports: configuration, metadata and binaries come back identical', async () => {
     const files = await populate(node);
     await node.request({ method: 'POST', url: '/artifactory/api/security/token', payload: 'username=alice&scope=applied-permissions/user', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const publicKey = async () => {
+      const res = await node.request({ url: '/artifactory/api/gpg/key/public' });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.body;
+    };
+    // The default signing key (made on first use) goes with the backup.
+    const signedWith = await publicKey();
     const before = await dump(node);
     const backup = await run('backup');
     expect(backup.statusCode, backup.body).toBe(200);
@@ -41,8 +48,13 @@ describe.each(DIALECTS)('backup and import on %s', (dialect) => {
 
     await wipe(node);
     expect((await dump(node)).items).toEqual([]);
+    // A new cluster would make a key of its own; the import brings the old one back.
+    await node.ctx.database.db.deleteFrom('signing_keys').execute();
+    await node.ctx.versions.change('security', async () => undefined);
+    expect(await publicKey()).not.toBe(signedWith);
     const imported = await run('import', { path: backup.json().result.name });
     expect(imported.statusCode, imported.body).toBe(200);
+    expect(await publicKey()).toBe(signedWith);
     expect(imported.json()).toMatchObject({ status: 'SUCCEEDED', counts: { items: before.items.length, binaries: 3, bytes: 200_000 + 11 + 15 } });
     expect(await dump(node)).toEqual(before);
 

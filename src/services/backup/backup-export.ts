@@ -68,6 +68,8 @@ async function writeConfig(db: Db, root: string, files: ManifestFile[], counts: 
     memberships: await db.selectFrom('user_groups').selectAll().orderBy('user_name').orderBy('group_name').execute(),
     permissionTargets: await db.selectFrom('permission_targets').selectAll().orderBy('name').execute(),
     accessTokens: await db.selectFrom('access_tokens').selectAll().orderBy('token_id').execute(),
+    // Private keys and passphrases as stored: encrypted with the master key the manifest names.
+    signingKeys: await db.selectFrom('signing_keys').selectAll().orderBy('name').execute(),
   };
   Object.assign(counts, {
     settings: settings.length,

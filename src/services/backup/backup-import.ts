@@ -115,6 +115,8 @@ async function replaceConfig(trx: Transaction<Schema>, root: string, counts: Bac
     memberships: Insertable<Schema['user_groups']>[];
     permissionTargets: Insertable<Schema['permission_targets']>[];
     accessTokens: Insertable<Schema['access_tokens']>[];
+    /** Absent from backups made before signing keys existed: the cluster's keys are then kept. */
+    signingKeys?: Insertable<Schema['signing_keys']>[];
   };
   await trx.deleteFrom('user_groups').execute();
   for (const t of ['users', 'security_groups', 'permission_targets', 'access_tokens', 'replications', 'repositories'] as const) await trx.deleteFrom(t).execute();
@@ -127,6 +129,11 @@ async function replaceConfig(trx: Transaction<Schema>, root: string, counts: Bac
   await insertChunks(trx, 'user_groups', security.memberships);
   await insertChunks(trx, 'permission_targets', security.permissionTargets);
   await insertChunks(trx, 'access_tokens', security.accessTokens);
+  if (security.signingKeys) {
+    // The keys that signed the restored repositories' metadata, so clients that trust them still do.
+    await trx.deleteFrom('signing_keys').execute();
+    await insertChunks(trx, 'signing_keys', security.signingKeys);
+  }
   Object.assign(counts, {
     settings: settings.length,
     repositories: repositories.length,
