@@ -3,7 +3,7 @@ import { encodePath, errorMessage } from './api';
 import { manifestRef, tagsOf } from './components/docker-panel';
 import { mavenCoordinatesOf, npmPackageOf } from './components/package-panel';
 import { snippetsFor } from './components/setup-snippets';
-import { chartFileOf, crateFileOf, crateIndexPath, gemFileCandidates, goFileOf, unescapeGo } from './components/format-panels';
+import { chartFileOf, crateFileOf, crateIndexPath, gemFileCandidates, goFileOf, rpmFileOf, unescapeGo } from './components/format-panels';
 import { selectionOf } from './pages/browse';
 import { splitKeys } from './pages/licenses';
 import { formatLine } from './pages/logs';
@@ -95,6 +95,26 @@ describe('web UI helpers', () => {
     expect(helm[0].text).toContain('helm repo add charts https://r.example/artifactory/api/helm/charts --username di');
     expect(helm[1].text).toContain('-T my-chart-0.1.0.tgz "https://r.example/artifactory/api/helm/charts/my-chart-0.1.0.tgz"');
     expect(snippetsFor({ key: 'charts-remote', type: 'REMOTE', packageType: 'Helm' }, base, 'di').map((s) => s.title)).toEqual(['Helm', 'curl']);
+  });
+
+  it('writes the apt and dnf client configuration, with the repository key to trust', () => {
+    const base = 'https://r.example/artifactory';
+    const deb = snippetsFor({ key: 'deb-local', type: 'LOCAL', packageType: 'Debian' }, base, 'ed');
+    expect(deb.map((s) => s.title)).toEqual(['apt', 'Deploy a package', 'curl']);
+    expect(deb[0].text).toContain('deb [signed-by=/etc/apt/keyrings/deb-local.asc] https://r.example/artifactory/api/deb/deb-local bookworm main');
+    expect(deb[0].text).toContain('https://r.example/artifactory/api/security/keypair/public/repositories/deb-local');
+    expect(deb[0].text).toContain('machine r.example/artifactory/api/deb/deb-local login ed');
+    expect(deb[1].text).toContain(';deb.distribution=bookworm;deb.component=main;deb.architecture=amd64"');
+    const rpm = snippetsFor({ key: 'rpm-virtual', type: 'VIRTUAL', packageType: 'Rpm' }, base, 'fay');
+    expect(rpm[0].text).toContain('baseurl=https://r.example/artifactory/rpm-virtual\n');
+    expect(rpm[0].text).toContain('repo_gpgcheck=1\ngpgkey=https://r.example/artifactory/api/security/keypair/public/repositories/rpm-virtual\n');
+    expect(snippetsFor({ key: 'rpm-remote', type: 'REMOTE', packageType: 'rpm' }, base, 'fay').map((s) => s.title)).toEqual(['dnf / yum', 'curl']);
+  });
+
+  it('reads an RPM file name: a name with dashes, the version, release and architecture', () => {
+    expect(rpmFileOf('Packages/python3-libs-3.11.2-1.el9.x86_64.rpm')).toEqual({ name: 'python3-libs', version: '3.11.2', release: '1.el9', arch: 'x86_64' });
+    expect(rpmFileOf('9/os/noarch/hello-1.0-1.noarch.rpm')).toEqual({ name: 'hello', version: '1.0', release: '1', arch: 'noarch' });
+    expect(rpmFileOf('readme-1.0.txt')).toBeUndefined();
   });
 
   it('reads package names and versions from Go, Cargo, RubyGems and Helm paths', () => {

@@ -227,7 +227,7 @@ describe.skipIf(!!skipReason)('web UI through nginx in front of a three-node clu
       return [await g.getAttribute('label'), await g.locator('option').allTextContents()];
     };
     const groups = [await group(0), await group(1)];
-    expect(groups[0]).toEqual(["Served with the client's own protocol", ['generic', 'maven', 'gradle', 'npm', 'pypi', 'docker', 'go', 'cargo', 'gems', 'helm']]);
+    expect(groups[0]).toEqual(["Served with the client's own protocol", ['generic', 'maven', 'gradle', 'npm', 'pypi', 'docker', 'go', 'cargo', 'gems', 'helm', 'debian', 'rpm']]);
     expect(groups[1]![1]).toContain('nuget (plain files)');
     const admin = { authorization: ADMIN_AUTH, 'content-type': 'application/json' };
     expect((await fetch(`${lb()}/artifactory/api/repositories/ui-helm`, { method: 'PUT', headers: admin, body: JSON.stringify({ rclass: 'local', packageType: 'helm' }) })).status).toBe(200);

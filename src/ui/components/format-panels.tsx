@@ -130,3 +130,51 @@ export function ChartPanel({ repo, name, version }: { repo: string; name: string
   const rows = Array.isArray(charts.data) ? charts.data.map((c) => ({ version: c.version, date: c.created, note: c.appVersion ? `app ${c.appVersion}` : undefined })) : undefined;
   return <VersionsCard id="helm" title={`Chart ${name}`} error={charts.error} rows={rows} command={`helm install my-release ${repo}/${name} --version ${version}`} />;
 }
+
+/** An RPM file name (`{name}-{version}-{release}.{arch}.rpm`, the name may hold dashes): its parts. */
+export function rpmFileOf(path: string): { name: string; version: string; release: string; arch: string } | undefined {
+  const m = /(?:^|\/)([^/]+)-([^/-]+)-([^/-]+)\.([^/.]+)\.rpm$/.exec(path);
+  return m ? { name: m[1], version: m[2], release: m[3], arch: m[4] } : undefined;
+}
+
+interface PropHit {
+  uri: string;
+  properties?: Record<string, string[]>;
+}
+
+/** Items of `repo` with property `key` = `value`, with their properties (`X-Result-Detail`), newest first. */
+async function withProperty(repo: string, key: string, value: string, signal: AbortSignal): Promise<PropHit[]> {
+  const q = new URLSearchParams({ [key]: value, repos: repo });
+  const r = await api<{ results?: PropHit[] }>(`/artifactory/api/search/prop?${q}`, { signal, headers: { 'x-result-detail': 'properties' } });
+  return r.results ?? [];
+}
+
+/** A Debian package: its versions in the repository (by the `deb.*` properties set on deploy), where each is listed, and the apt command. */
+export function DebianPackagePanel({ repo, path }: { repo: string; path: string }) {
+  const found = useAsync(async (signal) => {
+    const self = (await api<{ properties?: Record<string, string[]> }>(`/artifactory/api/storage/${encodeURIComponent(repo)}/${path.split('/').map(encodeURIComponent).join('/')}?properties`, { signal })).properties ?? {};
+    const name = self['deb.name']?.[0];
+    if (!name) throw new Error('This file has no deb.name property: it is not a listed Debian package');
+    return { name, version: self['deb.version']?.[0] ?? '', hits: await withProperty(repo, 'deb.name', name, signal) };
+  }, `${repo}/${path}`);
+  const d = found.data;
+  const rows = d?.hits.map((h) => {
+    const p = h.properties ?? {};
+    const where = `${(p['deb.distribution'] ?? []).join(', ')} / ${(p['deb.component'] ?? []).join(', ')}`;
+    return { version: p['deb.version']?.[0] ?? '?', note: `${(p['deb.architecture'] ?? []).join(', ')} · ${where}` };
+  });
+  return <VersionsCard id="debian" title={`Debian package ${d?.name ?? ''}`} error={found.error} rows={rows} command={d ? `sudo apt-get install ${d.name}=${d.version}` : ''} />;
+}
+
+/** An RPM package: the builds of the same name in the repository (by file name), and the dnf command. */
+export function RpmPackagePanel({ repo, name, version, release, arch }: { repo: string; name: string; version: string; release: string; arch: string }) {
+  const found = useAsync(async (signal) => {
+    const q = new URLSearchParams({ name: `${name}-*.rpm`, repos: repo });
+    return (await api<{ results?: { uri: string }[] }>(`/artifactory/api/search/artifact?${q}`, { signal })).results ?? [];
+  }, `${repo}/${name}`);
+  const rows = found.data
+    ?.map((r) => rpmFileOf(decodeURIComponent(r.uri)))
+    .filter((f): f is NonNullable<typeof f> => f !== undefined && f.name === name)
+    .map((f) => ({ version: `${f.version}-${f.release}`, note: f.arch }));
+  return <VersionsCard id="rpm" title={`RPM package ${name}`} error={found.error} rows={rows} command={`sudo dnf install ${name}-${version}-${release}.${arch}`} />;
+}

@@ -5,7 +5,7 @@ import { ConfirmButton } from './confirm-button';
 import { DeployZone } from './deploy-zone';
 import { DockerManifest, DockerTags } from './docker-panel';
 import { useAsync } from './hooks';
-import { ChartPanel, chartFileOf, CratePanel, crateFileOf, GemPanel, goFileOf, GoModulePanel } from './format-panels';
+import { ChartPanel, chartFileOf, CratePanel, crateFileOf, DebianPackagePanel, GemPanel, goFileOf, GoModulePanel, rpmFileOf, RpmPackagePanel } from './format-panels';
 import { MavenPanel, mavenCoordinatesOf, npmPackageOf, NpmPackagePanel } from './package-panel';
 import type { RepoSummary } from './setup-snippets';
 import { browseHref } from './tree';
@@ -98,6 +98,8 @@ function FileDetails({ info, repo, version }: { info: ItemInfo; repo: RepoSummar
   const crate = type === 'cargo' ? crateFileOf(path) : undefined;
   const gem = type === 'gems' && path.startsWith('gems/') && path.endsWith('.gem');
   const chart = type === 'helm' ? chartFileOf(path) : undefined;
+  const deb = type === 'debian' && path.endsWith('.deb');
+  const rpm = type === 'rpm' || type === 'yum' ? rpmFileOf(path) : undefined;
   return (
     <>
       <section className="card" aria-labelledby="file-title">
@@ -148,6 +150,8 @@ function FileDetails({ info, repo, version }: { info: ItemInfo; repo: RepoSummar
       {crate && <CratePanel repo={repo.key} name={crate.name} version={crate.version} />}
       {gem && <GemPanel repo={repo.key} path={path} />}
       {chart && <ChartPanel repo={repo.key} name={chart.name} version={chart.version} />}
+      {deb && <DebianPackagePanel repo={repo.key} path={path} />}
+      {rpm && <RpmPackagePanel repo={repo.key} {...rpm} />}
     </>
   );
 }

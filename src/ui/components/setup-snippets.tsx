@@ -122,6 +122,38 @@ export function snippetsFor(repo: RepoSummary, base: string, user: string): Snip
       out.push({ title: 'Deploy a chart', text: `curl -u ${user}:${TOKEN} -T my-chart-0.1.0.tgz "${base}/api/helm/${repo.key}/my-chart-0.1.0.tgz"\n` });
     }
   }
+  if (type === 'debian') {
+    const key = `/etc/apt/keyrings/${repo.key}.asc`;
+    const apt = `${base}/api/deb/${repo.key}`;
+    out.push({
+      title: 'apt',
+      file: `/etc/apt/sources.list.d/${repo.key}.list`,
+      text:
+        `# curl -fsSL -o ${key} ${base}/api/security/keypair/public/repositories/${repo.key}\n` +
+        `deb [signed-by=${key}] ${apt} bookworm main\n\n` +
+        `# /etc/apt/auth.conf.d/${repo.key}.conf (when the repository is not readable anonymously):\n` +
+        `# machine ${url.host}${url.pathname.replace(/\/+$/, '')}/api/deb/${repo.key} login ${user} password ${TOKEN}\n`,
+    });
+    if (repo.type.toUpperCase() !== 'REMOTE') {
+      out.push({
+        title: 'Deploy a package',
+        text: `curl -u ${user}:${TOKEN} -T my-package_1.0-1_amd64.deb \\\n  "${base}/${repo.key}/pool/main/m/my-package/my-package_1.0-1_amd64.deb;deb.distribution=bookworm;deb.component=main;deb.architecture=amd64"\n`,
+      });
+    }
+  }
+  if (type === 'rpm' || type === 'yum') {
+    out.push({
+      title: 'dnf / yum',
+      file: `/etc/yum.repos.d/${repo.key}.repo`,
+      text:
+        `[${repo.key}]\nname=${repo.key}\nbaseurl=${base}/${repo.key}\nenabled=1\ngpgcheck=1\nrepo_gpgcheck=1\n` +
+        `gpgkey=${base}/api/security/keypair/public/repositories/${repo.key}\n` +
+        `# when the repository is not readable anonymously:\nusername=${user}\npassword=${TOKEN}\n`,
+    });
+    if (repo.type.toUpperCase() !== 'REMOTE') {
+      out.push({ title: 'Deploy a package', text: `curl -u ${user}:${TOKEN} -T my-package-1.0-1.x86_64.rpm "${base}/${repo.key}/Packages/my-package-1.0-1.x86_64.rpm"\n` });
+    }
+  }
   const deployable = repo.type.toUpperCase() !== 'REMOTE';
   out.push({
     title: 'curl',

@@ -21,9 +21,9 @@ interface FieldDef {
 }
 
 /** Package types whose clients Arca serves with their own protocol and metadata. */
-export const SERVED_TYPES = ['generic', 'maven', 'gradle', 'npm', 'pypi', 'docker', 'go', 'cargo', 'gems', 'helm'];
+export const SERVED_TYPES = ['generic', 'maven', 'gradle', 'npm', 'pypi', 'docker', 'go', 'cargo', 'gems', 'helm', 'debian', 'rpm'];
 /** Package types the seed's API accepts that Arca stores and serves as plain files (no client protocol yet). */
-export const PLAIN_TYPES = ['ivy', 'sbt', 'nuget', 'rpm', 'debian', 'conan', 'composer', 'terraform'];
+export const PLAIN_TYPES = ['ivy', 'sbt', 'nuget', 'conan', 'composer', 'terraform'];
 const MAVENISH = ['maven', 'gradle', 'ivy', 'sbt'];
 
 const FIELDS: FieldDef[] = [
