@@ -186,7 +186,8 @@ export class FormatDeployService {
     const store = this.storeFor(repo, req.user);
     const limit = req.checksumDeploy ? undefined : handler.inspectLimit?.(path);
     const content = limit === undefined ? undefined : await collect(req.body, limit, `'${path}'`);
-    const decision = await handler.beforeDeploy?.({ repo, path, content, store });
+    const params = { ...req.properties, ...req.matrix };
+    const decision = await handler.beforeDeploy?.({ repo, path, content, store, params });
     if (decision?.action === 'absorb') {
       const target = handler.checksumTarget?.(path)?.target;
       return { absorbed: true, item: target ? await getItem(this.database.db, repo.key, target) : undefined };
@@ -194,7 +195,7 @@ export class FormatDeployService {
     const result = await this.artifacts.deploy(content ? { ...req, body: Readable.from([content]) } : req);
     const after = handler.afterDeploy;
     if (after && result.item.type === 'file') {
-      await this.underRepoLock(repo, () => after({ repo, path, sha1: result.item.sha1!, size: Number(result.item.size), user: req.user, store }));
+      await this.underRepoLock(repo, () => after({ repo, path, sha1: result.item.sha1!, size: Number(result.item.size), user: req.user, store, params }));
     }
     if (result.item.type === 'file') for (const l of this.listeners) await l.stored(repo, path, result.item);
     return result;

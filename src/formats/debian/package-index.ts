@@ -1,0 +1,348 @@
+/**
+ * Keeps a local Debian repository's indexes, one package at a time, through the RepoStore the
+ * deploy service gives the handler (under the repository's cluster lock, see
+ * services/format-deploy.ts).
+ *
+ * Each `Packages` index is cut into buckets by package name (a hash of it), and each bucket is
+ * kept as its stanza text and that text's gzip member, both stored content-addressed
+ * (layout.ts). `Packages` is the buckets' texts one after another and `Packages.gz` their gzip
+ * members one after another (a multi-member gzip file, which apt and gzip read as one). A
+ * change rewrites the one bucket that holds the package, then streams over the buckets once to
+ * checksum the whole files for `Release`: its cost is one bucket's gzip and one pass of
+ * hashing, never a rebuild. The distribution's state file, naming every bucket and the Release
+ * text, is written last: that one write publishes the change, so a `Release` and the
+ * `Packages` it names always come from one state. The previous generations stay readable by
+ * hash (`Acquire-By-Hash`), so apt never sees a Release that disagrees with its Packages.
+ */
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip as gzipCb, gzipSync } from 'node:zlib';
+import { sha1Hex } from '../../core/digests.js';
+import { LruCache } from '../../core/lru-cache.js';
+import type { RepoStore } from '../format-handler.js';
+import { blobPath, recordPath, RECORDS_FOLDER, statePath } from './layout.js';
+import { renderRelease, type FileSums } from './release.js';
+
+const gzip = promisify(gzipCb);
+
+/** Buckets a Packages index is cut into (each a gzip member). */
+export const BUCKETS = 64;
+/** Generations kept readable by hash besides the current one. */
+export const KEPT_GENERATIONS = 3;
+
+export interface Bucket {
+  /** sha1 of the stanza text (its blob). */
+  text: string;
+  /** sha1 of its gzip member (its blob). */
+  gz: string;
+  count: number;
+}
+
+export interface Generation {
+  /** Bucket id (two hex digits) → bucket; listed in id order. */
+  buckets: Record<string, Bucket>;
+  packages: FileSums;
+  gz: FileSums;
+}
+
+export interface ArchState {
+  current: Generation;
+  previous: Generation[];
+}
+
+export interface DistState {
+  dist: string;
+  /** Component → architecture → its indexes. */
+  components: Record<string, Record<string, ArchState>>;
+  /** The Release text naming the current generations. */
+  release: string;
+  /** When the Release was made (ISO). */
+  date: string;
+}
+
+export interface PackageRecord {
+  path: string;
+  package: string;
+  version: string;
+  architecture: string;
+  dists: string[];
+  comps: string[];
+  archs: string[];
+  stanza: string;
+}
+
+export const EMPTY_GZ = gzipSync(Buffer.alloc(0));
+const EMPTY_SUMS = sumsOf([Buffer.alloc(0)]);
+const EMPTY_GZ_SUMS = sumsOf([EMPTY_GZ]);
+
+export function sumsOf(parts: Iterable<Buffer>): FileSums {
+  const md5 = createHash('md5');
+  const sha1 = createHash('sha1');
+  const sha256 = createHash('sha256');
+  let size = 0;
+  for (const p of parts) {
+    md5.update(p);
+    sha1.update(p);
+    sha256.update(p);
+    size += p.length;
+  }
+  return { size, md5: md5.digest('hex'), sha1: sha1.digest('hex'), sha256: sha256.digest('hex') };
+}
+
+/** The bucket a package name falls in (FNV-1a). */
+export function bucketOf(name: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return (h % BUCKETS).toString(16).padStart(2, '0');
+}
+
+function emptyGeneration(): Generation {
+  return { buckets: {}, packages: EMPTY_SUMS, gz: EMPTY_GZ_SUMS };
+}
+
+/** Blob contents, immutable by their sha1 (kept across changes on this node). */
+const blobs = new LruCache<Buffer>(96 * 1024 * 1024, (b) => b.length);
+
+export async function readBlob(store: RepoStore, dist: string, sha1: string): Promise<Buffer> {
+  const key = `${store.repo.key}\0${dist}\0${sha1}`;
+  const hit = blobs.get(key);
+  if (hit) return hit;
+  const data = await store.read(blobPath(dist, sha1));
+  if (!data) throw new Error(`The Debian index blob ${sha1} of '${store.repo.key}' (${dist}) is missing`);
+  blobs.set(key, data);
+  return data;
+}
+
+async function writeBlob(store: RepoStore, dist: string, data: Buffer): Promise<string> {
+  const sha1 = sha1Hex(data);
+  if (!(await store.stat(blobPath(dist, sha1)))) await store.write(blobPath(dist, sha1), data, 'application/octet-stream');
+  blobs.set(`${store.repo.key}\0${dist}\0${sha1}`, data);
+  return sha1;
+}
+
+export async function readState(store: RepoStore, dist: string): Promise<DistState | undefined> {
+  const data = await store.read(statePath(dist));
+  if (!data) return undefined;
+  try {
+    return JSON.parse(data.toString('utf8')) as DistState;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function readRecord(store: RepoStore, path: string): Promise<PackageRecord | undefined> {
+  const data = await store.read(recordPath(path));
+  if (!data) return undefined;
+  try {
+    return JSON.parse(data.toString('utf8')) as PackageRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The stanzas of a bucket's text. */
+function stanzasOf(text: string): string[] {
+  return text === '' ? [] : text.replace(/\n+$/, '').split('\n\n');
+}
+
+function stanzaField(stanza: string, name: string): string {
+  const m = new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(stanza);
+  return m ? m[1] : '';
+}
+
+function sortKey(stanza: string): string {
+  return `${stanzaField(stanza, 'Package')}\0${stanzaField(stanza, 'Version')}\0${stanzaField(stanza, 'Filename')}`;
+}
+
+/** One change to a distribution's indexes. */
+interface Edit {
+  comp: string;
+  /** Architectures to list under (for an `all` package: `all`, every architecture of the component, and these). */
+  archs: string[];
+  independent: boolean;
+  name: string;
+  path: string;
+  /** The stanza to list; undefined takes the package out. */
+  stanza?: string;
+}
+
+/** The files of every generation (for the blobs that fall out of use). */
+function blobsOf(state: DistState | undefined): Set<string> {
+  const out = new Set<string>();
+  for (const archs of Object.values(state?.components ?? {})) {
+    for (const a of Object.values(archs)) {
+      for (const g of [a.current, ...a.previous]) for (const b of Object.values(g.buckets)) out.add(b.text).add(b.gz);
+    }
+  }
+  return out;
+}
+
+/** Streams over a generation's buckets once: the sums of Packages and of Packages.gz. */
+async function sumGeneration(store: RepoStore, dist: string, buckets: Record<string, Bucket>): Promise<{ packages: FileSums; gz: FileSums }> {
+  const ids = Object.keys(buckets).sort();
+  if (ids.length === 0) return { packages: EMPTY_SUMS, gz: EMPTY_GZ_SUMS };
+  // Hashes are folded bucket by bucket (the blobs are read one at a time, or come from the cache).
+  const hText = [createHash('md5'), createHash('sha1'), createHash('sha256')];
+  const hGz = [createHash('md5'), createHash('sha1'), createHash('sha256')];
+  let sizeText = 0;
+  let sizeGz = 0;
+  for (const id of ids) {
+    const t = await readBlob(store, dist, buckets[id].text);
+    const z = await readBlob(store, dist, buckets[id].gz);
+    for (const h of hText) h.update(t);
+    for (const h of hGz) h.update(z);
+    sizeText += t.length;
+    sizeGz += z.length;
+  }
+  const [m1, s1, s256] = hText.map((h) => h.digest('hex'));
+  const [m2, t1, t256] = hGz.map((h) => h.digest('hex'));
+  return { packages: { size: sizeText, md5: m1, sha1: s1, sha256: s256 }, gz: { size: sizeGz, md5: m2, sha1: t1, sha256: t256 } };
+}
+
+function render(state: DistState, origin: string, date: Date): string {
+  const comps = Object.keys(state.components).sort();
+  const archs = new Set<string>();
+  const files: Array<[string, FileSums]> = [];
+  for (const c of comps) {
+    for (const a of Object.keys(state.components[c]).sort()) {
+      archs.add(a);
+      const g = state.components[c][a].current;
+      files.push([`${c}/binary-${a}/Packages`, g.packages], [`${c}/binary-${a}/Packages.gz`, g.gz]);
+    }
+  }
+  const list = [...archs].sort((x, y) => (x === 'all' ? 1 : y === 'all' ? -1 : x < y ? -1 : x > y ? 1 : 0));
+  return renderRelease({ dist: state.dist, origin, label: origin, date, files, components: comps, architectures: list });
+}
+
+/** Applies edits to one distribution and publishes the result (blobs first, the state last). */
+async function updateDist(store: RepoStore, dist: string, edits: Edit[]): Promise<void> {
+  const before = await readState(store, dist);
+  const state: DistState = before ? (JSON.parse(JSON.stringify(before)) as DistState) : { dist, components: {}, release: '', date: '' };
+  // Working buckets: `${comp}\0${arch}\0${id}` → stanzas.
+  const working = new Map<string, string[]>();
+  const touched = new Set<string>();
+  const bucketStanzas = async (comp: string, arch: string, id: string): Promise<string[]> => {
+    const key = `${comp}\0${arch}\0${id}`;
+    let list = working.get(key);
+    if (!list) {
+      const b = state.components[comp][arch].current.buckets[id];
+      list = b ? stanzasOf((await readBlob(store, dist, b.text)).toString('utf8')) : [];
+      working.set(key, list);
+    }
+    return list;
+  };
+  for (const e of edits) {
+    const comp = (state.components[e.comp] ??= {});
+    let archs: string[];
+    if (e.independent) {
+      archs = [...new Set(['all', ...Object.keys(comp), ...e.archs])];
+    } else {
+      archs = e.archs;
+    }
+    if (e.stanza === undefined) archs = archs.filter((a) => comp[a] !== undefined);
+    for (const a of archs) {
+      if (!comp[a]) {
+        // A new architecture starts with the component's architecture-independent packages.
+        const all = comp.all?.current;
+        comp[a] = { current: { ...emptyGeneration(), buckets: a !== 'all' && all ? { ...all.buckets } : {} }, previous: [] };
+        touched.add(`${e.comp}\0${a}`);
+      }
+      const id = bucketOf(e.name);
+      const list = await bucketStanzas(e.comp, a, id);
+      const kept = list.filter((s) => stanzaField(s, 'Filename') !== e.path);
+      if (e.stanza !== undefined) {
+        const [pkg, version, arch] = ['Package', 'Version', 'Architecture'].map((f) => stanzaField(e.stanza!, f));
+        // One file per package, version and architecture in a distribution: the latest deploy wins.
+        const others = kept.filter((s) => !(stanzaField(s, 'Package') === pkg && stanzaField(s, 'Version') === version && stanzaField(s, 'Architecture') === arch));
+        others.push(e.stanza);
+        others.sort((x, y) => (sortKey(x) < sortKey(y) ? -1 : 1));
+        working.set(`${e.comp}\0${a}\0${id}`, others);
+      } else {
+        working.set(`${e.comp}\0${a}\0${id}`, kept);
+      }
+      touched.add(`${e.comp}\0${a}`);
+    }
+  }
+  // Write the changed buckets (text and gzip member) as new blobs.
+  const next = new Map<string, Record<string, Bucket>>();
+  for (const [key, list] of working) {
+    const [comp, arch, id] = key.split('\0');
+    const ca = `${comp}\0${arch}`;
+    let buckets = next.get(ca);
+    if (!buckets) {
+      buckets = { ...state.components[comp][arch].current.buckets };
+      next.set(ca, buckets);
+    }
+    if (list.length === 0) {
+      delete buckets[id];
+      continue;
+    }
+    const text = Buffer.from(`${list.join('\n\n')}\n\n`, 'utf8');
+    const old = buckets[id];
+    const textSha = sha1Hex(text);
+    if (old && old.text === textSha) continue;
+    const member = await gzip(text, { level: 6 });
+    buckets[id] = { text: await writeBlob(store, dist, text), gz: await writeBlob(store, dist, member), count: list.length };
+  }
+  for (const ca of touched) {
+    const [comp, arch] = ca.split('\0');
+    const s = state.components[comp][arch];
+    const buckets = next.get(ca) ?? s.current.buckets;
+    const sums = await sumGeneration(store, dist, buckets);
+    const gen: Generation = { buckets, packages: sums.packages, gz: sums.gz };
+    const existed = before?.components[comp]?.[arch] !== undefined;
+    // An unchanged Packages keeps its history; a changed one pushes the current generation back.
+    if (!existed || gen.packages.sha256 !== s.current.packages.sha256) s.previous = existed ? [s.current, ...s.previous].slice(0, KEPT_GENERATIONS) : [];
+    s.current = gen;
+  }
+  const date = new Date();
+  state.date = date.toISOString();
+  state.release = render(state, store.repo.key, date);
+  await store.write(statePath(dist), Buffer.from(JSON.stringify(state)), 'application/json');
+  // Blobs no generation names any more.
+  const kept = blobsOf(state);
+  for (const sha1 of blobsOf(before)) if (!kept.has(sha1)) await store.delete(blobPath(dist, sha1));
+}
+
+/** Lists the package stored at `record.path` (replacing what an earlier file there listed). */
+export async function addPackage(store: RepoStore, record: PackageRecord): Promise<void> {
+  const previous = await readRecord(store, record.path);
+  await store.write(recordPath(record.path), Buffer.from(JSON.stringify(record)), 'application/json');
+  const dists = new Set([...record.dists, ...(previous?.dists ?? [])]);
+  for (const dist of [...dists].sort()) {
+    const edits: Edit[] = [];
+    if (previous?.dists.includes(dist)) {
+      for (const comp of previous.comps) edits.push({ comp, archs: previous.archs, independent: previous.architecture === 'all', name: previous.package, path: previous.path });
+    }
+    if (record.dists.includes(dist)) {
+      for (const comp of record.comps) edits.push({ comp, archs: record.archs, independent: record.architecture === 'all', name: record.package, path: record.path, stanza: record.stanza });
+    }
+    await updateDist(store, dist, edits);
+  }
+}
+
+/** The package that was at `path` leaves every index that listed it. */
+export async function removePackage(store: RepoStore, path: string): Promise<void> {
+  const record = await readRecord(store, path);
+  if (!record) return;
+  for (const dist of record.dists) {
+    const edits = record.comps.map((comp) => ({ comp, archs: record.archs, independent: record.architecture === 'all', name: record.package, path }));
+    await updateDist(store, dist, edits);
+  }
+  await store.delete(recordPath(path));
+}
+
+/** After a folder was deleted: every package that was below it leaves the indexes. */
+export async function removeFolder(store: RepoStore, folder: string): Promise<void> {
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await store.list(dir)) {
+      const child = `${dir}/${e.name}`;
+      if (e.folder) await walk(child);
+      else if (e.name.endsWith('.json')) await removePackage(store, child.slice(RECORDS_FOLDER.length + 1, -'.json'.length));
+    }
+  };
+  await walk(folder === '' ? RECORDS_FOLDER : `${RECORDS_FOLDER}/${folder}`);
+}
