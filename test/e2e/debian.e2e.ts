@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_AUTH, ADMIN_PASSWORD } from '../helpers/credentials.js';
 import { AptRoot, buildDeb, HAVE_APT, run } from '../helpers/debian-packages.js';
+import { GpgHome, HAVE_REPREPRO, RepreproRepo, serveStatic } from '../helpers/debian-static.js';
 import { describeOnNodeAndCluster } from './harness/node-and-cluster.js';
 
 /**
@@ -17,6 +18,7 @@ import { describeOnNodeAndCluster } from './harness/node-and-cluster.js';
 const auth = { authorization: ADMIN_AUTH };
 
 if (!HAVE_APT) console.warn('[skip] debian e2e: dpkg-deb or apt-get is not installed');
+if (!HAVE_REPREPRO) console.warn('[skip] debian e2e, remote and virtual: reprepro or gpg is not installed');
 
 async function publicKey(base: string, repo: string): Promise<string | undefined> {
   for (const url of [`${base}/api/security/keypair/public/repositories/${repo}`, `${base}/api/gpg/key/public`]) {
@@ -53,15 +55,38 @@ function debianFlow(label: string, base: () => string) {
       return r;
     }
 
+    let mirror: Awaited<ReturnType<typeof serveStatic>>;
+    let mirrorKey: string;
+    /** The node signs (the key store is there): until then the remote checks nothing and apt trusts the repository. */
+    let signs = false;
+
     beforeAll(async () => {
       at = base();
-      for (const [key, config] of [['deb-local', { rclass: 'local' }]] as const) {
+      signs = (await publicKey(at, 'none')) !== undefined;
+      if (!signs) console.warn('[note] this node has no key store yet: the remote repository is configured without upstream keys');
+      // The upstream: a reprepro repository signed with a key of the test's own, on a static server.
+      const gpg = new GpgHome(join(dir, 'gnupg'));
+      mirrorKey = gpg.publicKey();
+      const repo = new RepreproRepo(join(dir, 'mirror'), gpg, [{ codename: 'bookworm', components: ['main'], architectures: ['amd64'] }]);
+      repo.include('bookworm', buildDeb(dir, { name: 'mirror-tool', version: '0.9-1', arch: 'amd64', depends: 'arca-lib' }).path);
+      repo.include('bookworm', buildDeb(dir, { name: 'mirror-extra', version: '3.0', arch: 'all', compression: 'gzip' }).path);
+      mirror = await serveStatic(join(dir, 'mirror'));
+      const other = new GpgHome(join(dir, 'gnupg-other'), 'Somebody Else');
+      for (const [key, config] of [
+        ['deb-local', { rclass: 'local' }],
+        ['deb-remote', { rclass: 'remote', url: mirror.url, debianUpstreamPublicKeys: signs ? mirrorKey : '', retrievalCachePeriodSecs: 0 }],
+        ['deb-remote-wrongkey', { rclass: 'remote', url: mirror.url, debianUpstreamPublicKeys: other.publicKey() }],
+        ['deb-virtual', { rclass: 'virtual', repositories: ['deb-local', 'deb-remote'], defaultDeploymentRepo: 'deb-local' }],
+      ] as const) {
         const res = await fetch(`${at}/api/repositories/${key}`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ key, packageType: 'debian', ...config }) });
         expect(res.status, await res.text()).toBe(200);
       }
     }, 120_000);
 
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    afterAll(async () => {
+      await mirror?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
 
     it('deploys two packages built by dpkg-deb (one depends on the other); apt-get update and install them', async () => {
       const lib = buildDeb(dir, { name: 'arca-lib', version: '1.0-1', arch: 'all', payload: 'library\n' });
@@ -91,6 +116,74 @@ function debianFlow(label: string, base: () => string) {
       const listed = await run('dpkg-query', ['--admindir', join(root, 'var/lib/dpkg'), '-W', '-f', '${Package} ${Version}\n']);
       expect(listed.out).toContain('arca-app 2:2.1.0-3');
       expect(listed.out).toContain('arca-lib 1.0-1');
+    }, 180_000);
+
+    it('proxies a reprepro repository (its Release checked against the configured key) and merges it with the local one in a virtual repository that signs with its own key', async () => {
+      const remoteRelease = await fetch(`${debUrl('deb-remote')}/dists/bookworm/InRelease`, { headers: auth });
+      expect(remoteRelease.status, await remoteRelease.clone().text()).toBe(200);
+      expect(await remoteRelease.text()).toContain('Origin: arca-test-mirror');
+      if (signs) {
+        const refused = await fetch(`${debUrl('deb-remote-wrongkey')}/dists/bookworm/InRelease`, { headers: auth });
+        expect(refused.status).toBe(502);
+        expect(await refused.text()).toMatch(/not signed by a key in debianUpstreamPublicKeys/);
+      }
+
+      const merged = await fetch(`${debUrl('deb-virtual')}/dists/bookworm/Release`, { headers: auth });
+      const release = await merged.text();
+      expect(merged.status, release).toBe(200);
+      expect(release).toMatch(/^Origin: deb-virtual$/m);
+      const packages = await (await fetch(`${debUrl('deb-virtual')}/dists/bookworm/main/binary-amd64/Packages`, { headers: auth })).text();
+      expect(packages.match(/^Package: .*$/gm)?.sort()).toEqual(['Package: arca-app', 'Package: arca-lib', 'Package: mirror-extra', 'Package: mirror-tool']);
+
+      const apt = await aptFor('deb-virtual', 'virtual');
+      const update = await aptRun(apt, ['update']);
+      expect(update.code, update.out).toBe(0);
+      expect(update.out).not.toMatch(/^(W|E):/m);
+      // mirror-tool (from the remote member) depends on arca-lib (from the local one).
+      const install = await aptRun(apt, ['install', '--download-only', 'mirror-tool', 'mirror-extra']);
+      expect(install.code, install.out).toBe(0);
+      expect(readdirSync(apt.archives()).filter((f) => f.endsWith('.deb')).sort()).toEqual(['arca-lib_1.0-1_all.deb', 'mirror-extra_3.0_all.deb', 'mirror-tool_0.9-1_amd64.deb']);
+      // The pool files came through Arca (the remote caches them).
+      expect(mirror.hits.get('/pool/main/m/mirror-tool/mirror-tool_0.9-1_amd64.deb')).toBe(1);
+    }, 180_000);
+
+    it('refuses bad packages with a 400, stores nothing and leaves the indexes as they were', async () => {
+      const before = await (await fetch(`${debUrl('deb-local')}/dists/bookworm/Release`, { headers: auth })).text();
+      const good = buildDeb(dir, { name: 'arca-bad', version: '1.0', arch: 'amd64' }).data;
+      const badVersion = buildDeb(dir, { name: 'arca-badver', version: '1.0', arch: 'amd64', fields: {} });
+      void badVersion;
+      const cases: Array<[string, Buffer, string, RegExp]> = [
+        ['truncated', good.subarray(0, good.length - 100), ';deb.distribution=bookworm', /truncated/],
+        ['not an ar archive', Buffer.from('hello world, not a package'), ';deb.distribution=bookworm', /ar archive/],
+        ['no distribution', good, ';deb.component=main', /deb\.distribution/],
+        ['architecture disagrees', good, ';deb.distribution=bookworm;deb.architecture=arm64', /disagrees/],
+        ['bad distribution name', good, ';deb.distribution=bad%20name', /not a valid distribution/],
+        ['bad component name', good, ';deb.distribution=bookworm;deb.component=a%2Fb', /not a valid component/],
+      ];
+      for (const [what, body, params, message] of cases) {
+        const res = await fetch(`${debUrl('deb-local')}/pool/bad/arca-bad_1.0_amd64.deb${params}`, { method: 'PUT', headers: auth, body });
+        const text = await res.text();
+        expect(res.status, `${what}: ${text}`).toBe(400);
+        expect(text, what).toMatch(message);
+      }
+      expect((await fetch(`${at}/api/storage/deb-local/pool/bad/arca-bad_1.0_amd64.deb`, { headers: auth })).status).toBe(404);
+      expect((await fetch(`${at}/deb-local/dists/bookworm/Release`, { method: 'PUT', headers: auth, body: 'x' })).status).toBe(403);
+      expect(await (await fetch(`${debUrl('deb-local')}/dists/bookworm/Release`, { headers: auth })).text()).toBe(before);
+    });
+
+    it('takes a deleted package out of the indexes: the next apt-get update no longer offers it', async () => {
+      const apt = await aptFor('deb-local', 'removal');
+      expect((await aptRun(apt, ['update'])).code).toBe(0);
+      expect((await aptRun(apt, ['install', '--download-only', 'arca-app'])).code).toBe(0);
+      const del = await fetch(`${at}/deb-local/pool/main/a/arca-app/arca-app_2.1.0-3_amd64.deb`, { method: 'DELETE', headers: auth });
+      expect(del.status).toBe(204);
+      const update = await aptRun(apt, ['update']);
+      expect(update.code, update.out).toBe(0);
+      const again = await aptRun(apt, ['install', '--download-only', 'arca-app']);
+      expect(again.code).not.toBe(0);
+      expect(again.out).toMatch(/Unable to locate package arca-app/);
+      // arca-lib (architecture all) is still there.
+      expect((await aptRun(apt, ['install', '--download-only', 'arca-lib'])).code).toBe(0);
     }, 180_000);
   });
 }
