@@ -63,7 +63,6 @@ export function validVersion(version: string): boolean {
   const revision = dash < 0 ? undefined : rest.slice(dash + 1);
   if (!/^[0-9][A-Za-z0-9.+~-]*$/.test(upstream)) return false;
   if (dash < 0 && upstream.includes('-')) return false;
-  if (m[1] === undefined && upstream.includes(':')) return false;
   return revision === undefined || /^[A-Za-z0-9.+~]+$/.test(revision);
 }
 

@@ -153,8 +153,16 @@ function stanzaField(stanza: string, name: string): string {
   return m ? m[1] : '';
 }
 
-function sortKey(stanza: string): string {
-  return `${stanzaField(stanza, 'Package')}\0${stanzaField(stanza, 'Version')}\0${stanzaField(stanza, 'Filename')}`;
+/** A stanza with its identity (package, version, architecture) and its place in a bucket. */
+interface Entry {
+  stanza: string;
+  id: string;
+  sort: string;
+}
+
+function entryOf(stanza: string): Entry {
+  const [pkg, version, arch, filename] = ['Package', 'Version', 'Architecture', 'Filename'].map((f) => stanzaField(stanza, f));
+  return { stanza, id: `${pkg}\0${version}\0${arch}`, sort: `${pkg}\0${version}\0${filename}` };
 }
 
 /** One change to a distribution's indexes. */
@@ -221,28 +229,25 @@ function render(state: DistState, origin: string, date: Date): string {
 async function updateDist(store: RepoStore, dist: string, edits: Edit[]): Promise<void> {
   const before = await readState(store, dist);
   const state: DistState = before ? (JSON.parse(JSON.stringify(before)) as DistState) : { dist, components: {}, release: '', date: '' };
-  // Working buckets: `${comp}\0${arch}\0${id}` → stanzas.
-  const working = new Map<string, string[]>();
+  // Working buckets: `${comp}\0${arch}\0${id}` → Filename → stanza (with its identity and sort key).
+  const working = new Map<string, Map<string, Entry>>();
   const touched = new Set<string>();
-  const bucketStanzas = async (comp: string, arch: string, id: string): Promise<string[]> => {
+  const bucketEntries = async (comp: string, arch: string, id: string): Promise<Map<string, Entry>> => {
     const key = `${comp}\0${arch}\0${id}`;
-    let list = working.get(key);
-    if (!list) {
+    let entries = working.get(key);
+    if (!entries) {
+      entries = new Map();
       const b = state.components[comp][arch].current.buckets[id];
-      list = b ? stanzasOf((await readBlob(store, dist, b.text)).toString('utf8')) : [];
-      working.set(key, list);
+      if (b) for (const s of stanzasOf((await readBlob(store, dist, b.text)).toString('utf8'))) entries.set(stanzaField(s, 'Filename'), entryOf(s));
+      working.set(key, entries);
     }
-    return list;
+    return entries;
   };
   for (const e of edits) {
     const comp = (state.components[e.comp] ??= {});
-    let archs: string[];
-    if (e.independent) {
-      archs = [...new Set(['all', ...Object.keys(comp), ...e.archs])];
-    } else {
-      archs = e.archs;
-    }
+    let archs = e.independent ? [...new Set(['all', ...Object.keys(comp), ...e.archs])] : e.archs;
     if (e.stanza === undefined) archs = archs.filter((a) => comp[a] !== undefined);
+    const added = e.stanza === undefined ? undefined : entryOf(e.stanza);
     for (const a of archs) {
       if (!comp[a]) {
         // A new architecture starts with the component's architecture-independent packages.
@@ -250,26 +255,21 @@ async function updateDist(store: RepoStore, dist: string, edits: Edit[]): Promis
         comp[a] = { current: { ...emptyGeneration(), buckets: a !== 'all' && all ? { ...all.buckets } : {} }, previous: [] };
         touched.add(`${e.comp}\0${a}`);
       }
-      const id = bucketOf(e.name);
-      const list = await bucketStanzas(e.comp, a, id);
-      const kept = list.filter((s) => stanzaField(s, 'Filename') !== e.path);
-      if (e.stanza !== undefined) {
-        const [pkg, version, arch] = ['Package', 'Version', 'Architecture'].map((f) => stanzaField(e.stanza!, f));
+      const entries = await bucketEntries(e.comp, a, bucketOf(e.name));
+      entries.delete(e.path);
+      if (added) {
         // One file per package, version and architecture in a distribution: the latest deploy wins.
-        const others = kept.filter((s) => !(stanzaField(s, 'Package') === pkg && stanzaField(s, 'Version') === version && stanzaField(s, 'Architecture') === arch));
-        others.push(e.stanza);
-        others.sort((x, y) => (sortKey(x) < sortKey(y) ? -1 : 1));
-        working.set(`${e.comp}\0${a}\0${id}`, others);
-      } else {
-        working.set(`${e.comp}\0${a}\0${id}`, kept);
+        for (const [filename, x] of entries) if (x.id === added.id) entries.delete(filename);
+        entries.set(e.path, added);
       }
       touched.add(`${e.comp}\0${a}`);
     }
   }
   // Write the changed buckets (text and gzip member) as new blobs.
   const next = new Map<string, Record<string, Bucket>>();
-  for (const [key, list] of working) {
+  for (const [key, entries] of working) {
     const [comp, arch, id] = key.split('\0');
+    const list = [...entries.values()].sort((x, y) => (x.sort < y.sort ? -1 : x.sort > y.sort ? 1 : 0)).map((x) => x.stanza);
     const ca = `${comp}\0${arch}`;
     let buckets = next.get(ca);
     if (!buckets) {
@@ -322,6 +322,30 @@ export async function addPackage(store: RepoStore, record: PackageRecord): Promi
     }
     await updateDist(store, dist, edits);
   }
+}
+
+/**
+ * Lists many packages at once (an import): every record is written, then each distribution
+ * is updated once with all of its edits (each bucket is rewritten once, the sums made once).
+ */
+export async function addPackages(store: RepoStore, records: PackageRecord[]): Promise<void> {
+  const byDist = new Map<string, Edit[]>();
+  const edit = (dist: string, e: Edit) => {
+    const list = byDist.get(dist);
+    if (list) list.push(e);
+    else byDist.set(dist, [e]);
+  };
+  for (const record of records) {
+    const previous = await readRecord(store, record.path);
+    await store.write(recordPath(record.path), Buffer.from(JSON.stringify(record)), 'application/json');
+    for (const dist of previous?.dists ?? []) {
+      for (const comp of previous!.comps) edit(dist, { comp, archs: previous!.archs, independent: previous!.architecture === 'all', name: previous!.package, path: previous!.path });
+    }
+    for (const dist of record.dists) {
+      for (const comp of record.comps) edit(dist, { comp, archs: record.archs, independent: record.architecture === 'all', name: record.package, path: record.path, stanza: record.stanza });
+    }
+  }
+  for (const [dist, edits] of [...byDist].sort(([a], [b]) => (a < b ? -1 : 1))) await updateDist(store, dist, edits);
 }
 
 /** The package that was at `path` leaves every index that listed it. */
