@@ -14,7 +14,7 @@ import { ArcaError } from '../../core/errors.js';
 import type { FormatHandler, RepoStore } from '../format-handler.js';
 import { packagesStanza, parseControl, type ControlData } from './control.js';
 import { MAX_DEB_BYTES, readDebControl } from './deb-archive.js';
-import { isGenerated, isPackagePath, METADATA_FOLDER, RECORDS_FOLDER } from './layout.js';
+import { isGenerated, isPackagePath, METADATA_FOLDER } from './layout.js';
 import { addPackage, removeFolder, removePackage } from './package-index.js';
 import { targetsOf, type Targets } from './targets.js';
 
@@ -85,6 +85,7 @@ export const debianHandler: FormatHandler = {
   async afterDelete(_repo, path, store) {
     if (path === METADATA_FOLDER || path.startsWith(`${METADATA_FOLDER}/`)) return;
     if (isPackagePath(path)) return removePackage(store, path);
-    if (await store.exists(path === '' ? RECORDS_FOLDER : `${RECORDS_FOLDER}/${path}`)) await removeFolder(store, path);
+    // A folder (or another file): packages below it leave the indexes; the whole repository's delete took the indexes too.
+    if (path !== '' && !(await store.exists(path))) await removeFolder(store, path);
   },
 };

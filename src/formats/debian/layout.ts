@@ -3,8 +3,9 @@
  *
  * - Packages (`.deb`) anywhere outside the reserved folders, by convention under `pool/`;
  *   their `Filename` in the indexes is their path in the repository.
- * - `.debian/records/{path}.json`: one record per indexed package (its stanza and where it
- *   is listed), so a delete knows what to take out.
+ * - `.debian/records/{shard}.json`: the records of the indexed packages (where each is listed),
+ *   256 shards by a hash of the package's path, so a delete knows what to take out and an
+ *   import writes 256 small files, not one per package.
  * - `.debian/blobs/{dist}/{sha1}`: content-addressed pieces of the `Packages` indexes (one
  *   bucket of stanzas, and its gzip member), shared by the generations that name them.
  * - `.debian/dists/{dist}.json`: the distribution's state: for each component and
@@ -17,8 +18,26 @@ import { ArcaError } from '../../core/errors.js';
 export const METADATA_FOLDER = '.debian';
 export const RECORDS_FOLDER = `${METADATA_FOLDER}/records`;
 
-export function recordPath(path: string): string {
-  return `${RECORDS_FOLDER}/${path}.json`;
+/** Shards the package records are kept in. */
+export const RECORD_SHARDS = 256;
+
+/** FNV-1a of a string. */
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** The records shard holding the package stored at `path`. */
+export function recordShardPath(path: string): string {
+  return shardPath(fnv1a(path) % RECORD_SHARDS);
+}
+
+export function shardPath(shard: number): string {
+  return `${RECORDS_FOLDER}/${shard.toString(16).padStart(2, '0')}.json`;
 }
 
 export function blobPath(dist: string, sha1: string): string {

@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { RepoStore, StoreEntry } from '../format-handler.js';
 import { packagesStanza, parseControl } from './control.js';
-import { addPackage, addPackages, readBlob, readState, removePackage, type DistState, type PackageRecord } from './package-index.js';
+import { addPackage, addPackages, readBlob, readRecord, readState, removeFolder, removePackage, type DistState, type PackageRecord } from './package-index.js';
 import { releaseFiles } from './release.js';
 
 /** A RepoStore in memory that counts reads and writes (a seam test; the e2e runs the real one). */
@@ -114,13 +114,22 @@ describe('Debian package indexes kept per bucket', () => {
     expect(after.components.main.amd64.previous[0].packages.sha256).toBe(before.components.main.amd64.current.packages.sha256);
     // The previous generation's blobs are still there (by-hash); records of removed packages are not.
     for (const b of Object.values(after.components.main.amd64.previous[0].buckets)) expect(files.has(`.debian/blobs/bookworm/${b.text}`)).toBe(true);
-    expect(files.has(`.debian/records/${recordOf('docs', '2.0', 'all').path}.json`)).toBe(false);
+    expect(await readRecord(store, recordOf('docs', '2.0', 'all').path)).toBeUndefined();
+    expect(await readRecord(store, recordOf('hello', '1.0', 'amd64').path)).toMatchObject({ package: 'hello', dists: ['bookworm'] });
     for (let i = 0; i < 5; i++) await addPackage(store, recordOf(`pkg${i}`, '1.0', 'amd64'));
     const blobs = [...files.keys()].filter((k) => k.startsWith('.debian/blobs/'));
     const named = new Set<string>();
     const state = (await readState(store, 'bookworm'))!;
     for (const a of Object.values(state.components.main)) for (const g of [a.current, ...a.previous]) for (const b of Object.values(g.buckets)) named.add(b.text).add(b.gz);
     expect(blobs.sort()).toEqual([...named].map((s) => `.debian/blobs/bookworm/${s}`).sort());
+  });
+
+  it('takes out every package below a deleted folder', async () => {
+    const { store } = memoryStore();
+    await addPackages(store, [recordOf('aa', '1', 'amd64'), recordOf('ab', '1', 'amd64'), recordOf('ba', '1', 'amd64')]);
+    await removeFolder(store, 'pool/main/a');
+    const text = (await packagesOf(store, (await readState(store, 'bookworm'))!, 'main', 'amd64')).toString();
+    expect(names(text)).toEqual(['ba']);
   });
 
   it('replaces the stanza of a redeployed path and keeps one file per package, version and architecture', async () => {

@@ -20,7 +20,7 @@ import { gzip as gzipCb, gzipSync } from 'node:zlib';
 import { sha1Hex } from '../../core/digests.js';
 import { LruCache } from '../../core/lru-cache.js';
 import type { RepoStore } from '../format-handler.js';
-import { blobPath, recordPath, RECORDS_FOLDER, statePath } from './layout.js';
+import { blobPath, fnv1a, RECORD_SHARDS, recordShardPath, shardPath, statePath } from './layout.js';
 import { renderRelease, type FileSums } from './release.js';
 
 const gzip = promisify(gzipCb);
@@ -91,12 +91,7 @@ export function sumsOf(parts: Iterable<Buffer>): FileSums {
 
 /** The bucket a package name falls in (FNV-1a). */
 export function bucketOf(name: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) {
-    h ^= name.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return (h % BUCKETS).toString(16).padStart(2, '0');
+  return (fnv1a(name) % BUCKETS).toString(16).padStart(2, '0');
 }
 
 function emptyGeneration(): Generation {
@@ -133,14 +128,33 @@ export async function readState(store: RepoStore, dist: string): Promise<DistSta
   }
 }
 
-export async function readRecord(store: RepoStore, path: string): Promise<PackageRecord | undefined> {
-  const data = await store.read(recordPath(path));
-  if (!data) return undefined;
+/** Where a stored package is listed (its stanza is in the buckets). */
+export type RecordMeta = Omit<PackageRecord, 'stanza'>;
+
+type Shard = Record<string, RecordMeta>;
+
+async function readShard(store: RepoStore, shardFile: string): Promise<Shard> {
+  const data = await store.read(shardFile);
+  if (!data) return {};
   try {
-    return JSON.parse(data.toString('utf8')) as PackageRecord;
+    return JSON.parse(data.toString('utf8')) as Shard;
   } catch {
-    return undefined;
+    return {};
   }
+}
+
+async function writeShard(store: RepoStore, shardFile: string, shard: Shard): Promise<void> {
+  if (Object.keys(shard).length === 0) await store.delete(shardFile);
+  else await store.write(shardFile, Buffer.from(JSON.stringify(shard)), 'application/json');
+}
+
+export async function readRecord(store: RepoStore, path: string): Promise<RecordMeta | undefined> {
+  return (await readShard(store, recordShardPath(path)))[path];
+}
+
+function metaOf(record: PackageRecord): RecordMeta {
+  const { stanza: _stanza, ...meta } = record;
+  return meta;
 }
 
 /** The stanzas of a bucket's text. */
@@ -309,8 +323,11 @@ async function updateDist(store: RepoStore, dist: string, edits: Edit[]): Promis
 
 /** Lists the package stored at `record.path` (replacing what an earlier file there listed). */
 export async function addPackage(store: RepoStore, record: PackageRecord): Promise<void> {
-  const previous = await readRecord(store, record.path);
-  await store.write(recordPath(record.path), Buffer.from(JSON.stringify(record)), 'application/json');
+  const shardFile = recordShardPath(record.path);
+  const shard = await readShard(store, shardFile);
+  const previous = shard[record.path];
+  shard[record.path] = metaOf(record);
+  await writeShard(store, shardFile, shard);
   const dists = new Set([...record.dists, ...(previous?.dists ?? [])]);
   for (const dist of [...dists].sort()) {
     const edits: Edit[] = [];
@@ -335,9 +352,16 @@ export async function addPackages(store: RepoStore, records: PackageRecord[]): P
     if (list) list.push(e);
     else byDist.set(dist, [e]);
   };
+  const shards = new Map<string, Shard>();
   for (const record of records) {
-    const previous = await readRecord(store, record.path);
-    await store.write(recordPath(record.path), Buffer.from(JSON.stringify(record)), 'application/json');
+    const shardFile = recordShardPath(record.path);
+    let shard = shards.get(shardFile);
+    if (!shard) {
+      shard = await readShard(store, shardFile);
+      shards.set(shardFile, shard);
+    }
+    const previous = shard[record.path];
+    shard[record.path] = metaOf(record);
     for (const dist of previous?.dists ?? []) {
       for (const comp of previous!.comps) edit(dist, { comp, archs: previous!.archs, independent: previous!.architecture === 'all', name: previous!.package, path: previous!.path });
     }
@@ -345,28 +369,44 @@ export async function addPackages(store: RepoStore, records: PackageRecord[]): P
       for (const comp of record.comps) edit(dist, { comp, archs: record.archs, independent: record.architecture === 'all', name: record.package, path: record.path, stanza: record.stanza });
     }
   }
+  for (const [shardFile, shard] of shards) await writeShard(store, shardFile, shard);
   for (const [dist, edits] of [...byDist].sort(([a], [b]) => (a < b ? -1 : 1))) await updateDist(store, dist, edits);
+}
+
+/** The packages listed by `records` leave every index that listed them. */
+async function unlist(store: RepoStore, records: RecordMeta[]): Promise<void> {
+  const byDist = new Map<string, Edit[]>();
+  for (const r of records) {
+    for (const dist of r.dists) {
+      const edits = byDist.get(dist) ?? [];
+      for (const comp of r.comps) edits.push({ comp, archs: r.archs, independent: r.architecture === 'all', name: r.package, path: r.path });
+      byDist.set(dist, edits);
+    }
+  }
+  for (const [dist, edits] of byDist) await updateDist(store, dist, edits);
 }
 
 /** The package that was at `path` leaves every index that listed it. */
 export async function removePackage(store: RepoStore, path: string): Promise<void> {
-  const record = await readRecord(store, path);
+  const shardFile = recordShardPath(path);
+  const shard = await readShard(store, shardFile);
+  const record = shard[path];
   if (!record) return;
-  for (const dist of record.dists) {
-    const edits = record.comps.map((comp) => ({ comp, archs: record.archs, independent: record.architecture === 'all', name: record.package, path }));
-    await updateDist(store, dist, edits);
-  }
-  await store.delete(recordPath(path));
+  await unlist(store, [record]);
+  delete shard[path];
+  await writeShard(store, shardFile, shard);
 }
 
-/** After a folder was deleted: every package that was below it leaves the indexes. */
+/** After a folder was deleted (`''`: everything): every package that was below it leaves the indexes (reads every records shard). */
 export async function removeFolder(store: RepoStore, folder: string): Promise<void> {
-  const walk = async (dir: string): Promise<void> => {
-    for (const e of await store.list(dir)) {
-      const child = `${dir}/${e.name}`;
-      if (e.folder) await walk(child);
-      else if (e.name.endsWith('.json')) await removePackage(store, child.slice(RECORDS_FOLDER.length + 1, -'.json'.length));
-    }
-  };
-  await walk(folder === '' ? RECORDS_FOLDER : `${RECORDS_FOLDER}/${folder}`);
+  const prefix = folder === '' ? '' : `${folder}/`;
+  for (let i = 0; i < RECORD_SHARDS; i++) {
+    const shardFile = shardPath(i);
+    const shard = await readShard(store, shardFile);
+    const below = Object.values(shard).filter((r) => r.path.startsWith(prefix));
+    if (below.length === 0) continue;
+    await unlist(store, below);
+    for (const r of below) delete shard[r.path];
+    await writeShard(store, shardFile, shard);
+  }
 }
