@@ -24,8 +24,8 @@ export class GpgHome {
     this.fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(colons)![1];
   }
 
-  gpg(args: string[]): Buffer {
-    return execFileSync(GPG, ['--homedir', this.dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  gpg(args: string[], input?: Buffer): Buffer {
+    return execFileSync(GPG, ['--homedir', this.dir, ...args], { input, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   }
 
   publicKey(): string {
