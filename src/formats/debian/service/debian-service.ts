@@ -159,14 +159,8 @@ export class DebianService {
   // ---- remote -------------------------------------------------------------------------
 
   private async fetchText(access: Access, repo: RepoConfig, cacheOnly: boolean, path: string, limit: number): Promise<{ data: Buffer; item: ItemRow } | undefined> {
-    let item: ItemRow;
-    try {
-      item = await this.deps.packages.remote.fetch(repo, path, { kind: 'metadata', user: access.user, cacheOnly });
-    } catch (err) {
-      if (isArcaError(err, 'ITEM_NOT_FOUND')) return undefined;
-      throw err;
-    }
-    return { data: await this.readItem(repo, item, limit), item };
+    const item = await this.fetchItem(access, repo, cacheOnly, path);
+    return item && { data: await this.readItem(repo, item, limit), item };
   }
 
   private async readItem(repo: RepoConfig, item: ItemRow, limit: number): Promise<Buffer> {
@@ -199,22 +193,53 @@ export class DebianService {
     return { text: release.data.toString('utf8'), modified: release.item.modified, signed: { gpg: gpg?.data } };
   }
 
-  /** An upstream index file named by the (checked) Release, its SHA256 checked too. */
-  private async upstreamIndex(access: Access, repo: RepoConfig, cacheOnly: boolean, dist: string, rel: string, release: string): Promise<{ data: Buffer; modified: number } | undefined> {
+  /** Fetches an upstream file as metadata; undefined when the upstream has none. */
+  private async fetchItem(access: Access, repo: RepoConfig, cacheOnly: boolean, path: string): Promise<ItemRow | undefined> {
+    try {
+      return await this.deps.packages.remote.fetch(repo, path, { kind: 'metadata', user: access.user, cacheOnly });
+    } catch (err) {
+      if (isArcaError(err, 'ITEM_NOT_FOUND')) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * An upstream index file named by the (checked) Release, its size and SHA256 checked against
+   * the Release with the checksums the content store computed while caching it (nothing is read).
+   */
+  private async upstreamIndex(access: Access, repo: RepoConfig, cacheOnly: boolean, dist: string, rel: string, release: string): Promise<ItemRow | undefined> {
     const listed = releaseFiles(release).get(rel);
     if (!listed) return undefined;
     const path = `dists/${dist}/${rel}`;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const got = await this.fetchText(access, repo, cacheOnly, path, MAX_UPSTREAM_INDEX_BYTES);
-      if (!got) return undefined;
-      const sums = sumsOf([got.data]);
-      const good = sums.size === listed.size && (listed.sha256 ? listed.sha256 === sums.sha256 : listed.sha1 ? listed.sha1 === sums.sha1 : listed.md5 === sums.md5);
-      if (good) return { data: got.data, modified: got.item.modified };
+      const item = await this.fetchItem(access, repo, cacheOnly, path);
+      if (!item?.sha1) return undefined;
+      const good = Number(item.size) === listed.size && (listed.sha256 && item.sha256 ? listed.sha256 === item.sha256 : listed.sha1 ? listed.sha1 === item.sha1 : false);
+      if (good) return item;
       // The cached copy is of another Release: drop it and ask the upstream again once.
       await this.deps.artifacts.delete(repo.key, path).catch(() => undefined);
       if (cacheOnly) break;
     }
     throw new ArcaError('UPSTREAM_FAILED', `'${path}' from the upstream of '${repo.key}' does not match the checksums of its Release`);
+  }
+
+  /** A cached item, streamed from the content store. */
+  private itemAnswer(item: ItemRow, type: string): DistsAnswer {
+    const { content } = this.deps;
+    const sha1 = item.sha1!;
+    const size = Number(item.size);
+    return {
+      sums: { size, sha1, sha256: item.sha256 ?? '', md5: item.md5 ?? '' },
+      modified: item.modified,
+      type,
+      parts: async function* () {
+        if (size <= content.smallFileLimit) {
+          yield await content.readSmall(sha1);
+          return;
+        }
+        for await (const chunk of await content.read(sha1)) yield chunk as Buffer;
+      },
+    };
   }
 
   private async remoteDists(access: Access, repo: RepoConfig, cacheOnly: boolean, p: DistsPath): Promise<DistsAnswer> {
@@ -236,9 +261,9 @@ export class DebianService {
       }
     }
     if (!rel) throw notFound(repo.key, pathOf(p));
-    const got = await this.upstreamIndex(access, repo, cacheOnly, p.dist, rel, release.text);
-    if (!got) throw notFound(repo.key, pathOf(p));
-    return bytesAnswer(got.data, got.modified, rel.endsWith('.gz') ? 'application/gzip' : rel.endsWith('.xz') ? 'application/x-xz' : TEXT);
+    const item = await this.upstreamIndex(access, repo, cacheOnly, p.dist, rel, release.text);
+    if (!item) throw notFound(repo.key, pathOf(p));
+    return this.itemAnswer(item, rel.endsWith('.gz') ? 'application/gzip' : rel.endsWith('.xz') ? 'application/x-xz' : TEXT);
   }
 
   // ---- virtual ------------------------------------------------------------------------
@@ -268,11 +293,14 @@ export class DebianService {
       release: release.text,
       packages: async (ca) => {
         const files = releaseFiles(release.text);
-        if (files.has(`${ca}/Packages`)) return (await this.upstreamIndex(access, member, cacheOnly, dist, `${ca}/Packages`, release.text))?.data;
+        if (files.has(`${ca}/Packages`)) {
+          const item = await this.upstreamIndex(access, member, cacheOnly, dist, `${ca}/Packages`, release.text);
+          return item && this.readItem(member, item, MAX_UPSTREAM_INDEX_BYTES);
+        }
         if (files.has(`${ca}/Packages.gz`)) {
-          const gz = await this.upstreamIndex(access, member, cacheOnly, dist, `${ca}/Packages.gz`, release.text);
-          if (!gz) return undefined;
-          return inflateBounded(gz.data, { format: 'gzip', what: `The Packages.gz of '${member.key}'`, limits: { maxBytes: MAX_UPSTREAM_INDEX_BYTES, maxRatio: 100, allowance: 16 * 1024 * 1024 } });
+          const item = await this.upstreamIndex(access, member, cacheOnly, dist, `${ca}/Packages.gz`, release.text);
+          if (!item) return undefined;
+          return inflateBounded(await this.readItem(member, item, MAX_UPSTREAM_INDEX_BYTES), { format: 'gzip', what: `The Packages.gz of '${member.key}'`, limits: { maxBytes: MAX_UPSTREAM_INDEX_BYTES, maxRatio: 100, allowance: 16 * 1024 * 1024 } });
         }
         return undefined;
       },
