@@ -97,8 +97,8 @@ export interface ReplicatedChange {
 
 /** What a handler asks the deploy service to do instead of storing a file as it is. */
 export type DeployDecision =
-  /** Store the file normally (the default). */
-  | { action: 'store' }
+  /** Store the file normally (the default), with properties the format derives from it (Debian's `deb.name`). */
+  | { action: 'store'; properties?: Record<string, string[]> }
   /** Do not store anything and answer success (e.g. a checksum file recorded on its target). */
   | { action: 'absorb'; status?: number };
 

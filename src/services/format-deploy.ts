@@ -192,7 +192,9 @@ export class FormatDeployService {
       const target = handler.checksumTarget?.(path)?.target;
       return { absorbed: true, item: target ? await getItem(this.database.db, repo.key, target) : undefined };
     }
-    const result = await this.artifacts.deploy(content ? { ...req, body: Readable.from([content]) } : req);
+    const derived = decision?.action === 'store' ? decision.properties : undefined;
+    const stored = derived ? { ...req, properties: { ...req.properties, ...derived } } : req;
+    const result = await this.artifacts.deploy(content ? { ...stored, body: Readable.from([content]) } : stored);
     const after = handler.afterDeploy;
     if (after && result.item.type === 'file') {
       await this.underRepoLock(repo, () => after({ repo, path, sha1: result.item.sha1!, size: Number(result.item.size), user: req.user, store, params }));

@@ -54,6 +54,12 @@ describe.skipIf(!HAVE_APT)('the Debian repository API', () => {
     expect(Number(head.headers['content-length'])).toBe(text.length);
   });
 
+  it('sets the deb.* properties of a deployed package from its control file and deploy parameters', async () => {
+    const res = await node.request({ method: 'GET', url: '/artifactory/api/storage/d-local/pool/main/h/hello/hello_1.0-1_amd64.deb?properties' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(JSON.parse(res.body).properties).toMatchObject({ 'deb.name': ['hello'], 'deb.version': ['1.0-1'], 'deb.architecture': ['amd64'], 'deb.distribution': ['bookworm'], 'deb.component': ['main'], 'deb.section': ['misc'], 'deb.priority': ['optional'] });
+  });
+
   it('keeps the previous Packages readable by hash after a change, so a client holding the old Release still gets its files', async () => {
     const oldGz = (await node.request({ method: 'GET', url: api('d-local', 'dists/bookworm/main/binary-amd64/Packages.gz') })).rawPayload;
     const res = await node.request({ method: 'PUT', url: `${api('d-local', 'pool/main/w/world/world_2.0_amd64.deb')};deb.distribution=bookworm`, payload: buildDeb(dir, { name: 'world', version: '2.0', arch: 'amd64' }).data });

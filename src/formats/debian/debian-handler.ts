@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { ArcaError } from '../../core/errors.js';
 import type { FormatHandler, RepoStore } from '../format-handler.js';
-import { packagesStanza, parseControl, type ControlData } from './control.js';
+import { field, packagesStanza, parseControl, type ControlData } from './control.js';
 import { MAX_DEB_BYTES, readDebControl } from './deb-archive.js';
 import { isGenerated, isPackagePath, METADATA_FOLDER } from './layout.js';
 import { addPackage, removeFolder, removePackage } from './package-index.js';
@@ -55,6 +55,22 @@ async function index(store: RepoStore, path: string, sha1: string, params: Reado
   });
 }
 
+/** The properties the seed product sets on a Debian package (searchable, shown in the UI). */
+export function propertiesOf(control: ControlData, targets: Targets): Record<string, string[]> {
+  const props: Record<string, string[]> = {
+    'deb.name': [control.package],
+    'deb.version': [control.version],
+    'deb.architecture': targets.archs.filter((a) => a !== 'all').length > 0 && control.architecture === 'all' ? targets.archs : [control.architecture],
+    'deb.distribution': targets.dists,
+    'deb.component': targets.comps,
+  };
+  for (const [name, key] of [['Maintainer', 'deb.maintainer'], ['Section', 'deb.section'], ['Priority', 'deb.priority']] as const) {
+    const value = field(control.paragraph, name);
+    if (value) props[key] = [value.split('\n')[0]];
+  }
+  return props;
+}
+
 export const debianHandler: FormatHandler = {
   packageTypes: ['debian'],
 
@@ -76,6 +92,7 @@ export const debianHandler: FormatHandler = {
     const sha1 = createHash('sha1').update(content).digest('hex');
     checked.set(checkedKey(repo.key, path, sha1), found);
     while (checked.size > CHECKED_KEPT) checked.delete(checked.keys().next().value as string);
+    return { action: 'store', properties: propertiesOf(found.control, found.targets) };
   },
 
   async afterDeploy({ path, sha1, store, params }) {
