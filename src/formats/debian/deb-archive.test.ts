@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +8,30 @@ import { buildDeb, HAVE_APT } from '../../../test/helpers/debian-packages.js';
 import { arMembers, readDebControl } from './deb-archive.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'arca-deb-archive-'));
+
+/** An ar archive of the given members (as dpkg-deb lays them out). */
+function ar(members: Array<[string, Buffer]>): Buffer {
+  const parts: Buffer[] = [Buffer.from('!<arch>\n')];
+  for (const [name, data] of members) {
+    const h = `${name.padEnd(16)}${'0'.padEnd(12)}${'0'.padEnd(6)}${'0'.padEnd(6)}${'100644'.padEnd(8)}${String(data.length).padEnd(10)}\u0060\n`;
+    parts.push(Buffer.from(h, 'latin1'), data);
+    if (data.length % 2) parts.push(Buffer.from('\n'));
+  }
+  return Buffer.concat(parts);
+}
+
+describe('decompression bombs in the control tarball', () => {
+  const zeros = Buffer.alloc(64 * 1024 * 1024);
+  it('stops a gzip control tarball that unpacks past the limit', async () => {
+    const deb = ar([['debian-binary', Buffer.from('2.0\n')], ['control.tar.gz', gzipSync(zeros, { level: 9 })], ['data.tar.gz', gzipSync(Buffer.alloc(1024))]]);
+    await expect(readDebControl(deb)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+  it.skipIf(!HAVE_APT)('stops an xz control tarball that unpacks past the limit', async () => {
+    const xz = execFileSync('xz', ['-9', '-c'], { input: zeros, maxBuffer: 64 * 1024 * 1024 });
+    const deb = ar([['debian-binary', Buffer.from('2.0\n')], ['control.tar.xz', xz], ['data.tar.xz', xz]]);
+    await expect(readDebControl(deb)).rejects.toThrow(/more than/);
+  });
+});
 
 describe.skipIf(!HAVE_APT)('reading .deb files built by dpkg-deb', () => {
   it.each(['xz', 'gzip', 'zstd', 'none'] as const)('reads the control file of a package with %s control tarballs', async (compression) => {
