@@ -101,6 +101,11 @@ function blobsOf(state: DistState | undefined): Set<string> {
   return out;
 }
 
+function sameBuckets(a: Record<string, Bucket>, b: Record<string, Bucket>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => b[k]?.text === a[k].text && b[k]?.gz === a[k].gz);
+}
+
 /** Streams over a generation's buckets once: the sums of Packages and of Packages.gz. */
 async function sumGeneration(store: RepoStore, dist: string, buckets: Record<string, Bucket>): Promise<{ packages: FileSums; gz: FileSums }> {
   const ids = Object.keys(buckets).sort();
@@ -204,7 +209,8 @@ async function updateDist(store: RepoStore, dist: string, edits: Edit[]): Promis
     const [comp, arch] = ca.split('\0');
     const s = state.components[comp][arch];
     const buckets = next.get(ca) ?? s.current.buckets;
-    const sums = await sumGeneration(store, dist, buckets);
+    const unchanged = before?.components[comp]?.[arch] !== undefined && sameBuckets(buckets, s.current.buckets);
+    const sums = unchanged ? { packages: s.current.packages, gz: s.current.gz } : await sumGeneration(store, dist, buckets);
     const gen: Generation = { buckets, packages: sums.packages, gz: sums.gz };
     const existed = before?.components[comp]?.[arch] !== undefined;
     // An unchanged Packages keeps its history; a changed one pushes the current generation back.
