@@ -34,16 +34,12 @@ function debianFlow(label: string, base: () => string) {
     const dir = mkdtempSync(join(tmpdir(), 'arca-debian-e2e-'));
     const debUrl = (repo: string) => `${at}/api/deb/${repo}`;
 
-    /** An apt root whose sources.list names `repo` (signed-by its key when the node signs). */
-    async function aptFor(repo: string, name: string, dist = 'bookworm', comp = 'main'): Promise<AptRoot> {
+    /** An apt root whose sources.list names `repo`, signed-by the repository's public key (or `keyArmored`). */
+    async function aptFor(repo: string, name: string, dist = 'bookworm', comp = 'main', keyArmored?: string): Promise<AptRoot> {
       const apt = new AptRoot(join(dir, name));
-      const key = await publicKey(at, repo);
-      let options: string;
-      if (key) options = `[signed-by=${apt.keyring(repo, key)}]`;
-      else {
-        console.warn('[note] no public key endpoint on this node yet: apt reads the repository as trusted');
-        options = '[trusted=yes]';
-      }
+      const key = keyArmored ?? (await publicKey(at, repo));
+      expect(key, `the public key of ${repo}`).toMatch(/BEGIN PGP PUBLIC KEY BLOCK/);
+      const options = `[signed-by=${apt.keyring(repo, key!)}]`;
       const url = new URL(debUrl(repo));
       writeFileSync(join(apt.dir, 'etc/apt/auth.conf'), `machine http://${url.host}${url.pathname} login admin password ${ADMIN_PASSWORD}\n`);
       apt.sources([`deb ${options} ${debUrl(repo)} ${dist} ${comp}`]);
@@ -57,13 +53,9 @@ function debianFlow(label: string, base: () => string) {
 
     let mirror: Awaited<ReturnType<typeof serveStatic>>;
     let mirrorKey: string;
-    /** The node signs (the key store is there): until then the remote checks nothing and apt trusts the repository. */
-    let signs = false;
 
     beforeAll(async () => {
       at = base();
-      signs = (await publicKey(at, 'none')) !== undefined;
-      if (!signs) console.warn('[note] this node has no key store yet: the remote repository is configured without upstream keys');
       // The upstream: a reprepro repository signed with a key of the test's own, on a static server.
       const gpg = new GpgHome(join(dir, 'gnupg'));
       mirrorKey = gpg.publicKey();
@@ -74,7 +66,7 @@ function debianFlow(label: string, base: () => string) {
       const other = new GpgHome(join(dir, 'gnupg-other'), 'Somebody Else');
       for (const [key, config] of [
         ['deb-local', { rclass: 'local' }],
-        ['deb-remote', { rclass: 'remote', url: mirror.url, debianUpstreamPublicKeys: signs ? mirrorKey : '', retrievalCachePeriodSecs: 0 }],
+        ['deb-remote', { rclass: 'remote', url: mirror.url, debianUpstreamPublicKeys: mirrorKey, retrievalCachePeriodSecs: 0 }],
         ['deb-remote-wrongkey', { rclass: 'remote', url: mirror.url, debianUpstreamPublicKeys: other.publicKey() }],
         ['deb-virtual', { rclass: 'virtual', repositories: ['deb-local', 'deb-remote'], defaultDeploymentRepo: 'deb-local' }],
       ] as const) {
@@ -102,6 +94,9 @@ function debianFlow(label: string, base: () => string) {
       expect(text).toMatch(/^Architectures: amd64 all$/m);
       expect(text).toMatch(/main\/binary-amd64\/Packages\.gz$/m);
 
+      const inRelease = await (await fetch(`${debUrl('deb-local')}/dists/bookworm/InRelease`, { headers: auth })).text();
+      expect(inRelease).toMatch(/^-----BEGIN PGP SIGNED MESSAGE-----/);
+      expect(inRelease).toContain(text.trimEnd());
       const apt = await aptFor('deb-local', 'local');
       const update = await aptRun(apt, ['update']);
       expect(update.code, update.out).toBe(0);
@@ -113,6 +108,10 @@ function debianFlow(label: string, base: () => string) {
       const root = join(apt.dir, 'instroot');
       const dpkg = await run('dpkg', ['--root', root, '--force-not-root', '--force-script-chrootless', '--log=/dev/null', '-i', ...got.map((f) => join(apt.archives(), f))]);
       expect(dpkg.code, dpkg.out).toBe(0);
+      // apt trusts the repository only with its key: another key fails the update.
+      const wrongKey = await aptFor('deb-local', 'local-wrong-key', 'bookworm', 'main', mirrorKey);
+      const refused = await aptRun(wrongKey, ['update']);
+      expect(refused.out).toMatch(/NO_PUBKEY|is not signed/);
       const listed = await run('dpkg-query', ['--admindir', join(root, 'var/lib/dpkg'), '-W', '-f', '${Package} ${Version}\n']);
       expect(listed.out).toContain('arca-app 2:2.1.0-3');
       expect(listed.out).toContain('arca-lib 1.0-1');
@@ -122,11 +121,9 @@ function debianFlow(label: string, base: () => string) {
       const remoteRelease = await fetch(`${debUrl('deb-remote')}/dists/bookworm/InRelease`, { headers: auth });
       expect(remoteRelease.status, await remoteRelease.clone().text()).toBe(200);
       expect(await remoteRelease.text()).toContain('Origin: arca-test-mirror');
-      if (signs) {
-        const refused = await fetch(`${debUrl('deb-remote-wrongkey')}/dists/bookworm/InRelease`, { headers: auth });
-        expect(refused.status).toBe(502);
-        expect(await refused.text()).toMatch(/not signed by a key in debianUpstreamPublicKeys/);
-      }
+      const refused = await fetch(`${debUrl('deb-remote-wrongkey')}/dists/bookworm/InRelease`, { headers: auth });
+      expect(refused.status).toBe(502);
+      expect(await refused.text()).toMatch(/not signed by a key in debianUpstreamPublicKeys/);
 
       const merged = await fetch(`${debUrl('deb-virtual')}/dists/bookworm/Release`, { headers: auth });
       const release = await merged.text();
