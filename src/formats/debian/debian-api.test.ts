@@ -108,6 +108,18 @@ describe.skipIf(!HAVE_APT)('the Debian repository API', () => {
     expect(deb.statusCode).toBe(200);
   });
 
+  it('lists every one of many packages deployed at once (the index updates take turns)', async () => {
+    const debs = Array.from({ length: 8 }, (_, i) => buildDeb(dir, { name: `par-${i}`, version: '1.0', arch: i % 3 === 0 ? 'all' : 'amd64' }));
+    const answers = await Promise.all(
+      debs.map((d, i) => node.request({ method: 'PUT', url: `${api('d-local', `pool/p/par-${i}.deb`)};deb.distribution=parallel`, payload: d.data })),
+    );
+    for (const a of answers) expect(a.statusCode, a.body).toBe(201);
+    const text = (await node.request({ method: 'GET', url: api('d-local', 'dists/parallel/main/binary-amd64/Packages') })).body;
+    expect([...text.matchAll(/^Package: (.*)$/gm)].map((m) => m[1]).sort()).toEqual(debs.map((_, i) => `par-${i}`).sort());
+    const release = (await node.request({ method: 'GET', url: api('d-local', 'dists/parallel/Release') })).body;
+    expect(releaseFiles(release).get('main/binary-amd64/Packages')?.sha256).toBe(sha256(Buffer.from(text)));
+  });
+
   it('takes a package out when its folder is deleted', async () => {
     const del = await node.request({ method: 'DELETE', url: '/artifactory/d-local/pool/main/h' });
     expect(del.statusCode).toBe(204);
