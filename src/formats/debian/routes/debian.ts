@@ -98,7 +98,11 @@ async function handle(ctx: AppContext, deb: DebianService, request: FastifyReque
   if (dists) return sendAnswer(request, reply, rp.path, await deb.dists(access, addressed.repo, addressed.cacheOnly, dists), head);
   if (rp.path === 'dists' || rp.path.startsWith('dists/')) throw new ArcaError('NOT_FOUND', `No index at '${rp.path}'`);
   const found = await ctx.serve.read(access, addressed, rp.path, { folder: rp.folder });
-  if (found.kind === 'item') return serveFile(ctx, request, reply, found.item, head);
+  if (found.kind === 'item') {
+    // A remote's pool file is checked against the Packages index that names it.
+    await deb.checkPoolFile(found.item);
+    return serveFile(ctx, request, reply, found.item, head);
+  }
   if (found.kind === 'bytes') return serveBytes(request, reply, rp.path, found.data, found.modified, head, found.type);
   throw new ArcaError('NOT_FOUND', `No file at '${rp.path}'`);
 }

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,7 @@ describe.skipIf(!HAVE_APT || !HAVE_REPREPRO)('Debian remote and virtual reposito
     const other = new GpgHome(join(dir, 'other-gpg'), 'Somebody Else');
     const repo = new RepreproRepo(join(dir, 'mirror'), upstream, [{ codename: 'stable', components: ['main'], architectures: ['amd64'] }]);
     repo.include('stable', buildDeb(dir, { name: 'upstream-pkg', version: '1.0', arch: 'amd64' }).path);
+    repo.include('stable', buildDeb(dir, { name: 'tampered-pkg', version: '1.0', arch: 'amd64' }).path);
     mirror = await serveStatic(join(dir, 'mirror'));
     // The same repository without InRelease: Release and Release.gpg only, as older mirrors publish.
     cpSync(join(dir, 'mirror'), join(dir, 'detached'), { recursive: true });
@@ -93,11 +94,25 @@ describe.skipIf(!HAVE_APT || !HAVE_REPREPRO)('Debian remote and virtual reposito
     await expect(text('s-detached-wrong', 'dists/stable/Release')).rejects.toMatchObject({ code: 'UPSTREAM_FAILED' });
   });
 
+  it('refuses (and does not cache) a pool file that differs from what the checked Packages says', async () => {
+    // Through the node's own service (its key store checks the upstream's InRelease).
+    const packages = await node.request({ method: 'GET', url: '/artifactory/api/deb/s-remote/dists/stable/main/binary-amd64/Packages.gz' });
+    expect(packages.statusCode, packages.body).toBe(200);
+    const good = await node.request({ method: 'GET', url: '/artifactory/api/deb/s-remote/pool/main/u/upstream-pkg/upstream-pkg_1.0_amd64.deb' });
+    expect(good.statusCode).toBe(200);
+    const poolDir = join(dir, 'mirror', 'pool', 'main', 't', 'tampered-pkg');
+    writeFileSync(join(poolDir, readdirSync(poolDir)[0]), 'not the package the index names');
+    const bad = await node.request({ method: 'GET', url: '/artifactory/api/deb/s-remote/pool/main/t/tampered-pkg/tampered-pkg_1.0_amd64.deb' });
+    expect(bad.statusCode, bad.body).toBe(502);
+    expect(bad.body).toMatch(/does not match the SHA256/);
+    expect((await node.request({ method: 'GET', url: '/artifactory/api/storage/s-remote-cache/pool/main/t/tampered-pkg/tampered-pkg_1.0_amd64.deb' })).statusCode).toBe(404);
+  });
+
   it('merges a virtual repository (the member whose upstream signature fails is dropped) and signs it with its own key', async () => {
     const release = await text('s-virtual', 'dists/stable/Release');
     expect(release).toMatch(/^Origin: s-virtual$/m);
     const packages = await text('s-virtual', 'dists/stable/main/binary-amd64/Packages');
-    expect([...packages.matchAll(/^Package: (.*)$/gm)].map((m) => m[1]).sort()).toEqual(['local-pkg', 'upstream-pkg']);
+    expect([...packages.matchAll(/^Package: (.*)$/gm)].map((m) => m[1]).sort()).toEqual(['local-pkg', 'tampered-pkg', 'upstream-pkg']);
     expect(releaseFiles(release).get('main/binary-amd64/Packages')?.size).toBe(Buffer.byteLength(packages));
     const inRelease = await text('s-virtual', 'dists/stable/InRelease');
     expect(await gpgSigningKeys(ours).verifyClearsigned(inRelease, ours.publicKey())).toBe(release);

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
-import { gzip as gzipCb } from 'node:zlib';
+import { createGunzip, gzip as gzipCb } from 'node:zlib';
 import { inflateBounded } from '../../../core/bounded-inflate.js';
 import { ArcaError, isArcaError } from '../../../core/errors.js';
 import { LruCache } from '../../../core/lru-cache.js';
 import { readBounded } from '../../../core/read-bounded.js';
-import type { ItemRow } from '../../../db/items.js';
+import { fullPathOf, type ItemRow } from '../../../db/items.js';
 import type { Access } from '../../../security/access.js';
 import type { RepoConfig } from '../../../services/repositories.js';
 import type { RepoStore } from '../../format-handler.js';
@@ -81,6 +81,8 @@ interface MergedDist {
  */
 export class DebianService {
   private readonly signatures = new LruCache<string>(4 * 1024 * 1024, (s) => s.length);
+  /** A remote's pool files as its checked Packages files name them: Filename → size and SHA256. */
+  private readonly poolSums = new LruCache<Map<string, { size: number; sha256: string }>>(256 * 1024 * 1024, (m) => m.size * 160);
   private readonly merged = new LruCache<MergedDist>(256 * 1024 * 1024, (m) => [...m.files.values()].reduce((n, b) => n + b.length, m.release.length));
 
   constructor(private readonly deps: FormatServiceDeps) {}
@@ -263,7 +265,70 @@ export class DebianService {
     if (!rel) throw notFound(repo.key, pathOf(p));
     const item = await this.upstreamIndex(access, repo, cacheOnly, p.dist, rel, release.text);
     if (!item) throw notFound(repo.key, pathOf(p));
+    if (!rel.endsWith('.xz') && !rel.endsWith('.bz2')) await this.learnItem(repo, item, rel.endsWith('.gz'));
     return this.itemAnswer(item, rel.endsWith('.gz') ? 'application/gzip' : rel.endsWith('.xz') ? 'application/x-xz' : TEXT);
+  }
+
+  /** Remembers the pool files a checked Packages text names (for checking them when they are fetched). */
+  private learn(repoKey: string, text: Iterable<string>): void {
+    let sums = this.poolSums.get(repoKey);
+    if (!sums) sums = new Map();
+    let filename = '';
+    let size = -1;
+    let sha256 = '';
+    const flush = () => {
+      if (filename && sha256 && size >= 0) sums!.set(filename.replace(/^\.\//, ''), { size, sha256: sha256.toLowerCase() });
+      filename = '';
+      size = -1;
+      sha256 = '';
+    };
+    for (const line of text) {
+      if (line === '' || line === '\r') flush();
+      else if (line.startsWith('Filename:')) filename = line.slice(9).trim();
+      else if (line.startsWith('Size:')) size = Number(line.slice(5).trim());
+      else if (line.startsWith('SHA256:')) sha256 = line.slice(7).trim();
+    }
+    flush();
+    // Re-set: the cache weighs the map by its size now.
+    this.poolSums.set(repoKey, sums);
+  }
+
+  /** Reads a cached Packages file (gzip'd or not) line by line, remembering the pool files it names. */
+  private async learnItem(repo: RepoConfig, item: ItemRow, gz: boolean): Promise<void> {
+    const source = await this.deps.content.read(item.sha1!);
+    const stream = gz ? source.pipe(createGunzip()) : source;
+    let rest = '';
+    let lines: string[] = [];
+    let total = 0;
+    for await (const chunk of stream) {
+      total += (chunk as Buffer).length;
+      if (total > MAX_UPSTREAM_INDEX_BYTES) throw new ArcaError('UPSTREAM_FAILED', `The Packages of '${repo.key}' unpack to more than ${MAX_UPSTREAM_INDEX_BYTES} bytes`);
+      const text = rest + (chunk as Buffer).toString('utf8');
+      const parts = text.split('\n');
+      rest = parts.pop()!;
+      lines = lines.concat(parts);
+      if (lines.length > 10_000) {
+        this.learn(repo.key, lines);
+        lines = [];
+      }
+    }
+    lines.push(rest, '');
+    this.learn(repo.key, lines);
+  }
+
+  /**
+   * Checks a remote's cached pool file against the SHA256 its checked Packages gave (when this
+   * node has read that Packages): a file that differs is dropped from the cache and refused.
+   */
+  async checkPoolFile(item: ItemRow): Promise<void> {
+    const sums = this.poolSums.get(item.repo);
+    if (!sums) return;
+    const path = fullPathOf(item);
+    const expected = sums.get(path);
+    if (!expected) return;
+    if (Number(item.size) === expected.size && item.sha256 === expected.sha256) return;
+    await this.deps.artifacts.delete(item.repo, path).catch(() => undefined);
+    throw new ArcaError('UPSTREAM_FAILED', `'${item.repo}/${path}' from the upstream does not match the SHA256 its Packages index gives`);
   }
 
   // ---- virtual ------------------------------------------------------------------------
@@ -288,21 +353,26 @@ export class DebianService {
     }
     const release = await this.upstreamRelease(access, member, cacheOnly, dist);
     if (!release) return undefined;
+    const files = releaseFiles(release.text);
+    const remotePackages = async (ca: string): Promise<Buffer | undefined> => {
+      if (files.has(`${ca}/Packages`)) {
+        const item = await this.upstreamIndex(access, member, cacheOnly, dist, `${ca}/Packages`, release.text);
+        return item && this.readItem(member, item, MAX_UPSTREAM_INDEX_BYTES);
+      }
+      if (files.has(`${ca}/Packages.gz`)) {
+        const item = await this.upstreamIndex(access, member, cacheOnly, dist, `${ca}/Packages.gz`, release.text);
+        if (!item) return undefined;
+        return inflateBounded(await this.readItem(member, item, MAX_UPSTREAM_INDEX_BYTES), { format: 'gzip', what: `The Packages.gz of '${member.key}'`, limits: { maxBytes: MAX_UPSTREAM_INDEX_BYTES, maxRatio: 100, allowance: 16 * 1024 * 1024 } });
+      }
+      return undefined;
+    };
     return {
       key: `${member.key}:${createHash('sha1').update(release.text).digest('hex')}`,
       release: release.text,
       packages: async (ca) => {
-        const files = releaseFiles(release.text);
-        if (files.has(`${ca}/Packages`)) {
-          const item = await this.upstreamIndex(access, member, cacheOnly, dist, `${ca}/Packages`, release.text);
-          return item && this.readItem(member, item, MAX_UPSTREAM_INDEX_BYTES);
-        }
-        if (files.has(`${ca}/Packages.gz`)) {
-          const item = await this.upstreamIndex(access, member, cacheOnly, dist, `${ca}/Packages.gz`, release.text);
-          if (!item) return undefined;
-          return inflateBounded(await this.readItem(member, item, MAX_UPSTREAM_INDEX_BYTES), { format: 'gzip', what: `The Packages.gz of '${member.key}'`, limits: { maxBytes: MAX_UPSTREAM_INDEX_BYTES, maxRatio: 100, allowance: 16 * 1024 * 1024 } });
-        }
-        return undefined;
+        const text = await remotePackages(ca);
+        if (text) this.learn(member.key, text.toString('utf8').split('\n'));
+        return text;
       },
     };
   }
