@@ -78,3 +78,36 @@ export function releaseField(text: string, name: string): string | undefined {
   const re = new RegExp(`^${name}:[ \\t]*(.*)$`, 'mi');
   return re.exec(text)?.[1].trim();
 }
+
+/**
+ * Merges Packages texts (in order of precedence): the first stanza of a package, version and
+ * architecture wins.
+ */
+export function mergePackages(texts: Buffer[]): Buffer {
+  const seen = new Set<string>();
+  const stanzas: string[] = [];
+  for (const text of texts) {
+    for (const s of text.toString('utf8').split(/\n\s*\n/)) {
+      if (s.trim() === '') continue;
+      const id = ['Package', 'Version', 'Architecture'].map((f) => new RegExp(`^${f}:[ \\t]*(.*)$`, 'm').exec(s)?.[1] ?? '').join('\0');
+      if (seen.has(id)) continue;
+      seen.add(id);
+      stanzas.push(s.replace(/\n+$/, ''));
+    }
+  }
+  return Buffer.from(stanzas.length === 0 ? '' : `${stanzas.join('\n\n')}\n`, 'utf8');
+}
+
+/** The signed text of a cleartext-signed message (unchecked: no keys configured). */
+export function clearsignedText(message: string): string {
+  const start = message.indexOf('-----BEGIN PGP SIGNED MESSAGE-----');
+  if (start < 0) return message;
+  const afterHeaders = message.indexOf('\n\n', start);
+  const end = message.indexOf('\n-----BEGIN PGP SIGNATURE-----', afterHeaders);
+  if (afterHeaders < 0 || end < 0) return message;
+  return `${message
+    .slice(afterHeaders + 2, end)
+    .split('\n')
+    .map((l) => (l.startsWith('- ') ? l.slice(2) : l))
+    .join('\n')}\n`;
+}

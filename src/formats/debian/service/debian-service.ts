@@ -1,23 +1,24 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
-import { createGunzip, gzip as gzipCb } from 'node:zlib';
+import { gzip as gzipCb } from 'node:zlib';
 import { inflateBounded } from '../../../core/bounded-inflate.js';
 import { ArcaError, isArcaError } from '../../../core/errors.js';
 import { LruCache } from '../../../core/lru-cache.js';
 import { readBounded } from '../../../core/read-bounded.js';
-import { fullPathOf, type ItemRow } from '../../../db/items.js';
+import type { ItemRow } from '../../../db/items.js';
 import type { Access } from '../../../security/access.js';
 import type { RepoConfig } from '../../../services/repositories.js';
 import type { RepoStore } from '../../format-handler.js';
 import type { FormatServiceDeps } from '../../format-services.js';
 import type { DistsPath } from '../layout.js';
 import { EMPTY_GZ, readBlob, readState, sumsOf, type DistState, type Generation } from '../package-index.js';
-import { releaseField, releaseFiles, renderRelease, type FileSums } from '../release.js';
+import { clearsignedText, mergePackages, releaseField, releaseFiles, renderRelease, type FileSums } from '../release.js';
+import { MAX_UPSTREAM_INDEX_BYTES } from './limits.js';
+import { PoolSums } from './pool-sums.js';
 
 const gzip = promisify(gzipCb);
 
-/** Largest upstream index file read (Release, Packages) and unpacked Packages. */
-export const MAX_UPSTREAM_INDEX_BYTES = 512 * 1024 * 1024;
+export { MAX_UPSTREAM_INDEX_BYTES } from './limits.js';
 const MAX_RELEASE_BYTES = 16 * 1024 * 1024;
 
 /** The repository field holding the armored public keys an upstream's Release must be signed by. */
@@ -81,11 +82,18 @@ interface MergedDist {
  */
 export class DebianService {
   private readonly signatures = new LruCache<string>(4 * 1024 * 1024, (s) => s.length);
-  /** A remote's pool files as its checked Packages files name them: Filename → size and SHA256. */
-  private readonly poolSums = new LruCache<Map<string, { size: number; sha256: string }>>(256 * 1024 * 1024, (m) => m.size * 160);
   private readonly merged = new LruCache<MergedDist>(256 * 1024 * 1024, (m) => [...m.files.values()].reduce((n, b) => n + b.length, m.release.length));
 
-  constructor(private readonly deps: FormatServiceDeps) {}
+  private readonly pool: PoolSums;
+
+  constructor(private readonly deps: FormatServiceDeps) {
+    this.pool = new PoolSums(deps.content, deps.artifacts);
+  }
+
+  /** See PoolSums.check. */
+  checkPoolFile(item: ItemRow): Promise<void> {
+    return this.pool.check(item);
+  }
 
   private store(repo: RepoConfig): RepoStore {
     return this.deps.packages.deploy.storeFor(repo, '_system');
@@ -265,70 +273,8 @@ export class DebianService {
     if (!rel) throw notFound(repo.key, pathOf(p));
     const item = await this.upstreamIndex(access, repo, cacheOnly, p.dist, rel, release.text);
     if (!item) throw notFound(repo.key, pathOf(p));
-    if (!rel.endsWith('.xz') && !rel.endsWith('.bz2')) await this.learnItem(repo, item, rel.endsWith('.gz'));
+    if (!rel.endsWith('.xz') && !rel.endsWith('.bz2')) await this.pool.learnItem(repo.key, item, rel.endsWith('.gz'));
     return this.itemAnswer(item, rel.endsWith('.gz') ? 'application/gzip' : rel.endsWith('.xz') ? 'application/x-xz' : TEXT);
-  }
-
-  /** Remembers the pool files a checked Packages text names (for checking them when they are fetched). */
-  private learn(repoKey: string, text: Iterable<string>): void {
-    let sums = this.poolSums.get(repoKey);
-    if (!sums) sums = new Map();
-    let filename = '';
-    let size = -1;
-    let sha256 = '';
-    const flush = () => {
-      if (filename && sha256 && size >= 0) sums!.set(filename.replace(/^\.\//, ''), { size, sha256: sha256.toLowerCase() });
-      filename = '';
-      size = -1;
-      sha256 = '';
-    };
-    for (const line of text) {
-      if (line === '' || line === '\r') flush();
-      else if (line.startsWith('Filename:')) filename = line.slice(9).trim();
-      else if (line.startsWith('Size:')) size = Number(line.slice(5).trim());
-      else if (line.startsWith('SHA256:')) sha256 = line.slice(7).trim();
-    }
-    flush();
-    // Re-set: the cache weighs the map by its size now.
-    this.poolSums.set(repoKey, sums);
-  }
-
-  /** Reads a cached Packages file (gzip'd or not) line by line, remembering the pool files it names. */
-  private async learnItem(repo: RepoConfig, item: ItemRow, gz: boolean): Promise<void> {
-    const source = await this.deps.content.read(item.sha1!);
-    const stream = gz ? source.pipe(createGunzip()) : source;
-    let rest = '';
-    let lines: string[] = [];
-    let total = 0;
-    for await (const chunk of stream) {
-      total += (chunk as Buffer).length;
-      if (total > MAX_UPSTREAM_INDEX_BYTES) throw new ArcaError('UPSTREAM_FAILED', `The Packages of '${repo.key}' unpack to more than ${MAX_UPSTREAM_INDEX_BYTES} bytes`);
-      const text = rest + (chunk as Buffer).toString('utf8');
-      const parts = text.split('\n');
-      rest = parts.pop()!;
-      lines = lines.concat(parts);
-      if (lines.length > 10_000) {
-        this.learn(repo.key, lines);
-        lines = [];
-      }
-    }
-    lines.push(rest, '');
-    this.learn(repo.key, lines);
-  }
-
-  /**
-   * Checks a remote's cached pool file against the SHA256 its checked Packages gave (when this
-   * node has read that Packages): a file that differs is dropped from the cache and refused.
-   */
-  async checkPoolFile(item: ItemRow): Promise<void> {
-    const sums = this.poolSums.get(item.repo);
-    if (!sums) return;
-    const path = fullPathOf(item);
-    const expected = sums.get(path);
-    if (!expected) return;
-    if (Number(item.size) === expected.size && item.sha256 === expected.sha256) return;
-    await this.deps.artifacts.delete(item.repo, path).catch(() => undefined);
-    throw new ArcaError('UPSTREAM_FAILED', `'${item.repo}/${path}' from the upstream does not match the SHA256 its Packages index gives`);
   }
 
   // ---- virtual ------------------------------------------------------------------------
@@ -371,7 +317,7 @@ export class DebianService {
       release: release.text,
       packages: async (ca) => {
         const text = await remotePackages(ca);
-        if (text) this.learn(member.key, text.toString('utf8').split('\n'));
+        if (text) this.pool.learn(member.key, text.toString('utf8').split('\n'));
         return text;
       },
     };
@@ -408,20 +354,12 @@ export class DebianService {
     const files = new Map<string, Buffer>();
     const listed: Array<[string, FileSums]> = [];
     for (const ca of [...compArchs].sort()) {
-      const seen = new Set<string>();
-      const stanzas: string[] = [];
+      const texts: Buffer[] = [];
       for (const m of members) {
         const text = await m.packages(ca);
-        if (!text) continue;
-        for (const s of text.toString('utf8').split(/\n\s*\n/)) {
-          if (s.trim() === '') continue;
-          const id = ['Package', 'Version', 'Architecture'].map((f) => new RegExp(`^${f}:[ \\t]*(.*)$`, 'm').exec(s)?.[1] ?? '').join('\0');
-          if (seen.has(id)) continue;
-          seen.add(id);
-          stanzas.push(s.replace(/\n+$/, ''));
-        }
+        if (text) texts.push(text);
       }
-      const text = Buffer.from(stanzas.length === 0 ? '' : `${stanzas.join('\n\n')}\n`, 'utf8');
+      const text = mergePackages(texts);
       const gz = await gzip(text);
       files.set(`${ca}/Packages`, text).set(`${ca}/Packages.gz`, gz);
       listed.push([`${ca}/Packages`, sumsOf([text])], [`${ca}/Packages.gz`, sumsOf([gz])]);
@@ -455,18 +393,4 @@ export class DebianService {
 function splitCompArch(ca: string): [string, string] {
   const i = ca.lastIndexOf('/binary-');
   return [ca.slice(0, i), ca.slice(i + '/binary-'.length)];
-}
-
-/** The signed text of a cleartext-signed message (unchecked: no keys configured). */
-export function clearsignedText(message: string): string {
-  const start = message.indexOf('-----BEGIN PGP SIGNED MESSAGE-----');
-  if (start < 0) return message;
-  const afterHeaders = message.indexOf('\n\n', start);
-  const end = message.indexOf('\n-----BEGIN PGP SIGNATURE-----', afterHeaders);
-  if (afterHeaders < 0 || end < 0) return message;
-  return `${message
-    .slice(afterHeaders + 2, end)
-    .split('\n')
-    .map((l) => (l.startsWith('- ') ? l.slice(2) : l))
-    .join('\n')}\n`;
 }
