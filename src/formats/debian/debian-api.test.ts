@@ -106,6 +106,14 @@ describe.skipIf(!HAVE_APT)('the Debian repository API', () => {
     expect(releaseFiles(release.body).get('main/binary-amd64/Packages')?.sha256).toBe(sha256(packages.rawPayload));
     const deb = await node.request({ method: 'GET', url: api('d-virtual', 'pool/v/virt_1.0_amd64.deb') });
     expect(deb.statusCode).toBe(200);
+    // After a member changes, the virtual repository's previous Packages is still there by hash.
+    const oldGz = (await node.request({ method: 'GET', url: api('d-virtual', 'dists/bookworm/main/binary-amd64/Packages.gz') })).rawPayload;
+    const next = await node.request({ method: 'PUT', url: `${api('d-virtual', 'pool/v/virt2_1.0_amd64.deb')};deb.distribution=bookworm`, payload: buildDeb(dir, { name: 'virt2', version: '1.0', arch: 'amd64' }).data });
+    expect(next.statusCode, next.body).toBe(201);
+    expect((await node.request({ method: 'GET', url: api('d-virtual', 'dists/bookworm/main/binary-amd64/Packages') })).body).toMatch(/^Package: virt2$/m);
+    const old = await node.request({ method: 'GET', url: api('d-virtual', `dists/bookworm/main/binary-amd64/by-hash/SHA256/${sha256(oldGz)}`) });
+    expect(old.statusCode).toBe(200);
+    expect(old.rawPayload.equals(oldGz)).toBe(true);
   });
 
   it('lists every one of many packages deployed at once (the index updates take turns)', async () => {

@@ -85,6 +85,8 @@ export class DebianService {
   private readonly merged = new LruCache<MergedDist>(256 * 1024 * 1024, (m) => [...m.files.values()].reduce((n, b) => n + b.length, m.release.length));
 
   private readonly pool: PoolSums;
+  /** Per virtual repository and distribution, the cache keys of its last merges (newest first). */
+  private readonly recentMerges = new LruCache<string[]>(10_000);
 
   constructor(private readonly deps: FormatServiceDeps) {
     this.pool = new PoolSums(deps.content, deps.artifacts);
@@ -369,6 +371,9 @@ export class DebianService {
     const release = renderRelease({ dist, origin: repo.key, label: repo.key, date: new Date(modified || 0), files: listed, components: [...comps].sort(), architectures: sortedArchs });
     const result: MergedDist = { release, modified: modified || 0, files };
     this.merged.set(cacheKey, result);
+    // The last few merges stay readable by hash (a client holding their Release asks for them).
+    const recent = this.recentMerges.get(`${repo.key}\0${dist}`) ?? [];
+    this.recentMerges.set(`${repo.key}\0${dist}`, [cacheKey, ...recent.filter((k) => k !== cacheKey)].slice(0, 4));
     return result;
   }
 
@@ -382,9 +387,12 @@ export class DebianService {
       if (!data) throw notFound(repo.key, pathOf(p));
       return bytesAnswer(data, merged.modified, p.file === 'Packages.gz' ? 'application/gzip' : TEXT);
     }
-    for (const f of ['Packages', 'Packages.gz']) {
-      const data = merged.files.get(`${base}/${f}`);
-      if (data && hashOf(sumsOf([data]), p.algorithm) === p.hash) return bytesAnswer(data, merged.modified, f === 'Packages.gz' ? 'application/gzip' : TEXT);
+    const candidates = [merged, ...(this.recentMerges.get(`${repo.key}\0${p.dist}`) ?? []).map((k) => this.merged.get(k))];
+    for (const m of candidates) {
+      for (const f of ['Packages', 'Packages.gz']) {
+        const data = m?.files.get(`${base}/${f}`);
+        if (data && hashOf(sumsOf([data]), p.algorithm) === p.hash) return bytesAnswer(data, m!.modified, f === 'Packages.gz' ? 'application/gzip' : TEXT);
+      }
     }
     throw notFound(repo.key, pathOf(p));
   }
