@@ -15,6 +15,9 @@ import { EMPTY_GZ, readBlob, readState, sumsOf, type DistState, type Generation 
 import { clearsignedText, mergePackages, releaseField, releaseFiles, renderRelease, type FileSums } from '../release.js';
 import { MAX_UPSTREAM_INDEX_BYTES } from './limits.js';
 import { PoolSums } from './pool-sums.js';
+import { bytesAnswer, hashOf, notFound, pathOf, TEXT, type DistsAnswer } from './answers.js';
+
+export type { DistsAnswer } from './answers.js';
 
 const gzip = promisify(gzipCb);
 
@@ -23,34 +26,6 @@ const MAX_RELEASE_BYTES = 16 * 1024 * 1024;
 
 /** The repository field holding the armored public keys an upstream's Release must be signed by. */
 export const UPSTREAM_KEYS_FIELD = 'debianUpstreamPublicKeys';
-
-/** A `dists/` file as a read answers it: bytes, or parts streamed one after another. */
-export interface DistsAnswer {
-  parts: () => AsyncIterable<Buffer>;
-  sums: FileSums;
-  modified: number;
-  type: string;
-}
-
-const TEXT = 'text/plain; charset=utf-8';
-
-function bytesAnswer(data: Buffer, modified: number, type: string): DistsAnswer {
-  return { parts: async function* () { yield data; }, sums: sumsOf([data]), modified, type };
-}
-
-function notFound(repo: string, path: string): ArcaError {
-  return new ArcaError('ITEM_NOT_FOUND', `Could not find resource '${repo}/${path}'`);
-}
-
-function pathOf(p: DistsPath): string {
-  if (p.kind === 'release') return `dists/${p.dist}/${p.file}`;
-  if (p.kind === 'packages') return `dists/${p.dist}/${p.comp}/binary-${p.arch}/${p.file}`;
-  return `dists/${p.dist}/${p.comp}/binary-${p.arch}/by-hash/${p.algorithm}/${p.hash}`;
-}
-
-function hashOf(s: FileSums, alg: 'MD5Sum' | 'SHA1' | 'SHA256'): string {
-  return alg === 'MD5Sum' ? s.md5 : alg === 'SHA1' ? s.sha1 : s.sha256;
-}
 
 /** One member's view of a distribution, for merging in a virtual repository. */
 interface MemberDist {
