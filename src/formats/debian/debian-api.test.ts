@@ -128,6 +128,15 @@ describe.skipIf(!HAVE_APT)('the Debian repository API', () => {
     expect(releaseFiles(release).get('main/binary-amd64/Packages')?.sha256).toBe(sha256(Buffer.from(text)));
   });
 
+  it('indexes a package copied into another Debian repository where its deb.* properties say', async () => {
+    const created = await node.request({ method: 'PUT', url: '/artifactory/api/repositories/d-copy', payload: { key: 'd-copy', packageType: 'debian', rclass: 'local' } });
+    expect(created.statusCode, created.body).toBe(200);
+    const copy = await node.request({ method: 'POST', url: '/artifactory/api/copy/d-local/pool/main/w/world/world_2.0_amd64.deb?to=/d-copy/pool/w/world_2.0_amd64.deb' });
+    expect(copy.statusCode, copy.body).toBe(200);
+    const text = (await node.request({ method: 'GET', url: api('d-copy', 'dists/bookworm/main/binary-amd64/Packages') })).body;
+    expect(text).toMatch(/^Filename: pool\/w\/world_2\.0_amd64\.deb$/m);
+  });
+
   it('takes a package out when its folder is deleted', async () => {
     const del = await node.request({ method: 'DELETE', url: '/artifactory/d-local/pool/main/h' });
     expect(del.statusCode).toBe(204);
