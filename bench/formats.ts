@@ -34,6 +34,7 @@ import { freePort, request } from './lib/http.js';
 import { startNginx, type NginxServer } from './lib/nginx.js';
 import { run, which } from './lib/proc.js';
 import { makeRow, median, renderTable, type Row } from './lib/report.js';
+import { benchDebian } from './formats-debian.js';
 
 const COUNT = 50;
 const TARGET = { kind: 'min-ratio' as const, value: 2 / 3, text: '≤ 1.5× the static time' };
@@ -274,6 +275,8 @@ export async function runFormats(quick: boolean): Promise<number> {
   let cargoResult: Awaited<ReturnType<typeof benchCargo>> | undefined;
   let goError: string | undefined = go ? undefined : 'go is not installed (apt-get install golang-go)';
   let cargoError: string | undefined = cargo ? undefined : 'cargo is not installed';
+  let debianResult: Awaited<ReturnType<typeof benchDebian>> | undefined;
+  let debianError: string | undefined;
   try {
     log('starting one Arca node (embedded default) and nginx over the static layouts');
     node = await startArca({ home: join(work, 'arca'), port: await freePort(), logFile: join(work, 'arca.log') });
@@ -292,6 +295,11 @@ export async function runFormats(quick: boolean): Promise<number> {
         return undefined;
       });
     }
+    log('debian: apt-get next to reprepro + nginx; index regeneration at 20,000 packages');
+    debianResult = await benchDebian(node, nginx, work, staticRoot, quick ? 1 : 3).catch((err: Error) => {
+      debianError = err.message;
+      return undefined;
+    });
   } finally {
     await nginx?.stop();
     await node?.stop();
@@ -300,6 +308,7 @@ export async function runFormats(quick: boolean): Promise<number> {
   const rows = [
     rowOf('go-download', `go mod download of ${COUNT} modules (empty module cache)`, 'modules/s', goResult, goError),
     rowOf('cargo-fetch', `cargo fetch of ${COUNT} crates (empty CARGO_HOME)`, 'crates/s', cargoResult, cargoError),
+    ...(debianResult?.rows ?? [makeRow({ id: 'apt-install', test: 'Debian (apt)', unit: 'packages/s', statistic: '—', error: debianError })]),
   ];
   const secs = (r: { arca: Side; nginx: Side } | undefined) => (r ? `Arca ${r.arca.seconds.map((s) => s.toFixed(2)).join(', ')} s; nginx ${r.nginx.seconds.map((s) => s.toFixed(2)).join(', ')} s` : '—');
   const lines = [
@@ -308,10 +317,11 @@ export async function runFormats(quick: boolean): Promise<number> {
     renderTable(rows),
     '',
     `Go: ${secs(goResult)}. Cargo: ${secs(cargoResult)}.`,
+    ...(debianResult?.lines ?? []),
     'Rates are items over the median time of the client run; the target is Arca within 1.5× of the static layout (a rate of at least 2/3 of it).',
   ];
   process.stdout.write(lines.join('\n') + '\n');
   mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(REPO_ROOT, 'bench', 'results', 'formats-latest.json'), JSON.stringify({ at: new Date().toISOString(), quick, rows, go: goResult, cargo: cargoResult }, null, 2) + '\n');
+  writeFileSync(join(REPO_ROOT, 'bench', 'results', 'formats-latest.json'), JSON.stringify({ at: new Date().toISOString(), quick, rows, go: goResult, cargo: cargoResult, debian: debianResult?.results }, null, 2) + '\n');
   return rows.some((r) => r.verdict === 'ERROR') ? 1 : 0;
 }

@@ -67,6 +67,8 @@ export interface DeployCheck {
   /** The whole body, when `inspectLimit(path)` asked for it; undefined for streamed files. */
   content?: Buffer;
   store: RepoStore;
+  /** The deploy's parameters: the properties it sets and the matrix parameters it asks for (Debian's `deb.distribution`). */
+  params?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** A file that has just been stored by a deploy. */
@@ -77,6 +79,8 @@ export interface DeployedFile {
   size: number;
   user: string;
   store: RepoStore;
+  /** As `DeployCheck.params`. */
+  params?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -93,8 +97,8 @@ export interface ReplicatedChange {
 
 /** What a handler asks the deploy service to do instead of storing a file as it is. */
 export type DeployDecision =
-  /** Store the file normally (the default). */
-  | { action: 'store' }
+  /** Store the file normally (the default), with properties the format derives from it (Debian's `deb.name`). */
+  | { action: 'store'; properties?: Record<string, string[]> }
   /** Do not store anything and answer success (e.g. a checksum file recorded on its target). */
   | { action: 'absorb'; status?: number };
 

@@ -214,15 +214,18 @@ export class FormatDeployService {
       if (Number(binary.size) > limit) throw new ArcaError('BAD_REQUEST', `'${path}' is larger than ${limit} bytes`);
       content = await collect(await this.content.read(binary.sha1), limit, `'${path}'`);
     } else if (limit !== undefined) content = await collect(req.body, limit, `'${path}'`);
-    const decision = await handler.beforeDeploy?.({ repo, path, content, store });
+    const params = { ...req.properties, ...req.matrix };
+    const decision = await handler.beforeDeploy?.({ repo, path, content, store, params });
     if (decision?.action === 'absorb') {
       const target = handler.checksumTarget?.(path)?.target;
       return { absorbed: true, item: target ? await getItem(this.database.db, repo.key, target) : undefined };
     }
-    const result = await this.artifacts.deploy(content && !req.checksumDeploy ? { ...req, body: Readable.from([content]) } : req);
+    const derived = decision?.action === 'store' ? decision.properties : undefined;
+    const stored = derived ? { ...req, properties: { ...req.properties, ...derived } } : req;
+    const result = await this.artifacts.deploy(content && !req.checksumDeploy ? { ...stored, body: Readable.from([content]) } : stored);
     const after = handler.afterDeploy;
     if (after && result.item.type === 'file') {
-      await this.underRepoLock(repo, () => after({ repo, path, sha1: result.item.sha1!, size: Number(result.item.size), user: req.user, store }));
+      await this.underRepoLock(repo, () => after({ repo, path, sha1: result.item.sha1!, size: Number(result.item.size), user: req.user, store, params }));
     }
     if (result.item.type === 'file') for (const l of this.listeners) await l.stored(repo, path, result.item);
     return result;
