@@ -7,7 +7,7 @@ import type { RepoSummary } from '../components/setup-snippets';
 import { navigate } from '../router';
 
 type Config = Record<string, unknown>;
-type Kind = 'text' | 'number' | 'bool' | 'password' | 'select';
+type Kind = 'text' | 'number' | 'bool' | 'password' | 'select' | 'textarea';
 
 interface FieldDef {
   name: string;
@@ -25,6 +25,8 @@ export const SERVED_TYPES = ['generic', 'maven', 'gradle', 'npm', 'pypi', 'docke
 /** Package types the seed's API accepts that Arca stores and serves as plain files (no client protocol yet). */
 export const PLAIN_TYPES = ['ivy', 'sbt', 'nuget', 'conan', 'composer', 'terraform'];
 const MAVENISH = ['maven', 'gradle', 'ivy', 'sbt'];
+/** Types whose metadata Arca signs. */
+const SIGNED = ['debian', 'rpm'];
 
 const FIELDS: FieldDef[] = [
   { name: 'description', label: 'Description', kind: 'text', classes: ['local', 'remote', 'virtual'] },
@@ -43,6 +45,8 @@ const FIELDS: FieldDef[] = [
   { name: 'maxUniqueSnapshots', label: 'Max unique snapshots (0 = all)', kind: 'number', classes: ['local'], types: MAVENISH },
   { name: 'checksumPolicyType', label: 'Checksum policy', kind: 'select', classes: ['local'], types: MAVENISH, options: ['client-checksums', 'server-generated-checksums'] },
   { name: 'suppressPomConsistencyChecks', label: 'Suppress POM consistency checks', kind: 'bool', classes: ['local'], types: MAVENISH },
+  { name: 'primaryKeyPairRef', label: 'Signing key pair', kind: 'text', classes: ['local', 'virtual'], types: SIGNED, hint: 'A key pair name (Administration › key pairs); empty: the shared default key' },
+  { name: 'debianUpstreamPublicKeys', label: "Upstream's public keys", kind: 'textarea', classes: ['remote'], types: ['debian'], hint: 'ASCII-armored; the upstream Release must be signed by one of them (empty: not checked)' },
 ];
 
 function FieldInput({ def, value, onChange }: { def: FieldDef; value: unknown; onChange: (v: unknown) => void }) {
@@ -57,7 +61,9 @@ function FieldInput({ def, value, onChange }: { def: FieldDef; value: unknown; o
   }
   return (
     <Field id={id} label={def.label} hint={def.hint}>
-      {def.kind === 'select' ? (
+      {def.kind === 'textarea' ? (
+        <textarea id={id} rows={6} spellCheck={false} value={String(value ?? '')} onChange={(e) => onChange(e.target.value)} />
+      ) : def.kind === 'select' ? (
         <select id={id} value={String(value ?? def.options?.[0] ?? '')} onChange={(e) => onChange(e.target.value)}>
           {def.options?.map((o) => (
             <option key={o}>{o}</option>
