@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_AUTH, ADMIN_PASSWORD } from '../helpers/credentials.js';
+import { buildDeb, HAVE_APT } from '../helpers/debian-packages.js';
 import { chartTgz } from '../helpers/helm-charts.js';
 import { NGINX, TestCluster } from './harness/cluster.js';
 import { startDedicatedPostgres } from './harness/dedicated-pg.js';
@@ -244,6 +247,38 @@ describe.skipIf(!!skipReason)('web UI through nginx in front of a three-node clu
     await page.goto(`${lb()}/ui/browse/ui-helm`);
     await page.getByRole('tab', { name: 'Helm' }).click();
     expect(await page.getByTestId('setup-snippet').innerText()).toContain(`helm repo add ui-helm ${lb()}/artifactory/api/helm/ui-helm`);
+  });
+
+  it("shows a Debian package's versions and where each is listed, and the repository's apt snippet", async () => {
+    if (!HAVE_APT) {
+      console.log('skipped: dpkg-deb and apt-get are not installed (apt-get install dpkg apt)');
+      return;
+    }
+    const admin = { authorization: ADMIN_AUTH, 'content-type': 'application/json' };
+    expect((await fetch(`${lb()}/artifactory/api/repositories/ui-deb`, { method: 'PUT', headers: admin, body: JSON.stringify({ rclass: 'local', packageType: 'debian' }) })).status).toBe(200);
+    const dir = mkdtempSync(join(tmpdir(), 'arca-ui-deb-'));
+    try {
+      for (const [version, dist] of [
+        ['1.0-1', 'bookworm'],
+        ['1.1-1', 'trixie'],
+      ]) {
+        const deb = buildDeb(dir, { name: 'hello-ui', version });
+        const url = `${lb()}/artifactory/ui-deb/pool/main/h/hello-ui/hello-ui_${version}_amd64.deb;deb.distribution=${dist};deb.component=main;deb.architecture=amd64`;
+        const res = await fetch(url, { method: 'PUT', headers: { authorization: ADMIN_AUTH }, body: deb.data });
+        expect(res.status, await res.text()).toBe(201);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await page.goto(`${lb()}/ui/browse/ui-deb/pool/main/h/hello-ui/hello-ui_1.1-1_amd64.deb`);
+    const versions = page.getByTestId('debian-versions');
+    await expect.poll(() => versions.locator('tbody td:first-child').allInnerTexts(), { timeout: 10_000 }).toEqual(expect.arrayContaining(['1.0-1', '1.1-1']));
+    expect(await versions.locator('tbody tr', { hasText: '1.1-1' }).innerText()).toContain('amd64 · trixie / main');
+    expect(await page.getByText('sudo apt-get install hello-ui=1.1-1').count()).toBe(1);
+    await screenshot(page, '10c-debian-package');
+    await page.goto(`${lb()}/ui/browse/ui-deb`);
+    await page.getByRole('tab', { name: 'apt' }).click();
+    expect(await page.getByTestId('setup-snippet').innerText()).toContain(`deb [signed-by=/etc/apt/keyrings/ui-deb.asc] ${lb()}/artifactory/api/deb/ui-deb bookworm main`);
   });
 
   it("shows another node's log through the node that answers", async () => {
