@@ -19,11 +19,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ArcaError } from '../../../core/errors.js';
 import { nameOf, parseRepoPath, type RepoPath } from '../../../core/paths.js';
 import type { AppContext } from '../../../http/app-context.js';
-import { baseUrl, intentOf } from '../../../http/auth.js';
-import { declaredChecksums } from '../../../http/routes/artifacts/artifacts.js';
+import { intentOf } from '../../../http/auth.js';
+import { deployRequestBody } from '../../../http/routes/artifacts/artifacts.js';
 import { downloadHeaders, header, serveBytes, serveFile } from '../../../http/routes/artifacts/artifacts-serve.js';
 import type { RepoNeed } from '../../../http/route-access.js';
-import { deployedFileJson } from '../../../services/item-info.js';
 import { requirePackageType } from '../../../services/serve/serve-service.js';
 import { parseDistsPath } from '../layout.js';
 import type { DebianService, DistsAnswer } from '../service/debian-service.js';
@@ -60,35 +59,11 @@ function sendAnswer(request: FastifyRequest, reply: FastifyReply, path: string, 
   return reply.send(Readable.from(a.parts()));
 }
 
-async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, rp: RepoPath) {
-  const abort = new AbortController();
-  request.raw.on('close', () => {
-    if (!request.raw.complete) abort.abort();
-  });
-  const repo = await ctx.serve.deployTarget(request.access, rp.repoKey);
-  const result = await ctx.packages.deploy.deploy({
-    repo,
-    path: rp.path,
-    folder: rp.folder,
-    body: request.raw,
-    signal: abort.signal,
-    expected: declaredChecksums(request),
-    checksumDeploy: false,
-    user: request.access.user,
-    properties: {},
-    matrix: rp.matrix,
-    access: request.access,
-  });
-  if (result.absorbed || result.item.type !== 'file') return reply.code(201).type('application/json').send('{}');
-  const body = deployedFileJson(await baseUrl(ctx, request), result.item);
-  return reply.code(201).header('Location', body.downloadUri).type('application/vnd.org.jfrog.artifactory.storage.ItemCreated+json').send(Buffer.from(JSON.stringify(body)));
-}
-
 async function handle(ctx: AppContext, deb: DebianService, request: FastifyRequest, reply: FastifyReply) {
   const rp = repoPathOf(request);
   const addressed = await address(ctx, request, rp);
   const { access } = request;
-  if (request.method === 'PUT') return put(ctx, request, reply, rp);
+  if (request.method === 'PUT') return deployRequestBody(ctx, request, reply, rp);
   if (request.method === 'DELETE') {
     await ctx.packages.deploy.delete(addressed.repo, rp.path, access);
     return reply.code(204).send();

@@ -19,11 +19,10 @@ import { ArcaError } from '../../../core/errors.js';
 import { parseRepoPath } from '../../../core/paths.js';
 import { readBounded } from '../../../core/read-bounded.js';
 import type { AppContext } from '../../../http/app-context.js';
-import { baseUrl, intentOf } from '../../../http/auth.js';
-import { declaredChecksums } from '../../../http/routes/artifacts/artifacts.js';
+import { intentOf } from '../../../http/auth.js';
+import { deployRequestBody } from '../../../http/routes/artifacts/artifacts.js';
 import { header, serveBytes, serveFile } from '../../../http/routes/artifacts/artifacts-serve.js';
 import type { RepoNeed } from '../../../http/route-access.js';
-import { deployedFileJson } from '../../../services/item-info.js';
 import { requirePackageType } from '../../../services/serve/serve-service.js';
 import type { RepoConfig } from '../../../services/repositories.js';
 import { MAX_CHART_ARCHIVE_BYTES } from '../chart-archive.js';
@@ -122,29 +121,6 @@ async function upload(helm: HelmService, request: FastifyRequest, reply: Fastify
   return json(reply, 201, { saved: true });
 }
 
-async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, call: Call) {
-  const abort = new AbortController();
-  request.raw.on('close', () => {
-    if (!request.raw.complete) abort.abort();
-  });
-  const repo = await ctx.serve.deployTarget(request.access, call.key);
-  const result = await ctx.packages.deploy.deploy({
-    repo,
-    path: call.path,
-    folder: false,
-    body: request.raw,
-    signal: abort.signal,
-    expected: declaredChecksums(request),
-    checksumDeploy: false,
-    user: request.access.user,
-    properties: {},
-    access: request.access,
-  });
-  if (result.absorbed || result.item.type !== 'file') return json(reply, 201, {});
-  const body = deployedFileJson(await baseUrl(ctx, request), result.item);
-  return reply.code(201).header('Location', body.downloadUri).type('application/vnd.org.jfrog.artifactory.storage.ItemCreated+json').send(Buffer.from(JSON.stringify(body)));
-}
-
 async function handle(ctx: AppContext, helm: HelmService, request: FastifyRequest, reply: FastifyReply) {
   const call = await callOf(ctx, request);
   const { access } = request;
@@ -178,7 +154,7 @@ async function handle(ctx: AppContext, helm: HelmService, request: FastifyReques
     case 'upload':
       return upload(helm, request, reply, call, e.prov);
     case 'file': {
-      if (request.method === 'PUT') return put(ctx, request, reply, call);
+      if (request.method === 'PUT') return deployRequestBody(ctx, request, reply, { repoKey: call.key, path: call.path });
       if (request.method === 'DELETE') {
         await ctx.packages.deploy.delete(call.repo, call.path, access);
         return reply.code(204).send();

@@ -111,6 +111,36 @@ async function put(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
 }
 
 /**
+ * A format protocol's plain deploy of the request body at `path` of `repoKey` (its local
+ * repository, or a virtual one's default deployment repository), with the format's hooks:
+ * answered as the JFrog deploy answers (201, Location, the ItemCreated JSON).
+ */
+export async function deployRequestBody(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, at: { repoKey: string; path: string; folder?: boolean; matrix?: RepoPath['matrix'] }) {
+  const abort = new AbortController();
+  request.raw.on('close', () => {
+    if (!request.raw.complete) abort.abort();
+  });
+  const repo = await ctx.serve.deployTarget(request.access, at.repoKey);
+  const deploy = ctx.packages.deploy.deploy({
+    repo,
+    path: at.path,
+    folder: at.folder ?? false,
+    body: request.raw,
+    signal: abort.signal,
+    expected: declaredChecksums(request),
+    checksumDeploy: false,
+    user: request.access.user,
+    properties: {},
+    matrix: at.matrix,
+    access: request.access,
+  });
+  const result = await clientAbortAware(abort.signal, deploy);
+  if (result.absorbed || result.item.type !== 'file') return reply.code(201).header('Content-Type', ITEM_CREATED).send('{}');
+  const body = deployedFileJson(await baseUrl(ctx, request), result.item);
+  return reply.code(201).header('Location', body.downloadUri).header('Content-Type', ITEM_CREATED).send(Buffer.from(JSON.stringify(body)));
+}
+
+/**
  * A deploy's outcome, or UPLOAD_ABORTED when the client went away. A server-side failure (full
  * disk, bad checksum) stops reading the body, which also closes the request: only an error that
  * is not ours means the client went away.
