@@ -84,3 +84,18 @@ export function extraKind(name: string): ExtraKind | undefined {
   if (/(^|[-_.])modules\.yaml$/.test(name)) return 'modules';
   return undefined;
 }
+
+export const SIGNATURE = `${REPOMD}.asc`;
+export const PUBLIC_KEY = `${REPOMD}.key`;
+
+/** A path in a `repodata` folder: the root it belongs to and the file's name. */
+export function repodataFile(path: string): { root: string; name: string } | undefined {
+  const segments = path.split('/');
+  if (segments.length < 2 || segments[segments.length - 2] !== REPODATA) return undefined;
+  return { root: segments.slice(0, -2).join('/'), name: segments[segments.length - 1] };
+}
+
+export function isRpmType(packageType: string): boolean {
+  const t = packageType.toLowerCase();
+  return t === 'rpm' || t === 'yum';
+}
