@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_AUTH, ADMIN_PASSWORD } from '../helpers/credentials.js';
 import { Dnf, gpgDetachSign, hasDnfTools, packagerKey, signRpms, staticServer } from '../helpers/rpm-dnf.js';
-import { buildRpm } from '../helpers/rpm-packages.js';
+import { buildRpm, type RpmSpec } from '../helpers/rpm-packages.js';
 import { describeOnNodeAndCluster } from './harness/node-and-cluster.js';
 
 /**
@@ -53,7 +53,7 @@ function rpmFlow(label: string, base: () => string) {
     beforeAll(async () => {
       at = base();
       key = packagerKey(dir);
-      const specs = [
+      const specs: RpmSpec[] = [
         { name: 'hello-lib', version: '1.0', provides: ['hello-api = 1.0'] },
         { name: 'hello-app', version: '2.0', requires: ['hello-lib >= 1.0'], files: { '/usr/bin/hello-app': '#!/bin/sh\necho hello\n' } },
         { name: 'upstream-tool', version: '3.1', release: '2', requires: ['hello-api'], files: { '/usr/bin/upstream-tool': '#!/bin/sh\necho up\n', '/etc/upstream-tool.conf': 'x=1\n' } },

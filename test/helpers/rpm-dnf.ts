@@ -75,7 +75,7 @@ export class Dnf {
   private readonly conf: string;
   private readonly reposdir: string;
 
-  constructor(private readonly dir: string) {
+  constructor(dir: string) {
     this.root = join(dir, 'root');
     this.reposdir = join(dir, 'repos.d');
     this.conf = join(dir, 'dnf.conf');
