@@ -25,6 +25,7 @@ import { indexPath } from '../src/formats/cargo/names.js';
 import { tgz } from '../src/formats/npm/testing/pack.js';
 import { publishBody } from '../test/helpers/cargo-crates.js';
 import { storedZip } from '../test/helpers/stored-zip.js';
+import { benchRpm } from './formats-rpm.js';
 import { ADMIN_USER, AUTH, REPO_ROOT, startArca, type ArcaNode } from './lib/arca.js';
 import { cpuWindow, type CpuUse } from './lib/cpu.js';
 import { freePort, request } from './lib/http.js';
@@ -258,6 +259,7 @@ export async function runFormats(quick: boolean): Promise<number> {
   let cargoResult: Awaited<ReturnType<typeof benchCargo>> | undefined;
   let goError: string | undefined = go ? undefined : 'go is not installed (apt-get install golang-go)';
   let cargoError: string | undefined = cargo ? undefined : 'cargo is not installed';
+  let rpm: Awaited<ReturnType<typeof benchRpm>> | undefined;
   try {
     log('starting one Arca node (embedded default) and nginx over the static layouts');
     node = await startArca({ home: join(work, 'arca'), port: await freePort(), logFile: join(work, 'arca.log') });
@@ -276,6 +278,7 @@ export async function runFormats(quick: boolean): Promise<number> {
         return undefined;
       });
     }
+    rpm = await benchRpm({ node, nginxUrl: nginx.url, work, staticRoot, reps, log });
   } finally {
     await nginx?.stop();
     await node?.stop();
@@ -284,6 +287,7 @@ export async function runFormats(quick: boolean): Promise<number> {
   const rows = [
     rowOf('go-download', `go mod download of ${COUNT} modules (empty module cache)`, 'modules/s', goResult, goError),
     rowOf('cargo-fetch', `cargo fetch of ${COUNT} crates (empty CARGO_HOME)`, 'crates/s', cargoResult, cargoError),
+    ...(rpm?.rows ?? []),
   ];
   const secs = (r: { arca: Side; nginx: Side } | undefined) => (r ? `Arca ${r.arca.seconds.map((s) => s.toFixed(2)).join(', ')} s; nginx ${r.nginx.seconds.map((s) => s.toFixed(2)).join(', ')} s` : '—');
   const lines = [
@@ -292,10 +296,11 @@ export async function runFormats(quick: boolean): Promise<number> {
     renderTable(rows),
     '',
     `Go: ${secs(goResult)}. Cargo: ${secs(cargoResult)}.`,
+    ...(rpm ? [rpm.summary] : []),
     'Rates are items over the median time of the client run; the target is Arca within 1.5× of the static layout (a rate of at least 2/3 of it).',
   ];
   process.stdout.write(lines.join('\n') + '\n');
   mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(REPO_ROOT, 'bench', 'results', 'formats-latest.json'), JSON.stringify({ at: new Date().toISOString(), quick, rows, go: goResult, cargo: cargoResult }, null, 2) + '\n');
+  writeFileSync(join(REPO_ROOT, 'bench', 'results', 'formats-latest.json'), JSON.stringify({ at: new Date().toISOString(), quick, rows, go: goResult, cargo: cargoResult, rpm: rpm?.detail }, null, 2) + '\n');
   return rows.some((r) => r.verdict === 'ERROR') ? 1 : 0;
 }
