@@ -111,21 +111,15 @@ async function publish(store: RepoStore, root: string, before: RootState | undef
       old[kind] = data;
     }
   }
-  if (!reuse) {
-    changed = new Map();
-    for (let c = 0; c < CHUNKS; c++) {
-      const record = await readChunk(store, root, c);
-      changed.set(c, record);
-    }
-    state = { ...state, chunks: {} };
-  }
+  if (!reuse) state = { ...state, chunks: {} };
   const chunks: Record<string, ChunkState> = {};
   const members: Record<DataKind, Buffer[]> = { primary: [], filelists: [], other: [] };
   const offsets: Record<DataKind, number> = { ...state.heads };
-  const indexes = new Set<number>([...Object.keys(state.chunks).map(Number), ...changed.keys()]);
+  // A rebuild reads every chunk, one at a time (only its compressed members are kept).
+  const indexes = reuse ? new Set<number>([...Object.keys(state.chunks).map(Number), ...changed.keys()]) : new Set(Array.from({ length: CHUNKS }, (_, c) => c));
   for (const c of [...indexes].sort((a, b) => a - b)) {
     const previous = state.chunks[c];
-    const record = changed.get(c);
+    const record = reuse ? changed.get(c) : await readChunk(store, root, c);
     if (record === undefined) {
       // Unchanged: the member's bytes from the published file.
       for (const kind of DATA_KINDS) {
