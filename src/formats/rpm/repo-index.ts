@@ -85,7 +85,8 @@ async function writeChunk(store: RepoStore, root: string, chunk: number, record:
 async function chunkMembers(record: ChunkRecord): Promise<Record<DataKind, Buffer>> {
   const hrefs = Object.keys(record.packages).sort();
   const out = {} as Record<DataKind, Buffer>;
-  for (const kind of DATA_KINDS) out[kind] = await gzipMember(hrefs.map((h) => record.packages[h][kind]).join(''));
+  const made = await Promise.all(DATA_KINDS.map((kind) => gzipMember(hrefs.map((h) => record.packages[h][kind]).join(''))));
+  DATA_KINDS.forEach((kind, i) => (out[kind] = made[i]));
   return out;
 }
 
@@ -101,15 +102,12 @@ async function publish(store: RepoStore, root: string, before: RootState | undef
   const old: Partial<Record<DataKind, Buffer>> = {};
   let reuse = before?.files !== undefined;
   if (reuse) {
-    for (const kind of DATA_KINDS) {
-      const file = state.files![kind];
-      const data = await store.read(underRoot(root, file.href));
-      if (!data || data.length !== file.size) {
-        reuse = false;
-        break;
-      }
-      old[kind] = data;
-    }
+    const read = await Promise.all(DATA_KINDS.map((kind) => store.read(underRoot(root, state.files![kind].href))));
+    DATA_KINDS.forEach((kind, i) => {
+      const data = read[i];
+      if (!data || data.length !== state.files![kind].size) reuse = false;
+      else old[kind] = data;
+    });
   }
   if (!reuse) state = { ...state, chunks: {} };
   const chunks: Record<string, ChunkState> = {};
@@ -141,17 +139,22 @@ async function publish(store: RepoStore, root: string, before: RootState | undef
   const timestamp = Math.floor(Date.now() / 1000);
   const files = {} as Record<DataKind, RepomdData>;
   const heads = {} as Record<DataKind, number>;
-  for (const kind of DATA_KINDS) {
-    const head = await gzipMember(opening(kind, total));
-    const data = Buffer.concat([head, ...members[kind], await gzipMember(closing(kind))]);
-    heads[kind] = head.length;
-    const sha256 = sha256Hex(data);
-    const open = await openDigest(data);
-    const href = dataHref(sha256, FILE_NAMES[kind]);
-    const same = state.files?.[kind]?.sha256 === sha256;
-    if (!same) await store.write(underRoot(root, href), data, GZIP_MIME);
-    files[kind] = same ? state.files![kind] : { type: kind, href, sha256, size: data.length, openSha256: open.sha256, openSize: open.size, timestamp };
-  }
+  // The three files at once: their compression, checksums and writes overlap.
+  await Promise.all(
+    DATA_KINDS.map(async (kind) => {
+      const head = await gzipMember(opening(kind, total));
+      const data = Buffer.concat([head, ...members[kind], await gzipMember(closing(kind))]);
+      heads[kind] = head.length;
+      const sha256 = sha256Hex(data);
+      const same = state.files?.[kind]?.sha256 === sha256;
+      if (same) {
+        files[kind] = state.files![kind];
+        return;
+      }
+      const [open] = await Promise.all([openDigest(data), store.write(underRoot(root, dataHref(sha256, FILE_NAMES[kind])), data, GZIP_MIME)]);
+      files[kind] = { type: kind, href: dataHref(sha256, FILE_NAMES[kind]), sha256, size: data.length, openSha256: open.sha256, openSize: open.size, timestamp };
+    }),
+  );
   await finish(store, root, state, { ...state, chunks, heads, files });
 }
 
@@ -165,7 +168,7 @@ async function finish(store: RepoStore, root: string, before: RootState, next: R
   const state: RootState = { ...next, revision, previous: replaced };
   await store.write(repomdPath(root), Buffer.from(renderRepomd(revision, allFiles(state)), 'utf8'), XML_MIME);
   await store.write(statePath(root), Buffer.from(JSON.stringify(state)), 'application/json');
-  for (const href of before.previous) if (!current.has(href)) await store.delete(underRoot(root, href));
+  await Promise.all(before.previous.filter((href) => !current.has(href)).map((href) => store.delete(underRoot(root, href))));
 }
 
 function allFiles(state: RootState): RepomdData[] {
@@ -176,10 +179,10 @@ function allFiles(state: RootState): RepomdData[] {
 /** Puts (or replaces) the package at `href` of `root` in the metadata. */
 export async function putPackage(store: RepoStore, root: string, href: string, record: PackageRecord): Promise<void> {
   const c = chunkOf(href);
-  const chunk = await readChunk(store, root, c);
+  const [chunk, state] = await Promise.all([readChunk(store, root, c), readState(store, root)]);
   chunk.packages[href] = record;
   await writeChunk(store, root, c, chunk);
-  await publish(store, root, await readState(store, root), new Map([[c, chunk]]));
+  await publish(store, root, state, new Map([[c, chunk]]));
 }
 
 /** True when the metadata lists the package at `href` with the id `pkgid`. */
@@ -190,11 +193,11 @@ export async function listed(store: RepoStore, root: string, href: string, pkgid
 /** Takes the package at `href` out of the metadata (nothing when it is not listed). */
 export async function removePackage(store: RepoStore, root: string, href: string): Promise<void> {
   const c = chunkOf(href);
-  const chunk = await readChunk(store, root, c);
+  const [chunk, state] = await Promise.all([readChunk(store, root, c), readState(store, root)]);
   if (!chunk.packages[href]) return;
   delete chunk.packages[href];
   await writeChunk(store, root, c, chunk);
-  await publish(store, root, await readState(store, root), new Map([[c, chunk]]));
+  await publish(store, root, state, new Map([[c, chunk]]));
 }
 
 /** Takes every package below the folder `prefix` (relative to the root, '' for all) out of the metadata. */

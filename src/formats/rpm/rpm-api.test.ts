@@ -1,0 +1,89 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRpm, hasRpmbuild } from '../../../test/helpers/rpm-packages.js';
+import { startTestNode, type TestNode } from '../../node/testing/test-node.js';
+
+/** Deploys, refusals and reads of RPM repositories over HTTP, in process (app.inject). */
+describe.skipIf(!hasRpmbuild())('RPM repositories over HTTP', () => {
+  let node: TestNode;
+  const dir = mkdtempSync(join(tmpdir(), 'arca-rpm-api-'));
+  let lib: { file: string; data: Buffer };
+  let app: { file: string; data: Buffer };
+
+  const get = (url: string) => node.request({ method: 'GET', url: `/artifactory/${url}` });
+  const put = (url: string, payload: Buffer, headers: Record<string, string> = {}) => node.request({ method: 'PUT', url: `/artifactory/${url}`, payload, headers });
+  const primaryOf = async (repo: string) => {
+    const repomd = (await get(`${repo}/repodata/repomd.xml`)).body;
+    const href = /<data type="primary">[\s\S]*?<location href="([^"]+)"/.exec(repomd)![1];
+    return gunzipSync((await get(`${repo}/${href}`)).rawPayload).toString('utf8');
+  };
+
+  beforeAll(async () => {
+    lib = buildRpm(dir, { name: 'lib', version: '1.0' });
+    app = buildRpm(dir, { name: 'app', version: '2.0', requires: ['lib'] });
+    node = await startTestNode();
+    const repos: Array<[string, Record<string, unknown>]> = [
+      ['r-local', { rclass: 'local', packageType: 'rpm' }],
+      ['r-yum', { rclass: 'local', packageType: 'yum' }],
+      ['r-dead', { rclass: 'remote', packageType: 'rpm', url: 'http://127.0.0.1:9/repo', assumedOfflinePeriodSecs: 0 }],
+      ['r-other', { rclass: 'local', packageType: 'rpm' }],
+      ['r-virtual', { rclass: 'virtual', packageType: 'rpm', repositories: ['r-dead', 'r-local', 'r-other'] }],
+      ['g-local', { rclass: 'local', packageType: 'generic' }],
+    ];
+    for (const [key, config] of repos) {
+      const res = await node.request({ method: 'PUT', url: `/artifactory/api/repositories/${key}`, payload: { key, ...config } });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    expect((await put(`r-local/Packages/${lib.file}`, lib.data)).statusCode).toBe(201);
+  });
+  afterAll(async () => {
+    await node?.close();
+  });
+
+  it('refuses a bad or truncated package with 400: nothing stored, repomd.xml untouched', async () => {
+    const before = (await get('r-local/repodata/repomd.xml')).body;
+    for (const body of [Buffer.from('not an rpm '.repeat(20)), app.data.subarray(0, 2000), Buffer.alloc(0)]) {
+      const res = await put(`r-local/Packages/${app.file}`, body);
+      expect(res.statusCode, res.body).toBe(400);
+      expect(JSON.parse(res.body).errors[0].message).toMatch(/RPM package/);
+    }
+    expect((await get(`api/storage/r-local/Packages/${app.file}`)).statusCode).toBe(404);
+    expect((await get('r-local/repodata/repomd.xml')).body).toBe(before);
+    // A checksum deploy brings no header to check.
+    const checksum = await put(`r-local/Packages/${app.file}`, Buffer.alloc(0), { 'x-checksum-deploy': 'true', 'x-checksum-sha1': 'a'.repeat(40) });
+    expect(checksum.statusCode).toBe(400);
+  });
+
+  it('refuses deploys into repodata/ and .rpm/ (403) and into a remote repository (405)', async () => {
+    expect((await put('r-local/repodata/repomd.xml', Buffer.from('<repomd/>'))).statusCode).toBe(403);
+    expect((await put('r-local/.rpm/r/state.json', Buffer.from('{}'))).statusCode).toBe(403);
+    expect((await put(`r-dead/${lib.file}`, lib.data)).statusCode).toBe(405);
+  });
+
+  it('serves the same files at /api/yum/{repo}; answers 400 there for a repository of another type', async () => {
+    const plain = await get('r-local/repodata/repomd.xml');
+    const api = await get('api/yum/r-local/repodata/repomd.xml');
+    expect(api.statusCode).toBe(200);
+    expect(api.body).toBe(plain.body);
+    expect((await node.request({ method: 'HEAD', url: `/artifactory/api/yum/r-local/Packages/${lib.file}` })).statusCode).toBe(200);
+    expect((await get('api/yum/g-local/repodata/repomd.xml')).statusCode).toBe(400);
+  });
+
+  it('treats packageType yum as rpm, merges local members in a virtual repository (a dead remote member dropped), takes deletes out', async () => {
+    expect((await put(`r-yum/${app.file}`, app.data)).statusCode).toBe(201);
+    expect(await primaryOf('r-yum')).toMatch(/<name>app<\/name>/);
+    expect((await put(`r-other/${app.file}`, app.data)).statusCode).toBe(201);
+    const merged = await primaryOf('r-virtual');
+    expect(merged).toMatch(/packages="2"/);
+    expect(merged).toMatch(/<location href="Packages\/lib-1.0-1.noarch.rpm"\/>/);
+    expect(merged).toMatch(/<location href="app-2.0-1.noarch.rpm"\/>/);
+    // The virtual resolves its packages' locations through the members.
+    expect((await get(`r-virtual/${app.file}`)).rawPayload.equals(app.data)).toBe(true);
+    expect((await node.request({ method: 'DELETE', url: `/artifactory/r-other/${app.file}` })).statusCode).toBe(204);
+    expect(await primaryOf('r-other')).toMatch(/packages="0"/);
+    expect(await primaryOf('r-virtual')).toMatch(/packages="1"/);
+  });
+});
