@@ -14,7 +14,10 @@
  *   `cargo fetch` of a project depending on all 50, with an empty CARGO_HOME and no lock file
  *   each time (index lines and archives are all fetched).
  *
- * Both sides run alternately, 7 times each (3 with --quick); the medians are compared. Target:
+ * Both sides first run 10 times untimed (ARCA_BENCH_FORMATS_WARM): a node that just started has
+ * compiled none of its request code, which a node in service has; nginx's files get into the
+ * page cache. Then they run alternately, 7 times each (3 with --quick); the medians are
+ * compared. Target:
  * Arca within 1.5× of the static layout's time, i.e. its rate at least 2/3 of nginx's.
  */
 import { createHash } from 'node:crypto';
@@ -80,9 +83,22 @@ interface Side {
   cpu: CpuUse[];
 }
 
-/** Runs `fetch(side)` for Arca and nginx alternately, `reps` times each; `fresh()` empties the client's caches before each. */
+/** Untimed runs of each side first: a new node's code is not compiled yet (a serving node's is), nor are nginx's files in the page cache. */
+const WARM_UPS = Math.max(0, Number(process.env.ARCA_BENCH_FORMATS_WARM ?? 10));
+
+/**
+ * Runs `fetch(side)` for Arca and nginx alternately, `reps` times each after `WARM_UPS`
+ * untimed runs of each; `fresh()` empties the client's caches before each.
+ */
 async function alternate(reps: number, fresh: () => void, fetch: (side: 'arca' | 'nginx') => Promise<void>): Promise<{ arca: Side; nginx: Side }> {
   const out = { arca: { seconds: [] as number[], cpu: [] as CpuUse[] }, nginx: { seconds: [] as number[], cpu: [] as CpuUse[] } };
+  for (let i = 0; i < WARM_UPS; i++) {
+    for (const side of ['nginx', 'arca'] as const) {
+      fresh();
+      await fetch(side);
+    }
+  }
+  if (WARM_UPS > 0) log(`${WARM_UPS} untimed warm-up runs per side done`);
   for (let i = 0; i < reps; i++) {
     for (const side of i % 2 === 0 ? (['nginx', 'arca'] as const) : (['arca', 'nginx'] as const)) {
       fresh();

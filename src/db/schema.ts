@@ -1,5 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { ReplicationEventsTable, ReplicationsTable } from './schema-replication.js';
+import type { SigningKeysTable } from './schema-signing.js';
 
 /** Booleans are stored as 0/1 integers and times as epoch milliseconds, the same on every dialect. */
 export type Bool = number;
@@ -357,6 +358,7 @@ export interface Schema {
   build_entries: BuildEntriesTable;
   trash_items: TrashItemsTable;
   replications: ReplicationsTable;
+  signing_keys: SigningKeysTable;
   gc_state: GcStateTable;
   items: ItemsTable;
   item_props: ItemPropsTable;

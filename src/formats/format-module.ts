@@ -45,4 +45,21 @@ export interface FormatProtocol<S = unknown> {
   readonly errors: ErrorRenderer;
   /** The challenges of a 401 in place of the Basic realm (the registry's Bearer and Basic). */
   challenge?(ctx: AppContext): (request: FastifyRequest) => Promise<string[]>;
+  /** Protocol URLs that read a local repository's stored file as it is (see `StoredFileUrls`). */
+  readonly storedFiles?: StoredFileUrls;
+}
+
+/**
+ * Protocol URLs that name a stored file of a local repository as it is (a Go module's
+ * `.zip`): the download fast path (http/fast-get.ts) answers them as it answers
+ * `/artifactory/{repo}/{path}`, and leaves every other case (remote and virtual
+ * repositories, a file the routes make, a refusal, a HEAD) to the protocol's routes.
+ */
+export interface StoredFileUrls {
+  /** What comes before `{repoKey}/` (`/artifactory/api/go/`); one of the protocol's prefixes. */
+  readonly prefix: string;
+  /** The package type the repository must have (the routes word the error for others). */
+  readonly packageType: string;
+  /** The item path that `rest` (the URL after `{repoKey}/`) reads, when it reads one stored file as it is. */
+  itemPath(rest: string): string | undefined;
 }

@@ -30,6 +30,7 @@ import type { ReplicationConfigService } from '../services/replication/replicati
 import type { ReplicationRunner } from '../services/replication/runner.js';
 import type { ChangeCapture } from '../services/replication/change-capture.js';
 import type { ReplicationApply } from '../services/replication/replication-apply.js';
+import type { SigningKeyStore } from '../security/signing/key-store.js';
 
 export interface VersionInfo {
   version: string;
@@ -92,6 +93,8 @@ export interface AppContext {
   replicationCapture: ChangeCapture;
   /** The target side of replication: deploys and deletes carrying X-Arca-Replication-Origin. */
   replicationApply: ReplicationApply;
+  /** OpenPGP key pairs that sign repository metadata (`/api/gpg/key`, `/api/security/keypair`). */
+  signingKeys: SigningKeyStore;
   /** Storage summary (`/api/storageinfo`). */
   storageInfo: StorageInfoService;
   /** Download counts per item, batched (`?stats`, AQL `stat.*`). */

@@ -10,6 +10,7 @@ import type { RequestLog } from './request-log.js';
 import { registerSecurityHeaders, setSecurityHeaders } from './security-headers.js';
 import { registerRouteAccess } from './route-access.js';
 import { boundUnreadBody } from './unread-body.js';
+import type { Socket } from 'node:net';
 import { FastGet } from './fast-get.js';
 import { HttpMetrics } from './http-metrics.js';
 import { registerFormatProtocols } from './format-protocols.js';
@@ -32,6 +33,7 @@ import { binstoreNodeRoutes } from './routes/system/binstore-node.js';
 import { uiStaticRoutes } from './routes/ui/static.js';
 import { systemLogRoutes } from './routes/system/logs.js';
 import { replicationRoutes } from './routes/replication/replications.js';
+import { signingKeyRoutes } from './routes/security/signing-keys.js';
 
 export interface AppOptions {
   /** Where one line per request goes (`logs/request.log`); none when undefined. */
@@ -41,20 +43,27 @@ export interface AppOptions {
 }
 
 /** The JFrog REST API plugins, in registration order. Formats bring their own protocol routes (formats/registry.ts). */
-const API_PLUGINS = [systemRoutes, repositoryRoutes, storageRoutes, searchRoutes, copyMoveRoutes, archiveDownloadRoutes, buildRoutes, trashRoutes, securityRoutes, configFileRoutes, uiAuthRoutes, taskRoutes, licenseRoutes, binstoreNodeRoutes, systemLogRoutes, replicationRoutes, uiStaticRoutes];
+const API_PLUGINS = [systemRoutes, repositoryRoutes, storageRoutes, searchRoutes, copyMoveRoutes, archiveDownloadRoutes, buildRoutes, trashRoutes, securityRoutes, configFileRoutes, uiAuthRoutes, taskRoutes, licenseRoutes, binstoreNodeRoutes, systemLogRoutes, replicationRoutes, signingKeyRoutes, uiStaticRoutes];
 
 const KEEP_ALIVE_MS = 65_000;
 
 declare module 'fastify' {
   interface FastifyRequest {
     startedAt: bigint;
+    /** The request's socket (see unread-body.ts). */
+    connection: Socket | null;
   }
 }
 
 /** Builds the whole HTTP application from an AppContext; tests use it with `inject()`. */
 export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promise<FastifyInstance> {
   const metrics = new HttpMetrics(ctx.metrics, options.requestLog);
-  const fast = new FastGet(ctx, metrics, options.fastGet ?? true);
+  const fast = new FastGet(
+    ctx,
+    metrics,
+    options.fastGet ?? true,
+    FORMATS.flatMap((f) => (f.protocol?.storedFiles ? [f.protocol.storedFiles] : [])),
+  );
   const app: FastifyInstance = Fastify({
     // Fastify's own server, with the download fast path in front of Fastify's handler.
     // Set up as Fastify sets up its own: no request or socket timeout (uploads take as long as
@@ -84,8 +93,11 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   const nodeId = ctx.node.nodeId;
 
   app.decorateRequest('startedAt', 0n);
+  app.decorateRequest('connection', null);
   app.addHook('onRequest', (request, reply, done) => {
     request.startedAt = process.hrtime.bigint();
+    // Kept: a request whose body stream was destroyed unread no longer names its socket.
+    request.connection = request.raw.socket;
     reply.header('X-Artifactory-Node-Id', nodeId);
     done();
   });

@@ -32,6 +32,11 @@ export function sendError(reply: FastifyReply, renderer: ErrorRenderer, mapped: 
   const out = renderer.render(mapped);
   reply.headers({ ...mapped.headers, ...out.headers });
   if (out.reason !== undefined) reply.raw.statusMessage = out.reason;
+  // A refusal before the whole body arrived (too large, malformed at its start): the client is
+  // told not to send another request on this connection, which closes once the answer is out
+  // (the rest of the body is still read and dropped for a moment: unread-body.ts).
+  const raw = reply.request?.raw;
+  if (raw && !raw.complete && raw.socket !== undefined) reply.header('Connection', 'close');
   reply.code(mapped.status).type(out.contentType).send(out.body);
 }
 

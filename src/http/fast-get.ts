@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { parseRepoPath } from '../core/paths.js';
+import type { StoredFileUrls } from '../formats/format-module.js';
 import type { Principal } from '../security/types.js';
 import type { CurrentFile } from '../services/serve/current-files.js';
 import type { AppContext } from './app-context.js';
@@ -13,6 +14,8 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 interface Target {
   repoKey: string;
   path: string;
+  /** For a format's protocol URL: the package type the repository must have. */
+  packageType?: string;
 }
 
 const PREFIX = '/artifactory/';
@@ -54,6 +57,8 @@ export class FastGet {
     private readonly ctx: AppContext,
     private readonly metrics: HttpMetrics,
     enabled = true,
+    /** Format protocol URLs that read stored files as they are (a Go module's .zip): served here too. */
+    private readonly storedFiles: readonly StoredFileUrls[] = [],
   ) {
     // Object stores that answer downloads with their own URLs decide per file: the full path asks them.
     this.off = !enabled || ctx.serve.bodies.directDownloads;
@@ -102,9 +107,10 @@ export class FastGet {
     if (target === null || !plain(h)) return undefined;
     const { security, repos, formats } = this.ctx;
     const principal = security.cachedPrincipal({ authorization: h.authorization, apiKey: (h['x-jfrog-art-api'] ?? h['x-api-key']) as string | undefined });
-    if (principal === undefined || principal.anonymous) return undefined;
+    if (principal === undefined) return undefined;
     const repo = repos.cached(target.repoKey);
     if (repo === undefined || repo.rclass !== 'local') return undefined;
+    if (target.packageType !== undefined && repo.packageType !== target.packageType) return undefined;
     if (security.canAccessNow(principal, 'read', repo, target.path) !== true) return undefined;
     if (formats.handlerFor(repo.packageType).checksumTarget?.(target.path)) return undefined;
     return principal;
@@ -188,10 +194,24 @@ export class FastGet {
   private parse(url: string): Target | null {
     // Plain paths only: no query, matrix parameters, escapes, empty segments or folder URLs.
     if (url.length > MAX_URL || !url.startsWith(PREFIX) || /[?;%\\]|\/\/|\/$/.test(url)) return null;
+    for (const urls of this.storedFiles) if (url.startsWith(urls.prefix)) return this.parseStored(urls, url.slice(urls.prefix.length));
     try {
       const rp = parseRepoPath(url.slice(PREFIX.length));
       if (rp.path === '' || this.reserved.has(rp.repoKey)) return null;
       return { repoKey: rp.repoKey, path: rp.path };
+    } catch {
+      return null;
+    }
+  }
+
+  /** A format's protocol URL (`{repoKey}/{rest}` after its prefix) that reads one stored file. */
+  private parseStored(urls: StoredFileUrls, tail: string): Target | null {
+    const slash = tail.indexOf('/');
+    if (slash <= 0) return null;
+    try {
+      const rp = parseRepoPath(tail);
+      const path = urls.itemPath(tail.slice(slash + 1));
+      return path === undefined || rp.repoKey !== tail.slice(0, slash) ? null : { repoKey: rp.repoKey, path, packageType: urls.packageType };
     } catch {
       return null;
     }

@@ -18,9 +18,15 @@ const POLL_MS = 25;
 /** Call once the response has been sent: bounds how much more of the request body is read. */
 export function boundUnreadBody(request: FastifyRequest): void {
   const raw = request.raw;
-  const socket = raw.socket;
+  // A body stream destroyed part-read (a reader that stopped at its size limit) no longer names its socket.
+  const socket = raw.socket ?? request.connection;
   // (Injected requests, in tests, have no real socket.)
   if (raw.complete || !socket || socket.destroyed || typeof socket.destroy !== 'function') return;
+  // Node drops the rest of a body nobody began to read; a body read in part, or destroyed,
+  // stays paused with its socket, and the next request on the connection would wait for the
+  // keep-alive timeout. Read on (what arrives is dropped), within the bounds below.
+  if (raw.destroyed) socket.resume();
+  else raw.resume();
   const start = socket.bytesRead;
   const stop = () => {
     done();

@@ -28,6 +28,8 @@ export const ANONYMOUS: Principal = Object.freeze({ name: 'anonymous', admin: fa
 /** The system settings security reads (services/system-settings.ts's `SystemSettings` is one). */
 export interface SecuritySettings {
   get(): Promise<{ anonAccessEnabled: boolean }>;
+  /** What `get` would answer, when it is known without waiting; else undefined. */
+  peek?(): { anonAccessEnabled: boolean } | undefined;
 }
 
 export interface SecurityOptions {
@@ -258,12 +260,16 @@ export class SecurityService implements Security {
 
   /**
    * What `canAccess` answers, without waiting: for an administrator, or a user whose grants
-   * this process has compiled since the last 'security' change. Undefined otherwise (and for
-   * anonymous callers, whose answer depends on a setting): then ask `canAccess`.
+   * this process has compiled since the last 'security' change (anonymous callers: and the
+   * anonymous access setting is cached). Undefined otherwise: then ask `canAccess`.
    */
   canAccessNow(principal: Principal, action: Action, repo: RepoConfig, path: string): boolean | undefined {
     if (principal.admin) return true;
-    if (principal.anonymous) return undefined;
+    if (principal.anonymous) {
+      const settings = this.settings.peek?.();
+      if (settings === undefined) return undefined;
+      if (!settings.anonAccessEnabled) return false;
+    }
     return this.evaluator.allowsNow(principal, action, repo, path);
   }
 

@@ -15,6 +15,7 @@ import {
   listChildren,
   putFile,
   setProperties,
+  type BinaryRow,
   type ItemRow,
   type PropertyMap,
 } from '../db/items.js';
@@ -157,9 +158,12 @@ export class ArtifactService {
     );
   }
 
-  private async deployByChecksum(req: DeployRequest, grant: Grant): Promise<DeployResult> {
-    // Drain whatever body the client sent; the content comes from the existing binary.
-    for await (const _ of req.body) void _;
+  /**
+   * The existing binary a checksum deploy names (sha256 wins over sha1), when the caller may
+   * read it through some item; else the checksum deploy's 404. A format that checks a file's
+   * content before it is stored reads it from this binary.
+   */
+  async checksumDeployBinary(req: Pick<DeployRequest, 'expected' | 'access'>): Promise<BinaryRow> {
     const { sha1, sha256 } = req.expected;
     const by = sha256 !== undefined ? { sha256 } : sha1 !== undefined ? { sha1 } : undefined;
     if (!by) throw new ArcaError('CHECKSUM_DEPLOY_FAILED', 'Checksum deploy failed: no X-Checksum-Sha1 or X-Checksum-Sha256 header');
@@ -173,6 +177,13 @@ export class ArtifactService {
       const [alg, value] = Object.entries(by)[0];
       throw new ArcaError('CHECKSUM_DEPLOY_FAILED', `Checksum deploy failed. No existing file with ${alg}: ${value}`);
     }
+    return binary;
+  }
+
+  private async deployByChecksum(req: DeployRequest, grant: Grant): Promise<DeployResult> {
+    // Drain whatever body the client sent; the content comes from the existing binary.
+    for await (const _ of req.body) void _;
+    const binary = await this.checksumDeployBinary(req);
     const now = this.clock.now();
     return wrapFolderConflict(
       this.content.reference(binary, async (trx) => {

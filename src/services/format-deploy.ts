@@ -4,7 +4,7 @@ import type { ContentStore } from '../content/content-store.js';
 import { ArcaError, isArcaError } from '../core/errors.js';
 import { readBounded } from '../core/read-bounded.js';
 import type { Database } from '../db/database.js';
-import { getItem, pathKey, type ItemRow } from '../db/items.js';
+import { fullPathOf, getItem, pathKey, type ItemRow } from '../db/items.js';
 import type { RepoStore, StoreEntry } from '../formats/format-handler.js';
 import type { FormatHandlers } from '../formats/format-handlers.js';
 import { SYSTEM_ACCESS, type Access } from '../security/access.js';
@@ -173,6 +173,27 @@ export class FormatDeployService {
     return result;
   }
 
+  /**
+   * Files that arrived in `repo` without a deploy (restored from the trash can, in place or
+   * elsewhere): each file's format brings what it derives up to date, as after a replication
+   * (`afterReplication`, else `afterDeploy`), under the repository lock, and the listeners are
+   * told. A restored Helm chart, crate or gem is in its index again, Maven metadata lists the
+   * version again.
+   */
+  async arrived(repo: RepoConfig, files: readonly ItemRow[], user: string): Promise<void> {
+    const handler = this.formats.handlerFor(repo.packageType);
+    const store = this.storeFor(repo, user);
+    for (const item of files) {
+      if (item.type !== 'file') continue;
+      const path = fullPathOf(item);
+      const replicated = handler.afterReplication;
+      const deployed = handler.afterDeploy;
+      if (replicated) await this.underRepoLock(repo, () => replicated({ repo, path, deleted: false, user, store }));
+      else if (deployed) await this.underRepoLock(repo, () => deployed({ repo, path, sha1: item.sha1!, size: Number(item.size), user, store }));
+      for (const l of this.listeners) await l.stored(repo, path, item);
+    }
+  }
+
   async deploy(req: DeployRequest): Promise<FormatDeployResult> {
     const { repo, path } = req;
     this.checkDeployTarget(repo);
@@ -184,14 +205,21 @@ export class FormatDeployService {
     if (path === '') throw new ArcaError('BAD_REQUEST', 'A file deploy needs a path below the repository');
     this.artifacts.checkDeployable(repo, path);
     const store = this.storeFor(repo, req.user);
-    const limit = req.checksumDeploy ? undefined : handler.inspectLimit?.(path);
-    const content = limit === undefined ? undefined : await collect(req.body, limit, `'${path}'`);
+    const limit = handler.inspectLimit?.(path);
+    let content: Buffer | undefined;
+    if (limit !== undefined && req.checksumDeploy) {
+      // No bytes come with a checksum deploy (a copy, a move, the CLI's first try): the format
+      // checks the existing binary it names, once the caller is known to may read it.
+      const binary = await this.artifacts.checksumDeployBinary(req);
+      if (Number(binary.size) > limit) throw new ArcaError('BAD_REQUEST', `'${path}' is larger than ${limit} bytes`);
+      content = await collect(await this.content.read(binary.sha1), limit, `'${path}'`);
+    } else if (limit !== undefined) content = await collect(req.body, limit, `'${path}'`);
     const decision = await handler.beforeDeploy?.({ repo, path, content, store });
     if (decision?.action === 'absorb') {
       const target = handler.checksumTarget?.(path)?.target;
       return { absorbed: true, item: target ? await getItem(this.database.db, repo.key, target) : undefined };
     }
-    const result = await this.artifacts.deploy(content ? { ...req, body: Readable.from([content]) } : req);
+    const result = await this.artifacts.deploy(content && !req.checksumDeploy ? { ...req, body: Readable.from([content]) } : req);
     const after = handler.afterDeploy;
     if (after && result.item.type === 'file') {
       await this.underRepoLock(repo, () => after({ repo, path, sha1: result.item.sha1!, size: Number(result.item.size), user: req.user, store }));

@@ -92,6 +92,9 @@ const FIELD_TYPES: Record<string, [string, Checker]> = {
   // Virtual repositories.
   repositories: ['an array of repository keys', (v) => Array.isArray(v) && v.every((s) => typeof s === 'string')],
   defaultDeploymentRepo: ['a repository key', (v) => typeof v === 'string'],
+  // Debian and RPM (any repository may name them): the key pairs that sign its metadata (docs/signing.md).
+  primaryKeyPairRef: ['the name of a key pair', (v) => typeof v === 'string'],
+  secondaryKeyPairRef: ['the name of a key pair', (v) => typeof v === 'string'],
   // PyPI remotes: the index, when it is not at `url`.
   pyPIRegistryUrl: ['an http or https URL', (v) => typeof v === 'string' && (v === '' || (/^https?:\/\/[^\s/]+/i.test(v) && URL.canParse(v)))],
 };
@@ -198,6 +201,23 @@ export class RepositoryService {
     });
   }
 
+  /** Whether a signing key pair exists (set by the composition root once the key store is built). */
+  private keyPairExists: ((name: string) => Promise<boolean>) | undefined;
+
+  /** Makes create and update refuse a `primaryKeyPairRef`/`secondaryKeyPairRef` naming no key pair (docs/signing.md). */
+  checkKeyPairsWith(exists: (name: string) => Promise<boolean>): void {
+    this.keyPairExists = exists;
+  }
+
+  /** Checks the key pair names a request gives (names kept from before are not checked again). */
+  private async checkKeyPairs(input: unknown): Promise<void> {
+    if (!this.keyPairExists) return;
+    for (const field of ['primaryKeyPairRef', 'secondaryKeyPairRef']) {
+      const name = (input as Record<string, unknown>)[field];
+      if (typeof name === 'string' && name !== '' && !(await this.keyPairExists(name))) throw invalid(field, `names key pair '${name}', which does not exist`);
+    }
+  }
+
   private async all(): Promise<Map<string, RepoConfig>> {
     if (this.cache) return this.cache;
     this.loading ??= (async () => {
@@ -278,6 +298,7 @@ export class RepositoryService {
     validateRepoKey(key);
     const config = this.sealed(validateRepoConfig(key, input, undefined, this.addressPolicy));
     await this.checkMembers(config);
+    await this.checkKeyPairs(input);
     const now = this.clock.now();
     await this.versions.change('repositories', async (trx) => {
       const existing = await trx.selectFrom('repositories').select('repo_key').where('repo_key', '=', key).executeTakeFirst();
@@ -305,6 +326,7 @@ export class RepositoryService {
     const base = await this.require(key);
     const config = this.sealed(validateRepoConfig(key, input, base, this.addressPolicy));
     await this.checkMembers(config);
+    await this.checkKeyPairs(input);
     await this.versions.change('repositories', (trx) =>
       trx.updateTable('repositories').set({ config: JSON.stringify(config), modified: this.clock.now() }).where('repo_key', '=', key).execute(),
     );

@@ -41,6 +41,11 @@ export class SystemSettings {
     });
   }
 
+  /** The settings when they are cached (dropped on every 'system' change); else undefined. */
+  peek(): Settings | undefined {
+    return this.cache;
+  }
+
   async get(): Promise<Settings> {
     if (this.cache) return this.cache;
     const rows = await this.database.db.selectFrom('system_config').select(['config_key', 'config_value']).execute();

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMetadata } from '../../src/formats/maven/maven-metadata.js';
+import { parse as parseYaml } from 'yaml';
 import { DIALECTS } from '../helpers/databases.js';
+import { chartTgz } from '../helpers/helm-charts.js';
 import { basic, startTestNode, type TestNode } from '../helpers/node-context.js';
 
 const MOVER = basic('mover', 'Mover-Passw0rd!');
@@ -172,5 +174,29 @@ describe.each(DIALECTS)('copy and move on %s', (dialect) => {
     const meta = async (path: string) => parseMetadata((await get(path)).body);
     expect((await meta('cm-mvn-b/org/acme/lib/maven-metadata.xml')).versioning).toMatchObject({ versions: ['2.0'], release: '2.0' });
     expect((await meta('cm-mvn-a/org/acme/lib/maven-metadata.xml')).versioning).toMatchObject({ versions: ['1.0'], release: '1.0' });
+  });
+
+  it('keeps Helm index.yaml right on both sides of a copy and a move (the chart is checked again at the target)', async () => {
+    for (const key of ['cm-helm-a', 'cm-helm-b']) {
+      const res = await node.request({ method: 'PUT', url: `/artifactory/api/repositories/${key}`, headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ rclass: 'local', packageType: 'helm' }) });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    const listed = async (key: string) => {
+      const entries = (parseYaml((await node.request({ url: `/artifactory/api/helm/${key}/index.yaml` })).body) as { entries: Record<string, Array<{ version: string }>> }).entries;
+      return Object.entries(entries).flatMap(([name, list]) => list.map((e) => `${name}-${e.version}`)).sort();
+    };
+    for (const version of ['1.0.0', '2.0.0']) {
+      const res = await node.request({ method: 'PUT', url: `/artifactory/cm-helm-a/api-${version}.tgz`, payload: chartTgz({ name: 'api', version }) });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    expect((await post('copy', 'cm-helm-a/api-1.0.0.tgz', 'to=/cm-helm-b/api-1.0.0.tgz')).status).toBe(200);
+    expect(await listed('cm-helm-b')).toEqual(['api-1.0.0']);
+    expect((await post('move', 'cm-helm-a/api-2.0.0.tgz', 'to=/cm-helm-b/api-2.0.0.tgz')).status).toBe(200);
+    expect(await listed('cm-helm-b')).toEqual(['api-1.0.0', 'api-2.0.0']);
+    expect(await listed('cm-helm-a')).toEqual(['api-1.0.0']);
+    // A file that is not a chart of that name cannot be copied into a chart's place.
+    await put('cm-a/not-a-chart.tgz', 'plain bytes');
+    expect((await post('copy', 'cm-a/not-a-chart.tgz', 'to=/cm-helm-b/api-3.0.0.tgz')).status).toBe(409);
+    expect(await listed('cm-helm-b')).toEqual(['api-1.0.0', 'api-2.0.0']);
   });
 });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, startTestNode, type TestNode } from '../helpers/node-context.js';
 import { raw, type RawRequest } from '../helpers/raw-http.js';
+import { zipOf } from '../helpers/stored-zip.js';
 
 const DEV = basic('dev', 'Dev-passw0rd!');
 const jsonBody = (body: unknown) => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -116,5 +117,97 @@ describe('download fast path (one process, SQLite)', () => {
     expect((await on({ path, headers: { authorization: DEV } })).text()).toBe('for dev');
     expect((await on({ method: 'DELETE', path: '/artifactory/api/security/users/dev' })).status).toBe(200);
     expect((await on({ path, headers: { authorization: DEV } })).status).toBe(401);
+  });
+});
+
+describe('download fast path: anonymous callers and format protocol URLs (one process, SQLite)', () => {
+  let node: TestNode;
+  let url: string;
+  const on = (req: RawRequest) => raw(url, req);
+  const module = 'example.com/!fast/mod';
+  const base = `/artifactory/api/go/fast-go/${module}/@v`;
+  const mod = 'module example.com/Fast/mod\n\ngo 1.19\n';
+
+  beforeAll(async () => {
+    node = await startTestNode('sqlite');
+    url = await node.app.listen({ port: 0, host: '127.0.0.1' });
+    for (const [key, packageType] of [
+      ['fast-go', 'go'],
+      ['fast-open', 'generic'],
+    ]) {
+      expect((await node.request({ method: 'PUT', url: `/artifactory/api/repositories/${key}`, ...jsonBody({ rclass: 'local', packageType }) })).statusCode).toBe(200);
+    }
+    expect((await node.request({ method: 'PUT', url: '/artifactory/api/repositories/fast-go-virtual', ...jsonBody({ rclass: 'virtual', packageType: 'go', repositories: ['fast-go'] }) })).statusCode).toBe(200);
+    const zip = zipOf([
+      { name: 'example.com/Fast/mod@v1.0.0/go.mod', data: mod },
+      { name: 'example.com/Fast/mod@v1.0.0/m.go', data: 'package mod\n' },
+    ]);
+    for (const [name, data] of [
+      ['v1.0.0.mod', mod],
+      ['v1.0.0.zip', zip],
+    ] as const) {
+      expect((await on({ method: 'PUT', path: `${base}/${name}`, body: data })).status).toBe(201);
+    }
+    const target = { name: 'anon-read', repo: { 'include-patterns': ['open/**'], 'exclude-patterns': [], repositories: ['fast-open'], actions: { users: { anonymous: ['read'] } } } };
+    expect((await node.request({ method: 'POST', url: '/artifactory/api/v2/security/permissions/anon-read', ...jsonBody(target) })).statusCode).toBe(201);
+  });
+  afterAll(async () => {
+    await node?.close();
+  });
+
+  it("serves a Go module's stored .mod and .zip with the full path's headers; a made .info, other repositories and HEAD go to the routes", async () => {
+    for (const name of ['v1.0.0.mod', 'v1.0.0.zip']) {
+      const slow = await node.request({ url: `${base}/${name}` });
+      expect(slow.statusCode).toBe(200);
+      const kept = node.ctx.serve.currentFiles.size;
+      const [first, second] = [await on({ path: `${base}/${name}` }), await on({ path: `${base}/${name}` })];
+      expect(node.ctx.serve.currentFiles.size).toBe(kept + 1);
+      for (const r of [first, second]) {
+        expect(r.status).toBe(200);
+        expect(r.body.equals(slow.rawPayload)).toBe(true);
+        expect(appHeaders(r.headers)).toEqual(appHeaders(slow.headers));
+      }
+    }
+    const kept = node.ctx.serve.currentFiles.size;
+    // No .info was deployed: the route makes one from the version.
+    const info = await on({ path: `${base}/v1.0.0.info` });
+    expect([info.status, JSON.parse(info.text()).Version]).toEqual([200, 'v1.0.0']);
+    // The same module through a virtual repository, and HEAD: the routes answer.
+    const virtual = await on({ path: `/artifactory/api/go/fast-go-virtual/${module}/@v/v1.0.0.mod` });
+    expect([virtual.status, virtual.text()]).toEqual([200, mod]);
+    const head = await on({ method: 'HEAD', path: `${base}/v1.0.0.mod` });
+    expect([head.status, head.headers['content-length']]).toEqual([200, String(Buffer.byteLength(mod))]);
+    expect(node.ctx.serve.currentFiles.size).toBe(kept);
+    // A Go URL naming a repository of another type, or a path outside the protocol: the route's own errors.
+    expect((await on({ path: `/artifactory/api/go/fast-open/${module}/@v/v1.0.0.mod` })).status).toBe(400);
+    expect((await on({ path: `/artifactory/api/go/fast-go/${module}/@v/v1.0.0.tar` })).status).toBe(404);
+    expect((await on({ path: `/artifactory/api/go/fast-go/${module}/@v/v9.9.9.zip` })).status).toBe(404);
+    // Without read permission (anonymous access is off): refused as the route refuses.
+    expect((await on({ path: `${base}/v1.0.0.mod`, anonymous: true })).status).toBe(401);
+  });
+
+  it('serves anonymous callers while anonymous access is on and they may read, and stops the moment it is turned off', async () => {
+    const path = '/artifactory/fast-open/open/public.txt';
+    expect((await on({ method: 'PUT', path, body: 'for everyone' })).status).toBe(201);
+    expect((await on({ method: 'PUT', path: '/artifactory/fast-open/closed.txt', body: 'not for anonymous' })).status).toBe(201);
+    await node.ctx.settings.update({ anonAccessEnabled: true });
+    try {
+      const slow = await node.request({ url: path });
+      const kept = node.ctx.serve.currentFiles.size;
+      for (let i = 0; i < 3; i++) {
+        const r = await on({ path, anonymous: true });
+        expect([r.status, r.text()]).toEqual([200, 'for everyone']);
+        expect(appHeaders(r.headers)).toEqual(appHeaders(slow.headers));
+      }
+      expect(node.ctx.serve.currentFiles.size).toBe(kept + 1);
+      // Outside the grant: the full path's refusal.
+      expect((await on({ path: '/artifactory/fast-open/closed.txt', anonymous: true })).status).toBe(401);
+      await node.ctx.downloadStats.flush();
+      const stats = (await node.request({ url: `/artifactory/api/storage/fast-open/open/public.txt?stats` })).json();
+      expect(stats).toMatchObject({ lastDownloadedBy: 'anonymous' });
+    } finally {
+      await node.ctx.settings.update({ anonAccessEnabled: false });
+    }
+    expect((await on({ path, anonymous: true })).status).toBe(401);
   });
 });

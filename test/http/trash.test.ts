@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.js';
 import { pathKey } from '../../src/db/items.js';
 import { pruneTrash } from '../../src/services/trash/trash-can.js';
+import { parse as parseYaml } from 'yaml';
+import { chartTgz } from '../helpers/helm-charts.js';
 import { basic, startTestNode, type TestNode } from '../helpers/node-context.js';
 
 const LOW = basic('trashlow', 'Trash-Low-Passw0rd!');
@@ -291,6 +293,36 @@ describe.each(DIALECTS)('trash can on %s', (dialect) => {
     expect(was).toBeDefined();
     expect((await entries()).find((e) => e.path_key === key)).toEqual({ path_key: key, trashed_at: was!.trashed_at });
     expect((await get('auto-trashcan/tr-a/bk/kept.txt')).body).toBe('backed up in the trash');
+  });
+
+  it('puts a restored Helm chart back in index.yaml, and a restored Maven version back in maven-metadata.xml', async () => {
+    const json = { 'content-type': 'application/json' };
+    for (const [key, packageType] of [
+      ['trash-helm', 'helm'],
+      ['trash-maven', 'maven'],
+    ]) {
+      const res = await node.request({ method: 'PUT', url: `/artifactory/api/repositories/${key}`, headers: json, payload: JSON.stringify({ rclass: 'local', packageType }) });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    const index = async () => parseYaml((await node.request({ url: '/artifactory/api/helm/trash-helm/index.yaml' })).body) as { entries: Record<string, Array<{ version: string }>> };
+    for (const version of ['1.0.0', '1.1.0']) {
+      const res = await node.request({ method: 'PUT', url: `/artifactory/trash-helm/web-${version}.tgz`, payload: chartTgz({ name: 'web', version }) });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    expect((await index()).entries.web.map((e) => e.version).sort()).toEqual(['1.0.0', '1.1.0']);
+    expect((await del('trash-helm/web-1.0.0.tgz')).statusCode).toBe(204);
+    expect((await index()).entries.web.map((e) => e.version)).toEqual(['1.1.0']);
+    const restored = await node.request({ method: 'POST', url: '/artifactory/api/trash/restore/trash-helm/web-1.0.0.tgz' });
+    expect(restored.statusCode, restored.body).toBe(202);
+    expect((await index()).entries.web.map((e) => e.version).sort()).toEqual(['1.0.0', '1.1.0']);
+
+    const versions = async () => /<versions>(.*)<\/versions>/s.exec((await get('trash-maven/org/acme/lib/maven-metadata.xml')).body)?.[1].match(/<version>[^<]+<\/version>/g);
+    for (const v of ['1.0', '2.0']) await put(`trash-maven/org/acme/lib/${v}/lib-${v}.pom`, `<project><groupId>org.acme</groupId><artifactId>lib</artifactId><version>${v}</version></project>`);
+    expect(await versions()).toEqual(['<version>1.0</version>', '<version>2.0</version>']);
+    expect((await del('trash-maven/org/acme/lib/1.0')).statusCode).toBe(204);
+    expect(await versions()).toEqual(['<version>2.0</version>']);
+    expect((await node.request({ method: 'POST', url: '/artifactory/api/trash/restore/trash-maven/org/acme/lib/1.0' })).statusCode).toBe(202);
+    expect(await versions()).toEqual(['<version>1.0</version>', '<version>2.0</version>']);
   });
 
   it('does not trash the source of a move', async () => {

@@ -21,6 +21,7 @@ import * as m0019 from './0019-builds.js';
 import * as m0020 from './0020-trash-items.js';
 import * as m0021 from './0021-replications.js';
 import * as m0022 from './0022-replication-events.js';
+import * as m0023 from './0023-signing-keys.js';
 
 export interface NumberedMigration {
   name: string;
@@ -50,4 +51,5 @@ export const MIGRATIONS: NumberedMigration[] = [
   { name: '0020-trash-items', up: m0020.up },
   { name: '0021-replications', up: m0021.up },
   { name: '0022-replication-events', up: m0022.up },
+  { name: '0023-signing-keys', up: m0023.up },
 ];

@@ -33,7 +33,7 @@ import { ListingRunner } from '../../services/listing/listing-runner.js';
 import { StorageApiService } from '../../services/storage-api.js';
 import type { Wired } from '../lifecycle.js';
 import type { NodeConfig } from './config.js';
-import { NO_SIGNING_KEYS } from '../../security/signing/signer.js';
+import { SigningKeyStore } from '../../security/signing/key-store.js';
 
 export interface ServiceDeps {
   database: Database;
@@ -53,7 +53,7 @@ export interface ServiceDeps {
 }
 
 /** The use cases the HTTP layer calls, each built once for the node and shared by every route. */
-export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'builds' | 'buildPromotion' | 'storageInfo' | 'downloadStats' | 'storageApi' | 'archives' | 'trash' | 'replications' | 'replicationCapture' | 'replicationApply' | 'replicationRunner'>;
+export type NodeServices = Pick<AppContext, 'formats' | 'repos' | 'artifacts' | 'packages' | 'serve' | 'health' | 'formatServices' | 'search' | 'aql' | 'copyMove' | 'builds' | 'buildPromotion' | 'storageInfo' | 'downloadStats' | 'storageApi' | 'archives' | 'trash' | 'replications' | 'replicationCapture' | 'replicationApply' | 'replicationRunner' | 'signingKeys'>;
 
 /**
  * Repositories and artifacts, the package services every format shares (proxying, virtual
@@ -77,7 +77,12 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
   const listings = new ListingRunner(database, { warn: (message) => cfg.log.warn(message) });
   // Build-info JSON is deleted for good: the build index follows item deletes only.
   const trash = new TrashCan(database, clock, deps.settings, repos, [BUILD_INFO_PACKAGE_TYPE]);
+  // OpenPGP keys that sign Debian/RPM metadata, the private keys encrypted with the master key (docs/signing.md).
+  const signingKeys = new SigningKeyStore(database, deps.versions, clock, masterKey, repos);
+  repos.checkKeyPairsWith((name) => signingKeys.exists(name));
   const packages = createPackageServices({ database, content, clock, repos, artifacts, formats, masterKey, network, node: { nodeId: cfg.identity.nodeId }, locks: deps.locks, downloadStats, trash });
+  // A restore puts items back without a deploy: their formats re-index them.
+  trash.restored = (repo, files, user) => packages.deploy.arrived(repo, files, user);
   const copyMove = new CopyMoveService(database, repos, packages.deploy);
   const storageApi = new StorageApiService(database, clock, listings);
   // Every build item stored (by the API, a deploy, a replication) is indexed (issue 15, item 6).
@@ -120,7 +125,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     eventQueue: replicationCapture.queue,
     siteIdLearned: () => void replicationCapture.reload().catch(() => undefined),
   });
-  const formatServices = new FormatServices(FORMATS, { database, content, clock, repos, artifacts, packages, signing: NO_SIGNING_KEYS });
+  const formatServices = new FormatServices(FORMATS, { database, content, clock, repos, artifacts, packages, signing: signingKeys });
   const services = {
     formats,
     repos,
@@ -142,6 +147,7 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     replications,
     replicationRunner,
     replicationCapture,
+    signingKeys,
     replicationApply: new ReplicationApply(database, content, packages.deploy, formats),
   };
   return {

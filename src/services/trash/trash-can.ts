@@ -5,7 +5,7 @@ import { ArcaError } from '../../core/errors.js';
 import { TRASH_REPO, TRASH_REPO_KEY, type RepoConfig } from '../../core/repo-config.js';
 import type { Database } from '../../db/database.js';
 import { retryConflicts } from '../../db/conflicts.js';
-import { deleteTreeInBatches, getItem } from '../../db/items.js';
+import { deleteTreeInBatches, getItem, type ItemRow } from '../../db/items.js';
 import { expiredEntries, pruneEntries, RelocationConflict, relocateTree, type Relocation } from '../../db/trash.js';
 import type { Access } from '../../security/access.js';
 import type { RepositoryService } from '../repositories.js';
@@ -52,6 +52,12 @@ export class TrashCan {
     /** Package types whose deletes are for good (the build-info repository: its index follows item deletes only). */
     private readonly untrashedTypes: string[] = [],
   ) {}
+
+  /**
+   * Told the files a restore put back, after it committed (the composition root sets it to the
+   * deploy service's `arrived`, so formats re-index them).
+   */
+  restored?: (repo: RepoConfig, files: readonly ItemRow[], user: string) => Promise<void>;
 
   /**
    * Does a delete at this repository go to the trash (enabled, a local repository, not the
@@ -118,6 +124,8 @@ export class TrashCan {
       target.path = `${target.path}/${source.name}`;
     }
     const now = this.clock.now();
+    // The files that landed, by id (a batch retried after a deadlock tells them again).
+    const arrived = new Map<string, ItemRow>();
     const rel: Relocation = {
       fromRepo: TRASH_REPO_KEY,
       fromPath: path,
@@ -130,7 +138,10 @@ export class TrashCan {
       replace: false,
       dropEntries: true,
       // Restored files are deploys for event replication (as they stand now, in the batch's transaction).
-      landed: (trx, rows) => recordItems(this.database, trx as Transaction<Schema>, repo.key, rows.filter((r) => r.type === 'file'), 'deploy').then(() => undefined),
+      landed: (trx, rows) => {
+        for (const r of rows) if (r.type === 'file') arrived.set(String(r.id), r);
+        return recordItems(this.database, trx as Transaction<Schema>, repo.key, rows.filter((r) => r.type === 'file'), 'deploy').then(() => undefined);
+      },
       check: access.admin
         ? undefined
         : async (toPath, row, existing) => {
@@ -138,12 +149,15 @@ export class TrashCan {
             if (existing && row.type === 'file') await access.require('delete', repo, toPath);
           },
     };
+    let moved: number;
     try {
-      return await relocateTree(this.database.db, rel);
+      moved = await relocateTree(this.database.db, rel);
     } catch (err) {
       if (err instanceof RelocationConflict) throw new ArcaError('BAD_REQUEST', `Cannot restore '${path}': ${err.message}`);
       throw err;
     }
+    if (arrived.size > 0) await this.restored?.(repo, [...arrived.values()], access.user);
+    return moved;
   }
 
   /** `DELETE /api/trash/clean/{path}`: deletes that part of the trash for good. */

@@ -52,6 +52,16 @@ function parseRequest(path: string): Request {
   return { kind: 'file', module, version: checked(versionFromUrl(rest.slice(0, dot))), ext };
 }
 
+/** The stored file a GOPROXY URL of a local repository reads (`.info` may also be made by the route, when none was deployed). */
+export function storedGoFile(rest: string): string | undefined {
+  try {
+    const asked = parseRequest(rest);
+    return asked.kind === 'file' ? filePath(asked.module, asked.version, asked.ext) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const TYPES: Record<GoFileExt, string> = { info: 'application/json', mod: 'text/plain; charset=utf-8', zip: 'application/zip' };
 
 async function serve(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, answer: GoAnswer, head: boolean, type: string) {
