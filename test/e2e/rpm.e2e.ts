@@ -42,7 +42,7 @@ function rpmFlow(label: string, base: () => string) {
       return dnf.repo({
         id: repo,
         baseurl: `${at}/${repo}`,
-        gpgkeys: [...(signing ? [`${at}/api/yum/${repo}/repodata/repomd.xml.key`] : []), `file://${join(dir, 'packager.asc')}`, ...extraKeys],
+        gpgkeys: [...(signing ? [`${at}/api/security/keypair/public/repositories/${repo}`] : []), `file://${join(dir, 'packager.asc')}`, ...extraKeys],
         gpgcheck: true,
         repoGpgcheck: signing,
         username: 'admin',

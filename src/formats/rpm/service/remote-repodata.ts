@@ -1,3 +1,4 @@
+import { sha256Hex } from '../../../core/digests.js';
 import { ArcaError, isArcaError } from '../../../core/errors.js';
 import { LruCache } from '../../../core/lru-cache.js';
 import { readBounded } from '../../../core/read-bounded.js';
@@ -24,7 +25,7 @@ function contentAddressed(name: string): boolean {
  * (`rpmUpstreamPublicKey`), and its data files, checked against the checksums it lists.
  */
 export class RemoteRepodata {
-  /** Upstream repomd.xml copies whose signature was checked, by their SHA-1. */
+  /** Upstream repomd.xml copies whose signature was checked, by their SHA-1 and the keys'. */
   private readonly verified = new LruCache<true>(4096);
 
   constructor(private readonly deps: FormatServiceDeps) {}
@@ -56,14 +57,17 @@ export class RemoteRepodata {
     const item = await this.fetch(access, repo, path, cacheOnly, 'metadata');
     if (!item?.sha1) return undefined;
     const keys = repo[UPSTREAM_KEY_FIELD];
-    if (typeof keys !== 'string' || keys.trim() === '' || this.verified.get(item.sha1)) return item;
+    if (typeof keys !== 'string' || keys.trim() === '') return item;
+    // Checked once per copy and key set (another remote may name other keys for the same upstream).
+    const checked = `${item.sha1} ${sha256Hex(keys)}`;
+    if (this.verified.get(checked)) return item;
     const failed = (why: string) => new ArcaError('UPSTREAM_FAILED', `The upstream repomd.xml of '${repo.key}' is refused: ${why}`);
     const asc = await this.fetch(access, repo, `${path}.asc`, cacheOnly, 'metadata');
     if (!asc?.sha1) throw failed('it has no repomd.xml.asc signature, and the remote has an upstream key');
     const signature = (await this.readItem(asc, 64 * 1024, repo)).toString('utf8');
     const data = await this.readItem(item, MAX_REPOMD_BYTES, repo);
     if (!(await this.deps.signing.verifyDetached(data, signature, keys))) throw failed(`its signature is not a good signature by the key in ${UPSTREAM_KEY_FIELD}`);
-    this.verified.set(item.sha1, true);
+    this.verified.set(checked, true);
     return item;
   }
 
