@@ -21,8 +21,11 @@ import { packageXml } from './package-xml.js';
 import { listed, putExtra, putPackage, rebuild, removeExtra, removeFolder, removePackage } from './repo-index.js';
 import { readRpmHeader, type RpmHeader } from './rpm-header.js';
 
-/** Headers read by beforeDeploy, by the SHA-1 of the file, so afterDeploy need not read the package again. */
-const checked = new LruCache<RpmHeader>(64);
+/**
+ * Headers read by beforeDeploy, by the SHA-1 of the file, so afterDeploy need not read the
+ * package again (weighed at a few times their size in the file; 64 MiB in all).
+ */
+const checked = new LruCache<RpmHeader>(64 * 1024 * 1024, (h) => 4 * (h.headerEnd - h.headerStart) + 1024);
 
 function sha1(data: Buffer): string {
   return createHash('sha1').update(data).digest('hex');
