@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,9 +53,14 @@ describe.skipIf(!hasRpmbuild())('RPM repositories over HTTP', () => {
     }
     expect((await get(`api/storage/r-local/Packages/${app.file}`)).statusCode).toBe(404);
     expect((await get('r-local/repodata/repomd.xml')).body).toBe(before);
-    // A checksum deploy brings no header to check.
-    const checksum = await put(`r-local/Packages/${app.file}`, Buffer.alloc(0), { 'x-checksum-deploy': 'true', 'x-checksum-sha1': 'a'.repeat(40) });
-    expect(checksum.statusCode).toBe(400);
+    // A checksum deploy (a copy): the binary it names is checked as an upload is, and listed.
+    const sha1 = createHash('sha1').update(lib.data).digest('hex');
+    const checksum = await put(`r-local/copy/${lib.file}`, Buffer.alloc(0), { 'x-checksum-deploy': 'true', 'x-checksum-sha1': sha1 });
+    expect(checksum.statusCode, checksum.body).toBe(201);
+    expect(await primaryOf('r-local')).toMatch(/<location href="copy\/lib-1.0-1.noarch.rpm"\/>/);
+    expect((await node.request({ method: 'DELETE', url: '/artifactory/r-local/copy' })).statusCode).toBe(204);
+    expect(await primaryOf('r-local')).not.toMatch(/copy\//);
+    expect((await get('r-local/repodata/repomd.xml')).body).not.toBe(before);
   });
 
   it('refuses deploys into repodata/ and .rpm/ (403) and into a remote repository (405)', async () => {
@@ -82,6 +88,13 @@ describe.skipIf(!hasRpmbuild())('RPM repositories over HTTP', () => {
     expect(merged).toMatch(/<location href="app-2.0-1.noarch.rpm"\/>/);
     // The virtual resolves its packages' locations through the members.
     expect((await get(`r-virtual/${app.file}`)).rawPayload.equals(app.data)).toBe(true);
+    // A group file deployed in a member is passed on by the virtual repository.
+    const comps = Buffer.from('<?xml version="1.0"?>\n<comps><group><id>core</id><name>Core</name></group></comps>\n');
+    expect((await put('r-other/comps.xml', comps)).statusCode).toBe(201);
+    const virtualRepomd = (await get('r-virtual/repodata/repomd.xml')).body;
+    const group = /<data type="group">[\s\S]*?<location href="([^"]+)"/.exec(virtualRepomd)![1];
+    expect((await get(`r-virtual/${group}`)).body).toBe(comps.toString());
+    expect(virtualRepomd).toMatch(/<data type="group_gz">/);
     expect((await node.request({ method: 'DELETE', url: `/artifactory/r-other/${app.file}` })).statusCode).toBe(204);
     expect(await primaryOf('r-other')).toMatch(/packages="0"/);
     expect(await primaryOf('r-virtual')).toMatch(/packages="1"/);
