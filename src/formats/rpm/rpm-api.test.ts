@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -62,6 +63,27 @@ describe.skipIf(!hasRpmbuild())('RPM repositories over HTTP', () => {
     expect(await primaryOf('r-local')).not.toMatch(/copy\//);
     expect((await get('r-local/repodata/repomd.xml')).body).not.toBe(before);
   });
+
+  it("signs repomd.xml when read: gpg verifies repomd.xml.asc with the repository's public key (local and virtual)", async () => {
+    for (const repo of ['r-local', 'r-virtual']) {
+      const gpgHome = mkdtempSync(join(dir, 'gnupg-'));
+      const key = await get(`api/security/keypair/public/repositories/${repo}`);
+      expect(key.statusCode, key.body).toBe(200);
+      expect((await get(`${repo}/repodata/repomd.xml.key`)).body).toBe(key.body);
+      const repomd = await get(`${repo}/repodata/repomd.xml`);
+      const asc = await get(`${repo}/repodata/repomd.xml.asc`);
+      expect(asc.statusCode).toBe(200);
+      writeFileSync(join(gpgHome, 'key.asc'), key.body);
+      writeFileSync(join(gpgHome, 'repomd.xml'), repomd.rawPayload);
+      writeFileSync(join(gpgHome, 'repomd.xml.asc'), asc.rawPayload);
+      const env = { ...process.env, GNUPGHOME: gpgHome };
+      execFileSync('gpg', ['--batch', '--import', join(gpgHome, 'key.asc')], { env, stdio: 'pipe' });
+      execFileSync('gpg', ['--batch', '--verify', join(gpgHome, 'repomd.xml.asc'), join(gpgHome, 'repomd.xml')], { env, stdio: 'pipe' });
+      // Another document does not verify with that signature.
+      writeFileSync(join(gpgHome, 'repomd.xml'), Buffer.concat([repomd.rawPayload, Buffer.from(' ')]));
+      expect(() => execFileSync('gpg', ['--batch', '--verify', join(gpgHome, 'repomd.xml.asc'), join(gpgHome, 'repomd.xml')], { env, stdio: 'pipe' })).toThrow();
+    }
+  }, 120_000);
 
   it('refuses deploys into repodata/ and .rpm/ (403) and into a remote repository (405)', async () => {
     expect((await put('r-local/repodata/repomd.xml', Buffer.from('<repomd/>'))).statusCode).toBe(403);
