@@ -120,5 +120,9 @@ describe.skipIf(!hasRpmbuild())('RPM repositories over HTTP', () => {
     expect((await node.request({ method: 'DELETE', url: `/artifactory/r-other/${app.file}` })).statusCode).toBe(204);
     expect(await primaryOf('r-other')).toMatch(/packages="0"/);
     expect(await primaryOf('r-virtual')).toMatch(/packages="1"/);
+    // Restored from the trash can: listed again.
+    const restore = await node.request({ method: 'POST', url: `/artifactory/api/trash/restore/r-other/${app.file}` });
+    expect(restore.statusCode, restore.body).toBe(202);
+    expect(await primaryOf('r-other')).toMatch(/<name>app<\/name>/);
   });
 });

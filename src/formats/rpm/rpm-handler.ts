@@ -130,8 +130,12 @@ export const rpmHandler: FormatHandler = {
   },
 
   // The source site sends its own records and repodata; a package they do not list yet is added.
+  // A trash-can restore comes here too (FormatDeployService.arrived).
   async afterReplication(change) {
     const { repo, path, store } = change;
+    if (repo.rclass !== 'local') return;
+    const extra = extraAt(repo, path);
+    if (extra) return change.deleted ? removeExtra(store, extra.root, extra.href) : putExtra(store, extra.root, extra.href, extra.kind);
     if (!isPackagePath(path)) return;
     const at = splitRoot(path, rootDepth(repo));
     if (!at) return;
