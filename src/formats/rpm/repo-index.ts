@@ -54,6 +54,12 @@ export interface RootState {
   extras: Extra[];
   /** Data files of the previous generation, deleted at the next publication. */
   previous: string[];
+  /**
+   * Chunks whose records were about to change when this state was written: the next
+   * publication makes them again from their records, so a change cut short between its
+   * record and its data files is never left out for good.
+   */
+  dirty?: number[];
 }
 
 const emptyState = (): RootState => ({ revision: 0, chunks: {}, heads: { primary: 0, filelists: 0, other: 0 }, files: undefined, extras: [], previous: [] });
@@ -76,7 +82,12 @@ async function readChunk(store: RepoStore, root: string, chunk: number): Promise
   return (await readJson<ChunkRecord>(store, chunkPath(root, chunk))) ?? { packages: {} };
 }
 
-async function writeChunk(store: RepoStore, root: string, chunk: number, record: ChunkRecord): Promise<void> {
+async function writeChunk(store: RepoStore, root: string, chunk: number, record: ChunkRecord, state: RootState | undefined): Promise<void> {
+  // Marked first (when there is a publication to mark), then changed.
+  if (state?.files && !state.dirty?.includes(chunk)) {
+    state.dirty = [...(state.dirty ?? []), chunk];
+    await store.write(statePath(root), Buffer.from(JSON.stringify(state)), 'application/json');
+  }
   if (Object.keys(record.packages).length === 0) await store.delete(chunkPath(root, chunk));
   else await store.write(chunkPath(root, chunk), Buffer.from(JSON.stringify(record)), 'application/json');
 }
@@ -110,6 +121,9 @@ async function publish(store: RepoStore, root: string, before: RootState | undef
     });
   }
   if (!reuse) state = { ...state, chunks: {} };
+  else {
+    for (const c of state.dirty ?? []) if (!changed.has(c)) changed.set(c, await readChunk(store, root, c));
+  }
   const chunks: Record<string, ChunkState> = {};
   const members: Record<DataKind, Buffer[]> = { primary: [], filelists: [], other: [] };
   const offsets: Record<DataKind, number> = { ...state.heads };
@@ -165,7 +179,7 @@ async function finish(store: RepoStore, root: string, before: RootState, next: R
     .map((f) => f.href)
     .filter((h) => !current.has(h));
   const revision = Math.max(before.revision + 1, Math.floor(Date.now() / 1000));
-  const state: RootState = { ...next, revision, previous: replaced };
+  const state: RootState = { ...next, revision, previous: replaced, dirty: [] };
   await store.write(repomdPath(root), Buffer.from(renderRepomd(revision, allFiles(state)), 'utf8'), XML_MIME);
   await store.write(statePath(root), Buffer.from(JSON.stringify(state)), 'application/json');
   await Promise.all(before.previous.filter((href) => !current.has(href)).map((href) => store.delete(underRoot(root, href))));
@@ -181,7 +195,7 @@ export async function putPackage(store: RepoStore, root: string, href: string, r
   const c = chunkOf(href);
   const [chunk, state] = await Promise.all([readChunk(store, root, c), readState(store, root)]);
   chunk.packages[href] = record;
-  await writeChunk(store, root, c, chunk);
+  await writeChunk(store, root, c, chunk, state);
   await publish(store, root, state, new Map([[c, chunk]]));
 }
 
@@ -196,7 +210,7 @@ export async function removePackage(store: RepoStore, root: string, href: string
   const [chunk, state] = await Promise.all([readChunk(store, root, c), readState(store, root)]);
   if (!chunk.packages[href]) return;
   delete chunk.packages[href];
-  await writeChunk(store, root, c, chunk);
+  await writeChunk(store, root, c, chunk, state);
   await publish(store, root, state, new Map([[c, chunk]]));
 }
 
@@ -211,7 +225,7 @@ export async function removeFolder(store: RepoStore, root: string, prefix: strin
     const gone = Object.keys(chunk.packages).filter((h) => prefix === '' || h.startsWith(`${prefix}/`));
     if (gone.length === 0) continue;
     for (const h of gone) delete chunk.packages[h];
-    await writeChunk(store, root, c, chunk);
+    await writeChunk(store, root, c, chunk, state);
     changed.set(c, chunk);
   }
   if (changed.size > 0) await publish(store, root, state, changed);

@@ -111,6 +111,29 @@ describe.skipIf(!hasRpmbuild())('the RPM handler (packages built by rpmbuild, a 
     expect(blocks(repodata(s).primary)).toEqual(blocks(data.primary));
   });
 
+  it('lists a package whose publication was cut short at the next change, whatever chunk that change is in', async () => {
+    const s = rpmMemoryStore(repo);
+    await deploy(s, repo, `Packages/${pkgs.get('alpha')!.file}`, pkgs.get('alpha')!.data);
+    // The data files cannot be written once: the deploy fails after the record was changed.
+    const write = s.store.write;
+    s.store.write = async (path, data) => {
+      if (path.startsWith('repodata/')) {
+        s.store.write = write;
+        throw new Error('disk full');
+      }
+      return write(path, data);
+    };
+    await expect(deploy(s, repo, `Packages/${pkgs.get('beta')!.file}`, pkgs.get('beta')!.data)).rejects.toThrow(/disk full/);
+    expect(repodata(s).primary).not.toMatch(/<name>beta<\/name>/);
+    // (Other/later-1-1.noarch.rpm is in another chunk than beta's.)
+    const other = buildRpm(join(dir, 'later'), { name: 'later', version: '1' });
+    await deploy(s, repo, `Other/${other.file}`, other.data);
+    const data = repodata(s);
+    expect(data.primary).toMatch(/<name>beta<\/name>/);
+    expect(data.primary).toMatch(/<name>later<\/name>/);
+    expect(data.primary).toMatch(/packages="3"/);
+  });
+
   it('refuses bad packages and deploys into repodata/ before anything is stored', async () => {
     const s = rpmMemoryStore(repo);
     const check = (path: string, content: Buffer) => rpmHandler.beforeDeploy!({ repo, path, content, store: s.store });
