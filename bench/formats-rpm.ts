@@ -23,7 +23,7 @@ import { CHUNKS, chunkOf, chunkPath } from '../src/formats/rpm/layout.js';
 import { packageXml } from '../src/formats/rpm/package-xml.js';
 import type { RpmHeader } from '../src/formats/rpm/rpm-header.js';
 import { ADMIN_PASSWORD, ADMIN_USER, AUTH, type ArcaNode } from './lib/arca.js';
-import { cpuWindow, type CpuUse } from './lib/cpu.js';
+import type { CpuUse } from './lib/cpu.js';
 import { request } from './lib/http.js';
 import { run, which } from './lib/proc.js';
 import { makeRow, median, type Row } from './lib/report.js';
@@ -43,6 +43,8 @@ export interface RpmBenchContext {
   staticRoot: string;
   reps: number;
   log(message: string): void;
+  /** bench/formats.ts's runner: warm-ups, then both sides alternately, `reps` times each. */
+  alternate(reps: number, fresh: () => void, fetch: (side: 'arca' | 'nginx') => Promise<void>): Promise<{ arca: Side; nginx: Side }>;
 }
 
 interface Side {
@@ -120,36 +122,29 @@ async function benchDnf(dnf: string, c: RpmBenchContext): Promise<{ arca: Side; 
   }
   execFileSync('createrepo_c', ['--quiet', '--general-compress-type=gz', mirror]);
   const names = Array.from({ length: COUNT }, (_, i) => `bench-p${pad(i)}`);
-  const out = { arca: { seconds: [] as number[], cpu: [] as CpuUse[] }, nginx: { seconds: [] as number[], cpu: [] as CpuUse[] } };
-  for (let i = 0; i < c.reps; i++) {
-    for (const side of i % 2 === 0 ? (['nginx', 'arca'] as const) : (['arca', 'nginx'] as const)) {
-      const dir = join(work, `dnf-${side}-${i}`);
-      rmSync(dir, { recursive: true, force: true });
+  const dir = join(work, 'dnf');
+  return c.alternate(
+    c.reps,
+    () => rmSync(dir, { recursive: true, force: true }),
+    async (side) => {
       const conf = dnfConf(dir);
       const credentials = side === 'arca' ? `username=${ADMIN_USER}\npassword=${ADMIN_PASSWORD}\n` : '';
       const baseurl = side === 'arca' ? `${node.base}/rpm-bench` : `${c.nginxUrl}/artifactory/rpm`;
       writeFileSync(join(dir, 'repos.d', 'bench.repo'), `[bench]\nname=bench\nbaseurl=${baseurl}\nenabled=1\ngpgcheck=0\nrepo_gpgcheck=0\n${credentials}`);
       const common = ['-y', '-q', '--config', conf, `--setopt=reposdir=${join(dir, 'repos.d')}`, '--releasever', '12', '--installroot', join(dir, 'root')];
-      const w = cpuWindow();
-      const t = performance.now();
       for (const args of [['makecache'], ['install', ...names]]) {
         const r = await run(dnf, [...common, ...args], { timeoutMs: 300_000 });
         if (r.code !== 0) throw new Error(`dnf ${args[0]} from ${side} failed (${r.code}): ${(r.stderr + r.stdout).slice(-1500)}`);
       }
-      out[side].seconds.push((performance.now() - t) / 1000);
-      out[side].cpu.push(w());
       // Every package really got installed (a run that installed nothing would look fast).
       const got = names.filter((n) => existsSync(join(dir, 'root', 'usr', 'share', n, `${n}.txt`))).length;
       if (got !== COUNT) throw new Error(`dnf install from ${side} installed ${got} of ${COUNT} packages`);
-      c.log(`rpm ${side}: ${out[side].seconds.at(-1)!.toFixed(2)} s`);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-  return out;
+    },
+  );
 }
 
 /** A made-up header of a mid-sized package (dependencies, a few files, two changelog entries). */
-function syntheticHeader(i: number): RpmHeader {
+export function syntheticHeader(i: number): RpmHeader {
   const name = `scale-pkg-${i}`;
   const dep = (n: string, flags = 0, version = '') => ({ name: n, flags, version });
   return {
@@ -274,7 +269,7 @@ export async function benchRpm(c: RpmBenchContext): Promise<{ rows: Row[]; summa
   const rows: Row[] = [];
   let dnfResult: { arca: Side; nginx: Side } | undefined;
   let dnfError: string | undefined = missing ? `${missing} is not installed (apt-get install dnf createrepo-c rpm)` : undefined;
-  if (!missing && dnf && !process.env.ARCA_BENCH_RPM_SKIP_DNF) {
+  if (!missing && dnf) {
     c.log(`rpm: ${COUNT} packages, dnf makecache + install ×${c.reps} per side`);
     dnfResult = await benchDnf(dnf, c).catch((err: Error) => {
       dnfError = err.message;

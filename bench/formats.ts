@@ -14,6 +14,10 @@
  *   `cargo fetch` of a project depending on all 50, with an empty CARGO_HOME and no lock file
  *   each time (index lines and archives are all fetched).
  *
+ * - RPM (issue 18, bench/formats-rpm.ts): `dnf makecache` + install of 50 packages from Arca
+ *   and from createrepo_c's output under nginx; one package added at 20,000 and the full
+ *   rebuild of their repodata, with the node's peak RSS.
+ *
  * Both sides first run 10 times untimed (ARCA_BENCH_FORMATS_WARM): a node that just started has
  * compiled none of its request code, which a node in service has; nginx's files get into the
  * page cache. Then they run alternately, 7 times each (3 with --quick); the medians are
@@ -294,7 +298,7 @@ export async function runFormats(quick: boolean): Promise<number> {
         return undefined;
       });
     }
-    rpm = await benchRpm({ node, nginxUrl: nginx.url, work, staticRoot, reps, log });
+    rpm = await benchRpm({ node, nginxUrl: nginx.url, work, staticRoot, reps, log, alternate });
   } finally {
     await nginx?.stop();
     await node?.stop();
