@@ -11,6 +11,68 @@ function rpmQuery(file: string, format: string): string {
   return execFileSync('rpm', ['-qp', '--nosignature', '--nodigest', '--queryformat', format, file], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
 }
 
+/** A package file made by hand: a lead, a one-entry signature header and a main header of `entries`. */
+function handMade(entries: Array<{ tag: number; type: number; count: number; data: Buffer }>): Buffer {
+  const header = (list: typeof entries) => {
+    const index = Buffer.alloc(16 * list.length);
+    const store: Buffer[] = [];
+    let offset = 0;
+    list.forEach((e, i) => {
+      // INT32 data is aligned on 4 bytes, as rpm writes it.
+      if (e.type === 4 && offset % 4) {
+        store.push(Buffer.alloc(4 - (offset % 4)));
+        offset += 4 - (offset % 4);
+      }
+      index.writeUInt32BE(e.tag, i * 16);
+      index.writeUInt32BE(e.type, i * 16 + 4);
+      index.writeUInt32BE(offset, i * 16 + 8);
+      index.writeUInt32BE(e.count, i * 16 + 12);
+      store.push(e.data);
+      offset += e.data.length;
+    });
+    const intro = Buffer.from([0x8e, 0xad, 0xe8, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    intro.writeUInt32BE(list.length, 8);
+    intro.writeUInt32BE(offset, 12);
+    return Buffer.concat([intro, index, ...store]);
+  };
+  const lead = Buffer.alloc(96);
+  lead.writeUInt32BE(0xedabeedb, 0);
+  const sig = header([{ tag: 1007, type: 4, count: 1, data: Buffer.from([0, 0, 0, 1]) }]);
+  const pad = Buffer.alloc((8 - (sig.length % 8)) % 8);
+  return Buffer.concat([lead, sig, pad, header(entries)]);
+}
+
+const str = (tag: number, value: string) => ({ tag, type: 6, count: 1, data: Buffer.from(`${value}\0`) });
+const strings = (tag: number, values: string[]) => ({ tag, type: 8, count: values.length, data: Buffer.from(values.map((v) => `${v}\0`).join('')) });
+const int32s = (tag: number, values: number[]) => {
+  const data = Buffer.alloc(4 * values.length);
+  values.forEach((v, i) => data.writeUInt32BE(v, i * 4));
+  return { tag, type: 4, count: values.length, data };
+};
+const NEVRA = [str(1000, 'tiny'), str(1001, '1'), str(1002, '1'), str(1022, 'noarch'), str(1044, 'tiny-1-1.src.rpm')];
+
+describe('the RPM header reader (headers made by hand)', () => {
+  it('reads a minimal package', () => {
+    const h = readRpmHeader(handMade([...NEVRA, strings(1118, ['/usr/share/']), strings(1117, ['a', 'b']), int32s(1116, [0, 0])]));
+    expect(h).toMatchObject({ name: 'tiny', version: '1', release: '1', arch: 'noarch', epoch: 0 });
+    expect(h.files.map((f) => f.path)).toEqual(['/usr/share/a', '/usr/share/b']);
+  });
+
+  it('refuses file lists that would name far more text than the header holds, and lists that disagree', () => {
+    const n = 100_000;
+    const amplified = handMade([...NEVRA, strings(1118, [`/${'d'.repeat(60_000)}/`]), strings(1117, Array.from({ length: n }, () => 'a')), int32s(1116, new Array(n).fill(0))]);
+    expect(amplified.length).toBeLessThan(1024 * 1024);
+    expect(() => readRpmHeader(amplified)).toThrow(/file paths come to more than/);
+    expect(() => readRpmHeader(handMade([...NEVRA, strings(1118, ['/x/']), strings(1117, ['a', 'b']), int32s(1116, [0])]))).toThrow(/disagree in length/);
+    expect(() => readRpmHeader(handMade([...NEVRA, strings(1118, ['/x/']), strings(1117, ['a']), int32s(1116, [5])]))).toThrow(/does not list/);
+    expect(() => readRpmHeader(handMade([...NEVRA, strings(1049, ['a', 'b']), int32s(1048, [0])]))).toThrow(/disagree in length/);
+  });
+
+  it('refuses a header without a name', () => {
+    expect(() => readRpmHeader(handMade([str(1001, '1'), str(1002, '1'), str(1022, 'noarch')]))).toThrow(/no name/);
+  });
+});
+
 describe.skipIf(!hasRpmbuild())('the RPM header reader (packages built by rpmbuild)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'arca-rpm-header-'));
   let data: Buffer;

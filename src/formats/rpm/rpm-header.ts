@@ -99,8 +99,15 @@ interface Entry {
   count: number;
 }
 
+/** Most files a package may list, and most dependencies of one kind. */
+export const MAX_FILES = 1_000_000;
+export const MAX_DEPENDENCIES = 100_000;
+
 /** One header structure: its entries by tag and its data store. */
 class Header {
+  /** Bytes of the store read so far: entries that overlap could make a small header cost a lot. */
+  private scanned = 0;
+
   constructor(
     readonly entries: Map<number, Entry>,
     readonly store: Buffer,
@@ -115,6 +122,8 @@ class Header {
   private stringAt(offset: number): { value: string; end: number } {
     const end = this.store.indexOf(0, offset);
     if (end < 0) throw bad('a string runs past the end of its header');
+    this.scanned += end + 1 - offset;
+    if (this.scanned > 2 * this.store.length + 65536) throw bad('its header entries overlap');
     return { value: this.store.toString('utf8', offset, end), end: end + 1 };
   }
 
@@ -187,6 +196,7 @@ function readHeader(data: Buffer, start: number, maxData: number, what: string):
 function dependencies(h: Header, names: number, flags: number, versions: number, what: string): RpmDependency[] {
   const n = h.strings(names);
   if (n.length === 0) return [];
+  if (n.length > MAX_DEPENDENCIES) throw bad(`it lists ${n.length} ${what} (at most ${MAX_DEPENDENCIES})`);
   const f = h.numbers(flags);
   const v = h.strings(versions);
   if ((f.length > 0 && f.length !== n.length) || (v.length > 0 && v.length !== n.length)) throw bad(`its ${what} lists disagree in length`);
@@ -204,14 +214,21 @@ function files(h: Header): RpmFile[] {
     const dirnames = h.strings(TAG.DIRNAMES);
     const indexes = h.numbers(TAG.DIRINDEXES);
     if (indexes.length !== basenames.length) throw bad('its file lists disagree in length');
+    if (basenames.length > MAX_FILES) throw bad(`it lists ${basenames.length} files (at most ${MAX_FILES})`);
+    // Paths are made of a directory and a base name: many files in one long directory could
+    // make a small header name far more text than it holds.
+    let total = 0;
     paths = basenames.map((b, i) => {
       const dir = dirnames[indexes[i]];
       if (dir === undefined) throw bad('a file names a directory the package does not list');
+      total += dir.length + b.length;
+      if (total > MAX_HEADER_DATA) throw bad(`its file paths come to more than ${MAX_HEADER_DATA} bytes`);
       return dir + b;
     });
   } else {
     paths = h.strings(TAG.OLDFILENAMES);
   }
+  if (paths.length > MAX_FILES) throw bad(`it lists ${paths.length} files (at most ${MAX_FILES})`);
   const modes = h.numbers(TAG.FILEMODES);
   const flags = h.numbers(TAG.FILEFLAGS);
   return paths.map((path, i) => ({
