@@ -80,6 +80,14 @@ function rpmFlow(label: string, base: () => string) {
       if (!signing) console.warn('[skip] repo_gpgcheck in the rpm e2e: this build has no metadata signing keys (NO_SIGNING_KEYS); dnf runs with repo_gpgcheck=0');
       await createRepo('rpm-remote', { rclass: 'remote', url: upstream.url, retrievalCachePeriodSecs: 0, ...(signing ? { rpmUpstreamPublicKey: key.publicKey } : {}) });
       await createRepo('rpm-virtual', { rclass: 'virtual', repositories: ['rpm-local', 'rpm-remote'], defaultDeploymentRepo: 'rpm-local' });
+      if (signing) await createRepo('rpm-remote-badkey', { rclass: 'remote', url: upstream.url, rpmUpstreamPublicKey: packagerKey(join(dir, 'other-key')).publicKey });
+      // Every node behind the balancer knows the repositories before the tests start.
+      for (const key of ['rpm-local', 'rpm-remote', 'rpm-virtual']) {
+        for (let ok = 0, tries = 0; ok < 6 && tries < 300; tries++) {
+          ok = (await fetch(`${at}/api/repositories/${key}`, { headers: auth })).status === 200 ? ok + 1 : 0;
+          if (ok === 0) await new Promise((r) => setTimeout(r, 100));
+        }
+      }
     }, 180_000);
 
     async function createRepo(repoKey: string, config: Record<string, unknown>) {
@@ -151,8 +159,6 @@ function rpmFlow(label: string, base: () => string) {
         console.warn('[skip] upstream signature check: no metadata signing on this build');
         return;
       }
-      const other = packagerKey(join(dir, 'other-key'));
-      await createRepo('rpm-remote-badkey', { rclass: 'remote', url: upstream.url, rpmUpstreamPublicKey: other.publicKey });
       const res = await fetch(`${at}/rpm-remote-badkey/repodata/repomd.xml`, { headers: auth });
       expect(res.status).toBe(502);
     });
