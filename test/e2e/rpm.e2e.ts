@@ -82,7 +82,7 @@ function rpmFlow(label: string, base: () => string) {
       await createRepo('rpm-virtual', { rclass: 'virtual', repositories: ['rpm-local', 'rpm-remote'], defaultDeploymentRepo: 'rpm-local' });
       if (signing) await createRepo('rpm-remote-badkey', { rclass: 'remote', url: upstream.url, rpmUpstreamPublicKey: packagerKey(join(dir, 'other-key')).publicKey });
       // Every node behind the balancer knows the repositories before the tests start.
-      for (const key of ['rpm-local', 'rpm-remote', 'rpm-virtual']) {
+      for (const key of ['rpm-local', 'rpm-remote', 'rpm-virtual', ...(signing ? ['rpm-remote-badkey'] : [])]) {
         for (let ok = 0, tries = 0; ok < 6 && tries < 300; tries++) {
           ok = (await fetch(`${at}/api/repositories/${key}`, { headers: auth })).status === 200 ? ok + 1 : 0;
           if (ok === 0) await new Promise((r) => setTimeout(r, 100));
