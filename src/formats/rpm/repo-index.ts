@@ -17,7 +17,7 @@
  * (or a deleted repomd.xml) makes the next change rebuild the files from every chunk.
  */
 import type { RepoStore } from '../format-handler.js';
-import { CHUNKS, chunkOf, chunkPath, GZIP_MIME, REPODATA, repomdPath, stateFolder, statePath, underRoot, XML_MIME, type ExtraKind } from './layout.js';
+import { CHUNKS, chunkOf, chunkPath, GZIP_MIME, repomdPath, statePath, underRoot, XML_MIME, type ExtraKind } from './layout.js';
 import type { PackageXml } from './package-xml.js';
 import { closing, DATA_KINDS, dataHref, gzipMember, opening, openDigest, renderRepomd, type DataKind, type RepomdData } from './repodata-files.js';
 import { sha256Hex } from '../../core/digests.js';
@@ -268,10 +268,3 @@ export async function removeExtra(store: RepoStore, root: string, source: string
   const extras = state.extras.filter((e) => !(e.source === source || e.source.startsWith(`${source}/`) || source === ''));
   await finish(store, root, state, { ...state, extras });
 }
-
-/** Where the records of `root` are (for a delete of everything). */
-export function recordsFolder(root: string): string {
-  return stateFolder(root);
-}
-
-export { REPODATA };

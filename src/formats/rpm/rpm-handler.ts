@@ -114,7 +114,8 @@ export const rpmHandler: FormatHandler = {
       checked.set(sha1(content), header);
       return;
     }
-    if (content && extraAt(repo, path)?.kind === 'group') parseXml(content, 'group file (comps.xml)');
+    // A distribution's comps.xml has hundreds of thousands of elements (translations).
+    if (content && extraAt(repo, path)?.kind === 'group') parseXml(content, 'group file (comps.xml)', {}, { maxBytes: MAX_EXTRA_BYTES, maxDepth: 100, maxElements: 4_000_000 });
   },
 
   async afterDeploy({ repo, path, sha1: fileSha1, store }) {
