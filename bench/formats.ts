@@ -14,6 +14,10 @@
  *   `cargo fetch` of a project depending on all 50, with an empty CARGO_HOME and no lock file
  *   each time (index lines and archives are all fetched).
  *
+ * - RPM (issue 18, bench/formats-rpm.ts): `dnf makecache` + install of 50 packages from Arca
+ *   and from createrepo_c's output under nginx; one package added at 20,000 and the full
+ *   rebuild of their repodata, with the node's peak RSS.
+ *
  * Both sides first run 10 times untimed (ARCA_BENCH_FORMATS_WARM): a node that just started has
  * compiled none of its request code, which a node in service has; nginx's files get into the
  * page cache. Then they run alternately, 7 times each (3 with --quick); the medians are
@@ -28,6 +32,7 @@ import { indexPath } from '../src/formats/cargo/names.js';
 import { tgz } from '../src/formats/npm/testing/pack.js';
 import { publishBody } from '../test/helpers/cargo-crates.js';
 import { storedZip } from '../test/helpers/stored-zip.js';
+import { benchRpm } from './formats-rpm.js';
 import { ADMIN_USER, AUTH, REPO_ROOT, startArca, type ArcaNode } from './lib/arca.js';
 import { cpuWindow, type CpuUse } from './lib/cpu.js';
 import { freePort, request } from './lib/http.js';
@@ -277,6 +282,7 @@ export async function runFormats(quick: boolean): Promise<number> {
   let cargoError: string | undefined = cargo ? undefined : 'cargo is not installed';
   let debianResult: Awaited<ReturnType<typeof benchDebian>> | undefined;
   let debianError: string | undefined;
+  let rpm: Awaited<ReturnType<typeof benchRpm>> | undefined;
   try {
     log('starting one Arca node (embedded default) and nginx over the static layouts');
     node = await startArca({ home: join(work, 'arca'), port: await freePort(), logFile: join(work, 'arca.log') });
@@ -300,6 +306,7 @@ export async function runFormats(quick: boolean): Promise<number> {
       debianError = err.message;
       return undefined;
     });
+    rpm = await benchRpm({ node, nginxUrl: nginx.url, work, staticRoot, reps, log, alternate });
   } finally {
     await nginx?.stop();
     await node?.stop();
@@ -309,6 +316,7 @@ export async function runFormats(quick: boolean): Promise<number> {
     rowOf('go-download', `go mod download of ${COUNT} modules (empty module cache)`, 'modules/s', goResult, goError),
     rowOf('cargo-fetch', `cargo fetch of ${COUNT} crates (empty CARGO_HOME)`, 'crates/s', cargoResult, cargoError),
     ...(debianResult?.rows ?? [makeRow({ id: 'apt-install', test: 'Debian (apt)', unit: 'packages/s', statistic: '—', error: debianError })]),
+    ...(rpm?.rows ?? []),
   ];
   const secs = (r: { arca: Side; nginx: Side } | undefined) => (r ? `Arca ${r.arca.seconds.map((s) => s.toFixed(2)).join(', ')} s; nginx ${r.nginx.seconds.map((s) => s.toFixed(2)).join(', ')} s` : '—');
   const lines = [
@@ -318,10 +326,11 @@ export async function runFormats(quick: boolean): Promise<number> {
     '',
     `Go: ${secs(goResult)}. Cargo: ${secs(cargoResult)}.`,
     ...(debianResult?.lines ?? []),
+    ...(rpm ? [rpm.summary] : []),
     'Rates are items over the median time of the client run; the target is Arca within 1.5× of the static layout (a rate of at least 2/3 of it).',
   ];
   process.stdout.write(lines.join('\n') + '\n');
   mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(REPO_ROOT, 'bench', 'results', 'formats-latest.json'), JSON.stringify({ at: new Date().toISOString(), quick, rows, go: goResult, cargo: cargoResult, debian: debianResult?.results }, null, 2) + '\n');
+  writeFileSync(join(REPO_ROOT, 'bench', 'results', 'formats-latest.json'), JSON.stringify({ at: new Date().toISOString(), quick, rows, go: goResult, cargo: cargoResult, debian: debianResult?.results, rpm: rpm?.detail }, null, 2) + '\n');
   return rows.some((r) => r.verdict === 'ERROR') ? 1 : 0;
 }

@@ -176,3 +176,26 @@ export interface FormatHandler {
    */
   mergeMetadata?(path: string, copies: MetadataCopy[]): Buffer;
 }
+
+/** A read a format's service answers itself (see `FormatModule.reads`). */
+export interface FormatReadRequest<A> {
+  repo: RepoSettings;
+  path: string;
+  /** Addressed as `{remote}-cache`: the cache only, never the upstream. */
+  cacheOnly: boolean;
+  /** The caller's permissions (the services' `Access`). */
+  access: A;
+}
+
+/** What a format's read answers: a stored item, content it made, nothing (404), or `pass` (read as usual). */
+export type FormatReadAnswer<I> = { kind: 'item'; item: I } | { kind: 'bytes'; data: Buffer; modified: number; type?: string } | { kind: 'missing' } | { kind: 'pass' };
+
+/**
+ * Paths of a repository whose reads a format's service answers before the stored files are
+ * looked at, such as signed or merged metadata that a virtual or remote repository makes
+ * (RPM's `repodata/`). `handles` is cheap and synchronous; `read` runs for those paths only.
+ */
+export interface FormatReads<A, I> {
+  handles(repo: RepoSettings, path: string): boolean;
+  read(request: FormatReadRequest<A>): Promise<FormatReadAnswer<I>>;
+}

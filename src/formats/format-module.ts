@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../http/app-context.js';
 import type { ErrorRenderer } from '../http/error-renderers.js';
-import type { FormatHandler } from './format-handler.js';
+import type { ItemRow } from '../db/items.js';
+import type { Access } from '../security/access.js';
+import type { FormatHandler, FormatReads } from './format-handler.js';
 import type { ServiceSource } from './format-services.js';
 
 /**
@@ -18,6 +20,12 @@ export interface FormatModule<S = unknown> extends ServiceSource<S> {
   readonly name: string;
   readonly handler: FormatHandler;
   readonly protocol?: FormatProtocol<S>;
+  /**
+   * Reads of `/artifactory/{repo}/{path}` the format's service answers itself (metadata a
+   * remote or virtual repository makes, signatures made when read), built once per node from
+   * the service; other paths are read as stored files.
+   */
+  reads?(service: S): FormatReads<Access, ItemRow>;
 }
 
 /**

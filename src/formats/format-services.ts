@@ -5,6 +5,9 @@ import type { ArtifactService } from '../services/artifacts.js';
 import type { PackageServices } from '../services/remote/package-services.js';
 import type { RepositoryService } from '../services/repositories.js';
 import type { SigningKeys } from '../security/signing/signer.js';
+import type { ItemRow } from '../db/items.js';
+import type { Access } from '../security/access.js';
+import type { FormatReads } from './format-handler.js';
 
 /** A format as far as its service goes (a `FormatModule` is one). */
 export interface ServiceSource<S> {
@@ -29,6 +32,12 @@ export interface FormatServiceDeps {
   signing: SigningKeys;
 }
 
+/** A format as far as its reads go (a `FormatModule` is one). */
+export interface FormatReadSource extends ServiceSource<unknown> {
+  readonly handler: { readonly packageTypes: readonly string[] };
+  reads?(service: unknown): FormatReads<Access, ItemRow>;
+}
+
 /** The services of the formats that have one, built once by the composition root. */
 export class FormatServices {
   private readonly byFormat = new Map<ServiceSource<unknown>, unknown>();
@@ -41,6 +50,20 @@ export class FormatServices {
   of<S>(format: ServiceSource<S>): S {
     if (!this.byFormat.has(format)) throw new Error(`Format '${format.name}' has no service on this node`);
     return this.byFormat.get(format) as S;
+  }
+
+  /**
+   * The reads each format's service answers itself (FormatModule.reads), by package type, for
+   * the serve service; undefined for package types without.
+   */
+  reads(formats: readonly FormatReadSource[]): (packageType: string) => FormatReads<Access, ItemRow> | undefined {
+    const byType = new Map<string, FormatReads<Access, ItemRow>>();
+    for (const f of formats) {
+      if (!f.reads) continue;
+      const reads = f.reads(this.find(f));
+      for (const t of f.handler.packageTypes) byType.set(t, reads);
+    }
+    return (packageType) => byType.get(packageType.toLowerCase());
   }
 
   /** The service of `format`, or undefined when the format has none. */

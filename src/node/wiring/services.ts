@@ -125,14 +125,15 @@ export function nodeServices(cfg: Pick<NodeConfig, 'clock' | 'system' | 'identit
     eventQueue: replicationCapture.queue,
     siteIdLearned: () => void replicationCapture.reload().catch(() => undefined),
   });
+  const formatServices = new FormatServices(FORMATS, { database, content, clock, repos, artifacts, packages, signing: signingKeys });
   const services = {
     formats,
     repos,
     artifacts,
     packages,
-    serve: new ServeService({ repos, artifacts, content, formats, packages }),
+    serve: new ServeService({ repos, artifacts, content, formats, packages, reads: formatServices.reads(FORMATS) }),
     health: new NodeHealth(database, content),
-    formatServices: new FormatServices(FORMATS, { database, content, clock, repos, artifacts, packages, signing: signingKeys }),
+    formatServices,
     search: new SearchService(database, repos),
     aql: new AqlService(database, repos, downloadStats, () => clock.now(), () => deps.systemProperties.userQueryLimit),
     storageApi,

@@ -1,6 +1,6 @@
 import { isArcaError } from '../../core/errors.js';
 import type { ItemRow } from '../../db/items.js';
-import type { FormatHandler, RepoStore } from '../../formats/format-handler.js';
+import type { FormatHandler, FormatReads, RepoStore } from '../../formats/format-handler.js';
 import type { FormatHandlers } from '../../formats/format-handlers.js';
 import type { ArtifactService } from '../artifacts.js';
 import type { RemoteFetchService } from '../remote-fetch.js';
@@ -33,6 +33,8 @@ export interface LocatorDeps {
   /** A repository's files as its format reads them (to merge metadata copies). */
   stores: { storeFor(repo: RepoConfig, user: string): RepoStore };
   checksums: ChecksumFiles;
+  /** The reads a format's service answers itself, by package type (FormatModule.reads). */
+  reads?: (packageType: string) => FormatReads<Access, ItemRow> | undefined;
 }
 
 /**
@@ -47,6 +49,12 @@ export class Locator {
   /** What a GET of `path` answers in `repo`; undefined when there is nothing. */
   async locate(lr: LocateRequest, repo: RepoConfig, path: string): Promise<Found | undefined> {
     const handler = this.deps.formats.handlerFor(repo.packageType);
+    const reads = lr.folder ? undefined : this.deps.reads?.(repo.packageType);
+    if (reads?.handles(repo, path)) {
+      const answer = await reads.read({ repo, path, cacheOnly: lr.cacheOnly, access: lr.access });
+      if (answer.kind === 'missing') return undefined;
+      if (answer.kind !== 'pass') return answer;
+    }
     const sum = handler.checksumTarget?.(path);
     if (sum) {
       const target = await this.direct(lr, handler, repo, sum.target);

@@ -9,7 +9,7 @@ import type { PackageServices } from '../remote/package-services.js';
 import type { RepoConfig, RepositoryService } from '../repositories.js';
 import { ChecksumFiles } from './checksums.js';
 import { CurrentFiles } from './current-files.js';
-import { Locator, type Found } from './locate.js';
+import { Locator, type Found, type LocatorDeps } from './locate.js';
 import type { VirtualResolver } from './virtual-resolver.js';
 import { RepoVisibility, type Addressed } from './visibility.js';
 
@@ -26,6 +26,8 @@ export interface ServeDeps {
   formats: FormatHandlers;
   /** The shared package services: upstream fetches, the virtual resolver, the formats' view of a repository. */
   packages: Pick<PackageServices, 'remote' | 'virtual' | 'deploy'>;
+  /** The reads a format's service answers itself, by package type. */
+  reads?: LocatorDeps['reads'];
 }
 
 export interface ReadOptions {
@@ -71,6 +73,7 @@ export class ServeService {
       formats: deps.formats,
       stores: deploy,
       checksums: new ChecksumFiles(deps.content),
+      reads: deps.reads,
     });
   }
 
