@@ -146,7 +146,7 @@ export function snippetsFor(repo: RepoSummary, base: string, user: string): Snip
       title: 'dnf / yum',
       file: `/etc/yum.repos.d/${repo.key}.repo`,
       text:
-        `[${repo.key}]\nname=${repo.key}\nbaseurl=${base}/${repo.key}\nenabled=1\ngpgcheck=1\nrepo_gpgcheck=1\n` +
+        `[${repo.key}]\nname=${repo.key}\nbaseurl=${base}/${repo.key}\nenabled=1\n# gpgcheck=1 when the packages themselves are signed (Arca signs the metadata)\ngpgcheck=0\nrepo_gpgcheck=1\n` +
         `gpgkey=${base}/api/security/keypair/public/repositories/${repo.key}\n` +
         `# when the repository is not readable anonymously:\nusername=${user}\npassword=${TOKEN}\n`,
     });

@@ -26,7 +26,7 @@ export const SERVED_TYPES = ['generic', 'maven', 'gradle', 'npm', 'pypi', 'docke
 export const PLAIN_TYPES = ['ivy', 'sbt', 'nuget', 'conan', 'composer', 'terraform'];
 const MAVENISH = ['maven', 'gradle', 'ivy', 'sbt'];
 /** Types whose metadata Arca signs. */
-const SIGNED = ['debian', 'rpm'];
+const SIGNED = ['debian', 'rpm', 'yum'];
 
 const FIELDS: FieldDef[] = [
   { name: 'description', label: 'Description', kind: 'text', classes: ['local', 'remote', 'virtual'] },
@@ -46,6 +46,8 @@ const FIELDS: FieldDef[] = [
   { name: 'checksumPolicyType', label: 'Checksum policy', kind: 'select', classes: ['local'], types: MAVENISH, options: ['client-checksums', 'server-generated-checksums'] },
   { name: 'suppressPomConsistencyChecks', label: 'Suppress POM consistency checks', kind: 'bool', classes: ['local'], types: MAVENISH },
   { name: 'primaryKeyPairRef', label: 'Signing key pair', kind: 'text', classes: ['local', 'virtual'], types: SIGNED, hint: 'A key pair name (Administration › key pairs); empty: the shared default key' },
+  { name: 'yumRootDepth', label: 'Metadata folder depth (yumRootDepth)', kind: 'number', classes: ['local'], types: ['rpm', 'yum'], hint: 'repodata/ goes this many folders below the root (0: at the root)' },
+  { name: 'rpmUpstreamPublicKey', label: "Upstream's public keys", kind: 'textarea', classes: ['remote'], types: ['rpm', 'yum'], hint: 'ASCII-armored; the upstream repomd.xml must be signed by one of them (empty: not checked)' },
   { name: 'debianUpstreamPublicKeys', label: "Upstream's public keys", kind: 'textarea', classes: ['remote'], types: ['debian'], hint: 'ASCII-armored; the upstream Release must be signed by one of them (empty: not checked)' },
 ];
 
