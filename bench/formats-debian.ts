@@ -25,6 +25,7 @@ import { ADMIN_PASSWORD, AUTH, REPO_ROOT } from './lib/arca.js';
 import { request } from './lib/http.js';
 import type { NginxServer } from './lib/nginx.js';
 import { makeRow, median, type Row } from './lib/report.js';
+import { createLocalRepo, must } from './lib/repos.js';
 
 const COUNT = 50;
 const pad = (i: number) => String(i).padStart(2, '0');
@@ -33,18 +34,9 @@ function log(msg: string): void {
   process.stderr.write(`[bench --formats debian ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }
 
-async function must(what: string, p: Promise<{ status: number; body: Buffer }>, ok = [200, 201]): Promise<Buffer> {
-  const r = await p;
-  if (!ok.includes(r.status)) throw new Error(`${what}: HTTP ${r.status} ${r.body.toString().slice(0, 300)}`);
-  return r.body;
-}
-
 /** apt-get update + install --download-only of the 50 packages, against Arca and nginx alternately. */
 async function benchApt(node: ArcaNode, nginx: NginxServer, work: string, staticRoot: string, reps: number) {
-  await must(
-    'create debian repository deb-bench',
-    request(`${node.base}/api/repositories/deb-bench`, { method: 'PUT', headers: { authorization: AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ rclass: 'local', packageType: 'debian' }) }),
-  );
+  await createLocalRepo(node, 'deb-bench', 'debian');
   const debs = join(work, 'debs');
   mkdirSync(debs, { recursive: true });
   const gpg = new GpgHome(join(work, 'gnupg'));

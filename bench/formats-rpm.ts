@@ -27,6 +27,7 @@ import type { CpuUse } from './lib/cpu.js';
 import { request } from './lib/http.js';
 import { run, which } from './lib/proc.js';
 import { makeRow, median, type Row } from './lib/report.js';
+import { createLocalRepo, must } from './lib/repos.js';
 import { TreeRssSampler, treeRss } from './lib/rss.js';
 
 const COUNT = 50;
@@ -50,26 +51,6 @@ export interface RpmBenchContext {
 interface Side {
   seconds: number[];
   cpu: CpuUse[];
-}
-
-async function must(what: string, p: ReturnType<typeof request>, ok = [200, 201, 204]): Promise<Buffer> {
-  const r = await p;
-  if (!ok.includes(r.status)) throw new Error(`${what}: HTTP ${r.status} ${r.body.toString().slice(0, 300)}`);
-  return r.body;
-}
-
-async function createRpmRepo(node: ArcaNode, key: string, packageType = 'rpm'): Promise<void> {
-  await must(
-    `create ${packageType} repository ${key}`,
-    request(`${node.base}/api/repositories/${key}`, { method: 'PUT', headers: { authorization: AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ rclass: 'local', packageType }) }),
-  );
-  // Other worker processes learn of the repository within their poll.
-  for (let ok = 0, deadline = Date.now() + 15_000; ok < 10; ) {
-    const r = await request(`${node.base}/api/repositories/${key}`, { headers: { authorization: AUTH } });
-    ok = r.status === 200 ? ok + 1 : 0;
-    if (Date.now() > deadline) throw new Error(`repository ${key} not on every worker within 15 s`);
-    if (ok === 0) await new Promise((res) => setTimeout(res, 100));
-  }
 }
 
 /** One rpmbuild of `count` noarch subpackages `{prefix}NN`; returns the package files. */
@@ -109,7 +90,7 @@ function dnfConf(dir: string): string {
 /** dnf makecache + install of the 50 packages from Arca and from nginx, alternately. */
 async function benchDnf(dnf: string, c: RpmBenchContext): Promise<{ arca: Side; nginx: Side }> {
   const { node, work, staticRoot } = c;
-  await createRpmRepo(node, 'rpm-bench');
+  await createLocalRepo(node, 'rpm-bench', 'rpm');
   const files = buildSubpackages(work, 'bench-p', COUNT);
   if (files.length !== COUNT) throw new Error(`rpmbuild made ${files.length} of ${COUNT} packages`);
   const mirror = join(staticRoot, 'rpm');
@@ -207,7 +188,7 @@ async function withRss<T>(node: ArcaNode, work: () => Promise<T>): Promise<{ val
 /** 20,000 packages' records, a full rebuild, then single-package adds. */
 async function benchScale(c: RpmBenchContext, adds: number) {
   const { node, work } = c;
-  await createRpmRepo(node, 'rpm-scale');
+  await createLocalRepo(node, 'rpm-scale', 'rpm');
   const chunks: Array<Record<string, unknown>> = Array.from({ length: CHUNKS }, () => ({}));
   for (let i = 0; i < SCALE; i++) {
     const h = syntheticHeader(i);
@@ -249,7 +230,7 @@ async function benchScale(c: RpmBenchContext, adds: number) {
     }
   });
   // The same PUTs into a generic repository: what a deploy costs without any metadata.
-  await createRpmRepo(node, 'generic-scale', 'generic');
+  await createLocalRepo(node, 'generic-scale', 'generic');
   const plain: number[] = [];
   for (const f of files) {
     const data = readFileSync(f);

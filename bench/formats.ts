@@ -39,6 +39,7 @@ import { freePort, request } from './lib/http.js';
 import { startNginx, type NginxServer } from './lib/nginx.js';
 import { run, which } from './lib/proc.js';
 import { makeRow, median, renderTable, type Row } from './lib/report.js';
+import { createLocalRepo, must, onEveryWorker } from './lib/repos.js';
 import { benchDebian } from './formats-debian.js';
 
 const COUNT = 50;
@@ -52,35 +53,6 @@ function log(msg: string): void {
 function write(path: string, data: string | Buffer): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, data);
-}
-
-async function must(what: string, p: Promise<{ status: number; body: Buffer }>, ok = [200, 201]): Promise<Buffer> {
-  const r = await p;
-  if (!ok.includes(r.status)) throw new Error(`${what}: HTTP ${r.status} ${r.body.toString().slice(0, 300)}`);
-  return r.body;
-}
-
-async function createRepo(node: ArcaNode, key: string, packageType: string): Promise<void> {
-  await must(
-    `create ${packageType} repository ${key}`,
-    request(`${node.base}/api/repositories/${key}`, { method: 'PUT', headers: { authorization: AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ rclass: 'local', packageType }) }),
-  );
-  await onEveryWorker(`repository ${key} visible`, `${node.base}/api/repositories/${key}`, { authorization: AUTH });
-}
-
-/**
- * The node's other worker processes learn of a configuration change within their poll: waits
- * until ten GETs of `url` in a row (each on a new connection, so spread over the workers)
- * answer 200.
- */
-async function onEveryWorker(what: string, url: string, headers: Record<string, string> = {}): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (let ok = 0; ok < 10; ) {
-    const r = await request(url, { headers });
-    ok = r.status === 200 ? ok + 1 : 0;
-    if (Date.now() > deadline) throw new Error(`${what}: not on every worker within 15 s (last answer ${r.status})`);
-    if (ok === 0) await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 interface Side {
@@ -135,7 +107,7 @@ function rowOf(id: string, test: string, unit: string, r: { arca: Side; nginx: S
 
 /** Go: the modules on both sides, then `go mod download` of a program importing them. */
 async function benchGo(go: string, node: ArcaNode, nginx: NginxServer, work: string, staticRoot: string, reps: number) {
-  await createRepo(node, 'go-bench', 'go');
+  await createLocalRepo(node, 'go-bench', 'go');
   const consumer = join(work, 'go-consumer');
   const imports: string[] = [];
   const requires: string[] = [];
@@ -216,7 +188,7 @@ async function adminToken(node: ArcaNode): Promise<string> {
 
 /** Cargo: the crates on both sides, then `cargo fetch` of a project depending on them. */
 async function benchCargo(cargo: string, node: ArcaNode, nginx: NginxServer, work: string, staticRoot: string, reps: number) {
-  await createRepo(node, 'cargo-bench', 'cargo');
+  await createLocalRepo(node, 'cargo-bench', 'cargo');
   const token = await adminToken(node);
   write(join(staticRoot, 'cargo', 'index', 'config.json'), JSON.stringify({ dl: `${nginx.url}/artifactory/cargo/crates/{crate}/{crate}-{version}.crate` }));
   const deps: string[] = [];
