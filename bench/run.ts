@@ -39,9 +39,9 @@ const USAGE = `Usage: npm run bench [-- options]
   --replication    two sites (A: 3 nodes on PostgreSQL behind nginx, B: 1 node): event lag p50/p99
                    at 50 deploys/s, and a scheduled run copying 1 GiB in 10,000 files beside curl
                    uploading the same to B (see bench/replication.ts)
-  --formats        go mod download of 50 modules, cargo fetch of 50 crates and apt-get of 50
+  --formats        go mod download of 50 modules, cargo fetch of 50 crates, apt-get and dnf of 50
                    packages from Arca beside the same clients reading a static layout served by
-                   nginx; Debian index regeneration at 20,000 packages (see bench/formats.ts)
+                   nginx; Debian and RPM index regeneration at 20,000 packages (bench/formats.ts)
   --scale          how operations cost as a repository grows: bulk-loads 1,000 / 100,000 /
                    1,000,000 artifacts and times requests, GC and backup at each size
                    ('--scale --help' for its options, e.g. --sizes 1000,100000 --dialect sqlite)
