@@ -1,53 +1,13 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { RepoStore, StoreEntry } from '../format-handler.js';
+import type { RepoStore } from '../format-handler.js';
+import { memoryRepoStore } from '../testing/memory-store.js';
 import { packagesStanza, parseControl } from './control.js';
 import { addPackage, addPackages, readBlob, readRecord, readState, removeFolder, removePackage, type DistState, type PackageRecord } from './package-index.js';
 import { releaseFiles } from './release.js';
 
-/** A RepoStore in memory that counts reads and writes (a seam test; the e2e runs the real one). */
-function memoryStore(key = 'deb-local') {
-  const files = new Map<string, Buffer>();
-  const counts = { reads: 0, writes: 0 };
-  const store: RepoStore = {
-    repo: { key, rclass: 'local', packageType: 'debian' },
-    async read(path) {
-      counts.reads++;
-      return files.get(path);
-    },
-    async exists(path) {
-      return files.has(path) || [...files.keys()].some((k) => k.startsWith(`${path}/`));
-    },
-    async stat(path) {
-      const f = files.get(path);
-      if (!f) return undefined;
-      const h = (alg: string) => createHash(alg).update(f).digest('hex');
-      return { sha1: h('sha1'), md5: h('md5'), sha256: h('sha256'), size: f.length, modified: 0 };
-    },
-    async list(folder) {
-      const prefix = folder === '' ? '' : `${folder}/`;
-      const names = new Map<string, StoreEntry>();
-      for (const [k, f] of files) {
-        if (!k.startsWith(prefix)) continue;
-        const rest = k.slice(prefix.length);
-        const name = rest.split('/')[0];
-        names.set(name, { name, folder: rest.includes('/'), modified: 0, size: f.length });
-      }
-      return [...names.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-    },
-    async write(path, data) {
-      counts.writes++;
-      files.set(path, data);
-    },
-    async delete(path) {
-      let gone = files.delete(path);
-      for (const k of [...files.keys()]) if (k.startsWith(`${path}/`)) gone = files.delete(k) || gone;
-      return gone;
-    },
-  };
-  return { store, files, counts };
-}
+const memoryStore = (key = 'deb-local') => memoryRepoStore({ key, rclass: 'local', packageType: 'debian' });
 
 function recordOf(name: string, version: string, arch: string, opts: { dists?: string[]; comps?: string[]; archs?: string[] } = {}): PackageRecord {
   const control = parseControl(`Package: ${name}\nVersion: ${version}\nArchitecture: ${arch}\nMaintainer: M <m@example.org>\nDescription: ${name}\n more text\n`);
@@ -146,15 +106,15 @@ describe('Debian package indexes kept per bucket', () => {
   });
 
   it('adds one package to 20,000 by rewriting one bucket, and reads each bucket once', async () => {
-    const { store, counts } = memoryStore();
+    const { store, writes: written } = memoryStore();
     const many = Array.from({ length: 20_000 }, (_, i) => recordOf(`bulk-${i}`, '1.0', 'amd64'));
     await addPackages(store, many);
-    const writes = counts.writes;
+    const writes = written.length;
     const t = performance.now();
     await addPackage(store, recordOf('one-more', '1.0', 'amd64'));
     const ms = performance.now() - t;
     // The record, one bucket's text and gzip member, the state.
-    expect(counts.writes - writes).toBe(4);
+    expect(written.length - writes).toBe(4);
     const state = (await readState(store, 'bookworm'))!;
     expect(Object.values(state.components.main.amd64.current.buckets).reduce((n, b) => n + b.count, 0)).toBe(20_001);
     expect(ms).toBeLessThan(1000);

@@ -1,55 +1,13 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { chartTgz, provOf, sha256Of } from '../../../test/helpers/helm-charts.js';
-import type { RepoStore, StoreEntry } from '../format-handler.js';
+import { memoryRepoStore } from '../testing/memory-store.js';
 import { helmHandler } from './helm-handler.js';
 import type { IndexEntry } from './index-yaml.js';
 
 const repo = { key: 'helm-local', rclass: 'local', packageType: 'helm' };
 
-/** A RepoStore in memory that records which paths were read. */
-function memoryStore() {
-  const files = new Map<string, { data: Buffer; modified: number }>();
-  const reads: string[] = [];
-  let clock = Date.parse('2026-03-01T00:00:00Z');
-  const store: RepoStore = {
-    repo,
-    async read(path) {
-      reads.push(path);
-      return files.get(path)?.data;
-    },
-    async exists(path) {
-      return files.has(path) || [...files.keys()].some((k) => k.startsWith(`${path}/`));
-    },
-    async stat(path) {
-      const f = files.get(path);
-      if (!f) return undefined;
-      const h = (alg: string) => createHash(alg).update(f.data).digest('hex');
-      return { sha1: h('sha1'), md5: h('md5'), sha256: h('sha256'), size: f.data.length, modified: f.modified };
-    },
-    async list(folder) {
-      const prefix = folder === '' ? '' : `${folder}/`;
-      const names = new Map<string, StoreEntry>();
-      for (const [k, f] of files) {
-        if (!k.startsWith(prefix)) continue;
-        const rest = k.slice(prefix.length);
-        const name = rest.split('/')[0];
-        names.set(name, { name, folder: rest.includes('/'), modified: f.modified, size: f.data.length });
-      }
-      return [...names.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-    },
-    async write(path, data) {
-      files.set(path, { data, modified: (clock += 1000) });
-    },
-    async delete(path) {
-      let gone = files.delete(path);
-      for (const k of [...files.keys()]) if (k.startsWith(`${path}/`)) gone = files.delete(k) || gone;
-      return gone;
-    },
-  };
-  return { store, files, reads };
-}
+const memoryStore = () => memoryRepoStore(repo);
 
 async function deploy(s: ReturnType<typeof memoryStore>, path: string, data: Buffer) {
   await helmHandler.beforeDeploy!({ repo, path, content: data, store: s.store });

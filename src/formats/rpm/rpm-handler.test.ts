@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { rpmMemoryStore } from '../../../test/helpers/rpm-memory-store.js';
+import { memoryRepoStore } from '../testing/memory-store.js';
 import { buildRpm, hasRpmbuild, type RpmSpec } from '../../../test/helpers/rpm-packages.js';
 import type { RepoSettings } from '../format-handler.js';
 import { rpmHandler } from './rpm-handler.js';
 
-type Store = ReturnType<typeof rpmMemoryStore>;
+type Store = ReturnType<typeof memoryRepoStore>;
 
 async function deploy(s: Store, repo: RepoSettings, path: string, data: Buffer) {
   await rpmHandler.beforeDeploy!({ repo, path, content: data, store: s.store });
@@ -60,7 +60,7 @@ describe.skipIf(!hasRpmbuild())('the RPM handler (packages built by rpmbuild, a 
   });
 
   it('makes the same package entries as createrepo_c, in a repomd.xml whose checksums and sizes hold', async () => {
-    const s = rpmMemoryStore(repo);
+    const s = memoryRepoStore(repo);
     for (const p of pkgs.values()) await deploy(s, repo, `Packages/${p.file}`, p.data);
     const ours = repodata(s);
     const cr = join(dir, 'createrepo');
@@ -75,7 +75,7 @@ describe.skipIf(!hasRpmbuild())('the RPM handler (packages built by rpmbuild, a 
   });
 
   it('a change reads and writes one chunk of records, not the others', async () => {
-    const s = rpmMemoryStore(repo);
+    const s = memoryRepoStore(repo);
     for (const p of pkgs.values()) await deploy(s, repo, `Packages/${p.file}`, p.data);
     s.reads.length = 0;
     s.writes.length = 0;
@@ -90,7 +90,7 @@ describe.skipIf(!hasRpmbuild())('the RPM handler (packages built by rpmbuild, a 
   });
 
   it('takes out deleted packages and folders, rebuilds after repomd.xml is deleted, keeps one generation of old files', async () => {
-    const s = rpmMemoryStore(repo);
+    const s = memoryRepoStore(repo);
     for (const p of pkgs.values()) await deploy(s, repo, `Packages/${p.file}`, p.data);
     const other = buildRpm(join(dir, 'other'), { name: 'zeta', version: '1' });
     await deploy(s, repo, `extras/sub/${other.file}`, other.data);
@@ -112,7 +112,7 @@ describe.skipIf(!hasRpmbuild())('the RPM handler (packages built by rpmbuild, a 
   });
 
   it('lists a package whose publication was cut short at the next change, whatever chunk that change is in', async () => {
-    const s = rpmMemoryStore(repo);
+    const s = memoryRepoStore(repo);
     await deploy(s, repo, `Packages/${pkgs.get('alpha')!.file}`, pkgs.get('alpha')!.data);
     // The data files cannot be written once: the deploy fails after the record was changed.
     const write = s.store.write;
@@ -135,7 +135,7 @@ describe.skipIf(!hasRpmbuild())('the RPM handler (packages built by rpmbuild, a 
   });
 
   it('refuses bad packages and deploys into repodata/ before anything is stored', async () => {
-    const s = rpmMemoryStore(repo);
+    const s = memoryRepoStore(repo);
     const check = (path: string, content: Buffer) => rpmHandler.beforeDeploy!({ repo, path, content, store: s.store });
     await expect(check('Packages/x.rpm', Buffer.from('x'.repeat(200)))).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(check('Packages/x.rpm', pkgs.get('alpha')!.data.subarray(0, 1000))).rejects.toMatchObject({ code: 'BAD_REQUEST' });
@@ -147,7 +147,7 @@ describe.skipIf(!hasRpmbuild())('the RPM handler (packages built by rpmbuild, a 
 
   it('puts metadata at yumRootDepth and passes group and modules files into repomd.xml', async () => {
     const deep = { ...repo, yumRootDepth: 2 };
-    const s = rpmMemoryStore(deep);
+    const s = memoryRepoStore(deep);
     await deploy(s, deep, `9/os/x86_64/${pkgs.get('alpha')!.file}`, pkgs.get('alpha')!.data);
     await deploy(s, deep, `9/updates/${pkgs.get('gamma')!.file}`, pkgs.get('gamma')!.data);
     // Not deep enough: stored, not listed.

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { RepoSettings, RepoStore, StoreEntry } from '../../src/formats/format-handler.js';
+import type { RepoSettings, RepoStore, StoreEntry } from '../format-handler.js';
 
-/** A RepoStore in memory that records the paths read and written (handler unit tests). */
-export function rpmMemoryStore(repo: RepoSettings) {
+/**
+ * A RepoStore in memory that records the paths read and written: the seam of the formats'
+ * handler unit tests (their HTTP and e2e suites run the real one).
+ */
+export function memoryRepoStore(repo: RepoSettings) {
   const files = new Map<string, { data: Buffer; modified: number }>();
   const reads: string[] = [];
   const writes: string[] = [];
