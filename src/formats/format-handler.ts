@@ -187,8 +187,20 @@ export interface FormatReadRequest<A> {
   access: A;
 }
 
-/** What a format's read answers: a stored item, content it made, nothing (404), or `pass` (read as usual). */
-export type FormatReadAnswer<I> = { kind: 'item'; item: I } | { kind: 'bytes'; data: Buffer; modified: number; type?: string } | { kind: 'missing' } | { kind: 'pass' };
+/**
+ * Content a format makes as it is sent (a Debian Packages file from its buckets): its checksums
+ * and size known beforehand, its bytes produced on demand.
+ */
+export interface StreamedContent {
+  kind: 'stream';
+  parts: () => AsyncIterable<Buffer>;
+  sums: { size: number; md5: string; sha1: string; sha256: string };
+  modified: number;
+  type: string;
+}
+
+/** What a format's read answers: a stored item, content it made (whole or streamed), nothing (404), or `pass` (read as usual). */
+export type FormatReadAnswer<I> = { kind: 'item'; item: I } | { kind: 'bytes'; data: Buffer; modified: number; type?: string } | StreamedContent | { kind: 'missing' } | { kind: 'pass' };
 
 /**
  * Paths of a repository whose reads a format's service answers before the stored files are

@@ -35,14 +35,15 @@ function debianFlow(label: string, base: () => string) {
     const debUrl = (repo: string) => `${at}/api/deb/${repo}`;
 
     /** An apt root whose sources.list names `repo`, signed-by the repository's public key (or `keyArmored`). */
-    async function aptFor(repo: string, name: string, dist = 'bookworm', comp = 'main', keyArmored?: string): Promise<AptRoot> {
+    async function aptFor(repo: string, name: string, dist = 'bookworm', comp = 'main', keyArmored?: string, plainUrl = false): Promise<AptRoot> {
       const apt = new AptRoot(join(dir, name));
       const key = keyArmored ?? (await publicKey(at, repo));
       expect(key, `the public key of ${repo}`).toMatch(/BEGIN PGP PUBLIC KEY BLOCK/);
       const options = `[signed-by=${apt.keyring(repo, key!)}]`;
-      const url = new URL(debUrl(repo));
+      const repoUrl = plainUrl ? `${at}/${repo}` : debUrl(repo);
+      const url = new URL(repoUrl);
       writeFileSync(join(apt.dir, 'etc/apt/auth.conf'), `machine http://${url.host}${url.pathname} login admin password ${ADMIN_PASSWORD}\n`);
-      apt.sources([`deb ${options} ${debUrl(repo)} ${dist} ${comp}`]);
+      apt.sources([`deb ${options} ${repoUrl} ${dist} ${comp}`]);
       return apt;
     }
 
@@ -167,6 +168,14 @@ function debianFlow(label: string, base: () => string) {
       expect((await fetch(`${at}/deb-local/dists/bookworm/Release`, { method: 'PUT', headers: auth, body: 'x' })).status).toBe(403);
       expect(await (await fetch(`${debUrl('deb-local')}/dists/bookworm/Release`, { headers: auth })).text()).toBe(before);
     });
+
+    it('serves apt at /artifactory/{repo} too (a sources.list written without api/deb)', async () => {
+      const apt = await aptFor('deb-local', 'plain-url', 'bookworm', 'main', undefined, true);
+      const update = await aptRun(apt, ['update']);
+      expect(update.code, update.out).toBe(0);
+      const install = await aptRun(apt, ['install', '--download-only', 'arca-app']);
+      expect(install.code, install.out).toBe(0);
+    }, 180_000);
 
     it('takes a deleted package out of the indexes: the next apt-get update no longer offers it', async () => {
       const apt = await aptFor('deb-local', 'removal');

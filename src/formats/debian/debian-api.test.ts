@@ -54,6 +54,25 @@ describe.skipIf(!HAVE_APT)('the Debian repository API', () => {
     expect(Number(head.headers['content-length'])).toBe(text.length);
   });
 
+  it('serves the same dists/ files at /artifactory/{repo}/ (a sources.list without api/deb), local and virtual', async () => {
+    for (const repo of ['d-local', 'd-virtual']) {
+      for (const file of ['Release', 'InRelease', 'Release.gpg', 'main/binary-amd64/Packages', 'main/binary-amd64/Packages.gz']) {
+        const viaApi = await node.request({ method: 'GET', url: api(repo, `dists/bookworm/${file}`) });
+        const plain = await node.request({ method: 'GET', url: `/artifactory/${repo}/dists/bookworm/${file}` });
+        expect([plain.statusCode, plain.headers['content-type'], plain.headers.etag], `${repo} ${file}`).toEqual([200, viaApi.headers['content-type'], viaApi.headers.etag]);
+        expect(plain.rawPayload.equals(viaApi.rawPayload), `${repo} ${file}`).toBe(true);
+      }
+      const etag = (await node.request({ method: 'GET', url: `/artifactory/${repo}/dists/bookworm/Release` })).headers.etag as string;
+      expect((await node.request({ method: 'GET', url: `/artifactory/${repo}/dists/bookworm/Release`, headers: { 'if-none-match': etag } })).statusCode).toBe(304);
+      const head = await node.request({ method: 'HEAD', url: `/artifactory/${repo}/dists/bookworm/main/binary-amd64/Packages.gz` });
+      expect([head.statusCode, head.rawPayload.length, Number(head.headers['content-length']) > 0]).toEqual([200, 0, true]);
+    }
+    expect((await node.request({ method: 'GET', url: '/artifactory/d-local/dists/trixie/Release' })).statusCode).toBe(404);
+    expect((await node.request({ method: 'GET', url: '/artifactory/d-local/dists/bookworm/nonsense' })).statusCode).toBe(404);
+    // Reading is still a read: anonymous callers are refused as for any file.
+    expect((await node.request({ method: 'GET', url: '/artifactory/d-local/dists/bookworm/Release', headers: { authorization: '' } })).statusCode).toBe(401);
+  });
+
   it('sets the deb.* properties of a deployed package from its control file and deploy parameters', async () => {
     const res = await node.request({ method: 'GET', url: '/artifactory/api/storage/d-local/pool/main/h/hello/hello_1.0-1_amd64.deb?properties' });
     expect(res.statusCode, res.body).toBe(200);

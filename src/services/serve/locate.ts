@@ -1,6 +1,6 @@
 import { isArcaError } from '../../core/errors.js';
 import type { ItemRow } from '../../db/items.js';
-import type { FormatHandler, FormatReads, RepoStore } from '../../formats/format-handler.js';
+import type { FormatHandler, FormatReads, RepoStore, StreamedContent } from '../../formats/format-handler.js';
 import type { FormatHandlers } from '../../formats/format-handlers.js';
 import type { ArtifactService } from '../artifacts.js';
 import type { RemoteFetchService } from '../remote-fetch.js';
@@ -13,6 +13,7 @@ import type { VirtualResolver } from './virtual-resolver.js';
 export type Found =
   | { kind: 'item'; item: ItemRow }
   | { kind: 'bytes'; data: Buffer; modified: number; type?: string }
+  | StreamedContent
   | { kind: 'folder'; rows: ItemRow[] };
 
 /** One read, as the locator needs it. */

@@ -14,18 +14,17 @@
  * goes through the shared deploy and serve services, as under `/artifactory/{repoKey}/`.
  * Errors are the JFrog body.
  */
-import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ArcaError } from '../../../core/errors.js';
-import { nameOf, parseRepoPath, type RepoPath } from '../../../core/paths.js';
+import { parseRepoPath, type RepoPath } from '../../../core/paths.js';
 import type { AppContext } from '../../../http/app-context.js';
 import { intentOf } from '../../../http/auth.js';
 import { deployRequestBody } from '../../../http/routes/artifacts/artifacts.js';
-import { downloadHeaders, header, serveBytes, serveFile } from '../../../http/routes/artifacts/artifacts-serve.js';
+import { serveFile, serveFound, serveStream } from '../../../http/routes/artifacts/artifacts-serve.js';
 import type { RepoNeed } from '../../../http/route-access.js';
 import { requirePackageType } from '../../../services/serve/serve-service.js';
 import { parseDistsPath } from '../layout.js';
-import type { DebianService, DistsAnswer } from '../service/debian-service.js';
+import type { DebianService } from '../service/debian-service.js';
 
 export const DEBIAN_PREFIX = '/artifactory/api/deb/';
 
@@ -40,25 +39,6 @@ async function address(ctx: AppContext, request: FastifyRequest, rp: RepoPath) {
   return addressed;
 }
 
-/** True when an If-None-Match list names `etag` (or is `*`). */
-function etagMatches(ifNoneMatch: string, etag: string): boolean {
-  return ifNoneMatch.split(',').some((t) => {
-    const v = t.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
-    return v === '*' || v === etag;
-  });
-}
-
-function sendAnswer(request: FastifyRequest, reply: FastifyReply, path: string, a: DistsAnswer, head: boolean) {
-  reply.headers(downloadHeaders({ name: nameOf(path), sha1: a.sums.sha1, sha256: a.sums.sha256, md5: a.sums.md5, size: a.sums.size, modified: a.modified, type: a.type }));
-  reply.removeHeader('accept-ranges');
-  const inm = header(request, 'if-none-match');
-  const ims = header(request, 'if-modified-since');
-  if ((inm && etagMatches(inm, a.sums.sha1)) || (!inm && ims && Date.parse(ims) >= Math.floor(a.modified / 1000) * 1000)) return reply.code(304).send();
-  reply.code(200).header('Content-Type', a.type).header('Content-Length', String(a.sums.size));
-  if (head) return reply.send();
-  return reply.send(Readable.from(a.parts()));
-}
-
 async function handle(ctx: AppContext, deb: DebianService, request: FastifyRequest, reply: FastifyReply) {
   const rp = repoPathOf(request);
   const addressed = await address(ctx, request, rp);
@@ -70,7 +50,7 @@ async function handle(ctx: AppContext, deb: DebianService, request: FastifyReque
   }
   const head = request.method === 'HEAD';
   const dists = parseDistsPath(rp.path);
-  if (dists) return sendAnswer(request, reply, rp.path, await deb.dists(access, addressed.repo, addressed.cacheOnly, dists), head);
+  if (dists) return serveStream(request, reply, rp.path, await deb.dists(access, addressed.repo, addressed.cacheOnly, dists), head);
   if (rp.path === 'dists' || rp.path.startsWith('dists/')) throw new ArcaError('NOT_FOUND', `No index at '${rp.path}'`);
   const found = await ctx.serve.read(access, addressed, rp.path, { folder: rp.folder });
   if (found.kind === 'item') {
@@ -78,8 +58,9 @@ async function handle(ctx: AppContext, deb: DebianService, request: FastifyReque
     await deb.checkPoolFile(found.item);
     return serveFile(ctx, request, reply, found.item, head);
   }
-  if (found.kind === 'bytes') return serveBytes(request, reply, rp.path, found.data, found.modified, head, found.type);
-  throw new ArcaError('NOT_FOUND', `No file at '${rp.path}'`);
+  const sent = await serveFound(ctx, request, reply, rp.path, found, head);
+  if (!sent) throw new ArcaError('NOT_FOUND', `No file at '${rp.path}'`);
+  return sent;
 }
 
 /** What a request needs before its body is read (a cheap early refusal; the use cases decide again). */

@@ -1,20 +1,16 @@
 import { ArcaError } from '../../../core/errors.js';
 import type { DistsPath } from '../layout.js';
 import { sumsOf } from '../index-state.js';
+import type { StreamedContent } from '../../format-handler.js';
 import type { FileSums } from '../release.js';
 
-/** A `dists/` file as a read answers it: bytes, or parts streamed one after another. */
-export interface DistsAnswer {
-  parts: () => AsyncIterable<Buffer>;
-  sums: FileSums;
-  modified: number;
-  type: string;
-}
+/** A `dists/` file as a read answers it: parts streamed one after another, its checksums known first. */
+export type DistsAnswer = StreamedContent;
 
 export const TEXT = 'text/plain; charset=utf-8';
 
 export function bytesAnswer(data: Buffer, modified: number, type: string): DistsAnswer {
-  return { parts: async function* () { yield data; }, sums: sumsOf([data]), modified, type };
+  return { kind: 'stream', parts: async function* () { yield data; }, sums: sumsOf([data]), modified, type };
 }
 
 export function notFound(repo: string, path: string): ArcaError {

@@ -133,6 +133,7 @@ export class DebianService {
   private generationAnswer(store: RepoStore, dist: string, g: Generation, gz: boolean, modified: number): DistsAnswer {
     const ids = Object.keys(g.buckets).sort();
     return {
+      kind: 'stream',
       sums: gz ? g.gz : g.packages,
       modified,
       type: gz ? 'application/gzip' : TEXT,
@@ -216,6 +217,7 @@ export class DebianService {
     const sha1 = item.sha1!;
     const size = Number(item.size);
     return {
+      kind: 'stream',
       sums: { size, sha1, sha256: item.sha256 ?? '', md5: item.md5 ?? '' },
       modified: item.modified,
       type,

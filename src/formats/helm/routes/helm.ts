@@ -21,7 +21,7 @@ import { readBounded } from '../../../core/read-bounded.js';
 import type { AppContext } from '../../../http/app-context.js';
 import { intentOf } from '../../../http/auth.js';
 import { deployRequestBody } from '../../../http/routes/artifacts/artifacts.js';
-import { header, serveBytes, serveFile } from '../../../http/routes/artifacts/artifacts-serve.js';
+import { header, serveBytes, serveFile, serveFound } from '../../../http/routes/artifacts/artifacts-serve.js';
 import type { RepoNeed } from '../../../http/route-access.js';
 import { requirePackageType } from '../../../services/serve/serve-service.js';
 import type { RepoConfig } from '../../../services/repositories.js';
@@ -163,9 +163,9 @@ async function handle(ctx: AppContext, helm: HelmService, request: FastifyReques
       helm.checkChartPath(call.path);
       // The serve service decides what the caller may read (members of a virtual in order, a remote's cache).
       const found = await ctx.serve.read(access, { repo: call.repo, cacheOnly: call.cacheOnly, key: call.key }, call.path);
-      if (found.kind === 'item') return serveFile(ctx, request, reply, found.item, head);
-      if (found.kind === 'bytes') return serveBytes(request, reply, call.path, found.data, found.modified, head, found.type);
-      throw new ArcaError('NOT_FOUND', `No chart file at '${call.path}'`);
+      const sent = await serveFound(ctx, request, reply, call.path, found, head);
+      if (!sent) throw new ArcaError('NOT_FOUND', `No chart file at '${call.path}'`);
+      return sent;
     }
   }
 }

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseRepoPath } from '../../../core/paths.js';
 import type { AppContext } from '../../../http/app-context.js';
 import { intentOf } from '../../../http/auth.js';
-import { serveBytes, serveFile } from '../../../http/routes/artifacts/artifacts-serve.js';
+import { serveFound } from '../../../http/routes/artifacts/artifacts-serve.js';
 import { isRpmType } from '../layout.js';
 import { ArcaError } from '../../../core/errors.js';
 
@@ -20,9 +20,7 @@ async function get(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
   const at = await ctx.serve.address(request.access, rp.repoKey, intentOf(request.method));
   if (!isRpmType(at.repo.packageType)) throw new ArcaError('BAD_REQUEST', `Repository '${at.repo.key}' is a ${at.repo.packageType} repository, not an RPM repository`);
   const found = await ctx.serve.read(request.access, { repo: at.repo, cacheOnly: at.cacheOnly, key: at.key }, rp.path, { folder: url.split('?')[0].endsWith('/') });
-  if (found.kind === 'item') return serveFile(ctx, request, reply, found.item, head);
-  if (found.kind === 'bytes') return serveBytes(request, reply, rp.path, found.data, found.modified, head, found.type);
-  throw new ArcaError('NOT_FOUND', `'${rp.path}' is a folder`);
+  return (await serveFound(ctx, request, reply, rp.path, found, head)) ?? Promise.reject(new ArcaError('NOT_FOUND', `'${rp.path}' is a folder`));
 }
 
 export async function rpmRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {

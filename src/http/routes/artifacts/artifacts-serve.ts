@@ -1,9 +1,12 @@
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ByteRange } from '../../../binstore/binary-provider.js';
 import { checksumsOf } from '../../../core/digests.js';
 import { ArcaError } from '../../../core/errors.js';
 import { nameOf } from '../../../core/paths.js';
+import type { StreamedContent } from '../../../formats/format-handler.js';
 import { mimeTypeOf } from '../../../services/mime-types.js';
+import type { Found } from '../../../services/serve/locate.js';
 import type { AppContext } from '../../app-context.js';
 import { multipartRanges, parseRange } from '../../ranges.js';
 import { sendFileRange } from '../../send-file.js';
@@ -125,4 +128,24 @@ export function serveBytes(request: FastifyRequest, reply: FastifyReply, path: s
   reply.code(200).header('Content-Type', mime);
   if (head) return reply.header('Content-Length', String(data.length)).send();
   return reply.send(data);
+}
+
+/** Content a format makes as it is sent (whole: no ranges), with the headers and conditional answers of a stored file. */
+export function serveStream(request: FastifyRequest, reply: FastifyReply, path: string, a: StreamedContent, head: boolean) {
+  if (describe(request, reply, { name: nameOf(path), ...a.sums, modified: a.modified, type: a.type })) return reply.code(304).send();
+  reply.removeHeader('accept-ranges');
+  reply.code(200).header('Content-Type', a.type).header('Content-Length', String(a.sums.size));
+  if (head) return reply.send();
+  return reply.send(Readable.from(a.parts()));
+}
+
+/** Sends what the serve service found at `path`: a stored file, bytes or a stream a format made; undefined for a folder (the route decides). */
+export async function serveFound(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, path: string, found: Found, head: boolean): Promise<FastifyReply | undefined> {
+  if (found.kind === 'item') {
+    await serveFile(ctx, request, reply, found.item, head);
+    return reply;
+  }
+  if (found.kind === 'bytes') return serveBytes(request, reply, path, found.data, found.modified, head, found.type);
+  if (found.kind === 'stream') return serveStream(request, reply, path, found, head);
+  return undefined;
 }

@@ -7,7 +7,7 @@ import type { DeployRequest } from '../../../services/artifacts.js';
 import type { AppContext } from '../../app-context.js';
 import { baseUrl, intentOf } from '../../auth.js';
 import type { RepoNeed } from '../../route-access.js';
-import { header, serveBytes, serveFile } from './artifacts-serve.js';
+import { header, serveFound } from './artifacts-serve.js';
 import { folderListingHtml } from './folder-listing.js';
 import { addSiteIdHeader, applyReplicatedDelete, applyReplicatedPut, checkReplicationHeaders, isReplicationApply } from './replication-apply.js';
 
@@ -44,8 +44,7 @@ async function get(ctx: AppContext, request: FastifyRequest, reply: FastifyReply
   const addressed = await ctx.serve.address(access, rp.repoKey, intentOf(request.method));
   // The serve service decides what the caller may read.
   const found = await ctx.serve.read(access, addressed, rp.path, { folder: rp.folder });
-  if (found.kind === 'item') return serveFile(ctx, request, reply, found.item, head);
-  if (found.kind === 'bytes') return serveBytes(request, reply, rp.path, found.data, found.modified, head, found.type);
+  if (found.kind !== 'folder') return serveFound(ctx, request, reply, rp.path, found, head);
   const url = request.raw.url ?? '';
   const pathOnly = url.split('?')[0];
   if (!pathOnly.endsWith('/')) return reply.redirect(`${pathOnly}/`, 302);
