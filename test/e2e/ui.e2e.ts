@@ -258,12 +258,14 @@ describe.skipIf(!!skipReason)('web UI through nginx in front of a three-node clu
     expect((await fetch(`${lb()}/artifactory/api/repositories/ui-deb`, { method: 'PUT', headers: admin, body: JSON.stringify({ rclass: 'local', packageType: 'debian' }) })).status).toBe(200);
     const dir = mkdtempSync(join(tmpdir(), 'arca-ui-deb-'));
     try {
-      for (const [version, dist] of [
-        ['1.0-1', 'bookworm'],
-        ['1.1-1', 'trixie'],
+      // The same version for two architectures: two rows.
+      for (const [version, dist, arch] of [
+        ['1.0-1', 'bookworm', 'amd64'],
+        ['1.1-1', 'trixie', 'amd64'],
+        ['1.1-1', 'trixie', 'arm64'],
       ]) {
-        const deb = buildDeb(dir, { name: 'hello-ui', version });
-        const url = `${lb()}/artifactory/ui-deb/pool/main/h/hello-ui/hello-ui_${version}_amd64.deb;deb.distribution=${dist};deb.component=main;deb.architecture=amd64`;
+        const deb = buildDeb(dir, { name: 'hello-ui', version, arch });
+        const url = `${lb()}/artifactory/ui-deb/pool/main/h/hello-ui/hello-ui_${version}_${arch}.deb;deb.distribution=${dist};deb.component=main;deb.architecture=${arch}`;
         const res = await fetch(url, { method: 'PUT', headers: { authorization: ADMIN_AUTH }, body: deb.data });
         expect(res.status, await res.text()).toBe(201);
       }
@@ -273,7 +275,9 @@ describe.skipIf(!!skipReason)('web UI through nginx in front of a three-node clu
     await page.goto(`${lb()}/ui/browse/ui-deb/pool/main/h/hello-ui/hello-ui_1.1-1_amd64.deb`);
     const versions = page.getByTestId('debian-versions');
     await expect.poll(() => versions.locator('tbody td:first-child').allInnerTexts(), { timeout: 10_000 }).toEqual(expect.arrayContaining(['1.0-1', '1.1-1']));
-    expect(await versions.locator('tbody tr', { hasText: '1.1-1' }).innerText()).toContain('amd64 · trixie / main');
+    const rows = await versions.locator('tbody tr', { hasText: '1.1-1' }).allInnerTexts();
+    expect(rows).toHaveLength(2);
+    expect(rows).toEqual(expect.arrayContaining([expect.stringContaining('amd64 · trixie / main'), expect.stringContaining('arm64 · trixie / main')]));
     expect(await page.getByText('sudo apt-get install hello-ui=1.1-1').count()).toBe(1);
     await screenshot(page, '10c-debian-package');
     await page.goto(`${lb()}/ui/browse/ui-deb`);

@@ -66,7 +66,7 @@ export function VersionsTable({ testId, rows }: { testId: string; rows: VersionR
       </thead>
       <tbody>
         {rows.map((r) => (
-          <tr key={r.version}>
+          <tr key={`${r.version}|${r.note ?? ''}`}>
             <td>{r.version}</td>
             <td>{r.date ? formatDate(r.date) : ''}</td>
             <td>{r.note ?? ''}</td>
@@ -139,14 +139,15 @@ export function rpmFileOf(path: string): { name: string; version: string; releas
 
 interface PropHit {
   uri: string;
+  created?: string;
   properties?: Record<string, string[]>;
 }
 
-/** Items of `repo` with property `key` = `value`, with their properties (`X-Result-Detail`), newest first. */
+/** Items of `repo` with property `key` = `value`, with their properties and dates (`X-Result-Detail`), newest first. */
 async function withProperty(repo: string, key: string, value: string, signal: AbortSignal): Promise<PropHit[]> {
   const q = new URLSearchParams({ [key]: value, repos: repo });
-  const r = await api<{ results?: PropHit[] }>(`/artifactory/api/search/prop?${q}`, { signal, headers: { 'x-result-detail': 'properties' } });
-  return r.results ?? [];
+  const r = await api<{ results?: PropHit[] }>(`/artifactory/api/search/prop?${q}`, { signal, headers: { 'x-result-detail': 'info, properties' } });
+  return (r.results ?? []).sort((a, b) => Date.parse(b.created ?? '') - Date.parse(a.created ?? ''));
 }
 
 /** A Debian package: its versions in the repository (by the `deb.*` properties set on deploy), where each is listed, and the apt command. */
@@ -161,7 +162,7 @@ export function DebianPackagePanel({ repo, path }: { repo: string; path: string 
   const rows = d?.hits.map((h) => {
     const p = h.properties ?? {};
     const where = `${(p['deb.distribution'] ?? []).join(', ')} / ${(p['deb.component'] ?? []).join(', ')}`;
-    return { version: p['deb.version']?.[0] ?? '?', note: `${(p['deb.architecture'] ?? []).join(', ')} · ${where}` };
+    return { version: p['deb.version']?.[0] ?? '?', date: h.created, note: `${(p['deb.architecture'] ?? []).join(', ')} · ${where}` };
   });
   return <VersionsCard id="debian" title={`Debian package ${d?.name ?? ''}`} error={found.error} rows={rows} command={d ? `sudo apt-get install ${d.name}=${d.version}` : ''} />;
 }
