@@ -1,7 +1,5 @@
-import type { RepoConfig } from '../../services/repositories.js';
 import type { FormatModule } from '../format-module.js';
 import { debianHandler } from './debian-handler.js';
-import { parseDistsPath } from './layout.js';
 import { debianRenderer } from './routes/debian-errors.js';
 import { DEBIAN_PREFIX, debianRoutes } from './routes/debian.js';
 import { DebianService } from './service/debian-service.js';
@@ -14,12 +12,6 @@ export const debian: FormatModule<DebianService> = {
   name: 'debian',
   handler: debianHandler,
   service: (deps) => new DebianService(deps),
-  reads: (service) => ({
-    handles: (_repo, path) => path === 'dists' || path.startsWith('dists/'),
-    read: async ({ repo, path, cacheOnly, access }) => {
-      const p = parseDistsPath(path);
-      return p ? service.dists(access, repo as RepoConfig, cacheOnly, p) : { kind: 'missing' };
-    },
-  }),
+  reads: (service) => service.reads(),
   protocol: { prefixes: [DEBIAN_PREFIX], routes: debianRoutes, errors: debianRenderer },
 };

@@ -8,9 +8,9 @@ import { readBounded } from '../../../core/read-bounded.js';
 import type { ItemRow } from '../../../db/items.js';
 import type { Access } from '../../../security/access.js';
 import type { RepoConfig } from '../../../services/repositories.js';
-import type { RepoStore } from '../../format-handler.js';
+import type { FormatReads, RepoStore } from '../../format-handler.js';
 import type { FormatServiceDeps } from '../../format-services.js';
-import type { DistsPath } from '../layout.js';
+import { parseDistsPath, type DistsPath } from '../layout.js';
 import { EMPTY_GZ, readBlob, readState, sumsOf, type DistState, type Generation } from '../package-index.js';
 import { clearsignedText, mergePackages, releaseField, releaseFiles, renderRelease, type FileSums } from '../release.js';
 import { MAX_UPSTREAM_INDEX_BYTES } from './limits.js';
@@ -65,6 +65,20 @@ export class DebianService {
 
   constructor(private readonly deps: FormatServiceDeps) {
     this.pool = new PoolSums(deps.content, deps.artifacts);
+  }
+
+  /**
+   * The `dists/` files at `/artifactory/{repo}/` too (a sources.list written without `api/deb`),
+   * streamed as the Debian route streams them (FormatModule.reads).
+   */
+  reads(): FormatReads<Access, ItemRow> {
+    return {
+      handles: (_repo, path) => path === 'dists' || path.startsWith('dists/'),
+      read: async ({ repo, path, cacheOnly, access }) => {
+        const p = parseDistsPath(path);
+        return p ? this.dists(access, repo as RepoConfig, cacheOnly, p) : { kind: 'missing' };
+      },
+    };
   }
 
   /** See PoolSums.check. */
