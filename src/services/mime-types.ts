@@ -16,5 +16,7 @@ const TYPES: Record<string, string> = {
 export function mimeTypeOf(name: string): string {
   const dot = name.lastIndexOf('.');
   if (dot < 0) return 'application/octet-stream';
-  return TYPES[name.slice(dot + 1).toLowerCase()] ?? 'application/octet-stream';
+  const ext = name.slice(dot + 1).toLowerCase();
+  // Own keys only: a file named `x.constructor` or `x.__proto__` is not Object's.
+  return Object.hasOwn(TYPES, ext) ? TYPES[ext] : 'application/octet-stream';
 }

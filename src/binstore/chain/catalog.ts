@@ -237,7 +237,7 @@ const byType = new Map(CATALOG.map((s) => [s.type, s]));
 
 /** The catalogued name of a type (aliases resolved), or undefined when unknown. */
 export function canonicalType(type: string): string | undefined {
-  const t = TYPE_ALIASES[type] ?? type;
+  const t = (Object.hasOwn(TYPE_ALIASES, type) ? TYPE_ALIASES[type] : undefined) ?? type;
   return byType.has(t) ? t : undefined;
 }
 

@@ -17,7 +17,7 @@ function tokenize(version: string): Item[] {
   for (const part of version.toLowerCase().split(/[.-]/)) {
     for (const token of part.match(/\d+|\D+/g) ?? ['']) {
       if (/^\d+$/.test(token)) items.push({ kind: 'number', value: BigInt(token) });
-      else items.push({ kind: 'string', value: ALIASES[token] ?? token });
+      else items.push({ kind: 'string', value: (Object.hasOwn(ALIASES, token) ? ALIASES[token] : undefined) ?? token });
     }
   }
   // Trailing zeros and release markers do not change a version: 1.0 = 1 = 1.0.0-ga.

@@ -36,4 +36,10 @@ describe('PEP 691 content negotiation', () => {
     expect(representationOf('text/html')?.format).toBe('html');
     expect(representationOf('text/plain')).toBeUndefined();
   });
+
+  it("takes no Object member for an alias (an Accept of 'constructor' is just an unknown type)", () => {
+    expect(representationOf('constructor')).toBeUndefined();
+    expect(representationOf('__proto__')).toBeUndefined();
+    expect(negotiate('constructor, toString;q=0.5')).toBeUndefined();
+  });
 });

@@ -38,7 +38,7 @@ function parseAccept(header: string): AcceptRange[] {
   header.split(',').forEach((item, order) => {
     const [range, ...params] = item.split(';').map((s) => s.trim());
     if (!range) return;
-    const full = ALIASES[range.toLowerCase()] ?? range.toLowerCase();
+    const full = aliasOf(range.toLowerCase());
     const slash = full.indexOf('/');
     if (slash <= 0) return;
     let q = 1;
@@ -81,8 +81,13 @@ export function negotiate(accept: string | undefined): Representation | undefine
 }
 
 /** The representation named by PEP 691's `?format=` query parameter, if it is one we serve. */
+/** The media type an alias names (own keys only: `constructor` is no alias), else the type itself. */
+function aliasOf(type: string): string {
+  return Object.hasOwn(ALIASES, type) ? ALIASES[type] : type;
+}
+
 export function representationOf(contentType: string): Representation | undefined {
-  const ct = ALIASES[contentType.toLowerCase()] ?? contentType.toLowerCase();
+  const ct = aliasOf(contentType.toLowerCase());
   return REPRESENTATIONS.find((r) => r.contentType === ct);
 }
 
