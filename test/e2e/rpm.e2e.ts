@@ -31,7 +31,6 @@ function rpmFlow(label: string, base: () => string) {
     let at: string;
     let upstream: { url: string; server: Server; requests: string[] };
     let key: ReturnType<typeof packagerKey>;
-    let signing = false;
     const built = new Map<string, { file: string; data: Buffer }>();
     let dnfCount = 0;
     const newDnf = () => new Dnf(join(dir, `dnf-${++dnfCount}`));
@@ -42,9 +41,9 @@ function rpmFlow(label: string, base: () => string) {
       return dnf.repo({
         id: repo,
         baseurl: `${at}/${repo}`,
-        gpgkeys: [...(signing ? [`${at}/api/security/keypair/public/repositories/${repo}`] : []), `file://${join(dir, 'packager.asc')}`, ...extraKeys],
+        gpgkeys: [`${at}/api/security/keypair/public/repositories/${repo}`, `file://${join(dir, 'packager.asc')}`, ...extraKeys],
         gpgcheck: true,
-        repoGpgcheck: signing,
+        repoGpgcheck: true,
         username: 'admin',
         password: ADMIN_PASSWORD,
       });
@@ -74,15 +73,12 @@ function rpmFlow(label: string, base: () => string) {
       execFileSync('createrepo_c', ['--quiet', '--general-compress-type=gz', mirror]);
       gpgDetachSign(key.home, join(mirror, 'repodata', 'repomd.xml'));
       upstream = await staticServer(mirror);
-      // Arca's metadata signing is there when the repository's public key is served.
       await createRepo('rpm-local', { rclass: 'local' });
-      signing = (await fetch(`${at}/api/yum/rpm-local/repodata/repomd.xml.key`, { headers: auth })).status === 200;
-      if (!signing) console.warn('[skip] repo_gpgcheck in the rpm e2e: this build has no metadata signing keys (NO_SIGNING_KEYS); dnf runs with repo_gpgcheck=0');
-      await createRepo('rpm-remote', { rclass: 'remote', url: upstream.url, retrievalCachePeriodSecs: 0, ...(signing ? { rpmUpstreamPublicKey: key.publicKey } : {}) });
+      await createRepo('rpm-remote', { rclass: 'remote', url: upstream.url, retrievalCachePeriodSecs: 0, rpmUpstreamPublicKey: key.publicKey });
       await createRepo('rpm-virtual', { rclass: 'virtual', repositories: ['rpm-local', 'rpm-remote'], defaultDeploymentRepo: 'rpm-local' });
-      if (signing) await createRepo('rpm-remote-badkey', { rclass: 'remote', url: upstream.url, rpmUpstreamPublicKey: packagerKey(join(dir, 'other-key')).publicKey });
+      await createRepo('rpm-remote-badkey', { rclass: 'remote', url: upstream.url, rpmUpstreamPublicKey: packagerKey(join(dir, 'other-key')).publicKey });
       // Every node behind the balancer knows the repositories before the tests start.
-      for (const key of ['rpm-local', 'rpm-remote', 'rpm-virtual', ...(signing ? ['rpm-remote-badkey'] : [])]) {
+      for (const key of ['rpm-local', 'rpm-remote', 'rpm-virtual', 'rpm-remote-badkey']) {
         for (let ok = 0, tries = 0; ok < 6 && tries < 300; tries++) {
           ok = (await fetch(`${at}/api/repositories/${key}`, { headers: auth })).status === 200 ? ok + 1 : 0;
           if (ok === 0) await new Promise((r) => setTimeout(r, 100));
@@ -123,11 +119,9 @@ function rpmFlow(label: string, base: () => string) {
       }
       const repomd = await (await fetch(`${at}/rpm-local/repodata/repomd.xml`, { headers: auth })).text();
       expect(repomd).toMatch(/<data type="primary">/);
-      if (signing) {
-        const asc = await fetch(`${at}/rpm-local/repodata/repomd.xml.asc`, { headers: auth });
-        expect(asc.status).toBe(200);
-        expect(await asc.text()).toMatch(/BEGIN PGP SIGNATURE/);
-      }
+      const asc = await fetch(`${at}/rpm-local/repodata/repomd.xml.asc`, { headers: auth });
+      expect(asc.status).toBe(200);
+      expect(await asc.text()).toMatch(/BEGIN PGP SIGNATURE/);
       const dnf = newDnf();
       arcaRepo(dnf, 'rpm-local');
       const out = await dnf.run(['install', 'hello-app']);
@@ -154,11 +148,7 @@ function rpmFlow(label: string, base: () => string) {
       expect(Buffer.from(await file.arrayBuffer()).equals(built.get('upstream-tool')!.data)).toBe(true);
     }, 240_000);
 
-    it.skipIf(!!skip)('refuses an upstream repomd.xml whose signature is not by the configured key', async () => {
-      if (!signing) {
-        console.warn('[skip] upstream signature check: no metadata signing on this build');
-        return;
-      }
+    it('refuses an upstream repomd.xml whose signature is not by the configured key', async () => {
       const res = await fetch(`${at}/rpm-remote-badkey/repodata/repomd.xml`, { headers: auth });
       expect(res.status).toBe(502);
     });

@@ -12,6 +12,8 @@ const dir = mkdtempSync(join(tmpdir(), 'arca-debian-api-'));
 const api = (repo: string, path: string) => `/artifactory/api/deb/${repo}/${path}`;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
+if (!HAVE_APT) console.warn('[skip] Debian repository API tests: dpkg-deb or apt-get is not installed (apt-get install dpkg apt)');
+
 /** The APT repository's answers and refusals, in process (app.inject), with packages built by dpkg-deb. */
 describe.skipIf(!HAVE_APT)('the Debian repository API', () => {
   let node: TestNode;
