@@ -20,10 +20,9 @@ import { parseRepoPath, type RepoPath } from '../../../core/paths.js';
 import type { AppContext } from '../../../http/app-context.js';
 import { intentOf } from '../../../http/auth.js';
 import { deployRequestBody } from '../../../http/routes/artifacts/artifacts.js';
-import { serveFile, serveFound, serveStream } from '../../../http/routes/artifacts/artifacts-serve.js';
+import { serveFile, serveFound } from '../../../http/routes/artifacts/artifacts-serve.js';
 import type { RepoNeed } from '../../../http/route-access.js';
 import { requirePackageType } from '../../../services/serve/serve-service.js';
-import { parseDistsPath } from '../layout.js';
 import type { DebianService } from '../service/debian-service.js';
 
 export const DEBIAN_PREFIX = '/artifactory/api/deb/';
@@ -49,9 +48,7 @@ async function handle(ctx: AppContext, deb: DebianService, request: FastifyReque
     return reply.code(204).send();
   }
   const head = request.method === 'HEAD';
-  const dists = parseDistsPath(rp.path);
-  if (dists) return serveStream(request, reply, rp.path, await deb.dists(access, addressed.repo, addressed.cacheOnly, dists), head);
-  if (rp.path === 'dists' || rp.path.startsWith('dists/')) throw new ArcaError('NOT_FOUND', `No index at '${rp.path}'`);
+  // dists/ is made by the service (DebianService.reads), as on the plain path.
   const found = await ctx.serve.read(access, addressed, rp.path, { folder: rp.folder });
   if (found.kind === 'item') {
     // A remote's pool file is checked against the Packages index that names it.

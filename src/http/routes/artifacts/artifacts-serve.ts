@@ -131,7 +131,7 @@ export function serveBytes(request: FastifyRequest, reply: FastifyReply, path: s
 }
 
 /** Content a format makes as it is sent (whole: no ranges), with the headers and conditional answers of a stored file. */
-export function serveStream(request: FastifyRequest, reply: FastifyReply, path: string, a: StreamedContent, head: boolean) {
+function serveStream(request: FastifyRequest, reply: FastifyReply, path: string, a: StreamedContent, head: boolean) {
   if (describe(request, reply, { name: nameOf(path), ...a.sums, modified: a.modified, type: a.type })) return reply.code(304).send();
   reply.removeHeader('accept-ranges');
   reply.code(200).header('Content-Type', a.type).header('Content-Length', String(a.sums.size));
