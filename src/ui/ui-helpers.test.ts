@@ -9,6 +9,7 @@ import { splitKeys } from './pages/licenses';
 import { formatLine } from './pages/logs';
 import { itemOfStorageUri, searchUrl } from './pages/search';
 import { parseLocation } from './router';
+import { naturalCompare } from './components/natural';
 
 describe('web UI helpers', () => {
   it('reads error messages in every wire shape the API uses', () => {
@@ -131,5 +132,12 @@ describe('web UI helpers', () => {
     ]);
     expect(chartFileOf('charts/my-app-1.2.3-rc.1+build.5.tgz')).toEqual({ name: 'my-app', version: '1.2.3-rc.1+build.5' });
     expect(chartFileOf('index.yaml')).toBeUndefined();
+  });
+
+  it('orders names and versions naturally', () => {
+    expect(['1.10.0', '1.9.2', '1.2.0', '10.0', '1.9.10'].sort(naturalCompare)).toEqual(['1.2.0', '1.9.2', '1.9.10', '1.10.0', '10.0']);
+    expect(['file10', 'File2', 'file1'].sort(naturalCompare)).toEqual(['file1', 'File2', 'file10']);
+    expect(['a-01', 'a-1'].sort(naturalCompare)).toEqual(['a-01', 'a-1']);
+    expect(naturalCompare('x', 'x')).toBe(0);
   });
 });
