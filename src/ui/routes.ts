@@ -15,7 +15,10 @@ interface RouteEntry {
 /** Pages other than the browser load on demand, so the first load stays small. */
 const page = (load: () => Promise<{ default: PageComponent }>): PageComponent => lazy(load);
 
+const HOME: RouteEntry = { prefix: '/home', component: page(() => import('./pages/home')) };
+
 const TABLE: RouteEntry[] = [
+  HOME,
   { prefix: '/browse', component: BrowsePage },
   { prefix: '/search', component: page(() => import('./pages/search')) },
   { prefix: '/tokens', component: page(() => import('./pages/tokens')) },
@@ -33,7 +36,7 @@ const TABLE: RouteEntry[] = [
 export const ROUTES = { notFound: NotFoundPage as PageComponent };
 
 export function matchRoute(path: string): RouteEntry | undefined {
-  if (path === '/' || path === '') return TABLE[0];
+  if (path === '/' || path === '') return HOME;
   return TABLE.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`));
 }
 
@@ -47,6 +50,7 @@ export const NAV: NavSection[] = [
   {
     title: 'Artifacts',
     links: [
+      { to: '/home', label: 'Home' },
       { to: '/browse', label: 'Browse' },
       { to: '/search', label: 'Search' },
       { to: '/tokens', label: 'Access tokens' },
