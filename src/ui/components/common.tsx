@@ -38,8 +38,17 @@ export function Notice({ children }: { children: ReactNode }) {
   );
 }
 
-export function Loading({ when }: { when: boolean }) {
-  return when ? <p className="muted" aria-live="polite">Loading…</p> : null;
+/** Placeholder rows in the shape of what loads (no text jumping in); screen readers hear "Loading…". */
+export function Loading({ when, rows = 3 }: { when: boolean; rows?: number }) {
+  if (!when) return null;
+  return (
+    <div className="skeleton-block" aria-live="polite">
+      <span className="sr-only">Loading…</span>
+      {Array.from({ length: rows }, (_, i) => (
+        <div key={i} className="skeleton skeleton-row" aria-hidden="true" />
+      ))}
+    </div>
+  );
 }
 
 /** A labelled form field (label tied to its input by id). */
