@@ -20,6 +20,18 @@ export function Page({ title, actions, children }: { title: string; actions?: Re
   );
 }
 
+/**
+ * The frame of a table that may be wider than the screen: it scrolls sideways itself (the page
+ * never does), and takes the keyboard focus so arrow keys can scroll it.
+ */
+export function TableFrame({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-wrap" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}
+
 export function ErrorBox({ error }: { error: Error | string | undefined }) {
   if (!error) return null;
   return (
