@@ -213,6 +213,34 @@ describe.skipIf(!!skipReason)('web UI through nginx in front of a three-node clu
     await page.getByTestId('search-results').getByRole('link', { name: `ui-generic-local/${FILE_NAME}` }).waitFor();
   });
 
+  it('finds the file with the header quick search by keyboard alone, and opens it', async () => {
+    await page.getByRole('link', { name: 'Home', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
+    // From the top of the page: the skip link, the logo, then the search box.
+    await page.evaluate('document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)');
+    const focused = () => page.evaluate('document.activeElement && (document.activeElement.getAttribute("role") || document.activeElement.tagName)');
+    for (let i = 0; i < 5 && (await focused()) !== 'combobox'; i++) await page.keyboard.press('Tab');
+    expect(await focused()).toBe('combobox');
+    await page.keyboard.type('hello-ui');
+    const option = page.getByRole('option', { name: new RegExp(`${FILE_NAME}.*ui-generic-local/${FILE_NAME}`) });
+    await option.waitFor();
+    await audit('08b-quick-search');
+    await page.getByRole('combobox').focus();
+    for (let i = 0; i < 8 && (await option.getAttribute('aria-selected')) !== 'true'; i++) await page.keyboard.press('ArrowDown');
+    expect(await option.getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(new RegExp(`/ui/browse/ui-generic-local/${FILE_NAME}$`));
+    await page.getByTestId('file-info').waitFor();
+    // Escape closes the list; Enter with nothing chosen opens the search page with the text.
+    await page.getByRole('combobox').fill('hello');
+    await page.getByRole('listbox').waitFor();
+    await page.keyboard.press('Escape');
+    expect(await page.getByRole('combobox').getAttribute('aria-expanded')).toBe('false');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/ui\/search\?mode=name&q=hello$/);
+    await page.getByTestId('search-results').getByRole('link', { name: `ui-generic-local/${FILE_NAME}` }).waitFor();
+  });
+
   it('writes set-up snippets with the custom URL base set on the General page', async () => {
     await page.getByRole('link', { name: 'General' }).click();
     await page.getByLabel('Custom URL Base').fill('https://repo.example.test/artifactory');
@@ -291,6 +319,42 @@ describe.skipIf(!!skipReason)('web UI through nginx in front of a three-node clu
     await page.goto(`${lb()}/ui/browse/ui-deb`);
     await page.getByRole('tab', { name: 'apt' }).click();
     expect(await page.getByTestId('setup-snippet').innerText()).toContain(`deb [signed-by=/etc/apt/keyrings/ui-deb.asc] ${lb()}/artifactory/api/deb/ui-deb bookworm main`);
+  });
+
+  it('switches to dark mode with the header toggle and keeps the choice across a reload', async () => {
+    await page.emulateMedia({ colorScheme: 'light' });
+    const toggle = page.getByRole('button', { name: 'Dark mode' });
+    expect(await toggle.getAttribute('aria-pressed')).toBe('false');
+    const bg = () => page.evaluate('getComputedStyle(document.documentElement).getPropertyValue("--bg").trim()');
+    expect(await bg()).toBe('#f6f7f9');
+    await toggle.click();
+    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
+    expect(await toggle.getAttribute('aria-pressed')).toBe('true');
+    await page.reload();
+    await page.getByRole('button', { name: 'Dark mode' }).waitFor();
+    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
+    expect(await page.getByRole('button', { name: 'Dark mode' }).getAttribute('aria-pressed')).toBe('true');
+    expect(await bg()).toBe('#15181e');
+    await page.getByRole('button', { name: 'Dark mode' }).click();
+    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('light');
+    expect(await bg()).toBe('#f6f7f9');
+  });
+
+  it('at 390 px wide, opens the navigation from the menu button and closes it after a link', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      const nav = page.getByRole('navigation', { name: 'Main' });
+      expect(await nav.isVisible()).toBe(false);
+      const menu = page.getByRole('button', { name: 'Menu' });
+      await menu.click();
+      expect(await menu.getAttribute('aria-expanded')).toBe('true');
+      await nav.getByRole('link', { name: 'Search' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Search' }).waitFor();
+      await expect.poll(() => nav.isVisible()).toBe(false);
+      expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    } finally {
+      await page.setViewportSize({ width: 1366, height: 768 });
+    }
   });
 
   it("shows another node's log through the node that answers", async () => {
