@@ -23,6 +23,7 @@ function Nav({ user, path, open }: { user: User; path: string; open: boolean }) 
               .map((l) => (
                 <li key={l.to}>
                   <Link to={l.to} aria-current={isCurrent(l.to, path) ? 'page' : undefined}>
+                    {l.icon && <Icon name={l.icon} />}
                     {l.label}
                   </Link>
                 </li>

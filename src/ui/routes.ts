@@ -1,4 +1,5 @@
 import { lazy, type ComponentType } from 'react';
+import type { IconName } from './components/icons';
 import type { PageProps } from './router';
 import { BrowsePage } from './pages/browse';
 import { NotFoundPage } from './pages/not-found';
@@ -43,38 +44,38 @@ export function matchRoute(path: string): RouteEntry | undefined {
 export interface NavSection {
   title: string;
   admin?: boolean;
-  links: Array<{ to: string; label: string }>;
+  links: Array<{ to: string; label: string; icon?: IconName }>;
 }
 
 export const NAV: NavSection[] = [
   {
     title: 'Artifacts',
     links: [
-      { to: '/home', label: 'Home' },
-      { to: '/browse', label: 'Browse' },
-      { to: '/search', label: 'Search' },
-      { to: '/tokens', label: 'Access tokens' },
+      { to: '/home', icon: 'home', label: 'Home' },
+      { to: '/browse', icon: 'folder', label: 'Browse' },
+      { to: '/search', icon: 'search', label: 'Search' },
+      { to: '/tokens', icon: 'token', label: 'Access tokens' },
     ],
   },
   {
     title: 'Administration',
     admin: true,
     links: [
-      { to: '/admin/repositories', label: 'Repositories' },
-      { to: '/admin/users', label: 'Users' },
-      { to: '/admin/groups', label: 'Groups' },
-      { to: '/admin/permissions', label: 'Permissions' },
-      { to: '/admin/general', label: 'General' },
+      { to: '/admin/repositories', icon: 'repo', label: 'Repositories' },
+      { to: '/admin/users', icon: 'user', label: 'Users' },
+      { to: '/admin/groups', icon: 'group', label: 'Groups' },
+      { to: '/admin/permissions', icon: 'lock', label: 'Permissions' },
+      { to: '/admin/general', icon: 'settings', label: 'General' },
     ],
   },
   {
     title: 'Cluster',
     admin: true,
     links: [
-      { to: '/admin/ha', label: 'High Availability' },
-      { to: '/admin/licenses', label: 'Licenses' },
-      { to: '/admin/logs', label: 'Logs' },
-      { to: '/admin/tasks', label: 'Task runs' },
+      { to: '/admin/ha', icon: 'server', label: 'High Availability' },
+      { to: '/admin/licenses', icon: 'key', label: 'Licenses' },
+      { to: '/admin/logs', icon: 'file', label: 'Logs' },
+      { to: '/admin/tasks', icon: 'build', label: 'Task runs' },
     ],
   },
 ];

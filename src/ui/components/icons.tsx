@@ -57,6 +57,37 @@ const PATHS: Record<string, ReactNode> = {
     </>
   ),
   check: <path d="M4 10.5l4 4 8-9" />,
+  group: (
+    <>
+      <circle cx="7" cy="7.5" r="2.8" />
+      <circle cx="14" cy="8" r="2.3" />
+      <path d="M2 16.5a5 5 0 0 1 10 0M12 12.5a4 4 0 0 1 6 4" />
+    </>
+  ),
+  lock: (
+    <>
+      <rect x="4" y="9" width="12" height="8.5" rx="1.2" />
+      <path d="M6.5 9V6.5a3.5 3.5 0 0 1 7 0V9" />
+    </>
+  ),
+  settings: (
+    <>
+      <circle cx="10" cy="10" r="2.6" />
+      <path d="M10 2.5v2.2M10 15.3v2.2M2.5 10h2.2M15.3 10h2.2M4.7 4.7l1.6 1.6M13.7 13.7l1.6 1.6M4.7 15.3l1.6-1.6M13.7 6.3l1.6-1.6" />
+    </>
+  ),
+  key: (
+    <>
+      <circle cx="6.5" cy="13.5" r="3.5" />
+      <path d="M9 11l8-8M14 6l2 2M12 8l1.5 1.5" />
+    </>
+  ),
+  token: (
+    <>
+      <rect x="2.5" y="5.5" width="15" height="9" rx="1.5" />
+      <path d="M6 10h.01M9.5 10h.01M13 10h.01" />
+    </>
+  ),
   warning: <path d="M10 3l8 14H2zM10 8v4M10 14.5v.01" />,
 };
 

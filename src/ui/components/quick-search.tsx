@@ -38,7 +38,7 @@ async function findHits(q: string, signal: AbortSignal): Promise<Hit[]> {
 /**
  * The header's search box: an ARIA combobox whose list shows matching repositories and files
  * as you type (250 ms after the last key); arrows move, Enter opens, Escape closes, and Enter
- * with nothing chosen opens the full search page.
+ * with nothing chosen opens the full search page. "/" focuses it from anywhere outside a field.
  */
 export function QuickSearch() {
   const [q, setQ] = useState('');
@@ -48,6 +48,20 @@ export function QuickSearch() {
   const [busy, setBusy] = useState(false);
   const listId = useId();
   const box = useRef<HTMLDivElement>(null);
+  const input = useRef<HTMLInputElement>(null);
+
+  // "/" anywhere but in a field jumps to the search box (as on GitHub and in many registries).
+  useEffect(() => {
+    const jump = (e: globalThis.KeyboardEvent) => {
+      if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
+      const t = e.target as HTMLElement | null;
+      if (t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return;
+      e.preventDefault();
+      input.current?.focus();
+    };
+    document.addEventListener('keydown', jump);
+    return () => document.removeEventListener('keydown', jump);
+  }, []);
 
   useEffect(() => {
     const text = q.trim();
@@ -110,6 +124,8 @@ export function QuickSearch() {
       <input
         type="search"
         role="combobox"
+        ref={input}
+        aria-keyshortcuts="/"
         aria-label="Quick search: repositories and files"
         aria-expanded={expanded}
         aria-controls={listId}
