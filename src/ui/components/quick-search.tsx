@@ -108,7 +108,9 @@ export function QuickSearch() {
     } else if (e.key === 'ArrowUp' && hits.length > 0) {
       e.preventDefault();
       setActive((a) => (a <= 0 ? hits.length - 1 : a - 1));
-    } else if (e.key === 'Escape') {
+    } else if (e.key === 'Escape' && open) {
+      // The first Escape closes the list; the next one clears the box (the search field's own default).
+      e.preventDefault();
       setOpen(false);
       setActive(-1);
     } else if (e.key === 'Enter') {
