@@ -18,6 +18,9 @@ const page = (load: () => Promise<{ default: PageComponent }>): PageComponent =>
 const TABLE: RouteEntry[] = [
   { prefix: '/browse', component: BrowsePage },
   { prefix: '/search', component: page(() => import('./pages/search')) },
+  { prefix: '/packages', component: page(() => import('./pages/packages')) },
+  { prefix: '/builds', component: page(() => import('./pages/builds')) },
+  { prefix: '/trash', component: page(() => import('./pages/trash')) },
   { prefix: '/tokens', component: page(() => import('./pages/tokens')) },
   { prefix: '/admin/repositories', admin: true, component: page(() => import('./pages/repositories')) },
   { prefix: '/admin/users', admin: true, component: page(() => import('./pages/users')) },
@@ -49,6 +52,9 @@ export const NAV: NavSection[] = [
     links: [
       { to: '/browse', label: 'Browse' },
       { to: '/search', label: 'Search' },
+      { to: '/packages', label: 'Packages' },
+      { to: '/builds', label: 'Builds' },
+      { to: '/trash', label: 'Trash can' },
       { to: '/tokens', label: 'Access tokens' },
     ],
   },
