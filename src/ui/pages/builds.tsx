@@ -63,7 +63,12 @@ async function orEmpty<T>(p: Promise<T>, empty: T): Promise<T> {
 const runHref = (name: string, number: string, started?: string) => `/builds/${seg(name)}/${seg(number)}${started ? `?started=${encodeURIComponent(started)}` : ''}`;
 
 function BuildList() {
-  const list = useAsync((signal) => orEmpty(api<{ builds: Array<{ uri: string; lastStarted?: string }> }>(BUILD, { signal }), { builds: [] }), 'builds');
+  const list = useAsync(async (signal) => {
+    // No build-info repository yet: no builds, and no 404 to ask for.
+    const repos = await api<unknown[]>('/artifactory/api/repositories?packageType=buildinfo', { signal });
+    if (repos.length === 0) return { builds: [] };
+    return orEmpty(api<{ builds: Array<{ uri: string; lastStarted?: string }> }>(BUILD, { signal }), { builds: [] });
+  }, 'builds');
   const rows = (list.data?.builds ?? []).map((b) => ({ name: fromUri(b.uri), last: b.lastStarted }));
   const columns: Column<(typeof rows)[number]>[] = [
     { id: 'name', header: 'Build', value: (r) => r.name, render: (r) => <Link to={`/builds/${seg(r.name)}`} className="ellipsis" title={r.name}>{r.name}</Link> },

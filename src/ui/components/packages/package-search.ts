@@ -118,5 +118,5 @@ export function packageOfItem(format: Format, it: AqlItem): PackageHit | undefin
 
 /** The package view's route. */
 export function packageHref(h: { format: Format; repo: string; name: string; version?: string }): string {
-  return `/packages/${h.format}/${encodeURIComponent(h.repo)}/${encodeURIComponent(h.name)}${h.version ? `?version=${encodeURIComponent(h.version)}` : ''}`;
+  return `/packages/${h.format}/${encodeURIComponent(h.repo)}/${h.name.split('/').map(encodeURIComponent).join('/')}${h.version ? `?version=${encodeURIComponent(h.version)}` : ''}`;
 }
