@@ -52,7 +52,11 @@ const DETAILED_TAGS = 40;
 async function tagRows(repo: string, image: string, list: FileList, signal: AbortSignal): Promise<TagRow[]> {
   const files = new Map(list.files.map((f) => [f.uri, f]));
   const tags = tagsOf(list).sort((a, b) => naturalCompare(b, a));
-  const read = (path: string) => api<Manifest & { os?: string; architecture?: string; variant?: string }>(artifactUrl(repo, `${image}/${path}`), { signal, headers: { accept: 'application/json, */*' } });
+  // Blobs come back as octet-stream (text here): read as JSON either way.
+  const read = async (path: string) => {
+    const body = await api<unknown>(artifactUrl(repo, `${image}/${path}`), { signal, headers: { accept: 'application/json, */*' } });
+    return (typeof body === 'string' ? JSON.parse(body) : body) as Manifest & { os?: string; architecture?: string; variant?: string };
+  };
   const platformOf = async (folder: string, m: Manifest): Promise<string> => {
     if (!m.config?.digest) return '';
     const cfg = await read(`${folder}/${m.config.digest.replace(':', '__')}`).catch(() => undefined);
