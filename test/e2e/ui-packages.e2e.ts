@@ -79,6 +79,14 @@ describe.skipIf(!chromiumInstalled())('packages UI e2e on one node', () => {
     await page.locator('.skeleton').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
     await axe(name);
     await screenshot(page, `packages-${name}`);
+    // The dark scheme too (what the header's toggle sets).
+    await page.evaluate(`document.documentElement.setAttribute('data-theme', 'dark')`);
+    try {
+      await axe(`${name} (dark)`);
+      await screenshot(page, `packages-${name}-dark`);
+    } finally {
+      await page.evaluate(`document.documentElement.removeAttribute('data-theme')`);
+    }
     await page.setViewportSize({ width: 390, height: 844 });
     const fold = await page.addStyleTag({ content: '@media (max-width: 700px) { .sidebar[data-unfolded] { display: none; } }' });
     try {

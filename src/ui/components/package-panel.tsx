@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { api } from '../api';
+import { Link, useRoute } from '../router';
 import { formatSize } from './common';
 import { Copyable } from './copy-button';
 import { useAsync } from './hooks';
@@ -98,7 +99,15 @@ export function NpmPackagePanel({ repo, name, version }: { repo: string; name: s
   );
 }
 
-export function MavenPanel({ c }: { c: MavenCoordinates }) {
+/** The repository Browse shows (`/browse/{repo}/…`), for panels that are given only a path's facts. */
+function useBrowsedRepo(): string | undefined {
+  const m = /^\/browse\/([^/]+)/.exec(useRoute().path);
+  return m ? decodeURIComponent(m[1]) : undefined;
+}
+
+export function MavenPanel({ c, repo }: { c: MavenCoordinates; repo?: string }) {
+  const browsed = useBrowsedRepo();
+  const key = repo ?? browsed;
   const dep = `<dependency>
   <groupId>${c.groupId}</groupId>
   <artifactId>${c.artifactId}</artifactId>
@@ -127,6 +136,11 @@ export function MavenPanel({ c }: { c: MavenCoordinates }) {
       <p>
         Gradle: <Copyable text={`implementation("${c.groupId}:${c.artifactId}:${c.version}${c.classifier ? `:${c.classifier}` : ''}")`} label="Copy the Gradle dependency" />
       </p>
+      {key && (
+        <p>
+          <Link to={`/packages/maven/${encodeURIComponent(key)}/${encodeURIComponent(`${c.groupId}:${c.artifactId}`)}?version=${encodeURIComponent(c.version)}`}>All versions and dependencies of {c.artifactId}</Link>
+        </p>
+      )}
     </section>
   );
 }
