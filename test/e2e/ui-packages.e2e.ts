@@ -406,6 +406,50 @@ describe.skipIf(!chromiumInstalled())('packages UI e2e on one node', () => {
     await check('trash-empty');
   });
 
+  it('a non-admin sees no trash listing and no admin actions, only the restore-by-path form', async () => {
+    await call('PUT', '/api/security/users/pat', JSON.stringify({ name: 'pat', email: 'pat@example.com', password: 'Pat-Passw0rd!1' }), { 'content-type': 'application/json' });
+    await call('PUT', '/api/v2/security/permissions/pat-maven', JSON.stringify({ name: 'pat-maven', repo: { repositories: ['maven-local'], actions: { users: { pat: ['read'] } } } }), { 'content-type': 'application/json' });
+    const context = await newContext(browser);
+    const other = await context.newPage();
+    const otherErrors = pageErrors(other);
+    try {
+      await uiLogin(other, node.url, 'pat', 'Pat-Passw0rd!1');
+      otherErrors.length = 0;
+      await other.goto(`${node.url}/ui/trash`);
+      await other.getByRole('heading', { name: 'Restore a path' }).waitFor();
+      expect(await other.getByRole('button', { name: 'Empty the trash can' }).count()).toBe(0);
+      expect(await other.getByTestId('trash').count()).toBe(0);
+      // Set Me Up offers a non-admin the token too, and no "New repository" link.
+      await other.goto(`${node.url}/ui/browse/maven-local`);
+      await other.locator('section.setup').getByRole('button', { name: 'Generate token' }).waitFor();
+      expect(await other.locator('section.setup').getByRole('link', { name: 'New repository' }).count()).toBe(0);
+      expect(otherErrors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('searches packages by keyboard alone', async () => {
+    await open('/packages');
+    await page.locator('#page-title').focus();
+    const tabTo = async (selector: string) => {
+      for (let i = 0; i < 30 && !(await page.evaluate(`document.activeElement?.matches(${JSON.stringify(selector)}) ?? false`)); i++) await page.keyboard.press('Tab');
+      expect(await page.evaluate(`document.activeElement?.matches(${JSON.stringify(selector)}) ?? false`), `focus reaches ${selector}`).toBe(true);
+    };
+    await tabTo('#pkg-format');
+    // Type-ahead in the format list.
+    await page.keyboard.type('Car');
+    expect(await page.locator('#pkg-format').inputValue()).toBe('cargo');
+    await tabTo('#pkg-name');
+    await page.keyboard.type('ui-crate');
+    await page.keyboard.press('Enter');
+    const link = page.getByTestId('package-results').getByRole('link', { name: 'ui-crate' });
+    await link.waitFor();
+    await link.focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('cargo-package').waitFor();
+  });
+
   it('had no console errors and no page errors, and ran axe on every page', () => {
     expect(errors).toEqual([]);
     if (AXE_PATH) expect(a11y.length).toBeGreaterThan(10);
