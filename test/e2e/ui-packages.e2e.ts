@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crateOf, publishBody, publishMetadata } from '../helpers/cargo-crates.js';
 import { ADMIN_AUTH, ADMIN_PASSWORD } from '../helpers/credentials.js';
+import { buildGem } from '../helpers/gems-fixtures.js';
 import { tgzOf } from '../helpers/helm-charts.js';
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
 import { multipartBody, twineFields, wheelFilename, writeWheel } from '../helpers/pypi-fixtures.js';
@@ -122,6 +123,8 @@ describe.skipIf(!chromiumInstalled())('packages UI e2e on one node', () => {
     await repo('go-local', { rclass: 'local', packageType: 'go' });
     await repo('cargo-local', { rclass: 'local', packageType: 'cargo' });
     await repo('files-local', { rclass: 'local', packageType: 'generic' });
+    await repo('gems-local', { rclass: 'local', packageType: 'gems' });
+    for (const v of ['1.9.0', '1.10.0']) await call('PUT', `/gems-local/gems/ui-gem-${v}.gem`, buildGem({ name: 'ui-gem', version: v, dependencies: { rack: '>= 2.0' } }));
 
     if (NPM) {
       const rc = join(work, 'publish.npmrc');
@@ -286,7 +289,7 @@ describe.skipIf(!chromiumInstalled())('packages UI e2e on one node', () => {
     await check('setup-maven-local', '', false);
   });
 
-  it('package views: npm, Maven, PyPI, Docker, Helm, Go and Cargo', async () => {
+  it('package views: npm, Maven, PyPI, Docker, Helm, Go, Cargo and RubyGems', async () => {
     if (NPM) {
       await open('/packages/npm/npm-local/ui-pkg');
       const card = page.getByTestId('npm-package');
@@ -347,6 +350,14 @@ describe.skipIf(!chromiumInstalled())('packages UI e2e on one node', () => {
     expect(await cargo.getByTestId('cargo-deps').textContent()).toContain('serde');
     expect(await cargo.getByTestId('cargo-install').textContent()).toBe('cargo add ui-crate@0.4.0 --registry cargo-local');
     await check('view-cargo');
+
+    await open('/packages/gems/gems-local/ui-gem');
+    const gems = page.getByTestId('gems-package');
+    await gems.getByTestId('gems-deps').waitFor();
+    expect(await gems.getByTestId('gems-versions').locator('tbody tr td:first-child').allTextContents()).toEqual(['1.10.0', '1.9.0']);
+    expect(await gems.getByTestId('gems-deps').textContent()).toContain('rack');
+    expect(await gems.getByTestId('gems-install').textContent()).toBe('gem install ui-gem -v 1.10.0');
+    await check('view-gems');
   });
 
   it('package search by format, name and version leads to the package view', async () => {

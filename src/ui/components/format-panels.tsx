@@ -94,7 +94,7 @@ interface CrateVersion {
 export function CratePanel({ repo, name, version }: { repo: string; name: string; version: string }) {
   const index = useAsync((signal) => api<string>(`${repoUrl('cargo', repo)}/index/${crateIndexPath(name)}`, { signal }), `${repo}/${name}`);
   const versions = typeof index.data === 'string' ? index.data.split('\n').filter(Boolean).map((l) => JSON.parse(l) as CrateVersion) : undefined;
-  const shown = versions?.find((v) => v.vers === version) ?? versions?.[versions.length - 1];
+  const shown = versions?.find((v) => v.vers === version) ?? (versions ? sortVersionsDesc(versions.map((v) => ({ ...v, version: v.vers })))[0] : undefined);
   return (
     <PackageCard id="cargo" title={`Crate ${name}`} error={index.error} loading={index.loading && !index.data}>
       {versions && <VersionsTable testId="cargo-versions" rows={versions.map((v) => ({ version: v.vers, note: v.yanked ? 'yanked' : undefined }))} />}
@@ -121,7 +121,7 @@ export function gemInfoLine(line: string): { version: string; deps: Array<{ name
 export function GemView({ repo, name, version }: { repo: string; name: string; version?: string }) {
   const info = useAsync((signal) => api<string>(`${repoUrl('gems', repo)}/info/${encodeURIComponent(name)}`, { signal }), `${repo}/${name}`);
   const lines = typeof info.data === 'string' ? info.data.split('\n').filter((l) => l && l !== '---').map(gemInfoLine) : undefined;
-  const shown = lines?.find((l) => l.version === version) ?? lines?.[lines.length - 1];
+  const shown = lines?.find((l) => l.version === version) ?? (lines ? sortVersionsDesc(lines)[0] : undefined);
   const plain = (shown?.version ?? version ?? '').replace(/-(?=[a-z])[^-]*(?:-.*)?$/i, '');
   return (
     <PackageCard id="gems" title={`Gem ${name}`} error={info.error} loading={info.loading && !info.data}>
