@@ -394,6 +394,10 @@ describe.skipIf(!chromiumInstalled())('packages UI e2e on one node', () => {
     expect(promotions).toContain('Released');
     expect(promotions).toContain('maven-release');
     await check('builds-run');
+    // An artifact's "Find" searches the repositories by its checksum.
+    await page.getByTestId('build-artifacts').getByRole('link', { name: 'Find demo-1.10.0.jar in the repositories' }).click();
+    await page.getByTestId('search-results').getByRole('link', { name: 'maven-local/org/acme/demo/1.10.0/demo-1.10.0.jar' }).waitFor();
+    await check('checksum-search');
     await open('/builds');
     await check('builds');
   });

@@ -1,11 +1,11 @@
 import { api, artifactUrl, storageUrl } from '../api';
 import { Link } from '../router';
-import { useBaseUrl } from './base-url';
 import { ErrorBox, formatSize } from './common';
 import { Copyable } from './copy-button';
 import { useAsync } from './hooks';
 import { naturalCompare } from './natural';
 import { PackageCard } from './packages/parts';
+import { useRepoBase } from './packages/repo-base';
 import { SortableTable, type Column } from './sortable-table';
 import { browseHref } from './tree';
 
@@ -85,8 +85,7 @@ async function tagRows(repo: string, image: string, list: FileList, signal: Abor
 
 /** The tags of a Docker image folder: one row per tag and platform (an index gives one per platform), with digest, size and the pull command. */
 export function DockerTags({ repo, image }: { repo: string; image: string }) {
-  const base = useBaseUrl();
-  const host = new URL(base).host;
+  const host = new URL(useRepoBase(repo)).host;
   const rows = useAsync(async (signal) => tagRows(repo, image, await api<FileList>(`${storageUrl(repo, image)}?list&deep=1&depth=2`, { signal }), signal), `${repo}/${image}`);
   if (rows.data && rows.data.length === 0) return null;
   const columns: Column<TagRow>[] = [

@@ -2,10 +2,10 @@ import { useEffect, useState } from 'react';
 import { api } from '../api';
 import { Link } from '../router';
 import { useSession } from '../session';
-import { useBaseUrl } from './base-url';
 import { ErrorBox } from './common';
 import { CopyButton, Copyable } from './copy-button';
 import { useAction, useAsync } from './hooks';
+import { useRepoBase } from './packages/repo-base';
 import { roles, snippetsFor, TOKEN_PLACEHOLDER, type RepoSummary } from './packages/snippets';
 import '../styles/packages.css';
 
@@ -72,7 +72,7 @@ function TokenMaker({ repo, token, onToken }: { repo: string; token?: string; on
 
 /** "Set Me Up": client configuration snippets for one repository, one tab per client. */
 export function SetupSnippets({ repo, user }: { repo: RepoSummary; user: string }) {
-  const base = useBaseUrl();
+  const base = useRepoBase(repo.key, repo.url);
   const session = useSession();
   const anonymous = !session.user || session.user.anonymous;
   const [token, setToken] = useState<string>();

@@ -3,6 +3,7 @@ import { trashQuery } from '../../pages/trash';
 import { gemInfoLine, goModRequires } from '../format-panels';
 import { virtualsIncluding } from '../setup-snippets';
 import { readmeInTar } from './chart-readme';
+import { baseOfRepoUrl } from './repo-base';
 import { packageHref, packageOfItem, packageQuery } from './package-search';
 import { sortVersionsDesc } from './parts';
 import { npmAuth, roles, snippetsFor } from './snippets';
@@ -87,6 +88,12 @@ describe('package views and search', () => {
     ];
     expect(virtualsIncluding('npm-local', v)).toEqual(['all', 'npm']);
     expect(virtualsIncluding('nowhere', v)).toEqual([]);
+  });
+
+  it('takes the URL base from a repository URL, for users who may not read the configuration', () => {
+    expect(baseOfRepoUrl('libs', 'https://repo.example.com/artifactory/libs')).toBe('https://repo.example.com/artifactory');
+    expect(baseOfRepoUrl('libs', 'https://repo.example.com/artifactory/other')).toBeUndefined();
+    expect(baseOfRepoUrl('libs', undefined)).toBeUndefined();
   });
 
   it('orders versions naturally, newest first', () => {
