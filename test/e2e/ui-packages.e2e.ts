@@ -25,6 +25,7 @@ const AXE = '/work/main/node_modules/axe-core/axe.min.js';
 const AXE_PATH = [AXE, join(import.meta.dirname, '..', '..', 'node_modules', 'axe-core', 'axe.min.js')].find((p) => existsSync(p));
 const SKOPEO = ['/usr/bin/skopeo', '/usr/local/bin/skopeo'].find((p) => existsSync(p));
 const NPM = ['/usr/bin/npm', '/usr/local/bin/npm'].find((p) => existsSync(p));
+const PIP = ['/usr/bin/pip3', '/usr/local/bin/pip3', '/root/.pyenv/shims/pip3'].find((p) => existsSync(p));
 
 if (!chromiumInstalled()) console.warn('[skip] packages UI e2e: /usr/bin/chromium is not installed');
 
@@ -118,6 +119,7 @@ describe.skipIf(!chromiumInstalled())('packages UI e2e on one node', () => {
     // Maven, PyPI, Docker, Helm, Go, Cargo, generic (the trash).
     await repo('maven-local', { rclass: 'local', packageType: 'maven' });
     await repo('pypi-local', { rclass: 'local', packageType: 'pypi' });
+    await repo('pypi-virtual', { rclass: 'virtual', packageType: 'pypi', repositories: ['pypi-local'], defaultDeploymentRepo: 'pypi-local' });
     await repo('docker-local', { rclass: 'local', packageType: 'docker' });
     await repo('helm-local', { rclass: 'local', packageType: 'helm' });
     await repo('go-local', { rclass: 'local', packageType: 'go' });
@@ -276,6 +278,24 @@ describe.skipIf(!chromiumInstalled())('packages UI e2e on one node', () => {
     expect(r.code, r.out).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'node_modules', 'ui-pkg', 'package.json'), 'utf8')).version).toBe('1.10.0');
     expect(existsSync(join(dir, 'node_modules', 'ui-dep', 'package.json'))).toBe(true);
+  });
+
+  it.skipIf(!PIP)('the pip.conf of Set Me Up, with a generated token, lets a real pip download through the virtual repository', async () => {
+    await open('/browse/pypi-local');
+    const setup = page.locator('section.setup');
+    await expect.poll(() => setup.getByTestId('setup-roles').textContent()).toContain('resolve through the virtual repository pypi-virtual');
+    await setup.getByRole('button', { name: 'Generate token' }).click();
+    await setup.getByRole('status').filter({ hasText: 'A new access token' }).waitFor();
+    await setup.getByRole('tab', { name: 'pip' }).click();
+    const conf = (await setup.getByTestId('setup-snippet').textContent()) ?? '';
+    expect(conf).toMatch(/index-url = http:\/\/admin:ey[^@]+@127\.0\.0\.1:\d+\/artifactory\/api\/pypi\/pypi-virtual\/simple/);
+    const file = join(work, 'pip.conf');
+    writeFileSync(file, conf);
+    const out = join(work, 'pip-out');
+    const r = await run(PIP!, ['download', '--no-deps', '--disable-pip-version-check', '--no-cache-dir', '-d', out, 'ui-lib==0.3.0'], { ...process.env, PIP_CONFIG_FILE: file });
+    expect(r.code, r.out).toBe(0);
+    expect(existsSync(join(out, wheelFilename('ui-lib', '0.3.0')))).toBe(true);
+    await check('setup-pip', '', false);
   });
 
   it('the Maven snippet of a local repository is no mirror of everything, and says why', async () => {

@@ -167,7 +167,7 @@ export function snippetsFor(repo: RepoSummary, base: string, user: string, ctx: 
   }
   if (type === 'helm') {
     const from = resolve ?? repo.key;
-    out.push({ title: 'Helm', note: `Charts are read from ${from}.`, text: `helm repo add ${from} ${base}/api/helm/${from} --username ${user} --password ${secret}\nhelm repo update\nhelm install my-release ${from}/my-chart\n` });
+    out.push({ title: 'Helm', note: `Charts are read from ${from}.`, text: `echo '${secret}' | helm repo add ${from} ${base}/api/helm/${from} --username ${user} --password-stdin\nhelm repo update\nhelm install my-release ${from}/my-chart\n` });
     if (deploy) out.push({ title: 'Deploy a chart', note: `Uploads to the local repository ${deploy}.`, text: `curl -u ${creds} -T my-chart-0.1.0.tgz "${base}/api/helm/${deploy}/my-chart-0.1.0.tgz"\n` });
   }
   if (type === 'debian') {
