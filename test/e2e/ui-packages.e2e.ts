@@ -177,7 +177,7 @@ describe.skipIf(!chromiumInstalled())('packages UI e2e on one node', () => {
       await call('PUT', `/api/go/go-local/${mod}/@v/v1.2.0.${ext}`, body);
     }
     // Cargo: a crate with a dependency.
-    await call('PUT', '/api/cargo/cargo-local/api/v1/crates/new', publishBody(publishMetadata('ui-crate', '0.4.0', [{ name: 'serde', version_req: '^1.0' }]), crateOf('ui-crate', '0.4.0')));
+    await call('PUT', '/api/cargo/cargo-local/api/v1/crates/new', publishBody(publishMetadata('ui-crate', '0.4.0', [{ name: 'serde', version_req: '^1.0' }]), crateOf('ui-crate', '0.4.0', { extra: [{ path: 'ui-crate-0.4.0/README.md', data: '# ui-crate\n\nUsing ui-crate.\n' }] })));
     // Docker: an index over two platforms, and a plain image.
     if (SKOPEO) {
       const layout = new OciLayout(join(work, 'oci'));
@@ -368,6 +368,9 @@ describe.skipIf(!chromiumInstalled())('packages UI e2e on one node', () => {
     const cargo = page.getByTestId('cargo-package');
     await cargo.getByTestId('cargo-deps').waitFor();
     expect(await cargo.getByTestId('cargo-deps').textContent()).toContain('serde');
+    await cargo.getByTestId('cargo-readme').waitFor();
+    expect(await cargo.getByTestId('cargo-readme').textContent()).toContain('Using ui-crate.');
+    expect(await cargo.textContent()).toContain('The ui-crate crate');
     expect(await cargo.getByTestId('cargo-install').textContent()).toBe('cargo add ui-crate@0.4.0 --registry cargo-local');
     await check('view-cargo');
 

@@ -1,6 +1,7 @@
-import { api } from '../api';
+import { api, ApiError, artifactUrl } from '../api';
 import { useAsync } from './hooks';
-import { ChartReadme } from './packages/chart-readme';
+import { ArchiveReadme, ChartReadme } from './packages/chart-readme';
+import { useRepoClass } from './packages/repo-base';
 import { Dependencies, Facts, InstallCommand, PackageCard, sortVersionsDesc, VersionsTable } from './packages/parts';
 
 /** A Go module version file (`{escaped module}/@v/{escaped version}.zip|mod|info`): its module and version, escaped as stored. */
@@ -95,11 +96,25 @@ export function CratePanel({ repo, name, version }: { repo: string; name: string
   const index = useAsync((signal) => api<string>(`${repoUrl('cargo', repo)}/index/${crateIndexPath(name)}`, { signal }), `${repo}/${name}`);
   const versions = typeof index.data === 'string' ? index.data.split('\n').filter(Boolean).map((l) => JSON.parse(l) as CrateVersion) : undefined;
   const shown = versions?.find((v) => v.vers === version) ?? (versions ? sortVersionsDesc(versions.map((v) => ({ ...v, version: v.vers })))[0] : undefined);
+  const lower = name.toLowerCase();
+  // A local repository keeps each version's record (its description) beside the crate (others would answer 404s).
+  const local = useRepoClass(repo) === 'LOCAL';
+  const record = useAsync<{ description?: string }>(
+    (signal) =>
+      shown && local
+        ? api<unknown>(artifactUrl(repo, `.cargo/${lower}/${shown.vers}.json`), { signal })
+            .then((r) => (typeof r === 'string' ? JSON.parse(r) : r) as { description?: string })
+            .catch((err) => (err instanceof ApiError || err instanceof SyntaxError ? {} : Promise.reject(err)))
+        : Promise.resolve({}),
+    `${repo}/${lower}/${shown?.vers}/${local}`,
+  );
   return (
     <PackageCard id="cargo" title={`Crate ${name}`} error={index.error} loading={index.loading && !index.data}>
+      {record.data?.description && <p>{record.data.description}</p>}
       {versions && <VersionsTable testId="cargo-versions" rows={versions.map((v) => ({ version: v.vers, note: v.yanked ? 'yanked' : undefined }))} />}
       <InstallCommand testId="cargo-install" command={`cargo add ${name}@${shown?.vers ?? version} --registry ${repo}`} />
       {shown && <Facts items={[['Checksum (SHA-256)', shown.cksum && <code>{shown.cksum}</code>]]} />}
+      {shown && local && <ArchiveReadme id="cargo" url={artifactUrl(repo, `crates/${lower}/${lower}-${shown.vers}.crate`)} />}
       {shown && <Dependencies id="cargo" title={`Dependencies of ${shown.vers}`} deps={(shown.deps ?? []).map((d) => ({ name: d.package ?? d.name, req: d.req, note: [d.kind && d.kind !== 'normal' ? d.kind : '', d.optional ? 'optional' : ''].filter(Boolean).join(', ') || undefined }))} />}
     </PackageCard>
   );

@@ -54,12 +54,16 @@ async function loadReadme(url: string, signal: AbortSignal): Promise<string | un
   return readmeInTar(tar);
 }
 
-/** The README.md inside a chart archive, as plain text (read in the browser; small charts only). */
-export function ChartReadme({ repo, url }: { repo: string; url: string }) {
-  const repoBase = `${window.location.origin}/artifactory/api/helm/${encodeURIComponent(repo)}/`;
-  const abs = new URL(url, repoBase);
-  // Only this server's own chart files (an index may name an upstream URL for a remote).
+/** The README.md at the first level of a .tgz on this server (a chart, a crate), as plain text; small archives only. */
+export function ArchiveReadme({ id, url }: { id: string; url: string }) {
+  const abs = new URL(url, window.location.href);
+  // Only this server's own files (an index may name an upstream URL for a remote).
   const same = abs.origin === window.location.origin;
   const readme = useAsync((signal) => (same ? loadReadme(abs.href, signal).catch(() => undefined) : Promise.resolve(undefined)), abs.href);
-  return <Readme id="helm" text={readme.data} />;
+  return <Readme id={id} text={readme.data} />;
+}
+
+/** The README.md inside a chart archive (`url` as the chart index gives it, relative to the repository). */
+export function ChartReadme({ repo, url }: { repo: string; url: string }) {
+  return <ArchiveReadme id="helm" url={new URL(url, `${window.location.origin}/artifactory/api/helm/${encodeURIComponent(repo)}/`).href} />;
 }

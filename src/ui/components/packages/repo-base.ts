@@ -11,7 +11,30 @@ export function baseOfRepoUrl(key: string, url: string | undefined): string | un
   return url && url.endsWith(tail) ? url.slice(0, -tail.length) : undefined;
 }
 
-let listing: Promise<Array<{ key: string; url?: string }>> | undefined;
+type Listed = { key: string; type?: string; url?: string };
+let listing: Promise<Listed[]> | undefined;
+const fetchList = () => api<Listed[]>('/artifactory/api/repositories').catch(() => [] as Listed[]);
+/** The repository list, read once per page load and again when `key` is not in it (a repository created since). */
+async function list(key: string): Promise<Listed[]> {
+  listing ??= fetchList();
+  const l = await listing;
+  if (l.some((r) => r.key === key)) return l;
+  listing = fetchList();
+  return listing;
+}
+
+/** LOCAL, REMOTE or VIRTUAL (undefined until known, or for a repository not listed). */
+export function useRepoClass(key: string): string | undefined {
+  const [cls, setCls] = useState<string>();
+  useEffect(() => {
+    let live = true;
+    void list(key).then((l) => live && setCls(l.find((r) => r.key === key)?.type?.toUpperCase()));
+    return () => {
+      live = false;
+    };
+  }, [key]);
+  return cls;
+}
 
 export function useRepoBase(key: string, url?: string): string {
   const own = `${window.location.origin}/artifactory`;
@@ -23,9 +46,8 @@ export function useRepoBase(key: string, url?: string): string {
       return;
     }
     let live = true;
-    listing ??= api<Array<{ key: string; url?: string }>>('/artifactory/api/repositories').catch(() => []);
-    void listing.then((list) => {
-      const found = baseOfRepoUrl(key, list.find((r) => r.key === key)?.url);
+    void list(key).then((l) => {
+      const found = baseOfRepoUrl(key, l.find((r) => r.key === key)?.url);
       if (live) setBase(found ?? own);
     });
     return () => {
