@@ -3,6 +3,7 @@ import { trashQuery } from '../../pages/trash';
 import { gemInfoLine, goModRequires } from '../format-panels';
 import { virtualsIncluding } from '../setup-snippets';
 import { readmeInTar } from './chart-readme';
+import { pypiFileOf } from './for-path';
 import { baseOfRepoUrl } from './repo-base';
 import { packageHref, packageOfItem, packageQuery } from './package-search';
 import { sortVersionsDesc } from './parts';
@@ -111,6 +112,8 @@ describe('package views and search', () => {
     expect(gemInfoLine('0.1.0 |checksum:abc')).toEqual({ version: '0.1.0', deps: [] });
     expect(pypiFileVersion('my_lib-1.0.0-py3-none-any.whl')).toBe('1.0.0');
     expect(pypiFileVersion('my-lib-2.0rc1.tar.gz')).toBe('2.0rc1');
+    expect(pypiFileOf('my-lib/1.0/my_lib-1.0-py3-none-any.whl')).toEqual({ project: 'my-lib', version: '1.0' });
+    expect(pypiFileOf('my-lib/1.0/README.txt')).toBeUndefined();
     const meta = parseCoreMetadata('Metadata-Version: 2.1\r\nName: x\r\nRequires-Dist: requests (>=2); python_version > "3"\r\nSummary: S\r\n  continued\r\n\r\n# Title\n\nBody');
     expect(meta.headers).toContainEqual(['Summary', 'S\ncontinued']);
     expect(meta.body).toBe('# Title\n\nBody');
