@@ -428,7 +428,7 @@ describe.skipIf(!chromiumInstalled())('packages UI e2e on one node', () => {
   it('the trash can: search, restore, empty', async () => {
     await open('/trash');
     const table = page.getByTestId('trash');
-    await table.getByRole('link', { name: 'files-local/docs/keep.txt' }).waitFor();
+    await table.getByText('files-local/docs/keep.txt').waitFor();
     await check('trash');
     await page.getByLabel('Name or path contains').fill('keep');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
@@ -437,7 +437,7 @@ describe.skipIf(!chromiumInstalled())('packages UI e2e on one node', () => {
     await page.getByRole('status').filter({ hasText: 'Restored files-local/docs/keep.txt' }).waitFor();
     expect((await fetch(`${node.base}/files-local/docs/keep.txt`, { headers: { authorization: ADMIN_AUTH } })).status).toBe(200);
     await open('/trash');
-    await table.getByRole('link', { name: 'files-local/docs/gone.txt' }).waitFor();
+    await table.getByText('files-local/docs/gone.txt').waitFor();
     await page.getByRole('button', { name: 'Empty the trash can' }).click();
     await page.getByRole('button', { name: 'Yes, delete everything for good' }).click();
     await table.getByText('The trash can is empty.').waitFor();

@@ -4,8 +4,7 @@ import { ErrorBox, Field, formatDate, formatSize, Notice, Page } from '../compon
 import { ConfirmButton } from '../components/confirm-button';
 import { useAction, useAsync } from '../components/hooks';
 import { SortableTable, type Column } from '../components/sortable-table';
-import { browseHref } from '../components/tree';
-import { Link, navigate, type PageProps } from '../router';
+import { navigate, type PageProps } from '../router';
 import { useUser } from '../session';
 import '../styles/packages.css';
 
@@ -97,7 +96,7 @@ function TrashList({ q, page }: { q: string; page: number }) {
   const rows = (list.data?.results ?? []).slice(0, PAGE).map(rowOf);
   const more = (list.data?.results.length ?? 0) > PAGE;
   const columns: Column<Row>[] = [
-    { id: 'where', header: 'Deleted item', value: (r) => r.where, render: (r) => <Link to={browseHref(TRASH, r.where)} className="ellipsis" title={r.where}>{r.where}</Link> },
+    { id: 'where', header: 'Deleted item', value: (r) => r.where, render: (r) => <span className="ellipsis" title={r.where}>{r.where}</span> },
     { id: 'by', header: 'Deleted by', value: (r) => r.deletedBy, secondary: true },
     { id: 'at', header: 'Deleted', value: (r) => r.deletedAt, render: (r) => formatDate(r.deletedAt), secondary: true },
     { id: 'size', header: 'Size', numeric: true, value: (r) => r.size, render: (r) => (r.size === undefined ? '' : formatSize(r.size)), secondary: true },
@@ -152,7 +151,7 @@ function TrashList({ q, page }: { q: string; page: number }) {
       <ErrorBox error={list.error ?? action.error} />
       <Notice>{action.message}</Notice>
       {list.loading && !list.data && <div className="skeleton" aria-hidden="true" />}
-      {list.data && <SortableTable items={rows} columns={columns} rowKey={(r) => r.where} caption="Trash can" testId="trash" empty={q ? 'Nothing in the trash matches.' : 'The trash can is empty.'} pageSize={PAGE} />}
+      {list.data && <div className="trash-list"><SortableTable items={rows} columns={columns} rowKey={(r) => r.where} caption="Trash can" testId="trash" empty={q ? 'Nothing in the trash matches.' : 'The trash can is empty.'} pageSize={PAGE} /></div>}
       {(page > 0 || more) && (
         <nav className="pager toolbar" aria-label="Trash pages">
           <button type="button" disabled={page === 0} onClick={() => navigate(`/trash?${new URLSearchParams({ q, page: String(page - 1) })}`)}>

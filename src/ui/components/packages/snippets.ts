@@ -64,7 +64,7 @@ function mavenSnippets(base: string, user: string, secret: string, resolve: stri
     });
   } else {
     // A local repository holds only what was deployed to it: add it beside Central, never as a mirror of everything.
-    const entry = (tag: string) => `      <${tag}>\n        <id>${self}</id>\n        <url>${base}/${self}</url>\n      </${tag}>`;
+    const entry = (tag: string) => `        <${tag}>\n          <id>${self}</id>\n          <url>${base}/${self}</url>\n        </${tag}>`;
     out.push({
       title: 'Maven',
       file: '~/.m2/settings.xml',
