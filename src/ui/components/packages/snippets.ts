@@ -135,7 +135,7 @@ export function snippetsFor(repo: RepoSummary, base: string, user: string, ctx: 
     out.push({
       title: 'Go',
       note: resolve ? `go resolves every module through the virtual repository ${resolve}.` : `${repo.key} holds only its own modules: the public proxy stays after it.`,
-      text: `export GOPROXY="${proxy}"\n# Private modules are not in the public checksum database: leave them out of it\nexport GONOSUMDB="example.com/*"\ngo mod download\n`,
+      text: `${url.protocol === 'http:' ? '# go sends credentials over https only: over this http URL the repository must be readable anonymously\n' : ''}export GOPROXY="${proxy}"\n# Private modules are not in the public checksum database: leave them out of it\nexport GONOSUMDB="example.com/*"\ngo mod download\n`,
     });
   }
   if (type === 'cargo') {
