@@ -318,6 +318,7 @@ describe.skipIf(!chromiumInstalled())('packages UI e2e on one node', () => {
       expect(await card.getByTestId('npm-versions').locator('tbody tr td:first-child').allTextContents()).toEqual(['1.10.0', '1.9.0']);
       expect(await card.getByTestId('npm-install').textContent()).toBe('npm install ui-pkg@1.10.0');
       expect(await card.getByTestId('npm-deps').textContent()).toContain('ui-dep');
+      await card.getByText('Tarball size').waitFor();
       // The readme is text: the <script> in it is shown, not run.
       expect(await card.getByTestId('npm-readme').textContent()).toContain('<script>alert(1)</script>');
       await check('view-npm');

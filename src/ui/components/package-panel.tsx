@@ -1,10 +1,11 @@
 import { useState } from 'react';
-import { api } from '../api';
+import { api, storageUrl } from '../api';
 import { Link, useRoute } from '../router';
 import { formatSize } from './common';
 import { Copyable } from './copy-button';
 import { useAsync } from './hooks';
 import { Dependencies, Facts, InstallCommand, PackageCard, Readme, VersionsTable } from './packages/parts';
+import { useRepoClass } from './packages/repo-base';
 
 /** The npm package a repository path belongs to (`pkg/-/pkg-1.0.0.tgz`, `@scope/pkg/…`), if any. */
 export function npmPackageOf(path: string): string | undefined {
@@ -69,6 +70,13 @@ export function NpmPackagePanel({ repo, name, version }: { repo: string; name: s
   const [picked, setPicked] = useState<string>();
   const shownVersion = picked ?? (version && p?.versions?.[version] ? version : p?.['dist-tags']?.latest);
   const v = shownVersion ? p?.versions?.[shownVersion] : undefined;
+  // The tarball's stored size (a local repository's own file; elsewhere it may not be stored yet).
+  const local = useRepoClass(repo) === 'LOCAL';
+  const short = name.split('/').pop() ?? name;
+  const tarball = useAsync(
+    (signal) => (local && shownVersion ? api<{ size?: string }>(storageUrl(repo, `${name}/-/${short}-${shownVersion}.tgz`), { signal }).catch(() => ({ size: undefined })) : Promise.resolve({ size: undefined })),
+    `${repo}/${name}@${shownVersion}/${local}`,
+  );
   const deps = v ? [...Object.entries(v.dependencies ?? {}).map(([n, r]) => ({ name: n, req: r })), ...Object.entries(v.peerDependencies ?? {}).map(([n, r]) => ({ name: n, req: r, note: 'peer' }))] : undefined;
   return (
     <PackageCard id="npm" title={`npm package ${name}`} error={doc.error} loading={doc.loading && !p}>
@@ -80,6 +88,7 @@ export function NpmPackagePanel({ repo, name, version }: { repo: string; name: s
               ['Dist-tags', Object.entries(p['dist-tags'] ?? {}).map(([tag, tv]) => `${tag}: ${tv}`).join(', ')],
               ['Shown version', shownVersion],
               ['License', v?.license],
+              ['Tarball size', tarball.data?.size !== undefined ? formatSize(Number(tarball.data.size)) : undefined],
               ['Unpacked size', v?.dist?.unpackedSize !== undefined ? `${formatSize(v.dist.unpackedSize)}${v.dist.fileCount ? ` in ${v.dist.fileCount} files` : ''}` : undefined],
               ['Integrity', v?.dist?.integrity && <code>{v.dist.integrity}</code>],
             ]}
