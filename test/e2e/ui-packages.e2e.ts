@@ -306,6 +306,14 @@ describe.skipIf(!chromiumInstalled())('packages UI e2e on one node', () => {
     expect(settings).not.toContain('mirrorOf');
     expect(settings).toContain(`<url>${node.base}/maven-local</url>`);
     expect(await setup.getByTestId('setup-note').textContent()).toContain('beside Maven Central');
+    // The client tabs by keyboard: arrow keys move between them.
+    await setup.getByRole('tab', { name: 'Maven', exact: true }).focus();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => setup.getByRole('tab', { name: 'Deploy from Maven' }).getAttribute('aria-selected')).toBe('true');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Deploy from Maven');
+    expect(await setup.getByTestId('setup-snippet').textContent()).toContain(`<url>${node.base}/maven-local</url>`);
+    expect(await setup.getByTestId('setup-snippet').textContent()).toContain('<distributionManagement>');
+    await page.keyboard.press('ArrowLeft');
     await check('setup-maven-local', '', false);
   });
 
