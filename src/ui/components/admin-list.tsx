@@ -21,7 +21,7 @@ export function useFreshList<T>(url: string, nameOf: (item: T) => string, key: s
 /** A list table: column heads plus an unlabelled actions column, a row saying `empty` when there are no items. */
 export function DataTable<T>({ items, headers, empty, testId, label, row }: { items: T[]; headers: string[]; empty?: string; testId?: string; label?: string; row: (item: T) => ReactNode }) {
   return (
-    <TableFrame label={label ?? headers[0] ?? 'List'}>
+    <TableFrame label={`${label ?? headers[0] ?? ''} table`.trim()}>
       <table data-testid={testId}>
         <thead>
           <tr>

@@ -8,7 +8,7 @@ export function Page({ title, actions, children }: { title: string; actions?: Re
     h1.current?.focus({ preventScroll: true });
   }, [title]);
   return (
-    <section className="page" aria-labelledby="page-title">
+    <section className="page">
       <header className="page-header">
         <h1 id="page-title" tabIndex={-1} ref={h1}>
           {title}

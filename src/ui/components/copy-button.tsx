@@ -37,13 +37,19 @@ export function CopyButton({ text, label, className }: { text: string; label?: s
       () => setState('failed'),
     );
   };
+  // The accessible name starts with the visible text ("Copy", "✓ Copied") and goes on with what
+  // is copied, read by screen readers only; the status line announces the copy.
+  const what = (label ?? '').replace(/^Copy\s*/i, '');
   return (
-    <button type="button" className={`copy ${className ?? ''} ${state}`.trim()} onClick={copy} aria-label={label ?? 'Copy'} data-copy-state={state}>
-      <span aria-hidden="true">{state === 'copied' ? '✓ Copied' : state === 'failed' ? 'Copy failed' : 'Copy'}</span>
+    <>
+      <button type="button" className={`copy ${className ?? ''} ${state}`.trim()} onClick={copy} data-copy-state={state}>
+        {state === 'copied' ? '✓ Copied' : state === 'failed' ? 'Copy failed' : 'Copy'}
+        {what && <span className="sr-only"> {what}</span>}
+      </button>
       <span className="sr-only" role="status">
-        {state === 'copied' ? 'Copied' : state === 'failed' ? 'Copy failed' : ''}
+        {state === 'copied' ? `Copied ${what}`.trim() : state === 'failed' ? 'Copy failed' : ''}
       </span>
-    </button>
+    </>
   );
 }
 

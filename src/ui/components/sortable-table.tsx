@@ -106,7 +106,7 @@ export function SortableTable<T>({
           {toolbar}
         </div>
       )}
-      <TableFrame label={caption ?? filterLabel ?? 'Table'}>
+      <TableFrame label={`${caption ?? filterLabel ?? ''} table`.trim()}>
         <table data-testid={testId}>
           {caption && <caption className="sr-only">{caption}</caption>}
           <thead>
