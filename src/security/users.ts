@@ -5,6 +5,7 @@ import { ArcaError } from '../core/errors.js';
 import type { Database } from '../db/database.js';
 import type { Db } from '../db/items.js';
 import type { UsersTable } from '../db/schema.js';
+import { lockedUsers, unlockUsers } from './login-failures.js';
 import { hashPassword } from './passwords.js';
 import { bool, checkBodyName, checkName, invalidField, optBoolean, optString, optStringArray, requireObject, type Body } from './validation.js';
 
@@ -180,6 +181,21 @@ export class UserStore {
       if (Number(res.numDeletedRows) === 0) throw new ArcaError('NOT_FOUND', `User '${name}' does not exist`);
       await this.onDeleted?.(trx, name);
     });
+  }
+
+  /** The users locked out by failed logins now. */
+  locked(): Promise<string[]> {
+    return lockedUsers(this.database.db, this.clock.now());
+  }
+
+  /** Lifts the failed-login lock of `names` (every user when undefined); an unknown name is a 404. */
+  async unlock(names?: string[]): Promise<number> {
+    if (names) {
+      const found = names.length === 0 ? [] : await this.database.db.selectFrom('users').select('name').where('name', 'in', names).execute();
+      const missing = names.filter((n) => !found.some((f) => f.name === n));
+      if (missing.length > 0) throw new ArcaError('NOT_FOUND', `User '${missing[0]}' does not exist`);
+    }
+    return unlockUsers(this.database.db, names);
   }
 
   private async setGroups(trx: Db, name: string, groups: string[]): Promise<void> {

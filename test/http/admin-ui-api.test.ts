@@ -1,0 +1,101 @@
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeUpstream } from '../helpers/fake-upstream.js';
+import { basic, startTestNode, type TestNode } from '../helpers/node-context.js';
+
+/** A port nothing listens on: bound, noted and closed again. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/** The endpoints the administration pages added: repository defaults, remote status and test, user lockout. */
+describe('administration API additions', () => {
+  let node: TestNode;
+  let up: FakeUpstream;
+
+  beforeAll(async () => {
+    node = await startTestNode();
+    up = await new FakeUpstream().start();
+    up.on('/repo/', { status: 200, body: 'index' });
+    await node.request({ method: 'PUT', url: '/artifactory/api/security/users/bob', payload: { password: 'Bob-Pw-123', email: 'bob@example.com' } });
+  });
+  afterAll(async () => {
+    await node?.close();
+    await up?.stop();
+  });
+
+  it('gives the defaults a new repository gets, which are what a create without those fields saves', async () => {
+    for (const [rclass, extra] of [
+      ['local', {}],
+      ['remote', { url: `${up.url}/repo` }],
+      ['virtual', {}],
+    ] as const) {
+      const res = await node.request({ method: 'GET', url: `/artifactory/api/system/repositoryDefaults/${rclass}` });
+      expect(res.statusCode, res.body).toBe(200);
+      const defaults = res.json();
+      expect(defaults.password).toBeUndefined();
+      const key = `def-${rclass}`;
+      const put = await node.request({ method: 'PUT', url: `/artifactory/api/repositories/${key}`, payload: { rclass, packageType: 'maven', ...extra } });
+      expect(put.statusCode, put.body).toBe(200);
+      const saved = (await node.request({ method: 'GET', url: `/artifactory/api/repositories/${key}` })).json();
+      for (const [field, value] of Object.entries(defaults)) {
+        if (field in extra || field === 'username') continue;
+        expect(saved[field], field).toEqual(value);
+      }
+    }
+    const local = (await node.request({ method: 'GET', url: '/artifactory/api/system/repositoryDefaults/local' })).json();
+    expect(local.handleReleases).toBe(true);
+    expect(local.handleSnapshots).toBe(true);
+    expect((await node.request({ method: 'GET', url: '/artifactory/api/system/repositoryDefaults/federated' })).statusCode).toBe(400);
+    expect((await node.request({ method: 'GET', url: '/artifactory/api/system/repositoryDefaults/local', headers: { authorization: basic('bob', 'Bob-Pw-123') } })).statusCode).toBe(403);
+  });
+
+  it('tests a remote connection: OK against a live upstream, an error against a closed port, never the password', async () => {
+    await node.request({ method: 'PUT', url: '/artifactory/api/repositories/up-ok', payload: { rclass: 'remote', packageType: 'generic', url: `${up.url}/repo/`, username: 'u', password: 'sekret-pw' } });
+    const ok = await node.request({ method: 'POST', url: '/artifactory/api/repositories/up-ok/testConnection' });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json()).toMatchObject({ ok: true, status: 200 });
+    expect(ok.body).not.toContain('sekret');
+
+    const port = await closedPort();
+    await node.request({ method: 'PUT', url: '/artifactory/api/repositories/up-dead', payload: { rclass: 'remote', packageType: 'generic', url: `http://127.0.0.1:${port}/x`, password: 'sekret-pw' } });
+    const dead = await node.request({ method: 'POST', url: '/artifactory/api/repositories/up-dead/testConnection' });
+    expect(dead.statusCode).toBe(200);
+    expect(dead.json().ok).toBe(false);
+    expect(dead.json().message).toBeTruthy();
+    expect(dead.body).not.toContain('sekret');
+    const status = await node.request({ method: 'GET', url: '/artifactory/api/repositories/up-dead/remoteStatus' });
+    expect(status.json()).toMatchObject({ state: 'failing' });
+    expect(status.json().lastError).toBeTruthy();
+    expect((await node.request({ method: 'GET', url: '/artifactory/api/repositories/up-ok/remoteStatus' })).json().state).toBe('online');
+
+    expect((await node.request({ method: 'POST', url: '/artifactory/api/repositories/def-local/testConnection' })).statusCode).toBe(400);
+    expect((await node.request({ method: 'POST', url: '/artifactory/api/repositories/nope/testConnection' })).statusCode).toBe(404);
+    const anon = await node.request({ method: 'POST', url: '/artifactory/api/repositories/up-ok/testConnection', headers: { authorization: basic('bob', 'Bob-Pw-123') } });
+    expect(anon.statusCode).toBe(403);
+  });
+
+  it('lists users locked by failed logins and unlocks them', async () => {
+    for (let i = 0; i < 9; i++) {
+      await node.request({ method: 'GET', url: '/artifactory/api/system/version', headers: { authorization: basic('bob', 'wrong') } });
+    }
+    const locked = await node.request({ method: 'GET', url: '/artifactory/api/security/lockedUsers' });
+    expect(locked.json()).toEqual(['bob']);
+    const refused = await node.request({ method: 'GET', url: '/artifactory/api/system/version', headers: { authorization: basic('bob', 'Bob-Pw-123') } });
+    expect(refused.statusCode).not.toBe(200);
+    const unlock = await node.request({ method: 'POST', url: '/artifactory/api/security/unlockUsers/bob' });
+    expect(unlock.statusCode, unlock.body).toBe(200);
+    expect((await node.request({ method: 'GET', url: '/artifactory/api/security/lockedUsers' })).json()).toEqual([]);
+    const after = await node.request({ method: 'GET', url: '/artifactory/api/system/version', headers: { authorization: basic('bob', 'Bob-Pw-123') } });
+    expect(after.statusCode).toBe(200);
+    expect((await node.request({ method: 'POST', url: '/artifactory/api/security/unlockUsers/ghost' })).statusCode).toBe(404);
+    expect((await node.request({ method: 'POST', url: '/artifactory/api/security/unlockUsers', payload: { no: 1 } })).statusCode).toBe(400);
+    expect((await node.request({ method: 'POST', url: '/artifactory/api/security/unlockUsers', payload: ['bob'] })).statusCode).toBe(200);
+    expect((await node.request({ method: 'POST', url: '/artifactory/api/security/unlockAllUsers' })).statusCode).toBe(200);
+    expect((await node.request({ method: 'GET', url: '/artifactory/api/security/lockedUsers', headers: { authorization: basic('bob', 'Bob-Pw-123') } })).statusCode).toBe(403);
+  });
+});
