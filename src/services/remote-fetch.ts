@@ -58,6 +58,8 @@ function upstreamFailing(status: number): boolean {
  */
 /** A remote's upstream as this process saw it (`GET /api/repositories/{key}/remoteStatus`). */
 export interface RemoteStatus {
+  /** The upstream's scheme, host and path (never credentials or a query). */
+  upstream: string;
   state: 'online' | 'offline' | 'assumed-offline' | 'failing';
   assumedOfflineUntil?: string;
   lastError?: string;
@@ -100,6 +102,7 @@ export class RemoteFetchService {
     const offline = repo.offline === true;
     const assumedOffline = until > this.deps.clock.now();
     return {
+      upstream: upstreamOrigin(String(repo.url ?? '')),
       state: offline ? 'offline' : assumedOffline ? 'assumed-offline' : failure && failure.at >= (this.lastSuccess.get(repo.key) ?? 0) ? 'failing' : 'online',
       ...(assumedOffline ? { assumedOfflineUntil: new Date(until).toISOString() } : {}),
       ...(failure ? { lastError: failure.message, lastErrorAt: new Date(failure.at).toISOString() } : {}),

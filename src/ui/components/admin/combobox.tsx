@@ -1,0 +1,114 @@
+import { useId, useState, type KeyboardEvent } from 'react';
+import '../../styles/admin.css';
+
+export interface ComboOption {
+  value: string;
+  /** Shown instead of the value (the value is what is typed and picked). */
+  label?: string;
+}
+
+/**
+ * A text box with a list of completions (WAI-ARIA combobox with a listbox popup): typing
+ * filters the list, Down/Up move through it, Enter or a click picks, Escape closes. The typed
+ * text is `value`; `onPick` runs when an option is picked (the caller checks typed text itself).
+ */
+export function Combobox({
+  id,
+  value,
+  onChange,
+  options,
+  onPick,
+  ariaLabel,
+  describedBy,
+  placeholder,
+  invalid,
+}: {
+  id: string;
+  value: string;
+  onChange: (text: string) => void;
+  options: ComboOption[];
+  onPick: (value: string) => void;
+  /** When no visible <label for=id> names the box. */
+  ariaLabel?: string;
+  describedBy?: string;
+  placeholder?: string;
+  invalid?: boolean;
+}) {
+  const listId = `${useId().replace(/:/g, '')}-list`;
+  const [open, setOpen] = useState(false);
+  const [active, setActive] = useState(-1);
+  const needle = value.trim().toLowerCase();
+  const matches = options.filter((o) => !needle || o.value.toLowerCase().includes(needle) || (o.label ?? '').toLowerCase().includes(needle)).slice(0, 50);
+  const shown = open && matches.length > 0;
+  const optionId = (i: number) => `${listId}-opt-${i}`;
+
+  const pick = (o: ComboOption) => {
+    onPick(o.value);
+    setOpen(false);
+    setActive(-1);
+  };
+  const onKey = (e: KeyboardEvent<HTMLInputElement>) => {
+    if (e.key === 'ArrowDown') {
+      e.preventDefault();
+      setOpen(true);
+      setActive((a) => Math.min(matches.length - 1, a + 1));
+    } else if (e.key === 'ArrowUp') {
+      e.preventDefault();
+      setActive((a) => Math.max(0, a - 1));
+    } else if (e.key === 'Enter' && shown && active >= 0 && matches[active]) {
+      e.preventDefault();
+      pick(matches[active]);
+    } else if (e.key === 'Escape' && open) {
+      e.preventDefault();
+      setOpen(false);
+      setActive(-1);
+    }
+  };
+
+  return (
+    <div className="combo">
+      <input
+        id={id}
+        type="text"
+        role="combobox"
+        autoComplete="off"
+        spellCheck={false}
+        aria-label={ariaLabel}
+        aria-describedby={describedBy}
+        aria-autocomplete="list"
+        aria-expanded={shown}
+        aria-controls={shown ? listId : undefined}
+        aria-activedescendant={shown && active >= 0 ? optionId(active) : undefined}
+        aria-invalid={invalid || undefined}
+        placeholder={placeholder}
+        value={value}
+        onChange={(e) => {
+          onChange(e.target.value);
+          setOpen(true);
+          setActive(-1);
+        }}
+        onFocus={() => setOpen(true)}
+        onBlur={() => setTimeout(() => setOpen(false), 150)}
+        onKeyDown={onKey}
+      />
+      {shown && (
+        <ul role="listbox" id={listId} aria-label={ariaLabel ? `${ariaLabel}: suggestions` : 'Suggestions'}>
+          {matches.map((o, i) => (
+            <li
+              key={o.value}
+              id={optionId(i)}
+              role="option"
+              aria-selected={i === active}
+              onMouseDown={(e) => {
+                e.preventDefault();
+                pick(o);
+              }}
+            >
+              {o.label ?? o.value}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
