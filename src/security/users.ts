@@ -6,6 +6,7 @@ import type { Database } from '../db/database.js';
 import type { Db } from '../db/items.js';
 import type { UsersTable } from '../db/schema.js';
 import { lockedUsers, unlockUsers } from './login-failures.js';
+import { checkPassword, DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from './password-policy.js';
 import { hashPassword } from './passwords.js';
 import { bool, checkBodyName, checkName, invalidField, optBoolean, optString, optStringArray, requireObject, type Body } from './validation.js';
 
@@ -74,6 +75,8 @@ export class UserStore {
     private readonly database: Database,
     private readonly versions: ConfigVersions,
     private readonly clock: Clock,
+    /** The rules a new password meets (system.yaml arca.password.*). */
+    readonly passwordPolicy: PasswordPolicy = DEFAULT_PASSWORD_POLICY,
   ) {}
 
   async list(): Promise<{ name: string; realm: string }[]> {
@@ -114,6 +117,7 @@ export class UserStore {
     if (name === ANONYMOUS_USER) builtIn(name);
     checkBodyName(requireObject(body, WHAT), name, WHAT);
     const input = parseInput(body);
+    if (input.password !== undefined) checkPassword(input.password, this.passwordPolicy);
     const hash = input.password === undefined ? undefined : await hashPassword(input.password);
     const now = this.clock.now();
     const created = await this.change(async (trx) => {
@@ -152,6 +156,7 @@ export class UserStore {
     if (name === ANONYMOUS_USER) builtIn(name);
     checkBodyName(requireObject(body, WHAT), name, WHAT);
     const input = parseInput(body);
+    if (input.password !== undefined) checkPassword(input.password, this.passwordPolicy);
     const hash = input.password === undefined ? undefined : await hashPassword(input.password);
     const now = this.clock.now();
     await this.change(async (trx) => {

@@ -1,5 +1,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FORMATS } from '../../src/formats/registry.js';
+import { SERVED_TYPES, TYPE_ALIASES } from '../../src/ui/components/admin/package-types.js';
 import { FakeUpstream } from '../helpers/fake-upstream.js';
 import { basic, startTestNode, type TestNode } from '../helpers/node-context.js';
 
@@ -97,5 +99,52 @@ describe('administration API additions', () => {
     expect((await node.request({ method: 'POST', url: '/artifactory/api/security/unlockUsers', payload: ['bob'] })).statusCode).toBe(200);
     expect((await node.request({ method: 'POST', url: '/artifactory/api/security/unlockAllUsers' })).statusCode).toBe(200);
     expect((await node.request({ method: 'GET', url: '/artifactory/api/security/lockedUsers', headers: { authorization: basic('bob', 'Bob-Pw-123') } })).statusCode).toBe(403);
+  });
+
+  it('gives the System page its facts without secrets, and the token form its lifetime limit', async () => {
+    const info = await node.request({ method: 'GET', url: '/artifactory/api/system/info' });
+    expect(info.statusCode, info.body).toBe(200);
+    expect(info.json()).toMatchObject({ nodeId: 'test-node', database: 'sqlite' });
+    expect(info.json().binaryStore[0]).toMatchObject({ depth: 0, role: 'provider' });
+    expect(info.json().binaryStore[0].type).toBeTruthy();
+    expect(info.body).not.toMatch(/password|credential|master/i);
+    expect((await node.request({ method: 'GET', url: '/artifactory/api/system/info', headers: { authorization: basic('bob', 'Bob-Pw-123') } })).statusCode).toBe(403);
+
+    expect((await node.request({ method: 'GET', url: '/access/api/v1/tokens' })).json().maxExpiresIn).toBeNull();
+    const mine = await node.request({ method: 'GET', url: '/access/api/v1/tokens', headers: { authorization: basic('bob', 'Bob-Pw-123') } });
+    expect(mine.json().maxExpiresIn).toBe(365 * 24 * 3600);
+  });
+
+  it('offers in the New-repository form exactly the package types a format handler serves', () => {
+    const handled = new Set(FORMATS.flatMap((f) => [...f.handler.packageTypes]));
+    const offered = new Set<string>([...SERVED_TYPES, ...Object.keys(TYPE_ALIASES)]);
+    expect([...offered].sort()).toEqual([...handled].sort());
+  });
+});
+
+describe('password policy', () => {
+  let node: TestNode;
+  beforeAll(async () => {
+    node = await startTestNode('sqlite', { ARCA_PASSWORD_MINLENGTH: '10', ARCA_PASSWORD_MINCLASSES: '3' });
+  });
+  afterAll(async () => {
+    await node?.close();
+  });
+
+  it('shows its rules and refuses a password that breaks them, naming what it lacks', async () => {
+    const policy = await node.request({ method: 'GET', url: '/artifactory/api/security/passwordPolicy' });
+    expect(policy.json()).toMatchObject({ minLength: 10, minClasses: 3, maxLength: 1024 });
+    expect(policy.json().classes).toHaveLength(4);
+    const short = await node.request({ method: 'PUT', url: '/artifactory/api/security/users/carol', payload: { password: 'abc', email: 'c@example.com' } });
+    expect(short.statusCode).toBe(400);
+    expect(short.json().errors[0].message).toContain('at least 10 characters');
+    const plain = await node.request({ method: 'PUT', url: '/artifactory/api/security/users/carol', payload: { password: 'abcdefghijkl', email: 'c@example.com' } });
+    expect(plain.statusCode).toBe(400);
+    expect(plain.json().errors[0].message).toContain('3 of');
+    const ok = await node.request({ method: 'PUT', url: '/artifactory/api/security/users/carol', payload: { password: 'Abcdefgh1234', email: 'c@example.com' } });
+    expect(ok.statusCode, ok.body).toBe(201);
+    const update = await node.request({ method: 'POST', url: '/artifactory/api/security/users/carol', payload: { password: 'short' } });
+    expect(update.statusCode).toBe(400);
+    expect((await node.request({ method: 'GET', url: '/artifactory/api/security/passwordPolicy', headers: { authorization: '' } })).statusCode).toBe(401);
   });
 });

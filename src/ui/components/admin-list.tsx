@@ -98,6 +98,7 @@ export function EditForm({
   label,
   loadError,
   before,
+  after,
   ready,
   editing,
   createLabel,
@@ -110,6 +111,8 @@ export function EditForm({
   label: string;
   loadError: Error | undefined;
   before?: ReactNode;
+  /** Shown below the form (sections with their own forms). */
+  after?: ReactNode;
   ready: boolean;
   editing: boolean;
   createLabel: string;
@@ -136,6 +139,7 @@ export function EditForm({
           </p>
         </fieldset>
       </form>
+      {after}
     </Page>
   );
 }

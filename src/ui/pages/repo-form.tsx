@@ -3,6 +3,8 @@ import { api } from '../api';
 import { EditForm } from '../components/admin-list';
 import { Field, Loading } from '../components/common';
 import { useAction, useAsync } from '../components/hooks';
+import { RemoteStatusView } from '../components/admin/remote-status';
+import { ReplicationSection } from '../components/admin/replication';
 import { MAVENISH, SERVED_TYPES, TYPE_ALIASES, TYPE_LABELS } from '../components/admin/package-types';
 import type { RepoSummary } from '../components/setup-snippets';
 import { navigate } from '../router';
@@ -209,7 +211,13 @@ export function RepoForm({ editKey }: { editKey?: string }) {
       title={editKey ? `Edit repository ${editKey}` : 'New repository'}
       label="Repository configuration"
       loadError={existing.error ?? defaults.error}
-      before={<Loading when={(!!editKey && existing.loading && !existing.data) || (!editKey && !ready)} />}
+      before={
+        <>
+          <Loading when={(!!editKey && existing.loading && !existing.data) || (!editKey && !ready)} />
+          {editKey && existing.data?.rclass === 'remote' && <RemoteStatusView repoKey={editKey} />}
+        </>
+      }
+      after={editKey && existing.data && existing.data.rclass !== 'virtual' ? <ReplicationSection repoKey={editKey} rclass={String(existing.data.rclass)} /> : undefined}
       ready={ready}
       editing={!!editKey}
       createLabel="Create repository"

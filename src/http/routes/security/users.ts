@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { ArcaError } from '../../../core/errors.js';
 import type { AppContext } from '../../app-context.js';
-import { requireAdmin } from '../../auth.js';
+import { requireAdmin, requireAuthenticated } from '../../auth.js';
+import { CHARACTER_CLASSES } from '../../../security/password-policy.js';
 import { securityUri } from './common.js';
 
 /** Changes are for administrators, checked before the body is read (route-access.ts). */
@@ -41,6 +42,13 @@ export async function securityUserRoutes(app: FastifyInstance, ctx: AppContext):
     await requireAdmin(ctx, request);
     await users.delete(request.params.name);
     return reply.code(200).type('text/plain').send(`User '${request.params.name}' has been removed successfully.`);
+  });
+
+  // Arca's: the rules a new password must meet, for the user form (any signed-in user may read them).
+  app.get('/artifactory/api/security/passwordPolicy', async (request) => {
+    requireAuthenticated(request);
+    const policy = users.passwordPolicy;
+    return { ...policy, classes: CHARACTER_CLASSES.map((k) => ({ id: k.id, label: k.label })) };
   });
 
   // The seed's lockout API: who is locked out by failed logins, and lifting the lock.
