@@ -60,7 +60,8 @@ function upstreamFailing(status: number): boolean {
 export interface RemoteStatus {
   /** The upstream's scheme, host and path (never credentials or a query). */
   upstream: string;
-  state: 'online' | 'offline' | 'assumed-offline' | 'failing';
+  /** `unknown`: this process has not asked the upstream yet. */
+  state: 'online' | 'offline' | 'assumed-offline' | 'failing' | 'unknown';
   assumedOfflineUntil?: string;
   lastError?: string;
   lastErrorAt?: string;
@@ -103,7 +104,7 @@ export class RemoteFetchService {
     const assumedOffline = until > this.deps.clock.now();
     return {
       upstream: upstreamOrigin(String(repo.url ?? '')),
-      state: offline ? 'offline' : assumedOffline ? 'assumed-offline' : failure && failure.at >= (this.lastSuccess.get(repo.key) ?? 0) ? 'failing' : 'online',
+      state: offline ? 'offline' : assumedOffline ? 'assumed-offline' : failure && failure.at >= (this.lastSuccess.get(repo.key) ?? 0) ? 'failing' : this.lastSuccess.has(repo.key) ? 'online' : 'unknown',
       ...(assumedOffline ? { assumedOfflineUntil: new Date(until).toISOString() } : {}),
       ...(failure ? { lastError: failure.message, lastErrorAt: new Date(failure.at).toISOString() } : {}),
     };

@@ -28,6 +28,8 @@ const TABLE: RouteEntry[] = [
   { prefix: '/admin/general', admin: true, component: page(() => import('./pages/general')) },
   { prefix: '/admin/logs', admin: true, component: page(() => import('./pages/logs')) },
   { prefix: '/admin/tasks', admin: true, component: page(() => import('./pages/tasks')) },
+  { prefix: '/admin/storage', admin: true, component: page(() => import('./pages/storage')) },
+  { prefix: '/admin/system', admin: true, component: page(() => import('./pages/system-info')) },
 ];
 
 export const ROUTES = { notFound: NotFoundPage as PageComponent };
@@ -60,6 +62,8 @@ export const NAV: NavSection[] = [
       { to: '/admin/users', label: 'Users' },
       { to: '/admin/groups', label: 'Groups' },
       { to: '/admin/permissions', label: 'Permissions' },
+      { to: '/admin/storage', label: 'Storage' },
+      { to: '/admin/system', label: 'System' },
       { to: '/admin/general', label: 'General' },
     ],
   },
@@ -70,7 +74,7 @@ export const NAV: NavSection[] = [
       { to: '/admin/ha', label: 'High Availability' },
       { to: '/admin/licenses', label: 'Licenses' },
       { to: '/admin/logs', label: 'Logs' },
-      { to: '/admin/tasks', label: 'Task runs' },
+      { to: '/admin/tasks', label: 'Tasks' },
     ],
   },
 ];

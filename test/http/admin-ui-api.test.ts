@@ -58,6 +58,7 @@ describe('administration API additions', () => {
 
   it('tests a remote connection: OK against a live upstream, an error against a closed port, never the password', async () => {
     await node.request({ method: 'PUT', url: '/artifactory/api/repositories/up-ok', payload: { rclass: 'remote', packageType: 'generic', url: `${up.url}/repo/`, username: 'u', password: 'sekret-pw' } });
+    expect((await node.request({ method: 'GET', url: '/artifactory/api/repositories/up-ok/remoteStatus' })).json()).toEqual({ upstream: `${up.url}/repo/`, state: 'unknown' });
     const ok = await node.request({ method: 'POST', url: '/artifactory/api/repositories/up-ok/testConnection' });
     expect(ok.statusCode, ok.body).toBe(200);
     expect(ok.json()).toMatchObject({ ok: true, status: 200 });

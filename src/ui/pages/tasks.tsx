@@ -100,7 +100,7 @@ function ScheduledTasks({ onRun }: { onRun: () => void }) {
                     {NEEDS_PARAMETERS.has(t.name) ? (
                       <span className="muted">needs parameters</span>
                     ) : (
-                      <button type="button" disabled={action.busy} aria-label={`Run ${t.name} now`} onClick={() => runNow(t.name)}>
+                      <button type="button" disabled={action.busy} aria-label={`Run now: ${t.name}`} onClick={() => runNow(t.name)}>
                         Run now
                       </button>
                     )}

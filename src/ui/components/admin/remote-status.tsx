@@ -6,7 +6,7 @@ import '../../styles/admin.css';
 
 export interface RemoteStatus {
   upstream: string;
-  state: 'online' | 'offline' | 'assumed-offline' | 'failing';
+  state: 'online' | 'offline' | 'assumed-offline' | 'failing' | 'unknown';
   assumedOfflineUntil?: string;
   lastError?: string;
   lastErrorAt?: string;
@@ -25,6 +25,7 @@ const STATE_LABEL: Record<RemoteStatus['state'], string> = {
   offline: 'offline (cache only)',
   'assumed-offline': 'assumed offline',
   failing: 'failing',
+  unknown: 'not contacted yet',
 };
 
 const base = (key: string) => `/artifactory/api/repositories/${encodeURIComponent(key)}`;

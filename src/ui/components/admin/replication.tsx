@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { api, ApiError } from '../../api';
+import { api } from '../../api';
 import { ErrorBox, Field, formatDate, Notice } from '../common';
 import { ConfirmButton } from '../confirm-button';
 import { useAction, useAsync } from '../hooks';
@@ -45,15 +45,9 @@ const NEW_TARGET = { url: '', username: '', password: '', cronExp: '0 0 * * * ?'
  */
 export function ReplicationSection({ repoKey, rclass }: { repoKey: string; rclass: string }) {
   const push = rclass === 'local';
+  // The list of every replication (no 404 in the console for a repository without one).
   const config = useAsync(
-    (signal) =>
-      api<Target[] | Target>(CONFIG(repoKey), { signal }).then(
-        (c) => (Array.isArray(c) ? c : [c]),
-        (err) => {
-          if (err instanceof ApiError && err.status === 404) return [] as Target[];
-          throw err;
-        },
-      ),
+    (signal) => api<Array<Target & { repoKey: string }>>('/artifactory/api/replications', { signal }).then((all) => all.filter((c) => c.repoKey === repoKey)),
     `replication-config:${repoKey}`,
   );
   const status = useAsync((signal) => api<Status>(STATUS(repoKey), { signal }), `replication-status:${repoKey}`, 10_000);
