@@ -19,9 +19,9 @@ export function useFreshList<T>(url: string, nameOf: (item: T) => string, key: s
 }
 
 /** A list table: column heads plus an unlabelled actions column, a row saying `empty` when there are no items. */
-export function DataTable<T>({ items, headers, empty, testId, row }: { items: T[]; headers: string[]; empty?: string; testId?: string; row: (item: T) => ReactNode }) {
+export function DataTable<T>({ items, headers, empty, testId, label, row }: { items: T[]; headers: string[]; empty?: string; testId?: string; label?: string; row: (item: T) => ReactNode }) {
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={label ? `Table of ${label.toLowerCase()}` : 'Table'}>
       <table data-testid={testId}>
         <thead>
           <tr>

@@ -121,6 +121,7 @@ function GroupList({ created, saved }: { created?: string; saved?: string }) {
       <Loading when={groups.loading && !groups.data} />
       {groups.data && (
         <DataTable
+          label="Groups"
           items={groups.data}
           headers={['Name']}
           empty="No groups yet."

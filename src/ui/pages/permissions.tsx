@@ -99,6 +99,7 @@ function RepoPicker({ value, known, onChange }: { value: string[]; known: string
             }}
             options={options}
             onPick={add}
+            onEnter={add}
             describedBy="perm-repos-hint"
             placeholder="Type to search repositories"
             invalid={!!error}
@@ -204,7 +205,7 @@ function PermissionForm({ name }: { name?: string }) {
       </Field>
       <fieldset>
         <legend>Who may do what</legend>
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Table of principals and their actions">
           <table>
             <thead>
               <tr>
@@ -283,6 +284,7 @@ function PermissionList({ created, saved }: { created?: string; saved?: string }
       <Loading when={targets.loading && !targets.data} />
       {targets.data && (
         <DataTable
+          label="Permission targets"
           items={targets.data}
           headers={['Name']}
           empty="No permission targets yet."

@@ -86,7 +86,7 @@ export default function SystemInfoPage() {
         {!status.data ? (
           <div className="skeleton" aria-hidden="true" />
         ) : (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Table of nodes">
             <table data-testid="system-nodes">
               <thead>
                 <tr>

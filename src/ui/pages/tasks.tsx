@@ -57,7 +57,7 @@ function ScheduledTasks({ onRun }: { onRun: () => void }) {
       {!tasks.data ? (
         <div className="skeleton" aria-hidden="true" />
       ) : (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Table of scheduled tasks">
           <table data-testid="tasks">
             <thead>
               <tr>
@@ -151,7 +151,7 @@ export default function TasksPage() {
       <ErrorBox error={runs.error} />
       <Loading when={runs.loading && !runs.data} />
       {runs.data && (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Table of task runs">
           <table data-testid="task-runs">
             <thead>
               <tr>

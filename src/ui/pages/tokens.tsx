@@ -140,6 +140,7 @@ export default function TokensPage() {
       <Loading when={tokens.loading && !tokens.data} />
       {tokens.data && (
         <DataTable
+          label="Access tokens"
           items={tokens.data.tokens}
           headers={['ID', 'Subject', 'Description', 'Issued', 'Expires', 'Refreshable']}
           empty="No tokens."

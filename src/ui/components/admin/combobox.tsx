@@ -22,6 +22,7 @@ export function Combobox({
   describedBy,
   placeholder,
   invalid,
+  onEnter,
 }: {
   id: string;
   value: string;
@@ -33,6 +34,8 @@ export function Combobox({
   describedBy?: string;
   placeholder?: string;
   invalid?: boolean;
+  /** Enter with no option highlighted (e.g. add what was typed) instead of submitting the form. */
+  onEnter?: (text: string) => void;
 }) {
   const listId = `${useId().replace(/:/g, '')}-list`;
   const [open, setOpen] = useState(false);
@@ -58,6 +61,10 @@ export function Combobox({
     } else if (e.key === 'Enter' && shown && active >= 0 && matches[active]) {
       e.preventDefault();
       pick(matches[active]);
+    } else if (e.key === 'Enter' && onEnter) {
+      e.preventDefault();
+      setOpen(false);
+      onEnter(value);
     } else if (e.key === 'Escape' && open) {
       e.preventDefault();
       setOpen(false);

@@ -103,7 +103,7 @@ export function ReplicationSection({ repoKey, rclass }: { repoKey: string; rclas
         </dl>
       )}
       {targets.length > 0 && (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Table of replication targets">
           <table data-testid="replication-targets">
             <caption className="sr-only">Replication {push ? 'targets' : 'configuration'}</caption>
             <thead>
