@@ -1,7 +1,7 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { api } from '../api';
 import { Link, type PageProps } from '../router';
-import { ErrorBox, Notice, Page } from './common';
+import { ErrorBox, Notice, Page, TableFrame } from './common';
 import { ConfirmButton } from './confirm-button';
 import { loadFresh, meets, useAction, useAsync, type Expectation } from './hooks';
 
@@ -21,7 +21,7 @@ export function useFreshList<T>(url: string, nameOf: (item: T) => string, key: s
 /** A list table: column heads plus an unlabelled actions column, a row saying `empty` when there are no items. */
 export function DataTable<T>({ items, headers, empty, testId, label, row }: { items: T[]; headers: string[]; empty?: string; testId?: string; label?: string; row: (item: T) => ReactNode }) {
   return (
-    <div className="table-wrap" tabIndex={0} role="region" aria-label={label ? `Table of ${label.toLowerCase()}` : 'Table'}>
+    <TableFrame label={label ? `Table of ${label.toLowerCase()}` : (headers[0] ?? 'List')}>
       <table data-testid={testId}>
         <thead>
           <tr>
@@ -46,7 +46,7 @@ export function DataTable<T>({ items, headers, empty, testId, label, row }: { it
           {items.map(row)}
         </tbody>
       </table>
-    </div>
+    </TableFrame>
   );
 }
 

@@ -111,7 +111,7 @@ function RepoTable({ created, saved }: { created?: string; saved?: string }) {
             items={shown}
             columns={columns}
             rowKey={(r) => r.key}
-            caption="Repositories"
+            caption="Repository list"
             testId="repos-table"
             empty={all.length === 0 ? 'No repositories yet.' : 'No repository of this kind.'}
             filterLabel="Filter repositories"

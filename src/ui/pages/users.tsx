@@ -182,7 +182,7 @@ function UserList({ created, saved }: { created?: string; saved?: string }) {
       {!users.data ? (
         <div className="skeleton" aria-hidden="true" />
       ) : (
-        <SortableTable items={rows} columns={columns} rowKey={(r) => r.name} caption="Users" testId="users-table" filterLabel="Filter users" initialSort={{ id: 'name', dir: 'ascending' }} />
+        <SortableTable items={rows} columns={columns} rowKey={(r) => r.name} caption="User list" testId="users-table" filterLabel="Filter users" initialSort={{ id: 'name', dir: 'ascending' }} />
       )}
     </Page>
   );
