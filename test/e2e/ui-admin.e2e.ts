@@ -246,17 +246,18 @@ describe.skipIf(!!skipReason)('administration pages in a real browser', () => {
     expect(await page.getByTestId('perm-repos-chosen').innerText()).toContain('none yet');
     await page.getByRole('button', { name: 'Create permission target' }).click();
     await page.getByRole('alert').filter({ hasText: 'Choose at least one repository' }).waitFor();
-    const repo = page.getByLabel('Add a repository');
+    const repo = page.getByRole('combobox', { name: 'Add a repository' });
     await repo.fill('libs-locl');
     await repo.press('Enter');
     await page.getByRole('alert').filter({ hasText: "There is no repository named 'libs-locl'" }).waitFor();
     await repo.fill('libs-lo');
     await page.getByRole('option', { name: 'libs-local' }).waitFor();
     await repo.press('ArrowDown');
+    await expect.poll(() => repo.getAttribute('aria-activedescendant')).toBeTruthy();
     await repo.press('Enter');
     await page.getByTestId('perm-repos-chosen').getByText('libs-local').waitFor();
     await page.getByRole('button', { name: 'Add principal' }).click();
-    const who = page.getByLabel('Name of principal 1 (user)');
+    const who = page.getByRole('combobox', { name: 'Name of principal 1 (user)' });
     await who.fill('bobb');
     await page.getByRole('button', { name: 'Create permission target' }).click();
     await page.getByRole('alert').filter({ hasText: 'Unknown users: bobb' }).waitFor();
@@ -264,6 +265,7 @@ describe.skipIf(!!skipReason)('administration pages in a real browser', () => {
     await who.fill('bo');
     await page.getByRole('option', { name: 'bob', exact: true }).waitFor();
     await who.press('ArrowDown');
+    await expect.poll(() => who.getAttribute('aria-activedescendant')).toBeTruthy();
     await who.press('Enter');
     expect(await who.inputValue()).toBe('bob');
     await check('permission-new');
@@ -316,7 +318,7 @@ describe.skipIf(!!skipReason)('administration pages in a real browser', () => {
   it('edits group membership from the group page', async () => {
     await open('/admin/groups/edit/devs', 'Edit group devs');
     await page.getByTestId('group-members').getByText('bob').waitFor();
-    const add = page.getByLabel('Add a member');
+    const add = page.getByRole('combobox', { name: 'Add a member' });
     await add.fill('car');
     await page.getByRole('option', { name: 'carol' }).click();
     await page.getByTestId('group-members').getByText('carol').waitFor();

@@ -4,6 +4,7 @@ import { Link, type PageProps } from '../router';
 import { ErrorBox, Notice, Page, TableFrame } from './common';
 import { ConfirmButton } from './confirm-button';
 import { loadFresh, meets, useAction, useAsync, type Expectation } from './hooks';
+import '../styles/admin.css';
 
 /**
  * An administration list read from `url`, loaded again (behind a balancer) until it shows the
@@ -125,7 +126,7 @@ export function EditForm({
     <Page title={title}>
       <ErrorBox error={loadError} />
       {before}
-      <form className="card" onSubmit={onSubmit} aria-label={label}>
+      <form className="card admin-form" onSubmit={onSubmit} aria-label={label}>
         <fieldset className="plain" disabled={!ready}>
           {children}
           <ErrorBox error={action.error} />

@@ -206,7 +206,7 @@ function PermissionForm({ name }: { name?: string }) {
       <fieldset>
         <legend>Who may do what</legend>
         <div className="table-wrap" tabIndex={0} role="region" aria-label="Table of principals and their actions">
-          <table>
+          <table className="grants">
             <thead>
               <tr>
                 <th scope="col">Kind</th>

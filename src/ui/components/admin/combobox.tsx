@@ -43,6 +43,8 @@ export function Combobox({
   const needle = value.trim().toLowerCase();
   const matches = options.filter((o) => !needle || o.value.toLowerCase().includes(needle) || (o.label ?? '').toLowerCase().includes(needle)).slice(0, 50);
   const shown = open && matches.length > 0;
+  // Clamped here rather than in the key handler, so a handler of an older render cannot lose a step.
+  const current = Math.min(active, matches.length - 1);
   const optionId = (i: number) => `${listId}-opt-${i}`;
 
   const pick = (o: ComboOption) => {
@@ -54,13 +56,13 @@ export function Combobox({
     if (e.key === 'ArrowDown') {
       e.preventDefault();
       setOpen(true);
-      setActive((a) => Math.min(matches.length - 1, a + 1));
+      setActive((a) => Math.max(0, Math.min(a, matches.length - 1) + 1));
     } else if (e.key === 'ArrowUp') {
       e.preventDefault();
-      setActive((a) => Math.max(0, a - 1));
-    } else if (e.key === 'Enter' && shown && active >= 0 && matches[active]) {
+      setActive((a) => Math.max(0, Math.min(a, matches.length - 1) - 1));
+    } else if (e.key === 'Enter' && shown && current >= 0 && matches[current]) {
       e.preventDefault();
-      pick(matches[active]);
+      pick(matches[current]);
     } else if (e.key === 'Enter' && onEnter) {
       e.preventDefault();
       setOpen(false);
@@ -85,7 +87,7 @@ export function Combobox({
         aria-autocomplete="list"
         aria-expanded={shown}
         aria-controls={shown ? listId : undefined}
-        aria-activedescendant={shown && active >= 0 ? optionId(active) : undefined}
+        aria-activedescendant={shown && current >= 0 ? optionId(current) : undefined}
         aria-invalid={invalid || undefined}
         placeholder={placeholder}
         value={value}
@@ -105,7 +107,7 @@ export function Combobox({
               key={o.value}
               id={optionId(i)}
               role="option"
-              aria-selected={i === active}
+              aria-selected={i === current}
               onMouseDown={(e) => {
                 e.preventDefault();
                 pick(o);
