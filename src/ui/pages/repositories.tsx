@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { api } from '../api';
 import { adminRoute, EditDeleteButtons, NewButton, SavedNotice, useFreshList } from '../components/admin-list';
 import { PackageIcon } from '../components/admin/package-icon';
-import { RemoteStatusView, TestConnection } from '../components/admin/remote-status';
+import { RemoteStatusView } from '../components/admin/remote-status';
 import { Tabs } from '../components/admin/tabs';
 import { ErrorBox, Field, formatSize, Page } from '../components/common';
 import { useAsync } from '../components/hooks';
@@ -69,9 +69,6 @@ function RepoTable({ created, saved }: { created?: string; saved?: string }) {
         r.type === 'REMOTE' ? (
           <div className="remote-cell">
             <RemoteStatusView repoKey={r.key} compact />
-            <div>
-              <TestConnection repoKey={r.key} />
-            </div>
           </div>
         ) : (
           <span className="ellipsis" title={r.description}>

@@ -67,18 +67,22 @@ export function RemoteStatusView({ repoKey, compact }: { repoKey: string; compac
   const pill = <span className={`status-pill status-${s.state}`}>{STATE_LABEL[s.state]}</span>;
   if (compact) {
     return (
-      <span className="remote-status">
-        <span className="ellipsis mono" title={s.upstream}>
-          {s.upstream}
-        </span>{' '}
-        {pill}
+      <>
+        <span className="remote-status">
+          <span className="ellipsis mono" title={s.upstream}>
+            {s.upstream}
+          </span>{' '}
+          {pill}
+        </span>
         {s.lastError && s.state !== 'online' && (
-          <span className="ellipsis muted" title={s.lastError}>
-            {' '}
-            {s.lastError}
-          </span>
+          <div className="ellipsis muted" title={`${s.lastError} (${formatDate(s.lastErrorAt)})`}>
+            Last error: {s.lastError}
+          </div>
         )}
-      </span>
+        <div>
+          <TestConnection repoKey={repoKey} onTested={status.reload} />
+        </div>
+      </>
     );
   }
   return (
