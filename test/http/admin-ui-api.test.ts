@@ -2,6 +2,9 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORMATS } from '../../src/formats/registry.js';
 import { SERVED_TYPES, TYPE_ALIASES } from '../../src/ui/components/admin/package-types.js';
+import { CHARACTER_CLASSES, passwordPolicy, passwordProblems } from '../../src/security/password-policy.js';
+import { policyProblem } from '../../src/ui/components/admin/password-rules.js';
+import { dedupRatio } from '../../src/ui/components/admin/storage-math.js';
 import { FakeUpstream } from '../helpers/fake-upstream.js';
 import { basic, startTestNode, type TestNode } from '../helpers/node-context.js';
 
@@ -147,5 +150,25 @@ describe('password policy', () => {
     const update = await node.request({ method: 'POST', url: '/artifactory/api/security/users/carol', payload: { password: 'short' } });
     expect(update.statusCode).toBe(400);
     expect((await node.request({ method: 'GET', url: '/artifactory/api/security/passwordPolicy', headers: { authorization: '' } })).statusCode).toBe(401);
+  });
+});
+
+describe('the UI checks passwords and shows deduplication as the server computes them', () => {
+  it('refuses in the form exactly the passwords the server refuses', () => {
+    const classes = CHARACTER_CLASSES.map((k) => ({ id: k.id, label: k.label }));
+    const samples = ['', 'a', 'abcdefghij', 'Abcdefghij', 'Abcdefghi1', 'abc-def-gh1', 'ÄÖÜäöü1234', '          ', 'Pässwört-1', '12345678901'];
+    for (const [minLength, minClasses] of [[1, 1], [10, 1], [10, 3], [4, 4]]) {
+      const server = passwordPolicy(minLength, minClasses);
+      for (const pw of samples) {
+        const ui = policyProblem(pw, { ...server, classes });
+        expect(ui !== '', `${JSON.stringify(pw)} under ${minLength}/${minClasses}`).toBe(passwordProblems(pw, server).length > 0);
+      }
+    }
+  });
+
+  it('turns the seed optimization share into a ratio', () => {
+    expect(dedupRatio('50.00%')).toBe('2.00×');
+    expect(dedupRatio('100%')).toBe('1.00×');
+    expect(dedupRatio('0%')).toBe('—');
   });
 });

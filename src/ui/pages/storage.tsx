@@ -1,6 +1,7 @@
 import { useMemo } from 'react';
 import { api } from '../api';
 import { PackageIcon } from '../components/admin/package-icon';
+import { dedupRatio } from '../components/admin/storage-math';
 import { ErrorBox, formatDate, formatSize, Notice, Page } from '../components/common';
 import { useAction, useAsync } from '../components/hooks';
 import { SortableTable, type Column } from '../components/sortable-table';
@@ -24,16 +25,6 @@ interface StorageInfo {
   fileStoreSummary: { storageType: string; storageDirectory: string; totalSpace: string; usedSpace: string; freeSpace: string };
   repositoriesSummaryList: RepoRow[];
   calculatedAt: string;
-}
-
-/**
- * The deduplication ratio from the seed's `optimization` (binaries' size as a share of the
- * artifacts' size): 50% means each stored byte serves two artifact bytes, 2.0×.
- */
-export function dedupRatio(optimization: string): string {
-  const p = Number.parseFloat(optimization);
-  if (!Number.isFinite(p) || p <= 0) return '—';
-  return `${(100 / p).toFixed(2)}×`;
 }
 
 const COLUMNS: Column<RepoRow>[] = [
