@@ -1,4 +1,4 @@
-import { useId, useState, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import '../../styles/admin.css';
 
 export interface ComboOption {
@@ -40,6 +40,11 @@ export function Combobox({
   const listId = `${useId().replace(/:/g, '')}-list`;
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(-1);
+  // The list closes a moment after the box loses focus (so a click on an option lands first);
+  // focus or typing coming back meanwhile cancels that.
+  const closing = useRef<number | undefined>(undefined);
+  const keepOpen = () => window.clearTimeout(closing.current);
+  useEffect(() => () => window.clearTimeout(closing.current), []);
   const needle = value.trim().toLowerCase();
   const matches = options.filter((o) => !needle || o.value.toLowerCase().includes(needle) || (o.label ?? '').toLowerCase().includes(needle)).slice(0, 50);
   const shown = open && matches.length > 0;
@@ -53,6 +58,7 @@ export function Combobox({
     setActive(-1);
   };
   const onKey = (e: KeyboardEvent<HTMLInputElement>) => {
+    keepOpen();
     if (e.key === 'ArrowDown') {
       e.preventDefault();
       setOpen(true);
@@ -92,12 +98,19 @@ export function Combobox({
         placeholder={placeholder}
         value={value}
         onChange={(e) => {
+          keepOpen();
           onChange(e.target.value);
           setOpen(true);
           setActive(-1);
         }}
-        onFocus={() => setOpen(true)}
-        onBlur={() => setTimeout(() => setOpen(false), 150)}
+        onFocus={() => {
+          keepOpen();
+          setOpen(true);
+        }}
+        onBlur={() => {
+          keepOpen();
+          closing.current = window.setTimeout(() => setOpen(false), 150);
+        }}
         onKeyDown={onKey}
       />
       {shown && (
