@@ -60,6 +60,8 @@ export const SYSTEM_YAML_KEYS: KnownKey[] = [
     description: 'On SIGTERM, how long readiness answers 503 while the node still serves, before it stops listening; unset: 5 on an HA node, 0 standalone.',
   },
   { path: 'arca.login.maxFailures', default: 5, description: 'Failed logins before a user is locked for a growing period.' },
+  { path: 'arca.password.minLength', default: 1, description: 'Fewest characters of a new user password (1–1024; the UI shows and checks the rule, the API refuses with a 400).' },
+  { path: 'arca.password.minClasses', default: 1, description: 'How many of lower-case, upper-case, digit and other characters a new user password mixes (1–4).' },
   {
     path: 'arca.token.nonAdminMaxExpiresInSecs',
     default: 31536000,

@@ -1,3 +1,4 @@
+import type { ProviderNode } from '../binstore/chain/types.js';
 import type { Logger } from 'pino';
 import type { NodeBinstore } from '../binstore/sharding/node-auth.js';
 import type { ConfigFiles } from '../cluster/config-files.js';
@@ -44,6 +45,10 @@ export interface NodeInfo {
   dataDir: string;
   startTime: number;
   version: VersionInfo;
+  /** The database's dialect (sqlite, postgresql, mysql…), for the System page. */
+  database?: string;
+  /** The binary store chain of binarystore.xml, for the System page (its parameters are never shown). */
+  binaryStore?: ProviderNode;
 }
 
 /** Lifecycle flags read by readiness and by the drain on SIGTERM. */

@@ -17,6 +17,8 @@ import { registerFormatProtocols } from './format-protocols.js';
 import { FORMATS } from '../formats/registry.js';
 import { artifactRoutes } from './routes/artifacts/artifacts.js';
 import { repositoryRoutes } from './routes/repositories/repositories.js';
+import { repositoryAdminRoutes } from './routes/repositories/repository-admin.js';
+import { systemInfoRoutes } from './routes/system/system-info.js';
 import { securityRoutes } from './routes/security/routes.js';
 import { systemRoutes } from './routes/system/system.js';
 import { configFileRoutes } from './routes/system/config-files.js';
@@ -43,7 +45,7 @@ export interface AppOptions {
 }
 
 /** The JFrog REST API plugins, in registration order. Formats bring their own protocol routes (formats/registry.ts). */
-const API_PLUGINS = [systemRoutes, repositoryRoutes, storageRoutes, searchRoutes, copyMoveRoutes, archiveDownloadRoutes, buildRoutes, trashRoutes, securityRoutes, configFileRoutes, uiAuthRoutes, taskRoutes, licenseRoutes, binstoreNodeRoutes, systemLogRoutes, replicationRoutes, signingKeyRoutes, uiStaticRoutes];
+const API_PLUGINS = [systemRoutes, systemInfoRoutes, repositoryRoutes, repositoryAdminRoutes, storageRoutes, searchRoutes, copyMoveRoutes, archiveDownloadRoutes, buildRoutes, trashRoutes, securityRoutes, configFileRoutes, uiAuthRoutes, taskRoutes, licenseRoutes, binstoreNodeRoutes, systemLogRoutes, replicationRoutes, signingKeyRoutes, uiStaticRoutes];
 
 const KEEP_ALIVE_MS = 65_000;
 

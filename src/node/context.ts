@@ -105,7 +105,7 @@ export async function createNodeContext(options: NodeOptions): Promise<NodeConte
     const tasks = life.own('the task scheduler', await clusterTaskService(cfg, { database, content, versions, masterKey, systemProperties, sessions, locks, replication: services.replicationRunner }));
 
     return {
-      node: { nodeId: identity.nodeId, home: layout.home, dataDir: layout.data, startTime: clock.now(), version: cfg.version },
+      node: { nodeId: identity.nodeId, home: layout.home, dataDir: layout.data, startTime: clock.now(), version: cfg.version, database: database.dialect, binaryStore: binstore.chain },
       state: { ready: false, draining: false },
       clock,
       log,

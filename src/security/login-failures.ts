@@ -48,3 +48,19 @@ export async function clearFailedLogins(db: Db, name: string, now: number): Prom
     .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
     .execute();
 }
+
+/** The users locked out by failed logins at `now` (`GET /api/security/lockedUsers`), by name. */
+export async function lockedUsers(db: Db, now: number): Promise<string[]> {
+  const rows = await db.selectFrom('users').select('name').where('locked_until', '>', now).orderBy('name').execute();
+  return rows.map((r) => r.name);
+}
+
+/** Lifts the lock of `names` (all users when undefined) and forgets their failures; the number of users changed. */
+export async function unlockUsers(db: Db, names: string[] | undefined): Promise<number> {
+  if (names !== undefined && names.length === 0) return 0;
+  let q = db.updateTable('users').set({ failed_logins: 0, locked_until: null });
+  if (names !== undefined) q = q.where('name', 'in', names);
+  else q = q.where((eb) => eb.or([eb('failed_logins', '>', 0), eb('locked_until', 'is not', null)]));
+  const res = await q.executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}

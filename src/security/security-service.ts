@@ -21,6 +21,7 @@ import { TokenLifetimePolicy } from './token-lifetime.js';
 import { TokenService } from './tokens.js';
 import type { Action, Credentials, Principal, Security } from './types.js';
 import { UserStore } from './users.js';
+import type { PasswordPolicy } from './password-policy.js';
 import { orIgnore } from '../db/dialect.js';
 
 export const ANONYMOUS: Principal = Object.freeze({ name: 'anonymous', admin: false, groups: [], anonymous: true, via: 'anonymous' as const });
@@ -43,6 +44,8 @@ export interface SecurityOptions {
   tokenMaxExpiresInSecs?: number;
   /** UI login sessions (cookie authentication) on this store; none without it. */
   sessions?: { store: SessionStore } & SessionOptions;
+  /** The rules of new passwords (`arca.password.*`); any non-empty password without it. */
+  passwordPolicy?: PasswordPolicy;
 }
 
 /**
@@ -78,7 +81,7 @@ export class SecurityService implements Security {
     this.authCacheMs = options.authCacheMs ?? 30_000;
     this.masterKey = options.masterKey;
     this.directory = new Directory(database);
-    this.users = new UserStore(database, versions, clock);
+    this.users = new UserStore(database, versions, clock, options.passwordPolicy);
     this.groups = new GroupStore(database, versions, clock);
     this.permissions = new PermissionStore(database, versions, clock);
     this.tokenKeys = new TokenKeys(database, clock, options.masterKey);

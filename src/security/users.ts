@@ -5,6 +5,8 @@ import { ArcaError } from '../core/errors.js';
 import type { Database } from '../db/database.js';
 import type { Db } from '../db/items.js';
 import type { UsersTable } from '../db/schema.js';
+import { lockedUsers, unlockUsers } from './login-failures.js';
+import { checkPassword, DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from './password-policy.js';
 import { hashPassword } from './passwords.js';
 import { bool, checkBodyName, checkName, invalidField, optBoolean, optString, optStringArray, requireObject, type Body } from './validation.js';
 
@@ -73,6 +75,8 @@ export class UserStore {
     private readonly database: Database,
     private readonly versions: ConfigVersions,
     private readonly clock: Clock,
+    /** The rules a new password meets (system.yaml arca.password.*). */
+    readonly passwordPolicy: PasswordPolicy = DEFAULT_PASSWORD_POLICY,
   ) {}
 
   async list(): Promise<{ name: string; realm: string }[]> {
@@ -113,6 +117,7 @@ export class UserStore {
     if (name === ANONYMOUS_USER) builtIn(name);
     checkBodyName(requireObject(body, WHAT), name, WHAT);
     const input = parseInput(body);
+    if (input.password !== undefined) checkPassword(input.password, this.passwordPolicy);
     const hash = input.password === undefined ? undefined : await hashPassword(input.password);
     const now = this.clock.now();
     const created = await this.change(async (trx) => {
@@ -151,6 +156,7 @@ export class UserStore {
     if (name === ANONYMOUS_USER) builtIn(name);
     checkBodyName(requireObject(body, WHAT), name, WHAT);
     const input = parseInput(body);
+    if (input.password !== undefined) checkPassword(input.password, this.passwordPolicy);
     const hash = input.password === undefined ? undefined : await hashPassword(input.password);
     const now = this.clock.now();
     await this.change(async (trx) => {
@@ -180,6 +186,21 @@ export class UserStore {
       if (Number(res.numDeletedRows) === 0) throw new ArcaError('NOT_FOUND', `User '${name}' does not exist`);
       await this.onDeleted?.(trx, name);
     });
+  }
+
+  /** The users locked out by failed logins now. */
+  locked(): Promise<string[]> {
+    return lockedUsers(this.database.db, this.clock.now());
+  }
+
+  /** Lifts the failed-login lock of `names` (every user when undefined); an unknown name is a 404. */
+  async unlock(names?: string[]): Promise<number> {
+    if (names) {
+      const found = names.length === 0 ? [] : await this.database.db.selectFrom('users').select('name').where('name', 'in', names).execute();
+      const missing = names.filter((n) => !found.some((f) => f.name === n));
+      if (missing.length > 0) throw new ArcaError('NOT_FOUND', `User '${missing[0]}' does not exist`);
+    }
+    return unlockUsers(this.database.db, names);
   }
 
   private async setGroups(trx: Db, name: string, groups: string[]): Promise<void> {

@@ -56,10 +56,35 @@ function upstreamFailing(status: number): boolean {
  * offline mode, an assumed-offline period after network failures, the cached copy served
  * when the upstream fails, and one upstream request per path at a time in this process.
  */
+/** A remote's upstream as this process saw it (`GET /api/repositories/{key}/remoteStatus`). */
+export interface RemoteStatus {
+  /** The upstream's scheme, host and path (never credentials or a query). */
+  upstream: string;
+  /** `unknown`: this process has not asked the upstream yet. */
+  state: 'online' | 'offline' | 'assumed-offline' | 'failing' | 'unknown';
+  assumedOfflineUntil?: string;
+  lastError?: string;
+  lastErrorAt?: string;
+}
+
+/** The answer of a connection test (`POST /api/repositories/{key}/testConnection`). */
+export interface ConnectionTest {
+  ok: boolean;
+  /** The upstream's scheme, host and path. */
+  url: string;
+  status?: number;
+  message: string;
+  elapsedMs: number;
+}
+
 export class RemoteFetchService {
   private readonly inflight = new Map<string, Promise<ItemRow>>();
   /** Until when (epoch ms) each remote is assumed offline after a network failure. */
   private readonly offlineUntil = new Map<string, number>();
+  /** The last failure of each remote's upstream seen by this process (for the administration page). */
+  private readonly lastFailure = new Map<string, { at: number; message: string }>();
+  /** When each remote's upstream last answered (any HTTP answer). */
+  private readonly lastSuccess = new Map<string, number>();
 
   private readonly network: UpstreamNetwork;
 
@@ -69,6 +94,49 @@ export class RemoteFetchService {
 
   settings(repo: RepoConfig): RemoteSettings {
     return remoteSettingsOf(repo, this.deps.masterKey, this.network);
+  }
+
+  /** What this process knows of a remote's upstream: assumed offline until when, and its last failure. */
+  status(repo: RepoConfig): RemoteStatus {
+    const until = this.offlineUntil.get(repo.key) ?? 0;
+    const failure = this.lastFailure.get(repo.key);
+    const offline = repo.offline === true;
+    const assumedOffline = until > this.deps.clock.now();
+    return {
+      upstream: upstreamOrigin(String(repo.url ?? '')),
+      state: offline ? 'offline' : assumedOffline ? 'assumed-offline' : failure && failure.at >= (this.lastSuccess.get(repo.key) ?? 0) ? 'failing' : this.lastSuccess.has(repo.key) ? 'online' : 'unknown',
+      ...(assumedOffline ? { assumedOfflineUntil: new Date(until).toISOString() } : {}),
+      ...(failure ? { lastError: failure.message, lastErrorAt: new Date(failure.at).toISOString() } : {}),
+    };
+  }
+
+  /**
+   * Asks the upstream for its root (a HEAD, then a GET when HEAD is not allowed) with the
+   * remote's credentials, waiting at most `timeoutMs`. Reports what happened; the answer names
+   * the upstream without credentials or query. A success clears the assumed-offline period.
+   */
+  async testConnection(repo: RepoConfig, timeoutMs: number): Promise<ConnectionTest> {
+    const settings = { ...this.settings(repo), socketTimeoutMillis: Math.min(timeoutMs, this.settings(repo).socketTimeoutMillis) };
+    const url = upstreamOrigin(settings.url);
+    const started = Date.now();
+    const done = (ok: boolean, message: string, status?: number): ConnectionTest => ({ ok, url, message, elapsedMs: Date.now() - started, ...(status === undefined ? {} : { status }) });
+    try {
+      let res = await upstreamRequest(settings, '', { method: 'HEAD' });
+      res.cancel();
+      if (res.status === 405 || res.status === 501) {
+        res = await upstreamRequest(settings, '');
+        res.cancel();
+      }
+      if (res.status === 401 || res.status === 403) return done(false, `The upstream refused the credentials (HTTP ${res.status})`, res.status);
+      if (upstreamFailing(res.status)) return done(false, `The upstream answered HTTP ${res.status}`, res.status);
+      this.offlineUntil.delete(repo.key);
+      this.lastSuccess.set(repo.key, this.deps.clock.now());
+      return done(true, `Connected: the upstream answered HTTP ${res.status}`, res.status);
+    } catch (err) {
+      if (!(err instanceof UpstreamUnreachable)) throw err;
+      this.lastFailure.set(repo.key, { at: this.deps.clock.now(), message: err.message });
+      return done(false, err.message);
+    }
   }
 
   /** The cached copy of a path, whatever its age; undefined when there is none. */
@@ -150,10 +218,12 @@ export class RemoteFetchService {
       if (!(err instanceof UpstreamUnreachable)) throw err;
       // A refused address is the configuration's doing, not a network failure: no offline period.
       if (!(err instanceof UpstreamRefused)) this.offlineUntil.set(repo.key, now + settings.assumedOfflinePeriodSecs * 1000);
+      this.lastFailure.set(repo.key, { at: now, message: err.message });
       if (row) return row;
       throw new ArcaError('UPSTREAM_FAILED', err.message);
     }
     this.offlineUntil.delete(repo.key);
+    this.lastSuccess.set(repo.key, now);
 
     if (res.status === 304 && row) {
       res.cancel();
@@ -173,7 +243,9 @@ export class RemoteFetchService {
       res.cancel();
       if (row) return row;
       const why = upstreamFailing(res.status) ? 'failed' : 'refused the request';
-      throw new ArcaError('UPSTREAM_FAILED', `Upstream ${upstreamOrigin(res.url)} ${why} with HTTP ${res.status}`);
+      const message = `Upstream ${upstreamOrigin(res.url)} ${why} with HTTP ${res.status}`;
+      this.lastFailure.set(repo.key, { at: now, message });
+      throw new ArcaError('UPSTREAM_FAILED', message);
     }
     try {
       return await this.store(repo, path, res, sidecar, options.user ?? 'anonymous', now);

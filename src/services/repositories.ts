@@ -54,6 +54,17 @@ const VIRTUAL_DEFAULTS = {
 
 const CLASS_DEFAULTS: Record<string, object> = { local: {}, remote: REMOTE_DEFAULTS, virtual: VIRTUAL_DEFAULTS };
 
+/**
+ * What a new repository of class `rclass` holds in every field the request leaves out: the
+ * values `validateRepoConfig` fills in (the same for every package type). The repository form
+ * starts from these (`GET /api/system/repositoryDefaults/{rclass}`).
+ */
+export function repoDefaults(rclass: string): Record<string, unknown> {
+  if (!SUPPORTED_CLASSES.includes(rclass as RepoClass)) throw invalid('rclass', `must be local, remote or virtual, got '${rclass}'`);
+  const { password: _password, ...rest } = { ...LOCAL_DEFAULTS, ...CLASS_DEFAULTS[rclass] } as Record<string, unknown>;
+  return structuredClone(rest);
+}
+
 function invalid(field: string, message: string): ArcaError {
   return new ArcaError('INVALID_CONFIG', `Invalid repository configuration: '${field}' ${message}`, { field });
 }

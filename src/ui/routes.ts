@@ -35,6 +35,8 @@ const TABLE: RouteEntry[] = [
   { prefix: '/admin/general', admin: true, component: page(() => import('./pages/general')) },
   { prefix: '/admin/logs', admin: true, component: page(() => import('./pages/logs')) },
   { prefix: '/admin/tasks', admin: true, component: page(() => import('./pages/tasks')) },
+  { prefix: '/admin/storage', admin: true, component: page(() => import('./pages/storage')) },
+  { prefix: '/admin/system', admin: true, component: page(() => import('./pages/system-info')) },
 ];
 
 export const ROUTES = { notFound: NotFoundPage as PageComponent };
@@ -71,6 +73,8 @@ export const NAV: NavSection[] = [
       { to: '/admin/users', icon: 'user', label: 'Users' },
       { to: '/admin/groups', icon: 'group', label: 'Groups' },
       { to: '/admin/permissions', icon: 'lock', label: 'Permissions' },
+      { to: '/admin/storage', icon: 'archive', label: 'Storage' },
+      { to: '/admin/system', icon: 'server', label: 'System' },
       { to: '/admin/general', icon: 'settings', label: 'General' },
     ],
   },
@@ -81,7 +85,7 @@ export const NAV: NavSection[] = [
       { to: '/admin/ha', icon: 'server', label: 'High Availability' },
       { to: '/admin/licenses', icon: 'key', label: 'Licenses' },
       { to: '/admin/logs', icon: 'file', label: 'Logs' },
-      { to: '/admin/tasks', icon: 'settings', label: 'Task runs' },
+      { to: '/admin/tasks', icon: 'settings', label: 'Tasks' },
     ],
   },
 ];

@@ -1,3 +1,4 @@
+import { passwordPolicy } from '../../security/password-policy.js';
 import type { ConfigVersions } from '../../cluster/config-versions.js';
 import type { SystemProperties } from '../../config/system-properties.js';
 import type { Database } from '../../db/database.js';
@@ -32,6 +33,7 @@ export async function securityService(
     maxFailures: cfg.system.number('arca.login.maxFailures'),
     masterKey: deps.masterKey,
     tokenMaxExpiresInSecs: cfg.tokenMaxExpiresInSecs,
+    passwordPolicy: passwordPolicy(cfg.system.number('arca.password.minLength'), cfg.system.number('arca.password.minClasses')),
     sessions: { store, nodeId: cfg.identity.nodeId, idleMs: props.sessionTimeoutMs },
   });
   // Given a store, the service always has its session service.

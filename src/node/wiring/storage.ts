@@ -1,3 +1,4 @@
+import type { ProviderNode } from '../../binstore/chain/types.js';
 import type { BinaryProvider } from '../../binstore/binary-provider.js';
 import { chainBuilder, deriveNodeSecret } from '../../binstore/chain/build.js';
 import { resolveChain } from '../../binstore/chain/resolve.js';
@@ -21,6 +22,8 @@ export interface BinaryStore {
   provider: BinaryProvider;
   /** What the internal node API serves to peers, when the chain has a sharding-cluster provider. */
   nodeApi: NodeBinstore | undefined;
+  /** The chain as resolved from binarystore.xml (the System page shows its providers). */
+  chain: ProviderNode;
 }
 
 /** The binary store chain of etc/binarystore.xml, with the live peers of the node registry. The chain's guard reports per-provider metrics into `metrics`. */
@@ -48,7 +51,7 @@ export async function openBinaryStore(cfg: NodeConfig, registry: NodeRegistry, m
     { file: layout.binarystoreXml },
   );
   const provider = await builder.build(chain.root);
-  return { value: { provider, nodeApi }, close: () => provider.close?.() };
+  return { value: { provider, nodeApi, chain: chain.root }, close: () => provider.close?.() };
 }
 
 /** Content-addressed storage on the chain; at close its MD5 backfill stops. */

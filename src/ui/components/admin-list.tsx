@@ -1,9 +1,10 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { api } from '../api';
 import { Link, type PageProps } from '../router';
-import { ErrorBox, Page, TableFrame } from './common';
+import { ErrorBox, Notice, Page, TableFrame } from './common';
 import { ConfirmButton } from './confirm-button';
 import { loadFresh, meets, useAction, useAsync, type Expectation } from './hooks';
+import '../styles/admin.css';
 
 /**
  * An administration list read from `url`, loaded again (behind a balancer) until it shows the
@@ -62,6 +63,24 @@ export function EditDeleteCell({ what, name, editTo, question, groupLabel, onDel
   );
 }
 
+/** The Edit link and the Delete button as the content of a cell (for SortableTable columns). */
+export function EditDeleteButtons({ what, name, editTo, question, groupLabel, onDelete }: { what: string; name: string; editTo: string; question?: string; groupLabel?: string; onDelete: () => Promise<void> }) {
+  return (
+    <span className="row-actions">
+      <Link className="button" to={editTo} aria-label={`Edit ${what} ${name}`}>
+        Edit
+      </Link>
+      <ConfirmButton label="Delete" accessibleLabel={`Delete ${what} ${name}`} question={question ?? `Delete ${what} ${name}?`} groupLabel={groupLabel} onConfirm={onDelete} />
+    </span>
+  );
+}
+
+/** The confirmation a list shows after a create (`?created=`) or a save (`?saved=`) through its form. */
+export function SavedNotice({ what, created, saved }: { what: string; created?: string; saved?: string }) {
+  if (!created && !saved) return null;
+  return <Notice>{created ? `${what} '${created}' created.` : `${what} '${saved}' saved.`}</Notice>;
+}
+
 /** The "New …" button of a list page's header. */
 export function NewButton({ to, children }: { to: string; children: ReactNode }) {
   return (
@@ -80,6 +99,7 @@ export function EditForm({
   label,
   loadError,
   before,
+  after,
   ready,
   editing,
   createLabel,
@@ -92,6 +112,8 @@ export function EditForm({
   label: string;
   loadError: Error | undefined;
   before?: ReactNode;
+  /** Shown below the form (sections with their own forms). */
+  after?: ReactNode;
   ready: boolean;
   editing: boolean;
   createLabel: string;
@@ -104,7 +126,7 @@ export function EditForm({
     <Page title={title}>
       <ErrorBox error={loadError} />
       {before}
-      <form className="card" onSubmit={onSubmit} aria-label={label}>
+      <form className="card admin-form" onSubmit={onSubmit} aria-label={label}>
         <fieldset className="plain" disabled={!ready}>
           {children}
           <ErrorBox error={action.error} />
@@ -118,14 +140,15 @@ export function EditForm({
           </p>
         </fieldset>
       </form>
+      {after}
     </Page>
   );
 }
 
-/** `{base}` (the list, with `?created=`), `{base}/new` and `{base}/edit/{name}`. */
-export function adminRoute(route: PageProps['route'], base: string, form: (name?: string) => ReactNode, list: (created?: string) => ReactNode): ReactNode {
+/** `{base}` (the list, with `?created=` or `?saved=`), `{base}/new` and `{base}/edit/{name}`. */
+export function adminRoute(route: PageProps['route'], base: string, form: (name?: string) => ReactNode, list: (created?: string, saved?: string) => ReactNode): ReactNode {
   const rest = route.path.startsWith(base) ? route.path.slice(base.length).replace(/^\//, '') : route.path;
   if (rest === 'new') return form();
   if (rest.startsWith('edit/')) return form(decodeURIComponent(rest.slice('edit/'.length)));
-  return list(route.query.get('created') ?? undefined);
+  return list(route.query.get('created') ?? undefined, route.query.get('saved') ?? undefined);
 }

@@ -3,6 +3,9 @@ import { api } from '../api';
 import { EditForm } from '../components/admin-list';
 import { Field, Loading } from '../components/common';
 import { useAction, useAsync } from '../components/hooks';
+import { RemoteStatusView } from '../components/admin/remote-status';
+import { ReplicationSection } from '../components/admin/replication';
+import { MAVENISH, SERVED_TYPES, TYPE_ALIASES, TYPE_LABELS } from '../components/admin/package-types';
 import type { RepoSummary } from '../components/setup-snippets';
 import { navigate } from '../router';
 
@@ -20,11 +23,8 @@ interface FieldDef {
   hint?: string;
 }
 
-/** Package types whose clients Arca serves with their own protocol and metadata. */
-export const SERVED_TYPES = ['generic', 'maven', 'gradle', 'npm', 'pypi', 'docker', 'go', 'cargo', 'gems', 'helm', 'debian', 'rpm'];
-/** Package types the seed's API accepts that Arca stores and serves as plain files (no client protocol yet). */
-export const PLAIN_TYPES = ['ivy', 'sbt', 'nuget', 'conan', 'composer', 'terraform'];
-const MAVENISH = ['maven', 'gradle', 'ivy', 'sbt'];
+/** Fields a change of class keeps (they mean the same in every class). */
+const KEPT_ACROSS_CLASSES = ['key', 'rclass', 'packageType', 'description', 'notes', 'includesPattern', 'excludesPattern'];
 /** Types whose metadata Arca signs. */
 const SIGNED = ['debian', 'rpm', 'yum'];
 
@@ -136,7 +136,16 @@ function Members({ value, candidates, onChange }: { value: string[]; candidates:
   );
 }
 
-/** Creates (PUT) or edits (POST, changed fields only) a local, remote or virtual repository. */
+/** The defaults the server gives a new repository of a class (the same for every package type). */
+function defaultsUrl(rclass: string): string {
+  return `/artifactory/api/system/repositoryDefaults/${encodeURIComponent(rclass)}`;
+}
+
+/**
+ * Creates (PUT) or edits (POST, changed fields only) a local, remote or virtual repository.
+ * A new repository's form starts from the server's own defaults for its class (so every box
+ * shows what the repository will do) and sends every value it shows.
+ */
 export function RepoForm({ editKey }: { editKey?: string }) {
   const existing = useAsync(
     (signal) => (editKey ? api<Config>(`/artifactory/api/repositories/${encodeURIComponent(editKey)}`, { signal }) : Promise.resolve(undefined)),
@@ -146,23 +155,39 @@ export function RepoForm({ editKey }: { editKey?: string }) {
   const [config, setConfig] = useState<Config>({ key: '', rclass: 'local', packageType: 'generic', description: '' });
   const [changed, setChanged] = useState<Set<string>>(new Set());
   const action = useAction();
+  const rclass = String(config.rclass ?? 'local');
+  const defaults = useAsync((signal) => (editKey ? Promise.resolve(undefined) : api<Config>(defaultsUrl(rclass), { signal })), `repo-defaults:${editKey ? '' : rclass}`);
 
-  const [ready, setReady] = useState(!editKey);
+  const [ready, setReady] = useState(false);
   useEffect(() => {
     if (existing.data) setConfig(existing.data);
     if (existing.data) setReady(true);
   }, [existing.data]);
+  // A new repository: the class's defaults under what the user chose or typed that still applies.
+  useEffect(() => {
+    const d = defaults.data;
+    if (!d || editKey) return;
+    setConfig((c) => {
+      const next: Config = { ...d };
+      for (const [k, v] of Object.entries(c)) if (KEPT_ACROSS_CLASSES.includes(k) || (changed.has(k) && k in d)) next[k] = v;
+      return next;
+    });
+    setReady(true);
+    // `changed` is read at the moment the defaults arrive; a change of it does not re-run this.
+  }, [defaults.data, editKey]);
 
   const set = (name: string, v: unknown) => {
     setConfig((c) => ({ ...c, [name]: v }));
     setChanged((s) => new Set(s).add(name));
   };
-  const rclass = String(config.rclass ?? 'local');
   const type = String(config.packageType ?? 'generic');
   const fields = FIELDS.filter((f) => f.classes.includes(rclass) && (!f.types || f.types.includes(type)));
   const members = Array.isArray(config.repositories) ? (config.repositories as string[]) : [];
   const candidates = (all.data ?? []).filter((r) => r.packageType.toLowerCase() === type && r.key !== config.key).map((r) => r.key);
   const localMembers = members.filter((m) => all.data?.find((r) => r.key === m)?.type === 'LOCAL');
+  // Only real formats are offered; an existing repository of another type keeps its own.
+  const typeOptions: string[] = [...SERVED_TYPES];
+  if (editKey && !typeOptions.includes(type)) typeOptions.push(type);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -177,7 +202,7 @@ export function RepoForm({ editKey }: { editKey?: string }) {
       }
       if (editKey) await api(`/artifactory/api/repositories/${encodeURIComponent(editKey)}`, { method: 'POST', json: body });
       else await api(`/artifactory/api/repositories/${encodeURIComponent(key)}`, { method: 'PUT', json: { ...body, key } });
-      navigate(`/admin/repositories?created=${encodeURIComponent(editKey ?? key)}`);
+      navigate(editKey ? `/admin/repositories?saved=${encodeURIComponent(editKey)}` : `/admin/repositories?created=${encodeURIComponent(key)}`);
     });
   };
 
@@ -185,8 +210,14 @@ export function RepoForm({ editKey }: { editKey?: string }) {
     <EditForm
       title={editKey ? `Edit repository ${editKey}` : 'New repository'}
       label="Repository configuration"
-      loadError={existing.error}
-      before={<Loading when={!!editKey && existing.loading && !existing.data} />}
+      loadError={existing.error ?? defaults.error}
+      before={
+        <>
+          <Loading when={(!!editKey && existing.loading && !existing.data) || (!editKey && !ready)} />
+          {editKey && existing.data?.rclass === 'remote' && <RemoteStatusView repoKey={editKey} />}
+        </>
+      }
+      after={editKey && existing.data && existing.data.rclass !== 'virtual' ? <ReplicationSection repoKey={editKey} rclass={String(existing.data.rclass)} /> : undefined}
       ready={ready}
       editing={!!editKey}
       createLabel="Create repository"
@@ -196,7 +227,7 @@ export function RepoForm({ editKey }: { editKey?: string }) {
     >
       {!editKey && (
         <Field id="repo-key" label="Repository key" hint="Letters, digits, dots, dashes and underscores">
-          <input id="repo-key" required value={String(config.key ?? '')} onChange={(e) => set('key', e.target.value)} />
+          <input id="repo-key" required aria-describedby="repo-key-hint" value={String(config.key ?? '')} onChange={(e) => set('key', e.target.value)} />
         </Field>
       )}
       <fieldset disabled={!!editKey}>
@@ -208,20 +239,13 @@ export function RepoForm({ editKey }: { editKey?: string }) {
           </label>
         ))}
       </fieldset>
-      <Field id="repo-packageType" label="Package type">
+      <Field id="repo-packageType" label="Package type" hint={editKey ? undefined : 'Formats Arca serves with their client’s own protocol'}>
         <select id="repo-packageType" disabled={!!editKey} value={type} onChange={(e) => set('packageType', e.target.value)}>
-          <optgroup label="Served with the client's own protocol">
-            {SERVED_TYPES.map((t) => (
-              <option key={t}>{t}</option>
-            ))}
-          </optgroup>
-          <optgroup label="Plain files only (no client protocol yet)">
-            {PLAIN_TYPES.map((t) => (
-              <option key={t} value={t}>
-                {t} (plain files)
-              </option>
-            ))}
-          </optgroup>
+          {typeOptions.map((t) => (
+            <option key={t} value={t}>
+              {TYPE_LABELS[t] ?? (TYPE_ALIASES[t] ? `${t} (${TYPE_LABELS[TYPE_ALIASES[t]]})` : `${t} (stored as plain files)`)}
+            </option>
+          ))}
         </select>
       </Field>
       {fields.map((f) => (

@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import { api } from '../api';
-import { ErrorBox, Field, formatDate, Loading, Page } from '../components/common';
-import { useAsync } from '../components/hooks';
+import { ErrorBox, Field, formatDate, Loading, Notice, Page } from '../components/common';
+import { useAction, useAsync } from '../components/hooks';
+import '../styles/admin.css';
 
 interface TaskRun {
   id: string;
@@ -21,6 +22,99 @@ interface TaskRun {
 
 const STATUSES = ['', 'QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'ABANDONED'];
 
+interface Task {
+  name: string;
+  description: string;
+  group: string;
+  schedule: string | null;
+  nextRunAt: string | null;
+  running: TaskRun | null;
+  queued: number;
+  lastRun: TaskRun | null;
+}
+
+/** Tasks that need parameters a button cannot give (import needs a path: POST …/tasks/import/run with {"path"}). */
+const NEEDS_PARAMETERS = new Set(['import']);
+
+/** The registered tasks with their schedule, next run and last run, and "Run now". */
+function ScheduledTasks({ onRun }: { onRun: () => void }) {
+  const tasks = useAsync((signal) => api<{ node: { id: string; eligible: boolean; reason?: string }; tasks: Task[] }>('/artifactory/api/system/tasks', { signal }), 'tasks', 5000);
+  const action = useAction();
+  const runNow = (name: string) =>
+    void action.run(async () => {
+      const run = await api<TaskRun>(`/artifactory/api/system/tasks/${encodeURIComponent(name)}/run`, { method: 'POST', json: {} });
+      tasks.reload();
+      onRun();
+      return `Task ${name} ${run.status === 'QUEUED' ? 'queued' : run.status === 'RUNNING' ? 'started' : `run ${run.status.toLowerCase()}`} (run ${run.id.slice(0, 8)}).`;
+    });
+  return (
+    <section aria-labelledby="tasks-title">
+      <h2 id="tasks-title">Scheduled tasks</h2>
+      <ErrorBox error={tasks.error} />
+      <ErrorBox error={action.error} />
+      <Notice>{action.message}</Notice>
+      {tasks.data && !tasks.data.node.eligible && <p className="muted">This node does not run tasks ({tasks.data.node.reason}); runs requested here wait for a node that does.</p>}
+      {!tasks.data ? (
+        <div className="skeleton" aria-hidden="true" />
+      ) : (
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Table of scheduled tasks">
+          <table data-testid="tasks">
+            <thead>
+              <tr>
+                <th scope="col">Task</th>
+                <th scope="col">Schedule</th>
+                <th scope="col">Next run</th>
+                <th scope="col">Last run</th>
+                <th scope="col" className="secondary">
+                  What it does
+                </th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {tasks.data.tasks.map((t) => (
+                <tr key={t.name}>
+                  <th scope="row">{t.name}</th>
+                  <td className="mono">{t.schedule ?? 'on demand'}</td>
+                  <td>{t.nextRunAt ? formatDate(t.nextRunAt) : '—'}</td>
+                  <td>
+                    {t.running ? (
+                      <span className="state state-RUNNING">RUNNING</span>
+                    ) : t.lastRun ? (
+                      <>
+                        <span className={`state state-${t.lastRun.status}`}>{t.lastRun.status}</span> <span className="muted">{formatDate(t.lastRun.endedAt ?? t.lastRun.queuedAt)}</span>
+                      </>
+                    ) : (
+                      <span className="muted">never</span>
+                    )}
+                    {t.queued > 0 && <span className="muted"> ({t.queued} queued)</span>}
+                  </td>
+                  <td className="secondary">
+                    <span className="ellipsis task-description" title={t.description}>
+                      {t.description}
+                    </span>
+                  </td>
+                  <td className="actions">
+                    {NEEDS_PARAMETERS.has(t.name) ? (
+                      <span className="muted">needs parameters</span>
+                    ) : (
+                      <button type="button" disabled={action.busy} aria-label={`Run now: ${t.name}`} onClick={() => runNow(t.name)}>
+                        Run now
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
 function summary(run: TaskRun): string {
   if (run.error) return run.error;
   const facts = run.counts ?? run.result;
@@ -31,7 +125,7 @@ function summary(run: TaskRun): string {
     .join(', ');
 }
 
-/** Runs of the cluster tasks (GC, backup, import…), newest first, refreshed every 5 s. */
+/** The cluster tasks (GC, backup, import…): schedules and Run now, then their runs, newest first, refreshed every 5 s. */
 export default function TasksPage() {
   const [status, setStatus] = useState('');
   const runs = useAsync(
@@ -40,7 +134,9 @@ export default function TasksPage() {
     5000,
   );
   return (
-    <Page title="Task runs">
+    <Page title="Tasks">
+      <ScheduledTasks onRun={runs.reload} />
+      <h2>Runs</h2>
       <div className="toolbar">
         <Field id="runs-status" label="Status">
           <select id="runs-status" value={status} onChange={(e) => setStatus(e.target.value)}>
@@ -55,7 +151,7 @@ export default function TasksPage() {
       <ErrorBox error={runs.error} />
       <Loading when={runs.loading && !runs.data} />
       {runs.data && (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Table of task runs">
           <table data-testid="task-runs">
             <thead>
               <tr>

@@ -75,9 +75,10 @@ export async function securityTokenRoutes(app: FastifyInstance, ctx: AppContext)
 
   app.post(ACCESS, PUBLIC, async (request) => accessBody(await issue(ctx, request)));
 
+  // Arca adds the caller's lifetime limit (`maxExpiresIn`, seconds; null: no limit, 0 allowed) for the token form.
   app.get(ACCESS, async (request) => {
     requireAuthenticated(request);
-    return { tokens: await tokens.list(request.principal) };
+    return { tokens: await tokens.list(request.principal), maxExpiresIn: request.principal.admin ? null : tokens.lifetimes.nonAdminMax };
   });
 
   app.delete<{ Params: { id: string } }>(`${ACCESS}/:id`, AUTHENTICATED, async (request, reply) => {

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { ArcaError } from '../../../core/errors.js';
 import type { AppContext } from '../../app-context.js';
-import { requireAdmin } from '../../auth.js';
+import { requireAdmin, requireAuthenticated } from '../../auth.js';
+import { CHARACTER_CLASSES } from '../../../security/password-policy.js';
 import { securityUri } from './common.js';
 
 /** Changes are for administrators, checked before the body is read (route-access.ts). */
@@ -40,5 +42,40 @@ export async function securityUserRoutes(app: FastifyInstance, ctx: AppContext):
     await requireAdmin(ctx, request);
     await users.delete(request.params.name);
     return reply.code(200).type('text/plain').send(`User '${request.params.name}' has been removed successfully.`);
+  });
+
+  // Arca's: the rules a new password must meet, for the user form (any signed-in user may read them).
+  app.get('/artifactory/api/security/passwordPolicy', async (request) => {
+    requireAuthenticated(request);
+    const policy = users.passwordPolicy;
+    return { ...policy, classes: CHARACTER_CLASSES.map((k) => ({ id: k.id, label: k.label })) };
+  });
+
+  // The seed's lockout API: who is locked out by failed logins, and lifting the lock.
+  app.get('/artifactory/api/security/lockedUsers', async (request) => {
+    await requireAdmin(ctx, request);
+    return users.locked();
+  });
+
+  app.post<{ Params: { name: string } }>('/artifactory/api/security/unlockUsers/:name', ADMIN, async (request, reply) => {
+    await requireAdmin(ctx, request);
+    await users.unlock([request.params.name]);
+    return reply.code(200).type('text/plain').send(`Completed unlocking user '${request.params.name}'`);
+  });
+
+  app.post('/artifactory/api/security/unlockUsers', { ...ADMIN, bodyLimit: 256 * 1024 }, async (request, reply) => {
+    await requireAdmin(ctx, request);
+    const names = request.body;
+    if (!Array.isArray(names) || names.length > 10_000 || names.some((n) => typeof n !== 'string')) {
+      throw new ArcaError('BAD_REQUEST', 'Send a JSON array of user names (at most 10000)');
+    }
+    await users.unlock(names as string[]);
+    return reply.code(200).type('text/plain').send('Completed unlocking users');
+  });
+
+  app.post('/artifactory/api/security/unlockAllUsers', ADMIN, async (request, reply) => {
+    await requireAdmin(ctx, request);
+    await users.unlock();
+    return reply.code(200).type('text/plain').send('Completed unlocking all users');
   });
 }
