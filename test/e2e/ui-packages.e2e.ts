@@ -354,7 +354,8 @@ describe.skipIf(!!uiSkipReason)('packages UI e2e through nginx in front of a thr
     expect(await cargo.getByTestId('cargo-deps').textContent()).toContain('serde');
     await cargo.getByTestId('cargo-readme').waitFor();
     expect(await cargo.getByTestId('cargo-readme').textContent()).toContain('Using ui-crate.');
-    expect(await cargo.textContent()).toContain('The ui-crate crate');
+    // The description comes from the version's record, read after the index.
+    await expect.poll(() => cargo.textContent()).toContain('The ui-crate crate');
     expect(await cargo.getByTestId('cargo-install').textContent()).toBe('cargo add ui-crate@0.4.0 --registry cargo-local');
     await check('view-cargo');
 
