@@ -259,7 +259,7 @@ describe.skipIf(!!skipReason)('web UI through nginx in front of a three-node clu
   it('offers only the package types served with their client\'s protocol, and shows a Helm chart with its versions and set-up snippet', async () => {
     await page.getByRole('link', { name: 'Repositories' }).click();
     await page.getByRole('link', { name: 'New repository' }).click();
-    await expect.poll(() => page.locator('#repo-packageType option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['generic', 'maven', 'gradle', 'npm', 'pypi', 'docker', 'go', 'cargo', 'gems', 'helm', 'debian', 'rpm']);
+    await expect.poll(() => page.locator('#repo-packageType option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value))).toEqual(['generic', 'maven', 'gradle', 'npm', 'pypi', 'docker', 'go', 'cargo', 'gems', 'helm', 'debian', 'rpm']);
     const admin = { authorization: ADMIN_AUTH, 'content-type': 'application/json' };
     expect((await fetch(`${lb()}/artifactory/api/repositories/ui-helm`, { method: 'PUT', headers: admin, body: JSON.stringify({ rclass: 'local', packageType: 'helm' }) })).status).toBe(200);
     for (const version of ['0.1.0', '0.2.0']) {
