@@ -1,16 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_AUTH, ADMIN_PASSWORD, basic } from '../helpers/credentials.js';
-import { ARCA_BIN, freePort } from '../helpers/node-process.js';
-import { auditPage, chromiumInstalled, CHROMIUM, launchBrowser } from './ui/browser.js';
+import { auditPage, launchBrowser } from './ui/browser.js';
+import { startUiCluster, uiSkipReason, type UiCluster } from './ui/ui-cluster.js';
 
 /**
- * The administration pages in Debian's chromium against one node: the New-repository form
+ * The administration pages in Debian's chromium through nginx in front of a three-node cluster: the New-repository form
  * starts from the server's defaults and saves what it shows (Maven's releases and snapshots
  * included), offers only real formats, and is operable by keyboard alone; the repository list's
  * tabs, filters, remote status and Test connection; replication; permission targets that refuse
@@ -20,8 +16,10 @@ import { auditPage, chromiumInstalled, CHROMIUM, launchBrowser } from './ui/brow
  * has no console error.
  */
 
-const skipReason = !chromiumInstalled() ? `no chromium at ${CHROMIUM} (apt-get install chromium)` : undefined;
+const skipReason = uiSkipReason;
 if (skipReason) console.warn(`[skip] admin UI e2e: ${skipReason}`);
+/** A stricter password policy, and a lock after one failed login. */
+const NODE_ENV = { ARCA_PASSWORD_MINLENGTH: '10', ARCA_PASSWORD_MINCLASSES: '3', ARCA_LOGIN_MAXFAILURES: '1' };
 
 const BOB_PASSWORD = 'Bob-Passw0rd';
 
@@ -34,36 +32,14 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-interface Node {
-  url: string;
-  child: ChildProcess;
-  home: string;
-  output: () => string;
-}
-
-/** `arca start` on ARCA_UI_ADMIN_PORT (or a free port), with a stricter password policy, waiting for ping. */
-async function startNode(): Promise<Node> {
-  const home = mkdtempSync(join(tmpdir(), 'arca-ui-admin-'));
-  const port = process.env.ARCA_UI_ADMIN_PORT ? Number(process.env.ARCA_UI_ADMIN_PORT) : await freePort();
-  const env = { ...process.env, ARCA_ADMIN_PASSWORD: ADMIN_PASSWORD, ARCA_PASSWORD_MINLENGTH: '10', ARCA_PASSWORD_MINCLASSES: '3', ARCA_LOGIN_MAXFAILURES: '1' };
-  const child = spawn(process.execPath, [ARCA_BIN, 'start', '--home', home, '--port', String(port), '--host', '127.0.0.1', '--workers', '1'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const url = `http://127.0.0.1:${port}`;
-  const end = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`arca exited with ${child.exitCode}:\n${out}`);
-    const ok = await fetch(`${url}/artifactory/api/system/ping`).then((r) => r.status === 200, () => false);
-    if (ok) break;
-    if (Date.now() > end) throw new Error(`arca did not answer ping within 30 s:\n${out}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  return { url, child, home, output: () => out };
-}
-
 describe.skipIf(!!skipReason)('administration pages in a real browser', () => {
-  let node: Node;
+  let target: UiCluster;
+  /** The balancer. */
+  const node = {
+    get url() {
+      return target.url;
+    },
+  };
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -100,7 +76,7 @@ describe.skipIf(!!skipReason)('administration pages in a real browser', () => {
   }
 
   beforeAll(async () => {
-    node = await startNode();
+    target = await startUiCluster(3, NODE_ENV);
     const put = (path: string, body: unknown) => rest(path, { method: 'PUT', body: JSON.stringify(body) });
     expect((await put('repositories/libs-local', { rclass: 'local', packageType: 'maven' })).status).toBe(200);
     expect((await put('repositories/repl-target', { rclass: 'local', packageType: 'maven' })).status).toBe(200);
@@ -114,27 +90,20 @@ describe.skipIf(!!skipReason)('administration pages in a real browser', () => {
     context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
     context.setDefaultTimeout(15_000);
     page = await context.newPage();
-    let signedIn = false;
     page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
     page.on('console', (msg) => {
-      // Before sign-in the shell asks who is signed in and gets the expected 401.
-      if (msg.type() === 'error' && !(msg.text().includes('401') && !signedIn)) errors.push(`console: ${msg.text()} (${msg.location().url})`);
+      if (msg.type() === 'error') errors.push(`console: ${msg.text()} (${msg.location().url})`);
     });
     await page.goto(`${node.url}/ui/`);
     await page.getByLabel('Username').fill('admin');
     await page.getByLabel('Password').fill(ADMIN_PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('button', { name: 'Log out' }).waitFor();
-    signedIn = true;
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    if (node && node.child.exitCode === null) {
-      node.child.kill('SIGTERM');
-      await new Promise((r) => node.child.once('exit', r));
-    }
-    if (node) rmSync(node.home, { recursive: true, force: true });
+    await target?.stop();
   });
 
   it('creates a Maven repository by keyboard alone; the form shows the server defaults and the saved repository equals what it showed', async () => {
