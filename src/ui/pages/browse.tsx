@@ -1,8 +1,8 @@
 import { useCallback, useState } from 'react';
 import { api } from '../api';
-import { ErrorBox, Loading, Page } from '../components/common';
+import { ErrorBox, Page } from '../components/common';
 import { loadFresh, useAsync } from '../components/hooks';
-import { ItemDetails } from '../components/item-details';
+import { ItemDetails, type BrowseContext } from '../components/item-details';
 import { SetupSnippets, type RepoSummary } from '../components/setup-snippets';
 import { browseHref, RepoTree } from '../components/tree';
 import { Link, type PageProps } from '../router';
@@ -55,6 +55,7 @@ function RepoList({ repos }: { repos: RepoSummary[] }) {
 export function BrowsePage({ route }: PageProps) {
   const user = useUser();
   const [version, setVersion] = useState(0);
+  const [showInternal, setShowInternal] = useState(false);
   const changed = useCallback(() => setVersion((v) => v + 1), []);
   const sel = selectionOf(route.path);
   // A repository just created through another node may take a moment to reach the answering one.
@@ -64,17 +65,18 @@ export function BrowsePage({ route }: PageProps) {
   );
   const repo = repos.data?.find((r) => r.key === sel.repo);
   const title = sel.repo ? `${sel.repo}${sel.path ? `/${sel.path}` : ''}` : 'Browse';
+  const ctx: BrowseContext | undefined = repo && repos.data ? { repo, repos: repos.data, user, version, onChanged: changed, showInternal, onShowInternal: setShowInternal } : undefined;
   return (
     <Page title={title}>
       <ErrorBox error={repos.error} />
-      <Loading when={repos.loading && !repos.data} />
+      {!repos.data && !repos.error && <div className="skeleton browse-skeleton" aria-hidden="true" />}
       {repos.data && (
         <div className="browser">
-          <RepoTree repos={repos.data} selected={sel} version={version} />
-          <div>
+          <RepoTree repos={repos.data} selected={sel} version={version} showInternal={showInternal} />
+          <div className="browse-main">
             {!sel.repo && (repos.data.length === 0 ? <p>No repositories yet.</p> : <RepoList repos={repos.data} />)}
             {sel.repo && !repo && <ErrorBox error={`Repository '${sel.repo}' does not exist or you may not read it`} />}
-            {repo && <ItemDetails repo={repo} path={sel.path} version={version} onChanged={changed} />}
+            {ctx && <ItemDetails ctx={ctx} path={sel.path} />}
             {repo && sel.path === '' && <SetupSnippets repo={repo} user={user.name} />}
           </div>
         </div>
