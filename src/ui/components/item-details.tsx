@@ -257,6 +257,32 @@ function FolderDetails({ info, ctx, path, perms }: { info: ItemInfo; ctx: Browse
   );
 }
 
+/** The item request started early (by the page, before the repository list arrived), by key. */
+const early = new Map<string, Promise<ItemInfo>>();
+
+/**
+ * Starts loading `repo/path` now (the Browse page calls it as it opens, alongside the
+ * repository list), so the item's content does not wait for the list.
+ */
+export function prefetchItem(repo: string, path: string, version: number): void {
+  const key = `${repo}/${path}#${version}`;
+  if (early.has(key)) return;
+  const p = api<ItemInfo>(`${storageUrl(repo, path)}${folderQuery()}`);
+  p.catch(() => undefined);
+  early.clear();
+  early.set(key, p);
+}
+
+function loadItem(repo: string, path: string, version: number, signal: AbortSignal): Promise<ItemInfo> {
+  const key = `${repo}/${path}#${version}`;
+  const p = early.get(key);
+  if (p) {
+    early.delete(key);
+    return p;
+  }
+  return api<ItemInfo>(`${storageUrl(repo, path)}${folderQuery()}`, { signal });
+}
+
 /**
  * The selected item: a file's facts, content, archive entries and properties, or a folder's
  * content table and deploy zone, with the actions the caller's permissions allow. One request
@@ -264,8 +290,9 @@ function FolderDetails({ info, ctx, path, perms }: { info: ItemInfo; ctx: Browse
  */
 export function ItemDetails({ ctx, path }: { ctx: BrowseContext; path: string }) {
   const { repo, version } = ctx;
-  const item = useAsync((signal) => api<ItemInfo>(`${storageUrl(repo.key, path)}${folderQuery()}`, { signal }), `${repo.key}/${path}#${version}`);
-  const perms = usePermissions(repo.key, path, ctx.user, String(version));
+  const item = useAsync((signal) => loadItem(repo.key, path, version, signal), `${repo.key}/${path}#${version}`);
+  // Asked once the item is here: on a busy node the item's own request goes first.
+  const perms = usePermissions(repo.key, path, ctx.user, String(version), !!item.data || !!item.error);
   const info = item.data;
   // While the next item loads, the previous one stays out of sight (it belongs to another path).
   const current = info && info.path.replace(/^\/+|\/+$/g, '') === path ? info : undefined;

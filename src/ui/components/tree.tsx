@@ -26,7 +26,7 @@ export interface Child {
 }
 
 /** Children asked for at a time: a folder of any size opens at once; "Show more" fetches the next page. */
-const PAGE = 500;
+const PAGE = 200;
 
 export function browseHref(repo: string, path = ''): string {
   return `/browse/${encodeURIComponent(repo)}${path ? `/${encodePath(path)}` : ''}`;
@@ -73,7 +73,7 @@ const TYPEAHEAD_MS = 700;
 
 /**
  * The repository tree, a WAI-ARIA tree widget: repositories, then their folders and files,
- * loaded when expanded (500 children at a time, "Show more" for the next page). Keyboard:
+ * loaded when expanded (200 children at a time, "Show more" for the next page). Keyboard:
  * Up/Down move, Right opens a folder or moves into it, Left closes it or moves to its parent,
  * Home/End, Enter or Space opens the item, and typing letters jumps to the next visible item
  * whose name starts with them. One item is in the tab order at a time (roving tabindex). A
@@ -173,7 +173,7 @@ export function RepoTree({ repos, selected, version, showInternal }: { repos: Re
       });
       if (l.next) out.push({ id: `${parent}\u0000more`, repo, path, label: 'Show more…', folder: false, level, parent, more: true, setSize: size, posInSet: size });
     };
-    const shownRepos = repos.filter((r) => matches(r.key, '', r.key));
+    const shownRepos = repos.filter((r) => matches(r.key, '', r.key)).sort((a, b) => naturalCompare(a.key, b.key));
     shownRepos.forEach((r, i) => {
       const id = idOf(r.key, '');
       out.push({ id, repo: r, path: '', label: r.key, folder: true, level: 1, setSize: shownRepos.length, posInSet: i + 1 });
@@ -222,6 +222,7 @@ export function RepoTree({ repos, selected, version, showInternal }: { repos: Re
     const row = rows[i];
     if (!row) return;
     let handled = true;
+    if (e.key.length !== 1) typed.current.text = '';
     switch (e.key) {
       case 'ArrowDown':
         moveTo(rows[Math.min(rows.length - 1, i + 1)]?.id);

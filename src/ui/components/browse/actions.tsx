@@ -24,13 +24,14 @@ interface PermissionsJson {
  * What the caller may do on `repo/path`, from `GET /api/storage/{repo}/{path}?permissions`
  * (answered for signed-in users only: an anonymous visitor reads, and nothing more).
  */
-export function usePermissions(repo: string, path: string, user: { name: string; anonymous: boolean }, key: string): Perms | undefined {
+export function usePermissions(repo: string, path: string, user: { name: string; anonymous: boolean }, key: string, ready = true): Perms | undefined {
   const state = useAsync(async (signal) => {
+    if (!ready) return undefined;
     if (user.anonymous) return { ...NO_PERMS, read: true };
     const json = await api<PermissionsJson>(`${storageUrl(repo, path)}?permissions`, { signal });
     const letters = new Set(json.principals?.users?.[user.name] ?? Object.values(json.principals?.users ?? {})[0] ?? []);
     return { read: letters.has('r'), annotate: letters.has('n'), write: letters.has('w'), delete: letters.has('d'), user: true };
-  }, `${repo}/${path}#${key}#${user.name}`);
+  }, `${repo}/${path}#${key}#${user.name}#${ready}`);
   return state.data ?? (state.error ? { ...NO_PERMS, read: true } : undefined);
 }
 

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, storageUrl } from '../../api';
 import { Link } from '../../router';
 import { formatDate, formatSize } from '../common';
@@ -30,11 +30,13 @@ export interface FolderPage {
   next?: string;
 }
 
-/** Children fetched per request: the API's largest page. */
+/** Children fetched per request after the first: the API's largest page. */
 export const TABLE_PAGE = 1000;
+/** Children the item's own request brings (the first rows show sooner); the table fetches the next 800 at once. */
+export const FIRST_PAGE = 200;
 
-export function folderQuery(after?: string): string {
-  return `?limit=${TABLE_PAGE}&details=1${after ? `&after=${encodeURIComponent(after)}` : ''}`;
+export function folderQuery(after?: string, limit = FIRST_PAGE): string {
+  return `?limit=${limit}&details=1${after ? `&after=${encodeURIComponent(after)}` : ''}`;
 }
 
 interface Entry extends DetailedChild {
@@ -64,6 +66,13 @@ export function FolderTable({
 }) {
   const [extra, setExtra] = useState<{ children: DetailedChild[]; next?: string; loading?: boolean; error?: string }>();
   useEffect(() => setExtra(undefined), [first]);
+  // The first request brought FIRST_PAGE children; the rest of the first thousand follow at once.
+  const autoLoaded = useRef<FolderPage | undefined>(undefined);
+  useEffect(() => {
+    if (!first.next || autoLoaded.current === first || extra) return;
+    autoLoaded.current = first;
+    loadMore(TABLE_PAGE - FIRST_PAGE);
+  });
   const next = extra ? extra.next : first.next;
   const all = useMemo(() => [...(first.children ?? []), ...(extra?.children ?? [])], [first, extra]);
   const internal = all.filter((c) => isInternal(repo.packageType, c.uri.slice(1))).length;
@@ -79,9 +88,9 @@ export function FolderTable({
   );
   const virtual = repo.type === 'VIRTUAL';
 
-  const loadMore = () => {
+  const loadMore = (limit = TABLE_PAGE) => {
     setExtra((e) => ({ children: e?.children ?? [], next, loading: true }));
-    api<FolderPage>(`${storageUrl(repo.key, path)}${folderQuery(next)}`).then(
+    api<FolderPage>(`${storageUrl(repo.key, path)}${folderQuery(next, limit)}`).then(
       (page) => setExtra((e) => ({ children: [...(e?.children ?? []), ...(page.children ?? [])], next: page.next })),
       (err: Error) => setExtra((e) => ({ children: e?.children ?? [], next, error: err.message })),
     );
@@ -150,7 +159,7 @@ export function FolderTable({
           <span className="muted">
             {all.length.toLocaleString()} entries loaded; the folder has more. Sorting and filtering apply to the entries loaded.
           </span>
-          <button type="button" onClick={loadMore} disabled={extra?.loading}>
+          <button type="button" onClick={() => loadMore()} disabled={extra?.loading}>
             Load {TABLE_PAGE.toLocaleString()} more
           </button>
         </p>
