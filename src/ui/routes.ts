@@ -1,4 +1,5 @@
 import { lazy, type ComponentType } from 'react';
+import type { IconName } from './components/icons';
 import type { PageProps } from './router';
 import { BrowsePage } from './pages/browse';
 import { NotFoundPage } from './pages/not-found';
@@ -15,7 +16,10 @@ interface RouteEntry {
 /** Pages other than the browser load on demand, so the first load stays small. */
 const page = (load: () => Promise<{ default: PageComponent }>): PageComponent => lazy(load);
 
+const HOME: RouteEntry = { prefix: '/home', component: page(() => import('./pages/home')) };
+
 const TABLE: RouteEntry[] = [
+  HOME,
   { prefix: '/browse', component: BrowsePage },
   { prefix: '/search', component: page(() => import('./pages/search')) },
   { prefix: '/tokens', component: page(() => import('./pages/tokens')) },
@@ -33,44 +37,45 @@ const TABLE: RouteEntry[] = [
 export const ROUTES = { notFound: NotFoundPage as PageComponent };
 
 export function matchRoute(path: string): RouteEntry | undefined {
-  if (path === '/' || path === '') return TABLE[0];
+  if (path === '/' || path === '') return HOME;
   return TABLE.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`));
 }
 
 export interface NavSection {
   title: string;
   admin?: boolean;
-  links: Array<{ to: string; label: string }>;
+  links: Array<{ to: string; label: string; icon?: IconName }>;
 }
 
 export const NAV: NavSection[] = [
   {
     title: 'Artifacts',
     links: [
-      { to: '/browse', label: 'Browse' },
-      { to: '/search', label: 'Search' },
-      { to: '/tokens', label: 'Access tokens' },
+      { to: '/home', icon: 'home', label: 'Home' },
+      { to: '/browse', icon: 'folder', label: 'Browse' },
+      { to: '/search', icon: 'search', label: 'Search' },
+      { to: '/tokens', icon: 'token', label: 'Access tokens' },
     ],
   },
   {
     title: 'Administration',
     admin: true,
     links: [
-      { to: '/admin/repositories', label: 'Repositories' },
-      { to: '/admin/users', label: 'Users' },
-      { to: '/admin/groups', label: 'Groups' },
-      { to: '/admin/permissions', label: 'Permissions' },
-      { to: '/admin/general', label: 'General' },
+      { to: '/admin/repositories', icon: 'repo', label: 'Repositories' },
+      { to: '/admin/users', icon: 'user', label: 'Users' },
+      { to: '/admin/groups', icon: 'group', label: 'Groups' },
+      { to: '/admin/permissions', icon: 'lock', label: 'Permissions' },
+      { to: '/admin/general', icon: 'settings', label: 'General' },
     ],
   },
   {
     title: 'Cluster',
     admin: true,
     links: [
-      { to: '/admin/ha', label: 'High Availability' },
-      { to: '/admin/licenses', label: 'Licenses' },
-      { to: '/admin/logs', label: 'Logs' },
-      { to: '/admin/tasks', label: 'Task runs' },
+      { to: '/admin/ha', icon: 'server', label: 'High Availability' },
+      { to: '/admin/licenses', icon: 'key', label: 'Licenses' },
+      { to: '/admin/logs', icon: 'file', label: 'Logs' },
+      { to: '/admin/tasks', icon: 'build', label: 'Task runs' },
     ],
   },
 ];

@@ -28,7 +28,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<User | null | undefined>(undefined);
 
   useEffect(() => {
-    api<User>(`${AUTH}/current`, { quiet401: true })
+    api<User>(`${AUTH}/session`, { quiet401: true })
       .then((u) => setUser(u.anonymous && !u.anonAccessEnabled ? null : u))
       .catch(() => setUser(null));
     const ended = () => setUser(null);

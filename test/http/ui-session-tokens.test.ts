@@ -40,4 +40,17 @@ describe('access tokens from a UI session', () => {
     const none = await node.request({ method: 'POST', url: '/access/api/v1/tokens', headers: { authorization: '' }, payload: {} });
     expect(none.statusCode).toBe(401);
   });
+
+  it('answers the session probe with 200: the session user, else the anonymous user', async () => {
+    const signedIn = await node.request({ url: '/ui/api/v1/ui/auth/session', headers: { authorization: '', cookie } });
+    expect(signedIn.statusCode).toBe(200);
+    expect(signedIn.json()).toMatchObject({ name: 'admin', admin: true, anonymous: false });
+    for (const c of [undefined, 'ARCA_SESSION=not-a-session']) {
+      const res = await node.request({ url: '/ui/api/v1/ui/auth/session', headers: { authorization: '', ...(c ? { cookie: c } : {}) } });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ name: 'anonymous', admin: false, anonymous: true, anonAccessEnabled: false });
+    }
+    // The current-user endpoint still answers 401 without credentials.
+    expect((await node.request({ url: '/ui/api/v1/ui/auth/current', headers: { authorization: '' } })).statusCode).toBe(401);
+  });
 });

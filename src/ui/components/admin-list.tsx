@@ -1,7 +1,7 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { api } from '../api';
 import { Link, type PageProps } from '../router';
-import { ErrorBox, Page } from './common';
+import { ErrorBox, Page, TableFrame } from './common';
 import { ConfirmButton } from './confirm-button';
 import { loadFresh, meets, useAction, useAsync, type Expectation } from './hooks';
 
@@ -19,9 +19,9 @@ export function useFreshList<T>(url: string, nameOf: (item: T) => string, key: s
 }
 
 /** A list table: column heads plus an unlabelled actions column, a row saying `empty` when there are no items. */
-export function DataTable<T>({ items, headers, empty, testId, row }: { items: T[]; headers: string[]; empty?: string; testId?: string; row: (item: T) => ReactNode }) {
+export function DataTable<T>({ items, headers, empty, testId, label, row }: { items: T[]; headers: string[]; empty?: string; testId?: string; label?: string; row: (item: T) => ReactNode }) {
   return (
-    <div className="table-wrap">
+    <TableFrame label={label ?? headers[0] ?? 'List'}>
       <table data-testid={testId}>
         <thead>
           <tr>
@@ -46,7 +46,7 @@ export function DataTable<T>({ items, headers, empty, testId, row }: { items: T[
           {items.map(row)}
         </tbody>
       </table>
-    </div>
+    </TableFrame>
   );
 }
 

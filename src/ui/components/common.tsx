@@ -20,6 +20,18 @@ export function Page({ title, actions, children }: { title: string; actions?: Re
   );
 }
 
+/**
+ * The frame of a table that may be wider than the screen: it scrolls sideways itself (the page
+ * never does), and takes the keyboard focus so arrow keys can scroll it.
+ */
+export function TableFrame({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-wrap" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}
+
 export function ErrorBox({ error }: { error: Error | string | undefined }) {
   if (!error) return null;
   return (
@@ -38,8 +50,17 @@ export function Notice({ children }: { children: ReactNode }) {
   );
 }
 
-export function Loading({ when }: { when: boolean }) {
-  return when ? <p className="muted" aria-live="polite">Loading…</p> : null;
+/** Placeholder rows in the shape of what loads (no text jumping in); screen readers hear "Loading…". */
+export function Loading({ when, rows = 3 }: { when: boolean; rows?: number }) {
+  if (!when) return null;
+  return (
+    <div className="skeleton-block" aria-live="polite">
+      <span className="sr-only">Loading…</span>
+      {Array.from({ length: rows }, (_, i) => (
+        <div key={i} className="skeleton skeleton-row" aria-hidden="true" />
+      ))}
+    </div>
+  );
 }
 
 /** A labelled form field (label tied to its input by id). */

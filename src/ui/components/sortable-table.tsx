@@ -1,4 +1,5 @@
 import { useMemo, useState, type ReactNode } from 'react';
+import { TableFrame } from './common';
 import { naturalCompare } from './natural';
 
 export interface Column<T> {
@@ -105,7 +106,7 @@ export function SortableTable<T>({
           {toolbar}
         </div>
       )}
-      <div className="table-wrap">
+      <TableFrame label={caption ?? filterLabel ?? 'Table'}>
         <table data-testid={testId}>
           {caption && <caption className="sr-only">{caption}</caption>}
           <thead>
@@ -147,7 +148,7 @@ export function SortableTable<T>({
             ))}
           </tbody>
         </table>
-      </div>
+      </TableFrame>
       {pages > 1 && (
         <nav className="pager toolbar" aria-label={`${caption ?? 'Table'} pages`}>
           <button type="button" disabled={current === 0} onClick={() => setPage(current - 1)}>

@@ -1,5 +1,5 @@
 import { api } from '../api';
-import { ErrorBox, formatDate, Loading, Page } from '../components/common';
+import { ErrorBox, formatDate, Loading, Page, TableFrame } from '../components/common';
 import { useAsync } from '../components/hooks';
 
 interface NodeStatus {
@@ -31,7 +31,7 @@ export default function HaPage() {
       <ErrorBox error={status.error} />
       <Loading when={status.loading && !status.data} />
       {status.data && (
-        <div className="table-wrap">
+        <TableFrame label="Cluster nodes">
           <table data-testid="ha-table">
             <thead>
               <tr>
@@ -66,7 +66,7 @@ export default function HaPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableFrame>
       )}
     </Page>
   );

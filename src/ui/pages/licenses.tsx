@@ -137,6 +137,7 @@ export default function LicensesPage() {
           headers={['License Hash', 'Licensed To', 'Valid Through', 'License Type', 'Node ID', 'Node URL']}
           empty="No licenses in the pool."
           testId="licenses-table"
+          label="License pool"
           row={(l) => (
             <tr key={l.licenseHash} data-license-hash={l.licenseHash}>
               <td className="mono" title={l.licenseHash}>

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { REPO_ROOT } from '../../helpers/node-process.js';
@@ -43,7 +43,7 @@ export function pageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+    if (msg.type() === 'error') errors.push(`console: ${msg.text()}${msg.location().url ? ` (${msg.location().url})` : ''}`);
   });
   return errors;
 }
@@ -58,4 +58,62 @@ export async function dropFile(page: Page, selector: string, name: string, conte
   );
   for (const event of ['dragenter', 'dragover', 'drop']) await page.dispatchEvent(selector, event, { dataTransfer });
   await dataTransfer.dispose();
+}
+
+const AXE = join(REPO_ROOT, 'node_modules', 'axe-core', 'axe.min.js');
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: string[];
+}
+
+/** axe-core's violations on the page as it is now (all of axe's default rules, WCAG 2.1 A/AA and best practices). */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  // Evaluated through the debugging protocol: the UI's Content-Security-Policy refuses injected script tags.
+  if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(`${readFileSync(AXE, 'utf8')}\n;void 0`);
+  const result = (await page.evaluate('window.axe.run(document, { resultTypes: ["violations"] })')) as {
+    violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: string[]; failureSummary?: string }> }>;
+  };
+  return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')} ${n.failureSummary ?? ''}`.trim()) }));
+}
+
+/** The two screen sizes every page is checked at: a laptop and a phone (390 px wide). */
+export const VIEWPORTS = [
+  { name: 'desktop', width: 1366, height: 768 },
+  { name: 'phone', width: 390, height: 844 },
+] as const;
+export const SCHEMES = ['light', 'dark'] as const;
+
+export interface PageAudit {
+  /** `{viewport}-{scheme}: {rule}: {help} at {nodes}` for each axe violation. */
+  violations: string[];
+  /** Viewports where the page scrolled sideways (document wider than the window). */
+  overflow: string[];
+}
+
+/**
+ * Checks the page as it is at both sizes in both colour schemes (the system's scheme, with
+ * no choice stored by the header's toggle): axe-core violations, sideways scrolling, and a
+ * screenshot `{name}-{viewport}-{scheme}.png` each. Leaves the page at the desktop size in
+ * the light scheme.
+ */
+export async function auditPage(page: Page, name: string): Promise<PageAudit> {
+  const audit: PageAudit = { violations: [], overflow: [] };
+  await page.evaluate('localStorage.removeItem("arca-theme"); delete document.documentElement.dataset.theme');
+  for (const v of VIEWPORTS) {
+    await page.setViewportSize({ width: v.width, height: v.height });
+    for (const scheme of SCHEMES) {
+      await page.emulateMedia({ colorScheme: scheme, reducedMotion: 'reduce' });
+      await page.waitForTimeout(150);
+      const wide = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+      if (wide > 1) audit.overflow.push(`${v.name}-${scheme}: ${wide}px too wide`);
+      for (const x of await axeViolations(page)) audit.violations.push(`${v.name}-${scheme}: ${x.id} (${x.impact}): ${x.help} at ${x.nodes.join(' | ')}`);
+      await screenshot(page, `${name}-${v.name}-${scheme}`);
+    }
+  }
+  await page.setViewportSize({ width: VIEWPORTS[0].width, height: VIEWPORTS[0].height });
+  await page.emulateMedia({ colorScheme: 'light', reducedMotion: 'reduce' });
+  return audit;
 }

@@ -43,7 +43,7 @@ function loginBody(request: FastifyRequest): { user: string; password: string } 
  * a successful login opens a session (see security/sessions.ts) and sets it as an HttpOnly
  * cookie, which then authenticates requests to every API, on every node in `db` and
  * `distributed` modes. `…/auth/logout` ends it everywhere; `…/auth/current` says who the
- * cookie (or other credentials) belong to.
+ * cookie (or other credentials) belong to; `…/auth/session` says it without a 401.
  */
 export async function uiAuthRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   for (const prefix of PREFIXES) {
@@ -66,6 +66,20 @@ export async function uiAuthRoutes(app: FastifyInstance, ctx: AppContext): Promi
       if (token) await sessionsOf(ctx).logout(token);
       reply.header('set-cookie', clearedSessionCookie(request));
       return {};
+    });
+
+    // The UI's first question, answered 200 either way so a browser without a session logs no
+    // failed request: who the session cookie belongs to, else the anonymous user (whose
+    // anonAccessEnabled says whether the visitor may browse without signing in).
+    app.get(`${prefix}/session`, PUBLIC, async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      const token = sessionFromCookie(request.headers.cookie);
+      let principal: Principal = request.principal;
+      if (token) {
+        const found = await ctx.security.authenticate({ session: token, remoteAddress: request.ip }).catch(() => undefined);
+        if (found && !found.anonymous) principal = found;
+      }
+      return userModel(ctx, principal);
     });
 
     app.get(`${prefix}/current`, async (request, reply) => {
