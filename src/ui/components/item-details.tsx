@@ -1,19 +1,19 @@
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { api, artifactUrl, encodePath, storageUrl } from '../api';
 import { Link, navigate } from '../router';
 import { CopyMoveForm, PropertiesPanel, usePermissions, type Perms } from './browse/actions';
 import { ArchiveView, isArchive, isTextFile, TextView } from './browse/content-views';
 import { FolderTable, folderQuery, type FolderPage } from './browse/folder-table';
+import { prefetch, take } from './browse/prefetch';
 import { ErrorBox, formatDate, formatSize } from './common';
 import { ConfirmButton } from './confirm-button';
 import { Copyable } from './copy-button';
 import { DeployZone } from './deploy-zone';
-import { DockerManifest, DockerTags } from './docker-panel';
 import { useAsync } from './hooks';
-import { ChartPanel, chartFileOf, CratePanel, crateFileOf, DebianPackagePanel, GemPanel, goFileOf, GoModulePanel, rpmFileOf, RpmPackagePanel } from './format-panels';
-import { MavenPanel, mavenCoordinatesOf, npmPackageOf, NpmPackagePanel } from './package-panel';
 import type { RepoSummary } from './setup-snippets';
 import { browseHref } from './tree';
+
+const PackagePanels = lazy(() => import('./browse/package-panels'));
 
 export interface ItemInfo extends FolderPage {
   repo: string;
@@ -41,7 +41,7 @@ interface Stats {
 export interface BrowseContext {
   repo: RepoSummary;
   repos: RepoSummary[];
-  user: { name: string; anonymous: boolean };
+  user: { name: string; anonymous: boolean; admin: boolean };
   version: number;
   onChanged: () => void;
   showInternal: boolean;
@@ -79,7 +79,8 @@ function Actions({ ctx, path, folder, perms }: { ctx: BrowseContext; path: strin
   const { repo } = ctx;
   const virtual = repo.type === 'VIRTUAL';
   const name = path.slice(path.lastIndexOf('/') + 1) || repo.key;
-  const canCopy = !virtual && path !== '' && perms.user && perms.read;
+  // Copying writes to the target: offered to users who may write here (or administrators).
+  const canCopy = !virtual && path !== '' && perms.user && perms.read && (perms.write || ctx.user.admin);
   const canMove = canCopy && perms.delete && repo.type === 'LOCAL';
   return (
     <>
@@ -146,16 +147,6 @@ function DownloadStats({ repo, path, version }: { repo: string; path: string; ve
 function FileDetails({ info, ctx, path, perms }: { info: ItemInfo; ctx: BrowseContext; path: string; perms: Perms }) {
   const { repo, version } = ctx;
   const name = path.slice(path.lastIndexOf('/') + 1);
-  const type = repo.packageType.toLowerCase();
-  const npmName = type === 'npm' ? npmPackageOf(path) : undefined;
-  const maven = type === 'maven' || type === 'gradle' ? mavenCoordinatesOf(path) : undefined;
-  const docker = (type === 'docker' || type === 'oci') && /(^|\/)(list\.)?manifest\.json$/.test(path);
-  const goFile = type === 'go' ? goFileOf(path) : undefined;
-  const crate = type === 'cargo' ? crateFileOf(path) : undefined;
-  const gem = type === 'gems' && path.startsWith('gems/') && path.endsWith('.gem');
-  const chart = type === 'helm' ? chartFileOf(path) : undefined;
-  const deb = type === 'debian' && path.endsWith('.deb');
-  const rpm = type === 'rpm' || type === 'yum' ? rpmFileOf(path) : undefined;
   const size = Number(info.size);
   const sums: Array<[string, string | undefined]> = [
     ['SHA-256', info.checksums?.sha256],
@@ -215,15 +206,9 @@ function FileDetails({ info, ctx, path, perms }: { info: ItemInfo; ctx: BrowseCo
       {isTextFile(name, info.mimeType) && <TextView repo={repo.key} path={path} size={size} />}
       {isArchive(name) && <ArchiveView repo={repo.key} path={path} />}
       <PropertiesPanel repo={repo.key} path={path} folder={false} canEdit={perms.annotate && repo.type !== 'VIRTUAL'} version={version} onChanged={ctx.onChanged} />
-      {npmName && <NpmPackagePanel repo={repo.key} name={npmName} />}
-      {maven && <MavenPanel c={maven} />}
-      {docker && <DockerManifest repo={repo.key} path={path} />}
-      {goFile && <GoModulePanel repo={repo.key} module={goFile.module} version={goFile.version} />}
-      {crate && <CratePanel repo={repo.key} name={crate.name} version={crate.version} />}
-      {gem && <GemPanel repo={repo.key} path={path} />}
-      {chart && <ChartPanel repo={repo.key} name={chart.name} version={chart.version} />}
-      {deb && <DebianPackagePanel repo={repo.key} path={path} />}
-      {rpm && <RpmPackagePanel repo={repo.key} {...rpm} />}
+      <Suspense fallback={null}>
+        <PackagePanels repo={repo} path={path} folder={false} />
+      </Suspense>
     </>
   );
 }
@@ -231,7 +216,6 @@ function FileDetails({ info, ctx, path, perms }: { info: ItemInfo; ctx: BrowseCo
 function FolderDetails({ info, ctx, path, perms }: { info: ItemInfo; ctx: BrowseContext; path: string; perms: Perms }) {
   const { repo } = ctx;
   const type = repo.packageType.toLowerCase();
-  const npmName = type === 'npm' && path ? npmPackageOf(path) : undefined;
   // Remote repositories take no deploys; Docker images are pushed through the registry API.
   const deployable = repo.type === 'LOCAL' && type !== 'docker' && type !== 'oci' && perms.write;
   return (
@@ -251,36 +235,21 @@ function FolderDetails({ info, ctx, path, perms }: { info: ItemInfo; ctx: Browse
         </section>
       )}
       {path !== '' && <PropertiesPanel repo={repo.key} path={path} folder canEdit={perms.annotate && repo.type !== 'VIRTUAL'} version={ctx.version} onChanged={ctx.onChanged} />}
-      {npmName && <NpmPackagePanel repo={repo.key} name={npmName} />}
-      {(type === 'docker' || type === 'oci') && path && <DockerTags repo={repo.key} image={path} />}
+      <Suspense fallback={null}>
+        <PackagePanels repo={repo} path={path} folder />
+      </Suspense>
     </>
   );
 }
 
-/** The item request started early (by the page, before the repository list arrived), by key. */
-const early = new Map<string, Promise<ItemInfo>>();
-
-/**
- * Starts loading `repo/path` now (the Browse page calls it as it opens, alongside the
- * repository list), so the item's content does not wait for the list.
- */
-export function prefetchItem(repo: string, path: string, version: number): void {
-  const key = `${repo}/${path}#${version}`;
-  if (early.has(key)) return;
-  const p = api<ItemInfo>(`${storageUrl(repo, path)}${folderQuery()}`);
-  p.catch(() => undefined);
-  early.clear();
-  early.set(key, p);
+/** The item's request: its info and, for a folder, the first page of its children. */
+export function itemUrl(repo: string, path: string): string {
+  return `${storageUrl(repo, path)}${folderQuery()}`;
 }
 
-function loadItem(repo: string, path: string, version: number, signal: AbortSignal): Promise<ItemInfo> {
-  const key = `${repo}/${path}#${version}`;
-  const p = early.get(key);
-  if (p) {
-    early.delete(key);
-    return p;
-  }
-  return api<ItemInfo>(`${storageUrl(repo, path)}${folderQuery()}`, { signal });
+/** Starts loading `repo/path` now (the Browse page calls it as it opens, alongside the repository list). */
+export function prefetchItem(repo: string, path: string): void {
+  prefetch(itemUrl(repo, path));
 }
 
 /**
@@ -290,7 +259,7 @@ function loadItem(repo: string, path: string, version: number, signal: AbortSign
  */
 export function ItemDetails({ ctx, path }: { ctx: BrowseContext; path: string }) {
   const { repo, version } = ctx;
-  const item = useAsync((signal) => loadItem(repo.key, path, version, signal), `${repo.key}/${path}#${version}`);
+  const item = useAsync((signal) => take<ItemInfo>(itemUrl(repo.key, path), signal), `${repo.key}/${path}#${version}`);
   // Asked once the item is here: on a busy node the item's own request goes first.
   const perms = usePermissions(repo.key, path, ctx.user, String(version), !!item.data || !!item.error);
   const info = item.data;

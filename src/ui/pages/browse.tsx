@@ -1,12 +1,22 @@
-import { useCallback, useRef, useState } from 'react';
-import { api } from '../api';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { ErrorBox, Page } from '../components/common';
 import { loadFresh, useAsync } from '../components/hooks';
-import { ItemDetails, prefetchItem, type BrowseContext } from '../components/item-details';
-import { SetupSnippets, type RepoSummary } from '../components/setup-snippets';
+import { markBrowseOpen, prefetchAtLoad, take } from '../components/browse/prefetch';
+import { ItemDetails, itemUrl, prefetchItem, type BrowseContext } from '../components/item-details';
+import type { RepoSummary } from '../components/setup-snippets';
 import { browseHref, RepoTree } from '../components/tree';
 import { Link, type PageProps } from '../router';
 import { useUser } from '../session';
+
+const REPOS_URL = '/artifactory/api/repositories';
+
+// A reload of a browse URL asks for the repository list and the item at once (prefetch.ts).
+prefetchAtLoad((path) => {
+  const sel = selectionOf(path);
+  return sel.repo ? [REPOS_URL, itemUrl(sel.repo, sel.path)] : [REPOS_URL];
+});
+
+const SetupSnippets = lazy(() => import('../components/setup-snippets').then((m) => ({ default: m.SetupSnippets })));
 
 /** `/browse/{repo}/{path…}` → the repository key and the path inside it. */
 export function selectionOf(routePath: string): { repo: string; path: string } {
@@ -62,11 +72,15 @@ export function BrowsePage({ route }: PageProps) {
   const started = useRef('');
   if (sel.repo && started.current !== `${sel.repo}/${sel.path}#${version}`) {
     started.current = `${sel.repo}/${sel.path}#${version}`;
-    prefetchItem(sel.repo, sel.path, version);
+    prefetchItem(sel.repo, sel.path);
   }
+  useEffect(() => {
+    markBrowseOpen(true);
+    return () => markBrowseOpen(false);
+  }, []);
   // A repository just created through another node may take a moment to reach the answering one.
   const repos = useAsync(
-    (signal) => loadFresh(() => api<RepoSummary[]>('/artifactory/api/repositories', { signal }), (list) => !sel.repo || list.some((r) => r.key === sel.repo), signal, 6),
+    (signal) => loadFresh(() => take<RepoSummary[]>(REPOS_URL, signal), (list) => !sel.repo || list.some((r) => r.key === sel.repo), signal, 6),
     `repos#${version}:${sel.repo}`,
   );
   const repo = repos.data?.find((r) => r.key === sel.repo);
@@ -83,7 +97,11 @@ export function BrowsePage({ route }: PageProps) {
             {!sel.repo && (repos.data.length === 0 ? <p>No repositories yet.</p> : <RepoList repos={repos.data} />)}
             {sel.repo && !repo && <ErrorBox error={`Repository '${sel.repo}' does not exist or you may not read it`} />}
             {ctx && <ItemDetails ctx={ctx} path={sel.path} />}
-            {repo && sel.path === '' && <SetupSnippets repo={repo} user={user.name} />}
+            {repo && sel.path === '' && (
+              <Suspense fallback={null}>
+                <SetupSnippets repo={repo} user={user.name} />
+              </Suspense>
+            )}
           </div>
         </div>
       )}

@@ -96,7 +96,7 @@ export function FolderTable({
     );
   };
 
-  const columns: Column<Entry>[] = [
+  const columns: Column<Entry>[] = useMemo(() => [
     {
       id: 'name',
       header: 'Name',
@@ -133,7 +133,7 @@ export function FolderTable({
     { id: 'modified', header: 'Modified', value: (e) => e.lastModified, render: (e) => <span className="nowrap">{formatDate(e.lastModified)}</span>, secondary: true },
     { id: 'createdBy', header: 'Created by', value: (e) => e.createdBy, secondary: true },
     { id: 'downloads', header: 'Downloads', numeric: true, value: (e) => (e.folder ? undefined : (e.downloadCount ?? 0)) },
-  ];
+  ], [repo.key, virtual]);
 
   return (
     <div className="folder-table">
