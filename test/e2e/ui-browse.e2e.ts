@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_AUTH, ADMIN_PASSWORD } from '../helpers/credentials.js';
-import { REPO_ROOT } from '../helpers/node-process.js';
 import { BIG_COUNT, READER, rest, seed, startBrowseNode, storedZip, type BrowseNode } from './ui/browse-fixtures.js';
-import { chromiumInstalled, CHROMIUM, launchBrowser, screenshot } from './ui/browser.js';
+import { auditPage, chromiumInstalled, CHROMIUM, launchBrowser, screenshot } from './ui/browser.js';
 
 /**
  * Browse in Debian's chromium against one node (issue 19): a virtual repository's merged tree
@@ -20,20 +18,21 @@ import { chromiumInstalled, CHROMIUM, launchBrowser, screenshot } from './ui/bro
  */
 
 const PORT = Number(process.env.ARCA_UI_BROWSE_PORT ?? 18150);
-const AXE = join(REPO_ROOT, 'node_modules', 'axe-core', 'axe.min.js');
 const WIDE = { width: 1366, height: 768 };
 const NARROW = { width: 390, height: 844 };
 
 const skipReason = !chromiumInstalled() ? `no chromium at ${CHROMIUM}` : undefined;
 if (skipReason) console.warn(`[skip] Browse UI e2e: ${skipReason}`);
 
+/**
+ * axe-core (default rules) with zero violations and no sideways scrolling, at 1366×768 and
+ * 390×844, light and dark (the shared auditPage, which also takes the screenshots
+ * `browse-{view}-{desktop|phone}-{light|dark}.png`).
+ */
 async function axeClean(page: Page, view: string): Promise<void> {
-  await page.addScriptTag({ content: readFileSync(AXE, 'utf8') });
-  const violations = await page.evaluate(async () => {
-    const r = await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; nodes: Array<{ target: unknown; failureSummary?: string }> }> }> } }).axe.run();
-    return r.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes[0]?.target)} ${v.nodes[0]?.failureSummary ?? ''}`);
-  });
-  expect(violations, `axe on ${view}`).toEqual([]);
+  const audit = await auditPage(page, `browse-${view.replace(/\W+/g, '-')}`);
+  expect(audit.violations, `axe on ${view}`).toEqual([]);
+  expect(audit.overflow, `sideways scrolling on ${view}`).toEqual([]);
 }
 
 /** No sideways scroll of the page itself (wide tables scroll inside their wrapper). */
@@ -80,8 +79,7 @@ describe.skipIf(!!skipReason)('Browse in a real browser', () => {
     node = await startBrowseNode(PORT);
     await seed(node.url);
     browser = await launchBrowser();
-    // bypassCSP: axe-core is injected as an inline script.
-    admin = await browser.newContext({ viewport: WIDE, bypassCSP: true, acceptDownloads: true });
+    admin = await browser.newContext({ viewport: WIDE, acceptDownloads: true });
     admin.setDefaultTimeout(15_000);
     page = await login(admin, node.url, 'admin', ADMIN_PASSWORD);
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
@@ -152,6 +150,8 @@ describe.skipIf(!!skipReason)('Browse in a real browser', () => {
 
   it('operates the tree by keyboard: arrows, Home/End, type-ahead, Enter', async () => {
     await page.goto(`${node.url}/ui/browse`);
+    await page.getByTestId('browse-repos').getByRole('link', { name: 'b-virtual', exact: true }).waitFor();
+    await axeClean(page, 'landing');
     const tree = page.getByRole('tree', { name: 'Repositories' });
     await tree.locator('li[role="treeitem"]').first().focus();
     await page.keyboard.press('End');
@@ -279,7 +279,7 @@ describe.skipIf(!!skipReason)('Browse in a real browser', () => {
   });
 
   it('shows a read-only user no write action', async () => {
-    const ctx = await browser.newContext({ viewport: WIDE, bypassCSP: true });
+    const ctx = await browser.newContext({ viewport: WIDE });
     const reader = await login(ctx, node.url, READER.name, READER.password);
     const readerErrors: string[] = [];
     reader.on('console', (m) => m.type() === 'error' && readerErrors.push(m.text()));
@@ -300,15 +300,14 @@ describe.skipIf(!!skipReason)('Browse in a real browser', () => {
   });
 
   it('works at 390×844 without sideways scrolling', async () => {
-    await page.setViewportSize(NARROW);
     for (const [view, path] of [
       ['narrow-folder', 'b-local/lib'],
       ['narrow-virtual', 'b-virtual/a'],
       ['narrow-file', 'b-local/a/one.txt'],
     ]) {
+      await page.setViewportSize(NARROW);
       await open(path!);
       await noSidewaysScroll(page, view!);
-      await axeClean(page, view!);
       await shot(view!);
     }
     await page.setViewportSize(WIDE);

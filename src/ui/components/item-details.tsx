@@ -87,7 +87,7 @@ function Actions({ ctx, path, folder, perms }: { ctx: BrowseContext; path: strin
       <div className="toolbar item-actions" role="toolbar" aria-label="Item actions">
         {!folder && (
           <a className="button" href={artifactUrl(repo.key, path)} download={name}>
-            Download
+            Download<span className="sr-only"> {name}</span>
           </a>
         )}
         {folder && !virtual && perms.read && (

@@ -4,6 +4,7 @@ import { loadFresh, useAsync } from '../components/hooks';
 import { markBrowseOpen, prefetchAtLoad, take } from '../components/browse/prefetch';
 import { ItemDetails, itemUrl, prefetchItem, type BrowseContext } from '../components/item-details';
 import type { RepoSummary } from '../components/setup-snippets';
+import { SortableTable, type Column } from '../components/sortable-table';
 import { browseHref, RepoTree } from '../components/tree';
 import { Link, type PageProps } from '../router';
 import { useUser } from '../session';
@@ -31,32 +32,27 @@ export function selectionOf(routePath: string): { repo: string; path: string } {
   return { repo: segs[0] ?? '', path: segs.slice(1).join('/') };
 }
 
+const REPO_COLUMNS: Column<RepoSummary>[] = [
+  {
+    id: 'key',
+    header: 'Key',
+    value: (r) => r.key,
+    render: (r) => (
+      <Link to={browseHref(r.key)} className="ellipsis" title={r.key}>
+        {r.key}
+      </Link>
+    ),
+  },
+  { id: 'type', header: 'Type', value: (r) => r.type.toLowerCase() },
+  { id: 'packageType', header: 'Package type', value: (r) => r.packageType },
+  { id: 'description', header: 'Description', value: (r) => r.description ?? '', secondary: true },
+];
+
 function RepoList({ repos }: { repos: RepoSummary[] }) {
   return (
-    <div className="table-wrap">
-      <table>
-        <caption className="muted">Repositories you can read</caption>
-        <thead>
-          <tr>
-            <th scope="col">Key</th>
-            <th scope="col">Type</th>
-            <th scope="col">Package type</th>
-            <th scope="col">Description</th>
-          </tr>
-        </thead>
-        <tbody>
-          {repos.map((r) => (
-            <tr key={r.key}>
-              <td>
-                <Link to={browseHref(r.key)}>{r.key}</Link>
-              </td>
-              <td>{r.type}</td>
-              <td>{r.packageType}</td>
-              <td>{r.description}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+    <div className="card">
+      <h2>Repositories you can read</h2>
+      <SortableTable items={repos} columns={REPO_COLUMNS} rowKey={(r) => r.key} caption="Repositories you can read" testId="browse-repos" filterLabel="Filter repositories" initialSort={{ id: 'key', dir: 'ascending' }} />
     </div>
   );
 }
