@@ -191,7 +191,12 @@ describe.skipIf(!!skipReason)('Browse in a real browser', () => {
     await open('b-local');
     await page.getByLabel('Target folder').fill('deployed/here');
     await page.getByLabel('Properties', { exact: true }).fill('team=ui;tier=gold');
-    await page.getByLabel('Files to deploy').setInputFiles({ name: 'x.txt', mimeType: 'text/plain', buffer: Buffer.from('deployed\n') });
+    // By keyboard: the file picker's button, then Enter.
+    const chosen = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'choose files…' }).focus();
+    await page.keyboard.press('Enter');
+    const chooser = await chosen;
+    await chooser.setFiles({ name: 'x.txt', mimeType: 'text/plain', buffer: Buffer.from('deployed\n') });
     await page.locator('.uploads li[data-state="done"]').waitFor();
     expect(await properties(node, 'b-local/deployed/here/x.txt')).toMatchObject({ team: ['ui'], tier: ['gold'] });
     await open('b-maven');
@@ -352,6 +357,15 @@ describe.skipIf(!!skipReason)('Browse in a real browser', () => {
       );
     }
     await screenshot(p, 'browse-big-folder');
+    // The tree holds 200 children of the folder at a time; its "Show more…" item brings the next 200.
+    const treeItems = p.locator('li[role="treeitem"][data-path^="b-local/big/"]');
+    await expect.poll(() => treeItems.count()).toBe(200);
+    await p.locator('li[role="treeitem"].more').focus();
+    await p.keyboard.press('Enter');
+    await expect.poll(() => treeItems.count()).toBe(400);
+    // Beyond the first 1,000 rows of the table: the next 1,000 on demand.
+    await p.getByRole('button', { name: 'Load 1,000 more' }).click();
+    await p.getByText('Page 1 of 20').waitFor();
     const rows = await p.locator('[data-testid="folder-table"] tbody tr[data-name]').count();
     console.log(
       `[browse perf] folder of ${BIG_COUNT} files: first rows ${median(loads).toFixed(0)} ms after a page load (median of ${loads.map((t) => t.toFixed(0)).join(', ')}), ` +

@@ -190,6 +190,18 @@ export function RepoTree({ repos, selected, version, showInternal }: { repos: Re
     items.current.get(focusId)?.focus();
   }, [focusId, rows]);
 
+  // The selected item is scrolled into the tree's own view once it is shown (the page itself does not move).
+  const treeRef = useRef<HTMLUListElement>(null);
+  const scrolledTo = useRef('');
+  useEffect(() => {
+    const id = idOf(selected.repo, selected.path);
+    const el = items.current.get(id);
+    const list = treeRef.current;
+    if (!el || !list || scrolledTo.current === id) return;
+    scrolledTo.current = id;
+    if (el.offsetTop < list.scrollTop || el.offsetTop + el.offsetHeight > list.scrollTop + list.clientHeight) list.scrollTop = Math.max(0, el.offsetTop - list.clientHeight / 3);
+  }, [rows, selected.repo, selected.path]);
+
   const moveTo = (id: string | undefined) => {
     if (!id) return;
     wantFocus.current = true;
@@ -335,7 +347,7 @@ export function RepoTree({ repos, selected, version, showInternal }: { repos: Re
   return (
     <nav className="tree-panel" aria-label="Repository tree">
       <input type="search" className="filter tree-filter" aria-label="Filter tree" placeholder="Filter tree" value={filter} onChange={(e) => setFilter(e.target.value)} />
-      <ul role="tree" aria-label="Repositories" className="tree" onKeyDown={onKeyDown}>
+      <ul role="tree" aria-label="Repositories" className="tree" onKeyDown={onKeyDown} ref={treeRef}>
         {rows.map(render)}
       </ul>
       {rows.length === 0 && <p className="muted">{needle ? 'Nothing loaded matches the filter.' : 'No repositories.'}</p>}
