@@ -93,7 +93,7 @@ describe.skipIf(!!skipReason)('Browse in a real browser', () => {
 
   it('shows a virtual repository as its members’ merged tree, each entry marked with its member', async () => {
     await open('b-virtual/a');
-    expect(await rowNames(page)).toEqual(['cached.txt', 'one.txt', 'two.txt']);
+    await expect.poll(() => rowNames(page)).toEqual(['cached.txt', 'one.txt', 'two.txt']);
     const from = async (name: string) => (await page.locator(`tr[data-name="${name}"] .members`).innerText()).trim();
     expect(await from('one.txt')).toBe('b-local');
     expect(await from('two.txt')).toBe('b-local2');
@@ -103,7 +103,7 @@ describe.skipIf(!!skipReason)('Browse in a real browser', () => {
     expect(await tree.locator('li[data-path="b-virtual/a/cached.txt"] .member').innerText()).toBe('b-remote');
     // A folder in several members lists them all; its content is the union.
     await open('b-virtual/shared');
-    expect((await rowNames(page)).sort()).toEqual(['from-local.txt', 'from-local2.txt']);
+    await expect.poll(async () => (await rowNames(page)).sort()).toEqual(['from-local.txt', 'from-local2.txt']);
     expect(await page.getByRole('tree').locator('li[data-path="b-virtual/shared"] .member').innerText()).toBe('b-local + b-local2');
     await axeClean(page, 'virtual folder');
     await shot('virtual-folder');
@@ -115,12 +115,12 @@ describe.skipIf(!!skipReason)('Browse in a real browser', () => {
 
   it('lists a folder as a sortable, filterable table in natural version order', async () => {
     await open('b-local/lib');
-    expect(await rowNames(page)).toEqual(['1.2.0', '1.9.0', '1.10.0']);
+    await expect.poll(() => rowNames(page)).toEqual(['1.2.0', '1.9.0', '1.10.0']);
     await page.getByRole('button', { name: 'Name', exact: true }).click();
     expect(await page.locator('th[aria-sort="descending"]').innerText()).toContain('Name');
-    expect(await rowNames(page)).toEqual(['1.10.0', '1.9.0', '1.2.0']);
+    await expect.poll(() => rowNames(page)).toEqual(['1.10.0', '1.9.0', '1.2.0']);
     await page.getByLabel('Filter this folder').fill('1.1');
-    expect(await rowNames(page)).toEqual(['1.10.0']);
+    await expect.poll(() => rowNames(page)).toEqual(['1.10.0']);
     await page.getByLabel('Filter this folder').fill('');
     // Long names: ellipsised, the full name on hover, a copy button.
     await open('b-local/long');
@@ -137,13 +137,14 @@ describe.skipIf(!!skipReason)('Browse in a real browser', () => {
 
   it('hides storage internals (OCI _uploads/, blob files) unless asked', async () => {
     await open('b-docker/img');
+    await expect.poll(() => rowNames(page)).toContain('1.0');
     expect(await rowNames(page)).not.toContain('_uploads');
     await page.getByLabel(/Show internal files/).check();
-    expect(await rowNames(page)).toContain('_uploads');
+    await expect.poll(() => rowNames(page)).toContain('_uploads');
     await page.getByLabel(/Show internal files/).uncheck();
     await open('b-docker/img/1.0');
+    await expect.poll(() => rowNames(page)).toContain('manifest.json');
     const names = await rowNames(page);
-    expect(names).toContain('manifest.json');
     expect(names.some((n) => n!.startsWith('sha256__'))).toBe(false);
     await axeClean(page, 'docker folder');
   });
