@@ -208,6 +208,11 @@ describe.skipIf(!!skipReason)('Browse in a real browser', () => {
     await page.locator('.uploads li[data-state="done"]').waitFor();
     expect(await page.locator('.uploads li').innerText()).toContain('org.example:demo:1.2.3');
     expect(await exists(node, 'b-maven/org/example/demo/1.2.3/demo-1.2.3.jar')).toBe(true);
+    // A POM: its own coordinates (the groupId inherited from the parent).
+    const pom = '<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion><parent><groupId>org.example</groupId><artifactId>parent</artifactId><version>1</version></parent><artifactId>demo</artifactId><version>1.2.3</version></project>';
+    await page.getByLabel('Files to deploy').setInputFiles({ name: 'pom.xml', mimeType: 'text/xml', buffer: Buffer.from(pom) });
+    await expect.poll(() => page.locator('.uploads li[data-state="done"]').count()).toBe(2);
+    expect(await exists(node, 'b-maven/org/example/demo/1.2.3/demo-1.2.3.pom')).toBe(true);
     await axeClean(page, 'deploy');
     await shot('deploy');
   });
