@@ -69,12 +69,15 @@ describe('web UI helpers', () => {
 
   it('writes client snippets on the given URL base', () => {
     const npm = snippetsFor({ key: 'npm-local', type: 'LOCAL', packageType: 'Npm' }, 'https://repo.example.com/artifactory', 'alice');
-    expect(npm[0].text).toContain('registry=https://repo.example.com/artifactory/api/npm/npm-local/');
-    expect(npm[0].text).toContain('//repo.example.com/artifactory/api/npm/npm-local/:_authToken=');
+    // Local only, no virtual known: the public registry stays, and a password goes in _auth, never _authToken.
+    expect(npm[0].text).not.toContain('registry=https://repo.example.com/artifactory/api/npm/npm-local/\n//');
+    expect(npm[0].text).toContain('//repo.example.com/artifactory/api/npm/npm-local/:_auth=<BASE64 OF user:password>');
+    expect(npm[0].text).not.toContain('_authToken');
     const pip = snippetsFor({ key: 'py', type: 'VIRTUAL', packageType: 'Pypi' }, 'http://h:8081/artifactory', 'bob');
     expect(pip[0].text).toBe('[global]\nindex-url = http://bob:<ACCESS_TOKEN>@h:8081/artifactory/api/pypi/py/simple\n');
     const maven = snippetsFor({ key: 'libs', type: 'LOCAL', packageType: 'Maven' }, 'https://r/artifactory', 'carol');
     expect(maven[0].text).toContain('<url>https://r/artifactory/libs</url>');
+    expect(maven[0].text).not.toContain('mirrorOf');
     const docker = snippetsFor({ key: 'dock', type: 'LOCAL', packageType: 'Docker' }, 'https://r.example:5000/artifactory', 'dave');
     expect(docker[0].text).toContain('docker login r.example:5000');
     const remote = snippetsFor({ key: 'gen-remote', type: 'REMOTE', packageType: 'Generic' }, 'https://r/artifactory', 'erin');

@@ -1,8 +1,12 @@
 import { api, artifactUrl, storageUrl } from '../api';
-import { navigate } from '../router';
-import { useBaseUrl } from './base-url';
+import { Link } from '../router';
 import { ErrorBox, formatSize } from './common';
+import { Copyable } from './copy-button';
 import { useAsync } from './hooks';
+import { naturalCompare } from './natural';
+import { PackageCard } from './packages/parts';
+import { useRepoBase } from './packages/repo-base';
+import { SortableTable, type Column } from './sortable-table';
 import { browseHref } from './tree';
 
 interface FileList {
@@ -33,48 +37,77 @@ export function manifestRef(path: string): { image: string; tag: string } | unde
   return m ? { image: m[1], tag: m[2] } : undefined;
 }
 
-/** The tags of a Docker image folder, with pull commands. */
+interface TagRow {
+  key: string;
+  tag: string;
+  platform: string;
+  digest: string;
+  size?: number;
+  note?: string;
+}
+
+/** Tags whose manifests are read for their platforms and sizes (the rest show their digest only). */
+const DETAILED_TAGS = 40;
+
+async function tagRows(repo: string, image: string, list: FileList, signal: AbortSignal): Promise<TagRow[]> {
+  const files = new Map(list.files.map((f) => [f.uri, f]));
+  const tags = tagsOf(list).sort((a, b) => naturalCompare(b, a));
+  // Blobs come back as octet-stream (text here): read as JSON either way.
+  const read = async (path: string) => {
+    const body = await api<unknown>(artifactUrl(repo, `${image}/${path}`), { signal, headers: { accept: 'application/json, */*' } });
+    return (typeof body === 'string' ? JSON.parse(body) : body) as Manifest & { os?: string; architecture?: string; variant?: string };
+  };
+  const platformOf = async (folder: string, m: Manifest): Promise<string> => {
+    if (!m.config?.digest) return '';
+    const cfg = await read(`${folder}/${m.config.digest.replace(':', '__')}`).catch(() => undefined);
+    return cfg && typeof cfg === 'object' ? [cfg.os, cfg.architecture, cfg.variant].filter(Boolean).join('/') : '';
+  };
+  const sizeOf = (m: Manifest) => (m.layers ?? []).reduce((n, l) => n + l.size, 0) + (m.config?.size ?? 0);
+  const rows = await Promise.all(
+    tags.map(async (tag, i): Promise<TagRow[]> => {
+      const isList = files.has(`/${tag}/list.manifest.json`);
+      const file = files.get(`/${tag}/${isList ? 'list.' : ''}manifest.json`) as (FileList['files'][number] & { sha2?: string }) | undefined;
+      const digest = file?.sha2 ? `sha256:${file.sha2}` : '';
+      if (i >= DETAILED_TAGS) return [{ key: tag, tag, platform: '', digest }];
+      const m = await read(`${tag}/${isList ? 'list.' : ''}manifest.json`).catch(() => undefined);
+      if (!m || typeof m !== 'object') return [{ key: tag, tag, platform: '', digest }];
+      if (!m.manifests) return [{ key: tag, tag, platform: await platformOf(tag, m), digest, size: sizeOf(m) }];
+      return Promise.all(
+        m.manifests.map(async (x) => {
+          const sub = await read(`${x.digest}/manifest.json`).catch(() => undefined);
+          return { key: `${tag}|${x.digest}`, tag, platform: [x.platform?.os, x.platform?.architecture, x.platform?.variant].filter(Boolean).join('/'), digest: x.digest, size: sub && typeof sub === 'object' ? sizeOf(sub) : undefined, note: `index ${digest.slice(0, 19)}…` };
+        }),
+      );
+    }),
+  );
+  return rows.flat();
+}
+
+/** The tags of a Docker image folder: one row per tag and platform (an index gives one per platform), with digest, size and the pull command. */
 export function DockerTags({ repo, image }: { repo: string; image: string }) {
-  const base = useBaseUrl();
-  const host = new URL(base).host;
-  const list = useAsync((signal) => api<FileList>(`${storageUrl(repo, image)}?list&deep=1&depth=2`, { signal }), `${repo}/${image}`);
-  const tags = list.data ? tagsOf(list.data) : [];
-  if (list.data && tags.length === 0) return null;
+  const host = new URL(useRepoBase(repo)).host;
+  const rows = useAsync(async (signal) => tagRows(repo, image, await api<FileList>(`${storageUrl(repo, image)}?list&deep=1&depth=2`, { signal }), signal), `${repo}/${image}`);
+  if (rows.data && rows.data.length === 0) return null;
+  const columns: Column<TagRow>[] = [
+    {
+      id: 'tag',
+      header: 'Tag',
+      value: (r) => r.tag,
+      render: (r) => (
+        <Link to={browseHref(repo, `${image}/${r.tag}`)} className="ellipsis" title={r.tag}>
+          {r.tag}
+        </Link>
+      ),
+    },
+    { id: 'platform', header: 'Platform', value: (r) => r.platform },
+    { id: 'digest', header: 'Digest', value: (r) => r.digest, render: (r) => (r.digest ? <Copyable text={r.digest} label={`Copy the digest of ${r.tag} ${r.platform}`}>{`${r.digest.slice(0, 19)}…`}</Copyable> : '') },
+    { id: 'size', header: 'Size', numeric: true, value: (r) => r.size, render: (r) => (r.size === undefined ? '' : formatSize(r.size)), secondary: true },
+    { id: 'pull', header: 'Pull', render: (r) => <Copyable text={`docker pull ${host}/${repo}/${image}:${r.tag}`} label={`Copy the pull command of ${r.tag}`} /> },
+  ];
   return (
-    <section className="card" aria-labelledby="docker-title">
-      <h2 id="docker-title">Docker image {image}</h2>
-      <ErrorBox error={list.error} />
-      <table data-testid="docker-tags">
-        <thead>
-          <tr>
-            <th scope="col">Tag</th>
-            <th scope="col">Pull</th>
-          </tr>
-        </thead>
-        <tbody>
-          {tags.map((t) => (
-            <tr key={t}>
-              <td>
-                <a
-                  href={`/ui${browseHref(repo, `${image}/${t}/manifest.json`)}`}
-                  onClick={(e) => {
-                    e.preventDefault();
-                    navigate(browseHref(repo, `${image}/${t}/manifest.json`));
-                  }}
-                >
-                  {t}
-                </a>
-              </td>
-              <td>
-                <code>
-                  docker pull {host}/{repo}/{image}:{t}
-                </code>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </section>
+    <PackageCard id="docker" title={`Docker image ${image}`} error={rows.error} loading={rows.loading && !rows.data}>
+      {rows.data && <SortableTable items={rows.data} columns={columns} rowKey={(r) => r.key} caption={`Tags of ${image}`} testId="docker-tags" filterLabel={rows.data.length > 10 ? 'Filter tags' : undefined} pageSize={25} />}
+    </PackageCard>
   );
 }
 
@@ -99,7 +132,9 @@ export function DockerManifest({ repo, path }: { repo: string; path: string }) {
             {m.config?.digest && (
               <>
                 <dt>Config</dt>
-                <dd className="mono">{m.config.digest}</dd>
+                <dd>
+                  <Copyable text={m.config.digest} label="Copy the config digest" />
+                </dd>
               </>
             )}
             {m.layers && (

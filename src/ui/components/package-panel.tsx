@@ -1,7 +1,11 @@
-import { api } from '../api';
-import { ErrorBox } from './common';
-import { VersionsTable } from './format-panels';
+import { useState } from 'react';
+import { api, storageUrl } from '../api';
+import { Link, useRoute } from '../router';
+import { formatSize } from './common';
+import { Copyable } from './copy-button';
 import { useAsync } from './hooks';
+import { Dependencies, Facts, InstallCommand, PackageCard, Readme, VersionsTable } from './packages/parts';
+import { useRepoClass } from './packages/repo-base';
 
 /** The npm package a repository path belongs to (`pkg/-/pkg-1.0.0.tgz`, `@scope/pkg/…`), if any. */
 export function npmPackageOf(path: string): string | undefined {
@@ -36,11 +40,22 @@ export function mavenCoordinatesOf(path: string): MavenCoordinates | undefined {
   return { groupId, artifactId, version, classifier: m[1], extension: m[2] };
 }
 
+interface NpmVersion {
+  version: string;
+  deprecated?: string;
+  description?: string;
+  license?: string;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  dist?: { tarball?: string; unpackedSize?: number; fileCount?: number; shasum?: string; integrity?: string };
+}
+
 interface Packument {
   name: string;
   description?: string;
+  readme?: string;
   'dist-tags'?: Record<string, string>;
-  versions?: Record<string, { version: string; deprecated?: string; dist?: { tarball?: string } }>;
+  versions?: Record<string, NpmVersion>;
   time?: Record<string, string>;
 }
 
@@ -48,48 +63,60 @@ function escapeNpmName(name: string): string {
   return name.startsWith('@') ? `@${encodeURIComponent(name.slice(1))}` : encodeURIComponent(name);
 }
 
-export function NpmPackagePanel({ repo, name }: { repo: string; name: string }) {
+/** An npm package: dist-tags, versions, the install command, the shown version's dependencies and size, the readme. */
+export function NpmPackagePanel({ repo, name, version }: { repo: string; name: string; version?: string }) {
   const doc = useAsync((signal) => api<Packument>(`/artifactory/api/npm/${encodeURIComponent(repo)}/${escapeNpmName(name)}`, { signal }), `${repo}/${name}`);
   const p = doc.data;
+  const [picked, setPicked] = useState<string>();
+  const shownVersion = picked ?? (version && p?.versions?.[version] ? version : p?.['dist-tags']?.latest);
+  const v = shownVersion ? p?.versions?.[shownVersion] : undefined;
+  // The tarball's stored size (a local repository's own file; elsewhere it may not be stored yet).
+  const local = useRepoClass(repo) === 'LOCAL';
+  const short = name.split('/').pop() ?? name;
+  const tarball = useAsync(
+    (signal) => (local && shownVersion ? api<{ size?: string }>(storageUrl(repo, `${name}/-/${short}-${shownVersion}.tgz`), { signal }).catch(() => ({ size: undefined })) : Promise.resolve({ size: undefined })),
+    `${repo}/${name}@${shownVersion}/${local}`,
+  );
+  const deps = v ? [...Object.entries(v.dependencies ?? {}).map(([n, r]) => ({ name: n, req: r })), ...Object.entries(v.peerDependencies ?? {}).map(([n, r]) => ({ name: n, req: r, note: 'peer' }))] : undefined;
   return (
-    <section className="card" aria-labelledby="npm-title">
-      <h2 id="npm-title">npm package {name}</h2>
-      <ErrorBox error={doc.error} />
+    <PackageCard id="npm" title={`npm package ${name}`} error={doc.error} loading={doc.loading && !p}>
       {p && (
         <>
-          {p.description && <p>{p.description}</p>}
-          <h3>Dist-tags</h3>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Tag</th>
-                <th scope="col">Version</th>
-              </tr>
-            </thead>
-            <tbody>
-              {Object.entries(p['dist-tags'] ?? {}).map(([tag, v]) => (
-                <tr key={tag}>
-                  <td>{tag}</td>
-                  <td>{v}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Facts
+            items={[
+              ['Description', v?.description ?? p.description],
+              ['Dist-tags', Object.entries(p['dist-tags'] ?? {}).map(([tag, tv]) => `${tag}: ${tv}`).join(', ')],
+              ['Shown version', shownVersion],
+              ['License', v?.license],
+              ['Tarball size', tarball.data?.size !== undefined ? formatSize(Number(tarball.data.size)) : undefined],
+              ['Unpacked size', v?.dist?.unpackedSize !== undefined ? `${formatSize(v.dist.unpackedSize)}${v.dist.fileCount ? ` in ${v.dist.fileCount} files` : ''}` : undefined],
+              ['Integrity', v?.dist?.integrity && <code>{v.dist.integrity}</code>],
+            ]}
+          />
+          <InstallCommand testId="npm-install" command={`npm install ${name}@${shownVersion ?? ''}`} />
           <h3>Versions</h3>
           <VersionsTable
             testId="npm-versions"
-            rows={Object.values(p.versions ?? {})
-              .reverse()
-              .map((v) => ({ version: v.version, date: p.time?.[v.version], note: v.deprecated ? `deprecated: ${v.deprecated}` : undefined }))}
+            onPick={setPicked}
+            rows={Object.values(p.versions ?? {}).map((x) => ({ version: x.version, date: p.time?.[x.version], size: x.dist?.unpackedSize, note: x.deprecated ? `deprecated: ${x.deprecated}` : undefined }))}
           />
-          <pre>{`npm install ${name}@${p['dist-tags']?.latest ?? ''}`}</pre>
+          <Dependencies id="npm" title={`Dependencies of ${shownVersion ?? ''}`} deps={deps} />
+          <Readme id="npm" text={p.readme} />
         </>
       )}
-    </section>
+    </PackageCard>
   );
 }
 
-export function MavenPanel({ c }: { c: MavenCoordinates }) {
+/** The repository Browse shows (`/browse/{repo}/…`), for panels that are given only a path's facts. */
+function useBrowsedRepo(): string | undefined {
+  const m = /^\/browse\/([^/]+)/.exec(useRoute().path);
+  return m ? decodeURIComponent(m[1]) : undefined;
+}
+
+export function MavenPanel({ c, repo }: { c: MavenCoordinates; repo?: string }) {
+  const browsed = useBrowsedRepo();
+  const key = repo ?? browsed;
   const dep = `<dependency>
   <groupId>${c.groupId}</groupId>
   <artifactId>${c.artifactId}</artifactId>
@@ -114,7 +141,15 @@ export function MavenPanel({ c }: { c: MavenCoordinates }) {
         <dt>Type</dt>
         <dd>{c.extension}</dd>
       </dl>
-      <pre>{dep}</pre>
+      <InstallCommand testId="maven-dependency" label="Dependency" command={dep} />
+      <p>
+        Gradle: <Copyable text={`implementation("${c.groupId}:${c.artifactId}:${c.version}${c.classifier ? `:${c.classifier}` : ''}")`} label="Copy the Gradle dependency" />
+      </p>
+      {key && (
+        <p>
+          <Link to={`/packages/maven/${encodeURIComponent(key)}/${encodeURIComponent(`${c.groupId}:${c.artifactId}`)}?version=${encodeURIComponent(c.version)}`}>All versions and dependencies of {c.artifactId}</Link>
+        </p>
+      )}
     </section>
   );
 }

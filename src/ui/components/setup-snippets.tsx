@@ -1,181 +1,141 @@
-import { useState } from 'react';
-import { useBaseUrl } from './base-url';
+import { useEffect, useState } from 'react';
+import { api } from '../api';
+import { Link } from '../router';
+import { useSession } from '../session';
+import { ErrorBox } from './common';
+import { CopyButton, Copyable } from './copy-button';
+import { useAction, useAsync } from './hooks';
+import { useRepoBase } from './packages/repo-base';
+import { roles, snippetsFor, TOKEN_PLACEHOLDER, type RepoSummary } from './packages/snippets';
+import '../styles/packages.css';
 
-export interface RepoSummary {
+export { snippetsFor, type RepoSummary } from './packages/snippets';
+
+interface VirtualConfig {
   key: string;
-  type: string;
-  packageType: string;
-  description?: string;
-  url?: string;
+  repositories?: string[];
+  defaultDeploymentRepo?: string;
 }
 
-interface Snippet {
-  title: string;
-  file?: string;
-  text: string;
+/** At most this many virtual repositories are read to find the ones that include a repository. */
+const MAX_VIRTUALS = 50;
+
+/** The virtual repositories whose members (directly or through another virtual) include `key`. */
+export function virtualsIncluding(key: string, virtuals: VirtualConfig[]): string[] {
+  const members = new Map(virtuals.map((v) => [v.key, v.repositories ?? []]));
+  const includes = (v: string, seen: Set<string>): boolean => {
+    if (seen.has(v)) return false;
+    seen.add(v);
+    return (members.get(v) ?? []).some((m) => m === key || (members.has(m) && includes(m, seen)));
+  };
+  return virtuals.filter((v) => includes(v.key, new Set())).map((v) => v.key);
 }
 
-const TOKEN = '<ACCESS_TOKEN>';
+async function loadVirtuals(packageType: string, signal: AbortSignal): Promise<VirtualConfig[]> {
+  const list = await api<Array<{ key: string }>>(`/artifactory/api/repositories?type=virtual&packageType=${encodeURIComponent(packageType)}`, { signal });
+  const keys = list.slice(0, MAX_VIRTUALS).map((r) => r.key);
+  return Promise.all(keys.map((k) => api<VirtualConfig>(`/artifactory/api/repositories/${encodeURIComponent(k)}`, { signal }).catch(() => ({ key: k }))));
+}
 
-/** The client configuration for `repo` at `base` (e.g. https://repo.example.com/artifactory). */
-export function snippetsFor(repo: RepoSummary, base: string, user: string): Snippet[] {
-  const url = new URL(base);
-  const hostPath = `${url.host}${url.pathname.replace(/\/+$/, '')}`;
-  const type = repo.packageType.toLowerCase();
-  const out: Snippet[] = [];
-  if (type === 'npm') {
-    const registry = `${base}/api/npm/${repo.key}/`;
-    out.push({
-      title: 'npm',
-      file: '~/.npmrc',
-      text: `registry=${registry}\n//${hostPath}/api/npm/${repo.key}/:_authToken=${TOKEN}\n`,
+/** "Generate token": an access token for the signed-in user, put into every snippet that takes credentials. */
+function TokenMaker({ repo, token, onToken }: { repo: string; token?: string; onToken: (t: string) => void }) {
+  const action = useAction();
+  const generate = () =>
+    void action.run(async () => {
+      // 30 days: within a non-admin's maximum lifetime.
+      const res = await api<{ access_token: string }>('/access/api/v1/tokens', { json: { description: `Set Me Up: ${repo}`, expires_in: 30 * 24 * 3600 } });
+      onToken(res.access_token);
     });
-    out.push({ title: 'npm login', text: `npm login --registry=${registry}\nnpm publish --registry=${registry}\n` });
-  }
-  if (type === 'maven' || type === 'gradle') {
-    out.push({
-      title: 'Maven',
-      file: '~/.m2/settings.xml',
-      text: `<settings>
-  <servers>
-    <server>
-      <id>${repo.key}</id>
-      <username>${user}</username>
-      <password>${TOKEN}</password>
-    </server>
-  </servers>
-  <mirrors>
-    <mirror>
-      <id>${repo.key}</id>
-      <mirrorOf>*</mirrorOf>
-      <url>${base}/${repo.key}</url>
-    </mirror>
-  </mirrors>
-</settings>
-`,
-    });
-    out.push({
-      title: 'Deploy from Maven',
-      file: 'pom.xml',
-      text: `<distributionManagement>
-  <repository>
-    <id>${repo.key}</id>
-    <url>${base}/${repo.key}</url>
-  </repository>
-  <snapshotRepository>
-    <id>${repo.key}</id>
-    <url>${base}/${repo.key}</url>
-  </snapshotRepository>
-</distributionManagement>
-`,
-    });
-  }
-  if (type === 'pypi') {
-    out.push({
-      title: 'pip',
-      file: '~/.config/pip/pip.conf',
-      text: `[global]\nindex-url = ${url.protocol}//${user}:${TOKEN}@${hostPath}/api/pypi/${repo.key}/simple\n`,
-    });
-    out.push({
-      title: 'twine',
-      file: '~/.pypirc',
-      text: `[distutils]\nindex-servers = ${repo.key}\n\n[${repo.key}]\nrepository = ${base}/api/pypi/${repo.key}\nusername = ${user}\npassword = ${TOKEN}\n`,
-    });
-  }
-  if (type === 'docker') {
-    out.push({
-      title: 'Docker',
-      text: `docker login ${url.host}\ndocker tag my-image:1.0 ${url.host}/${repo.key}/my-image:1.0\ndocker push ${url.host}/${repo.key}/my-image:1.0\ndocker pull ${url.host}/${repo.key}/my-image:1.0\n`,
-    });
-  }
-  if (type === 'go') {
-    const proxy = `${url.protocol}//${user}:${TOKEN}@${hostPath}/api/go/${repo.key}`;
-    out.push({
-      title: 'Go',
-      text: `export GOPROXY="${proxy}"\n# Private modules are not in the public checksum database: leave them out of it\nexport GONOSUMDB="example.com/*"\ngo mod download\n`,
-    });
-  }
-  if (type === 'cargo') {
-    out.push({
-      title: 'Cargo',
-      file: '~/.cargo/config.toml',
-      text: `[registries.${repo.key}]\nindex = "sparse+${base}/api/cargo/${repo.key}/index/"\n\n[registry]\ndefault = "${repo.key}"\nglobal-credential-providers = ["cargo:token"]\n`,
-    });
-    out.push({ title: 'cargo login', text: `cargo login --registry ${repo.key} "Bearer ${TOKEN}"\ncargo publish --registry ${repo.key}\n` });
-  }
-  if (type === 'gems') {
-    const source = `${base}/api/gems/${repo.key}/`;
-    out.push({ title: 'gem', text: `gem sources -a ${url.protocol}//${user}:${TOKEN}@${hostPath}/api/gems/${repo.key}/\ngem install my-gem\n` });
-    out.push({
-      title: 'gem push',
-      file: '~/.gem/credentials',
-      text: `# curl -u ${user}:${TOKEN} ${source}api/v1/api_key.yaml > ~/.gem/credentials; chmod 600 ~/.gem/credentials\n:rubygems_api_key: <API_KEY>\n\ngem push my-gem-1.0.0.gem --host ${base}/api/gems/${repo.key}\n`,
-    });
-    out.push({ title: 'Bundler', file: 'Gemfile', text: `source "${source}"\n\n# bundle config set --global ${source} ${user}:${TOKEN}\n` });
-  }
-  if (type === 'helm') {
-    out.push({
-      title: 'Helm',
-      text: `helm repo add ${repo.key} ${base}/api/helm/${repo.key} --username ${user} --password ${TOKEN}\nhelm repo update\nhelm install my-release ${repo.key}/my-chart\n`,
-    });
-    if (repo.type.toUpperCase() !== 'REMOTE') {
-      out.push({ title: 'Deploy a chart', text: `curl -u ${user}:${TOKEN} -T my-chart-0.1.0.tgz "${base}/api/helm/${repo.key}/my-chart-0.1.0.tgz"\n` });
-    }
-  }
-  if (type === 'debian') {
-    const key = `/etc/apt/keyrings/${repo.key}.asc`;
-    const apt = `${base}/api/deb/${repo.key}`;
-    out.push({
-      title: 'apt',
-      file: `/etc/apt/sources.list.d/${repo.key}.list`,
-      text:
-        `# curl -fsSL -o ${key} ${base}/api/security/keypair/public/repositories/${repo.key}\n` +
-        `deb [signed-by=${key}] ${apt} bookworm main\n\n` +
-        `# /etc/apt/auth.conf.d/${repo.key}.conf (when the repository is not readable anonymously):\n` +
-        `# machine ${url.host}${url.pathname.replace(/\/+$/, '')}/api/deb/${repo.key} login ${user} password ${TOKEN}\n`,
-    });
-    if (repo.type.toUpperCase() !== 'REMOTE') {
-      out.push({
-        title: 'Deploy a package',
-        text: `curl -u ${user}:${TOKEN} -T my-package_1.0-1_amd64.deb \\\n  "${base}/${repo.key}/pool/main/m/my-package/my-package_1.0-1_amd64.deb;deb.distribution=bookworm;deb.component=main;deb.architecture=amd64"\n`,
-      });
-    }
-  }
-  if (type === 'rpm' || type === 'yum') {
-    out.push({
-      title: 'dnf / yum',
-      file: `/etc/yum.repos.d/${repo.key}.repo`,
-      text:
-        `[${repo.key}]\nname=${repo.key}\nbaseurl=${base}/${repo.key}\nenabled=1\n# gpgcheck=1 when the packages themselves are signed (Arca signs the metadata)\ngpgcheck=0\nrepo_gpgcheck=1\n` +
-        `gpgkey=${base}/api/security/keypair/public/repositories/${repo.key}\n` +
-        `# when the repository is not readable anonymously:\nusername=${user}\npassword=${TOKEN}\n`,
-    });
-    if (repo.type.toUpperCase() !== 'REMOTE') {
-      out.push({ title: 'Deploy a package', text: `curl -u ${user}:${TOKEN} -T my-package-1.0-1.x86_64.rpm "${base}/${repo.key}/Packages/my-package-1.0-1.x86_64.rpm"\n` });
-    }
-  }
-  const deployable = repo.type.toUpperCase() !== 'REMOTE';
-  out.push({
-    title: 'curl',
-    text:
-      (deployable ? `curl -u ${user}:${TOKEN} -T my-file.bin "${base}/${repo.key}/path/to/my-file.bin"\n` : '') +
-      `curl -u ${user}:${TOKEN} -O "${base}/${repo.key}/path/to/my-file.bin"\n`,
-  });
-  return out;
+  return (
+    <div className="setup-token">
+      {token ? (
+        <div role="status">
+          <p>
+            A new access token (valid 30 days) is in every snippet below. Copy it now: it is not shown again. Revoke it under <Link to="/tokens">Access tokens</Link>.
+          </p>
+          <Copyable text={token} label="Copy the access token" />
+        </div>
+      ) : (
+        <p className="toolbar">
+          <button type="button" className="primary" onClick={generate} disabled={action.busy}>
+            Generate token
+          </button>
+          <span className="muted">
+            Creates an access token for you and inserts it where the snippets say <code>{TOKEN_PLACEHOLDER}</code>.
+          </span>
+        </p>
+      )}
+      <ErrorBox error={action.error} />
+    </div>
+  );
 }
 
 /** "Set Me Up": client configuration snippets for one repository, one tab per client. */
 export function SetupSnippets({ repo, user }: { repo: RepoSummary; user: string }) {
-  const base = useBaseUrl();
-  const snippets = snippetsFor(repo, base, user);
+  const base = useRepoBase(repo.key, repo.url);
+  const session = useSession();
+  const anonymous = !session.user || session.user.anonymous;
+  const [token, setToken] = useState<string>();
   const [tab, setTab] = useState(0);
+  const cls = repo.type.toUpperCase();
+  const virtuals = useAsync((signal) => loadVirtuals(repo.packageType, signal), `${repo.packageType}`);
+  const including = cls === 'VIRTUAL' ? [] : virtualsIncluding(repo.key, virtuals.data ?? []);
+  const [resolve, setResolve] = useState<string>();
+  useEffect(() => setResolve(undefined), [repo.key]);
+  const chosen = resolve && including.includes(resolve) ? resolve : including[0];
+  const deploy = cls === 'VIRTUAL' ? virtuals.data?.find((v) => v.key === repo.key)?.defaultDeploymentRepo : undefined;
+  const ctx = { resolve: chosen, deploy, token };
+  const snippets = snippetsFor(repo, base, anonymous ? 'anonymous' : user, ctx);
   const current = snippets[Math.min(tab, snippets.length - 1)];
+  const r = roles(repo, ctx);
+  const generic = ['generic', 'buildinfo'].includes(repo.packageType.toLowerCase());
   return (
-    <section className="card" aria-labelledby="setup-title">
+    <section className="card setup" aria-labelledby="setup-title">
       <h2 id="setup-title">Set up a client for {repo.key}</h2>
+      {!generic && (
+        <div className="setup-roles" data-testid="setup-roles">
+          {cls === 'LOCAL' &&
+            (chosen ? (
+              <p>
+                Clients resolve through the virtual repository <strong>{chosen}</strong>, which includes {repo.key}, and deploy to the local repository <strong>{repo.key}</strong>.
+              </p>
+            ) : virtuals.data ? (
+              <p className="setup-warn" role="note">
+                {repo.key} is a local repository: it holds only what was deployed to it. No virtual {repo.packageType} repository includes it, so the snippets keep the public registry for everything else. Create a virtual repository that includes {repo.key} (and a remote
+                one for the public registry) to resolve through one address
+                {session.user?.admin && (
+                  <>
+                    {' '}
+                    (<Link to="/admin/repositories/new">New repository</Link>)
+                  </>
+                )}
+                .
+              </p>
+            ) : null)}
+          {cls === 'REMOTE' && <p>{chosen ? `Clients resolve through the virtual repository ${chosen}, which includes this remote.` : `${repo.key} is a remote repository: it proxies and caches its upstream and takes no deploys.`}</p>}
+          {cls === 'VIRTUAL' && <p>{r.deploy ? `Clients resolve through ${repo.key} and deploy to its default deployment repository ${r.deploy}.` : `Clients resolve through ${repo.key}. It has no default deployment repository, so deploy snippets are left out.`}</p>}
+          {including.length > 1 && (
+            <p>
+              <label htmlFor="setup-resolve">Resolve through </label>
+              <select id="setup-resolve" value={chosen} onChange={(e) => setResolve(e.target.value)}>
+                {including.map((k) => (
+                  <option key={k}>{k}</option>
+                ))}
+              </select>
+            </p>
+          )}
+        </div>
+      )}
+      {!anonymous && <TokenMaker repo={repo.key} token={token} onToken={setToken} />}
       <div role="tablist" className="tabs" aria-label="Clients">
         {snippets.map((s, i) => (
-          <button key={s.title} type="button" role="tab" id={`setup-tab-${i}`} aria-selected={i === tab} aria-controls="setup-panel" onClick={() => setTab(i)}>
+          <button key={s.title} type="button" role="tab" id={`setup-tab-${i}`} aria-selected={i === tab} aria-controls="setup-panel" tabIndex={i === tab ? 0 : -1} onClick={() => setTab(i)} onKeyDown={(e) => {
+            const next = e.key === 'ArrowRight' ? (i + 1) % snippets.length : e.key === 'ArrowLeft' ? (i - 1 + snippets.length) % snippets.length : -1;
+            if (next < 0) return;
+            e.preventDefault();
+            setTab(next);
+            document.getElementById(`setup-tab-${next}`)?.focus();
+          }}>
             {s.title}
           </button>
         ))}
@@ -186,13 +146,16 @@ export function SetupSnippets({ repo, user }: { repo: RepoSummary; user: string 
             In <code>{current.file}</code>:
           </p>
         )}
-        <pre data-testid="setup-snippet">{current.text}</pre>
-        <p className="muted">
-          Replace <code>{TOKEN}</code> with an access token or your password. URLs use <code>{base}</code>.
+        {current.note && <p data-testid="setup-note">{current.note}</p>}
+        <pre data-testid="setup-snippet" tabIndex={0} aria-label={`${current.title} snippet`}>
+          {current.text}
+        </pre>
+        <p className="toolbar">
+          <CopyButton text={current.text} label={`Copy the ${current.title} snippet`} />
+          <span className="muted">
+            {token ? 'The snippet holds your new token.' : anonymous ? 'Sign in to generate a token.' : <>Generate a token above, or replace <code>{TOKEN_PLACEHOLDER}</code> with one.</>} URLs use <code>{base}</code>.
+          </span>
         </p>
-        <button type="button" onClick={() => void navigator.clipboard?.writeText(current.text)}>
-          Copy
-        </button>
       </div>
     </section>
   );

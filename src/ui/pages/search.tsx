@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { ErrorBox, Field, formatDate, formatSize, Loading, Page } from '../components/common';
 import { useAsync } from '../components/hooks';
+import { SortableTable, type Column } from '../components/sortable-table';
 import { browseHref } from '../components/tree';
 import { Link, navigate, type PageProps } from '../router';
 
@@ -44,6 +45,30 @@ export function searchUrl(mode: Mode, q: string, repos: string): string | undefi
   const path = mode === 'name' ? 'artifact' : mode === 'checksum' ? 'checksum' : 'prop';
   return `/artifactory/api/search/${path}?${params.toString()}`;
 }
+
+const COLUMNS: Column<Result>[] = [
+  {
+    id: 'item',
+    header: 'Item',
+    value: (r) => {
+      const item = itemOfStorageUri(r.uri);
+      return item ? `${item.repo}/${item.path}` : r.uri;
+    },
+    render: (r) => {
+      const item = itemOfStorageUri(r.uri);
+      const text = item ? `${item.repo}/${item.path}` : r.uri;
+      return item ? (
+        <Link to={browseHref(item.repo, item.path)} className="ellipsis" title={text}>
+          {text}
+        </Link>
+      ) : (
+        text
+      );
+    },
+  },
+  { id: 'size', header: 'Size', numeric: true, value: (r) => (r.size === undefined ? undefined : Number(r.size)), render: (r) => (r.size !== undefined ? formatSize(Number(r.size)) : ''), secondary: true },
+  { id: 'modified', header: 'Last modified', value: (r) => (r.lastModified ? Date.parse(r.lastModified) : undefined), render: (r) => formatDate(r.lastModified), secondary: true },
+];
 
 const LABELS: Record<Mode, { label: string; hint: string }> = {
   name: { label: 'File name', hint: 'Wildcards * and ? allowed; a plain word matches anywhere in the name' },
@@ -96,33 +121,27 @@ export default function SearchPage({ route }: PageProps) {
       </form>
       <ErrorBox error={results.error} />
       <Loading when={results.loading && !!url} />
-      {url && results.data && !results.loading && (
-        <div className="table-wrap">
-          <table data-testid="search-results">
-            <caption className="muted">
-              {results.data.results.length} result{results.data.results.length === 1 ? '' : 's'}
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Item</th>
-                <th scope="col">Size</th>
-                <th scope="col">Last modified</th>
-              </tr>
-            </thead>
-            <tbody>
-              {results.data.results.map((r) => {
-                const item = itemOfStorageUri(r.uri);
-                return (
-                  <tr key={r.uri}>
-                    <td>{item ? <Link to={browseHref(item.repo, item.path)}>{`${item.repo}/${item.path}`}</Link> : r.uri}</td>
-                    <td className="num">{r.size !== undefined ? formatSize(Number(r.size)) : ''}</td>
-                    <td>{formatDate(r.lastModified)}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+      {url && results.data && (
+        <p className="muted" role="status">
+          {results.data.results.length} result{results.data.results.length === 1 ? '' : 's'}
+        </p>
+      )}
+      {url && results.data && (
+        <SortableTable
+          items={results.data.results}
+          columns={COLUMNS}
+          rowKey={(r) => r.uri}
+          caption={`${results.data.results.length} result${results.data.results.length === 1 ? '' : 's'}`}
+          testId="search-results"
+          filterLabel={results.data.results.length > 10 ? 'Filter results' : undefined}
+          empty="Nothing found."
+          pageSize={50}
+        />
+      )}
+      {url && (
+        <p className="muted">
+          Looking for a package by format, name and version? <Link to="/packages">Search packages</Link>.
+        </p>
       )}
     </Page>
   );
