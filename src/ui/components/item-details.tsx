@@ -175,7 +175,7 @@ function FileDetails({ info, ctx, path, perms }: { info: ItemInfo; ctx: BrowseCo
           )}
           <dt>Size</dt>
           <dd>
-            {formatSize(size)} ({size.toLocaleString()} bytes)
+            {formatSize(size)} ({size} bytes)
           </dd>
           <dt>MIME type</dt>
           <dd>{info.mimeType}</dd>
