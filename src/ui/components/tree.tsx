@@ -89,6 +89,8 @@ export function RepoTree({ repos, selected, version, showInternal }: { repos: Re
   const typed = useRef({ text: '', at: 0 });
   const repoByKey = useMemo(() => new Map(repos.map((r) => [r.key, r])), [repos]);
 
+  /** Folders whose first page was asked for (a failed one may be asked again). */
+  const requested = useRef(new Set<string>());
   const load = useCallback(
     (repo: string, path: string, after?: string) => {
       const id = idOf(repo, path);
@@ -100,7 +102,10 @@ export function RepoTree({ repos, selected, version, showInternal }: { repos: Re
             const prev = after ? (m.get(id)?.children ?? []) : [];
             return new Map(m).set(id, { children: [...prev, ...page.children], next: page.next, loading: false });
           }),
-        (err: Error) => setLoaded((m) => new Map(m).set(id, { children: m.get(id)?.children ?? [], next: m.get(id)?.next, loading: false, error: err.message })),
+        (err: Error) => {
+          if (!after) requested.current.delete(id);
+          setLoaded((m) => new Map(m).set(id, { children: m.get(id)?.children ?? [], next: m.get(id)?.next, loading: false, error: err.message }));
+        },
       );
     },
     [repoByKey],
@@ -121,10 +126,10 @@ export function RepoTree({ repos, selected, version, showInternal }: { repos: Re
     (repo: string, path: string) => {
       const id = idOf(repo, path);
       setExpanded((s) => (s.has(id) ? s : new Set(s).add(id)));
-      setLoaded((m) => {
-        if (!m.has(id)) queueMicrotask(() => load(repo, path));
-        return m;
-      });
+      if (!requested.current.has(id)) {
+        requested.current.add(id);
+        load(repo, path);
+      }
     },
     [load],
   );
