@@ -9,6 +9,8 @@ import type { ListingRunner } from './listing/listing-runner.js';
 import type { RepoConfig } from './repositories.js';
 import { filterAllowed, locate, StorageItem } from './storage-item.js';
 import { recordItems } from './replication/change-capture.js';
+import type { VirtualResolver } from './serve/virtual-resolver.js';
+import { VirtualStorage } from './virtual-storage.js';
 
 export interface PropertyChangeOptions {
   /** The site the change came from when it arrived by replication (its events are not sent back there). */
@@ -31,6 +33,11 @@ export class StorageApiService {
 
   private get db() {
     return this.database.db;
+  }
+
+  /** The storage API of virtual repositories (merged listings), resolving members with `resolver`. */
+  virtualStorage(resolver: VirtualResolver): VirtualStorage {
+    return new VirtualStorage(this.database, resolver);
   }
 
   /** `path` of `repo` for reading (item info, lists, properties, permissions), or the caller's refusal. */

@@ -91,7 +91,7 @@ export class StorageItem {
    * children come in name order: all of them as a stream, or one page of them (`next` then
    * names the following page, absent on the last).
    */
-  async info(base: string, page?: ListPage): Promise<{ folder: boolean; body: object | Readable }> {
+  async info(base: string, page?: ListPage, decorate?: (rows: ItemRow[]) => Promise<object[]>): Promise<{ folder: boolean; body: object | Readable }> {
     const { repo, path } = this;
     const at = await this.locate();
     if (at.kind === 'item' && at.row.type === 'file') return { folder: false, body: fileInfoJson(base, at.row) };
@@ -100,7 +100,11 @@ export class StorageItem {
     const readable = (rows: ItemRow[]) => filterAllowed(this.access, 'read', repo, rows);
     if (page) {
       const { rows, next } = await this.childrenPage(page);
-      return { folder: true, body: { ...folderInfoJson(base, repo.key, row, await readable(rows), created), ...(next ? { next } : {}) } };
+      const visible = await readable(rows);
+      const body = folderInfoJson(base, repo.key, row, visible, created);
+      // The `details` form: each child with its size, dates and download count.
+      const children = decorate ? await decorate(visible) : body.children;
+      return { folder: true, body: { ...body, children, ...(next ? { next } : {}) } };
     }
     const template = folderInfoJson(base, repo.key, row, [], created);
     const job: ListingJob = { kind: 'children', repo: repo.key, folder: path, depth: 1, listFolders: true, mdTimestamps: false };
@@ -169,8 +173,8 @@ export class StorageItem {
     return { uri: storageUri(base, repo.key, path), lastModified: isoDate(modified) };
   }
 
-  /** `{properties, uri}` of the item, optionally only `keys`; NOT_FOUND when there are none. */
-  async properties(base: string, keys?: string[]) {
+  /** `{properties, uri}` of the item, optionally only `keys`; NOT_FOUND when there are none (unless `allowEmpty`: `{}`). */
+  async properties(base: string, keys?: string[], allowEmpty = false) {
     const at = await this.locate();
     let props: PropertyMap = {};
     if (at.kind === 'item') props = (await getProperties(this.db, [at.row.id])).get(at.row.id) ?? {};
@@ -178,7 +182,7 @@ export class StorageItem {
       const wanted = new Set(keys);
       props = Object.fromEntries(Object.entries(props).filter(([k]) => wanted.has(k)));
     }
-    if (Object.keys(props).length === 0) throw new ArcaError('NOT_FOUND', 'No properties could be found.');
+    if (Object.keys(props).length === 0 && !allowEmpty) throw new ArcaError('NOT_FOUND', 'No properties could be found.');
     return { properties: props, uri: storageUri(base, this.repo.key, this.path) };
   }
 

@@ -4,6 +4,7 @@ import type { Database } from '../../db/database.js';
 import type { ArtifactService } from '../artifacts.js';
 import type { FormatDeployService } from '../format-deploy.js';
 import { ArchiveDownloadService, type FolderDownloadLimits } from './archive-download.js';
+import { listArchiveEntries, type ArchiveListing } from './archive-entries.js';
 import { ArchiveIndexer } from './archive-index.js';
 import { ArchiveExplodeService } from './explode.js';
 
@@ -12,6 +13,8 @@ export interface ArchiveServices {
   explode: ArchiveExplodeService;
   index: ArchiveIndexer;
   download: ArchiveDownloadService;
+  /** The entries of a stored archive (browsing inside it), read from its binary within bounds. */
+  entries(name: string, size: number, sha1: string): Promise<ArchiveListing>;
 }
 
 export interface ArchiveServiceDeps {
@@ -32,5 +35,6 @@ export function createArchiveServices(deps: ArchiveServiceDeps): ArchiveServices
     explode: new ArchiveExplodeService(deps.database, deps.artifacts, deps.deploys, deps.content),
     index,
     download: new ArchiveDownloadService(deps.database, deps.content, deps.download),
+    entries: (name, size, sha1) => listArchiveEntries(name, size, (range) => deps.content.read(sha1, range)),
   };
 }

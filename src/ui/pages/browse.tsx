@@ -1,12 +1,23 @@
-import { useCallback, useState } from 'react';
-import { api } from '../api';
-import { ErrorBox, Loading, Page } from '../components/common';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
+import { ErrorBox, Page } from '../components/common';
 import { loadFresh, useAsync } from '../components/hooks';
-import { ItemDetails } from '../components/item-details';
-import { SetupSnippets, type RepoSummary } from '../components/setup-snippets';
+import { markBrowseOpen, prefetchAtLoad, take } from '../components/browse/prefetch';
+import { ItemDetails, itemUrl, prefetchItem, type BrowseContext } from '../components/item-details';
+import type { RepoSummary } from '../components/setup-snippets';
+import { SortableTable, type Column } from '../components/sortable-table';
 import { browseHref, RepoTree } from '../components/tree';
 import { Link, type PageProps } from '../router';
 import { useUser } from '../session';
+
+const REPOS_URL = '/artifactory/api/repositories';
+
+// A reload of a browse URL asks for the repository list and the item at once (prefetch.ts).
+prefetchAtLoad((path) => {
+  const sel = selectionOf(path);
+  return sel.repo ? [REPOS_URL, itemUrl(sel.repo, sel.path)] : [REPOS_URL];
+});
+
+const SetupSnippets = lazy(() => import('../components/setup-snippets').then((m) => ({ default: m.SetupSnippets })));
 
 /** `/browse/{repo}/{path…}` → the repository key and the path inside it. */
 export function selectionOf(routePath: string): { repo: string; path: string } {
@@ -21,32 +32,27 @@ export function selectionOf(routePath: string): { repo: string; path: string } {
   return { repo: segs[0] ?? '', path: segs.slice(1).join('/') };
 }
 
+const REPO_COLUMNS: Column<RepoSummary>[] = [
+  {
+    id: 'key',
+    header: 'Key',
+    value: (r) => r.key,
+    render: (r) => (
+      <Link to={browseHref(r.key)} className="ellipsis" title={r.key}>
+        {r.key}
+      </Link>
+    ),
+  },
+  { id: 'type', header: 'Type', value: (r) => r.type.toLowerCase() },
+  { id: 'packageType', header: 'Package type', value: (r) => r.packageType },
+  { id: 'description', header: 'Description', value: (r) => r.description ?? '', secondary: true },
+];
+
 function RepoList({ repos }: { repos: RepoSummary[] }) {
   return (
-    <div className="table-wrap">
-      <table>
-        <caption className="muted">Repositories you can read</caption>
-        <thead>
-          <tr>
-            <th scope="col">Key</th>
-            <th scope="col">Type</th>
-            <th scope="col">Package type</th>
-            <th scope="col">Description</th>
-          </tr>
-        </thead>
-        <tbody>
-          {repos.map((r) => (
-            <tr key={r.key}>
-              <td>
-                <Link to={browseHref(r.key)}>{r.key}</Link>
-              </td>
-              <td>{r.type}</td>
-              <td>{r.packageType}</td>
-              <td>{r.description}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+    <div className="card">
+      <h2>Repositories you can read</h2>
+      <SortableTable items={repos} columns={REPO_COLUMNS} rowKey={(r) => r.key} caption="Repositories you can read" testId="browse-repos" filterLabel="Filter repositories" initialSort={{ id: 'key', dir: 'ascending' }} />
     </div>
   );
 }
@@ -55,27 +61,43 @@ function RepoList({ repos }: { repos: RepoSummary[] }) {
 export function BrowsePage({ route }: PageProps) {
   const user = useUser();
   const [version, setVersion] = useState(0);
+  const [showInternal, setShowInternal] = useState(false);
   const changed = useCallback(() => setVersion((v) => v + 1), []);
   const sel = selectionOf(route.path);
+  // The item's request starts now, beside the repository list's (the first content sooner).
+  const started = useRef('');
+  if (sel.repo && started.current !== `${sel.repo}/${sel.path}#${version}`) {
+    started.current = `${sel.repo}/${sel.path}#${version}`;
+    prefetchItem(sel.repo, sel.path);
+  }
+  useEffect(() => {
+    markBrowseOpen(true);
+    return () => markBrowseOpen(false);
+  }, []);
   // A repository just created through another node may take a moment to reach the answering one.
   const repos = useAsync(
-    (signal) => loadFresh(() => api<RepoSummary[]>('/artifactory/api/repositories', { signal }), (list) => !sel.repo || list.some((r) => r.key === sel.repo), signal, 6),
+    (signal) => loadFresh(() => take<RepoSummary[]>(REPOS_URL, signal), (list) => !sel.repo || list.some((r) => r.key === sel.repo), signal, 6),
     `repos#${version}:${sel.repo}`,
   );
   const repo = repos.data?.find((r) => r.key === sel.repo);
   const title = sel.repo ? `${sel.repo}${sel.path ? `/${sel.path}` : ''}` : 'Browse';
+  const ctx: BrowseContext | undefined = repo && repos.data ? { repo, repos: repos.data, user, version, onChanged: changed, showInternal, onShowInternal: setShowInternal } : undefined;
   return (
     <Page title={title}>
       <ErrorBox error={repos.error} />
-      <Loading when={repos.loading && !repos.data} />
+      {!repos.data && !repos.error && <div className="skeleton browse-skeleton" aria-hidden="true" />}
       {repos.data && (
         <div className="browser">
-          <RepoTree repos={repos.data} selected={sel} version={version} />
-          <div>
+          <RepoTree repos={repos.data} selected={sel} version={version} showInternal={showInternal} />
+          <div className="browse-main">
             {!sel.repo && (repos.data.length === 0 ? <p>No repositories yet.</p> : <RepoList repos={repos.data} />)}
             {sel.repo && !repo && <ErrorBox error={`Repository '${sel.repo}' does not exist or you may not read it`} />}
-            {repo && <ItemDetails repo={repo} path={sel.path} version={version} onChanged={changed} />}
-            {repo && sel.path === '' && <SetupSnippets repo={repo} user={user.name} />}
+            {ctx && <ItemDetails ctx={ctx} path={sel.path} />}
+            {repo && sel.path === '' && (
+              <Suspense fallback={null}>
+                <SetupSnippets repo={repo} user={user.name} />
+              </Suspense>
+            )}
           </div>
         </div>
       )}

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ArcaError } from '../../../core/errors.js';
 import { parseRepoPath } from '../../../core/paths.js';
 import { downloadArchiveType } from '../../../services/archives/archive-download.js';
 import type { AppContext } from '../../app-context.js';
@@ -6,6 +7,30 @@ import { intentOf } from '../../auth.js';
 import { flagOn, stringParam } from './params.js';
 
 const PREFIX = '/artifactory/api/archive/download/';
+const ENTRIES = '/artifactory/api/archive/entries/';
+
+/**
+ * `GET /api/archive/entries/{repo}/{path}` (Arca's own, for browsing inside archives in the web
+ * UI): `{"repo","path","type","entries":[{"path","folder","size","compressedSize"?}],"truncated"}`
+ * of a zip, jar, war, ear, aar, tar or tar.gz file the caller may read (in a virtual repository,
+ * the member copy a download would serve). Bounded: services/archives/archive-entries.ts.
+ */
+async function archiveEntries(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
+  const url = request.raw.url ?? '';
+  const rp = parseRepoPath(url.slice(url.indexOf(ENTRIES) + ENTRIES.length).replace(/\?.*$/, ''));
+  let repo = await ctx.serve.visibility.requireVisible(request.access, rp.repoKey, 'read');
+  if (repo.rclass === 'virtual') {
+    const hit = await ctx.storageApi.virtualStorage(ctx.serve.virtual).memberOf(request.access, repo, rp.path);
+    if (!hit) throw new ArcaError('ITEM_NOT_FOUND', `Unable to find item '${repo.key}/${rp.path}'`);
+    repo = hit.member;
+  }
+  await ctx.storageApi.open(request.access, repo, rp.path);
+  const item = await ctx.artifacts.find(repo.key, rp.path);
+  if (!item) throw new ArcaError('ITEM_NOT_FOUND', `Unable to find item '${repo.key}/${rp.path}'`);
+  if (item.type !== 'file' || !item.sha1) throw new ArcaError('BAD_REQUEST', `'${repo.key}/${rp.path}' is a folder, not an archive`);
+  const listing = await ctx.archives.entries(item.name, Number(item.size), item.sha1);
+  return reply.type('application/json; charset=utf-8').send({ repo: repo.key, path: `/${rp.path}`, ...listing });
+}
 
 /**
  * `GET /api/archive/download/{repo}/{path}?archiveType=zip|tar|tar.gz|tgz[&includeChecksumFiles=true]`:
@@ -15,6 +40,7 @@ const PREFIX = '/artifactory/api/archive/download/';
  * sees a truncated archive.
  */
 export async function archiveDownloadRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.get(`${ENTRIES}*`, (request, reply) => archiveEntries(ctx, request, reply));
   app.get(`${PREFIX}*`, async (request: FastifyRequest, reply) => {
     ctx.archives.download.requireEnabled();
     const url = request.raw.url ?? '';

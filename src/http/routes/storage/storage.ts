@@ -8,6 +8,8 @@ import { baseUrl, intentOf, requireAuthenticated } from '../../auth.js';
 import { listPage } from '../../../services/list-page.js';
 import { storageUri } from '../../../services/item-info.js';
 import { readBounded } from '../../../core/read-bounded.js';
+import { detailedChildren } from '../../../services/child-details.js';
+import type { MergedChild } from '../../../services/virtual-storage.js';
 import { flagDefaultOn, flagOn, nonNegativeInt, parsePropertiesParam, parsePropertyKeys, rawParam, stringParam } from './params.js';
 
 const PREFIX = '/artifactory/api/storage/';
@@ -43,14 +45,32 @@ async function targetOf(ctx: AppContext, request: FastifyRequest, prefix = PREFI
   return { repo, path: rp.path, url, query: (request.query ?? {}) as Query };
 }
 
+/** The queries about one item that a virtual repository answers from the member holding it. */
+const MEMBER_QUERIES = ['properties', 'stats', 'permissions', 'lastModified'];
+
 async function get(ctx: AppContext, service: StorageApiService, request: FastifyRequest, reply: FastifyReply) {
   const t = await targetOf(ctx, request);
   const q = t.query;
   if (flagOn(q, 'list')) requireAuthenticated(request);
-  const item = await service.open(request.access, t.repo, t.path);
   const base = await baseUrl(ctx, request);
-
   const page = listPage(nonNegativeInt(q, 'limit'), stringParam(q, 'after'));
+  // `details=1` (Arca's own, for the web UI): each child of a page with its size, dates and download count.
+  const details = flagOn(q, 'details');
+  if (details && !page) throw new ArcaError('BAD_REQUEST', "Query parameter 'details' needs 'limit' (one page of children)");
+  if (t.repo.rclass === 'virtual' && !flagOn(q, 'list')) {
+    const virtual = service.virtualStorage(ctx.serve.virtual);
+    if (t.path !== '' && MEMBER_QUERIES.some((k) => k in q)) {
+      const hit = await virtual.memberOf(request.access, t.repo, t.path);
+      if (!hit) throw new ArcaError('ITEM_NOT_FOUND', `Unable to find item '${t.repo.key}/${t.path}'`);
+      t.repo = hit.member;
+    } else if (!MEMBER_QUERIES.some((k) => k in q)) {
+      const decorate = details ? (rows: MergedChild[]) => detailedChildren(ctx.downloadStats, rows.map((c) => ({ row: c.row, member: c.member, members: c.members }))) : undefined;
+      const info = await virtual.info(request.access, t.repo, t.path, base, page, decorate);
+      return reply.type(info.folder ? TYPES.folder : TYPES.file).send(info.body);
+    }
+  }
+  const item = await service.open(request.access, t.repo, t.path);
+
   if (flagOn(q, 'list')) {
     const deep = flagOn(q, 'deep');
     const body = await item.fileList(base, {
@@ -66,7 +86,8 @@ async function get(ctx: AppContext, service: StorageApiService, request: Fastify
   if ('properties' in q) {
     const raw = rawParam(t.url, 'properties') ?? '';
     const keys = raw === '' ? undefined : parsePropertyKeys(raw);
-    return reply.type(TYPES.properties).send(await item.properties(base, keys));
+    // `allowEmpty=1` (Arca's own, for the web UI): no properties answer `{"properties":{}}`, not a 404.
+    return reply.type(TYPES.properties).send(await item.properties(base, keys, flagOn(q, 'allowEmpty')));
   }
   if ('lastModified' in q) return reply.type(TYPES.lastModified).send(await item.lastModified(base));
   if ('stats' in q) {
@@ -88,7 +109,7 @@ async function get(ctx: AppContext, service: StorageApiService, request: Fastify
     requireAuthenticated(request);
     return reply.type(TYPES.permissions).send(await item.permissions(base));
   }
-  const info = await item.info(base, page);
+  const info = await item.info(base, page, details ? (rows) => detailedChildren(ctx.downloadStats, rows.map((row) => ({ row }))) : undefined);
   return reply.type(info.folder ? TYPES.folder : TYPES.file).send(info.body);
 }
 
