@@ -1,14 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { crc32, gzipSync } from 'node:zlib';
 import { tarHeader, TAR_BLOCK } from '../../../src/core/tar.js';
 import { ADMIN_AUTH, ADMIN_PASSWORD, basic } from '../../helpers/credentials.js';
-import { ARCA_BIN } from '../../helpers/node-process.js';
 
-/** The data the Browse browser test (ui-browse.e2e.ts) deploys, and the node it runs on. */
+/** The data the Browse browser test (ui-browse.e2e.ts) deploys. */
 
 export const READER = { name: 'browse-reader', password: 'Reader-Passw0rd!' };
 export const BIG_COUNT = 10_000;
@@ -68,43 +63,6 @@ export interface BrowseNode {
   base: string;
   stop(): Promise<void>;
   output(): string;
-}
-
-/** Starts `arca start` on `port` (the test's own port range) with a fresh home. */
-export async function startBrowseNode(port: number): Promise<BrowseNode> {
-  const home = mkdtempSync(join(tmpdir(), 'arca-ui-browse-'));
-  const child: ChildProcess = spawn(process.execPath, [ARCA_BIN, 'start', '--home', home, '--port', String(port), '--host', '127.0.0.1', '--workers', '1'], {
-    env: { ...process.env, ARCA_ADMIN_PASSWORD: ADMIN_PASSWORD },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const url = `http://127.0.0.1:${port}`;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  for (const deadline = Date.now() + 40_000; ; ) {
-    if (child.exitCode !== null) throw new Error(`arca exited before it was up:\n${out}`);
-    const ok = await fetch(`${url}/artifactory/api/system/ping`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`arca did not answer ping:\n${out}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  return {
-    url,
-    base: `${url}/artifactory`,
-    output: () => out,
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
-      rmSync(home, { recursive: true, force: true });
-    },
-  };
 }
 
 /** A REST call as admin (or `auth`) that must succeed; returns the response. */
