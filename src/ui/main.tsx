@@ -1,11 +1,11 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app';
-import { applyTheme, storedTheme } from './theme';
+import { startTheme } from './theme';
 import './styles.css';
 
 // Before the first paint, so a dark choice never flashes light.
-applyTheme(storedTheme());
+startTheme();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -1,6 +1,7 @@
 /**
- * Light or dark: the header's toggle stores the choice in localStorage and sets `data-theme` on
- * <html>; with no choice the scheme follows the system (prefers-color-scheme, styles.css).
+ * Light or dark, as `data-theme` on <html> (styles.css has one dark palette, under
+ * `[data-theme='dark']`): the header's toggle stores a choice in localStorage; with no choice the
+ * scheme follows the system's `prefers-color-scheme`, and changes when the system's does.
  */
 export type Theme = 'light' | 'dark';
 const KEY = 'arca-theme';
@@ -14,15 +15,27 @@ export function storedTheme(): Theme | undefined {
   }
 }
 
-/** The scheme shown now: the stored choice, else the system's. */
-export function currentTheme(): Theme {
-  return storedTheme() ?? (window.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
+const SYSTEM_DARK = '(prefers-color-scheme: dark)';
+
+function systemTheme(): Theme {
+  return window.matchMedia?.(SYSTEM_DARK).matches ? 'dark' : 'light';
 }
 
-export function applyTheme(theme: Theme | undefined): void {
-  const root = document.documentElement;
-  if (theme) root.dataset.theme = theme;
-  else delete root.dataset.theme;
+/** The scheme shown now: the stored choice, else the system's. */
+export function currentTheme(): Theme {
+  return storedTheme() ?? systemTheme();
+}
+
+export function applyTheme(theme: Theme): void {
+  document.documentElement.dataset.theme = theme;
+}
+
+/** Shows the current scheme, and follows the system's changes while no choice is stored. Call once, before the first paint. */
+export function startTheme(): void {
+  applyTheme(currentTheme());
+  window.matchMedia?.(SYSTEM_DARK).addEventListener('change', () => {
+    if (!storedTheme()) applyTheme(systemTheme());
+  });
 }
 
 export function chooseTheme(theme: Theme): void {
