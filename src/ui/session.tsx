@@ -24,11 +24,19 @@ interface SessionValue {
 
 const SessionContext = createContext<SessionValue | null>(null);
 
+/** Who is signed in (the session probe answers 200 either way), asked for as soon as the script runs. */
+const askSession = () => api<User>(`${AUTH}/session`, { quiet401: true });
+let early: Promise<User> | undefined = askSession();
+early.catch(() => undefined);
+
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<User | null | undefined>(undefined);
 
   useEffect(() => {
-    api<User>(`${AUTH}/session`, { quiet401: true })
+    // The first mount takes the answer started with the script (a render sooner); later ones ask again.
+    const probe = early ?? askSession();
+    early = undefined;
+    probe
       .then((u) => setUser(u.anonymous && !u.anonAccessEnabled ? null : u))
       .catch(() => setUser(null));
     const ended = () => setUser(null);
