@@ -116,7 +116,8 @@ export class RemoteFetchService {
    * the upstream without credentials or query. A success clears the assumed-offline period.
    */
   async testConnection(repo: RepoConfig, timeoutMs: number): Promise<ConnectionTest> {
-    const settings = { ...this.settings(repo), socketTimeoutMillis: Math.min(timeoutMs, this.settings(repo).socketTimeoutMillis) };
+    const base = this.settings(repo);
+    const settings = { ...base, socketTimeoutMillis: Math.min(timeoutMs, base.socketTimeoutMillis) };
     const url = upstreamOrigin(settings.url);
     const started = Date.now();
     const done = (ok: boolean, message: string, status?: number): ConnectionTest => ({ ok, url, message, elapsedMs: Date.now() - started, ...(status === undefined ? {} : { status }) });

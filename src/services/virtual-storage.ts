@@ -90,15 +90,18 @@ export class VirtualStorage {
   }
 
   /** One page of the merged children of `path` (every member holding it as a folder), and the next page's token. */
-  async children(access: Access, repo: RepoConfig, path: string, page: ListPage): Promise<{ children: MergedChild[]; next?: string; found: boolean }> {
+  async children(access: Access, repo: RepoConfig, path: string, page: ListPage): Promise<{ children: MergedChild[]; next?: string; found: boolean; first?: ItemRow }> {
     const after = parseVirtualToken(page.after);
     const cursor = after === undefined ? undefined : { path, id: Number.MAX_SAFE_INTEGER, name: after };
     const byNameFirst = new Map<string, MergedChild>();
     let found = path === '';
+    /** The folder's row in the first member holding it. */
+    let first: ItemRow | undefined;
     for (const m of await this.readableMembers(access, repo, path)) {
       if (path !== '') {
         const self = await getItem(this.db, m.key, path);
         if (self?.type !== 'folder') continue;
+        first ??= self;
       }
       found = true;
       // Each member's first page after the cursor: the merged page's names are all among them.
@@ -113,9 +116,9 @@ export class VirtualStorage {
       }
     }
     const merged = [...byNameFirst.values()].sort((a, b) => byName(a.row.name, b.row.name));
-    if (merged.length <= page.limit) return { children: merged, found };
+    if (merged.length <= page.limit) return { children: merged, found, first };
     merged.length = page.limit;
-    return { children: merged, next: virtualToken(merged[merged.length - 1].row.name), found };
+    return { children: merged, next: virtualToken(merged[merged.length - 1].row.name), found, first };
   }
 
   /**
@@ -142,7 +145,8 @@ export class VirtualStorage {
     }
     const listed = await this.children(access, repo, path, page ?? { limit: VIRTUAL_UNPAGED_MAX });
     if (!listed.found) throw new ArcaError('ITEM_NOT_FOUND', `Unable to find item '${repo.key}/${path}'`);
-    const first = path === '' ? undefined : (await this.memberOf(access, repo, path))?.row;
+    // The folder's own facts come from the first member holding it, found while listing.
+    const first = listed.first;
     const created = first?.created ?? (await repoCreated(this.db, repo.key)) ?? 0;
     const template = folderInfoJson(base, repo.key, first, [], created);
     const children = decorate ? await decorate(listed.children) : childEntries(listed.children.map((c) => c.row));

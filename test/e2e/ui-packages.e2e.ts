@@ -11,6 +11,7 @@ import { tgzOf } from '../helpers/helm-charts.js';
 import { multipartBody, twineFields, wheelFilename, writeWheel } from '../helpers/pypi-fixtures.js';
 import { zipOf } from '../helpers/stored-zip.js';
 import { OciLayout } from './harness/oci-layout.js';
+import { npmEnv } from './harness/two-sites.js';
 import { auditPage, launchBrowser, newContext, pageErrors, uiLogin } from './ui/browser.js';
 import { startUiCluster, uiSkipReason, type UiCluster } from './ui/ui-cluster.js';
 
@@ -35,13 +36,6 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string):
       resolve({ code, out: `${stdout}\n${stderr}` });
     });
   });
-}
-
-/** npm with only the test's settings (npm_config_* of the runner left out). */
-function npmEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_config_/i.test(k)) env[k] = v;
-  return { ...env, ...extra };
 }
 
 describe.skipIf(!!uiSkipReason)('packages UI e2e through nginx in front of a three-node cluster', () => {
@@ -109,7 +103,7 @@ describe.skipIf(!!uiSkipReason)('packages UI e2e through nginx in front of a thr
       const rc = join(work, 'publish.npmrc');
       // A password goes in _auth (base64 of user:password), as the snippet says.
       writeFileSync(rc, `//127.0.0.1:${node.port}/artifactory/api/npm/npm-local/:_auth=${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}\n`);
-      const env = npmEnv({ npm_config_userconfig: rc, npm_config_cache: join(work, 'npm-cache'), npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false' });
+      const env = npmEnv({ npm_config_userconfig: rc, npm_config_cache: join(work, 'npm-cache') });
       for (const [name, version, deps] of [
         ['ui-dep', '1.0.0', {}],
         ['ui-pkg', '1.9.0', { 'ui-dep': '^1.0.0' }],
@@ -249,7 +243,7 @@ describe.skipIf(!!uiSkipReason)('packages UI e2e through nginx in front of a thr
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
     const rc = join(work, 'generated.npmrc');
     writeFileSync(rc, npmrc);
-    const r = await run(NPM!, ['install', 'ui-pkg@1.10.0'], npmEnv({ npm_config_userconfig: rc, npm_config_cache: join(work, 'npm-cache-2'), npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false' }), dir);
+    const r = await run(NPM!, ['install', 'ui-pkg@1.10.0'], npmEnv({ npm_config_userconfig: rc, npm_config_cache: join(work, 'npm-cache-2') }), dir);
     expect(r.code, r.out).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'node_modules', 'ui-pkg', 'package.json'), 'utf8')).version).toBe('1.10.0');
     expect(existsSync(join(dir, 'node_modules', 'ui-dep', 'package.json'))).toBe(true);
